@@ -1,0 +1,27 @@
+// Hex and base64 codecs. Decoders are strict: any character outside the
+// alphabet, or bad padding, is an error naming the field.
+#ifndef STRONGROOM_BASE_ENCODING_H_
+#define STRONGROOM_BASE_ENCODING_H_
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace sr {
+
+std::string HexEncode(std::string_view bytes);
+// Lower- or upper-case hex; even length.
+Result<std::string> HexDecode(std::string_view hex, std::string_view field = "hex value");
+
+// Standard alphabet with padding (RFC 4648 section 4).
+std::string Base64Encode(std::string_view bytes);
+// URL-safe alphabet, with padding (RFC 4648 section 5).
+std::string Base64UrlEncode(std::string_view bytes);
+// Accepts the standard and the URL-safe alphabet (not mixed), padded or not,
+// as DSSE requires. Whitespace is not accepted.
+Result<std::string> Base64Decode(std::string_view text, std::string_view field = "base64 value");
+
+}  // namespace sr
+
+#endif  // STRONGROOM_BASE_ENCODING_H_

@@ -1,0 +1,82 @@
+// File primitives every module uses: bounded reads that refuse symbolic links,
+// atomic replacement (temp + fsync + rename + fsync dir), and a cross-process
+// lock. All descriptors are O_CLOEXEC.
+#ifndef STRONGROOM_BASE_FILE_H_
+#define STRONGROOM_BASE_FILE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace sr {
+
+// Owns a file descriptor; closes it on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Default bound on any input file we parse (policy, approval, provenance...).
+inline constexpr std::uint64_t kMaxInputFileBytes = 16u << 20;
+
+// Reads a whole regular file of at most max_bytes. Refuses symbolic links
+// (O_NOFOLLOW), directories and devices; the error names the path.
+Result<std::string> ReadFile(std::string_view path, std::uint64_t max_bytes = kMaxInputFileBytes);
+
+// Opens an existing file read-only with O_NOFOLLOW|O_CLOEXEC.
+Result<UniqueFd> OpenReadOnly(std::string_view path);
+
+// Writes data to path atomically: a temp file in the same directory, fsync,
+// rename over path, fsync of the directory. Readers see the old or the new
+// content, never a mix. If exclusive, fails with kAlreadyExists when path exists.
+Status WriteFileAtomic(std::string_view path, std::string_view data, unsigned mode = 0644,
+                       bool exclusive = false);
+
+// Writes all of data to fd, retrying short writes and EINTR.
+Status WriteAll(int fd, std::string_view data, std::string_view what);
+// Reads exactly n bytes at offset (pread); kDataLoss on a short read.
+Status ReadExactAt(int fd, std::uint64_t offset, char* buf, std::size_t n, std::string_view what);
+
+Status FsyncDir(std::string_view dir);
+// mkdir -p with the given mode for created directories.
+Status MakeDirs(std::string_view path, unsigned mode = 0700);
+bool PathExists(std::string_view path);
+std::string JoinPath(std::string_view a, std::string_view b);
+std::string DirName(std::string_view path);
+
+// An exclusive advisory lock (flock) on a lock file, held until destruction.
+// Used to serialize HSM use and log appends across processes.
+class FileLock {
+ public:
+  // Blocks until the lock is held when wait is true; otherwise fails with
+  // kUnavailable naming the lock file when another process holds it.
+  static Result<FileLock> Acquire(std::string_view path, bool wait = true);
+  FileLock(FileLock&&) noexcept = default;
+  FileLock& operator=(FileLock&&) noexcept = default;
+
+ private:
+  explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+}  // namespace sr
+
+#endif  // STRONGROOM_BASE_FILE_H_

@@ -1,0 +1,69 @@
+#include "base/hash.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "base/encoding.h"
+#include "base/file.h"
+
+namespace sr {
+
+Sha256Digest Sha256(std::string_view data) {
+  Sha256Digest d;
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), d.data(), &len, EVP_sha256(), nullptr);
+  return d;
+}
+
+std::string DigestToString(const Sha256Digest& d) {
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+std::string Sha256Bytes(std::string_view data) { return DigestToString(Sha256(data)); }
+std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256Bytes(data)); }
+
+Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
+  EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
+}
+
+void Sha256Hasher::Update(std::string_view data) {
+  EVP_DigestUpdate(ctx_.get(), data.data(), data.size());
+}
+
+Sha256Digest Sha256Hasher::Finish() {
+  Sha256Digest d;
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_.get(), d.data(), &len);
+  return d;
+}
+
+Result<Sha256Digest> Sha256File(std::string_view path, const ProgressFn& progress) {
+  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnly(path));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
+  if (!S_ISREG(st.st_mode)) return InvalidArgument("'" + std::string(path) + "' is not a regular file");
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  const std::uint64_t total = static_cast<std::uint64_t>(st.st_size);
+  constexpr std::size_t kBuf = 1 << 20;
+  std::vector<char> buf(kBuf);
+  Sha256Hasher h;
+  std::uint64_t done = 0;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError("cannot read", path, errno);
+    }
+    if (n == 0) break;
+    h.Update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    done += static_cast<std::uint64_t>(n);
+    if (progress) progress(done, total);
+  }
+  return h.Finish();
+}
+
+}  // namespace sr

@@ -1,0 +1,33 @@
+#include <doctest/doctest.h>
+
+#include "base/encoding.h"
+#include "base/hash.h"
+
+TEST_CASE("base64: both alphabets decode, padded or not, and bad input is named") {
+  std::string bytes("\xfb\xff\x00\x10hello", 9);
+  CHECK(sr::Base64Decode(sr::Base64Encode(bytes)).value() == bytes);
+  CHECK(sr::Base64Decode(sr::Base64UrlEncode(bytes)).value() == bytes);
+  CHECK(sr::Base64Decode("aGk").value() == "hi");
+  CHECK(sr::Base64Decode("aGk=").value() == "hi");
+  SUBCASE("mixed alphabets are rejected") { CHECK_FALSE(sr::Base64Decode("+_AA").ok()); }
+  SUBCASE("non-alphabet character is rejected with its position") {
+    auto r = sr::Base64Decode("aG!k", "payload");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("payload") != std::string::npos);
+    CHECK(r.status().message().find("position 2") != std::string::npos);
+  }
+  SUBCASE("non-canonical trailing bits are rejected") { CHECK_FALSE(sr::Base64Decode("aGl=").ok()); }
+  SUBCASE("impossible length is rejected") { CHECK_FALSE(sr::Base64Decode("aGkhZ").ok()); }
+}
+
+TEST_CASE("hex: round trip and odd length rejected") {
+  CHECK(sr::HexEncode(std::string("\x00\xab", 2)) == "00ab");
+  CHECK(sr::HexDecode("00AB").value() == std::string("\x00\xab", 2));
+  CHECK_FALSE(sr::HexDecode("abc").ok());
+  CHECK_FALSE(sr::HexDecode("zz").ok());
+}
+
+TEST_CASE("sha256: known answer for 'abc'") {
+  CHECK(sr::Sha256Hex("abc") ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}

@@ -1,0 +1,64 @@
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "base/file.h"
+#include "base/hash.h"
+
+namespace {
+std::string TempDir() {
+  char tmpl[] = "/tmp/sr-base-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  return tmpl;
+}
+}  // namespace
+
+TEST_CASE("files: atomic write replaces content and exclusive write refuses to overwrite") {
+  std::string dir = TempDir();
+  std::string p = sr::JoinPath(dir, "out.txt");
+  REQUIRE(sr::WriteFileAtomic(p, "first").ok());
+  REQUIRE(sr::WriteFileAtomic(p, "second").ok());
+  CHECK(sr::ReadFile(p).value() == "second");
+  auto s = sr::WriteFileAtomic(p, "third", 0644, /*exclusive=*/true);
+  CHECK(s.code() == sr::Code::kAlreadyExists);
+  CHECK(sr::ReadFile(p).value() == "second");
+}
+
+TEST_CASE("files: reads refuse symbolic links and oversize inputs, naming the path") {
+  std::string dir = TempDir();
+  std::string p = sr::JoinPath(dir, "big");
+  REQUIRE(sr::WriteFileAtomic(p, std::string(100, 'x')).ok());
+  auto r = sr::ReadFile(p, 10);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find(p) != std::string::npos);
+  std::string link = sr::JoinPath(dir, "link");
+  REQUIRE(::symlink(p.c_str(), link.c_str()) == 0);
+  auto l = sr::ReadFile(link);
+  REQUIRE_FALSE(l.ok());
+  CHECK(l.status().message().find("symbolic links are refused") != std::string::npos);
+}
+
+TEST_CASE("files: streaming file hash equals in-memory hash") {
+  std::string dir = TempDir();
+  std::string p = sr::JoinPath(dir, "blob");
+  std::string data(3 * 1024 * 1024 + 17, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 131);
+  REQUIRE(sr::WriteFileAtomic(p, data).ok());
+  std::uint64_t last = 0;
+  auto d = sr::Sha256File(p, [&](std::uint64_t done, std::uint64_t) { last = done; });
+  REQUIRE(d.ok());
+  CHECK(*d == sr::Sha256(data));
+  CHECK(last == data.size());
+}
+
+TEST_CASE("files: a second non-waiting lock on the same file is refused") {
+  std::string dir = TempDir();
+  std::string p = sr::JoinPath(dir, "lock");
+  auto a = sr::FileLock::Acquire(p);
+  REQUIRE(a.ok());
+  // flock locks are per open file description, so a second open conflicts even in-process.
+  auto b = sr::FileLock::Acquire(p, /*wait=*/false);
+  CHECK(b.status().code() == sr::Code::kUnavailable);
+}
