@@ -1,0 +1,302 @@
+#include "log/verify.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <deque>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "base/file.h"
+#include "log/merkle.h"
+#include "log/note.h"
+#include "log/record.h"
+#include "proto/event.pb.h"
+
+namespace sr::log {
+namespace {
+
+constexpr std::size_t kBatchBytes = 2 << 20;
+
+struct Batch {
+  std::string buf;
+  std::uint64_t first_index = 0;
+  std::uint64_t base_offset = 0;
+  std::vector<std::uint32_t> starts;  // record start positions in buf
+};
+
+struct BatchResult {
+  std::string leaves;  // 32 bytes per record
+  std::optional<VerifyFailure> failure;
+};
+
+VerifyFailure Fail(std::string check, std::int64_t index, std::int64_t offset, std::string msg) {
+  return VerifyFailure{std::move(check), index, offset, std::move(msg)};
+}
+
+BatchResult HashBatch(const Batch& b) {
+  BatchResult r;
+  r.leaves.reserve(b.starts.size() * kHashSize);
+  strongroom::v1::Event ev;
+  for (std::size_t i = 0; i < b.starts.size(); ++i) {
+    const std::uint32_t pos = b.starts[i];
+    const std::uint32_t len = LoadBe32(b.buf.data() + pos);
+    std::string_view payload(b.buf.data() + pos + kLengthBytes, len);
+    auto index = static_cast<std::int64_t>(b.first_index + i);
+    auto offset = static_cast<std::int64_t>(b.base_offset + pos);
+    std::string leaf = HashLeaf(payload);
+    if (std::string_view(leaf).substr(0, kChecksumBytes) !=
+        std::string_view(payload.data() + len, kChecksumBytes)) {
+      r.failure = Fail("record-checksum", index, offset,
+                       "the record's checksum does not match its bytes (the event was altered)");
+      return r;
+    }
+    if (!ev.ParseFromArray(payload.data(), static_cast<int>(len))) {
+      r.failure = Fail("event-parse", index, offset, "the record is not a valid Event message");
+      return r;
+    }
+    if (ev.sequence() != b.first_index + i) {
+      r.failure = Fail("event-sequence", index, offset,
+                       "the event says it is event " + std::to_string(ev.sequence()) +
+                           " (events were deleted, duplicated or reordered)");
+      return r;
+    }
+    r.leaves.append(leaf);
+  }
+  return r;
+}
+
+Result<std::uint64_t> Size(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoError("cannot stat", path, errno);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+// Failure path only: finds the first event whose recomputed leaf differs from
+// the stored tree file, to name it when only the root disagrees.
+std::optional<VerifyFailure> LocateByStoredTree(const std::string& dir, int events_fd,
+                                                std::uint64_t count) {
+  auto tree = OpenReadOnly(JoinPath(dir, kTreeFile));
+  if (!tree.ok()) return std::nullopt;
+  std::uint64_t off = kEventsMagic.size();
+  std::string buf, stored(kHashSize, '\0');
+  for (std::uint64_t i = 0; i < count; ++i) {
+    char lb[4];
+    if (!ReadExactAt(events_fd, off, lb, 4, "events").ok()) return std::nullopt;
+    std::uint32_t len = LoadBe32(lb);
+    buf.resize(len);
+    if (!ReadExactAt(events_fd, off + 4, buf.data(), len, "events").ok()) return std::nullopt;
+    if (!ReadExactAt(tree->get(), LeafNodePos(i) * kHashSize, stored.data(), kHashSize, "tree").ok()) {
+      return std::nullopt;
+    }
+    if (HashLeaf(buf) != stored) {
+      return Fail("root", static_cast<std::int64_t>(i), static_cast<std::int64_t>(off),
+                  "the recomputed root differs from the signed checkpoint; this is the first event "
+                  "whose hash differs from the log's stored tree (it was altered, inserted or moved)");
+    }
+    off += kRecordOverhead + len;
+  }
+  return std::nullopt;
+}
+
+class Verifier {
+ public:
+  Verifier(const VerifyOptions& o, NoteVerifier v) : opts_(o), nv_(std::move(v)) {}
+  VerifyReport Run();
+
+ private:
+  bool Stream(int fd, std::uint64_t total);
+  void Consume(std::deque<std::future<BatchResult>>& q);
+  void Snapshot();
+
+  const VerifyOptions& opts_;
+  NoteVerifier nv_;
+  VerifyReport rep_;
+  Checkpoint cp_, since_;
+  bool have_since_ = false;
+  Frontier frontier_;
+  std::optional<std::string> root_at_cp_, root_at_since_;
+  std::uint64_t offset_at_cp_ = 0, end_offset_ = 0;
+};
+
+void Verifier::Snapshot() {
+  if (frontier_.size() == cp_.size && !root_at_cp_) root_at_cp_ = frontier_.Root();
+  if (have_since_ && frontier_.size() == since_.size && !root_at_since_) root_at_since_ = frontier_.Root();
+}
+
+void Verifier::Consume(std::deque<std::future<BatchResult>>& q) {
+  BatchResult r = q.front().get();
+  q.pop_front();
+  if (rep_.failure) return;
+  for (std::size_t i = 0; i < r.leaves.size(); i += kHashSize) {
+    Snapshot();
+    frontier_.Append(std::string_view(r.leaves).substr(i, kHashSize));
+  }
+  Snapshot();
+  if (r.failure) rep_.failure = r.failure;
+}
+
+// Reads the events file once; returns false when it stopped on a failure.
+bool Verifier::Stream(int fd, std::uint64_t total) {
+  unsigned threads = opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::size_t max_inflight = std::clamp<std::size_t>(2 * threads, 2, 8);
+  std::deque<std::future<BatchResult>> q;
+  std::optional<VerifyFailure> framing;
+  std::string carry;
+  std::uint64_t read_off = kEventsMagic.size(), index = 0;
+  bool eof = false;
+  while (!eof && !framing && !rep_.failure) {
+    Batch b;
+    b.base_offset = read_off - carry.size();
+    b.first_index = index;
+    b.buf = std::move(carry);
+    carry.clear();
+    std::size_t want = std::max(kBatchBytes, b.buf.size() + kMaxEventBytes + kRecordOverhead);
+    std::size_t have = b.buf.size();
+    b.buf.resize(want);
+    while (have < want) {
+      ssize_t n = ::pread(fd, b.buf.data() + have, want - have, static_cast<off_t>(read_off));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        framing = Fail("io", static_cast<std::int64_t>(index), static_cast<std::int64_t>(read_off),
+                       "cannot read the events file");
+        break;
+      }
+      if (n == 0) {
+        eof = true;
+        break;
+      }
+      have += static_cast<std::size_t>(n);
+      read_off += static_cast<std::uint64_t>(n);
+      if (have >= kBatchBytes) break;
+    }
+    b.buf.resize(have);
+    std::size_t pos = 0;
+    while (!framing && b.buf.size() - pos >= kLengthBytes) {
+      std::uint32_t len = LoadBe32(b.buf.data() + pos);
+      std::uint64_t abs = b.base_offset + pos;
+      if (index == cp_.size) offset_at_cp_ = abs;
+      if (len == 0 || len > kMaxEventBytes) {
+        framing = Fail("record-length", static_cast<std::int64_t>(index), static_cast<std::int64_t>(abs),
+                       "the record length " + std::to_string(len) + " is out of bounds (1 to " +
+                           std::to_string(kMaxEventBytes) + ")");
+        break;
+      }
+      if (b.buf.size() - pos < kRecordOverhead + len) break;
+      b.starts.push_back(static_cast<std::uint32_t>(pos));
+      pos += kRecordOverhead + len;
+      ++index;
+    }
+    carry = b.buf.substr(pos);
+    b.buf.resize(pos);
+    end_offset_ = b.base_offset + pos;
+    if (eof && !carry.empty() && !framing) {
+      if (index == cp_.size) offset_at_cp_ = end_offset_;
+      framing = Fail("record-truncated", static_cast<std::int64_t>(index),
+                     static_cast<std::int64_t>(end_offset_),
+                     "the events file ends inside a record (" + std::to_string(carry.size()) +
+                         " bytes): a torn tail or a truncation");
+    }
+    if (!b.starts.empty()) q.push_back(std::async(std::launch::async, [b = std::move(b)] { return HashBatch(b); }));
+    while (q.size() >= max_inflight) Consume(q);
+    rep_.bytes = std::min(read_off, total);
+    if (opts_.progress) opts_.progress(rep_.bytes, total);
+  }
+  while (!q.empty()) Consume(q);
+  rep_.events = frontier_.size();
+  if (!rep_.failure && framing) rep_.failure = framing;
+  if (opts_.progress) opts_.progress(total, total);
+  return !rep_.failure;
+}
+
+VerifyReport Verifier::Run() {
+  auto note = ReadFile(JoinPath(opts_.dir, kCheckpointFile), kMaxNoteBytes);
+  if (!note.ok()) {
+    rep_.failure = Fail("checkpoint-signature", -1, -1, note.status().message());
+    return rep_;
+  }
+  auto cp = OpenCheckpoint(*note, nv_);
+  if (!cp.ok()) {
+    rep_.failure = Fail("checkpoint-signature", -1, -1, "the log's checkpoint: " + cp.status().message());
+    return rep_;
+  }
+  cp_ = std::move(cp).value();
+  rep_.checkpoint_size = cp_.size;
+  rep_.origin = cp_.origin;
+  if (opts_.since) {
+    auto since = OpenCheckpoint(*opts_.since, nv_);
+    if (!since.ok()) {
+      rep_.failure = Fail("since-signature", -1, -1, "the older checkpoint: " + since.status().message());
+      return rep_;
+    }
+    since_ = std::move(since).value();
+    have_since_ = true;
+    rep_.since_size = since_.size;
+    if (since_.size > cp_.size) {
+      rep_.failure = Fail("since-consistency", static_cast<std::int64_t>(cp_.size), -1,
+                          "the log's checkpoint (size " + std::to_string(cp_.size) +
+                              ") is older than the one you kept (size " + std::to_string(since_.size) +
+                              "): the log was rolled back or its checkpoint replaced");
+      return rep_;
+    }
+  }
+  const std::string path = JoinPath(opts_.dir, kEventsFile);
+  auto fd = OpenReadOnly(path);
+  if (!fd.ok()) {
+    rep_.failure = Fail("io", -1, -1, fd.status().message());
+    return rep_;
+  }
+  auto total = Size(fd->get(), path);
+  char magic[kEventsMagic.size()];
+  if (!total.ok() || !ReadExactAt(fd->get(), 0, magic, sizeof magic, path).ok() ||
+      std::string_view(magic, sizeof magic) != kEventsMagic) {
+    rep_.failure = Fail("header", -1, 0, "the events file does not start with the log header");
+    return rep_;
+  }
+  Snapshot();
+  if (!Stream(fd->get(), *total)) return rep_;
+  std::uint64_t k = frontier_.size();
+  if (k < cp_.size) {
+    rep_.failure = Fail("event-count", static_cast<std::int64_t>(k), static_cast<std::int64_t>(end_offset_),
+                        "the checkpoint covers " + std::to_string(cp_.size) + " events but the log holds only " +
+                            std::to_string(k) + ": events from index " + std::to_string(k) + " are missing");
+    return rep_;
+  }
+  if (*root_at_cp_ != cp_.root) {
+    auto located = LocateByStoredTree(opts_.dir, fd->get(), cp_.size);
+    rep_.failure = located ? *located
+                           : Fail("root", -1, -1,
+                                  "the root recomputed from the " + std::to_string(cp_.size) +
+                                      " events differs from the signed checkpoint (events were altered "
+                                      "together with their checksums and the stored tree)");
+    return rep_;
+  }
+  if (have_since_ && *root_at_since_ != since_.root) {
+    rep_.failure = Fail("since-consistency", -1, -1,
+                        "the first " + std::to_string(since_.size) +
+                            " events no longer hash to the checkpoint you kept: history was rewritten");
+    return rep_;
+  }
+  if (k > cp_.size) {
+    rep_.failure = Fail("event-count", static_cast<std::int64_t>(cp_.size), static_cast<std::int64_t>(offset_at_cp_),
+                        "events " + std::to_string(cp_.size) + ".." + std::to_string(k - 1) +
+                            " are not covered by the signed checkpoint (an older checkpoint was put "
+                            "back, or a crash came before signing: run 'strongroom log recover')");
+    return rep_;
+  }
+  rep_.root = *root_at_cp_;
+  rep_.ok = true;
+  return rep_;
+}
+
+}  // namespace
+
+Result<VerifyReport> VerifyLog(const VerifyOptions& options) {
+  SR_ASSIGN_OR_RETURN(NoteVerifier nv, NoteVerifier::Parse(options.vkey));
+  Verifier v(options, std::move(nv));
+  return v.Run();
+}
+
+}  // namespace sr::log
