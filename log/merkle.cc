@@ -130,6 +130,8 @@ Status VerifyInclusion(std::uint64_t index, std::uint64_t size, std::string_view
 Status VerifyConsistency(std::uint64_t size1, std::uint64_t size2,
                          const std::vector<std::string>& proof, std::string_view root1,
                          std::string_view root2) {
+  // An empty old tree proves nothing; RFC 9162 callers must not ask.
+  if (size1 == 0) return ProofError("the old tree is empty");
   return VerifySubtreeConsistency(0, size1, size2, proof, root1, root2);
 }
 
@@ -147,6 +149,7 @@ Status VerifySubtreeInclusion(std::uint64_t index, std::uint64_t start, std::uin
                       std::to_string(start) + ", " + std::to_string(end) + ")");
   }
   SR_RETURN_IF_ERROR(CheckProofHashes(proof));
+  if (leaf_hash.size() != kHashSize) return ProofError("the leaf hash is not 32 bytes");
   std::uint64_t fn = index - start, sn = end - start - 1;
   std::string r(leaf_hash);
   for (const std::string& p : proof) {
@@ -173,6 +176,13 @@ Status VerifySubtreeInclusion(std::uint64_t index, std::uint64_t start, std::uin
 Status VerifySubtreeConsistency(std::uint64_t start, std::uint64_t end, std::uint64_t size,
                                 const std::vector<std::string>& proof,
                                 std::string_view subtree_hash, std::string_view root) {
+  // The empty subtree is trivially consistent with any tree that contains
+  // its position, given the empty root and no proof.
+  if (start == end && end <= size) {
+    if (!proof.empty()) return ProofError("an empty subtree needs an empty proof");
+    if (subtree_hash != EmptyRoot()) return ProofError("the empty subtree's hash is not the empty root");
+    return Status::Ok();
+  }
   if (!IsValidSubtree(start, end)) {
     return ProofError("[" + std::to_string(start) + ", " + std::to_string(end) +
                       ") is not a valid (sub)tree");
