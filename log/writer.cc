@@ -153,8 +153,12 @@ Status LogWriter::LoadDerived(TailScan& scan) {
     char lb[4];
     SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), last, lb, 4, "log events file"));
     std::uint32_t len = LoadBe32(lb);
-    if (len == 0 || len > kMaxEventBytes || last + kRecordOverhead + len > ev_size) {
+    if (len == 0 || len > kMaxEventBytes) {
       return DataLoss(Where(n - 1, last) + ": the record the index points to is malformed");
+    }
+    if (last + kRecordOverhead + len > ev_size) {
+      return DataLoss(Where(n - 1, last) + ": the events file ends inside this already indexed "
+                      "event: the log was cut short (truncation)");
     }
     std::string payload(len, '\0');
     SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), last + 4, payload.data(), len, ev_path));
