@@ -3,14 +3,19 @@
 // crash and concurrency tests can kill it or race two of them.
 //   log_tool create DIR PEM NAME
 //   log_tool append DIR PEM COUNT SESSION_SIZE TAG [BIG_EVERY]
+//   log_tool tear DIR BYTES   (writes the first BYTES of a record, as a
+//                              write cut short by a crash would leave)
 // Each session opens the log (waiting for the lock), appends SESSION_SIZE
 // events, signs a checkpoint and closes, so concurrent tools interleave.
+#include <fcntl.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "base/file.h"
 #include "log/note.h"
+#include "log/merkle.h"
 #include "log/record.h"
 #include "log/writer.h"
 
@@ -64,6 +69,19 @@ int Append(const std::string& dir, const std::string& pem, long count, long sess
   return 0;
 }
 
+int Tear(const std::string& dir, long bytes) {
+  std::string payload(4096, 'T');
+  std::string rec = sr::log::EncodeRecord(payload, sr::log::HashLeaf(payload));
+  if (bytes <= 0 || static_cast<std::size_t>(bytes) >= rec.size()) return 2;
+  auto lock = sr::FileLock::Acquire(sr::JoinPath(dir, sr::log::kLockFile));
+  if (!lock.ok()) return Fail(lock.status());
+  std::string path = sr::JoinPath(dir, sr::log::kEventsFile);
+  sr::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return 1;
+  sr::Status s = sr::WriteAll(fd.get(), std::string_view(rec).substr(0, static_cast<std::size_t>(bytes)), path);
+  return s.ok() ? 0 : Fail(s);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -73,6 +91,7 @@ int main(int argc, char** argv) {
     return Append(argv[2], argv[3], std::atol(argv[4]), std::atol(argv[5]), argv[6],
                   argc == 8 ? std::atol(argv[7]) : 0);
   }
+  if (cmd == "tear" && argc == 4) return Tear(argv[2], std::atol(argv[3]));
   std::fprintf(stderr, "usage: log_tool create DIR PEM NAME | append DIR PEM COUNT SESSION TAG [BIG_EVERY]\n");
   return 2;
 }
