@@ -243,36 +243,50 @@ Status LogWriter::CheckAgainstCheckpoint() {
   return Status::Ok();
 }
 
-Status LogWriter::AppendRecord(std::string_view payload) {
-  if (payload.empty() || payload.size() > kMaxEventBytes) {
-    return InvalidArgument("an event must be 1 byte to 1 MiB serialized; this one is " +
-                           std::to_string(payload.size()) + " bytes");
+Status LogWriter::AppendRecords(const std::vector<std::string>& payloads) {
+  std::string batch;
+  std::vector<std::string> leaves;
+  for (const std::string& payload : payloads) {
+    if (payload.empty() || payload.size() > kMaxEventBytes) {
+      return InvalidArgument("an event must be 1 byte to 1 MiB serialized; this one is " +
+                             std::to_string(payload.size()) + " bytes");
+    }
+    leaves.push_back(HashLeaf(payload));
+    batch += EncodeRecord(payload, leaves.back());
   }
-  std::string leaf = HashLeaf(payload);
-  std::string rec = EncodeRecord(payload, leaf);
   const std::string path = JoinPath(dir_, kEventsFile);
-  Status w = PwriteAll(events_.get(), rec, end_offset_, path);
+  Status w = PwriteAll(events_.get(), batch, end_offset_, path);
   if (w.ok() && ::fdatasync(events_.get()) != 0) w = ErrnoError("cannot sync", path, errno);
   if (!w.ok()) {
-    // Take back a partial record so the file stays whole; if even that
+    // Take back a partial write so the file stays whole; if even that
     // fails, the next open reports a torn tail for recover.
     if (::ftruncate(events_.get(), static_cast<off_t>(end_offset_)) == 0) {
       ::fdatasync(events_.get());
     }
     return w;
   }
-  SR_RETURN_IF_ERROR(AddToDerived(leaf, end_offset_));
-  end_offset_ += rec.size();
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    SR_RETURN_IF_ERROR(AddToDerived(leaves[i], end_offset_));
+    end_offset_ += kRecordOverhead + payloads[i].size();
+  }
   return Status::Ok();
 }
 
 Result<std::uint64_t> LogWriter::Append(strongroom::v1::Event event) {
-  std::uint64_t index = size();
-  event.set_sequence(index);
-  std::string bytes;
-  if (!event.SerializeToString(&bytes)) return Internal("cannot serialize the event");
-  SR_RETURN_IF_ERROR(AppendRecord(bytes));
-  return index;
+  std::vector<strongroom::v1::Event> one;
+  one.push_back(std::move(event));
+  return AppendMany(std::move(one));
+}
+
+Result<std::uint64_t> LogWriter::AppendMany(std::vector<strongroom::v1::Event> events) {
+  std::uint64_t first = size();
+  std::vector<std::string> payloads(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    events[i].set_sequence(first + i);
+    if (!events[i].SerializeToString(&payloads[i])) return Internal("cannot serialize the event");
+  }
+  SR_RETURN_IF_ERROR(AppendRecords(payloads));
+  return first;
 }
 
 Result<std::string> LogWriter::Commit() {

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/file.h"
 #include "log/merkle.h"
@@ -59,6 +60,10 @@ class LogWriter {
   ~LogWriter();
   // Sets event.sequence to the next index, appends, syncs; returns the index.
   Result<std::uint64_t> Append(strongroom::v1::Event event);
+  // Appends several events with one write and one sync (a signing session's
+  // batch); all are durable when it returns. Returns the first index. On
+  // failure none of them is acknowledged (a partial batch is cut back).
+  Result<std::uint64_t> AppendMany(std::vector<strongroom::v1::Event> events);
   // Signs and stores a checkpoint for the current size; returns the note.
   Result<std::string> Commit();
   std::uint64_t size() const { return frontier_.size(); }
@@ -72,7 +77,7 @@ class LogWriter {
                                                        TailScan* torn_out);
   Status LoadDerived(TailScan& scan);
   Status AddToDerived(std::string_view leaf_hash, std::uint64_t offset);
-  Status AppendRecord(std::string_view payload);
+  Status AppendRecords(const std::vector<std::string>& payloads);
   Status CheckAgainstCheckpoint();
 
   std::string dir_;
