@@ -13,7 +13,8 @@
 #include "log/merkle.h"
 #include "log/note.h"
 #include "log/record.h"
-#include "proto/event.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace sr::log {
 namespace {
@@ -36,10 +37,30 @@ VerifyFailure Fail(std::string check, std::int64_t index, std::int64_t offset, s
   return VerifyFailure{std::move(check), index, offset, std::move(msg)};
 }
 
+// Checks that payload is well-formed protobuf wire format (every field's tag,
+// wire type and length; nested messages are length-checked, not parsed) and
+// extracts Event.sequence (field 1, varint; absent means 0). Allocation-free:
+// a full parse costs several times the hashing.
+bool ScanEvent(std::string_view payload, std::uint64_t* sequence) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(payload.data()),
+                                            static_cast<int>(payload.size()));
+  *sequence = 0;
+  while (true) {
+    std::uint32_t tag = in.ReadTag();
+    if (tag == 0) return in.CurrentPosition() == static_cast<int>(payload.size());
+    if (WireFormatLite::GetTagFieldNumber(tag) == 1) {
+      if (WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_VARINT) return false;
+      if (!in.ReadVarint64(sequence)) return false;
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return false;
+    }
+  }
+}
+
 BatchResult HashBatch(const Batch& b) {
   BatchResult r;
   r.leaves.reserve(b.starts.size() * kHashSize);
-  strongroom::v1::Event ev;
   for (std::size_t i = 0; i < b.starts.size(); ++i) {
     const std::uint32_t pos = b.starts[i];
     const std::uint32_t len = LoadBe32(b.buf.data() + pos);
@@ -53,13 +74,14 @@ BatchResult HashBatch(const Batch& b) {
                        "the record's checksum does not match its bytes (the event was altered)");
       return r;
     }
-    if (!ev.ParseFromArray(payload.data(), static_cast<int>(len))) {
+    std::uint64_t sequence = 0;
+    if (!ScanEvent(payload, &sequence)) {
       r.failure = Fail("event-parse", index, offset, "the record is not a valid Event message");
       return r;
     }
-    if (ev.sequence() != b.first_index + i) {
+    if (sequence != b.first_index + i) {
       r.failure = Fail("event-sequence", index, offset,
-                       "the event says it is event " + std::to_string(ev.sequence()) +
+                       "the event says it is event " + std::to_string(sequence) +
                            " (events were deleted, duplicated or reordered)");
       return r;
     }
