@@ -16,7 +16,8 @@ inline double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// A temp dir under $BENCH_TMPDIR (default: the system temp dir), removed on exit.
+// A temp dir under $BENCH_TMPDIR (default: the system temp dir), removed on
+// exit unless $BENCH_KEEP is set (to rerun a step by hand).
 class BenchDir {
  public:
   BenchDir() {
@@ -25,7 +26,9 @@ class BenchDir {
                         "srbench-XXXXXX").string();
     path_ = ::mkdtemp(tmpl.data());
   }
-  ~BenchDir() { std::filesystem::remove_all(path_); }
+  ~BenchDir() {
+    if (!std::getenv("BENCH_KEEP")) std::filesystem::remove_all(path_);
+  }
   const std::string& path() const { return path_; }
 
  private:

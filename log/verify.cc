@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <deque>
 #include <future>
 #include <thread>
@@ -21,8 +23,13 @@ namespace {
 
 constexpr std::size_t kBatchBytes = 2 << 20;
 
+// Buffers are allocated once (uninitialized) and recycled: zero-filling and
+// page-faulting a fresh 3 MiB buffer per batch stalled the reader.
+constexpr std::size_t kBufferBytes = kBatchBytes + kMaxEventBytes + kRecordOverhead;
+
 struct Batch {
-  std::string buf;
+  std::unique_ptr<char[]> data;
+  std::size_t size = 0;
   std::uint64_t first_index = 0;
   std::uint64_t base_offset = 0;
   std::vector<std::uint32_t> starts;  // record start positions in buf
@@ -63,8 +70,8 @@ BatchResult HashBatch(const Batch& b) {
   r.leaves.reserve(b.starts.size() * kHashSize);
   for (std::size_t i = 0; i < b.starts.size(); ++i) {
     const std::uint32_t pos = b.starts[i];
-    const std::uint32_t len = LoadBe32(b.buf.data() + pos);
-    std::string_view payload(b.buf.data() + pos + kLengthBytes, len);
+    const std::uint32_t len = LoadBe32(b.data.get() + pos);
+    std::string_view payload(b.data.get() + pos + kLengthBytes, len);
     auto index = static_cast<std::int64_t>(b.first_index + i);
     auto offset = static_cast<std::int64_t>(b.base_offset + pos);
     std::string leaf = HashLeaf(payload);
@@ -130,7 +137,7 @@ class Verifier {
 
  private:
   bool Stream(int fd, std::uint64_t total);
-  void Consume(std::deque<std::future<BatchResult>>& q);
+  void Consume(BatchResult r);
   void Snapshot();
 
   const VerifyOptions& opts_;
@@ -148,9 +155,7 @@ void Verifier::Snapshot() {
   if (have_since_ && frontier_.size() == since_.size && !root_at_since_) root_at_since_ = frontier_.Root();
 }
 
-void Verifier::Consume(std::deque<std::future<BatchResult>>& q) {
-  BatchResult r = q.front().get();
-  q.pop_front();
+void Verifier::Consume(BatchResult r) {
   if (rep_.failure) return;
   for (std::size_t i = 0; i < r.leaves.size(); i += kHashSize) {
     Snapshot();
@@ -164,22 +169,33 @@ void Verifier::Consume(std::deque<std::future<BatchResult>>& q) {
 bool Verifier::Stream(int fd, std::uint64_t total) {
   unsigned threads = opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
   std::size_t max_inflight = std::clamp<std::size_t>(2 * threads, 2, 8);
-  std::deque<std::future<BatchResult>> q;
+  std::deque<std::pair<std::future<BatchResult>, std::shared_ptr<Batch>>> q;
+  std::vector<std::unique_ptr<char[]>> pool;
   std::optional<VerifyFailure> framing;
   std::string carry;
   std::uint64_t read_off = kEventsMagic.size(), index = 0;
   bool eof = false;
+  auto consume = [&] {
+    BatchResult r = q.front().first.get();  // the worker is done with the buffer
+    pool.push_back(std::move(q.front().second->data));
+    q.pop_front();
+    Consume(std::move(r));
+  };
   while (!eof && !framing && !rep_.failure) {
-    Batch b;
-    b.base_offset = read_off - carry.size();
-    b.first_index = index;
-    b.buf = std::move(carry);
+    auto b = std::make_shared<Batch>();
+    if (pool.empty()) {
+      b->data.reset(new char[kBufferBytes]);
+    } else {
+      b->data = std::move(pool.back());
+      pool.pop_back();
+    }
+    b->base_offset = read_off - carry.size();
+    b->first_index = index;
+    std::memcpy(b->data.get(), carry.data(), carry.size());
+    std::size_t have = carry.size();
     carry.clear();
-    std::size_t want = std::max(kBatchBytes, b.buf.size() + kMaxEventBytes + kRecordOverhead);
-    std::size_t have = b.buf.size();
-    b.buf.resize(want);
-    while (have < want) {
-      ssize_t n = ::pread(fd, b.buf.data() + have, want - have, static_cast<off_t>(read_off));
+    while (have < kBatchBytes) {
+      ssize_t n = ::pread(fd, b->data.get() + have, kBufferBytes - have, static_cast<off_t>(read_off));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
         framing = Fail("io", static_cast<std::int64_t>(index), static_cast<std::int64_t>(read_off),
@@ -192,13 +208,12 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
       }
       have += static_cast<std::size_t>(n);
       read_off += static_cast<std::uint64_t>(n);
-      if (have >= kBatchBytes) break;
     }
-    b.buf.resize(have);
+    const char* buf = b->data.get();
     std::size_t pos = 0;
-    while (!framing && b.buf.size() - pos >= kLengthBytes) {
-      std::uint32_t len = LoadBe32(b.buf.data() + pos);
-      std::uint64_t abs = b.base_offset + pos;
+    while (!framing && have - pos >= kLengthBytes) {
+      std::uint32_t len = LoadBe32(buf + pos);
+      std::uint64_t abs = b->base_offset + pos;
       if (index == cp_.size) offset_at_cp_ = abs;
       if (len == 0 || len > kMaxEventBytes) {
         framing = Fail("record-length", static_cast<std::int64_t>(index), static_cast<std::int64_t>(abs),
@@ -206,14 +221,14 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
                            std::to_string(kMaxEventBytes) + ")");
         break;
       }
-      if (b.buf.size() - pos < kRecordOverhead + len) break;
-      b.starts.push_back(static_cast<std::uint32_t>(pos));
+      if (have - pos < kRecordOverhead + len) break;
+      b->starts.push_back(static_cast<std::uint32_t>(pos));
       pos += kRecordOverhead + len;
       ++index;
     }
-    carry = b.buf.substr(pos);
-    b.buf.resize(pos);
-    end_offset_ = b.base_offset + pos;
+    carry.assign(buf + pos, have - pos);
+    b->size = pos;
+    end_offset_ = b->base_offset + pos;
     if (eof && !carry.empty() && !framing) {
       if (index == cp_.size) offset_at_cp_ = end_offset_;
       framing = Fail("record-truncated", static_cast<std::int64_t>(index),
@@ -221,12 +236,17 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
                      "the events file ends inside a record (" + std::to_string(carry.size()) +
                          " bytes): a torn tail or a truncation");
     }
-    if (!b.starts.empty()) q.push_back(std::async(std::launch::async, [b = std::move(b)] { return HashBatch(b); }));
-    while (q.size() >= max_inflight) Consume(q);
+    if (!b->starts.empty()) {
+      std::shared_ptr<const Batch> cb = b;
+      q.emplace_back(std::async(std::launch::async, [cb] { return HashBatch(*cb); }), b);
+    } else {
+      pool.push_back(std::move(b->data));
+    }
+    while (q.size() >= max_inflight) consume();
     rep_.bytes = std::min(read_off, total);
     if (opts_.progress) opts_.progress(rep_.bytes, total);
   }
-  while (!q.empty()) Consume(q);
+  while (!q.empty()) consume();
   rep_.events = frontier_.size();
   if (!rep_.failure && framing) rep_.failure = framing;
   if (opts_.progress) opts_.progress(total, total);
