@@ -50,21 +50,29 @@ Child Spawn(const std::vector<std::string>& args) {
   return c;
 }
 
-// Reads "<index> <tag>" lines into acked; returns at EOF.
-void Drain(int fd, std::map<std::uint64_t, std::string>& acked, std::string& partial) {
+// Parses complete "<index> <tag>" lines out of partial into acked.
+void ParseLines(std::string& partial, std::map<std::uint64_t, std::string>& acked) {
+  std::size_t nl;
+  while ((nl = partial.find('\n')) != std::string::npos) {
+    std::istringstream line(partial.substr(0, nl));
+    std::uint64_t idx;
+    std::string tag;
+    line >> idx >> tag;
+    REQUIRE_MESSAGE(acked.emplace(idx, tag).second, "index acknowledged twice: ", idx);
+    partial.erase(0, nl + 1);
+  }
+}
+
+// Reads until EOF (or, with until_first_line, until one line arrived).
+void Drain(int fd, std::map<std::uint64_t, std::string>& acked, std::string& partial,
+           bool until_first_line = false) {
   char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+  while (true) {
+    ParseLines(partial, acked);
+    if (until_first_line && !acked.empty()) return;
+    ssize_t n = ::read(fd, buf, until_first_line ? 1 : sizeof buf);
+    if (n <= 0) return;
     partial.append(buf, static_cast<std::size_t>(n));
-    std::size_t nl;
-    while ((nl = partial.find('\n')) != std::string::npos) {
-      std::istringstream line(partial.substr(0, nl));
-      std::uint64_t idx;
-      std::string tag;
-      line >> idx >> tag;
-      REQUIRE_MESSAGE(acked.emplace(idx, tag).second, "index acknowledged twice: ", idx);
-      partial.erase(0, nl + 1);
-    }
   }
 }
 
@@ -103,12 +111,17 @@ TEST_CASE("crash: 200 kill -9s during appends lose no acknowledged event and the
   for (int round = 0; round < 200; ++round) {
     Child c = Spawn({kTool, "append", dir, pem, "1000000", std::to_string(1 + rng() % 7),
                      "r" + std::to_string(round), "3"});
-    ::usleep(1000 + rng() % 15000);
+    std::string partial;
+    std::map<std::uint64_t, std::string> round_acked;
+    // Most rounds wait for the first acknowledgement so the kill lands among
+    // appends and commits even on a loaded machine; the rest kill at start-up.
+    if (round % 5 != 0) Drain(c.out, round_acked, partial, /*until_first_line=*/true);
+    ::usleep(rng() % 8000);
     ::kill(c.pid, SIGKILL);
     int st;
     ::waitpid(c.pid, &st, 0);
-    std::string partial;
-    Drain(c.out, acked, partial);
+    Drain(c.out, round_acked, partial);
+    for (const auto& [idx, tag] : round_acked) REQUIRE_MESSAGE(acked.emplace(idx, tag).second, "index acked twice: ", idx);
     ::close(c.out);
     // Every 4th round also leaves the partial record that a kill inside the
     // write system call would leave (rare to hit by timing alone).
@@ -131,7 +144,7 @@ TEST_CASE("crash: 200 kill -9s during appends lose no acknowledged event and the
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   MESSAGE("200 kills, ", acked.size(), " acknowledged appends, ", torn, " torn tails recovered, ", secs, " s");
-  CHECK(acked.size() > 200);
+  CHECK(acked.size() >= 160);  // every round not killed at start-up acked one
   CHECK(torn >= 50);
   CheckAcked(dir, acked);
   VerifyReport r = VerifyDir(dir);
