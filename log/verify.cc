@@ -212,6 +212,11 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
     const char* buf = b->data.get();
     std::size_t pos = 0;
     while (!framing && have - pos >= kLengthBytes) {
+      if (opts_.signed_prefix_only && index == cp_.size) {
+        eof = true;
+        have = pos;
+        break;
+      }
       std::uint32_t len = LoadBe32(buf + pos);
       std::uint64_t abs = b->base_offset + pos;
       if (index == cp_.size) offset_at_cp_ = abs;

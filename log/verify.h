@@ -27,6 +27,10 @@ struct VerifyOptions {
   std::string vkey;                      // trusted verifier key string
   std::optional<std::string> since;      // an older signed checkpoint note
   unsigned threads = 0;                  // 0 = all cores
+  // Check only the events the checkpoint covers and ignore anything after
+  // them (the writer's check on open: a crash may leave unsigned events or a
+  // torn tail, which it handles itself).
+  bool signed_prefix_only = false;
   // Called with (bytes done, total bytes) from the calling thread.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };

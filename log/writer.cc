@@ -10,6 +10,7 @@
 #include "base/hash.h"
 #include "log/reader.h"
 #include "log/record.h"
+#include "log/verify.h"
 
 namespace sr::log {
 namespace {
@@ -126,6 +127,7 @@ Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSi
                               "), left by a crash; run 'strongroom log recover'");
   }
   SR_RETURN_IF_ERROR(w->CheckAgainstCheckpoint());
+  SR_RETURN_IF_ERROR(w->CheckSignedEvents(verifier));
   if (torn_out) *torn_out = scan;
   return w;
 }
@@ -241,6 +243,22 @@ Status LogWriter::CheckAgainstCheckpoint() {
                     "run 'strongroom log verify' to locate the change");
   }
   return Status::Ok();
+}
+
+// Re-reads every signed event (streaming, all cores) so a log altered since
+// its last checkpoint is never extended; O(n), paid once per session.
+Status LogWriter::CheckSignedEvents(const NoteVerifier& verifier) {
+  if (signed_.size == 0) return Status::Ok();
+  VerifyOptions o;
+  o.dir = dir_;
+  o.vkey = verifier.ToString();
+  o.signed_prefix_only = true;
+  SR_ASSIGN_OR_RETURN(VerifyReport r, VerifyLog(o));
+  if (r.ok) return Status::Ok();
+  const VerifyFailure& f = *r.failure;
+  std::string where = f.index >= 0 ? "event " + std::to_string(f.index) : std::string("the log");
+  if (f.offset >= 0) where += " at byte offset " + std::to_string(f.offset);
+  return DataLoss("appending refused: " + where + " fails check '" + f.check + "': " + f.message);
 }
 
 Status LogWriter::AppendRecords(const std::vector<std::string>& payloads) {

@@ -206,6 +206,23 @@ TEST_CASE("log: the writer refuses to extend a log whose stored tree contradicts
   CHECK(w.status().message().find("does not match the signed checkpoint") != std::string::npos);
 }
 
+TEST_CASE("log: the writer refuses to append to a log whose signed events were altered, naming the event") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  BuildLog(dir, *s, 30);
+  auto reader = LogReader::Open(dir);
+  std::uint64_t off = *reader->Offset(12);
+  std::string ev = ReadAll(JoinPath(dir, kEventsFile));
+  ev[off + 9] ^= 0x20;
+  testing::WriteAllTo(JoinPath(dir, kEventsFile), ev);
+  auto w = LogWriter::Open(dir, *s);
+  REQUIRE(w.status().code() == Code::kDataLoss);
+  CHECK_MESSAGE(w.status().message().find("event 12 at byte offset " + std::to_string(off)) != std::string::npos,
+                w.status().message());
+  CHECK(w.status().message().find("record-checksum") != std::string::npos);
+}
+
 TEST_CASE("log: lost index and tree files are rebuilt from the events on open") {
   TempDir t;
   auto s = Signer();
