@@ -254,6 +254,8 @@ int RunRecover(Context& ctx, const LogOpts& o) {
 void RegisterLogCommands(CLI::App& app, Context& ctx) {
   auto* log = app.add_subcommand("log", "Inspect, prove and verify the signing-event log");
   log->require_subcommand(1);
+  // Lets global flags such as --json also come after the verb.
+  log->fallthrough();
   auto o = std::make_shared<LogOpts>();
 
   auto* v = log->add_subcommand("verify",
@@ -309,6 +311,7 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
   AddDirOptions(r, *o);
   r->add_option("--log-key-pem", o->pem, "Ed25519 log key as a PEM file (test stations only)");
   r->callback([&ctx, o] { ctx.exit_code = RunRecover(ctx, *o); });
+  for (CLI::App* sub : {v, s, p, c, vp, k, r}) sub->fallthrough();
 }
 
 }  // namespace sr::cli
