@@ -45,8 +45,10 @@ int main(int argc, char** argv) {
 
   std::printf("log append (durable, one fdatasync each), %ld events of %zu bytes\n", n, rec.size());
   std::printf("  baseline write+fdatasync : %10.0f /s\n", n / raw);
-  std::printf("  log Append               : %10.0f /s  (ratio to baseline %.2f)\n", n / appends, raw / appends);
-  std::printf("  checkpoint Commit        : %10.2f ms (consistency proof + Ed25519 + atomic replace)\n",
-              commit * 1e3);
+  std::printf("  log Append               : %10.0f /s  (ratio to baseline %.2f)\n", n / appends,
+              raw / appends);
+  std::printf(
+      "  checkpoint Commit        : %10.2f ms (consistency proof + Ed25519 + atomic replace)\n",
+      commit * 1e3);
   return 0;
 }

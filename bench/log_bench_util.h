@@ -22,8 +22,10 @@ class BenchDir {
  public:
   BenchDir() {
     const char* base = std::getenv("BENCH_TMPDIR");
-    std::string tmpl = (std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
-                        "srbench-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
+         "srbench-XXXXXX")
+            .string();
     path_ = ::mkdtemp(tmpl.data());
   }
   ~BenchDir() {

@@ -102,12 +102,15 @@ int main(int argc, char** argv) {
   std::printf("log verify, %llu events, %.1f MiB events file, %u cores (log built in %.1f s)\n",
               static_cast<unsigned long long>(n), mib, std::thread::hardware_concurrency(), build);
   std::printf("  baseline sha256 of the file   : %8.3f s (%.0f MiB/s)\n", sha, mib / sha);
-  std::printf("  strongroom log verify         : %8.3f s (%.0f MiB/s), ratio to baseline %.2f\n", verify,
-              mib / verify, verify / sha);
+  std::printf("  strongroom log verify         : %8.3f s (%.0f MiB/s), ratio to baseline %.2f\n",
+              verify, mib / verify, verify / sha);
   std::printf("  verify peak memory (maxrss)   : %8.1f MiB (limit 64 MiB: %s)\n", rss / 1024.0,
               rss <= 64 * 1024 ? "OK" : "EXCEEDED");
-  std::printf("  inclusion proof generation    : %8.1f us/proof (incl. checkpoint signature check)\n", prove * 1e6);
-  std::printf("  inclusion proof verification  : %8.1f us/proof (parse + Ed25519 + %zu-hash path)\n", check * 1e6,
-              static_cast<std::size_t>(64 - __builtin_clzll(n)));
+  std::printf(
+      "  inclusion proof generation    : %8.1f us/proof (incl. checkpoint signature check)\n",
+      prove * 1e6);
+  std::printf(
+      "  inclusion proof verification  : %8.1f us/proof (parse + Ed25519 + %zu-hash path)\n",
+      check * 1e6, static_cast<std::size_t>(64 - __builtin_clzll(n)));
   return rss <= 64 * 1024 ? 0 : 2;
 }

@@ -73,11 +73,12 @@ const EVP_MD* Sha256Md() {
 
 std::string Hash2(char prefix, std::string_view a, std::string_view b) {
   thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                            &EVP_MD_CTX_free);
+                                                                           &EVP_MD_CTX_free);
   std::string out(kHashSize, '\0');
   unsigned len = 0;
   if (!ctx || EVP_DigestInit_ex2(ctx.get(), Sha256Md(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), &prefix, 1) != 1 || EVP_DigestUpdate(ctx.get(), a.data(), a.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), &prefix, 1) != 1 ||
+      EVP_DigestUpdate(ctx.get(), a.data(), a.size()) != 1 ||
       EVP_DigestUpdate(ctx.get(), b.data(), b.size()) != 1 ||
       EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len) != 1) {
     std::abort();  // only on allocation failure inside OpenSSL
@@ -124,8 +125,8 @@ Result<std::vector<std::string>> InclusionProof(NodeSource& src, std::uint64_t i
 Result<std::vector<std::string>> ConsistencyProof(NodeSource& src, std::uint64_t size1,
                                                   std::uint64_t size2) {
   if (size1 == 0 || size1 > size2) {
-    return InvalidArgument("no consistency proof from size " + std::to_string(size1) +
-                           " to size " + std::to_string(size2));
+    return InvalidArgument("no consistency proof from size " + std::to_string(size1) + " to size " +
+                           std::to_string(size2));
   }
   std::vector<std::string> out;
   SR_RETURN_IF_ERROR(SubproofInto(src, size1, 0, size2, true, out));
@@ -195,7 +196,8 @@ Status VerifySubtreeConsistency(std::uint64_t start, std::uint64_t end, std::uin
   // its position, given the empty root and no proof.
   if (start == end && end <= size) {
     if (!proof.empty()) return ProofError("an empty subtree needs an empty proof");
-    if (subtree_hash != EmptyRoot()) return ProofError("the empty subtree's hash is not the empty root");
+    if (subtree_hash != EmptyRoot())
+      return ProofError("the empty subtree's hash is not the empty root");
     return Status::Ok();
   }
   if (!IsValidSubtree(start, end)) {

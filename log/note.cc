@@ -37,7 +37,8 @@ Result<std::uint64_t> ParseDecimal(std::string_view s, std::string_view field) {
   std::uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) {
-    return InvalidArgument(std::string(field) + " '" + std::string(s) + "' is not a decimal number");
+    return InvalidArgument(std::string(field) + " '" + std::string(s) +
+                           "' is not a decimal number");
   }
   return v;
 }
@@ -74,11 +75,11 @@ Result<std::unique_ptr<Ed25519NoteSigner>> Ed25519NoteSigner::Generate(std::stri
 }
 
 Result<std::unique_ptr<Ed25519NoteSigner>> Ed25519NoteSigner::FromPemFile(std::string name,
-                                                                           std::string_view path) {
+                                                                          std::string_view path) {
   if (!IsValidKeyName(name)) return InvalidArgument("invalid note key name '" + name + "'");
   SR_ASSIGN_OR_RETURN(std::string pem, ReadFile(path, 16 * 1024));
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
-                                                &BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
   auto key = std::make_unique<Key>();
   key->pkey.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   OPENSSL_cleanse(pem.data(), pem.size());
@@ -145,7 +146,8 @@ Result<NoteVerifier> NoteVerifier::Parse(std::string_view vkey) {
   }
   NoteVerifier v;
   v.name_ = std::string(vkey.substr(0, p1));
-  if (!IsValidKeyName(v.name_)) return InvalidArgument("verifier key name '" + v.name_ + "' is invalid");
+  if (!IsValidKeyName(v.name_))
+    return InvalidArgument("verifier key name '" + v.name_ + "' is invalid");
   std::string_view hex_id = vkey.substr(p1 + 1, p2 - p1 - 1);
   if (hex_id.size() != 8) return InvalidArgument("verifier key id must be 8 hex digits");
   SR_ASSIGN_OR_RETURN(std::string id, HexDecode(hex_id, "verifier key id"));
@@ -156,20 +158,21 @@ Result<NoteVerifier> NoteVerifier::Parse(std::string_view vkey) {
   v.public_key_ = typed.substr(1);
   v.key_id_ = KeyId(v.name_, v.public_key_);
   if (v.key_id_ != id) {
-    return InvalidArgument("verifier key id " + std::string(hex_id) + " does not match its name and key (" +
-                           HexEncode(v.key_id_) + ")");
+    return InvalidArgument("verifier key id " + std::string(hex_id) +
+                           " does not match its name and key (" + HexEncode(v.key_id_) + ")");
   }
   return v;
 }
 
 bool NoteVerifier::VerifySignature(std::string_view msg, std::string_view sig) const {
   if (sig.size() != 64) return false;
-  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                           reinterpret_cast<const unsigned char*>(public_key_.data()),
-                                           public_key_.size()),
+  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(
+                   EVP_PKEY_ED25519, nullptr,
+                   reinterpret_cast<const unsigned char*>(public_key_.data()), public_key_.size()),
                &EVP_PKEY_free);
   MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  return pkey && ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) == 1 &&
+  return pkey && ctx &&
+         EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) == 1 &&
          EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
                           reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
 }
@@ -206,13 +209,16 @@ Result<std::string> OpenNote(std::string_view note, const NoteVerifier& verifier
     }
     line.remove_prefix(kSigPrefix.size());
     std::size_t sp = line.find(' ');
-    if (sp == std::string_view::npos) return InvalidArgument("signed note signature line has no space");
+    if (sp == std::string_view::npos)
+      return InvalidArgument("signed note signature line has no space");
     if (line.substr(0, sp) != verifier.name()) continue;
     auto blob = Base64Decode(line.substr(sp + 1), "note signature");
-    if (!blob.ok() || blob->size() < 4) return InvalidArgument("signed note signature is not base64");
+    if (!blob.ok() || blob->size() < 4)
+      return InvalidArgument("signed note signature is not base64");
     if (blob->substr(0, 4) != verifier.key_id()) continue;
     if (!verifier.VerifySignature(text, blob->substr(4))) {
-      return DataLoss("the signature by '" + verifier.name() + "' does not verify: the note was altered or forged");
+      return DataLoss("the signature by '" + verifier.name() +
+                      "' does not verify: the note was altered or forged");
     }
     found = true;
   }
@@ -230,7 +236,8 @@ std::string Checkpoint::Text() const {
 }
 
 Result<Checkpoint> Checkpoint::ParseText(std::string_view text) {
-  if (text.empty() || text.back() != '\n') return InvalidArgument("checkpoint text must end in a newline");
+  if (text.empty() || text.back() != '\n')
+    return InvalidArgument("checkpoint text must end in a newline");
   std::vector<std::string_view> lines = SplitLines(text);
   if (lines.size() < 3) return InvalidArgument("checkpoint has fewer than three lines");
   Checkpoint c;
@@ -250,7 +257,8 @@ Result<Checkpoint> OpenCheckpoint(std::string_view note, const NoteVerifier& ver
   SR_ASSIGN_OR_RETURN(std::string text, OpenNote(note, verifier));
   SR_ASSIGN_OR_RETURN(Checkpoint c, Checkpoint::ParseText(text));
   if (c.origin != verifier.name()) {
-    return DataLoss("checkpoint origin '" + c.origin + "' is not the log's name '" + verifier.name() + "'");
+    return DataLoss("checkpoint origin '" + c.origin + "' is not the log's name '" +
+                    verifier.name() + "'");
   }
   return c;
 }

@@ -41,7 +41,7 @@ class Ed25519NoteSigner final : public NoteSigner {
   static Result<std::unique_ptr<Ed25519NoteSigner>> Generate(std::string name);
   // A PKCS#8 PEM Ed25519 private key file (O_NOFOLLOW, at most 16 KiB).
   static Result<std::unique_ptr<Ed25519NoteSigner>> FromPemFile(std::string name,
-                                                                 std::string_view path);
+                                                                std::string_view path);
   ~Ed25519NoteSigner() override;
   std::string Name() const override { return name_; }
   std::string PublicKey() const override { return public_key_; }

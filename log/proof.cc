@@ -27,7 +27,8 @@ Result<std::string_view> NextLine(std::string_view text, std::size_t& pos, int& 
   ++line_no;
   std::size_t nl = text.find('\n', pos);
   if (nl == std::string_view::npos) {
-    return InvalidArgument("proof line " + std::to_string(line_no) + " is missing or not newline-terminated");
+    return InvalidArgument("proof line " + std::to_string(line_no) +
+                           " is missing or not newline-terminated");
   }
   std::string_view l = text.substr(pos, nl - pos);
   pos = nl + 1;
@@ -128,8 +129,9 @@ Result<InclusionProofFile> ProveInclusion(std::string_view dir, std::uint64_t in
   InclusionProofFile f;
   SR_ASSIGN_OR_RETURN(f.checkpoint_note, CurrentNote(r, cp));
   if (index >= cp.size) {
-    return NotFound("event " + std::to_string(index) + " is not covered by the current checkpoint (size " +
-                    std::to_string(cp.size) + ")");
+    return NotFound("event " + std::to_string(index) +
+                    " is not covered by the current checkpoint (size " + std::to_string(cp.size) +
+                    ")");
   }
   SR_ASSIGN_OR_RETURN(std::string event, r.ReadEvent(index));
   SR_ASSIGN_OR_RETURN(f.hashes, InclusionProof(r.nodes(), index, cp.size));
@@ -150,8 +152,9 @@ Result<ConsistencyProofFile> ProveConsistency(std::string_view dir, std::string_
   auto old = OpenCheckpoint(old_note, v);
   if (!old.ok()) return old.status().Annotate("the older checkpoint");
   if (old->size == 0 || old->size > cp.size) {
-    return InvalidArgument("no consistency proof from size " + std::to_string(old->size) + " to size " +
-                           std::to_string(cp.size) + " (the old size must be 1.." + std::to_string(cp.size) + ")");
+    return InvalidArgument("no consistency proof from size " + std::to_string(old->size) +
+                           " to size " + std::to_string(cp.size) + " (the old size must be 1.." +
+                           std::to_string(cp.size) + ")");
   }
   SR_ASSIGN_OR_RETURN(f.hashes, ConsistencyProof(r.nodes(), old->size, cp.size));
   SR_RETURN_IF_ERROR(VerifyConsistency(old->size, cp.size, f.hashes, old->root, cp.root)
@@ -188,11 +191,12 @@ Result<ProofCheck> VerifyProofFile(std::string_view text, const NoteVerifier& ve
     if (!old.ok()) return old.status().Annotate("the older checkpoint");
     if (old->size != f.old_size || old->root != f.old_root) {
       return DataLoss("the proof starts from size " + std::to_string(f.old_size) +
-                      ", not from the older checkpoint given (size " + std::to_string(old->size) + ")");
+                      ", not from the older checkpoint given (size " + std::to_string(old->size) +
+                      ")");
     }
   }
-  SR_RETURN_IF_ERROR(VerifyConsistency(f.old_size, pc.checkpoint.size, f.hashes, f.old_root,
-                                       pc.checkpoint.root));
+  SR_RETURN_IF_ERROR(
+      VerifyConsistency(f.old_size, pc.checkpoint.size, f.hashes, f.old_root, pc.checkpoint.root));
   pc.old_size = f.old_size;
   return pc;
 }

@@ -56,10 +56,10 @@ Result<ConsistencyProofFile> ProveConsistency(std::string_view dir, std::string_
 
 struct ProofCheck {
   bool inclusion = false;
-  std::uint64_t index = 0;       // inclusion: event index
-  std::string event;             // inclusion: the event bytes proven
-  std::uint64_t old_size = 0;    // consistency
-  Checkpoint checkpoint;         // the verified checkpoint
+  std::uint64_t index = 0;     // inclusion: event index
+  std::string event;           // inclusion: the event bytes proven
+  std::uint64_t old_size = 0;  // consistency
+  Checkpoint checkpoint;       // the verified checkpoint
 };
 
 // Verifies either kind of proof file with the trusted verifier key. For an

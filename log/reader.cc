@@ -32,7 +32,8 @@ Result<LogReader> LogReader::Open(std::string_view dir) {
   SR_ASSIGN_OR_RETURN(UniqueFd index, OpenReadOnly(JoinPath(d, kIndexFile)));
   SR_ASSIGN_OR_RETURN(UniqueFd tree, OpenReadOnly(JoinPath(d, kTreeFile)));
   struct stat st;
-  if (::fstat(index.get(), &st) != 0) return ErrnoError("cannot stat", JoinPath(d, kIndexFile), errno);
+  if (::fstat(index.get(), &st) != 0)
+    return ErrnoError("cannot stat", JoinPath(d, kIndexFile), errno);
   std::uint64_t indexed = static_cast<std::uint64_t>(st.st_size) / 8;
   LogReader r(std::move(d), std::move(events), std::move(index), std::move(tree), indexed);
   return r;
@@ -58,7 +59,8 @@ Result<std::string> LogReader::ReadEvent(std::uint64_t i) {
                     ": record length " + std::to_string(len) + " is out of bounds");
   }
   std::string rec(len + kChecksumBytes, '\0');
-  SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), off + kLengthBytes, rec.data(), rec.size(), "log events file"));
+  SR_RETURN_IF_ERROR(
+      ReadExactAt(events_.get(), off + kLengthBytes, rec.data(), rec.size(), "log events file"));
   std::string payload = rec.substr(0, len);
   if (HashLeaf(payload).compare(0, kChecksumBytes, rec, len, kChecksumBytes) != 0) {
     return DataLoss("event " + std::to_string(i) + " at offset " + std::to_string(off) +

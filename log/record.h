@@ -29,7 +29,8 @@ inline constexpr std::string_view kLockFile = "lock";
 
 inline std::uint32_t LoadBe32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return (std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) | (std::uint32_t{u[2]} << 8) | u[3];
+  return (std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) | (std::uint32_t{u[2]} << 8) |
+         u[3];
 }
 inline std::uint64_t LoadBe64(const char* p) {
   return (std::uint64_t{LoadBe32(p)} << 32) | LoadBe32(p + 4);

@@ -5,18 +5,18 @@
 
 #include <algorithm>
 #include <cstring>
-#include <memory>
 #include <deque>
 #include <future>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "base/file.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "log/merkle.h"
 #include "log/note.h"
 #include "log/record.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/wire_format_lite.h"
 
 namespace sr::log {
 namespace {
@@ -117,13 +117,15 @@ std::optional<VerifyFailure> LocateByStoredTree(const std::string& dir, int even
     std::uint32_t len = LoadBe32(lb);
     buf.resize(len);
     if (!ReadExactAt(events_fd, off + 4, buf.data(), len, "events").ok()) return std::nullopt;
-    if (!ReadExactAt(tree->get(), LeafNodePos(i) * kHashSize, stored.data(), kHashSize, "tree").ok()) {
+    if (!ReadExactAt(tree->get(), LeafNodePos(i) * kHashSize, stored.data(), kHashSize, "tree")
+             .ok()) {
       return std::nullopt;
     }
     if (HashLeaf(buf) != stored) {
-      return Fail("root", static_cast<std::int64_t>(i), static_cast<std::int64_t>(off),
-                  "the recomputed root differs from the signed checkpoint; this is the first event "
-                  "whose hash differs from the log's stored tree (it was altered, inserted or moved)");
+      return Fail(
+          "root", static_cast<std::int64_t>(i), static_cast<std::int64_t>(off),
+          "the recomputed root differs from the signed checkpoint; this is the first event "
+          "whose hash differs from the log's stored tree (it was altered, inserted or moved)");
     }
     off += kRecordOverhead + len;
   }
@@ -152,7 +154,8 @@ class Verifier {
 
 void Verifier::Snapshot() {
   if (frontier_.size() == cp_.size && !root_at_cp_) root_at_cp_ = frontier_.Root();
-  if (have_since_ && frontier_.size() == since_.size && !root_at_since_) root_at_since_ = frontier_.Root();
+  if (have_since_ && frontier_.size() == since_.size && !root_at_since_)
+    root_at_since_ = frontier_.Root();
 }
 
 void Verifier::Consume(BatchResult r) {
@@ -167,7 +170,8 @@ void Verifier::Consume(BatchResult r) {
 
 // Reads the events file once; returns false when it stopped on a failure.
 bool Verifier::Stream(int fd, std::uint64_t total) {
-  unsigned threads = opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads =
+      opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
   std::size_t max_inflight = std::clamp<std::size_t>(2 * threads, 2, 8);
   std::deque<std::pair<std::future<BatchResult>, std::shared_ptr<Batch>>> q;
   std::vector<std::unique_ptr<char[]>> pool;
@@ -195,7 +199,8 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
     std::size_t have = carry.size();
     carry.clear();
     while (have < kBatchBytes) {
-      ssize_t n = ::pread(fd, b->data.get() + have, kBufferBytes - have, static_cast<off_t>(read_off));
+      ssize_t n =
+          ::pread(fd, b->data.get() + have, kBufferBytes - have, static_cast<off_t>(read_off));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
         framing = Fail("io", static_cast<std::int64_t>(index), static_cast<std::int64_t>(read_off),
@@ -221,9 +226,10 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
       std::uint64_t abs = b->base_offset + pos;
       if (index == cp_.size) offset_at_cp_ = abs;
       if (len == 0 || len > kMaxEventBytes) {
-        framing = Fail("record-length", static_cast<std::int64_t>(index), static_cast<std::int64_t>(abs),
-                       "the record length " + std::to_string(len) + " is out of bounds (1 to " +
-                           std::to_string(kMaxEventBytes) + ")");
+        framing =
+            Fail("record-length", static_cast<std::int64_t>(index), static_cast<std::int64_t>(abs),
+                 "the record length " + std::to_string(len) + " is out of bounds (1 to " +
+                     std::to_string(kMaxEventBytes) + ")");
         break;
       }
       if (have - pos < kRecordOverhead + len) break;
@@ -266,7 +272,8 @@ VerifyReport Verifier::Run() {
   }
   auto cp = OpenCheckpoint(*note, nv_);
   if (!cp.ok()) {
-    rep_.failure = Fail("checkpoint-signature", -1, -1, "the log's checkpoint: " + cp.status().message());
+    rep_.failure =
+        Fail("checkpoint-signature", -1, -1, "the log's checkpoint: " + cp.status().message());
     return rep_;
   }
   cp_ = std::move(cp).value();
@@ -275,17 +282,19 @@ VerifyReport Verifier::Run() {
   if (opts_.since) {
     auto since = OpenCheckpoint(*opts_.since, nv_);
     if (!since.ok()) {
-      rep_.failure = Fail("since-signature", -1, -1, "the older checkpoint: " + since.status().message());
+      rep_.failure =
+          Fail("since-signature", -1, -1, "the older checkpoint: " + since.status().message());
       return rep_;
     }
     since_ = std::move(since).value();
     have_since_ = true;
     rep_.since_size = since_.size;
     if (since_.size > cp_.size) {
-      rep_.failure = Fail("since-consistency", static_cast<std::int64_t>(cp_.size), -1,
-                          "the log's checkpoint (size " + std::to_string(cp_.size) +
-                              ") is older than the one you kept (size " + std::to_string(since_.size) +
-                              "): the log was rolled back or its checkpoint replaced");
+      rep_.failure =
+          Fail("since-consistency", static_cast<std::int64_t>(cp_.size), -1,
+               "the log's checkpoint (size " + std::to_string(cp_.size) +
+                   ") is older than the one you kept (size " + std::to_string(since_.size) +
+                   "): the log was rolled back or its checkpoint replaced");
       return rep_;
     }
   }
@@ -306,31 +315,36 @@ VerifyReport Verifier::Run() {
   if (!Stream(fd->get(), *total)) return rep_;
   std::uint64_t k = frontier_.size();
   if (k < cp_.size) {
-    rep_.failure = Fail("event-count", static_cast<std::int64_t>(k), static_cast<std::int64_t>(end_offset_),
-                        "the checkpoint covers " + std::to_string(cp_.size) + " events but the log holds only " +
-                            std::to_string(k) + ": events from index " + std::to_string(k) + " are missing");
+    rep_.failure = Fail(
+        "event-count", static_cast<std::int64_t>(k), static_cast<std::int64_t>(end_offset_),
+        "the checkpoint covers " + std::to_string(cp_.size) + " events but the log holds only " +
+            std::to_string(k) + ": events from index " + std::to_string(k) + " are missing");
     return rep_;
   }
   if (*root_at_cp_ != cp_.root) {
     auto located = LocateByStoredTree(opts_.dir, fd->get(), cp_.size);
-    rep_.failure = located ? *located
-                           : Fail("root", -1, -1,
-                                  "the root recomputed from the " + std::to_string(cp_.size) +
-                                      " events differs from the signed checkpoint (events were altered "
-                                      "together with their checksums and the stored tree)");
+    rep_.failure = located
+                       ? *located
+                       : Fail("root", -1, -1,
+                              "the root recomputed from the " + std::to_string(cp_.size) +
+                                  " events differs from the signed checkpoint (events were altered "
+                                  "together with their checksums and the stored tree)");
     return rep_;
   }
   if (have_since_ && *root_at_since_ != since_.root) {
-    rep_.failure = Fail("since-consistency", -1, -1,
-                        "the first " + std::to_string(since_.size) +
-                            " events no longer hash to the checkpoint you kept: history was rewritten");
+    rep_.failure =
+        Fail("since-consistency", -1, -1,
+             "the first " + std::to_string(since_.size) +
+                 " events no longer hash to the checkpoint you kept: history was rewritten");
     return rep_;
   }
   if (k > cp_.size) {
-    rep_.failure = Fail("event-count", static_cast<std::int64_t>(cp_.size), static_cast<std::int64_t>(offset_at_cp_),
-                        "events " + std::to_string(cp_.size) + ".." + std::to_string(k - 1) +
-                            " are not covered by the signed checkpoint (an older checkpoint was put "
-                            "back, or a crash came before signing: run 'strongroom log recover')");
+    rep_.failure =
+        Fail("event-count", static_cast<std::int64_t>(cp_.size),
+             static_cast<std::int64_t>(offset_at_cp_),
+             "events " + std::to_string(cp_.size) + ".." + std::to_string(k - 1) +
+                 " are not covered by the signed checkpoint (an older checkpoint was put "
+                 "back, or a crash came before signing: run 'strongroom log recover')");
     return rep_;
   }
   rep_.root = *root_at_cp_;

@@ -23,10 +23,10 @@
 namespace sr::log {
 
 struct VerifyOptions {
-  std::string dir;                       // the log directory
-  std::string vkey;                      // trusted verifier key string
-  std::optional<std::string> since;      // an older signed checkpoint note
-  unsigned threads = 0;                  // 0 = all cores
+  std::string dir;                   // the log directory
+  std::string vkey;                  // trusted verifier key string
+  std::optional<std::string> since;  // an older signed checkpoint note
+  unsigned threads = 0;              // 0 = all cores
   // Check only the events the checkpoint covers and ignore anything after
   // them (the writer's check on open: a crash may leave unsigned events or a
   // torn tail, which it handles itself).
@@ -36,18 +36,18 @@ struct VerifyOptions {
 };
 
 struct VerifyFailure {
-  std::string check;          // stable name, e.g. "record-checksum" (docs/log.md)
-  std::int64_t index = -1;    // event index, -1 when not about one event
-  std::int64_t offset = -1;   // byte offset in the events file, -1 when none
+  std::string check;         // stable name, e.g. "record-checksum" (docs/log.md)
+  std::int64_t index = -1;   // event index, -1 when not about one event
+  std::int64_t offset = -1;  // byte offset in the events file, -1 when none
   std::string message;
 };
 
 struct VerifyReport {
   bool ok = false;
-  std::uint64_t events = 0;          // records read
-  std::uint64_t bytes = 0;           // events-file bytes read
+  std::uint64_t events = 0;  // records read
+  std::uint64_t bytes = 0;   // events-file bytes read
   std::uint64_t checkpoint_size = 0;
-  std::string root;                  // recomputed root (32 raw bytes) when ok
+  std::string root;  // recomputed root (32 raw bytes) when ok
   std::string origin;
   std::optional<std::uint64_t> since_size;
   std::optional<VerifyFailure> failure;

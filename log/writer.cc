@@ -34,8 +34,8 @@ Result<std::uint64_t> FileSize(int fd, const std::string& path) {
 Status PwriteAll(int fd, std::string_view data, std::uint64_t offset, const std::string& what) {
   std::size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
-                         static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoError("cannot write", what, errno);
@@ -63,7 +63,8 @@ LogWriter::LogWriter(std::string dir, NoteSigner& signer, FileLock lock)
 LogWriter::~LogWriter() {
   // Derived files can always be rebuilt; a failure here loses nothing.
   if (!pending_nodes_.empty()) WriteAll(tree_.get(), pending_nodes_, "log tree file").IgnoreError();
-  if (!pending_index_.empty()) WriteAll(index_.get(), pending_index_, "log index file").IgnoreError();
+  if (!pending_index_.empty())
+    WriteAll(index_.get(), pending_index_, "log index file").IgnoreError();
 }
 
 Status LogWriter::Create(std::string_view dir, NoteSigner& signer) {
@@ -137,7 +138,8 @@ Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSi
 Status LogWriter::LoadDerived(TailScan& scan) {
   const std::string ev_path = JoinPath(dir_, kEventsFile);
   SR_ASSIGN_OR_RETURN(std::uint64_t tree_bytes, FileSize(tree_.get(), JoinPath(dir_, kTreeFile)));
-  SR_ASSIGN_OR_RETURN(std::uint64_t index_bytes, FileSize(index_.get(), JoinPath(dir_, kIndexFile)));
+  SR_ASSIGN_OR_RETURN(std::uint64_t index_bytes,
+                      FileSize(index_.get(), JoinPath(dir_, kIndexFile)));
   SR_ASSIGN_OR_RETURN(std::uint64_t ev_size, FileSize(events_.get(), ev_path));
   std::uint64_t nodes = tree_bytes / kHashSize, leaves = nodes / 2 + 1;
   while (leaves > 0 && NodeCount(leaves) > nodes) --leaves;
@@ -159,7 +161,8 @@ Status LogWriter::LoadDerived(TailScan& scan) {
       return DataLoss(Where(n - 1, last) + ": the record the index points to is malformed");
     }
     if (last + kRecordOverhead + len > ev_size) {
-      return DataLoss(Where(n - 1, last) + ": the events file ends inside this already indexed "
+      return DataLoss(Where(n - 1, last) +
+                      ": the events file ends inside this already indexed "
                       "event: the log was cut short (truncation)");
     }
     std::string payload(len, '\0');
@@ -190,7 +193,8 @@ Status LogWriter::LoadDerived(TailScan& scan) {
     SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), off, lb, 4, ev_path));
     std::uint32_t len = LoadBe32(lb);
     if (len == 0 || len > kMaxEventBytes) {
-      return DataLoss(Where(size(), off) + ": record length " + std::to_string(len) + " is out of bounds");
+      return DataLoss(Where(size(), off) + ": record length " + std::to_string(len) +
+                      " is out of bounds");
     }
     if (rest < kRecordOverhead + len) {
       scan = {true, off, rest};
@@ -226,9 +230,9 @@ Status LogWriter::AddToDerived(std::string_view leaf_hash, std::uint64_t offset)
 
 Status LogWriter::CheckAgainstCheckpoint() {
   if (size() < signed_.size) {
-    return DataLoss("the log holds " + std::to_string(size()) + " events but its signed checkpoint covers " +
-                    std::to_string(signed_.size) + ": events from index " + std::to_string(size()) +
-                    " were removed (truncation)");
+    return DataLoss("the log holds " + std::to_string(size()) +
+                    " events but its signed checkpoint covers " + std::to_string(signed_.size) +
+                    ": events from index " + std::to_string(size()) + " were removed (truncation)");
   }
   SR_RETURN_IF_ERROR(WriteAll(tree_.get(), pending_nodes_, "log tree file"));
   SR_RETURN_IF_ERROR(WriteAll(index_.get(), pending_index_, "log index file"));
@@ -320,13 +324,15 @@ Result<std::string> LogWriter::Commit() {
   }
   FileNodeSource src(tree_.get());
   SR_ASSIGN_OR_RETURN(std::string stored_root, RangeHash(src, 0, size()));
-  if (stored_root != new_root) return DataLoss("the stored tree file disagrees with the events appended");
+  if (stored_root != new_root)
+    return DataLoss("the stored tree file disagrees with the events appended");
   if (signed_.size > 0) {
     SR_ASSIGN_OR_RETURN(auto proof, ConsistencyProof(src, signed_.size, size()));
     Status c = VerifyConsistency(signed_.size, size(), proof, signed_.root, new_root);
     if (!c.ok()) {
-      return DataLoss("refusing to sign: the tree is not consistent with the last signed checkpoint (" +
-                      c.message() + ")");
+      return DataLoss(
+          "refusing to sign: the tree is not consistent with the last signed checkpoint (" +
+          c.message() + ")");
     }
   }
   Checkpoint next{signer_.Name(), size(), new_root, {}};
@@ -344,7 +350,8 @@ Result<RecoverReport> LogWriter::Recover(std::string_view dir, NoteSigner& signe
   }
   SR_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(JoinPath(d, kLockFile)));
   TailScan scan;
-  SR_ASSIGN_OR_RETURN(std::unique_ptr<LogWriter> w, OpenLocked(d, signer, std::move(lock), true, &scan));
+  SR_ASSIGN_OR_RETURN(std::unique_ptr<LogWriter> w,
+                      OpenLocked(d, signer, std::move(lock), true, &scan));
   RecoverReport report;
   if (scan.torn) {
     if (scan.length > kMaxEventBytes + kRecordOverhead) {
@@ -353,7 +360,8 @@ Result<RecoverReport> LogWriter::Recover(std::string_view dir, NoteSigner& signe
     }
     std::string removed(scan.length, '\0');
     const std::string path = JoinPath(d, kEventsFile);
-    SR_RETURN_IF_ERROR(ReadExactAt(w->events_.get(), scan.offset, removed.data(), removed.size(), path));
+    SR_RETURN_IF_ERROR(
+        ReadExactAt(w->events_.get(), scan.offset, removed.data(), removed.size(), path));
     if (::ftruncate(w->events_.get(), static_cast<off_t>(scan.offset)) != 0 ||
         ::fdatasync(w->events_.get()) != 0) {
       return ErrnoError("cannot remove the torn tail of", path, errno);

@@ -33,12 +33,12 @@ namespace sr::log {
 
 // What Recover found and did.
 struct RecoverReport {
-  bool torn = false;            // a torn tail was removed
+  bool torn = false;  // a torn tail was removed
   std::uint64_t removed_offset = 0;
   std::uint64_t removed_length = 0;
-  std::string removed_sha256;   // hex
+  std::string removed_sha256;               // hex
   std::uint64_t recovered_event_index = 0;  // index of the "log recovered" event (if torn)
-  std::uint64_t size = 0;       // tree size of the new checkpoint
+  std::uint64_t size = 0;                   // tree size of the new checkpoint
 };
 
 class LogWriter {

@@ -23,7 +23,8 @@ struct CliLog {
   std::string dir = t.Sub("log"), pem = t.Sub("key.pem"), vkey;
   explicit CliLog(int n) {
     REQUIRE(Run(kTool + " create " + dir + " " + pem + " strongroom.test/cli").exit_code == 0);
-    REQUIRE(Run(kTool + " append " + dir + " " + pem + " " + std::to_string(n) + " 100 cli").exit_code == 0);
+    REQUIRE(Run(kTool + " append " + dir + " " + pem + " " + std::to_string(n) + " 100 cli")
+                .exit_code == 0);
     vkey = ReadAll(JoinPath(dir, kVkeyFile));
     vkey.pop_back();
   }
@@ -31,7 +32,6 @@ struct CliLog {
     return Run(kBin + (json ? " --json" : "") + " log " + args);
   }
 };
-
 
 TEST_CASE("cli: log verify accepts an untouched 1,000-event log and names a flipped byte's event") {
   CliLog l(1000);
@@ -47,20 +47,24 @@ TEST_CASE("cli: log verify accepts an untouched 1,000-event log and names a flip
   WriteAllTo(JoinPath(l.dir, kEventsFile), ev);
   RunResult bad = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'");
   CHECK(bad.exit_code == 6);
-  CHECK_MESSAGE(bad.out.find("event 617, byte offset " + std::to_string(off)) != std::string::npos, bad.out);
+  CHECK_MESSAGE(bad.out.find("event 617, byte offset " + std::to_string(off)) != std::string::npos,
+                bad.out);
   CHECK(bad.out.find("record-checksum") != std::string::npos);
   RunResult js = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'", true);
   CHECK(js.exit_code == 6);
-  CHECK_MESSAGE(js.out.find("\"check\":\"record-checksum\",\"index\":617") != std::string::npos, js.out);
+  CHECK_MESSAGE(js.out.find("\"check\":\"record-checksum\",\"index\":617") != std::string::npos,
+                js.out);
 }
 
-TEST_CASE("cli: log verify reads the vkey from a file, checks --since, and fails on a deleted event") {
+TEST_CASE(
+    "cli: log verify reads the vkey from a file, checks --since, and fails on a deleted event") {
   CliLog l(50);
   std::string old = l.t.Sub("old.checkpoint");
   WriteAllTo(old, ReadAll(JoinPath(l.dir, kCheckpointFile)));
   WriteAllTo(l.t.Sub("vkey"), l.vkey + "\n");
   REQUIRE(Run(kTool + " append " + l.dir + " " + l.pem + " 20 100 more").exit_code == 0);
-  RunResult ok = l.Log("verify --station " + l.t.path() + " --vkey " + l.t.Sub("vkey") + " --since " + old);
+  RunResult ok =
+      l.Log("verify --station " + l.t.path() + " --vkey " + l.t.Sub("vkey") + " --since " + old);
   // --station DIR means DIR/log, which is where CliLog put it.
   CHECK_MESSAGE(ok.exit_code == 0, ok.out);
   CHECK(ok.out.find("consistent with your checkpoint of size 50") != std::string::npos);
@@ -94,7 +98,8 @@ TEST_CASE("cli: log prove, consistency and verify-proof round-trip and reject a 
   CHECK(l.Log("verify-proof " + proof + " --vkey '" + l.vkey + "'").exit_code == 1);
 
   std::string cproof = l.t.Sub("c.proof");
-  REQUIRE(l.Log("consistency --log " + l.dir + " --from " + old + " --out " + cproof).exit_code == 0);
+  REQUIRE(l.Log("consistency --log " + l.dir + " --from " + old + " --out " + cproof).exit_code ==
+          0);
   RunResult c = l.Log("verify-proof " + cproof + " --vkey '" + l.vkey + "' --old " + old, true);
   CHECK_MESSAGE(c.exit_code == 0, c.out);
   CHECK(c.out.find("\"old_size\":30") != std::string::npos);
@@ -104,7 +109,8 @@ TEST_CASE("cli: log show prints events as protobuf JSON and log vkey prints the 
   CliLog l(3);
   RunResult js = l.Log("show --log " + l.dir + " --index 1", true);
   CHECK(js.exit_code == 0);
-  CHECK_MESSAGE(js.out.find("\"index\":1,\"event\":{\"sequence\":\"1\"") != std::string::npos, js.out);
+  CHECK_MESSAGE(js.out.find("\"index\":1,\"event\":{\"sequence\":\"1\"") != std::string::npos,
+                js.out);
   CHECK(js.out.find("EVENT_KIND_CEREMONY_STEP") != std::string::npos);
   RunResult human = l.Log("show --log " + l.dir);
   CHECK(human.out.find("--- event 2 (EVENT_KIND_CEREMONY_STEP") != std::string::npos);

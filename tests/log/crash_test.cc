@@ -101,7 +101,8 @@ void CheckAcked(const std::string& dir, const std::map<std::uint64_t, std::strin
 TEST_CASE("crash: 200 kill -9s during appends lose no acknowledged event and the log verifies") {
   TempDir t;
   std::string dir = t.Sub("log"), pem = t.Sub("key.pem");
-  REQUIRE(testing::Run(kTool + " create " + dir + " " + pem + " strongroom.test/crash").exit_code == 0);
+  REQUIRE(testing::Run(kTool + " create " + dir + " " + pem + " strongroom.test/crash").exit_code ==
+          0);
   auto v = NoteVerifier::Parse(ReadAll(JoinPath(dir, kVkeyFile)));
   auto signer = std::move(Ed25519NoteSigner::FromPemFile(v->name(), pem)).value();
   std::mt19937 rng(2026);
@@ -121,7 +122,8 @@ TEST_CASE("crash: 200 kill -9s during appends lose no acknowledged event and the
     int st;
     ::waitpid(c.pid, &st, 0);
     Drain(c.out, round_acked, partial);
-    for (const auto& [idx, tag] : round_acked) REQUIRE_MESSAGE(acked.emplace(idx, tag).second, "index acked twice: ", idx);
+    for (const auto& [idx, tag] : round_acked)
+      REQUIRE_MESSAGE(acked.emplace(idx, tag).second, "index acked twice: ", idx);
     ::close(c.out);
     // Every 4th round also leaves the partial record that a kill inside the
     // write system call would leave (rare to hit by timing alone).
@@ -143,7 +145,8 @@ TEST_CASE("crash: 200 kill -9s during appends lose no acknowledged event and the
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  MESSAGE("200 kills, ", acked.size(), " acknowledged appends, ", torn, " torn tails recovered, ", secs, " s");
+  MESSAGE("200 kills, ", acked.size(), " acknowledged appends, ", torn, " torn tails recovered, ",
+          secs, " s");
   CHECK(acked.size() >= 160);  // every round not killed at start-up acked one
   CHECK(torn >= 50);
   CheckAcked(dir, acked);
@@ -152,10 +155,13 @@ TEST_CASE("crash: 200 kill -9s during appends lose no acknowledged event and the
   CHECK(r.events >= acked.size() + static_cast<std::uint64_t>(recovered_events));
 }
 
-TEST_CASE("concurrency: two processes appending 1,000 events each yield 2,000 events and a verifying log") {
+TEST_CASE(
+    "concurrency: two processes appending 1,000 events each yield 2,000 events and a verifying "
+    "log") {
   TempDir t;
   std::string dir = t.Sub("log"), pem = t.Sub("key.pem");
-  REQUIRE(testing::Run(kTool + " create " + dir + " " + pem + " strongroom.test/race").exit_code == 0);
+  REQUIRE(testing::Run(kTool + " create " + dir + " " + pem + " strongroom.test/race").exit_code ==
+          0);
   Child a = Spawn({kTool, "append", dir, pem, "1000", "10", "A"});
   Child b = Spawn({kTool, "append", dir, pem, "1000", "10", "B"});
   std::map<std::uint64_t, std::string> acked;

@@ -21,7 +21,8 @@ const std::string kTool = LOG_TOOL;
 // GOCACHE (CI's HOME may be unusable).
 std::string Checker(const TempDir& t) {
   std::string out = t.Sub("checker");
-  std::string cmd = "cd " + std::string(GO_CHECKER_DIR) + " && GO111MODULE=off GOFLAGS= GOPATH=" + t.Sub("gopath") +
+  std::string cmd = "cd " + std::string(GO_CHECKER_DIR) +
+                    " && GO111MODULE=off GOFLAGS= GOPATH=" + t.Sub("gopath") +
                     ":/usr/share/gocode GOCACHE=" + t.Sub("gocache") + " HOME=" + t.path() +
                     " go build -o " + out + " checker.go";
   auto r = Run(cmd);
@@ -29,7 +30,9 @@ std::string Checker(const TempDir& t) {
   return out;
 }
 
-TEST_CASE("interop: Go's sumdb note and tlog accept our vkey, checkpoints and proofs, and reject altered ones") {
+TEST_CASE(
+    "interop: Go's sumdb note and tlog accept our vkey, checkpoints and proofs, and reject altered "
+    "ones") {
   TempDir t;
   std::string checker = Checker(t);
   std::string dir = t.Sub("log"), pem = t.Sub("key.pem");
@@ -49,12 +52,15 @@ TEST_CASE("interop: Go's sumdb note and tlog accept our vkey, checkpoints and pr
 
   for (int i : {0, 1, 12, 13, 31, 42}) {
     std::string proof = t.Sub("p" + std::to_string(i));
-    REQUIRE(Run(kBin + " log prove --log " + dir + " --index " + std::to_string(i) + " --out " + proof).exit_code == 0);
+    REQUIRE(
+        Run(kBin + " log prove --log " + dir + " --index " + std::to_string(i) + " --out " + proof)
+            .exit_code == 0);
     auto r = Run(checker + " inclusion " + vkey + " " + proof);
     CHECK_MESSAGE(r.exit_code == 0, "index ", i, ": ", r.out);
   }
   std::string cproof = t.Sub("consistency");
-  REQUIRE(Run(kBin + " log consistency --log " + dir + " --from " + old + " --out " + cproof).exit_code == 0);
+  REQUIRE(Run(kBin + " log consistency --log " + dir + " --from " + old + " --out " + cproof)
+              .exit_code == 0);
   auto cr = Run(checker + " consistency " + vkey + " " + old + " " + cproof);
   CHECK_MESSAGE(cr.exit_code == 0, cr.out);
 

@@ -39,11 +39,14 @@ VerifyReport Verify(const std::string& dir, const NoteSigner& s,
 
 TEST_CASE("log: vkey and key id follow the C2SP signed-note example") {
   // The spec's example vkey parses and its key id matches name and key.
-  auto v = NoteVerifier::Parse("example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k");
+  auto v =
+      NoteVerifier::Parse("example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k");
   REQUIRE(v.ok());
   CHECK(HexEncode(v->key_id()) == "530d903a");
   CHECK(v->ToString() == "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k");
-  CHECK_FALSE(NoteVerifier::Parse("example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k").ok());
+  CHECK_FALSE(
+      NoteVerifier::Parse("example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k")
+          .ok());
   CHECK_FALSE(NoteVerifier::Parse("example.com/foo+530d903a").ok());
 }
 
@@ -106,7 +109,8 @@ TEST_CASE("log: opening with a key that is not the log's key is refused") {
   CHECK(w.status().code() == Code::kFailedPrecondition);
 }
 
-TEST_CASE("log: inclusion proofs for every event and consistency proofs from every checkpoint verify") {
+TEST_CASE(
+    "log: inclusion proofs for every event and consistency proofs from every checkpoint verify") {
   TempDir t;
   auto s = Signer();
   std::string dir = t.Sub("log");
@@ -150,7 +154,8 @@ TEST_CASE("log: a torn tail blocks appends until recover removes it and logs wha
   auto s = Signer();
   std::string dir = t.Sub("log");
   BuildLog(dir, *s, 10);
-  std::string torn = EncodeRecord("partial-event-bytes", HashLeaf("partial-event-bytes")).substr(0, 15);
+  std::string torn =
+      EncodeRecord("partial-event-bytes", HashLeaf("partial-event-bytes")).substr(0, 15);
   std::string events_path = JoinPath(dir, kEventsFile);
   std::uint64_t before = ReadAll(events_path).size();
   {
@@ -187,13 +192,15 @@ TEST_CASE("log: recover refuses a truncation into signed events instead of repai
   std::string dir = t.Sub("log");
   BuildLog(dir, *s, 10);
   std::string events_path = JoinPath(dir, kEventsFile);
-  REQUIRE(::truncate(events_path.c_str(), static_cast<off_t>(ReadAll(events_path).size() - 5)) == 0);
+  REQUIRE(::truncate(events_path.c_str(), static_cast<off_t>(ReadAll(events_path).size() - 5)) ==
+          0);
   auto rep = LogWriter::Recover(dir, *s, strongroom::v1::Event());
   CHECK(rep.status().code() == Code::kDataLoss);
   CHECK(rep.status().message().find("truncation") != std::string::npos);
 }
 
-TEST_CASE("log: the writer refuses to extend a log whose stored tree contradicts the signed checkpoint") {
+TEST_CASE(
+    "log: the writer refuses to extend a log whose stored tree contradicts the signed checkpoint") {
   TempDir t;
   auto s = Signer();
   std::string dir = t.Sub("log");
@@ -206,7 +213,9 @@ TEST_CASE("log: the writer refuses to extend a log whose stored tree contradicts
   CHECK(w.status().message().find("does not match the signed checkpoint") != std::string::npos);
 }
 
-TEST_CASE("log: the writer refuses to append to a log whose signed events were altered, naming the event") {
+TEST_CASE(
+    "log: the writer refuses to append to a log whose signed events were altered, naming the "
+    "event") {
   TempDir t;
   auto s = Signer();
   std::string dir = t.Sub("log");
@@ -218,7 +227,8 @@ TEST_CASE("log: the writer refuses to append to a log whose signed events were a
   testing::WriteAllTo(JoinPath(dir, kEventsFile), ev);
   auto w = LogWriter::Open(dir, *s);
   REQUIRE(w.status().code() == Code::kDataLoss);
-  CHECK_MESSAGE(w.status().message().find("event 12 at byte offset " + std::to_string(off)) != std::string::npos,
+  CHECK_MESSAGE(w.status().message().find("event 12 at byte offset " + std::to_string(off)) !=
+                    std::string::npos,
                 w.status().message());
   CHECK(w.status().message().find("record-checksum") != std::string::npos);
 }

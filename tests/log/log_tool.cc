@@ -14,8 +14,8 @@
 #include <string>
 
 #include "base/file.h"
-#include "log/note.h"
 #include "log/merkle.h"
+#include "log/note.h"
 #include "log/record.h"
 #include "log/writer.h"
 
@@ -57,7 +57,8 @@ int Append(const std::string& dir, const std::string& pem, long count, long sess
       auto* step = ev.mutable_ceremony_step();
       step->set_ceremony("append-test");
       step->set_step(static_cast<unsigned>(done));
-      if (big_every > 0 && done % big_every == big_every - 1) step->set_outcome(std::string(256 << 10, 'x'));
+      if (big_every > 0 && done % big_every == big_every - 1)
+        step->set_outcome(std::string(256 << 10, 'x'));
       auto idx = (*w)->Append(ev);
       if (!idx.ok()) return Fail(idx.status());
       std::printf("%llu %s/%ld\n", static_cast<unsigned long long>(*idx), tag.c_str(), done);
@@ -78,7 +79,8 @@ int Tear(const std::string& dir, long bytes) {
   std::string path = sr::JoinPath(dir, sr::log::kEventsFile);
   sr::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) return 1;
-  sr::Status s = sr::WriteAll(fd.get(), std::string_view(rec).substr(0, static_cast<std::size_t>(bytes)), path);
+  sr::Status s = sr::WriteAll(
+      fd.get(), std::string_view(rec).substr(0, static_cast<std::size_t>(bytes)), path);
   return s.ok() ? 0 : Fail(s);
 }
 
@@ -92,6 +94,8 @@ int main(int argc, char** argv) {
                   argc == 8 ? std::atol(argv[7]) : 0);
   }
   if (cmd == "tear" && argc == 4) return Tear(argv[2], std::atol(argv[3]));
-  std::fprintf(stderr, "usage: log_tool create DIR PEM NAME | append DIR PEM COUNT SESSION TAG [BIG_EVERY]\n");
+  std::fprintf(
+      stderr,
+      "usage: log_tool create DIR PEM NAME | append DIR PEM COUNT SESSION TAG [BIG_EVERY]\n");
   return 2;
 }

@@ -1,16 +1,16 @@
 // RFC 6962 / RFC 9162 (and subtree) proof vectors from shared/testdata/merkle,
 // read by one data-driven runner, plus round trips of our proof generator.
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
+#include "log/merkle.h"
 
 #include <doctest/doctest.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 
 #include <filesystem>
 #include <map>
 
 #include "base/encoding.h"
 #include "base/file.h"
-#include "log/merkle.h"
 
 namespace sr::log {
 namespace {
@@ -43,12 +43,14 @@ Status RunVector(const std::string& kind, const std::string& text, const Struct&
   if (kind == "inclusion" || kind == "subtreeinclusion") {
     SR_ASSIGN_OR_RETURN(std::string root, b64("root"));
     SR_ASSIGN_OR_RETURN(std::string leaf, b64("leafHash"));
-    if (kind == "inclusion") return VerifyInclusion(num("leafIdx"), num("treeSize"), leaf, proof, root);
+    if (kind == "inclusion")
+      return VerifyInclusion(num("leafIdx"), num("treeSize"), leaf, proof, root);
     return VerifySubtreeInclusion(num("leafIdx"), num("start"), num("end"), leaf, proof, root);
   }
   SR_ASSIGN_OR_RETURN(std::string root1, b64("root1"));
   SR_ASSIGN_OR_RETURN(std::string root2, b64("root2"));
-  if (kind == "consistency") return VerifyConsistency(num("size1"), num("size2"), proof, root1, root2);
+  if (kind == "consistency")
+    return VerifyConsistency(num("size1"), num("size2"), proof, root1, root2);
   return VerifySubtreeConsistency(num("start"), num("end"), num("size"), proof, root1, root2);
 }
 
@@ -65,8 +67,8 @@ TEST_CASE("merkle: every public inclusion and consistency vector gives its expec
       REQUIRE_MESSAGE(google::protobuf::util::JsonStringToMessage(*text, &v).ok(), e.path());
       bool want_err = v.fields().at("wantErr").bool_value();
       Status got = RunVector(kind, *text, v);
-      CHECK_MESSAGE(got.ok() == !want_err, e.path().string(), " desc=", v.fields().at("desc").string_value(),
-                    " got=", got.ToString());
+      CHECK_MESSAGE(got.ok() == !want_err, e.path().string(),
+                    " desc=", v.fields().at("desc").string_value(), " got=", got.ToString());
       ++counts[kind];
       (want_err ? rejected : happy)++;
     }
@@ -115,7 +117,8 @@ TEST_CASE("merkle: generated inclusion and consistency proofs verify for every s
 }
 
 TEST_CASE("merkle: the empty tree's root is SHA-256 of nothing and a frontier restores") {
-  CHECK(HexEncode(EmptyRoot()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(HexEncode(EmptyRoot()) ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   Frontier a;
   for (const auto& l : Leaves(13)) a.Append(l);
   Frontier b(a.size(), a.roots());

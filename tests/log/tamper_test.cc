@@ -88,7 +88,8 @@ TEST_CASE("tamper: the untouched 1,000-event log verifies, also against its olde
   CHECK(r.since_size == 500u);
 }
 
-TEST_CASE("tamper: flipping any single byte, headers and length prefixes included, names the event") {
+TEST_CASE(
+    "tamper: flipping any single byte, headers and length prefixes included, names the event") {
   std::mt19937_64 rng(12345);
   std::vector<std::uint64_t> positions;
   for (std::uint64_t p = 0; p < kEventsMagic.size(); ++p) positions.push_back(p);
@@ -100,12 +101,14 @@ TEST_CASE("tamper: flipping any single byte, headers and length prefixes include
   for (int k = 0; k < 250; ++k) positions.push_back(rng() % P().events.size());
   for (std::uint64_t pos : positions) {
     std::int64_t want = P().IndexAt(pos);
-    VerifyReport r = VerifyMutated([&](std::string& ev) { ev[pos] ^= static_cast<char>(1 << (pos % 8)); });
+    VerifyReport r =
+        VerifyMutated([&](std::string& ev) { ev[pos] ^= static_cast<char>(1 << (pos % 8)); });
     REQUIRE_MESSAGE(!r.ok, "flip at ", pos);
     if (want < 0) {
       CHECK(r.failure->check == "header");
     } else {
-      CHECK_MESSAGE(r.failure->index == want, "flip at ", pos, ": ", r.failure->check, " ", r.failure->message);
+      CHECK_MESSAGE(r.failure->index == want, "flip at ", pos, ": ", r.failure->check, " ",
+                    r.failure->message);
       CHECK(r.failure->offset >= 0);
     }
   }
@@ -113,13 +116,15 @@ TEST_CASE("tamper: flipping any single byte, headers and length prefixes include
 
 TEST_CASE("tamper: deleting, duplicating or reordering events names the first displaced event") {
   SUBCASE("delete event 321") {
-    VerifyReport r = VerifyMutated([](std::string& ev) { ev.erase(P().offsets[321], RecordBytes(ev, 321).size()); });
+    VerifyReport r = VerifyMutated(
+        [](std::string& ev) { ev.erase(P().offsets[321], RecordBytes(ev, 321).size()); });
     REQUIRE(!r.ok);
     CHECK(r.failure->check == "event-sequence");
     CHECK(r.failure->index == 321);
   }
   SUBCASE("duplicate event 10") {
-    VerifyReport r = VerifyMutated([](std::string& ev) { ev.insert(P().offsets[11], RecordBytes(ev, 10)); });
+    VerifyReport r =
+        VerifyMutated([](std::string& ev) { ev.insert(P().offsets[11], RecordBytes(ev, 10)); });
     REQUIRE(!r.ok);
     CHECK(r.failure->index == 11);
   }
@@ -145,7 +150,8 @@ TEST_CASE("tamper: deleting, duplicating or reordering events names the first di
   }
 }
 
-TEST_CASE("tamper: an event rewritten with a recomputed checksum is named through the stored tree") {
+TEST_CASE(
+    "tamper: an event rewritten with a recomputed checksum is named through the stored tree") {
   VerifyReport r = VerifyMutated([](std::string& ev) {
     std::string rec = RecordBytes(ev, 444);
     std::string payload = rec.substr(4, rec.size() - kRecordOverhead);
