@@ -138,7 +138,11 @@ class Verifier {
   VerifyReport Run();
 
  private:
+  bool LoadCheckpoints();
+  void FinalChecks(int events_fd);
   bool Stream(int fd, std::uint64_t total);
+  std::size_t Fill(int fd, Batch& b);
+  void Frame(Batch& b, std::size_t have);
   void Consume(BatchResult r);
   void Snapshot();
 
@@ -150,6 +154,11 @@ class Verifier {
   Frontier frontier_;
   std::optional<std::string> root_at_cp_, root_at_since_;
   std::uint64_t offset_at_cp_ = 0, end_offset_ = 0;
+  // Reader state.
+  std::uint64_t read_off_ = 0, index_ = 0;
+  std::string carry_;
+  bool eof_ = false;
+  std::optional<VerifyFailure> framing_;
 };
 
 void Verifier::Snapshot() {
@@ -169,23 +178,88 @@ void Verifier::Consume(BatchResult r) {
 }
 
 // Reads the events file once; returns false when it stopped on a failure.
+// Starts a batch with the carried partial record and reads up to
+// kBatchBytes more; returns the bytes held.
+std::size_t Verifier::Fill(int fd, Batch& b) {
+  b.base_offset = read_off_ - carry_.size();
+  b.first_index = index_;
+  std::memcpy(b.data.get(), carry_.data(), carry_.size());
+  std::size_t have = carry_.size();
+  carry_.clear();
+  while (have < kBatchBytes) {
+    ssize_t n =
+        ::pread(fd, b.data.get() + have, kBufferBytes - have, static_cast<off_t>(read_off_));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      framing_ = Fail("io", static_cast<std::int64_t>(index_), static_cast<std::int64_t>(read_off_),
+                      "cannot read the events file");
+      break;
+    }
+    if (n == 0) {
+      eof_ = true;
+      break;
+    }
+    have += static_cast<std::size_t>(n);
+    read_off_ += static_cast<std::uint64_t>(n);
+  }
+  return have;
+}
+
+// Splits the batch into whole records (checking each length bound), keeps
+// a trailing partial record for the next batch, and reports a file that
+// ends inside a record.
+void Verifier::Frame(Batch& b, std::size_t have) {
+  const char* buf = b.data.get();
+  std::size_t pos = 0;
+  while (!framing_ && have - pos >= kLengthBytes) {
+    if (opts_.signed_prefix_only && index_ == cp_.size) {
+      eof_ = true;
+      have = pos;
+      break;
+    }
+    std::uint32_t len = LoadBe32(buf + pos);
+    std::uint64_t abs = b.base_offset + pos;
+    if (index_ == cp_.size) offset_at_cp_ = abs;
+    if (len == 0 || len > kMaxEventBytes) {
+      framing_ =
+          Fail("record-length", static_cast<std::int64_t>(index_), static_cast<std::int64_t>(abs),
+               "the record length " + std::to_string(len) + " is out of bounds (1 to " +
+                   std::to_string(kMaxEventBytes) + ")");
+      break;
+    }
+    if (have - pos < kRecordOverhead + len) break;
+    b.starts.push_back(static_cast<std::uint32_t>(pos));
+    pos += kRecordOverhead + len;
+    ++index_;
+  }
+  carry_.assign(buf + pos, have - pos);
+  b.size = pos;
+  end_offset_ = b.base_offset + pos;
+  if (eof_ && !carry_.empty() && !framing_) {
+    if (index_ == cp_.size) offset_at_cp_ = end_offset_;
+    framing_ = Fail("record-truncated", static_cast<std::int64_t>(index_),
+                    static_cast<std::int64_t>(end_offset_),
+                    "the events file ends inside a record (" + std::to_string(carry_.size()) +
+                        " bytes): a torn tail or a truncation");
+  }
+}
+
+// Reads the events file once, hashing batches on worker threads and folding
+// their leaves in order; returns false when it stopped on a failure.
 bool Verifier::Stream(int fd, std::uint64_t total) {
   unsigned threads =
       opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
   std::size_t max_inflight = std::clamp<std::size_t>(2 * threads, 2, 8);
   std::deque<std::pair<std::future<BatchResult>, std::shared_ptr<Batch>>> q;
   std::vector<std::unique_ptr<char[]>> pool;
-  std::optional<VerifyFailure> framing;
-  std::string carry;
-  std::uint64_t read_off = kEventsMagic.size(), index = 0;
-  bool eof = false;
+  read_off_ = kEventsMagic.size();
   auto consume = [&] {
     BatchResult r = q.front().first.get();  // the worker is done with the buffer
     pool.push_back(std::move(q.front().second->data));
     q.pop_front();
     Consume(std::move(r));
   };
-  while (!eof && !framing && !rep_.failure) {
+  while (!eof_ && !framing_ && !rep_.failure) {
     auto b = std::make_shared<Batch>();
     if (pool.empty()) {
       b->data.reset(new char[kBufferBytes]);
@@ -193,60 +267,7 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
       b->data = std::move(pool.back());
       pool.pop_back();
     }
-    b->base_offset = read_off - carry.size();
-    b->first_index = index;
-    std::memcpy(b->data.get(), carry.data(), carry.size());
-    std::size_t have = carry.size();
-    carry.clear();
-    while (have < kBatchBytes) {
-      ssize_t n =
-          ::pread(fd, b->data.get() + have, kBufferBytes - have, static_cast<off_t>(read_off));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        framing = Fail("io", static_cast<std::int64_t>(index), static_cast<std::int64_t>(read_off),
-                       "cannot read the events file");
-        break;
-      }
-      if (n == 0) {
-        eof = true;
-        break;
-      }
-      have += static_cast<std::size_t>(n);
-      read_off += static_cast<std::uint64_t>(n);
-    }
-    const char* buf = b->data.get();
-    std::size_t pos = 0;
-    while (!framing && have - pos >= kLengthBytes) {
-      if (opts_.signed_prefix_only && index == cp_.size) {
-        eof = true;
-        have = pos;
-        break;
-      }
-      std::uint32_t len = LoadBe32(buf + pos);
-      std::uint64_t abs = b->base_offset + pos;
-      if (index == cp_.size) offset_at_cp_ = abs;
-      if (len == 0 || len > kMaxEventBytes) {
-        framing =
-            Fail("record-length", static_cast<std::int64_t>(index), static_cast<std::int64_t>(abs),
-                 "the record length " + std::to_string(len) + " is out of bounds (1 to " +
-                     std::to_string(kMaxEventBytes) + ")");
-        break;
-      }
-      if (have - pos < kRecordOverhead + len) break;
-      b->starts.push_back(static_cast<std::uint32_t>(pos));
-      pos += kRecordOverhead + len;
-      ++index;
-    }
-    carry.assign(buf + pos, have - pos);
-    b->size = pos;
-    end_offset_ = b->base_offset + pos;
-    if (eof && !carry.empty() && !framing) {
-      if (index == cp_.size) offset_at_cp_ = end_offset_;
-      framing = Fail("record-truncated", static_cast<std::int64_t>(index),
-                     static_cast<std::int64_t>(end_offset_),
-                     "the events file ends inside a record (" + std::to_string(carry.size()) +
-                         " bytes): a torn tail or a truncation");
-    }
+    Frame(*b, Fill(fd, *b));
     if (!b->starts.empty()) {
       std::shared_ptr<const Batch> cb = b;
       q.emplace_back(std::async(std::launch::async, [cb] { return HashBatch(*cb); }), b);
@@ -254,50 +275,92 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
       pool.push_back(std::move(b->data));
     }
     while (q.size() >= max_inflight) consume();
-    rep_.bytes = std::min(read_off, total);
+    rep_.bytes = std::min(read_off_, total);
     if (opts_.progress) opts_.progress(rep_.bytes, total);
   }
   while (!q.empty()) consume();
   rep_.events = frontier_.size();
-  if (!rep_.failure && framing) rep_.failure = framing;
+  if (!rep_.failure && framing_) rep_.failure = framing_;
   if (opts_.progress) opts_.progress(total, total);
   return !rep_.failure;
 }
 
-VerifyReport Verifier::Run() {
+// Verifies the log's checkpoint and the auditor's older one; false (with
+// rep_.failure set) when either is unacceptable.
+bool Verifier::LoadCheckpoints() {
   auto note = ReadFile(JoinPath(opts_.dir, kCheckpointFile), kMaxNoteBytes);
-  if (!note.ok()) {
-    rep_.failure = Fail("checkpoint-signature", -1, -1, note.status().message());
-    return rep_;
-  }
-  auto cp = OpenCheckpoint(*note, nv_);
+  auto cp = note.ok() ? OpenCheckpoint(*note, nv_) : Result<Checkpoint>(note.status());
   if (!cp.ok()) {
     rep_.failure =
         Fail("checkpoint-signature", -1, -1, "the log's checkpoint: " + cp.status().message());
-    return rep_;
+    return false;
   }
   cp_ = std::move(cp).value();
   rep_.checkpoint_size = cp_.size;
   rep_.origin = cp_.origin;
-  if (opts_.since) {
-    auto since = OpenCheckpoint(*opts_.since, nv_);
-    if (!since.ok()) {
-      rep_.failure =
-          Fail("since-signature", -1, -1, "the older checkpoint: " + since.status().message());
-      return rep_;
-    }
-    since_ = std::move(since).value();
-    have_since_ = true;
-    rep_.since_size = since_.size;
-    if (since_.size > cp_.size) {
-      rep_.failure =
-          Fail("since-consistency", static_cast<std::int64_t>(cp_.size), -1,
-               "the log's checkpoint (size " + std::to_string(cp_.size) +
-                   ") is older than the one you kept (size " + std::to_string(since_.size) +
-                   "): the log was rolled back or its checkpoint replaced");
-      return rep_;
-    }
+  if (!opts_.since) return true;
+  auto since = OpenCheckpoint(*opts_.since, nv_);
+  if (!since.ok()) {
+    rep_.failure =
+        Fail("since-signature", -1, -1, "the older checkpoint: " + since.status().message());
+    return false;
   }
+  since_ = std::move(since).value();
+  have_since_ = true;
+  rep_.since_size = since_.size;
+  if (since_.size > cp_.size) {
+    rep_.failure =
+        Fail("since-consistency", static_cast<std::int64_t>(cp_.size), -1,
+             "the log's checkpoint (size " + std::to_string(cp_.size) +
+                 ") is older than the one you kept (size " + std::to_string(since_.size) +
+                 "): the log was rolled back or its checkpoint replaced");
+    return false;
+  }
+  return true;
+}
+
+// After streaming: event count, roots, and events beyond the checkpoint.
+void Verifier::FinalChecks(int events_fd) {
+  std::uint64_t k = frontier_.size();
+  if (k < cp_.size) {
+    rep_.failure = Fail(
+        "event-count", static_cast<std::int64_t>(k), static_cast<std::int64_t>(end_offset_),
+        "the checkpoint covers " + std::to_string(cp_.size) + " events but the log holds only " +
+            std::to_string(k) + ": events from index " + std::to_string(k) + " are missing");
+    return;
+  }
+  if (*root_at_cp_ != cp_.root) {
+    auto located = LocateByStoredTree(opts_.dir, events_fd, cp_.size);
+    rep_.failure = located
+                       ? *located
+                       : Fail("root", -1, -1,
+                              "the root recomputed from the " + std::to_string(cp_.size) +
+                                  " events differs from the signed checkpoint (events were altered "
+                                  "together with their checksums and the stored tree)");
+    return;
+  }
+  if (have_since_ && *root_at_since_ != since_.root) {
+    rep_.failure =
+        Fail("since-consistency", -1, -1,
+             "the first " + std::to_string(since_.size) +
+                 " events no longer hash to the checkpoint you kept: history was rewritten");
+    return;
+  }
+  if (k > cp_.size) {
+    rep_.failure =
+        Fail("event-count", static_cast<std::int64_t>(cp_.size),
+             static_cast<std::int64_t>(offset_at_cp_),
+             "events " + std::to_string(cp_.size) + ".." + std::to_string(k - 1) +
+                 " are not covered by the signed checkpoint (an older checkpoint was put "
+                 "back, or a crash came before signing: run 'strongroom log recover')");
+    return;
+  }
+  rep_.root = *root_at_cp_;
+  rep_.ok = true;
+}
+
+VerifyReport Verifier::Run() {
+  if (!LoadCheckpoints()) return rep_;
   const std::string path = JoinPath(opts_.dir, kEventsFile);
   auto fd = OpenReadOnly(path);
   if (!fd.ok()) {
@@ -312,43 +375,7 @@ VerifyReport Verifier::Run() {
     return rep_;
   }
   Snapshot();
-  if (!Stream(fd->get(), *total)) return rep_;
-  std::uint64_t k = frontier_.size();
-  if (k < cp_.size) {
-    rep_.failure = Fail(
-        "event-count", static_cast<std::int64_t>(k), static_cast<std::int64_t>(end_offset_),
-        "the checkpoint covers " + std::to_string(cp_.size) + " events but the log holds only " +
-            std::to_string(k) + ": events from index " + std::to_string(k) + " are missing");
-    return rep_;
-  }
-  if (*root_at_cp_ != cp_.root) {
-    auto located = LocateByStoredTree(opts_.dir, fd->get(), cp_.size);
-    rep_.failure = located
-                       ? *located
-                       : Fail("root", -1, -1,
-                              "the root recomputed from the " + std::to_string(cp_.size) +
-                                  " events differs from the signed checkpoint (events were altered "
-                                  "together with their checksums and the stored tree)");
-    return rep_;
-  }
-  if (have_since_ && *root_at_since_ != since_.root) {
-    rep_.failure =
-        Fail("since-consistency", -1, -1,
-             "the first " + std::to_string(since_.size) +
-                 " events no longer hash to the checkpoint you kept: history was rewritten");
-    return rep_;
-  }
-  if (k > cp_.size) {
-    rep_.failure =
-        Fail("event-count", static_cast<std::int64_t>(cp_.size),
-             static_cast<std::int64_t>(offset_at_cp_),
-             "events " + std::to_string(cp_.size) + ".." + std::to_string(k - 1) +
-                 " are not covered by the signed checkpoint (an older checkpoint was put "
-                 "back, or a crash came before signing: run 'strongroom log recover')");
-    return rep_;
-  }
-  rep_.root = *root_at_cp_;
-  rep_.ok = true;
+  if (Stream(fd->get(), *total)) FinalChecks(fd->get());
   return rep_;
 }
 

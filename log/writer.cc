@@ -136,43 +136,10 @@ Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSi
 // Reconciles the derived tree/index files with the events file: cuts them to
 // a common, whole prefix, then indexes any complete records after it.
 Status LogWriter::LoadDerived(TailScan& scan) {
-  const std::string ev_path = JoinPath(dir_, kEventsFile);
-  SR_ASSIGN_OR_RETURN(std::uint64_t tree_bytes, FileSize(tree_.get(), JoinPath(dir_, kTreeFile)));
-  SR_ASSIGN_OR_RETURN(std::uint64_t index_bytes,
-                      FileSize(index_.get(), JoinPath(dir_, kIndexFile)));
-  SR_ASSIGN_OR_RETURN(std::uint64_t ev_size, FileSize(events_.get(), ev_path));
-  std::uint64_t nodes = tree_bytes / kHashSize, leaves = nodes / 2 + 1;
-  while (leaves > 0 && NodeCount(leaves) > nodes) --leaves;
-  std::uint64_t n = std::min(leaves, index_bytes / 8);
-  if (::ftruncate(tree_.get(), static_cast<off_t>(NodeCount(n) * kHashSize)) != 0 ||
-      ::ftruncate(index_.get(), static_cast<off_t>(n * 8)) != 0) {
-    return ErrnoError("cannot truncate", "log tree/index files", errno);
-  }
+  SR_ASSIGN_OR_RETURN(std::uint64_t ev_size, FileSize(events_.get(), JoinPath(dir_, kEventsFile)));
+  SR_ASSIGN_OR_RETURN(std::uint64_t n, TrimDerived());
+  SR_ASSIGN_OR_RETURN(std::uint64_t off, EndOfIndexed(n, ev_size));
   FileNodeSource src(tree_.get());
-  std::uint64_t off = kEventsMagic.size();
-  if (n > 0) {
-    char b[8];
-    SR_RETURN_IF_ERROR(ReadExactAt(index_.get(), (n - 1) * 8, b, 8, "log index file"));
-    std::uint64_t last = LoadBe64(b);
-    char lb[4];
-    SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), last, lb, 4, "log events file"));
-    std::uint32_t len = LoadBe32(lb);
-    if (len == 0 || len > kMaxEventBytes) {
-      return DataLoss(Where(n - 1, last) + ": the record the index points to is malformed");
-    }
-    if (last + kRecordOverhead + len > ev_size) {
-      return DataLoss(Where(n - 1, last) +
-                      ": the events file ends inside this already indexed "
-                      "event: the log was cut short (truncation)");
-    }
-    std::string payload(len, '\0');
-    SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), last + 4, payload.data(), len, ev_path));
-    SR_ASSIGN_OR_RETURN(std::string stored, src.Node(0, n - 1));
-    if (HashLeaf(payload) != stored) {
-      return DataLoss(Where(n - 1, last) + ": the event does not match the stored tree");
-    }
-    off = last + kRecordOverhead + len;
-  }
   std::vector<std::string> roots;
   for (int level = 62; level >= 0; --level) {
     std::uint64_t begin = n >> (level + 1) << (level + 1);
@@ -182,6 +149,59 @@ Status LogWriter::LoadDerived(TailScan& scan) {
     }
   }
   frontier_ = Frontier(n, std::move(roots));
+  return IndexNewRecords(off, ev_size, scan);
+}
+
+// A crash may leave the derived files at different lengths, or a node or
+// offset half written; keep the longest prefix both hold whole.
+Result<std::uint64_t> LogWriter::TrimDerived() {
+  SR_ASSIGN_OR_RETURN(std::uint64_t tree_bytes, FileSize(tree_.get(), JoinPath(dir_, kTreeFile)));
+  SR_ASSIGN_OR_RETURN(std::uint64_t index_bytes,
+                      FileSize(index_.get(), JoinPath(dir_, kIndexFile)));
+  std::uint64_t nodes = tree_bytes / kHashSize, leaves = nodes / 2 + 1;
+  while (leaves > 0 && NodeCount(leaves) > nodes) --leaves;
+  std::uint64_t n = std::min(leaves, index_bytes / 8);
+  if (::ftruncate(tree_.get(), static_cast<off_t>(NodeCount(n) * kHashSize)) != 0 ||
+      ::ftruncate(index_.get(), static_cast<off_t>(n * 8)) != 0) {
+    return ErrnoError("cannot truncate", "log tree/index files", errno);
+  }
+  return n;
+}
+
+// The byte offset after the last indexed event, after checking that event
+// is whole and matches its stored leaf.
+Result<std::uint64_t> LogWriter::EndOfIndexed(std::uint64_t n, std::uint64_t ev_size) {
+  if (n == 0) return static_cast<std::uint64_t>(kEventsMagic.size());
+  const std::string ev_path = JoinPath(dir_, kEventsFile);
+  char b[8];
+  SR_RETURN_IF_ERROR(ReadExactAt(index_.get(), (n - 1) * 8, b, 8, "log index file"));
+  std::uint64_t last = LoadBe64(b);
+  char lb[4];
+  SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), last, lb, 4, ev_path));
+  std::uint32_t len = LoadBe32(lb);
+  if (len == 0 || len > kMaxEventBytes) {
+    return DataLoss(Where(n - 1, last) + ": the record the index points to is malformed");
+  }
+  if (last + kRecordOverhead + len > ev_size) {
+    return DataLoss(Where(n - 1, last) +
+                    ": the events file ends inside this already indexed "
+                    "event: the log was cut short (truncation)");
+  }
+  std::string payload(len, '\0');
+  SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), last + 4, payload.data(), len, ev_path));
+  FileNodeSource src(tree_.get());
+  SR_ASSIGN_OR_RETURN(std::string stored, src.Node(0, n - 1));
+  if (HashLeaf(payload) != stored) {
+    return DataLoss(Where(n - 1, last) + ": the event does not match the stored tree");
+  }
+  return last + kRecordOverhead + len;
+}
+
+// Indexes the complete records from off to the end of the events file (a
+// crash between an append's sync and its index update leaves some); an
+// incomplete last record is reported in scan as a torn tail.
+Status LogWriter::IndexNewRecords(std::uint64_t off, std::uint64_t ev_size, TailScan& scan) {
+  const std::string ev_path = JoinPath(dir_, kEventsFile);
   std::string buf;
   while (off < ev_size) {
     std::uint64_t rest = ev_size - off;

@@ -78,6 +78,9 @@ class LogWriter {
                                                        FileLock lock, bool allow_torn,
                                                        TailScan* torn_out);
   Status LoadDerived(TailScan& scan);
+  Result<std::uint64_t> TrimDerived();
+  Result<std::uint64_t> EndOfIndexed(std::uint64_t n, std::uint64_t ev_size);
+  Status IndexNewRecords(std::uint64_t off, std::uint64_t ev_size, TailScan& scan);
   Status AddToDerived(std::string_view leaf_hash, std::uint64_t offset);
   Status AppendRecords(const std::vector<std::string>& payloads);
   Status CheckAgainstCheckpoint();
