@@ -44,6 +44,7 @@ int ReportError(const Context& ctx, const Status& s);
 std::string JsonEscape(const std::string& s);
 
 // Registrars, one per verb group.
+void RegisterLogCommands(CLI::App& app, Context& ctx);  // signer/cli_log.cc
 
 }  // namespace sr::cli
 

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", ctx.json, "Machine-readable JSON output on stdout");
 
   // Verb groups (one registrar per cli_*.cc).
+  RegisterLogCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

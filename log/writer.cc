@@ -1,0 +1,409 @@
+#include "log/writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/encoding.h"
+#include "base/hash.h"
+#include "log/reader.h"
+#include "log/record.h"
+#include "log/verify.h"
+
+namespace sr::log {
+namespace {
+
+constexpr std::size_t kDerivedFlushBytes = 1 << 20;
+
+Result<UniqueFd> OpenRw(const std::string& path, bool create, bool append) {
+  int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0) | (append ? O_APPEND : 0);
+  int fd = ::open(path.c_str(), flags, 0600);
+  if (fd < 0) return ErrnoError("cannot open", path, errno);
+  return UniqueFd(fd);
+}
+
+Result<std::uint64_t> FileSize(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoError("cannot stat", path, errno);
+  if (!S_ISREG(st.st_mode)) return InvalidArgument("'" + path + "' is not a regular file");
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+Status PwriteAll(int fd, std::string_view data, std::uint64_t offset, const std::string& what) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError("cannot write", what, errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return Status::Ok();
+}
+
+std::string Where(std::uint64_t index, std::uint64_t offset) {
+  return "event " + std::to_string(index) + " at byte offset " + std::to_string(offset);
+}
+
+}  // namespace
+
+struct LogWriter::TailScan {
+  bool torn = false;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+LogWriter::LogWriter(std::string dir, NoteSigner& signer, FileLock lock)
+    : dir_(std::move(dir)), signer_(signer), lock_(std::move(lock)) {}
+
+LogWriter::~LogWriter() {
+  // Derived files can always be rebuilt; a failure here loses nothing.
+  if (!pending_nodes_.empty()) WriteAll(tree_.get(), pending_nodes_, "log tree file").IgnoreError();
+  if (!pending_index_.empty())
+    WriteAll(index_.get(), pending_index_, "log index file").IgnoreError();
+}
+
+Status LogWriter::Create(std::string_view dir, NoteSigner& signer) {
+  std::string d(dir);
+  SR_RETURN_IF_ERROR(MakeDirs(d));
+  SR_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(JoinPath(d, kLockFile)));
+  if (PathExists(JoinPath(d, kEventsFile))) {
+    return Status(Code::kAlreadyExists, "'" + d + "' already holds a signing-event log");
+  }
+  std::string vkey = EncodeVerifierKey(signer.Name(), signer.PublicKey());
+  SR_RETURN_IF_ERROR(NoteVerifier::Parse(vkey).status());
+  SR_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(d, kVkeyFile), vkey + "\n", 0644, true));
+  for (std::string_view f : {kTreeFile, kIndexFile}) {
+    SR_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(d, f), "", 0600, true));
+  }
+  Checkpoint c{signer.Name(), 0, EmptyRoot(), {}};
+  SR_ASSIGN_OR_RETURN(std::string note, SignNote(c.Text(), signer));
+  SR_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(d, kCheckpointFile), note, 0644, true));
+  // The events file last: its presence is what makes DIR a log.
+  return WriteFileAtomic(JoinPath(d, kEventsFile), kEventsMagic, 0600, true);
+}
+
+Result<std::unique_ptr<LogWriter>> LogWriter::Open(std::string_view dir, NoteSigner& signer,
+                                                   bool wait) {
+  std::string d(dir);
+  if (!PathExists(JoinPath(d, kEventsFile))) {
+    return NotFound("'" + d + "' holds no signing-event log (no events file)");
+  }
+  SR_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(JoinPath(d, kLockFile), wait));
+  return OpenLocked(std::move(d), signer, std::move(lock), false, nullptr);
+}
+
+Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSigner& signer,
+                                                         FileLock lock, bool allow_torn,
+                                                         TailScan* torn_out) {
+  std::unique_ptr<LogWriter> w(new LogWriter(dir, signer, std::move(lock)));
+  SR_ASSIGN_OR_RETURN(std::string vkey_text, ReadFile(JoinPath(dir, kVkeyFile), 4096));
+  SR_ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey_text));
+  if (verifier.ToString() != EncodeVerifierKey(signer.Name(), signer.PublicKey())) {
+    return FailedPrecondition("the signing key '" + signer.Name() + "' is not this log's key (" +
+                              verifier.ToString() + ")");
+  }
+  SR_ASSIGN_OR_RETURN(std::string note, ReadFile(JoinPath(dir, kCheckpointFile), kMaxNoteBytes));
+  auto cp = OpenCheckpoint(note, verifier);
+  if (!cp.ok()) return cp.status().Annotate("the log's stored checkpoint");
+  w->signed_ = std::move(cp).value();
+  SR_ASSIGN_OR_RETURN(w->events_, OpenRw(JoinPath(dir, kEventsFile), false, false));
+  SR_ASSIGN_OR_RETURN(w->tree_, OpenRw(JoinPath(dir, kTreeFile), true, true));
+  SR_ASSIGN_OR_RETURN(w->index_, OpenRw(JoinPath(dir, kIndexFile), true, true));
+  char magic[kEventsMagic.size()];
+  Status m = ReadExactAt(w->events_.get(), 0, magic, sizeof magic, "log events file");
+  if (!m.ok() || std::string_view(magic, sizeof magic) != kEventsMagic) {
+    return DataLoss("the events file does not start with the log header (byte offset 0)");
+  }
+  TailScan scan;
+  SR_RETURN_IF_ERROR(w->LoadDerived(scan));
+  if (scan.torn && !allow_torn) {
+    return FailedPrecondition("the log has a torn tail: " + std::to_string(scan.length) +
+                              " bytes of an incomplete record at byte offset " +
+                              std::to_string(scan.offset) + " (event " + std::to_string(w->size()) +
+                              "), left by a crash; run 'strongroom log recover'");
+  }
+  SR_RETURN_IF_ERROR(w->CheckAgainstCheckpoint());
+  SR_RETURN_IF_ERROR(w->CheckSignedEvents(verifier));
+  if (torn_out) *torn_out = scan;
+  return w;
+}
+
+// Reconciles the derived tree/index files with the events file: cuts them to
+// a common, whole prefix, then indexes any complete records after it.
+Status LogWriter::LoadDerived(TailScan& scan) {
+  SR_ASSIGN_OR_RETURN(std::uint64_t ev_size, FileSize(events_.get(), JoinPath(dir_, kEventsFile)));
+  SR_ASSIGN_OR_RETURN(std::uint64_t n, TrimDerived());
+  SR_ASSIGN_OR_RETURN(std::uint64_t off, EndOfIndexed(n, ev_size));
+  FileNodeSource src(tree_.get());
+  std::vector<std::string> roots;
+  for (int level = 62; level >= 0; --level) {
+    std::uint64_t begin = n >> (level + 1) << (level + 1);
+    if ((n >> level) & 1) {
+      SR_ASSIGN_OR_RETURN(std::string h, src.Node(static_cast<unsigned>(level), begin >> level));
+      roots.push_back(std::move(h));
+    }
+  }
+  frontier_ = Frontier(n, std::move(roots));
+  return IndexNewRecords(off, ev_size, scan);
+}
+
+// A crash may leave the derived files at different lengths, or a node or
+// offset half written; keep the longest prefix both hold whole.
+Result<std::uint64_t> LogWriter::TrimDerived() {
+  SR_ASSIGN_OR_RETURN(std::uint64_t tree_bytes, FileSize(tree_.get(), JoinPath(dir_, kTreeFile)));
+  SR_ASSIGN_OR_RETURN(std::uint64_t index_bytes,
+                      FileSize(index_.get(), JoinPath(dir_, kIndexFile)));
+  std::uint64_t nodes = tree_bytes / kHashSize, leaves = nodes / 2 + 1;
+  while (leaves > 0 && NodeCount(leaves) > nodes) --leaves;
+  std::uint64_t n = std::min(leaves, index_bytes / 8);
+  if (::ftruncate(tree_.get(), static_cast<off_t>(NodeCount(n) * kHashSize)) != 0 ||
+      ::ftruncate(index_.get(), static_cast<off_t>(n * 8)) != 0) {
+    return ErrnoError("cannot truncate", "log tree/index files", errno);
+  }
+  return n;
+}
+
+// The byte offset after the last indexed event, after checking that event
+// is whole and matches its stored leaf.
+Result<std::uint64_t> LogWriter::EndOfIndexed(std::uint64_t n, std::uint64_t ev_size) {
+  if (n == 0) return static_cast<std::uint64_t>(kEventsMagic.size());
+  const std::string ev_path = JoinPath(dir_, kEventsFile);
+  char b[8];
+  SR_RETURN_IF_ERROR(ReadExactAt(index_.get(), (n - 1) * 8, b, 8, "log index file"));
+  std::uint64_t last = LoadBe64(b);
+  char lb[4];
+  SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), last, lb, 4, ev_path));
+  std::uint32_t len = LoadBe32(lb);
+  if (len == 0 || len > kMaxEventBytes) {
+    return DataLoss(Where(n - 1, last) + ": the record the index points to is malformed");
+  }
+  if (last + kRecordOverhead + len > ev_size) {
+    return DataLoss(Where(n - 1, last) +
+                    ": the events file ends inside this already indexed "
+                    "event: the log was cut short (truncation)");
+  }
+  std::string payload(len, '\0');
+  SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), last + 4, payload.data(), len, ev_path));
+  FileNodeSource src(tree_.get());
+  SR_ASSIGN_OR_RETURN(std::string stored, src.Node(0, n - 1));
+  if (HashLeaf(payload) != stored) {
+    return DataLoss(Where(n - 1, last) + ": the event does not match the stored tree");
+  }
+  return last + kRecordOverhead + len;
+}
+
+// Indexes the complete records from off to the end of the events file (a
+// crash between an append's sync and its index update leaves some); an
+// incomplete last record is reported in scan as a torn tail.
+Status LogWriter::IndexNewRecords(std::uint64_t off, std::uint64_t ev_size, TailScan& scan) {
+  const std::string ev_path = JoinPath(dir_, kEventsFile);
+  std::string buf;
+  while (off < ev_size) {
+    std::uint64_t rest = ev_size - off;
+    char lb[4];
+    if (rest < kLengthBytes) {
+      scan = {true, off, rest};
+      break;
+    }
+    SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), off, lb, 4, ev_path));
+    std::uint32_t len = LoadBe32(lb);
+    if (len == 0 || len > kMaxEventBytes) {
+      return DataLoss(Where(size(), off) + ": record length " + std::to_string(len) +
+                      " is out of bounds");
+    }
+    if (rest < kRecordOverhead + len) {
+      scan = {true, off, rest};
+      break;
+    }
+    buf.resize(len + kChecksumBytes);
+    SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), off + 4, buf.data(), buf.size(), ev_path));
+    std::string leaf = HashLeaf(std::string_view(buf).substr(0, len));
+    if (leaf.compare(0, kChecksumBytes, buf, len, kChecksumBytes) != 0) {
+      return DataLoss(Where(size(), off) + ": record checksum does not match its bytes");
+    }
+    SR_RETURN_IF_ERROR(AddToDerived(leaf, off));
+    off += kRecordOverhead + len;
+  }
+  end_offset_ = off;
+  return Status::Ok();
+}
+
+Status LogWriter::AddToDerived(std::string_view leaf_hash, std::uint64_t offset) {
+  std::vector<std::string> completed;
+  frontier_.Append(leaf_hash, &completed);
+  pending_nodes_.append(leaf_hash);
+  for (const std::string& c : completed) pending_nodes_.append(c);
+  AppendBe64(pending_index_, offset);
+  if (pending_nodes_.size() >= kDerivedFlushBytes) {
+    SR_RETURN_IF_ERROR(WriteAll(tree_.get(), pending_nodes_, "log tree file"));
+    SR_RETURN_IF_ERROR(WriteAll(index_.get(), pending_index_, "log index file"));
+    pending_nodes_.clear();
+    pending_index_.clear();
+  }
+  return Status::Ok();
+}
+
+Status LogWriter::CheckAgainstCheckpoint() {
+  if (size() < signed_.size) {
+    return DataLoss("the log holds " + std::to_string(size()) +
+                    " events but its signed checkpoint covers " + std::to_string(signed_.size) +
+                    ": events from index " + std::to_string(size()) + " were removed (truncation)");
+  }
+  SR_RETURN_IF_ERROR(WriteAll(tree_.get(), pending_nodes_, "log tree file"));
+  SR_RETURN_IF_ERROR(WriteAll(index_.get(), pending_index_, "log index file"));
+  pending_nodes_.clear();
+  pending_index_.clear();
+  if (signed_.size == 0) return Status::Ok();
+  FileNodeSource src(tree_.get());
+  SR_ASSIGN_OR_RETURN(std::string root, RangeHash(src, 0, signed_.size));
+  if (root != signed_.root) {
+    return DataLoss("the stored tree at size " + std::to_string(signed_.size) +
+                    " does not match the signed checkpoint's root: the log was altered; "
+                    "run 'strongroom log verify' to locate the change");
+  }
+  return Status::Ok();
+}
+
+// Re-reads every signed event (streaming, all cores) so a log altered since
+// its last checkpoint is never extended; O(n), paid once per session.
+Status LogWriter::CheckSignedEvents(const NoteVerifier& verifier) {
+  if (signed_.size == 0) return Status::Ok();
+  VerifyOptions o;
+  o.dir = dir_;
+  o.vkey = verifier.ToString();
+  o.signed_prefix_only = true;
+  SR_ASSIGN_OR_RETURN(VerifyReport r, VerifyLog(o));
+  if (r.ok) return Status::Ok();
+  const VerifyFailure& f = *r.failure;
+  std::string where = f.index >= 0 ? "event " + std::to_string(f.index) : std::string("the log");
+  if (f.offset >= 0) where += " at byte offset " + std::to_string(f.offset);
+  return DataLoss("appending refused: " + where + " fails check '" + f.check + "': " + f.message);
+}
+
+Status LogWriter::AppendRecords(const std::vector<std::string>& payloads) {
+  std::string batch;
+  std::vector<std::string> leaves;
+  for (const std::string& payload : payloads) {
+    if (payload.empty() || payload.size() > kMaxEventBytes) {
+      return InvalidArgument("an event must be 1 byte to 1 MiB serialized; this one is " +
+                             std::to_string(payload.size()) + " bytes");
+    }
+    leaves.push_back(HashLeaf(payload));
+    batch += EncodeRecord(payload, leaves.back());
+  }
+  const std::string path = JoinPath(dir_, kEventsFile);
+  Status w = PwriteAll(events_.get(), batch, end_offset_, path);
+  if (w.ok() && ::fdatasync(events_.get()) != 0) w = ErrnoError("cannot sync", path, errno);
+  if (!w.ok()) {
+    // Take back a partial write so the file stays whole; if even that
+    // fails, the next open reports a torn tail for recover.
+    if (::ftruncate(events_.get(), static_cast<off_t>(end_offset_)) == 0) {
+      ::fdatasync(events_.get());
+    }
+    return w;
+  }
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    SR_RETURN_IF_ERROR(AddToDerived(leaves[i], end_offset_));
+    end_offset_ += kRecordOverhead + payloads[i].size();
+  }
+  return Status::Ok();
+}
+
+Result<std::uint64_t> LogWriter::Append(strongroom::v1::Event event) {
+  std::vector<strongroom::v1::Event> one;
+  one.push_back(std::move(event));
+  return AppendMany(std::move(one));
+}
+
+Result<std::uint64_t> LogWriter::AppendMany(std::vector<strongroom::v1::Event> events) {
+  std::uint64_t first = size();
+  std::vector<std::string> payloads(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    events[i].set_sequence(first + i);
+    if (!events[i].SerializeToString(&payloads[i])) return Internal("cannot serialize the event");
+  }
+  SR_RETURN_IF_ERROR(AppendRecords(payloads));
+  return first;
+}
+
+Result<std::string> LogWriter::Commit() {
+  SR_RETURN_IF_ERROR(WriteAll(tree_.get(), pending_nodes_, "log tree file"));
+  SR_RETURN_IF_ERROR(WriteAll(index_.get(), pending_index_, "log index file"));
+  pending_nodes_.clear();
+  pending_index_.clear();
+  const std::string cp_path = JoinPath(dir_, kCheckpointFile);
+  std::string new_root = frontier_.Root();
+  if (size() == signed_.size && new_root == signed_.root) return ReadFile(cp_path, kMaxNoteBytes);
+  if (::fsync(tree_.get()) != 0 || ::fsync(index_.get()) != 0) {
+    return ErrnoError("cannot sync", "log tree/index files", errno);
+  }
+  FileNodeSource src(tree_.get());
+  SR_ASSIGN_OR_RETURN(std::string stored_root, RangeHash(src, 0, size()));
+  if (stored_root != new_root)
+    return DataLoss("the stored tree file disagrees with the events appended");
+  if (signed_.size > 0) {
+    SR_ASSIGN_OR_RETURN(auto proof, ConsistencyProof(src, signed_.size, size()));
+    Status c = VerifyConsistency(signed_.size, size(), proof, signed_.root, new_root);
+    if (!c.ok()) {
+      return DataLoss(
+          "refusing to sign: the tree is not consistent with the last signed checkpoint (" +
+          c.message() + ")");
+    }
+  }
+  Checkpoint next{signer_.Name(), size(), new_root, {}};
+  SR_ASSIGN_OR_RETURN(std::string note, SignNote(next.Text(), signer_));
+  SR_RETURN_IF_ERROR(WriteFileAtomic(cp_path, note, 0644));
+  signed_ = std::move(next);
+  return note;
+}
+
+Result<RecoverReport> LogWriter::Recover(std::string_view dir, NoteSigner& signer,
+                                         const strongroom::v1::Event& template_event) {
+  std::string d(dir);
+  if (!PathExists(JoinPath(d, kEventsFile))) {
+    return NotFound("'" + d + "' holds no signing-event log (no events file)");
+  }
+  SR_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(JoinPath(d, kLockFile)));
+  TailScan scan;
+  SR_ASSIGN_OR_RETURN(std::unique_ptr<LogWriter> w,
+                      OpenLocked(d, signer, std::move(lock), true, &scan));
+  RecoverReport report;
+  if (scan.torn) {
+    if (scan.length > kMaxEventBytes + kRecordOverhead) {
+      return DataLoss("the " + std::to_string(scan.length) + " bytes after byte offset " +
+                      std::to_string(scan.offset) + " are larger than any record: not a torn tail");
+    }
+    std::string removed(scan.length, '\0');
+    const std::string path = JoinPath(d, kEventsFile);
+    SR_RETURN_IF_ERROR(
+        ReadExactAt(w->events_.get(), scan.offset, removed.data(), removed.size(), path));
+    if (::ftruncate(w->events_.get(), static_cast<off_t>(scan.offset)) != 0 ||
+        ::fdatasync(w->events_.get()) != 0) {
+      return ErrnoError("cannot remove the torn tail of", path, errno);
+    }
+    w->end_offset_ = scan.offset;
+    report.torn = true;
+    report.removed_offset = scan.offset;
+    report.removed_length = scan.length;
+    report.removed_sha256 = Sha256Hex(removed);
+    strongroom::v1::Event ev = template_event;
+    ev.set_kind(strongroom::v1::EVENT_KIND_LOG_RECOVERED);
+    auto* rec = ev.mutable_log_recovered();
+    rec->set_removed_offset(scan.offset);
+    rec->set_removed_length(scan.length);
+    rec->set_removed_sha256(report.removed_sha256);
+    rec->set_tree_size_before(w->size());
+    rec->set_reason("incomplete record after the last complete event (crash during an append)");
+    SR_ASSIGN_OR_RETURN(report.recovered_event_index, w->Append(std::move(ev)));
+  }
+  SR_RETURN_IF_ERROR(w->Commit().status());
+  report.size = w->size();
+  return report;
+}
+
+}  // namespace sr::log

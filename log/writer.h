@@ -1,0 +1,101 @@
+// The only code that modifies a log directory.
+//
+// Contract:
+// - One writer at a time across processes: Open/Create/Recover hold an
+//   exclusive flock on DIR/lock until the LogWriter is destroyed.
+// - Append returns only after the record is fdatasync'ed: an acknowledged
+//   event survives a crash or kill -9.
+// - Commit signs a checkpoint covering every event, but first proves (with a
+//   consistency proof from the stored tree) that the new tree extends the
+//   last signed checkpoint; the checkpoint is replaced atomically.
+// - Open refuses (and names the problem) when the log is torn (kFailedPrecondition:
+//   run Recover) or disagrees with the signed checkpoint (kDataLoss): it
+//   re-verifies every signed event against the checkpoint root (one streaming
+//   pass on all cores, about 1 s per million events). It never
+//   repairs anything except the derived index/tree files, which it rebuilds
+//   from the events file.
+// Not thread-safe: one thread uses a LogWriter at a time.
+#ifndef STRONGROOM_LOG_WRITER_H_
+#define STRONGROOM_LOG_WRITER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/file.h"
+#include "log/merkle.h"
+#include "log/note.h"
+#include "proto/event.pb.h"
+
+namespace sr::log {
+
+// What Recover found and did.
+struct RecoverReport {
+  bool torn = false;  // a torn tail was removed
+  std::uint64_t removed_offset = 0;
+  std::uint64_t removed_length = 0;
+  std::string removed_sha256;               // hex
+  std::uint64_t recovered_event_index = 0;  // index of the "log recovered" event (if torn)
+  std::uint64_t size = 0;                   // tree size of the new checkpoint
+};
+
+class LogWriter {
+ public:
+  // Creates an empty log in dir (created 0700 if missing) whose checkpoints
+  // are signed by `signer` (origin = signer.Name()); writes DIR/vkey and a
+  // signed checkpoint of size 0. kAlreadyExists if DIR already holds a log.
+  static Status Create(std::string_view dir, NoteSigner& signer);
+  // Opens DIR for appending. wait=false fails with kUnavailable when another
+  // process holds the lock. `signer` must be the log's key and must outlive
+  // the writer.
+  static Result<std::unique_ptr<LogWriter>> Open(std::string_view dir, NoteSigner& signer,
+                                                 bool wait = true);
+  // Removes a torn tail (an incomplete last record after a crash), appends a
+  // LOG_RECOVERED event describing it, and signs a checkpoint. With no torn
+  // tail it only signs a checkpoint over events a crash left unsigned.
+  // Anything else that disagrees with the signed checkpoint is refused.
+  static Result<RecoverReport> Recover(std::string_view dir, NoteSigner& signer,
+                                       const strongroom::v1::Event& template_event);
+
+  ~LogWriter();
+  // Sets event.sequence to the next index, appends, syncs; returns the index.
+  Result<std::uint64_t> Append(strongroom::v1::Event event);
+  // Appends several events with one write and one sync (a signing session's
+  // batch); all are durable when it returns. Returns the first index. On
+  // failure none of them is acknowledged (a partial batch is cut back).
+  Result<std::uint64_t> AppendMany(std::vector<strongroom::v1::Event> events);
+  // Signs and stores a checkpoint for the current size; returns the note.
+  Result<std::string> Commit();
+  std::uint64_t size() const { return frontier_.size(); }
+  std::uint64_t signed_size() const { return signed_.size; }
+
+ private:
+  struct TailScan;
+  LogWriter(std::string dir, NoteSigner& signer, FileLock lock);
+  static Result<std::unique_ptr<LogWriter>> OpenLocked(std::string dir, NoteSigner& signer,
+                                                       FileLock lock, bool allow_torn,
+                                                       TailScan* torn_out);
+  Status LoadDerived(TailScan& scan);
+  Result<std::uint64_t> TrimDerived();
+  Result<std::uint64_t> EndOfIndexed(std::uint64_t n, std::uint64_t ev_size);
+  Status IndexNewRecords(std::uint64_t off, std::uint64_t ev_size, TailScan& scan);
+  Status AddToDerived(std::string_view leaf_hash, std::uint64_t offset);
+  Status AppendRecords(const std::vector<std::string>& payloads);
+  Status CheckAgainstCheckpoint();
+  Status CheckSignedEvents(const NoteVerifier& verifier);
+
+  std::string dir_;
+  NoteSigner& signer_;
+  FileLock lock_;
+  UniqueFd events_, tree_, index_;
+  std::uint64_t end_offset_ = 0;  // where the next record goes
+  Frontier frontier_;
+  Checkpoint signed_;
+  std::string pending_nodes_, pending_index_;
+};
+
+}  // namespace sr::log
+
+#endif  // STRONGROOM_LOG_WRITER_H_

@@ -1,0 +1,269 @@
+// The log's library contract: durable appends, signed checkpoints that never
+// contradict each other, proofs, torn-tail recovery and refusals.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/encoding.h"
+#include "base/hash.h"
+#include "log/proof.h"
+#include "log/reader.h"
+#include "log/record.h"
+#include "log/verify.h"
+#include "tests/log/test_util.h"
+
+namespace sr::log {
+namespace {
+
+using testing::BuildLog;
+using testing::ReadAll;
+using testing::TempDir;
+using testing::TestEvent;
+
+std::unique_ptr<Ed25519NoteSigner> Signer(const std::string& name = "strongroom.test/log") {
+  auto s = Ed25519NoteSigner::Generate(name);
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+VerifyReport Verify(const std::string& dir, const NoteSigner& s,
+                    std::optional<std::string> since = std::nullopt) {
+  VerifyOptions o;
+  o.dir = dir;
+  o.vkey = EncodeVerifierKey(s.Name(), s.PublicKey());
+  o.since = std::move(since);
+  auto r = VerifyLog(o);
+  REQUIRE(r.ok());
+  return *r;
+}
+
+TEST_CASE("log: vkey and key id follow the C2SP signed-note example") {
+  // The spec's example vkey parses and its key id matches name and key.
+  auto v =
+      NoteVerifier::Parse("example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k");
+  REQUIRE(v.ok());
+  CHECK(HexEncode(v->key_id()) == "530d903a");
+  CHECK(v->ToString() == "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k");
+  CHECK_FALSE(
+      NoteVerifier::Parse("example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k")
+          .ok());
+  CHECK_FALSE(NoteVerifier::Parse("example.com/foo+530d903a").ok());
+}
+
+TEST_CASE("log: a signed note opens with its key and not with another key of the same name") {
+  auto s = Signer();
+  auto other = Signer();
+  Checkpoint c{s->Name(), 3, std::string(32, 'r'), {}};
+  auto note = SignNote(c.Text(), *s);
+  REQUIRE(note.ok());
+  auto v = NoteVerifier::Parse(EncodeVerifierKey(s->Name(), s->PublicKey()));
+  auto cp = OpenCheckpoint(*note, *v);
+  REQUIRE(cp.ok());
+  CHECK(cp->size == 3);
+  auto v2 = NoteVerifier::Parse(EncodeVerifierKey(other->Name(), other->PublicKey()));
+  CHECK(OpenCheckpoint(*note, *v2).status().code() == Code::kDataLoss);
+  std::string edited = *note;
+  edited[edited.find("\n3\n") + 1] = '4';
+  CHECK(OpenCheckpoint(edited, *v).status().code() == Code::kDataLoss);
+}
+
+TEST_CASE("log: appended events verify, show their sequence and are durable across reopen") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  BuildLog(dir, *s, 25, 10);
+  VerifyReport r = Verify(dir, *s);
+  CHECK(r.ok);
+  CHECK(r.checkpoint_size == 25);
+  CHECK(r.events == 25);
+  auto reader = LogReader::Open(dir);
+  REQUIRE(reader.ok());
+  auto ev = reader->ReadEvent(7);
+  REQUIRE(ev.ok());
+  strongroom::v1::Event e;
+  REQUIRE(e.ParseFromString(*ev));
+  CHECK(e.sequence() == 7);
+  CHECK(e.ceremony_step().step() == 7);
+  auto w = LogWriter::Open(dir, *s);
+  REQUIRE(w.ok());
+  CHECK((*w)->size() == 25);
+  CHECK((*w)->signed_size() == 25);
+}
+
+TEST_CASE("log: a second writer is refused while the first holds the lock") {
+  TempDir t;
+  auto s = Signer();
+  BuildLog(t.Sub("log"), *s, 1);
+  auto w1 = LogWriter::Open(t.Sub("log"), *s);
+  REQUIRE(w1.ok());
+  auto w2 = LogWriter::Open(t.Sub("log"), *s, /*wait=*/false);
+  CHECK(w2.status().code() == Code::kUnavailable);
+}
+
+TEST_CASE("log: opening with a key that is not the log's key is refused") {
+  TempDir t;
+  auto s = Signer();
+  auto other = Signer();
+  BuildLog(t.Sub("log"), *s, 1);
+  auto w = LogWriter::Open(t.Sub("log"), *other);
+  CHECK(w.status().code() == Code::kFailedPrecondition);
+}
+
+TEST_CASE(
+    "log: inclusion proofs for every event and consistency proofs from every checkpoint verify") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  REQUIRE(LogWriter::Create(dir, *s).ok());
+  std::vector<std::string> notes;
+  for (int session = 0; session < 6; ++session) {
+    auto w = LogWriter::Open(dir, *s);
+    REQUIRE(w.ok());
+    for (int i = 0; i < session + 3; ++i) REQUIRE((*w)->Append(TestEvent(0)).ok());
+    auto note = (*w)->Commit();
+    REQUIRE(note.ok());
+    notes.push_back(*note);
+  }
+  auto v = NoteVerifier::Parse(EncodeVerifierKey(s->Name(), s->PublicKey()));
+  for (std::uint64_t i = 0; i < 33; ++i) {
+    auto f = ProveInclusion(dir, i);
+    REQUIRE(f.ok());
+    auto text = f->Format();
+    auto pc = VerifyProofFile(text, *v, std::nullopt, std::nullopt);
+    CHECK_MESSAGE(pc.ok(), pc.status().ToString());
+    CHECK(pc->index == i);
+    auto bad = f.value();
+    bad.extra->back() ^= 1;
+    CHECK_FALSE(VerifyProofFile(bad.Format(), *v, std::nullopt, std::nullopt).ok());
+  }
+  CHECK(ProveInclusion(dir, 33).status().code() == Code::kNotFound);
+  for (const std::string& old : notes) {
+    auto f = ProveConsistency(dir, old);
+    REQUIRE(f.ok());
+    CHECK(VerifyProofFile(f->Format(), *v, std::nullopt, old).ok());
+    if (!f->hashes.empty()) {
+      auto bad = f.value();
+      bad.hashes[0][5] ^= 1;
+      CHECK_FALSE(VerifyProofFile(bad.Format(), *v, std::nullopt, old).ok());
+    }
+  }
+}
+
+TEST_CASE("log: a torn tail blocks appends until recover removes it and logs what it removed") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  BuildLog(dir, *s, 10);
+  std::string torn =
+      EncodeRecord("partial-event-bytes", HashLeaf("partial-event-bytes")).substr(0, 15);
+  std::string events_path = JoinPath(dir, kEventsFile);
+  std::uint64_t before = ReadAll(events_path).size();
+  {
+    UniqueFd fd(::open(events_path.c_str(), O_WRONLY | O_APPEND));
+    REQUIRE(WriteAll(fd.get(), torn, "events").ok());
+  }
+  auto w = LogWriter::Open(dir, *s);
+  REQUIRE(w.status().code() == Code::kFailedPrecondition);
+  CHECK(w.status().message().find("torn tail") != std::string::npos);
+  CHECK(w.status().message().find("offset " + std::to_string(before)) != std::string::npos);
+  CHECK_FALSE(Verify(dir, *s).ok);
+
+  auto rep = LogWriter::Recover(dir, *s, strongroom::v1::Event());
+  REQUIRE_MESSAGE(rep.ok(), rep.status().ToString());
+  CHECK(rep->torn);
+  CHECK(rep->removed_offset == before);
+  CHECK(rep->removed_length == 15);
+  CHECK(rep->removed_sha256 == Sha256Hex(torn));
+  CHECK(rep->recovered_event_index == 10);
+  VerifyReport r = Verify(dir, *s);
+  CHECK(r.ok);
+  CHECK(r.checkpoint_size == 11);
+  auto reader = LogReader::Open(dir);
+  strongroom::v1::Event e;
+  REQUIRE(e.ParseFromString(*reader->ReadEvent(10)));
+  CHECK(e.kind() == strongroom::v1::EVENT_KIND_LOG_RECOVERED);
+  CHECK(e.log_recovered().removed_offset() == before);
+  CHECK(e.log_recovered().removed_sha256() == Sha256Hex(torn));
+}
+
+TEST_CASE("log: recover refuses a truncation into signed events instead of repairing it") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  BuildLog(dir, *s, 10);
+  std::string events_path = JoinPath(dir, kEventsFile);
+  REQUIRE(::truncate(events_path.c_str(), static_cast<off_t>(ReadAll(events_path).size() - 5)) ==
+          0);
+  auto rep = LogWriter::Recover(dir, *s, strongroom::v1::Event());
+  CHECK(rep.status().code() == Code::kDataLoss);
+  CHECK(rep.status().message().find("truncation") != std::string::npos);
+}
+
+TEST_CASE(
+    "log: the writer refuses to extend a log whose stored tree contradicts the signed checkpoint") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  BuildLog(dir, *s, 10);
+  std::string tree = ReadAll(JoinPath(dir, kTreeFile));
+  tree[NodePos(3, 0) * 32] ^= 1;  // the [0, 8) subtree root
+  testing::WriteAllTo(JoinPath(dir, kTreeFile), tree);
+  auto w = LogWriter::Open(dir, *s);
+  CHECK(w.status().code() == Code::kDataLoss);
+  CHECK(w.status().message().find("does not match the signed checkpoint") != std::string::npos);
+}
+
+TEST_CASE(
+    "log: the writer refuses to append to a log whose signed events were altered, naming the "
+    "event") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  BuildLog(dir, *s, 30);
+  auto reader = LogReader::Open(dir);
+  std::uint64_t off = *reader->Offset(12);
+  std::string ev = ReadAll(JoinPath(dir, kEventsFile));
+  ev[off + 9] ^= 0x20;
+  testing::WriteAllTo(JoinPath(dir, kEventsFile), ev);
+  auto w = LogWriter::Open(dir, *s);
+  REQUIRE(w.status().code() == Code::kDataLoss);
+  CHECK_MESSAGE(w.status().message().find("event 12 at byte offset " + std::to_string(off)) !=
+                    std::string::npos,
+                w.status().message());
+  CHECK(w.status().message().find("record-checksum") != std::string::npos);
+}
+
+TEST_CASE("log: lost index and tree files are rebuilt from the events on open") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  BuildLog(dir, *s, 40, 40);
+  REQUIRE(::truncate(JoinPath(dir, kTreeFile).c_str(), 100) == 0);
+  REQUIRE(::truncate(JoinPath(dir, kIndexFile).c_str(), 0) == 0);
+  {
+    auto w = LogWriter::Open(dir, *s);
+    REQUIRE_MESSAGE(w.ok(), w.status().ToString());
+    REQUIRE((*w)->Append(TestEvent(40)).ok());
+    REQUIRE((*w)->Commit().ok());
+  }
+  CHECK(Verify(dir, *s).ok);
+  CHECK(ProveInclusion(dir, 17).ok());
+}
+
+TEST_CASE("log: an event larger than 1 MiB is refused and the log stays whole") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  BuildLog(dir, *s, 2);
+  auto w = LogWriter::Open(dir, *s);
+  REQUIRE(w.ok());
+  auto ev = TestEvent(2);
+  ev.mutable_ceremony_step()->set_outcome(std::string(kMaxEventBytes + 1, 'x'));
+  CHECK((*w)->Append(ev).status().code() == Code::kInvalidArgument);
+  REQUIRE((*w)->Append(TestEvent(2)).ok());
+  REQUIRE((*w)->Commit().ok());
+  CHECK(Verify(dir, *s).ok);
+}
+
+}  // namespace
+}  // namespace sr::log
