@@ -185,8 +185,9 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
     e.Fail(Reason::kProvenanceSignatureInvalid, "provenance",
            "a signature names a trusted builder key but does not verify: the provenance was altered");
   if (r.accepted.empty()) {
-    e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
-           "no builder trusted for " + pp.name() + " signed this provenance");
+    if (r.invalid == 0)
+      e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
+             "no builder trusted for " + pp.name() + " signed this provenance");
     return;
   }
   const Provenance& p = prov.value();
@@ -244,7 +245,9 @@ std::vector<const TestEvidence*> TrustedEvidence(Eval& e, const v1::ProductPolic
       e.Fail(Reason::kEvidenceSignatureInvalid, input,
              "a signature names a trusted test-lab key but does not verify: the evidence was altered");
     if (r.accepted.empty()) {
-      e.Fail(Reason::kEvidenceSignerUntrusted, input, "not signed by a test lab the policy trusts for " + pp.name());
+      if (r.invalid == 0)
+        e.Fail(Reason::kEvidenceSignerUntrusted, input,
+               "not signed by a test lab the policy trusts for " + pp.name());
       continue;
     }
     std::string diff = SubjectNotWithin(parsed[i]->statement.subjects, e.req.artifacts);
