@@ -32,8 +32,8 @@ using policy::Artifact;
 using policy::Clock;
 using policy::Signer;
 
-// "ec256", "ec384" or "ed25519".
-inline std::unique_ptr<KeyFileSigner> NewKey(const std::string& kind) {
+// A fresh private key in PEM: "ec256", "ec384" or "ed25519".
+inline SecretBytes NewKeyPem(const std::string& kind) {
   EVP_PKEY* k = kind == "ed25519" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
                 : kind == "ec384" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384")
                                   : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
@@ -44,7 +44,11 @@ inline std::unique_ptr<KeyFileSigner> NewKey(const std::string& kind) {
   SecretBytes pem(data, data + n);
   BIO_free(bio);
   EVP_PKEY_free(k);
-  auto s = KeyFileSigner::FromPem(pem);
+  return pem;
+}
+
+inline std::unique_ptr<KeyFileSigner> NewKey(const std::string& kind) {
+  auto s = KeyFileSigner::FromPem(NewKeyPem(kind));
   return std::move(s).value();
 }
 
