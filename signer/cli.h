@@ -44,6 +44,8 @@ int ReportError(const Context& ctx, const Status& s);
 std::string JsonEscape(const std::string& s);
 
 // Registrars, one per verb group.
+void RegisterPolicyCommands(CLI::App& app, Context& ctx);   // cli_policy.cc
+void RegisterApproveCommands(CLI::App& app, Context& ctx);  // cli_approve.cc
 
 }  // namespace sr::cli
 

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   app.add_flag("--json", ctx.json, "Machine-readable JSON output on stdout");
 
   // Verb groups (one registrar per cli_*.cc).
+  RegisterPolicyCommands(app, ctx);
+  RegisterApproveCommands(app, ctx);
 
   try {
     app.parse(argc, argv);
