@@ -113,6 +113,8 @@ Checked<Provenance> ParseProvenance(const Envelope& env, std::string_view input)
   p.slsa_version = v1 ? "v1" : "v0.2";
   auto ok = v1 ? ParseV1(p.statement.predicate, input, &p) : ParseV02(p.statement.predicate, input, &p);
   if (!ok.ok()) return ok.failure();
+  if (p.builder_id.empty() || p.build_type.empty())
+    return MakeFailure(Reason::kInputMissingField, input, "builder.id and buildType must not be empty");
   return p;
 }
 
