@@ -9,12 +9,12 @@
 #include <cstdlib>
 #include <string_view>
 
-#define SR_FUZZ_CHECK(cond)                                              \
-  do {                                                                   \
-    if (!(cond)) {                                                       \
-      std::fprintf(stderr, "fuzz invariant failed: %s\n", #cond);        \
-      std::abort();                                                      \
-    }                                                                    \
+#define SR_FUZZ_CHECK(cond)                                       \
+  do {                                                            \
+    if (!(cond)) {                                                \
+      std::fprintf(stderr, "fuzz invariant failed: %s\n", #cond); \
+      std::abort();                                               \
+    }                                                             \
   } while (0)
 
 inline std::string_view AsView(const std::uint8_t* data, std::size_t size) {

@@ -6,8 +6,10 @@
 #include "policy/statement.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  sr::policy::Envelope env{std::string(sr::policy::kInTotoPayloadType), std::string(AsView(data, size)), {}, false};
-  auto st = sr::policy::ParseStatement(env, "fuzz", {sr::policy::kTestResultPredicate, "https://example.com/p"});
+  sr::policy::Envelope env{
+      std::string(sr::policy::kInTotoPayloadType), std::string(AsView(data, size)), {}, false};
+  auto st = sr::policy::ParseStatement(env, "fuzz",
+                                       {sr::policy::kTestResultPredicate, "https://example.com/p"});
   if (st.ok()) {
     SR_FUZZ_CHECK(!st->subjects.empty());
     for (const auto& s : st->subjects) {

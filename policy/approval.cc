@@ -82,7 +82,8 @@ Checked<TestEvidence> ParseTestEvidence(const Envelope& env, std::string_view in
   if (!result.ok()) return result.failure();
   t.result = result.value();
   if (t.result != "PASSED" && t.result != "WARNED" && t.result != "FAILED")
-    return MakeFailure(Reason::kInputBadField, input, "predicate.result must be PASSED, WARNED or FAILED");
+    return MakeFailure(Reason::kInputBadField, input,
+                       "predicate.result must be PASSED, WARNED or FAILED");
   auto url = OptionalString(pred, "url", input, "predicate");
   if (!url.ok()) return url.failure();
   t.url = url.value();
@@ -93,7 +94,8 @@ Checked<TestEvidence> ParseTestEvidence(const Envelope& env, std::string_view in
     return MakeFailure(Reason::kInputBadField, input, "predicate.configuration must be an array");
   for (const pb::Value& d : conf->list_value().values()) {
     if (d.kind_case() != pb::Value::kStructValue)
-      return MakeFailure(Reason::kInputBadField, input, "predicate.configuration[] must be objects");
+      return MakeFailure(Reason::kInputBadField, input,
+                         "predicate.configuration[] must be objects");
     auto name = OptionalString(d.struct_value(), "name", input, "predicate.configuration[]");
     if (!name.ok()) return name.failure();
     if (!name.value().empty()) t.configurations.push_back(name.value());

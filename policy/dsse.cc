@@ -29,8 +29,8 @@ Checked<std::string> DecodeB64(const pb::Struct& obj, std::string_view key, std:
   auto bytes = Base64Decode(text.value(), key);
   if (!bytes.ok()) {
     return MakeFailure(Reason::kInputBadBase64, input,
-                       std::string(path) + "." + std::string(key) + " is not valid base64: " +
-                           bytes.status().message());
+                       std::string(path) + "." + std::string(key) +
+                           " is not valid base64: " + bytes.status().message());
   }
   return std::move(bytes).value();
 }
@@ -83,9 +83,9 @@ Checked<Envelope> ParseEnvelope(std::string_view text, std::string_view input) {
     auto media = OptionalString(obj.value(), "mediaType", input, "");
     if (!media.ok()) return media.failure();
     if (!media.value().starts_with("application/vnd.dev.sigstore.bundle")) {
-      return MakeFailure(Reason::kInputBadField, input,
-                         "mediaType \"" + media.value().substr(0, 80) +
-                             "\" is not a Sigstore bundle media type");
+      return MakeFailure(
+          Reason::kInputBadField, input,
+          "mediaType \"" + media.value().substr(0, 80) + "\" is not a Sigstore bundle media type");
     }
     auto env = FromObject(*bundle.value(), input, "dsseEnvelope");
     if (env.ok()) env->from_sigstore_bundle = true;

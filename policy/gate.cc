@@ -13,7 +13,8 @@ namespace sr::policy {
 namespace v1 = strongroom::v1;
 
 bool Decision::Has(Reason r) const {
-  return std::any_of(failures.begin(), failures.end(), [&](const Failure& f) { return f.reason == r; });
+  return std::any_of(failures.begin(), failures.end(),
+                     [&](const Failure& f) { return f.reason == r; });
 }
 
 std::vector<std::string> Decision::ReasonNames() const {
@@ -65,14 +66,16 @@ void CheckRequest(Eval& e) {
   const SigningRequest& r = e.req;
   if (r.product.empty()) e.Fail(Reason::kRequestMalformed, "request", "no product named");
   if (!IsValidVersion(r.version))
-    e.Fail(Reason::kRequestMalformed, "request",
-           "version \"" + r.version.substr(0, 40) + "\" is not a dotted decimal version like 5.4.3");
+    e.Fail(
+        Reason::kRequestMalformed, "request",
+        "version \"" + r.version.substr(0, 40) + "\" is not a dotted decimal version like 5.4.3");
   if (r.artifacts.empty()) e.Fail(Reason::kRequestMalformed, "request", "no artifact presented");
   if (r.artifacts.size() > kMaxSubjects)
     e.Fail(Reason::kRequestMalformed, "request", "too many artifacts");
   for (const Artifact& a : r.artifacts)
     if (!IsHex64(a.sha256))
-      e.Fail(Reason::kRequestMalformed, "request", "artifact \"" + a.name + "\" has no valid sha256");
+      e.Fail(Reason::kRequestMalformed, "request",
+             "artifact \"" + a.name + "\" has no valid sha256");
   if (!IsHex64(r.key_fingerprint))
     e.Fail(Reason::kRequestMalformed, "request", "signing key fingerprint is not 64 hex digits");
 }
@@ -83,7 +86,8 @@ const v1::ProductPolicy* CheckPolicy(Eval& e, const LoadedPolicy& p, const LogFa
     e.Fail(Reason::kPolicyVersionBelowInstalled, "policy",
            "policy version " + std::to_string(p.policy.version()) +
                " is below the version the log shows installed (" +
-               std::to_string(facts.installed_policy_version) + "); a rollback of the policy is refused");
+               std::to_string(facts.installed_policy_version) +
+               "); a rollback of the policy is refused");
   for (const auto& prod : p.policy.products())
     if (prod.name() == e.req.product) return &prod;
   e.Fail(Reason::kPolicyProductUnknown, "policy",
@@ -96,17 +100,19 @@ void CheckApprovalSignatures(Eval& e, const v1::ProductPolicy& pp, const Envelop
   ThresholdResult r = VerifySignatures(env, KeysOf(pp.approvers()));
   if (r.invalid > 0)
     e.Fail(Reason::kApprovalSignatureInvalid, "approval",
-           std::to_string(r.invalid) + " signature(s) name an approver's key but do not verify: "
-           "the approval was altered after signing, or the signature is corrupt");
+           std::to_string(r.invalid) +
+               " signature(s) name an approver's key but do not verify: "
+               "the approval was altered after signing, or the signature is corrupt");
   if (r.unknown > 0)
     e.Fail(Reason::kApprovalUnknownSigner, "approval",
            std::to_string(r.unknown) + " signature(s) are by no approver of " + pp.name() +
-               " in the policy (keyid hints: " + (r.unknown_keyids.empty() ? "" : r.unknown_keyids[0]) +
+               " in the policy (keyid hints: " +
+               (r.unknown_keyids.empty() ? "" : r.unknown_keyids[0]) +
                "); only the policy's approvers may approve");
   if (r.accepted.size() < pp.approvers().threshold())
     e.Fail(Reason::kApprovalThresholdNotMet, "approval",
-           "signed by " + std::to_string(r.accepted.size()) + " distinct approver(s) of " + pp.name() +
-               "; the policy requires " + std::to_string(pp.approvers().threshold()) +
+           "signed by " + std::to_string(r.accepted.size()) + " distinct approver(s) of " +
+               pp.name() + "; the policy requires " + std::to_string(pp.approvers().threshold()) +
                ": collect more signatures with `strongroom approve sign`");
   for (const std::string& fp : r.accepted) e.d.bindings.add_approver_fingerprints(fp);
 }
@@ -134,13 +140,15 @@ void CheckScope(Eval& e, const v1::ProductPolicy& pp, const v1::ReleaseApproval&
              "configuration \"" + c + "\" is both in scope and excluded");
     if (pp.configurations_size() > 0 && !Contains(pp.configurations(), c))
       e.Fail(Reason::kApprovalScopeConflict, "approval",
-             "configuration \"" + c + "\" in scope is not a configuration of " + pp.name() + " in the policy");
+             "configuration \"" + c + "\" in scope is not a configuration of " + pp.name() +
+                 " in the policy");
   }
   for (const auto& c : pp.configurations())
     if (!Contains(a.scope().configurations(), c) && !excluded.count(c))
       e.Fail(Reason::kApprovalScopeConflict, "approval",
-             "configuration \"" + c + "\" is neither in scope nor excluded; every configuration must be "
-             "approved or explicitly excluded with a reason");
+             "configuration \"" + c +
+                 "\" is neither in scope nor excluded; every configuration must be "
+                 "approved or explicitly excluded with a reason");
 }
 
 const Approval* CheckApproval(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelope>& env,
@@ -156,7 +164,8 @@ const Approval* CheckApproval(Eval& e, const v1::ProductPolicy& pp, const Checke
            "the approval is for version " + a.version() + ", not " + e.req.version);
   if (ToTimePoint(a.approved_at()) > e.now)
     e.Fail(Reason::kApprovalNotYetValid, "approval",
-           "the approval is dated " + FormatTime(a.approved_at()) + ", in the future; check the station clock");
+           "the approval is dated " + FormatTime(a.approved_at()) +
+               ", in the future; check the station clock");
   if (ToTimePoint(a.expires()) <= e.now)
     e.Fail(Reason::kApprovalExpired, "approval",
            "the approval expired at " + FormatTime(a.expires()) + "; obtain a new approval");
@@ -182,8 +191,9 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
   }
   ThresholdResult r = VerifySignatures(env.value(), keys);
   if (r.invalid > 0)
-    e.Fail(Reason::kProvenanceSignatureInvalid, "provenance",
-           "a signature names a trusted builder key but does not verify: the provenance was altered");
+    e.Fail(
+        Reason::kProvenanceSignatureInvalid, "provenance",
+        "a signature names a trusted builder key but does not verify: the provenance was altered");
   if (r.accepted.empty()) {
     if (r.invalid == 0)
       e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
@@ -201,18 +211,21 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
                "\" the policy trusts for the key that signed it");
   if (!Contains(builder->allowed_source_repositories(), p.source_repository))
     e.Fail(Reason::kProvenanceSourceNotAllowed, "provenance",
-           "source repository \"" + p.source_repository + "\" is not allowed for builder " + builder->id());
+           "source repository \"" + p.source_repository + "\" is not allowed for builder " +
+               builder->id());
   if (!Contains(builder->allowed_build_types(), p.build_type))
     e.Fail(Reason::kProvenanceBuildTypeNotAllowed, "provenance",
            "buildType \"" + p.build_type + "\" is not allowed for builder " + builder->id());
   for (const Artifact& a : e.req.artifacts) {
-    bool found = std::any_of(p.statement.subjects.begin(), p.statement.subjects.end(), [&](const Subject& s) {
-      auto it = s.digest.find("sha256");
-      return it != s.digest.end() && it->second == a.sha256;
-    });
+    bool found = std::any_of(p.statement.subjects.begin(), p.statement.subjects.end(),
+                             [&](const Subject& s) {
+                               auto it = s.digest.find("sha256");
+                               return it != s.digest.end() && it->second == a.sha256;
+                             });
     if (!found)
       e.Fail(Reason::kProvenanceSubjectMismatch, "provenance",
-             "artifact \"" + a.name + "\" (sha256 " + a.sha256 + ") is not a subject of the provenance");
+             "artifact \"" + a.name + "\" (sha256 " + a.sha256 +
+                 ") is not a subject of the provenance");
   }
   if (approval && approval->predicate.eligible_source_versions_size() > 0) {
     const auto& ok = approval->predicate.eligible_source_versions();
@@ -220,7 +233,8 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
                     (!p.source_ref.empty() && Contains(ok, p.source_ref));
     if (!eligible)
       e.Fail(Reason::kProvenanceSourceVersionNotEligible, "provenance",
-             "the build's source revision (" + (p.source_commit.empty() ? p.source_ref : p.source_commit) +
+             "the build's source revision (" +
+                 (p.source_commit.empty() ? p.source_ref : p.source_commit) +
                  ") is not among the approval's eligible source versions");
   }
   e.d.bindings.set_builder_id(p.builder_id);
@@ -235,15 +249,17 @@ std::vector<const TestEvidence*> TrustedEvidence(Eval& e, const v1::ProductPolic
                                                  const GateInputs& in) {
   std::vector<PublicKey> labs;
   for (const auto& k : pp.test_labs())
-    if (auto pk = PublicKey::FromPem(k.public_key_pem()); pk.ok()) labs.push_back(std::move(pk).value());
+    if (auto pk = PublicKey::FromPem(k.public_key_pem()); pk.ok())
+      labs.push_back(std::move(pk).value());
   std::vector<const TestEvidence*> out;
   for (std::size_t i = 0; i < envs.size(); ++i) {
     if (!envs[i].ok() || !parsed[i].ok()) continue;
     std::string input = "evidence[" + std::to_string(i) + "]";
     ThresholdResult r = VerifySignatures(envs[i].value(), labs);
     if (r.invalid > 0)
-      e.Fail(Reason::kEvidenceSignatureInvalid, input,
-             "a signature names a trusted test-lab key but does not verify: the evidence was altered");
+      e.Fail(
+          Reason::kEvidenceSignatureInvalid, input,
+          "a signature names a trusted test-lab key but does not verify: the evidence was altered");
     if (r.accepted.empty()) {
       if (r.invalid == 0)
         e.Fail(Reason::kEvidenceSignerUntrusted, input,
@@ -275,7 +291,8 @@ void CheckRequiredEvidence(Eval& e, const v1::ProductPolicy& pp, const Approval&
       if (!passed)
         e.Fail(Reason::kEvidenceRequiredMissing, "evidence",
                "configuration \"" + config + "\" is in scope but has no passing \"" + test +
-                   "\" test result from a trusted test lab; present the evidence or exclude the configuration");
+                   "\" test result from a trusted test lab; present the evidence or exclude the "
+                   "configuration");
     }
   }
 }
@@ -288,9 +305,11 @@ void CheckKeyAuthorization(Eval& e, const v1::TrustPolicy& p) {
              "signing key " + fp.substr(0, 16) + "... is revoked (" + rk.reason() + ")");
   const v1::KeyAuthorization* window_fail = nullptr;
   for (const auto& a : p.key_authorizations()) {
-    if (a.key_fingerprint() != fp || a.product() != e.req.product || a.purpose() != e.req.purpose) continue;
+    if (a.key_fingerprint() != fp || a.product() != e.req.product || a.purpose() != e.req.purpose)
+      continue;
     auto lo = CompareVersions(e.req.version, a.min_version());
-    auto hi = a.max_version().empty() ? std::optional<int>(-1) : CompareVersions(e.req.version, a.max_version());
+    auto hi = a.max_version().empty() ? std::optional<int>(-1)
+                                      : CompareVersions(e.req.version, a.max_version());
     if (!lo || !hi || *lo < 0 || *hi > 0) continue;
     if (ToTimePoint(a.not_before()) <= e.now && e.now < ToTimePoint(a.not_after())) {
       e.d.bindings.set_key_authorization_id(a.id());
@@ -304,10 +323,12 @@ void CheckKeyAuthorization(Eval& e, const v1::TrustPolicy& p) {
                e.req.product + " " + e.req.version + " (" + e.req.purpose + ")");
   } else if (e.now < ToTimePoint(window_fail->not_before())) {
     e.Fail(Reason::kKeyAuthorizationNotYetValid, "request",
-           "key authorization " + window_fail->id() + " starts at " + FormatTime(window_fail->not_before()));
+           "key authorization " + window_fail->id() + " starts at " +
+               FormatTime(window_fail->not_before()));
   } else {
     e.Fail(Reason::kKeyAuthorizationExpired, "request",
-           "key authorization " + window_fail->id() + " ended at " + FormatTime(window_fail->not_after()));
+           "key authorization " + window_fail->id() + " ended at " +
+               FormatTime(window_fail->not_after()));
   }
 }
 
@@ -326,8 +347,9 @@ void CheckLogFacts(Eval& e, const LogFacts& facts) {
     std::set<std::string> before(s.artifact_sha256.begin(), s.artifact_sha256.end());
     if (c && *c == 0 && before != presented)
       e.Fail(Reason::kVersionArtifactConflict, "log",
-             "version " + s.version + " was already signed with different artifacts; "
-             "a version number is never reused for other content");
+             "version " + s.version +
+                 " was already signed with different artifacts; "
+                 "a version number is never reused for other content");
   }
 }
 
@@ -341,7 +363,8 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
   auto policy = ParsePolicy(in.policy, "policy");
   if (!policy.ok()) e.Fail(policy.failure());
   auto parse = [&](const std::string& text, const char* name) -> Checked<Envelope> {
-    if (text.empty()) return MakeFailure(Reason::kInputMissing, name, std::string("no ") + name + " presented");
+    if (text.empty())
+      return MakeFailure(Reason::kInputMissing, name, std::string("no ") + name + " presented");
     return ParseEnvelope(text, name);
   };
   auto approval_env = parse(in.approval, "approval");
@@ -362,7 +385,8 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
     if (!ev.back().ok()) e.Fail(ev.back().failure());
   }
   if (in.evidence.size() > kMaxEvidence)
-    e.Fail(Reason::kInputTooLarge, "evidence", "more than " + std::to_string(kMaxEvidence) + " evidence files");
+    e.Fail(Reason::kInputTooLarge, "evidence",
+           "more than " + std::to_string(kMaxEvidence) + " evidence files");
   if (!policy.ok()) return std::move(e.d);
   const v1::ProductPolicy* pp = CheckPolicy(e, policy.value(), facts);
   CheckKeyAuthorization(e, policy->policy);

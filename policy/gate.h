@@ -23,8 +23,8 @@ inline constexpr std::size_t kMaxEvidence = 64;
 struct SigningRequest {
   std::string product;
   std::string version;
-  std::vector<Artifact> artifacts;   // name + sha256 hex of each file to sign
-  std::string key_fingerprint;       // signing key's SPKI SHA-256 hex
+  std::vector<Artifact> artifacts;  // name + sha256 hex of each file to sign
+  std::string key_fingerprint;      // signing key's SPKI SHA-256 hex
   std::string purpose = std::string(kDefaultPurpose);
 };
 
@@ -43,7 +43,7 @@ struct SignedRelease {
 
 // Facts the signer reads from the signing-event log before asking.
 struct LogFacts {
-  std::uint64_t installed_policy_version = 0;   // 0: none recorded
+  std::uint64_t installed_policy_version = 0;      // 0: none recorded
   std::optional<std::string> last_signed_version;  // for this product
   std::vector<SignedRelease> signed_releases;      // for this product
 };

@@ -141,10 +141,14 @@ class Validator {
     for (int i = 0; i < 4; ++i) {
       char c = s_[pos_++];
       *v <<= 4;
-      if (c >= '0' && c <= '9') *v |= c - '0';
-      else if (c >= 'a' && c <= 'f') *v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') *v |= c - 'A' + 10;
-      else return Error("bad \\u escape");
+      if (c >= '0' && c <= '9')
+        *v |= c - '0';
+      else if (c >= 'a' && c <= 'f')
+        *v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        *v |= c - 'A' + 10;
+      else
+        return Error("bad \\u escape");
     }
     return true;
   }
@@ -152,16 +156,34 @@ class Validator {
     if (pos_ >= s_.size()) return Error("unterminated string");
     char e = s_[pos_++];
     switch (e) {
-      case '"': *out += '"'; return true;
-      case '\\': *out += '\\'; return true;
-      case '/': *out += '/'; return true;
-      case 'b': *out += '\b'; return true;
-      case 'f': *out += '\f'; return true;
-      case 'n': *out += '\n'; return true;
-      case 'r': *out += '\r'; return true;
-      case 't': *out += '\t'; return true;
-      case 'u': break;
-      default: return Error("bad escape in string");
+      case '"':
+        *out += '"';
+        return true;
+      case '\\':
+        *out += '\\';
+        return true;
+      case '/':
+        *out += '/';
+        return true;
+      case 'b':
+        *out += '\b';
+        return true;
+      case 'f':
+        *out += '\f';
+        return true;
+      case 'n':
+        *out += '\n';
+        return true;
+      case 'r':
+        *out += '\r';
+        return true;
+      case 't':
+        *out += '\t';
+        return true;
+      case 'u':
+        break;
+      default:
+        return Error("bad escape in string");
     }
     unsigned cp = 0;
     if (!Hex4(&cp)) return false;
@@ -180,7 +202,11 @@ class Validator {
   // Validates one UTF-8 sequence starting at pos_ and appends it.
   bool Utf8(std::string* out) {
     auto b = static_cast<unsigned char>(s_[pos_]);
-    std::size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    std::size_t n = b < 0x80           ? 1
+                    : (b >> 5) == 0x6  ? 2
+                    : (b >> 4) == 0xE  ? 3
+                    : (b >> 3) == 0x1E ? 4
+                                       : 0;
     if (n == 0 || pos_ + n > s_.size()) return Error("invalid UTF-8 in string");
     unsigned cp = n == 1 ? b : n == 2 ? (b & 0x1F) : n == 3 ? (b & 0x0F) : (b & 0x07);
     for (std::size_t i = 1; i < n; ++i) {
@@ -253,8 +279,8 @@ Checked<bool> CheckStrictJson(std::string_view text, std::string_view input,
                               std::size_t max_bytes) {
   if (text.size() > max_bytes) {
     return MakeFailure(Reason::kInputTooLarge, input,
-                       "the document is " + std::to_string(text.size()) +
-                           " bytes; the limit is " + std::to_string(max_bytes));
+                       "the document is " + std::to_string(text.size()) + " bytes; the limit is " +
+                           std::to_string(max_bytes));
   }
   Validator v(text);
   std::string err = v.Run();
@@ -274,8 +300,7 @@ Checked<google::protobuf::Struct> ParseJsonObject(std::string_view text, std::st
     return MakeFailure(Reason::kInputBadJson, input, "the document is not a JSON object");
   pb::Struct obj;
   auto st = pb::util::JsonStringToMessage(pb::StringPiece(text.data(), text.size()), &obj);
-  if (!st.ok())
-    return MakeFailure(Reason::kInputBadJson, input, "invalid JSON: " + st.ToString());
+  if (!st.ok()) return MakeFailure(Reason::kInputBadJson, input, "invalid JSON: " + st.ToString());
   return obj;
 }
 

@@ -36,8 +36,7 @@ Checked<google::protobuf::Struct> ParseJsonObject(std::string_view text, std::st
 // Strict check, then protobuf's JSON mapping into msg; unknown fields are
 // errors (kInputBadField names the field).
 Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message* msg,
-                               std::string_view input,
-                               std::size_t max_bytes = kMaxDocumentBytes);
+                               std::string_view input, std::size_t max_bytes = kMaxDocumentBytes);
 
 // Accessors on parsed objects. `path` is the dotted location used in messages.
 const google::protobuf::Value* FindField(const google::protobuf::Struct& obj, std::string_view key);

@@ -102,7 +102,8 @@ Result<PublicKey> PublicKey::FromPem(std::string_view pem, std::string_view what
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EVP_PKEY* pkey = bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr;
   if (pkey == nullptr)
-    return InvalidArgument(std::string(what) + ": not a PEM public key (-----BEGIN PUBLIC KEY-----)");
+    return InvalidArgument(std::string(what) +
+                           ": not a PEM public key (-----BEGIN PUBLIC KEY-----)");
   auto k = FromEvp(pkey);
   EVP_PKEY_free(pkey);
   if (!k.ok()) return k.status().Annotate(what);
@@ -131,14 +132,16 @@ bool PublicKey::Verify(std::string_view message, std::string_view sig) const {
   int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(der_sig.data()),
                             der_sig.size(), reinterpret_cast<const unsigned char*>(message.data()),
                             message.size());
-  if (rc != 1 && ec_coord_bytes_ > 0 && sig.size() == static_cast<std::size_t>(2 * ec_coord_bytes_) &&
+  if (rc != 1 && ec_coord_bytes_ > 0 &&
+      sig.size() == static_cast<std::size_t>(2 * ec_coord_bytes_) &&
       der_sig != RawToDer(sig, ec_coord_bytes_)) {
     // A DER signature starting with 0x30 and exactly 2*coord long is rare; try raw too.
     std::string raw = RawToDer(sig, ec_coord_bytes_);
     std::unique_ptr<EVP_MD_CTX, MdCtxFree> c2(EVP_MD_CTX_new());
     if (c2 && EVP_DigestVerifyInit(c2.get(), nullptr, md, nullptr, key_.get()) == 1)
-      rc = EVP_DigestVerify(c2.get(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
-                            reinterpret_cast<const unsigned char*>(message.data()), message.size());
+      rc =
+          EVP_DigestVerify(c2.get(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
+                           reinterpret_cast<const unsigned char*>(message.data()), message.size());
   }
   ERR_clear_error();
   return rc == 1;

@@ -24,7 +24,8 @@ const pb::Struct* FirstGitDescriptor(const pb::Struct& parent, std::string_view 
   for (const pb::Value& v : list->list_value().values()) {
     if (v.kind_case() != pb::Value::kStructValue) continue;
     const pb::Value* uri = FindField(v.struct_value(), "uri");
-    if (uri && uri->kind_case() == pb::Value::kStringValue && uri->string_value().starts_with("git+"))
+    if (uri && uri->kind_case() == pb::Value::kStringValue &&
+        uri->string_value().starts_with("git+"))
       return &v.struct_value();
   }
   return nullptr;
@@ -54,15 +55,17 @@ Checked<bool> ParseV1(const pb::Struct& pred, std::string_view input, Provenance
   auto run = OptionalObject(pred, "runDetails", input, "predicate");
   if (!run.ok()) return run.failure();
   if (def.value() == nullptr || run.value() == nullptr)
-    return MakeFailure(Reason::kInputMissingField, input,
-                       "SLSA v1 provenance needs predicate.buildDefinition and predicate.runDetails");
+    return MakeFailure(
+        Reason::kInputMissingField, input,
+        "SLSA v1 provenance needs predicate.buildDefinition and predicate.runDetails");
   auto bt = RequiredString(*def.value(), "buildType", input, "predicate.buildDefinition");
   if (!bt.ok()) return bt.failure();
   p->build_type = bt.value();
   auto builder = OptionalObject(*run.value(), "builder", input, "predicate.runDetails");
   if (!builder.ok()) return builder.failure();
   if (builder.value() == nullptr)
-    return MakeFailure(Reason::kInputMissingField, input, "missing field predicate.runDetails.builder");
+    return MakeFailure(Reason::kInputMissingField, input,
+                       "missing field predicate.runDetails.builder");
   auto id = RequiredString(*builder.value(), "id", input, "predicate.runDetails.builder");
   if (!id.ok()) return id.failure();
   p->builder_id = id.value();
@@ -73,11 +76,13 @@ Checked<bool> ParseV1(const pb::Struct& pred, std::string_view input, Provenance
     if (wf && wf->kind_case() == pb::Value::kStructValue) {
       const pb::Value* repo = FindField(wf->struct_value(), "repository");
       const pb::Value* ref = FindField(wf->struct_value(), "ref");
-      if (repo && repo->kind_case() == pb::Value::kStringValue) p->source_repository = repo->string_value();
+      if (repo && repo->kind_case() == pb::Value::kStringValue)
+        p->source_repository = repo->string_value();
       if (ref && ref->kind_case() == pb::Value::kStringValue) p->source_ref = ref->string_value();
     }
   }
-  if (const pb::Struct* dep = FirstGitDescriptor(*def.value(), "resolvedDependencies")) TakeSource(*dep, p);
+  if (const pb::Struct* dep = FirstGitDescriptor(*def.value(), "resolvedDependencies"))
+    TakeSource(*dep, p);
   return true;
 }
 
@@ -111,10 +116,12 @@ Checked<Provenance> ParseProvenance(const Envelope& env, std::string_view input)
   p.statement = std::move(st).value();
   bool v1 = p.statement.predicate_type == kSlsaProvenanceV1;
   p.slsa_version = v1 ? "v1" : "v0.2";
-  auto ok = v1 ? ParseV1(p.statement.predicate, input, &p) : ParseV02(p.statement.predicate, input, &p);
+  auto ok =
+      v1 ? ParseV1(p.statement.predicate, input, &p) : ParseV02(p.statement.predicate, input, &p);
   if (!ok.ok()) return ok.failure();
   if (p.builder_id.empty() || p.build_type.empty())
-    return MakeFailure(Reason::kInputMissingField, input, "builder.id and buildType must not be empty");
+    return MakeFailure(Reason::kInputMissingField, input,
+                       "builder.id and buildType must not be empty");
   return p;
 }
 

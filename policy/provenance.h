@@ -16,12 +16,12 @@ inline constexpr std::string_view kSlsaProvenanceV02 = "https://slsa.dev/provena
 
 struct Provenance {
   Statement statement;
-  std::string slsa_version;   // "v1" or "v0.2"
-  std::string builder_id;     // runDetails.builder.id (v1) / builder.id (v0.2)
-  std::string build_type;     // buildDefinition.buildType (v1) / buildType (v0.2)
+  std::string slsa_version;       // "v1" or "v0.2"
+  std::string builder_id;         // runDetails.builder.id (v1) / builder.id (v0.2)
+  std::string build_type;         // buildDefinition.buildType (v1) / buildType (v0.2)
   std::string source_repository;  // normalized: no "git+" prefix, no "@ref"
-  std::string source_ref;     // e.g. refs/tags/v14 ("" if unknown)
-  std::string source_commit;  // gitCommit / sha1 digest of the source ("" if unknown)
+  std::string source_ref;         // e.g. refs/tags/v14 ("" if unknown)
+  std::string source_commit;      // gitCommit / sha1 digest of the source ("" if unknown)
 };
 
 // Source repository: v1 buildDefinition.externalParameters.workflow.repository,

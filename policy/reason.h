@@ -92,7 +92,7 @@ Status FailureToStatus(const Failure& f);
 template <typename T>
 class [[nodiscard]] Checked {
  public:
-  Checked(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
+  Checked(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
   Checked(Failure failure) : v_(std::move(failure)) {}  // NOLINT
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Failure& failure() const { return std::get<Failure>(v_); }

@@ -29,7 +29,8 @@ Checked<Subject> ParseSubject(const pb::Value& v, std::string_view input, const 
     return MakeFailure(Reason::kInputMissingField, input, at + ".digest is missing or empty");
   for (const auto& [alg, value] : digest.value()->fields()) {
     if (value.kind_case() != pb::Value::kStringValue || value.string_value().size() > 256)
-      return MakeFailure(Reason::kInputBadField, input, at + ".digest." + alg + " must be a string");
+      return MakeFailure(Reason::kInputBadField, input,
+                         at + ".digest." + alg + " must be a string");
     std::string hex = value.string_value();
     if (alg == "sha256" || alg == "sha512" || alg == "sha1" || alg == "sha384" ||
         alg == "gitCommit") {
@@ -60,8 +61,9 @@ Checked<Statement> ParseStatement(const Envelope& env, std::string_view input,
   if (!type.ok()) return type.failure();
   st.type = type.value();
   if (st.type != kStatementV1 && st.type != kStatementV01) {
-    return MakeFailure(Reason::kStatementWrongType, input,
-                       "_type \"" + st.type.substr(0, 80) + "\" is not an in-toto Statement v1 or v0.1");
+    return MakeFailure(
+        Reason::kStatementWrongType, input,
+        "_type \"" + st.type.substr(0, 80) + "\" is not an in-toto Statement v1 or v0.1");
   }
   auto ptype = RequiredString(obj.value(), "predicateType", input, "statement");
   if (!ptype.ok()) return ptype.failure();
@@ -77,7 +79,8 @@ Checked<Statement> ParseStatement(const Envelope& env, std::string_view input,
   if (subj == nullptr)
     return MakeFailure(Reason::kInputMissingField, input, "missing field statement.subject");
   if (subj->kind_case() != pb::Value::kListValue || subj->list_value().values_size() == 0)
-    return MakeFailure(Reason::kInputBadField, input, "statement.subject must be a non-empty array");
+    return MakeFailure(Reason::kInputBadField, input,
+                       "statement.subject must be a non-empty array");
   if (static_cast<std::size_t>(subj->list_value().values_size()) > kMaxSubjects)
     return MakeFailure(Reason::kInputTooLarge, input, "statement.subject has too many entries");
   int i = 0;
@@ -108,7 +111,9 @@ std::string SubjectDifference(const std::vector<Subject>& subjects,
     subject_digests.insert(it->second);
     bool presented = std::any_of(artifacts.begin(), artifacts.end(),
                                  [&](const Artifact& a) { return a.sha256 == it->second; });
-    if (!presented) add("subject \"" + s.name + "\" (sha256 " + it->second + ") is not among the artifacts presented");
+    if (!presented)
+      add("subject \"" + s.name + "\" (sha256 " + it->second +
+          ") is not among the artifacts presented");
   }
   for (const Artifact& a : artifacts) {
     if (!subject_digests.count(a.sha256))
@@ -125,7 +130,9 @@ std::string SubjectNotWithin(const std::vector<Subject>& subjects,
     bool ok = it != s.digest.end() &&
               std::any_of(artifacts.begin(), artifacts.end(),
                           [&](const Artifact& a) { return a.sha256 == it->second; });
-    if (!ok) diff += (diff.empty() ? "" : "; ") + ("subject \"" + s.name + "\" is not an artifact presented");
+    if (!ok)
+      diff +=
+          (diff.empty() ? "" : "; ") + ("subject \"" + s.name + "\" is not an artifact presented");
   }
   return diff;
 }

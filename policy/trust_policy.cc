@@ -35,13 +35,15 @@ Failure Bad(std::string_view input, std::string msg) {
   return MakeFailure(Reason::kInputBadField, input, std::move(msg));
 }
 
-std::optional<Failure> CheckKey(const v1::TrustedKey& k, std::string_view input, const std::string& at) {
+std::optional<Failure> CheckKey(const v1::TrustedKey& k, std::string_view input,
+                                const std::string& at) {
   auto pk = PublicKey::FromPem(k.public_key_pem(), at + ".publicKeyPem");
   if (!pk.ok()) return Bad(input, pk.status().message());
   return std::nullopt;
 }
 
-std::optional<Failure> CheckKeySet(const v1::KeySet& set, std::string_view input, const std::string& at) {
+std::optional<Failure> CheckKeySet(const v1::KeySet& set, std::string_view input,
+                                   const std::string& at) {
   if (set.keys_size() == 0) return Bad(input, at + ".keys is empty");
   if (set.threshold() < 1 || set.threshold() > static_cast<unsigned>(set.keys_size()))
     return Bad(input, at + ".threshold must be between 1 and the number of keys (" +
@@ -57,7 +59,8 @@ bool IsHex64(const std::string& s) {
          });
 }
 
-std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view input, const std::string& at) {
+std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view input,
+                                    const std::string& at) {
   if (p.name().empty()) return Bad(input, at + ".name is empty");
   if (auto f = CheckKeySet(p.approvers(), input, at + ".approvers")) return f;
   for (int i = 0; i < p.builders_size(); ++i) {
@@ -66,7 +69,8 @@ std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view
     if (auto f = CheckKey(p.builders(i).key(), input, b + ".key")) return f;
   }
   for (int i = 0; i < p.test_labs_size(); ++i)
-    if (auto f = CheckKey(p.test_labs(i), input, at + ".testLabs[" + std::to_string(i) + "]")) return f;
+    if (auto f = CheckKey(p.test_labs(i), input, at + ".testLabs[" + std::to_string(i) + "]"))
+      return f;
   return std::nullopt;
 }
 
@@ -76,7 +80,8 @@ std::optional<Failure> CheckAuthorization(const v1::KeyAuthorization& a, std::st
   if (!IsHex64(a.key_fingerprint()))
     return Bad(input, at + ".keyFingerprint must be 64 lower-case hex digits");
   if (a.product().empty()) return Bad(input, at + ".product is empty");
-  if (!IsValidVersion(a.min_version())) return Bad(input, at + ".minVersion is not a dotted version");
+  if (!IsValidVersion(a.min_version()))
+    return Bad(input, at + ".minVersion is not a dotted version");
   if (!a.max_version().empty() && !IsValidVersion(a.max_version()))
     return Bad(input, at + ".maxVersion is not a dotted version");
   if (!a.has_not_before() || !a.has_not_after())
@@ -87,11 +92,13 @@ std::optional<Failure> CheckAuthorization(const v1::KeyAuthorization& a, std::st
 
 std::optional<Failure> Validate(const v1::TrustPolicy& p, std::string_view input) {
   if (p.version() < 1) return Bad(input, "version must be >= 1");
-  if (!p.has_expires()) return MakeFailure(Reason::kInputMissingField, input, "missing field expires");
+  if (!p.has_expires())
+    return MakeFailure(Reason::kInputMissingField, input, "missing field expires");
   if (auto f = CheckKeySet(p.governance(), input, "governance")) return f;
   std::set<std::string> names;
   for (int i = 0; i < p.products_size(); ++i) {
-    if (auto f = CheckProduct(p.products(i), input, "products[" + std::to_string(i) + "]")) return f;
+    if (auto f = CheckProduct(p.products(i), input, "products[" + std::to_string(i) + "]"))
+      return f;
     if (!names.insert(p.products(i).name()).second)
       return Bad(input, "product \"" + p.products(i).name() + "\" is listed twice");
   }
@@ -101,7 +108,8 @@ std::optional<Failure> Validate(const v1::TrustPolicy& p, std::string_view input
   }
   for (int i = 0; i < p.revoked_keys_size(); ++i)
     if (!IsHex64(p.revoked_keys(i).key_fingerprint()))
-      return Bad(input, "revokedKeys[" + std::to_string(i) + "].keyFingerprint must be 64 hex digits");
+      return Bad(input,
+                 "revokedKeys[" + std::to_string(i) + "].keyFingerprint must be 64 hex digits");
   return std::nullopt;
 }
 
@@ -142,9 +150,10 @@ std::vector<Failure> VerifyPolicySelf(const LoadedPolicy& p, Clock::time_point n
   } else {
     ThresholdResult r = VerifySignatures(p.envelope, p.governance);
     if (r.invalid > 0)
-      out.push_back(MakeFailure(Reason::kPolicySignatureInvalid, "policy",
-                                std::to_string(r.invalid) + " signature(s) of " + v +
-                                    " name a governance key but do not verify: the policy was altered after signing"));
+      out.push_back(MakeFailure(
+          Reason::kPolicySignatureInvalid, "policy",
+          std::to_string(r.invalid) + " signature(s) of " + v +
+              " name a governance key but do not verify: the policy was altered after signing"));
     if (r.accepted.size() < p.policy.governance().threshold())
       out.push_back(MakeFailure(Reason::kPolicyGovernanceThresholdNotMet, "policy",
                                 v + " is signed by " + std::to_string(r.accepted.size()) +
@@ -152,9 +161,9 @@ std::vector<Failure> VerifyPolicySelf(const LoadedPolicy& p, Clock::time_point n
                                     std::to_string(p.policy.governance().threshold())));
   }
   if (ToTimePoint(p.policy.expires()) <= now)
-    out.push_back(MakeFailure(Reason::kPolicyExpired, "policy",
-                              v + " expired at " + FormatTime(p.policy.expires()) +
-                                  "; install a renewed policy"));
+    out.push_back(MakeFailure(
+        Reason::kPolicyExpired, "policy",
+        v + " expired at " + FormatTime(p.policy.expires()) + "; install a renewed policy"));
   return out;
 }
 
@@ -172,7 +181,8 @@ std::vector<Failure> VerifyPolicyInstall(const LoadedPolicy* current, const Load
     out.push_back(MakeFailure(Reason::kPolicyRotationThresholdNotMet, "policy",
                               "the new policy is signed by " + std::to_string(r.accepted.size()) +
                                   " distinct governance key(s) of the installed policy version " +
-                                  std::to_string(current->policy.version()) + "; its threshold is " +
+                                  std::to_string(current->policy.version()) +
+                                  "; its threshold is " +
                                   std::to_string(current->policy.governance().threshold())));
   return out;
 }

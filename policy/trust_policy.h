@@ -31,7 +31,8 @@ struct LoadedPolicy {
 // Parses and validates (every key parses; thresholds 1..number of keys;
 // fingerprints are 64 hex digits; versions in authorizations parse; product
 // names unique). Failures are input failures naming the field.
-Checked<LoadedPolicy> ParsePolicy(std::string_view envelope_text, std::string_view input = "policy");
+Checked<LoadedPolicy> ParsePolicy(std::string_view envelope_text,
+                                  std::string_view input = "policy");
 // The same checks on an unsigned policy JSON document (for `policy sign`).
 Checked<strongroom::v1::TrustPolicy> ParsePolicyJson(std::string_view json,
                                                      std::string_view input = "policy");

@@ -34,12 +34,14 @@ Result<v1::Exclusion> ParseExclusion(const std::string& spec) {
   std::size_t start = 0;
   for (;;) {
     std::size_t semi = spec.find(';', start);
-    parts.push_back(spec.substr(start, semi == std::string::npos ? std::string::npos : semi - start));
+    parts.push_back(
+        spec.substr(start, semi == std::string::npos ? std::string::npos : semi - start));
     if (semi == std::string::npos) break;
     start = semi + 1;
   }
   if (parts.size() != 4 || parts[0].empty() || parts[1].empty() || parts[3].empty())
-    return InvalidArgument("--exclusion \"" + spec + "\" must be CONFIG;REASON;MITIGATION;YYYY-MM-DD");
+    return InvalidArgument("--exclusion \"" + spec +
+                           "\" must be CONFIG;REASON;MITIGATION;YYYY-MM-DD");
   v1::Exclusion x;
   x.set_configuration(parts[0]);
   x.set_reason(parts[1]);
@@ -62,10 +64,13 @@ Result<v1::ReleaseApproval> BuildPredicate(const CreateOptions& o) {
   for (const auto& v : o.vulns) a.add_vulnerabilities(v);
   for (const auto& e : o.evidence) a.add_required_evidence(e);
   if (o.approved_at.empty()) {
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(policy::Clock::now().time_since_epoch()).count();
+    auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(policy::Clock::now().time_since_epoch())
+            .count();
     a.mutable_approved_at()->set_seconds(now);
   } else if (!pb::util::TimeUtil::FromString(o.approved_at, a.mutable_approved_at())) {
-    return InvalidArgument("--approved-at \"" + o.approved_at + "\" is not RFC 3339 (2026-03-09T09:00:00Z)");
+    return InvalidArgument("--approved-at \"" + o.approved_at +
+                           "\" is not RFC 3339 (2026-03-09T09:00:00Z)");
   }
   a.mutable_expires()->set_seconds(a.approved_at().seconds() + 86400LL * o.expires_days);
   a.set_notes(o.notes);
@@ -81,17 +86,21 @@ int RunCreate(Context& ctx, const CreateOptions& o) {
   }
   auto pred = BuildPredicate(o);
   if (!pred.ok()) return ReportError(ctx, pred.status());
-  policy::Envelope env{std::string(policy::kInTotoPayloadType), policy::ApprovalStatementJson(arts, pred.value()),
-                       {}, false};
+  policy::Envelope env{std::string(policy::kInTotoPayloadType),
+                       policy::ApprovalStatementJson(arts, pred.value()),
+                       {},
+                       false};
   auto check = policy::ParseApproval(env, o.out);
   if (!check.ok()) return ReportError(ctx, policy::FailureToStatus(check.failure()));
   Status st = WriteFileAtomic(o.out, policy::SerializeEnvelope(env), 0644, !o.force);
   if (!st.ok()) return ReportError(ctx, st);
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"out\":\"" << JsonEscape(o.out) << "\",\"subjects\":" << arts.size() << "}\n";
+    std::cout << "{\"ok\":true,\"out\":\"" << JsonEscape(o.out) << "\",\"subjects\":" << arts.size()
+              << "}\n";
   } else {
-    std::cout << "wrote unsigned approval of " << o.product << " " << o.version << " (" << arts.size()
-              << " artifact(s)) to " << o.out << "; each approver now runs `strongroom approve sign`\n";
+    std::cout << "wrote unsigned approval of " << o.product << " " << o.version << " ("
+              << arts.size() << " artifact(s)) to " << o.out
+              << "; each approver now runs `strongroom approve sign`\n";
   }
   return kExitOk;
 }
@@ -115,7 +124,8 @@ int RunSign(Context& ctx, const SignOptions& o) {
   auto signer = KeyFileSigner::FromFile(o.key);
   if (!signer.ok()) return ReportError(ctx, signer.status());
   Status st = policy::AddSignature(&env.value(), *signer.value());
-  if (st.ok()) st = WriteFileAtomic(o.out.empty() ? o.in : o.out, policy::SerializeEnvelope(env.value()));
+  if (st.ok())
+    st = WriteFileAtomic(o.out.empty() ? o.in : o.out, policy::SerializeEnvelope(env.value()));
   if (!st.ok()) return ReportError(ctx, st);
   if (ctx.json) {
     std::cout << "{\"ok\":true,\"keyid\":\"" << signer.value()->KeyId()
@@ -146,8 +156,8 @@ int RunMerge(Context& ctx, const MergeOptions& o) {
   if (ctx.json) {
     std::cout << "{\"ok\":true,\"signatures\":" << merged->signatures.size() << "}\n";
   } else {
-    std::cout << "merged " << o.in.size() << " approval(s): " << merged->signatures.size() << " signature(s) in "
-              << o.out << "\n";
+    std::cout << "merged " << o.in.size() << " approval(s): " << merged->signatures.size()
+              << " signature(s) in " << o.out << "\n";
   }
   return kExitOk;
 }
@@ -161,13 +171,16 @@ int RunShow(Context& ctx, const std::string& in) {
   opts.add_whitespace = !ctx.json;
   (void)pb::util::MessageToJsonString(a->predicate, &pj, opts);
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"signatures\":" << env->signatures.size() << ",\"approval\":" << pj << "}\n";
+    std::cout << "{\"ok\":true,\"signatures\":" << env->signatures.size() << ",\"approval\":" << pj
+              << "}\n";
     return kExitOk;
   }
   std::cout << "approval of " << a->predicate.product() << " " << a->predicate.version() << ", "
             << env->signatures.size() << " signature(s)\n";
-  for (const auto& s : a->statement.subjects) std::cout << "  subject " << s.name << " sha256 " << s.digest.at("sha256") << "\n";
-  for (const auto& s : env->signatures) std::cout << "  signed, keyid " << (s.keyid.empty() ? "(none)" : s.keyid) << "\n";
+  for (const auto& s : a->statement.subjects)
+    std::cout << "  subject " << s.name << " sha256 " << s.digest.at("sha256") << "\n";
+  for (const auto& s : env->signatures)
+    std::cout << "  signed, keyid " << (s.keyid.empty() ? "(none)" : s.keyid) << "\n";
   std::cout << pj;
   return kExitOk;
 }
@@ -186,10 +199,14 @@ void RegisterCreate(CLI::App& approve, Context& ctx) {
   c->add_option("--previous-version", o->previous, "Version this release replaces, e.g. 5.4.2");
   c->add_option("--source-version", o->sources, "Eligible source ref or commit (repeat)");
   c->add_option("--cohort", o->cohorts, "Deployment cohort approved (repeat)");
-  c->add_option("--configuration", o->configurations, "Configuration approved for deployment (repeat)");
-  c->add_option("--exclusion", o->exclusions, "Excluded configuration: \"CONFIG;REASON;MITIGATION;YYYY-MM-DD\" (repeat)");
-  c->add_option("--vulnerability", o->vulns, "Vulnerability reference addressed, e.g. VULN-2026-014 (repeat)");
-  c->add_option("--required-evidence", o->evidence, "Test the approval relies on, e.g. recovery (repeat)");
+  c->add_option("--configuration", o->configurations,
+                "Configuration approved for deployment (repeat)");
+  c->add_option("--exclusion", o->exclusions,
+                "Excluded configuration: \"CONFIG;REASON;MITIGATION;YYYY-MM-DD\" (repeat)");
+  c->add_option("--vulnerability", o->vulns,
+                "Vulnerability reference addressed, e.g. VULN-2026-014 (repeat)");
+  c->add_option("--required-evidence", o->evidence,
+                "Test the approval relies on, e.g. recovery (repeat)");
   c->add_option("--approved-at", o->approved_at, "Approval time, RFC 3339 (default: now)");
   c->add_option("--expires-days", o->expires_days, "Days the approval stays valid (default 30)");
   c->add_option("--notes", o->notes, "Free text for the record");
@@ -201,24 +218,28 @@ void RegisterCreate(CLI::App& approve, Context& ctx) {
 
 void RegisterApproveCommands(CLI::App& app, Context& ctx) {
   auto* approve = app.add_subcommand(
-      "approve", "Create a release approval, sign it as an approver, and merge approvers' signatures.");
+      "approve",
+      "Create a release approval, sign it as an approver, and merge approvers' signatures.");
   approve->require_subcommand(1);
   RegisterCreate(*approve, ctx);
   auto so = std::make_shared<SignOptions>();
   auto* s = approve->add_subcommand(
-      "sign", "Add your approval signature (PEM private key; PKCS#11 later). Review `approve show` first.");
+      "sign",
+      "Add your approval signature (PEM private key; PKCS#11 later). Review `approve show` first.");
   s->add_option("--key", so->key, "Your PEM private-key file")->required();
   s->add_option("--in", so->in, "Approval envelope")->required();
   s->add_option("--out", so->out, "Envelope to write (default: replace --in)");
   s->callback([&ctx, so] { ctx.exit_code = RunSign(ctx, *so); });
   auto mo = std::make_shared<MergeOptions>();
   auto* m = approve->add_subcommand(
-      "merge", "Merge the signatures of copies of one approval signed separately by different approvers.");
+      "merge",
+      "Merge the signatures of copies of one approval signed separately by different approvers.");
   m->add_option("--in", mo->in, "Signed copy of the approval (repeat)")->required();
   m->add_option("--out", mo->out, "Merged envelope to write")->required();
   m->callback([&ctx, mo] { ctx.exit_code = RunMerge(ctx, *mo); });
   auto in = std::make_shared<std::string>();
-  auto* sh = approve->add_subcommand("show", "Print an approval: subjects, signatures and every predicate field.");
+  auto* sh = approve->add_subcommand(
+      "show", "Print an approval: subjects, signatures and every predicate field.");
   sh->add_option("--in", *in, "Approval envelope")->required();
   sh->callback([&ctx, in] { ctx.exit_code = RunShow(ctx, *in); });
 }

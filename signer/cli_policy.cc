@@ -19,10 +19,10 @@ namespace pb = google::protobuf;
 using policy::Clock;
 
 struct InitOptions {
-  std::string out, product = "PRODUCT", builder_id, builder_key, lab_key, signing_key, min_version = "0.0.1",
-                   max_version;
-  std::vector<std::string> governance_keys, approver_keys, source_repos, build_types, required_tests,
-      configurations;
+  std::string out, product = "PRODUCT", builder_id, builder_key, lab_key, signing_key,
+                   min_version = "0.0.1", max_version;
+  std::vector<std::string> governance_keys, approver_keys, source_repos, build_types,
+      required_tests, configurations;
   unsigned governance_threshold = 0, approval_threshold = 0, valid_days = 365;
   std::uint64_t version = 1;
   bool force = false;
@@ -38,7 +38,8 @@ Result<v1::TrustedKey> KeyFromFile(const std::string& path) {
   return t;
 }
 
-constexpr const char* kPlaceholderPem = "-----BEGIN PUBLIC KEY-----\nREPLACE WITH A PEM PUBLIC KEY\n-----END PUBLIC KEY-----\n";
+constexpr const char* kPlaceholderPem =
+    "-----BEGIN PUBLIC KEY-----\nREPLACE WITH A PEM PUBLIC KEY\n-----END PUBLIC KEY-----\n";
 
 Status AddKeys(const std::vector<std::string>& files, v1::KeySet* set, unsigned threshold) {
   for (const auto& f : files) {
@@ -49,14 +50,16 @@ Status AddKeys(const std::vector<std::string>& files, v1::KeySet* set, unsigned 
     k->set_name("REPLACE: key holder");
     k->set_public_key_pem(kPlaceholderPem);
   }
-  set->set_threshold(threshold ? threshold : static_cast<unsigned>(std::max<std::size_t>(1, files.size())));
+  set->set_threshold(threshold ? threshold
+                               : static_cast<unsigned>(std::max<std::size_t>(1, files.size())));
   return Status::Ok();
 }
 
 Result<v1::TrustPolicy> BuildPolicy(const InitOptions& o) {
   v1::TrustPolicy p;
   p.set_version(o.version);
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
+  auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
   p.mutable_issued()->set_seconds(now);
   p.mutable_expires()->set_seconds(now + 86400LL * o.valid_days);
   SR_RETURN_IF_ERROR(AddKeys(o.governance_keys, p.mutable_governance(), o.governance_threshold));
@@ -106,10 +109,11 @@ int RunInit(Context& ctx, const InitOptions& o) {
   auto valid = policy::ParsePolicyJson(json);
   Status st = WriteFileAtomic(o.out, json, 0644, !o.force);
   if (!st.ok()) return ReportError(ctx, st);
-  std::string note = valid.ok() ? "complete" : "a template: " + policy::FormatFailure(valid.failure());
+  std::string note =
+      valid.ok() ? "complete" : "a template: " + policy::FormatFailure(valid.failure());
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"out\":\"" << JsonEscape(o.out) << "\",\"complete\":" << (valid.ok() ? "true" : "false")
-              << "}\n";
+    std::cout << "{\"ok\":true,\"out\":\"" << JsonEscape(o.out)
+              << "\",\"complete\":" << (valid.ok() ? "true" : "false") << "}\n";
   } else {
     std::cout << "wrote policy version " << o.version << " to " << o.out << " (" << note << ")\n";
   }
@@ -120,27 +124,35 @@ void RegisterInit(CLI::App& policy, Context& ctx) {
   auto o = std::make_shared<InitOptions>();
   auto* c = policy.add_subcommand(
       "init",
-      "Write a trust-policy JSON document to fill in and review. Every key given as a flag is read\n"
+      "Write a trust-policy JSON document to fill in and review. Every key given as a flag is "
+      "read\n"
       "from a PEM public-key file; anything not given is left as a REPLACE placeholder, which\n"
       "`policy sign` refuses until it is filled in.");
   c->add_option("--out", o->out, "Policy JSON file to write")->required();
   c->add_option("--product", o->product, "Product name, e.g. IC-22");
   c->add_option("--version", o->version, "Policy version (strictly increasing; default 1)");
   c->add_option("--valid-days", o->valid_days, "Days until the policy expires (default 365)");
-  c->add_option("--governance-key", o->governance_keys, "PEM public key of a governance member (repeat)");
-  c->add_option("--governance-threshold", o->governance_threshold, "Governance signatures required");
-  c->add_option("--approver-key", o->approver_keys, "PEM public key of a release approver (repeat)");
+  c->add_option("--governance-key", o->governance_keys,
+                "PEM public key of a governance member (repeat)");
+  c->add_option("--governance-threshold", o->governance_threshold,
+                "Governance signatures required");
+  c->add_option("--approver-key", o->approver_keys,
+                "PEM public key of a release approver (repeat)");
   c->add_option("--approval-threshold", o->approval_threshold, "Distinct approvers required");
   c->add_option("--builder-id", o->builder_id, "Exact builder.id of the trusted build system");
-  c->add_option("--builder-key", o->builder_key, "PEM public key that signs the builder's provenance");
+  c->add_option("--builder-key", o->builder_key,
+                "PEM public key that signs the builder's provenance");
   c->add_option("--source-repo", o->source_repos, "Allowed source repository URL (repeat)");
   c->add_option("--build-type", o->build_types, "Allowed buildType URI (repeat)");
   c->add_option("--test-lab-key", o->lab_key, "PEM public key of the trusted test lab");
-  c->add_option("--required-test", o->required_tests, "Test required per configuration, e.g. rollback (repeat)");
+  c->add_option("--required-test", o->required_tests,
+                "Test required per configuration, e.g. rollback (repeat)");
   c->add_option("--configuration", o->configurations, "A configuration of the product (repeat)");
-  c->add_option("--signing-key", o->signing_key, "PEM public key of the release-signing key to authorize");
+  c->add_option("--signing-key", o->signing_key,
+                "PEM public key of the release-signing key to authorize");
   c->add_option("--min-version", o->min_version, "Lowest release version the key may sign");
-  c->add_option("--max-version", o->max_version, "Highest release version the key may sign (default: none)");
+  c->add_option("--max-version", o->max_version,
+                "Highest release version the key may sign (default: none)");
   c->add_flag("--force", o->force, "Overwrite --out if it exists");
   c->callback([&ctx, o] { ctx.exit_code = RunInit(ctx, *o); });
 }

@@ -25,7 +25,8 @@ Result<std::unique_ptr<KeyFileSigner>> KeyFileSigner::FromFile(std::string_view 
     return InvalidArgument(std::string(path) + ": larger than 64 KiB, not a private key file");
   SecretBytes buf(static_cast<std::size_t>(st.st_size));
   if (!buf.empty()) {
-    SR_RETURN_IF_ERROR(ReadExactAt(fd.get(), 0, reinterpret_cast<char*>(buf.data()), buf.size(), path));
+    SR_RETURN_IF_ERROR(
+        ReadExactAt(fd.get(), 0, reinterpret_cast<char*>(buf.data()), buf.size(), path));
   }
   return FromPem(buf, path);
 }

@@ -40,7 +40,8 @@ struct Station {
 
   void NewKey(const std::string& name) const {
     SecretBytes pem = NewKeyPem("ec256");
-    REQUIRE(WriteFileAtomic(P(name + ".key"), std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()),
+    REQUIRE(WriteFileAtomic(P(name + ".key"),
+                            std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()),
                             0600)
                 .ok());
     auto s = KeyFileSigner::FromPem(pem);
@@ -50,16 +51,21 @@ struct Station {
 };
 
 std::string InitArgs(int version) {
-  return "policy init --force --out policy.json --product IC-22 --version " + std::to_string(version) +
-         " --governance-key g1.pub --governance-key g2.pub --governance-key g3.pub --governance-threshold 2"
+  return "policy init --force --out policy.json --product IC-22 --version " +
+         std::to_string(version) +
+         " --governance-key g1.pub --governance-key g2.pub --governance-key g3.pub "
+         "--governance-threshold 2"
          " --approver-key a1.pub --approver-key a2.pub --approver-key a3.pub --approval-threshold 2"
-         " --builder-id https://ci.example.com/b --builder-key b.pub --source-repo https://git.example.com/fw"
+         " --builder-id https://ci.example.com/b --builder-key b.pub --source-repo "
+         "https://git.example.com/fw"
          " --build-type https://ci.example.com/bt --test-lab-key lab.pub --required-test rollback"
-         " --required-test recovery --configuration reference --configuration regional --signing-key s.pub"
+         " --required-test recovery --configuration reference --configuration regional "
+         "--signing-key s.pub"
          " --min-version 5.0.0";
 }
 
-TEST_CASE("cli: policy init, sign by two governance keys, install, rotate, refuse a rollback, show") {
+TEST_CASE(
+    "cli: policy init, sign by two governance keys, install, rotate, refuse a rollback, show") {
   Station s;
   for (const char* k : {"g1", "g2", "g3", "a1", "a2", "a3", "b", "lab", "s"}) s.NewKey(k);
   REQUIRE(std::filesystem::create_directory(s.P("station")));
@@ -98,12 +104,18 @@ TEST_CASE("cli: approve create, two approvers sign separately, merge meets the 2
   Station s;
   for (const char* k : {"g1", "g2", "g3", "a1", "a2", "a3", "b", "lab", "s"}) s.NewKey(k);
   REQUIRE(WriteFileAtomic(s.P("fw.bin"), "IC-22 firmware 5.4.3").ok());
-  REQUIRE(s.Run("approve create --product IC-22 --version 5.4.3 --previous-version 5.4.2 --artifact fw.bin"
-                " --cohort A --configuration reference --exclusion"
-                " 'regional;recovery test not yet passed;stays on 5.4.2;2026-04-15'"
-                " --vulnerability VULN-2026-014 --required-evidence rollback --required-evidence recovery"
-                " --out approval.json") == 0);
-  CHECK(s.Run("approve create --product IC-22 --version 5.4.3 --artifact fw.bin --out approval.json") == 11);
+  REQUIRE(
+      s.Run(
+          "approve create --product IC-22 --version 5.4.3 --previous-version 5.4.2 --artifact "
+          "fw.bin"
+          " --cohort A --configuration reference --exclusion"
+          " 'regional;recovery test not yet passed;stays on 5.4.2;2026-04-15'"
+          " --vulnerability VULN-2026-014 --required-evidence rollback --required-evidence recovery"
+          " --out approval.json") == 0);
+  CHECK(
+      s.Run(
+          "approve create --product IC-22 --version 5.4.3 --artifact fw.bin --out approval.json") ==
+      11);
   std::filesystem::copy_file(s.P("approval.json"), s.P("a1.json"));
   std::filesystem::copy_file(s.P("approval.json"), s.P("a2.json"));
   REQUIRE(s.Run("approve sign --key a1.key --in a1.json") == 0);
@@ -118,7 +130,8 @@ TEST_CASE("cli: approve create, two approvers sign separately, merge meets the 2
   REQUIRE(env.ok());
   std::vector<policy::PublicKey> approvers;
   for (const char* k : {"a1", "a2", "a3"})
-    approvers.push_back(policy::PublicKey::FromPem(ReadFile(s.P(std::string(k) + ".pub")).value()).value());
+    approvers.push_back(
+        policy::PublicKey::FromPem(ReadFile(s.P(std::string(k) + ".pub")).value()).value());
   CHECK(policy::VerifySignatures(env.value(), approvers).accepted.size() == 2);
   auto a = policy::ParseApproval(env.value(), "merged");
   REQUIRE(a.ok());
@@ -126,15 +139,17 @@ TEST_CASE("cli: approve create, two approvers sign separately, merge meets the 2
   CHECK(a->statement.subjects[0].digest.at("sha256") == Sha256Hex("IC-22 firmware 5.4.3"));
 
   // Merging an approval of different content is refused.
-  REQUIRE(s.Run("approve create --product IC-22 --version 5.4.4 --artifact fw.bin --out other.json") == 0);
+  REQUIRE(
+      s.Run("approve create --product IC-22 --version 5.4.4 --artifact fw.bin --out other.json") ==
+      0);
   CHECK(s.Run("approve merge --in merged.json --in other.json --out bad.json") == 3);
   CHECK_FALSE(PathExists(s.P("bad.json")));
 }
 
 TEST_CASE("cli: every policy and approve verb has operator help") {
   Station s;
-  for (const char* verb : {"policy init", "policy sign", "policy install", "policy show", "approve create",
-                           "approve sign", "approve merge", "approve show"}) {
+  for (const char* verb : {"policy init", "policy sign", "policy install", "policy show",
+                           "approve create", "approve sign", "approve merge", "approve show"}) {
     std::string out;
     CHECK(s.Run(std::string(verb) + " --help", &out) == 0);
     CHECK(out.size() > 100);

@@ -51,7 +51,8 @@ TEST_CASE("dsse: PAE of the spec example is byte-exact") {
 
 TEST_CASE("dsse: PAE lengths count bytes, not characters") {
   // "é" is two bytes in UTF-8; "€" is three.
-  CHECK(policy::PreAuthEncoding("t\xC3\xA9", "\xE2\x82\xAC") == "DSSEv1 3 t\xC3\xA9 3 \xE2\x82\xAC");
+  CHECK(policy::PreAuthEncoding("t\xC3\xA9", "\xE2\x82\xAC") ==
+        "DSSEv1 3 t\xC3\xA9 3 \xE2\x82\xAC");
 }
 
 TEST_CASE("dsse: the specification's test vector verifies, and fails when one byte changes") {

@@ -54,7 +54,8 @@ inline std::unique_ptr<KeyFileSigner> NewKey(const std::string& kind) {
 
 struct KeyRing {
   std::vector<std::unique_ptr<KeyFileSigner>> gov, appr;
-  std::unique_ptr<KeyFileSigner> outsider, builder, rogue_builder, lab, rogue_lab, signing, other_signing;
+  std::unique_ptr<KeyFileSigner> outsider, builder, rogue_builder, lab, rogue_lab, signing,
+      other_signing;
   KeyRing() {
     gov.push_back(NewKey("ec256"));
     gov.push_back(NewKey("ed25519"));
@@ -106,8 +107,8 @@ inline std::string SignEnvelope(const std::string& type, const std::string& payl
 inline std::string SubjectsJson(const std::vector<Artifact>& arts) {
   std::string out = "[";
   for (std::size_t i = 0; i < arts.size(); ++i)
-    out += std::string(i ? "," : "") + "{\"name\":\"" + arts[i].name + "\",\"digest\":{\"sha256\":\"" +
-           arts[i].sha256 + "\"}}";
+    out += std::string(i ? "," : "") + "{\"name\":\"" + arts[i].name +
+           "\",\"digest\":{\"sha256\":\"" + arts[i].sha256 + "\"}}";
   return out + "]";
 }
 
@@ -193,11 +194,13 @@ struct World {
     *policy.mutable_issued() = Ts("2026-01-01T00:00:00Z");
     *policy.mutable_expires() = Ts("2027-01-01T00:00:00Z");
     auto* gov = policy.mutable_governance();
-    for (int i = 0; i < 3; ++i) *gov->add_keys() = Trusted("governance " + std::to_string(i), *k.gov[i]);
+    for (int i = 0; i < 3; ++i)
+      *gov->add_keys() = Trusted("governance " + std::to_string(i), *k.gov[i]);
     gov->set_threshold(2);
     auto* p = policy.add_products();
     p->set_name("IC-22");
-    for (int i = 0; i < 3; ++i) *p->mutable_approvers()->add_keys() = Trusted("approver " + std::to_string(i), *k.appr[i]);
+    for (int i = 0; i < 3; ++i)
+      *p->mutable_approvers()->add_keys() = Trusted("approver " + std::to_string(i), *k.appr[i]);
     p->mutable_approvers()->set_threshold(2);
     auto* b = p->add_builders();
     b->set_id(prov_builder_id);
@@ -223,30 +226,41 @@ struct World {
 
   std::string ProvenanceJson() const {
     return "{\"_type\":\"" + prov_statement_type + "\",\"subject\":" + SubjectsJson(prov_subjects) +
-           ",\"predicateType\":\"https://slsa.dev/provenance/v1\",\"predicate\":{\"buildDefinition\":{"
-           "\"buildType\":\"" + prov_build_type + "\",\"externalParameters\":{\"workflow\":{\"repository\":\"" +
-           prov_repo + "\",\"ref\":\"" + prov_ref + "\",\"path\":\"build.yml\"}},\"resolvedDependencies\":[{"
-           "\"uri\":\"git+" + prov_repo + "@" + prov_ref + "\",\"digest\":{\"gitCommit\":\"" + prov_commit +
+           ",\"predicateType\":\"https://slsa.dev/provenance/"
+           "v1\",\"predicate\":{\"buildDefinition\":{"
+           "\"buildType\":\"" +
+           prov_build_type + "\",\"externalParameters\":{\"workflow\":{\"repository\":\"" +
+           prov_repo + "\",\"ref\":\"" + prov_ref +
+           "\",\"path\":\"build.yml\"}},\"resolvedDependencies\":[{"
+           "\"uri\":\"git+" +
+           prov_repo + "@" + prov_ref + "\",\"digest\":{\"gitCommit\":\"" + prov_commit +
            "\"}}]},\"runDetails\":{\"builder\":{\"id\":\"" + prov_builder_id + "\"}}}}";
   }
 
   static std::string EvidenceJson(const EvidenceSpec& e) {
-    return "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":" + SubjectsJson(e.subjects) +
+    return "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":" +
+           SubjectsJson(e.subjects) +
            ",\"predicateType\":\"https://in-toto.io/attestation/test-result/v0.1\",\"predicate\":{"
-           "\"result\":\"" + e.result + "\",\"configuration\":[{\"name\":\"" + e.configuration +
-           "\",\"uri\":\"https://lab.example.com/configs/" + e.configuration + "\"}],"
-           "\"url\":\"https://lab.example.com/runs/42\",\"passedTests\":" + StringArray(e.passed) +
-           ",\"failedTests\":" + StringArray(e.failed) + "}}";
+           "\"result\":\"" +
+           e.result + "\",\"configuration\":[{\"name\":\"" + e.configuration +
+           "\",\"uri\":\"https://lab.example.com/configs/" + e.configuration +
+           "\"}],"
+           "\"url\":\"https://lab.example.com/runs/42\",\"passedTests\":" +
+           StringArray(e.passed) + ",\"failedTests\":" + StringArray(e.failed) + "}}";
   }
 
   policy::GateInputs Build() const {
     policy::GateInputs in;
-    in.policy = SignEnvelope(std::string(policy::kPolicyPayloadType), ToJson(policy), policy_signers);
-    in.approval = SignEnvelope(std::string(policy::kInTotoPayloadType),
-                               policy::ApprovalStatementJson(approval_subjects, approval), approval_signers);
-    in.provenance = SignEnvelope(std::string(policy::kInTotoPayloadType), ProvenanceJson(), prov_signers);
+    in.policy =
+        SignEnvelope(std::string(policy::kPolicyPayloadType), ToJson(policy), policy_signers);
+    in.approval =
+        SignEnvelope(std::string(policy::kInTotoPayloadType),
+                     policy::ApprovalStatementJson(approval_subjects, approval), approval_signers);
+    in.provenance =
+        SignEnvelope(std::string(policy::kInTotoPayloadType), ProvenanceJson(), prov_signers);
     for (const EvidenceSpec& e : evidence)
-      in.evidence.push_back(SignEnvelope(std::string(policy::kInTotoPayloadType), EvidenceJson(e), e.signers));
+      in.evidence.push_back(
+          SignEnvelope(std::string(policy::kInTotoPayloadType), EvidenceJson(e), e.signers));
     if (tamper) tamper(in);
     return in;
   }

@@ -1,12 +1,7 @@
 // The signing gate, table-driven: each case changes one thing in the IC-22
 // reference scenario (or tampers with the bytes) and asserts the exact set of
-// reason codes the gate reports.
-#include <doctest/doctest.h>
-
-#include <algorithm>
-#include <set>
-
-#include "tests/policy/fixtures.h"
+// reason codes the gate reports. Policy and malformed-input cases: gate_input_test.cc.
+#include "tests/policy/gate_table.h"
 
 namespace sr::testing {
 namespace {
@@ -14,33 +9,13 @@ namespace {
 using policy::Envelope;
 using policy::GateInputs;
 
-// Parses an envelope, lets fn edit it, re-serializes it (signatures untouched).
-void Retouch(std::string* text, const std::function<void(Envelope&)>& fn) {
-  auto env = policy::ParseEnvelope(*text, "test");
-  REQUIRE(env.ok());
-  fn(env.value());
-  *text = policy::SerializeEnvelope(env.value());
-}
-
-std::string Replace(std::string s, const std::string& from, const std::string& to) {
-  auto at = s.find(from);
-  REQUIRE(at != std::string::npos);
-  return s.replace(at, from.size(), to);
-}
-
-struct Case {
-  const char* name;
-  std::function<void(World&)> change;
-  std::set<std::string> reasons;
-};
-
-KeyRing& K() { return Keys(); }
-
 std::vector<Case> ApprovalCases() {
   return {
-      {"one approver of a 2-of-3 threshold", [](World& w) { w.approval_signers = {K().appr[0].get()}; },
+      {"one approver of a 2-of-3 threshold",
+       [](World& w) { w.approval_signers = {K().appr[0].get()}; },
        {"APPROVAL_THRESHOLD_NOT_MET"}},
-      {"no approver signature at all", [](World& w) { w.approval_signers = {}; },
+      {"no approver signature at all",
+       [](World& w) { w.approval_signers = {}; },
        {"APPROVAL_THRESHOLD_NOT_MET"}},
       {"one approver's signature repeated under another keyid",
        [](World& w) {
@@ -54,10 +29,14 @@ std::vector<Case> ApprovalCases() {
        },
        {"APPROVAL_THRESHOLD_NOT_MET"}},
       {"an outsider co-signs with one approver",
-       [](World& w) { w.approval_signers = {K().appr[0].get(), K().outsider.get()}; },
+       [](World& w) {
+         w.approval_signers = {K().appr[0].get(), K().outsider.get()};
+       },
        {"APPROVAL_UNKNOWN_SIGNER", "APPROVAL_THRESHOLD_NOT_MET"}},
       {"an outsider adds a signature to a valid 2-of-3 approval",
-       [](World& w) { w.approval_signers = {K().appr[0].get(), K().appr[1].get(), K().outsider.get()}; },
+       [](World& w) {
+         w.approval_signers = {K().appr[0].get(), K().appr[1].get(), K().outsider.get()};
+       },
        {"APPROVAL_UNKNOWN_SIGNER"}},
       {"an approver of another product signs",
        [](World& w) {
@@ -72,32 +51,43 @@ std::vector<Case> ApprovalCases() {
        {"APPROVAL_UNKNOWN_SIGNER", "APPROVAL_THRESHOLD_NOT_MET"}},
       {"the approval payload changed after signing",
        [](World& w) {
-         w.tamper = [](GateInputs& in) { Retouch(&in.approval, [](Envelope& e) { e.payload += " "; }); };
+         w.tamper = [](GateInputs& in) {
+           Retouch(&in.approval, [](Envelope& e) { e.payload += " "; });
+         };
        },
        {"APPROVAL_SIGNATURE_INVALID", "APPROVAL_THRESHOLD_NOT_MET"}},
       {"one approval signature has a flipped bit",
        [](World& w) {
-         w.tamper = [](GateInputs& in) { Retouch(&in.approval, [](Envelope& e) { e.signatures[1].sig[5] ^= 1; }); };
+         w.tamper = [](GateInputs& in) {
+           Retouch(&in.approval, [](Envelope& e) { e.signatures[1].sig[5] ^= 1; });
+         };
        },
        {"APPROVAL_SIGNATURE_INVALID", "APPROVAL_THRESHOLD_NOT_MET"}},
-      {"the approval expired", [](World& w) { *w.approval.mutable_expires() = Ts("2026-03-10T11:59:59Z"); },
+      {"the approval expired",
+       [](World& w) { *w.approval.mutable_expires() = Ts("2026-03-10T11:59:59Z"); },
        {"APPROVAL_EXPIRED"}},
       {"the approval is dated in the future",
        [](World& w) { *w.approval.mutable_approved_at() = Ts("2026-03-11T00:00:00Z"); },
        {"APPROVAL_NOT_YET_VALID"}},
-      {"the approval is for another product", [](World& w) { w.approval.set_product("IC-21"); },
+      {"the approval is for another product",
+       [](World& w) { w.approval.set_product("IC-21"); },
        {"APPROVAL_PRODUCT_MISMATCH"}},
-      {"the approval is for another version", [](World& w) { w.approval.set_version("5.4.4"); },
+      {"the approval is for another version",
+       [](World& w) { w.approval.set_version("5.4.4"); },
        {"APPROVAL_VERSION_MISMATCH"}},
-      {"the approval lacks one artifact", [](World& w) { w.approval_subjects.pop_back(); },
+      {"the approval lacks one artifact",
+       [](World& w) { w.approval_subjects.pop_back(); },
        {"APPROVAL_SUBJECT_MISMATCH"}},
       {"the approval names an extra artifact",
-       [](World& w) { w.approval_subjects.push_back({"extra.bin", Sha256Hex("extra")}); },
+       [](World& w) {
+         w.approval_subjects.push_back({"extra.bin", Sha256Hex("extra")});
+       },
        {"APPROVAL_SUBJECT_MISMATCH"}},
       {"the approval has a different digest for an artifact",
        [](World& w) { w.approval_subjects[0].sha256 = Sha256Hex("other image"); },
        {"APPROVAL_SUBJECT_MISMATCH"}},
-      {"an exclusion without a reason", [](World& w) { w.approval.mutable_exclusions(0)->clear_reason(); },
+      {"an exclusion without a reason",
+       [](World& w) { w.approval.mutable_exclusions(0)->clear_reason(); },
        {"APPROVAL_EXCLUSION_INCOMPLETE"}},
       {"an exclusion without a follow-up date",
        [](World& w) { w.approval.mutable_exclusions(0)->clear_follow_up_date(); },
@@ -106,7 +96,8 @@ std::vector<Case> ApprovalCases() {
        [](World& w) { w.approval.mutable_exclusions(0)->set_follow_up_date("next month"); },
        {"APPROVAL_EXCLUSION_INCOMPLETE"}},
       {"the regional configuration neither approved nor excluded",
-       [](World& w) { w.approval.clear_exclusions(); }, {"APPROVAL_SCOPE_CONFLICT"}},
+       [](World& w) { w.approval.clear_exclusions(); },
+       {"APPROVAL_SCOPE_CONFLICT"}},
       {"a configuration in scope that the policy does not know",
        [](World& w) { w.approval.mutable_scope()->add_configurations("marine"); },
        {"APPROVAL_SCOPE_CONFLICT", "EVIDENCE_REQUIRED_MISSING"}},
@@ -125,22 +116,31 @@ std::vector<Case> EvidenceCases() {
        [](World& w) { w.approval.mutable_scope()->add_configurations("regional"); },
        {"APPROVAL_SCOPE_CONFLICT", "EVIDENCE_REQUIRED_MISSING"}},
       {"the recovery test missing for the reference configuration",
-       [](World& w) { w.evidence[0].passed = {"rollback"}; }, {"EVIDENCE_REQUIRED_MISSING"}},
-      {"a test run that reports FAILED", [](World& w) { w.evidence[0].result = "FAILED"; },
+       [](World& w) { w.evidence[0].passed = {"rollback"}; },
        {"EVIDENCE_REQUIRED_MISSING"}},
-      {"the recovery test listed as failed", [](World& w) { w.evidence[0].failed = {"recovery"}; },
+      {"a test run that reports FAILED",
+       [](World& w) { w.evidence[0].result = "FAILED"; },
        {"EVIDENCE_REQUIRED_MISSING"}},
-      {"evidence for another configuration", [](World& w) { w.evidence[0].configuration = "regional"; },
+      {"the recovery test listed as failed",
+       [](World& w) { w.evidence[0].failed = {"recovery"}; },
+       {"EVIDENCE_REQUIRED_MISSING"}},
+      {"evidence for another configuration",
+       [](World& w) { w.evidence[0].configuration = "regional"; },
        {"EVIDENCE_REQUIRED_MISSING"}},
       {"no evidence at all", [](World& w) { w.evidence.clear(); }, {"EVIDENCE_REQUIRED_MISSING"}},
-      {"evidence signed by an untrusted lab", [](World& w) { w.evidence[0].signers = {K().rogue_lab.get()}; },
+      {"evidence signed by an untrusted lab",
+       [](World& w) { w.evidence[0].signers = {K().rogue_lab.get()}; },
        {"EVIDENCE_SIGNER_UNTRUSTED", "EVIDENCE_REQUIRED_MISSING"}},
       {"evidence about a different artifact",
-       [](World& w) { w.evidence[0].subjects = {{"old.bin", Sha256Hex("IC-22 firmware 5.4.2 image")}}; },
+       [](World& w) {
+         w.evidence[0].subjects = {{"old.bin", Sha256Hex("IC-22 firmware 5.4.2 image")}};
+       },
        {"EVIDENCE_SUBJECT_MISMATCH", "EVIDENCE_REQUIRED_MISSING"}},
       {"evidence altered after signing",
        [](World& w) {
-         w.tamper = [](GateInputs& in) { Retouch(&in.evidence[0], [](Envelope& e) { e.payload += "\n"; }); };
+         w.tamper = [](GateInputs& in) {
+           Retouch(&in.evidence[0], [](Envelope& e) { e.payload += "\n"; });
+         };
        },
        {"EVIDENCE_SIGNATURE_INVALID", "EVIDENCE_REQUIRED_MISSING"}},
   };
@@ -149,24 +149,31 @@ std::vector<Case> EvidenceCases() {
 std::vector<Case> ProvenanceCases() {
   return {
       {"provenance signed by an untrusted builder",
-       [](World& w) { w.prov_signers = {K().rogue_builder.get()}; }, {"PROVENANCE_BUILDER_UNTRUSTED"}},
-      {"unsigned provenance", [](World& w) { w.prov_signers = {}; }, {"PROVENANCE_BUILDER_UNTRUSTED"}},
+       [](World& w) { w.prov_signers = {K().rogue_builder.get()}; },
+       {"PROVENANCE_BUILDER_UNTRUSTED"}},
+      {"unsigned provenance",
+       [](World& w) { w.prov_signers = {}; },
+       {"PROVENANCE_BUILDER_UNTRUSTED"}},
       {"provenance naming another builder.id",
        [](World& w) { w.prov_builder_id = "https://ci.example.com/builders/firmware@v4"; },
        {"PROVENANCE_BUILDER_ID_MISMATCH"}},
       {"provenance from a source repository not allowed",
-       [](World& w) { w.prov_repo = "https://git.example.com/someone/fork"; }, {"PROVENANCE_SOURCE_NOT_ALLOWED"}},
+       [](World& w) { w.prov_repo = "https://git.example.com/someone/fork"; },
+       {"PROVENANCE_SOURCE_NOT_ALLOWED"}},
       {"provenance with a buildType not allowed",
        [](World& w) { w.prov_build_type = "https://ci.example.com/buildtypes/adhoc/v1"; },
        {"PROVENANCE_BUILD_TYPE_NOT_ALLOWED"}},
-      {"provenance lacking one artifact", [](World& w) { w.prov_subjects.pop_back(); },
+      {"provenance lacking one artifact",
+       [](World& w) { w.prov_subjects.pop_back(); },
        {"PROVENANCE_SUBJECT_MISMATCH"}},
       {"provenance with a different digest",
        [](World& w) { w.prov_subjects[1].sha256 = Sha256Hex("tampered manifest"); },
        {"PROVENANCE_SUBJECT_MISMATCH"}},
       {"provenance altered after signing",
        [](World& w) {
-         w.tamper = [](GateInputs& in) { Retouch(&in.provenance, [](Envelope& e) { e.payload += " "; }); };
+         w.tamper = [](GateInputs& in) {
+           Retouch(&in.provenance, [](Envelope& e) { e.payload += " "; });
+         };
        },
        {"PROVENANCE_SIGNATURE_INVALID"}},
       {"provenance built from a source revision the approval does not name",
@@ -181,18 +188,26 @@ std::vector<Case> ProvenanceCases() {
 std::vector<Case> KeyAndLogCases() {
   return {
       {"a signing key without authorization",
-       [](World& w) { w.request.key_fingerprint = K().other_signing->KeyId(); }, {"KEY_NOT_AUTHORIZED"}},
+       [](World& w) { w.request.key_fingerprint = K().other_signing->KeyId(); },
+       {"KEY_NOT_AUTHORIZED"}},
       {"a key authorized for another product",
-       [](World& w) { w.policy.mutable_key_authorizations(0)->set_product("IC-21"); }, {"KEY_NOT_AUTHORIZED"}},
+       [](World& w) { w.policy.mutable_key_authorizations(0)->set_product("IC-21"); },
+       {"KEY_NOT_AUTHORIZED"}},
       {"a key authorized for other versions",
-       [](World& w) { w.policy.mutable_key_authorizations(0)->set_max_version("5.4.2"); }, {"KEY_NOT_AUTHORIZED"}},
+       [](World& w) { w.policy.mutable_key_authorizations(0)->set_max_version("5.4.2"); },
+       {"KEY_NOT_AUTHORIZED"}},
       {"a key authorized for another purpose",
-       [](World& w) { w.policy.mutable_key_authorizations(0)->set_purpose("csr-signing"); }, {"KEY_NOT_AUTHORIZED"}},
+       [](World& w) { w.policy.mutable_key_authorizations(0)->set_purpose("csr-signing"); },
+       {"KEY_NOT_AUTHORIZED"}},
       {"an authorization that has ended",
-       [](World& w) { *w.policy.mutable_key_authorizations(0)->mutable_not_after() = Ts("2026-03-01T00:00:00Z"); },
+       [](World& w) {
+         *w.policy.mutable_key_authorizations(0)->mutable_not_after() = Ts("2026-03-01T00:00:00Z");
+       },
        {"KEY_AUTHORIZATION_EXPIRED"}},
       {"an authorization that has not started",
-       [](World& w) { *w.policy.mutable_key_authorizations(0)->mutable_not_before() = Ts("2026-06-01T00:00:00Z"); },
+       [](World& w) {
+         *w.policy.mutable_key_authorizations(0)->mutable_not_before() = Ts("2026-06-01T00:00:00Z");
+       },
        {"KEY_AUTHORIZATION_NOT_YET_VALID"}},
       {"a revoked signing key",
        [](World& w) {
@@ -201,9 +216,11 @@ std::vector<Case> KeyAndLogCases() {
          r->set_reason("custodian left");
        },
        {"KEY_REVOKED"}},
-      {"the same version as the last signed", [](World& w) { w.facts.last_signed_version = "5.4.3"; },
+      {"the same version as the last signed",
+       [](World& w) { w.facts.last_signed_version = "5.4.3"; },
        {"VERSION_NOT_ABOVE_LAST_SIGNED"}},
-      {"a version below the last signed", [](World& w) { w.facts.last_signed_version = "5.10.0"; },
+      {"a version below the last signed",
+       [](World& w) { w.facts.last_signed_version = "5.10.0"; },
        {"VERSION_NOT_ABOVE_LAST_SIGNED"}},
       {"another artifact for a version already signed",
        [](World& w) {
@@ -214,172 +231,15 @@ std::vector<Case> KeyAndLogCases() {
   };
 }
 
-std::vector<Case> PolicyCases() {
-  return {
-      {"an expired policy", [](World& w) { *w.policy.mutable_expires() = Ts("2026-03-01T00:00:00Z"); },
-       {"POLICY_EXPIRED"}},
-      {"an unsigned policy", [](World& w) { w.policy_signers = {}; }, {"POLICY_UNSIGNED"}},
-      {"a policy signed by one governance key of 2",
-       [](World& w) { w.policy_signers = {K().gov[2].get()}; }, {"POLICY_GOVERNANCE_THRESHOLD_NOT_MET"}},
-      {"a policy signed twice by the same governance key",
-       [](World& w) {
-         w.policy_signers = {K().gov[0].get()};
-         w.tamper = [](GateInputs& in) {
-           Retouch(&in.policy, [](Envelope& e) { e.signatures.push_back({K().gov[1]->KeyId(), e.signatures[0].sig}); });
-         };
-       },
-       {"POLICY_GOVERNANCE_THRESHOLD_NOT_MET"}},
-      {"a policy altered after signing",
-       [](World& w) {
-         w.tamper = [](GateInputs& in) { Retouch(&in.policy, [](Envelope& e) { e.payload += " "; }); };
-       },
-       {"POLICY_SIGNATURE_INVALID", "POLICY_GOVERNANCE_THRESHOLD_NOT_MET"}},
-      {"a policy older than the installed one", [](World& w) { w.facts.installed_policy_version = 4; },
-       {"POLICY_VERSION_BELOW_INSTALLED"}},
-      {"a product the policy does not name", [](World& w) { w.request.product = "IC-23"; },
-       {"POLICY_PRODUCT_UNKNOWN", "KEY_NOT_AUTHORIZED"}},
-      {"a builder trusted only for another product",
-       [](World& w) {
-         auto* p = w.policy.add_products();
-         *p = w.policy.products(0);
-         p->set_name("IC-30");
-         w.policy.mutable_products(0)->mutable_builders(0)->mutable_key()->set_public_key_pem(
-             K().rogue_builder->Public().pem());
-       },
-       {"PROVENANCE_BUILDER_UNTRUSTED"}},
-      {"a policy whose governance threshold is 0",
-       [](World& w) { w.policy.mutable_governance()->set_threshold(0); }, {"INPUT_BAD_FIELD"}},
-      {"a policy whose approval threshold is 0",
-       [](World& w) { w.policy.mutable_products(0)->mutable_approvers()->set_threshold(0); }, {"INPUT_BAD_FIELD"}},
-  };
-}
+}  // namespace
 
-std::string Signed(const std::string& payload, std::vector<Signer*> signers,
-                   const std::string& type = std::string(policy::kInTotoPayloadType)) {
-  return SignEnvelope(type, payload, signers);
-}
+std::size_t PolicyAndInputCaseCount();  // gate_input_test.cc
 
-std::vector<Case> MalformedCases() {
-  auto approvers = [] { return std::vector<Signer*>{K().appr[0].get(), K().appr[1].get()}; };
-  return {
-      {"an approval that is not JSON", [](World& w) { w.tamper = [](GateInputs& in) { in.approval = "{\"payload"; }; },
-       {"INPUT_BAD_JSON"}},
-      {"an approval envelope with a duplicate key",
-       [](World& w) {
-         w.tamper = [](GateInputs& in) {
-           in.approval = Replace(in.approval, "{", "{\"payloadType\": \"application/vnd.in-toto+json\",");
-         };
-       },
-       {"INPUT_DUPLICATE_KEY"}},
-      {"a signed approval statement with a duplicate predicateType",
-       [approvers](World& w) {
-         w.tamper = [approvers, &w](GateInputs& in) {
-           std::string st = policy::ApprovalStatementJson(w.approval_subjects, w.approval);
-           st = Replace(st, "{", "{\"predicateType\":\"https://slsa.dev/provenance/v1\",");
-           in.approval = Signed(st, approvers());
-         };
-       },
-       {"INPUT_DUPLICATE_KEY"}},
-      {"a signed policy with a duplicate version key",
-       [](World& w) {
-         w.tamper = [&w](GateInputs& in) {
-           std::string json = Replace(ToJson(w.policy), "{", "{\"version\":\"99\",");
-           in.policy = Signed(json, {K().gov[0].get(), K().gov[1].get()}, std::string(policy::kPolicyPayloadType));
-         };
-       },
-       {"INPUT_DUPLICATE_KEY"}},
-      {"a duplicate key spelled with a unicode escape",
-       [](World& w) {
-         w.tamper = [](GateInputs& in) {
-           in.provenance = Replace(in.provenance, "{", "{\"p\\u0061yloadType\": \"x\",");
-         };
-       },
-       {"INPUT_DUPLICATE_KEY"}},
-      {"a payload that is not base64",
-       [](World& w) {
-         w.tamper = [](GateInputs& in) { in.approval = Replace(in.approval, "\"payload\": \"", "\"payload\": \"*"); };
-       },
-       {"INPUT_BAD_BASE64"}},
-      {"a signature that is not base64",
-       [](World& w) {
-         w.tamper = [](GateInputs& in) { in.provenance = Replace(in.provenance, "\"sig\": \"", "\"sig\": \"%"); };
-       },
-       {"INPUT_BAD_BASE64"}},
-      {"provenance whose _type is not an in-toto Statement",
-       [](World& w) { w.prov_statement_type = "https://in-toto.io/Statement/v2"; }, {"STATEMENT_WRONG_TYPE"}},
-      {"provenance presented as the approval",
-       [](World& w) { w.tamper = [](GateInputs& in) { in.approval = in.provenance; }; },
-       {"STATEMENT_WRONG_PREDICATE_TYPE"}},
-      {"an approval with an unknown payloadType",
-       [approvers](World& w) {
-         w.tamper = [approvers, &w](GateInputs& in) {
-           in.approval = Signed(policy::ApprovalStatementJson(w.approval_subjects, w.approval), approvers(),
-                                "application/json");
-         };
-       },
-       {"INPUT_UNKNOWN_PAYLOAD_TYPE"}},
-      {"an oversized approval",
-       [](World& w) {
-         w.tamper = [](GateInputs& in) { in.approval = "{\"x\":\"" + std::string(5u << 20, 'a') + "\"}"; };
-       },
-       {"INPUT_TOO_LARGE"}},
-      {"no approval presented", [](World& w) { w.tamper = [](GateInputs& in) { in.approval.clear(); }; },
-       {"INPUT_MISSING"}},
-      {"an approval predicate with an unknown field",
-       [approvers](World& w) {
-         w.tamper = [approvers, &w](GateInputs& in) {
-           std::string st = policy::ApprovalStatementJson(w.approval_subjects, w.approval);
-           st = Replace(st, "\"product\"", "\"approvedBy\": \"everyone\", \"product\"");
-           in.approval = Signed(st, approvers());
-         };
-       },
-       {"INPUT_BAD_FIELD"}},
-      {"evidence without a signatures field",
-       [](World& w) {
-         w.tamper = [](GateInputs& in) {
-           auto env = policy::ParseEnvelope(in.evidence[0], "t");
-           in.evidence[0] = "{\"payloadType\":\"application/vnd.in-toto+json\",\"payload\":\"" +
-                            Base64Encode(env->payload) + "\"}";
-         };
-       },
-       {"INPUT_MISSING_FIELD", "EVIDENCE_REQUIRED_MISSING"}},
-      {"JSON nested 100 levels deep",
-       [](World& w) {
-         w.tamper = [](GateInputs& in) { in.provenance = std::string(100, '[') + std::string(100, ']'); };
-       },
-       {"INPUT_BAD_JSON"}},
-      {"a version that is not dotted decimal",
-       [](World& w) { w.request.version = "5.4.3-beta"; },
-       {"REQUEST_MALFORMED", "KEY_NOT_AUTHORIZED", "APPROVAL_VERSION_MISMATCH"}},
-  };
-}
+namespace {
 
-std::set<std::string> Names(const policy::Decision& d) {
-  auto v = d.ReasonNames();
-  return {v.begin(), v.end()};
-}
-
-std::string Describe(const policy::Decision& d) {
-  std::string out;
-  for (const auto& f : d.failures) out += "\n  " + policy::FormatFailure(f);
-  return out;
-}
-
-void RunCases(const std::vector<Case>& cases) {
-  for (const Case& c : cases) {
-    SUBCASE(c.name) {
-      World w;
-      c.change(w);
-      policy::Decision d = w.Evaluate();
-      INFO("case: ", c.name, Describe(d));
-      CHECK_FALSE(d.allowed());
-      CHECK(Names(d) == c.reasons);
-      for (const auto& f : d.failures) CHECK_FALSE(f.message.empty());
-    }
-  }
-}
-
-TEST_CASE("gate: the reference scenario (2 of 3 approvers, regional excluded) is allowed with its bindings") {
+TEST_CASE(
+    "gate: the reference scenario (2 of 3 approvers, regional excluded) is allowed with its "
+    "bindings") {
   World w;
   GateInputs in = w.Build();
   policy::Decision d = policy::Evaluate(w.request, in, w.facts, w.now);
@@ -402,7 +262,9 @@ TEST_CASE("gate: the reference scenario (2 of 3 approvers, regional excluded) is
   CHECK(b.artifacts_size() == 2);
 }
 
-TEST_CASE("gate: accepted variants (three approvers, URL-safe base64, regional included with its tests)") {
+TEST_CASE(
+    "gate: accepted variants (three approvers, URL-safe base64, regional included with its "
+    "tests)") {
   SUBCASE("all three approvers sign") {
     World w;
     w.approval_signers = {K().appr[0].get(), K().appr[1].get(), K().appr[2].get()};
@@ -415,7 +277,8 @@ TEST_CASE("gate: accepted variants (three approvers, URL-safe base64, regional i
       std::string out = "{\"payloadType\":\"" + env->payload_type + "\",\"payload\":\"" +
                         Base64UrlEncode(env->payload) + "\",\"signatures\":[";
       for (std::size_t i = 0; i < env->signatures.size(); ++i)
-        out += std::string(i ? "," : "") + "{\"sig\":\"" + Base64UrlEncode(env->signatures[i].sig) + "\"}";
+        out += std::string(i ? "," : "") + "{\"sig\":\"" + Base64UrlEncode(env->signatures[i].sig) +
+               "\"}";
       in.approval = out + "]}";
     };
     CHECK(w.Evaluate().allowed());
@@ -437,7 +300,9 @@ TEST_CASE("gate: accepted variants (three approvers, URL-safe base64, regional i
   }
 }
 
-TEST_CASE("gate: refuses a bad release approval with the exact reason codes") { RunCases(ApprovalCases()); }
+TEST_CASE("gate: refuses a bad release approval with the exact reason codes") {
+  RunCases(ApprovalCases());
+}
 TEST_CASE("gate: refuses missing or untrusted test evidence with the exact reason codes") {
   RunCases(EvidenceCases());
 }
@@ -447,12 +312,9 @@ TEST_CASE("gate: refuses untrusted or mismatched provenance with the exact reaso
 TEST_CASE("gate: refuses unauthorized keys and rollbacks with the exact reason codes") {
   RunCases(KeyAndLogCases());
 }
-TEST_CASE("gate: refuses a bad trust policy with the exact reason codes") { RunCases(PolicyCases()); }
-TEST_CASE("gate: refuses malformed inputs with the exact reason codes") { RunCases(MalformedCases()); }
-
 TEST_CASE("gate: the refusal table has at least 40 cases") {
   std::size_t n = ApprovalCases().size() + EvidenceCases().size() + ProvenanceCases().size() +
-                  KeyAndLogCases().size() + PolicyCases().size() + MalformedCases().size();
+                  KeyAndLogCases().size() + PolicyAndInputCaseCount();
   CHECK(n >= 40);
 }
 
@@ -464,8 +326,8 @@ TEST_CASE("gate: several failures at once are all listed, not only the first") {
   r->set_key_fingerprint(K().signing->KeyId());
   w.facts.last_signed_version = "5.4.3";
   policy::Decision d = w.Evaluate();
-  CHECK(Names(d) == std::set<std::string>{"APPROVAL_EXPIRED", "PROVENANCE_BUILDER_UNTRUSTED", "KEY_REVOKED",
-                                          "VERSION_NOT_ABOVE_LAST_SIGNED"});
+  CHECK(Names(d) == std::set<std::string>{"APPROVAL_EXPIRED", "PROVENANCE_BUILDER_UNTRUSTED",
+                                          "KEY_REVOKED", "VERSION_NOT_ABOVE_LAST_SIGNED"});
   CHECK(d.ToProto().failures_size() == 4);
   CHECK_FALSE(d.ToProto().has_bindings());
 }
@@ -474,7 +336,8 @@ TEST_CASE("gate: every reason code has a distinct stable name") {
   std::set<std::string> names;
   for (auto r : policy::AllReasons()) names.insert(std::string(policy::ReasonName(r)));
   CHECK(names.size() == policy::AllReasons().size());
-  CHECK(policy::ReasonName(policy::Reason::kApprovalThresholdNotMet) == "APPROVAL_THRESHOLD_NOT_MET");
+  CHECK(policy::ReasonName(policy::Reason::kApprovalThresholdNotMet) ==
+        "APPROVAL_THRESHOLD_NOT_MET");
 }
 
 }  // namespace

@@ -39,20 +39,25 @@ struct TempDir {
   std::string File(const std::string& name) const { return path + "/" + name; }
 };
 
-void Write(const std::string& path, std::string_view data) { REQUIRE(WriteFileAtomic(path, data, 0600).ok()); }
+void Write(const std::string& path, std::string_view data) {
+  REQUIRE(WriteFileAtomic(path, data, 0600).ok());
+}
 
 TEST_CASE("interop: @sigstore/core is installed for the DSSE interoperability test") {
   REQUIRE_MESSAGE(PathExists(kNodeDir + "/node_modules/@sigstore/core/package.json"),
                   "run scripts/install-deps (npm ci in tests/interop/node)");
 }
 
-TEST_CASE("interop: envelopes signed by @sigstore/core + node:crypto verify in strongroom and back") {
-  if (!PathExists(kNodeDir + "/node_modules/@sigstore/core/package.json")) return;  // reported above
+TEST_CASE(
+    "interop: envelopes signed by @sigstore/core + node:crypto verify in strongroom and back") {
+  if (!PathExists(kNodeDir + "/node_modules/@sigstore/core/package.json"))
+    return;  // reported above
   for (const char* kind : {"ec256", "ec384", "ed25519"}) {
     SUBCASE(kind) {
       TempDir dir;
       SecretBytes pem = NewKeyPem(kind);
-      Write(dir.File("key.pem"), std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()));
+      Write(dir.File("key.pem"),
+            std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()));
       auto signer = KeyFileSigner::FromPem(pem);
       REQUIRE(signer.ok());
       Write(dir.File("pub.pem"), signer.value()->Public().pem());
@@ -65,8 +70,8 @@ TEST_CASE("interop: envelopes signed by @sigstore/core + node:crypto verify in s
       Write(dir.File("payload"), payload);
 
       std::string out;
-      int rc = Run("cd '" + kNodeDir + "' && node dsse.js sign '" + dir.File("key.pem") + "' '" + type + "' '" +
-                       dir.File("payload") + "'",
+      int rc = Run("cd '" + kNodeDir + "' && node dsse.js sign '" + dir.File("key.pem") + "' '" +
+                       type + "' '" + dir.File("payload") + "'",
                    &out);
       REQUIRE(rc == 0);
       auto env = policy::ParseEnvelope(out, "node envelope");

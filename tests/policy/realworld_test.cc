@@ -25,24 +25,35 @@ struct Sample {
 const Sample kSamples[] = {
     {"bcr-rules_lint-v1.3.1.tar.gz", "bcr-rules_lint-v1.3.1.tar.gz.intoto.jsonl", true,
      "https://in-toto.io/Statement/v1", "v1",
-     "https://github.com/bazel-contrib/.github/.github/workflows/release_ruleset.yaml@refs/tags/v7.1.0",
-     "https://actions.github.io/buildtypes/workflow/v1", "https://github.com/aspect-build/rules_lint"},
-    {"bcr-MODULE.bazel", "bcr-MODULE.bazel.intoto.jsonl", true, "https://in-toto.io/Statement/v1", "v1",
-     "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.1",
-     "https://actions.github.io/buildtypes/workflow/v1", "https://github.com/aspect-build/rules_lint"},
-    {"gha-maven-v2.1.0-binary-linux-amd64-push-v14", "gha-maven-v2.1.0-binary-linux-amd64-push-v14.build.slsa",
-     true, "https://in-toto.io/Statement/v0.1", "v1",
-     "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_maven_slsa3.yml@refs/tags/v2.1.0",
+     "https://github.com/bazel-contrib/.github/.github/workflows/release_ruleset.yaml@refs/tags/"
+     "v7.1.0",
+     "https://actions.github.io/buildtypes/workflow/v1",
+     "https://github.com/aspect-build/rules_lint"},
+    {"bcr-MODULE.bazel", "bcr-MODULE.bazel.intoto.jsonl", true, "https://in-toto.io/Statement/v1",
+     "v1",
+     "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/"
+     "v0.0.1",
+     "https://actions.github.io/buildtypes/workflow/v1",
+     "https://github.com/aspect-build/rules_lint"},
+    {"gha-maven-v2.1.0-binary-linux-amd64-push-v14",
+     "gha-maven-v2.1.0-binary-linux-amd64-push-v14.build.slsa", true,
+     "https://in-toto.io/Statement/v0.1", "v1",
+     "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/"
+     "builder_maven_slsa3.yml@refs/tags/v2.1.0",
      "https://github.com/slsa-framework/slsa-github-generator/delegator-generic@v0",
      "https://github.com/slsa-framework/example-package"},
-    {"gha-go-v1.2.1-binary-linux-amd64-push-v14", "gha-go-v1.2.1-binary-linux-amd64-push-v14.intoto.jsonl", false,
+    {"gha-go-v1.2.1-binary-linux-amd64-push-v14",
+     "gha-go-v1.2.1-binary-linux-amd64-push-v14.intoto.jsonl", false,
      "https://in-toto.io/Statement/v0.1", "v0.2",
-     "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v1.2.1",
+     "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/"
+     "builder_go_slsa3.yml@refs/tags/v1.2.1",
      "https://github.com/slsa-framework/slsa-github-generator/go@v1",
      "https://github.com/slsa-framework/example-package"},
 };
 
-std::string Path(const char* name) { return std::string(STRONGROOM_SHARED_DIR) + "/testdata/realworld/" + name; }
+std::string Path(const char* name) {
+  return std::string(STRONGROOM_SHARED_DIR) + "/testdata/realworld/" + name;
+}
 
 Artifact ArtifactOf(const char* name) {
   auto d = Sha256File(Path(name));
@@ -50,7 +61,9 @@ Artifact ArtifactOf(const char* name) {
   return {name, HexEncode(DigestToString(d.value()))};
 }
 
-TEST_CASE("realworld: every sample parses, names its builder, buildType and source, and matches its artifact") {
+TEST_CASE(
+    "realworld: every sample parses, names its builder, buildType and source, and matches its "
+    "artifact") {
   for (const Sample& s : kSamples) {
     SUBCASE(s.provenance) {
       auto text = ReadFile(Path(s.provenance));
@@ -67,7 +80,8 @@ TEST_CASE("realworld: every sample parses, names its builder, buildType and sour
       CHECK(p->build_type == s.build_type);
       CHECK(p->source_repository == s.source);
       CHECK(policy::SubjectDifference(p->statement.subjects, {ArtifactOf(s.artifact)}).empty());
-      CHECK_FALSE(policy::SubjectDifference(p->statement.subjects, {{"x", Sha256Hex("x")}}).empty());
+      CHECK_FALSE(
+          policy::SubjectDifference(p->statement.subjects, {{"x", Sha256Hex("x")}}).empty());
     }
   }
 }
@@ -80,7 +94,8 @@ TEST_CASE("realworld: the Sigstore keyless signature is not accepted as a truste
   CHECK(policy::VerifySignatures(env.value(), {Keys().builder->Public()}).accepted.empty());
 }
 
-TEST_CASE("realworld: the gate allows the real v0.2 Go provenance re-signed by a trusted builder key") {
+TEST_CASE(
+    "realworld: the gate allows the real v0.2 Go provenance re-signed by a trusted builder key") {
   const Sample& s = kSamples[3];
   auto text = ReadFile(Path(s.provenance));
   REQUIRE(text.ok());
@@ -99,7 +114,8 @@ TEST_CASE("realworld: the gate allows the real v0.2 Go provenance re-signed by a
   w.approval.set_eligible_source_versions(0, "16fd7557ee886bdc622b95e6eb3b44de3ebf56df");
   std::string payload = env->payload;
   w.tamper = [payload](policy::GateInputs& in) {
-    in.provenance = SignEnvelope(std::string(policy::kInTotoPayloadType), payload, {Keys().builder.get()});
+    in.provenance =
+        SignEnvelope(std::string(policy::kInTotoPayloadType), payload, {Keys().builder.get()});
   };
   policy::GateInputs in = w.Build();
   policy::Decision d = policy::Evaluate(w.request, in, w.facts, w.now);

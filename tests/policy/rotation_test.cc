@@ -11,7 +11,8 @@ namespace {
 using policy::LoadedPolicy;
 
 LoadedPolicy Load(const v1::TrustPolicy& p, const std::vector<Signer*>& signers) {
-  auto lp = policy::ParsePolicy(SignEnvelope(std::string(policy::kPolicyPayloadType), ToJson(p), signers));
+  auto lp = policy::ParsePolicy(
+      SignEnvelope(std::string(policy::kPolicyPayloadType), ToJson(p), signers));
   REQUIRE(lp.ok());
   return std::move(lp).value();
 }
@@ -47,14 +48,17 @@ TEST_CASE("rotation: a first install needs only its own governance threshold") {
         std::set<std::string>{"POLICY_GOVERNANCE_THRESHOLD_NOT_MET"});
 }
 
-TEST_CASE("rotation: accepted when signed by thresholds of both the current and the new governance keys") {
+TEST_CASE(
+    "rotation: accepted when signed by thresholds of both the current and the new governance "
+    "keys") {
   Rotation r;
   LoadedPolicy cur = r.Current();
   LoadedPolicy next = Load(r.next, {Keys().gov[0].get(), Keys().gov[1].get(), Keys().gov[2].get(),
                                     Keys().outsider.get()});
   CHECK(policy::VerifyPolicyInstall(&cur, next, r.w.now).empty());
   // gov[2] is in both sets: one current key (gov[0]) + gov[2] meet the current 2-of-3.
-  LoadedPolicy overlap = Load(r.next, {Keys().gov[0].get(), Keys().gov[2].get(), Keys().outsider.get()});
+  LoadedPolicy overlap =
+      Load(r.next, {Keys().gov[0].get(), Keys().gov[2].get(), Keys().outsider.get()});
   CHECK(policy::VerifyPolicyInstall(&cur, overlap, r.w.now).empty());
 }
 
@@ -77,7 +81,8 @@ TEST_CASE("rotation: refused when the new policy's own threshold is missing") {
 TEST_CASE("rotation: refused on a version rollback or a replay of the same version") {
   Rotation r;
   LoadedPolicy cur = r.Current();
-  std::vector<Signer*> all = {Keys().gov[0].get(), Keys().gov[1].get(), Keys().gov[2].get(), Keys().outsider.get()};
+  std::vector<Signer*> all = {Keys().gov[0].get(), Keys().gov[1].get(), Keys().gov[2].get(),
+                              Keys().outsider.get()};
   for (std::uint64_t v : {3u, 2u}) {
     r.next.set_version(v);
     LoadedPolicy next = Load(r.next, all);
@@ -92,12 +97,14 @@ TEST_CASE("rotation: an expired new policy is refused even when properly signed"
   *r.next.mutable_expires() = Ts("2026-01-02T00:00:00Z");
   LoadedPolicy next = Load(r.next, {Keys().gov[0].get(), Keys().gov[1].get(), Keys().gov[2].get(),
                                     Keys().outsider.get()});
-  CHECK(Names(policy::VerifyPolicyInstall(&cur, next, r.w.now)) == std::set<std::string>{"POLICY_EXPIRED"});
+  CHECK(Names(policy::VerifyPolicyInstall(&cur, next, r.w.now)) ==
+        std::set<std::string>{"POLICY_EXPIRED"});
 }
 
 TEST_CASE("rotation: a policy in the wrong payloadType is refused") {
   World w;
-  auto lp = policy::ParsePolicy(SignEnvelope("application/json", ToJson(w.policy), {Keys().gov[0].get()}));
+  auto lp = policy::ParsePolicy(
+      SignEnvelope("application/json", ToJson(w.policy), {Keys().gov[0].get()}));
   REQUIRE_FALSE(lp.ok());
   CHECK(lp.failure().reason == policy::Reason::kInputUnknownPayloadType);
 }
