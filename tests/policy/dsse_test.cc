@@ -4,7 +4,11 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
+#include <unistd.h>
 
+#include <filesystem>
+
+#include "base/file.h"
 #include "tests/policy/fixtures.h"
 
 namespace sr::testing {
@@ -146,6 +150,42 @@ TEST_CASE("dsse: a bundle whose mediaType is not Sigstore's is refused") {
   auto r = policy::ParseEnvelope(R"({"mediaType":"x","dsseEnvelope":{}})", "bundle");
   REQUIRE_FALSE(r.ok());
   CHECK(r.failure().reason == policy::Reason::kInputBadField);
+}
+
+TEST_CASE(
+    "dsse: every supported algorithm signs and verifies, and rejects another key's signature") {
+  for (const char* kind : {"ec256", "ec384", "ed25519", "rsa"}) {
+    SUBCASE(kind) {
+      auto a = NewKey(kind);
+      auto b = NewKey(kind);
+      policy::Envelope env{"application/x-test", "payload", {}, false};
+      REQUIRE(policy::AddSignature(&env, *a).ok());
+      CHECK(policy::VerifySignatures(env, {a->Public()}).accepted.size() == 1);
+      auto r = policy::VerifySignatures(env, {b->Public()});
+      CHECK(r.accepted.empty());
+      CHECK(r.unknown == 1);
+    }
+  }
+}
+
+TEST_CASE("key file: a public key, a garbage file or a symbolic link is refused as a private key") {
+  auto pub = KeyFileSigner::FromPem(SecretBytes{'x', 'y'});
+  CHECK_FALSE(pub.ok());
+  auto a = NewKey("ec256");
+  std::string pem = a->Public().pem();
+  CHECK_FALSE(KeyFileSigner::FromPem(SecretBytes(pem.begin(), pem.end())).ok());
+  char tmpl[] = "/tmp/sr-keyfile-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl;
+  SecretBytes key = NewKeyPem("ed25519");
+  REQUIRE(WriteFileAtomic(dir + "/k.pem",
+                          std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
+                          0600)
+              .ok());
+  REQUIRE(symlink((dir + "/k.pem").c_str(), (dir + "/link.pem").c_str()) == 0);
+  CHECK(KeyFileSigner::FromFile(dir + "/k.pem").ok());
+  CHECK_FALSE(KeyFileSigner::FromFile(dir + "/link.pem").ok());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -32,11 +32,13 @@ using policy::Artifact;
 using policy::Clock;
 using policy::Signer;
 
-// A fresh private key in PEM: "ec256", "ec384" or "ed25519".
+// A fresh private key in PEM: "ec256", "ec384", "ed25519" or "rsa" (2048).
 inline SecretBytes NewKeyPem(const std::string& kind) {
   EVP_PKEY* k = kind == "ed25519" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
                 : kind == "ec384" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384")
-                                  : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+                : kind == "rsa"
+                    ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048))
+                    : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
   BIO* bio = BIO_new(BIO_s_mem());
   PEM_write_bio_PrivateKey(bio, k, nullptr, nullptr, 0, nullptr, nullptr);
   char* data = nullptr;
