@@ -205,6 +205,11 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
   for (std::size_t i = 0; i < keys.size(); ++i)
     if (r.accepted.count(keys[i].fingerprint()) && (!builder || owners[i]->id() == p.builder_id))
       builder = owners[i];
+  if (builder == nullptr) {  // unreachable while accepted holds only trusted fingerprints
+    e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
+           "no trusted builder matched the signature");
+    return;
+  }
   if (builder->id() != p.builder_id)
     e.Fail(Reason::kProvenanceBuilderIdMismatch, "provenance",
            "builder.id \"" + p.builder_id + "\" is not the id \"" + builder->id() +
