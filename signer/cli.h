@@ -45,6 +45,8 @@ std::string JsonEscape(const std::string& s);
 
 // Registrars, one per verb group.
 void RegisterLogCommands(CLI::App& app, Context& ctx);  // signer/cli_log.cc
+void RegisterPolicyCommands(CLI::App& app, Context& ctx);   // cli_policy.cc
+void RegisterApproveCommands(CLI::App& app, Context& ctx);  // cli_approve.cc
 
 }  // namespace sr::cli
 

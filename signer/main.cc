@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
 
   // Verb groups (one registrar per cli_*.cc).
   RegisterLogCommands(app, ctx);
+  RegisterPolicyCommands(app, ctx);
+  RegisterApproveCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,114 @@
+#include "policy/approval.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "policy/json.h"
+
+namespace sr::policy {
+namespace pb = google::protobuf;
+
+Checked<Approval> ParseApproval(const Envelope& env, std::string_view input) {
+  auto st = ParseStatement(env, input, {kReleaseApprovalPredicate});
+  if (!st.ok()) return st.failure();
+  Approval a;
+  a.statement = std::move(st).value();
+  // The payload already passed the strict check; re-serializing the predicate
+  // lets protobuf's JSON mapping validate it against the schema.
+  auto ok = ParseJsonMessage(StructToJson(a.statement.predicate), &a.predicate, input);
+  if (!ok.ok()) return ok.failure();
+  const auto& p = a.predicate;
+  if (p.product().empty())
+    return MakeFailure(Reason::kInputMissingField, input, "missing field predicate.product");
+  if (p.version().empty())
+    return MakeFailure(Reason::kInputMissingField, input, "missing field predicate.version");
+  if (!p.has_approved_at())
+    return MakeFailure(Reason::kInputMissingField, input, "missing field predicate.approvedAt");
+  if (!p.has_expires())
+    return MakeFailure(Reason::kInputMissingField, input, "missing field predicate.expires");
+  return a;
+}
+
+std::string ApprovalStatementJson(const std::vector<Artifact>& artifacts,
+                                  const strongroom::v1::ReleaseApproval& predicate) {
+  pb::Struct st;
+  auto& f = *st.mutable_fields();
+  f["_type"].set_string_value(std::string(kStatementV1));
+  auto* subjects = f["subject"].mutable_list_value();
+  for (const Artifact& a : artifacts) {
+    pb::Struct s;
+    (*s.mutable_fields())["name"].set_string_value(a.name);
+    (*(*s.mutable_fields())["digest"].mutable_struct_value()->mutable_fields())["sha256"]
+        .set_string_value(a.sha256);
+    *subjects->add_values()->mutable_struct_value() = s;
+  }
+  f["predicateType"].set_string_value(std::string(kReleaseApprovalPredicate));
+  std::string pred_json;
+  (void)pb::util::MessageToJsonString(predicate, &pred_json);
+  (void)pb::util::JsonStringToMessage(pred_json, f["predicate"].mutable_struct_value());
+  std::string out;
+  pb::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  (void)pb::util::MessageToJsonString(st, &out, opts);
+  return out;
+}
+
+namespace {
+
+Checked<std::vector<std::string>> StringList(const pb::Struct& obj, std::string_view key,
+                                             std::string_view input) {
+  std::vector<std::string> out;
+  const pb::Value* v = FindField(obj, key);
+  if (v == nullptr) return out;
+  std::string where = "predicate." + std::string(key);
+  if (v->kind_case() != pb::Value::kListValue)
+    return MakeFailure(Reason::kInputBadField, input, where + " must be an array of strings");
+  for (const pb::Value& e : v->list_value().values()) {
+    if (e.kind_case() != pb::Value::kStringValue)
+      return MakeFailure(Reason::kInputBadField, input, where + " must be an array of strings");
+    out.push_back(e.string_value());
+  }
+  return out;
+}
+
+}  // namespace
+
+Checked<TestEvidence> ParseTestEvidence(const Envelope& env, std::string_view input) {
+  auto st = ParseStatement(env, input, {kTestResultPredicate});
+  if (!st.ok()) return st.failure();
+  TestEvidence t;
+  t.statement = std::move(st).value();
+  const pb::Struct& pred = t.statement.predicate;
+  auto result = RequiredString(pred, "result", input, "predicate");
+  if (!result.ok()) return result.failure();
+  t.result = result.value();
+  if (t.result != "PASSED" && t.result != "WARNED" && t.result != "FAILED")
+    return MakeFailure(Reason::kInputBadField, input,
+                       "predicate.result must be PASSED, WARNED or FAILED");
+  auto url = OptionalString(pred, "url", input, "predicate");
+  if (!url.ok()) return url.failure();
+  t.url = url.value();
+  const pb::Value* conf = FindField(pred, "configuration");
+  if (conf == nullptr)
+    return MakeFailure(Reason::kInputMissingField, input, "missing field predicate.configuration");
+  if (conf->kind_case() != pb::Value::kListValue)
+    return MakeFailure(Reason::kInputBadField, input, "predicate.configuration must be an array");
+  for (const pb::Value& d : conf->list_value().values()) {
+    if (d.kind_case() != pb::Value::kStructValue)
+      return MakeFailure(Reason::kInputBadField, input,
+                         "predicate.configuration[] must be objects");
+    auto name = OptionalString(d.struct_value(), "name", input, "predicate.configuration[]");
+    if (!name.ok()) return name.failure();
+    if (!name.value().empty()) t.configurations.push_back(name.value());
+  }
+  auto passed = StringList(pred, "passedTests", input);
+  if (!passed.ok()) return passed.failure();
+  t.passed_tests = std::move(passed).value();
+  auto failed = StringList(pred, "failedTests", input);
+  if (!failed.ok()) return failed.failure();
+  t.failed_tests = std::move(failed).value();
+  auto warned = StringList(pred, "warnedTests", input);
+  if (!warned.ok()) return warned.failure();
+  return t;
+}
+
+}  // namespace sr::policy

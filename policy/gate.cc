@@ -1,0 +1,420 @@
+#include "policy/gate.h"
+
+#include <algorithm>
+#include <set>
+
+#include "base/hash.h"
+#include "policy/approval.h"
+#include "policy/json.h"
+#include "policy/provenance.h"
+#include "policy/version.h"
+
+namespace sr::policy {
+namespace v1 = strongroom::v1;
+
+bool Decision::Has(Reason r) const {
+  return std::any_of(failures.begin(), failures.end(),
+                     [&](const Failure& f) { return f.reason == r; });
+}
+
+std::vector<std::string> Decision::ReasonNames() const {
+  std::vector<std::string> out;
+  for (const Failure& f : failures) {
+    std::string n(ReasonName(f.reason));
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  }
+  return out;
+}
+
+v1::GateDecision Decision::ToProto() const {
+  v1::GateDecision d;
+  d.set_allowed(allowed());
+  for (const Failure& f : failures) {
+    auto* g = d.add_failures();
+    g->set_reason(std::string(ReasonName(f.reason)));
+    g->set_input(f.input);
+    g->set_message(f.message);
+  }
+  if (allowed()) *d.mutable_bindings() = bindings;
+  return d;
+}
+
+namespace {
+
+bool Contains(const auto& list, const std::string& s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+// The state one evaluation accumulates.
+struct Eval {
+  const SigningRequest& req;
+  Clock::time_point now;
+  Decision d;
+  void Fail(Reason r, std::string input, std::string msg) {
+    d.failures.push_back(Failure{r, std::move(input), std::move(msg)});
+  }
+  void Fail(const Failure& f) { d.failures.push_back(f); }
+};
+
+bool IsHex64(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+void CheckRequest(Eval& e) {
+  const SigningRequest& r = e.req;
+  if (r.product.empty()) e.Fail(Reason::kRequestMalformed, "request", "no product named");
+  if (!IsValidVersion(r.version))
+    e.Fail(
+        Reason::kRequestMalformed, "request",
+        "version \"" + r.version.substr(0, 40) + "\" is not a dotted decimal version like 5.4.3");
+  if (r.artifacts.empty()) e.Fail(Reason::kRequestMalformed, "request", "no artifact presented");
+  if (r.artifacts.size() > kMaxSubjects)
+    e.Fail(Reason::kRequestMalformed, "request", "too many artifacts");
+  for (const Artifact& a : r.artifacts)
+    if (!IsHex64(a.sha256))
+      e.Fail(Reason::kRequestMalformed, "request",
+             "artifact \"" + a.name + "\" has no valid sha256");
+  if (!IsHex64(r.key_fingerprint))
+    e.Fail(Reason::kRequestMalformed, "request", "signing key fingerprint is not 64 hex digits");
+}
+
+const v1::ProductPolicy* CheckPolicy(Eval& e, const LoadedPolicy& p, const LogFacts& facts) {
+  for (const Failure& f : VerifyPolicySelf(p, e.now)) e.Fail(f);
+  if (p.policy.version() < facts.installed_policy_version)
+    e.Fail(Reason::kPolicyVersionBelowInstalled, "policy",
+           "policy version " + std::to_string(p.policy.version()) +
+               " is below the version the log shows installed (" +
+               std::to_string(facts.installed_policy_version) +
+               "); a rollback of the policy is refused");
+  for (const auto& prod : p.policy.products())
+    if (prod.name() == e.req.product) return &prod;
+  e.Fail(Reason::kPolicyProductUnknown, "policy",
+         "product \"" + e.req.product + "\" is not in policy version " +
+             std::to_string(p.policy.version()) + "; add it in a new policy");
+  return nullptr;
+}
+
+void CheckApprovalSignatures(Eval& e, const v1::ProductPolicy& pp, const Envelope& env) {
+  ThresholdResult r = VerifySignatures(env, KeysOf(pp.approvers()));
+  if (r.invalid > 0)
+    e.Fail(Reason::kApprovalSignatureInvalid, "approval",
+           std::to_string(r.invalid) +
+               " signature(s) name an approver's key but do not verify: "
+               "the approval was altered after signing, or the signature is corrupt");
+  if (r.unknown > 0)
+    e.Fail(Reason::kApprovalUnknownSigner, "approval",
+           std::to_string(r.unknown) + " signature(s) are by no approver of " + pp.name() +
+               " in the policy (keyid hints: " +
+               (r.unknown_keyids.empty() ? "" : r.unknown_keyids[0]) +
+               "); only the policy's approvers may approve");
+  if (r.accepted.size() < pp.approvers().threshold())
+    e.Fail(Reason::kApprovalThresholdNotMet, "approval",
+           "signed by " + std::to_string(r.accepted.size()) + " distinct approver(s) of " +
+               pp.name() + "; the policy requires " + std::to_string(pp.approvers().threshold()) +
+               ": collect more signatures with `strongroom approve sign`");
+  for (const std::string& fp : r.accepted) e.d.bindings.add_approver_fingerprints(fp);
+}
+
+bool IsDate(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  int month = std::stoi(s.substr(5, 2)), day = std::stoi(s.substr(8, 2));
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+void CheckScope(Eval& e, const v1::ProductPolicy& pp, const v1::ReleaseApproval& a) {
+  std::set<std::string> excluded;
+  for (const auto& x : a.exclusions()) {
+    excluded.insert(x.configuration());
+    if (x.configuration().empty() || x.reason().empty() || !IsDate(x.follow_up_date()))
+      e.Fail(Reason::kApprovalExclusionIncomplete, "approval",
+             "exclusion of \"" + x.configuration() +
+                 "\" needs a configuration, a reason and a follow-up date (YYYY-MM-DD)");
+  }
+  for (const auto& c : a.scope().configurations()) {
+    if (excluded.count(c))
+      e.Fail(Reason::kApprovalScopeConflict, "approval",
+             "configuration \"" + c + "\" is both in scope and excluded");
+    if (pp.configurations_size() > 0 && !Contains(pp.configurations(), c))
+      e.Fail(Reason::kApprovalScopeConflict, "approval",
+             "configuration \"" + c + "\" in scope is not a configuration of " + pp.name() +
+                 " in the policy");
+  }
+  for (const auto& c : pp.configurations())
+    if (!Contains(a.scope().configurations(), c) && !excluded.count(c))
+      e.Fail(Reason::kApprovalScopeConflict, "approval",
+             "configuration \"" + c +
+                 "\" is neither in scope nor excluded; every configuration must be "
+                 "approved or explicitly excluded with a reason");
+}
+
+const Approval* CheckApproval(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelope>& env,
+                              const Checked<Approval>& parsed) {
+  if (!env.ok() || !parsed.ok()) return nullptr;  // reported when parsed
+  CheckApprovalSignatures(e, pp, env.value());
+  const v1::ReleaseApproval& a = parsed->predicate;
+  if (a.product() != e.req.product)
+    e.Fail(Reason::kApprovalProductMismatch, "approval",
+           "the approval is for product \"" + a.product() + "\", not \"" + e.req.product + "\"");
+  if (a.version() != e.req.version)
+    e.Fail(Reason::kApprovalVersionMismatch, "approval",
+           "the approval is for version " + a.version() + ", not " + e.req.version);
+  if (ToTimePoint(a.approved_at()) > e.now)
+    e.Fail(Reason::kApprovalNotYetValid, "approval",
+           "the approval is dated " + FormatTime(a.approved_at()) +
+               ", in the future; check the station clock");
+  if (ToTimePoint(a.expires()) <= e.now)
+    e.Fail(Reason::kApprovalExpired, "approval",
+           "the approval expired at " + FormatTime(a.expires()) + "; obtain a new approval");
+  std::string diff = SubjectDifference(parsed->statement.subjects, e.req.artifacts);
+  if (!diff.empty()) e.Fail(Reason::kApprovalSubjectMismatch, "approval", diff);
+  CheckScope(e, pp, a);
+  *e.d.bindings.mutable_scope() = a.scope();
+  *e.d.bindings.mutable_exclusions() = a.exclusions();
+  *e.d.bindings.mutable_vulnerabilities() = a.vulnerabilities();
+  return &parsed.value();
+}
+
+void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelope>& env,
+                     const Checked<Provenance>& prov, const Approval* approval) {
+  if (!env.ok() || !prov.ok()) return;
+  std::vector<PublicKey> keys;
+  std::vector<const v1::TrustedBuilder*> owners;
+  for (const auto& b : pp.builders()) {
+    auto k = PublicKey::FromPem(b.key().public_key_pem());
+    if (!k.ok()) continue;
+    keys.push_back(std::move(k).value());
+    owners.push_back(&b);
+  }
+  ThresholdResult r = VerifySignatures(env.value(), keys);
+  if (r.invalid > 0)
+    e.Fail(
+        Reason::kProvenanceSignatureInvalid, "provenance",
+        "a signature names a trusted builder key but does not verify: the provenance was altered");
+  if (r.accepted.empty()) {
+    if (r.invalid == 0)
+      e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
+             "no builder trusted for " + pp.name() + " signed this provenance");
+    return;
+  }
+  const Provenance& p = prov.value();
+  const v1::TrustedBuilder* builder = nullptr;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    if (r.accepted.count(keys[i].fingerprint()) && (!builder || owners[i]->id() == p.builder_id))
+      builder = owners[i];
+  if (builder == nullptr) {  // unreachable while accepted holds only trusted fingerprints
+    e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
+           "no trusted builder matched the signature");
+    return;
+  }
+  if (builder->id() != p.builder_id)
+    e.Fail(Reason::kProvenanceBuilderIdMismatch, "provenance",
+           "builder.id \"" + p.builder_id + "\" is not the id \"" + builder->id() +
+               "\" the policy trusts for the key that signed it");
+  if (!Contains(builder->allowed_source_repositories(), p.source_repository))
+    e.Fail(Reason::kProvenanceSourceNotAllowed, "provenance",
+           "source repository \"" + p.source_repository + "\" is not allowed for builder " +
+               builder->id());
+  if (!Contains(builder->allowed_build_types(), p.build_type))
+    e.Fail(Reason::kProvenanceBuildTypeNotAllowed, "provenance",
+           "buildType \"" + p.build_type + "\" is not allowed for builder " + builder->id());
+  for (const Artifact& a : e.req.artifacts) {
+    bool found = std::any_of(p.statement.subjects.begin(), p.statement.subjects.end(),
+                             [&](const Subject& s) {
+                               auto it = s.digest.find("sha256");
+                               return it != s.digest.end() && it->second == a.sha256;
+                             });
+    if (!found)
+      e.Fail(Reason::kProvenanceSubjectMismatch, "provenance",
+             "artifact \"" + a.name + "\" (sha256 " + a.sha256 +
+                 ") is not a subject of the provenance");
+  }
+  if (approval && approval->predicate.eligible_source_versions_size() > 0) {
+    const auto& ok = approval->predicate.eligible_source_versions();
+    bool eligible = (!p.source_commit.empty() && Contains(ok, p.source_commit)) ||
+                    (!p.source_ref.empty() && Contains(ok, p.source_ref));
+    if (!eligible)
+      e.Fail(Reason::kProvenanceSourceVersionNotEligible, "provenance",
+             "the build's source revision (" +
+                 (p.source_commit.empty() ? p.source_ref : p.source_commit) +
+                 ") is not among the approval's eligible source versions");
+  }
+  e.d.bindings.set_builder_id(p.builder_id);
+  e.d.bindings.set_source_repository(p.source_repository);
+  e.d.bindings.set_source_revision(p.source_commit.empty() ? p.source_ref : p.source_commit);
+}
+
+// Returns the evidence that counts: trusted signer, subjects among the artifacts.
+std::vector<const TestEvidence*> TrustedEvidence(Eval& e, const v1::ProductPolicy& pp,
+                                                 const std::vector<Checked<Envelope>>& envs,
+                                                 const std::vector<Checked<TestEvidence>>& parsed,
+                                                 const GateInputs& in) {
+  std::vector<PublicKey> labs;
+  for (const auto& k : pp.test_labs())
+    if (auto pk = PublicKey::FromPem(k.public_key_pem()); pk.ok())
+      labs.push_back(std::move(pk).value());
+  std::vector<const TestEvidence*> out;
+  for (std::size_t i = 0; i < envs.size(); ++i) {
+    if (!envs[i].ok() || !parsed[i].ok()) continue;
+    std::string input = "evidence[" + std::to_string(i) + "]";
+    ThresholdResult r = VerifySignatures(envs[i].value(), labs);
+    if (r.invalid > 0)
+      e.Fail(
+          Reason::kEvidenceSignatureInvalid, input,
+          "a signature names a trusted test-lab key but does not verify: the evidence was altered");
+    if (r.accepted.empty()) {
+      if (r.invalid == 0)
+        e.Fail(Reason::kEvidenceSignerUntrusted, input,
+               "not signed by a test lab the policy trusts for " + pp.name());
+      continue;
+    }
+    std::string diff = SubjectNotWithin(parsed[i]->statement.subjects, e.req.artifacts);
+    if (!diff.empty()) {
+      e.Fail(Reason::kEvidenceSubjectMismatch, input, diff);
+      continue;
+    }
+    out.push_back(&parsed[i].value());
+    e.d.bindings.add_evidence_digests(Sha256Hex(in.evidence[i]));
+  }
+  return out;
+}
+
+void CheckRequiredEvidence(Eval& e, const v1::ProductPolicy& pp, const Approval& a,
+                           const std::vector<const TestEvidence*>& ev) {
+  std::vector<std::string> tests(pp.required_tests().begin(), pp.required_tests().end());
+  for (const auto& t : a.predicate.required_evidence())
+    if (!Contains(tests, t)) tests.push_back(t);
+  for (const auto& config : a.predicate.scope().configurations()) {
+    for (const auto& test : tests) {
+      bool passed = std::any_of(ev.begin(), ev.end(), [&](const TestEvidence* t) {
+        return t->result != "FAILED" && Contains(t->configurations, config) &&
+               Contains(t->passed_tests, test) && !Contains(t->failed_tests, test);
+      });
+      if (!passed)
+        e.Fail(Reason::kEvidenceRequiredMissing, "evidence",
+               "configuration \"" + config + "\" is in scope but has no passing \"" + test +
+                   "\" test result from a trusted test lab; present the evidence or exclude the "
+                   "configuration");
+    }
+  }
+}
+
+void CheckKeyAuthorization(Eval& e, const v1::TrustPolicy& p) {
+  const std::string& fp = e.req.key_fingerprint;
+  for (const auto& rk : p.revoked_keys())
+    if (rk.key_fingerprint() == fp)
+      e.Fail(Reason::kKeyRevoked, "request",
+             "signing key " + fp.substr(0, 16) + "... is revoked (" + rk.reason() + ")");
+  const v1::KeyAuthorization* window_fail = nullptr;
+  for (const auto& a : p.key_authorizations()) {
+    if (a.key_fingerprint() != fp || a.product() != e.req.product || a.purpose() != e.req.purpose)
+      continue;
+    auto lo = CompareVersions(e.req.version, a.min_version());
+    auto hi = a.max_version().empty() ? std::optional<int>(-1)
+                                      : CompareVersions(e.req.version, a.max_version());
+    if (!lo || !hi || *lo < 0 || *hi > 0) continue;
+    if (ToTimePoint(a.not_before()) <= e.now && e.now < ToTimePoint(a.not_after())) {
+      e.d.bindings.set_key_authorization_id(a.id());
+      return;
+    }
+    window_fail = &a;
+  }
+  if (window_fail == nullptr) {
+    e.Fail(Reason::kKeyNotAuthorized, "request",
+           "no key authorization in the policy covers key " + fp.substr(0, 16) + "... for " +
+               e.req.product + " " + e.req.version + " (" + e.req.purpose + ")");
+  } else if (e.now < ToTimePoint(window_fail->not_before())) {
+    e.Fail(Reason::kKeyAuthorizationNotYetValid, "request",
+           "key authorization " + window_fail->id() + " starts at " +
+               FormatTime(window_fail->not_before()));
+  } else {
+    e.Fail(Reason::kKeyAuthorizationExpired, "request",
+           "key authorization " + window_fail->id() + " ended at " +
+               FormatTime(window_fail->not_after()));
+  }
+}
+
+void CheckLogFacts(Eval& e, const LogFacts& facts) {
+  if (facts.last_signed_version) {
+    auto c = CompareVersions(e.req.version, *facts.last_signed_version);
+    if (c && *c <= 0)
+      e.Fail(Reason::kVersionNotAboveLastSigned, "log",
+             "version " + e.req.version + " is not above " + *facts.last_signed_version +
+                 ", the last version of " + e.req.product + " signed: a rollback is refused");
+  }
+  std::set<std::string> presented;
+  for (const Artifact& a : e.req.artifacts) presented.insert(a.sha256);
+  for (const SignedRelease& s : facts.signed_releases) {
+    auto c = CompareVersions(e.req.version, s.version);
+    std::set<std::string> before(s.artifact_sha256.begin(), s.artifact_sha256.end());
+    if (c && *c == 0 && before != presented)
+      e.Fail(Reason::kVersionArtifactConflict, "log",
+             "version " + s.version +
+                 " was already signed with different artifacts; "
+                 "a version number is never reused for other content");
+  }
+}
+
+}  // namespace
+
+Decision Evaluate(const SigningRequest& request, const GateInputs& in, const LogFacts& facts,
+                  Clock::time_point now) {
+  Eval e{request, now, {}};
+  CheckRequest(e);
+  // Parse every input first so that each malformation is reported.
+  auto policy = ParsePolicy(in.policy, "policy");
+  if (!policy.ok()) e.Fail(policy.failure());
+  auto parse = [&](const std::string& text, const char* name) -> Checked<Envelope> {
+    if (text.empty())
+      return MakeFailure(Reason::kInputMissing, name, std::string("no ") + name + " presented");
+    return ParseEnvelope(text, name);
+  };
+  auto approval_env = parse(in.approval, "approval");
+  Checked<Approval> approval = approval_env.ok() ? ParseApproval(approval_env.value(), "approval")
+                                                 : Checked<Approval>(approval_env.failure());
+  if (!approval.ok()) e.Fail(approval.failure());
+  auto prov_env = parse(in.provenance, "provenance");
+  Checked<Provenance> prov = prov_env.ok() ? ParseProvenance(prov_env.value(), "provenance")
+                                           : Checked<Provenance>(prov_env.failure());
+  if (!prov.ok()) e.Fail(prov.failure());
+  std::vector<Checked<Envelope>> ev_envs;
+  std::vector<Checked<TestEvidence>> ev;
+  for (std::size_t i = 0; i < in.evidence.size() && i < kMaxEvidence; ++i) {
+    std::string name = "evidence[" + std::to_string(i) + "]";
+    ev_envs.push_back(ParseEnvelope(in.evidence[i], name));
+    ev.push_back(ev_envs.back().ok() ? ParseTestEvidence(ev_envs.back().value(), name)
+                                     : Checked<TestEvidence>(ev_envs.back().failure()));
+    if (!ev.back().ok()) e.Fail(ev.back().failure());
+  }
+  if (in.evidence.size() > kMaxEvidence)
+    e.Fail(Reason::kInputTooLarge, "evidence",
+           "more than " + std::to_string(kMaxEvidence) + " evidence files");
+  if (!policy.ok()) return std::move(e.d);
+  const v1::ProductPolicy* pp = CheckPolicy(e, policy.value(), facts);
+  CheckKeyAuthorization(e, policy->policy);
+  CheckLogFacts(e, facts);
+  if (pp == nullptr) return std::move(e.d);
+  const Approval* a = CheckApproval(e, *pp, approval_env, approval);
+  CheckProvenance(e, *pp, prov_env, prov, a);
+  auto trusted = TrustedEvidence(e, *pp, ev_envs, ev, in);
+  if (a != nullptr) CheckRequiredEvidence(e, *pp, *a, trusted);
+  auto& b = e.d.bindings;
+  b.set_product(request.product);
+  b.set_version(request.version);
+  for (const Artifact& art : request.artifacts) {
+    auto* d = b.add_artifacts();
+    d->set_name(art.name);
+    d->set_sha256(art.sha256);
+  }
+  b.set_key_fingerprint(request.key_fingerprint);
+  b.set_policy_version(policy->policy.version());
+  b.set_policy_digest(policy->digest);
+  b.set_approval_digest(Sha256Hex(in.approval));
+  b.set_provenance_digest(Sha256Hex(in.provenance));
+  return std::move(e.d);
+}
+
+}  // namespace sr::policy

@@ -1,0 +1,66 @@
+// The signing gate: Evaluate() decides whether a release may be signed. It
+// reads only what it is given (policy, approval, provenance, evidence, facts
+// from the signing-event log, the time) and lists EVERY failed check with a
+// stable reason code; on allow it returns the bindings the signing event must
+// record. Pure: no disk, no HSM, no clock of its own. Thread-safe.
+#ifndef STRONGROOM_POLICY_GATE_H_
+#define STRONGROOM_POLICY_GATE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/reason.h"
+#include "policy/statement.h"
+#include "policy/trust_policy.h"
+#include "proto/decision.pb.h"
+
+namespace sr::policy {
+
+inline constexpr std::string_view kDefaultPurpose = "release-signing";
+inline constexpr std::size_t kMaxEvidence = 64;
+
+struct SigningRequest {
+  std::string product;
+  std::string version;
+  std::vector<Artifact> artifacts;  // name + sha256 hex of each file to sign
+  std::string key_fingerprint;      // signing key's SPKI SHA-256 hex
+  std::string purpose = std::string(kDefaultPurpose);
+};
+
+// Raw bytes of each input file, exactly as presented.
+struct GateInputs {
+  std::string policy;                 // installed policy envelope
+  std::string approval;               // release approval envelope
+  std::string provenance;             // provenance envelope or Sigstore bundle
+  std::vector<std::string> evidence;  // test-result envelopes
+};
+
+struct SignedRelease {
+  std::string version;
+  std::vector<std::string> artifact_sha256;
+};
+
+// Facts the signer reads from the signing-event log before asking.
+struct LogFacts {
+  std::uint64_t installed_policy_version = 0;      // 0: none recorded
+  std::optional<std::string> last_signed_version;  // for this product
+  std::vector<SignedRelease> signed_releases;      // for this product
+};
+
+struct Decision {
+  std::vector<Failure> failures;
+  strongroom::v1::SigningBindings bindings;  // meaningful only when allowed()
+  bool allowed() const { return failures.empty(); }
+  bool Has(Reason r) const;
+  // Distinct reason codes in order of first appearance.
+  std::vector<std::string> ReasonNames() const;
+  strongroom::v1::GateDecision ToProto() const;
+};
+
+Decision Evaluate(const SigningRequest& request, const GateInputs& inputs, const LogFacts& facts,
+                  Clock::time_point now);
+
+}  // namespace sr::policy
+
+#endif  // STRONGROOM_POLICY_GATE_H_

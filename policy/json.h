@@ -1,0 +1,62 @@
+// Strict JSON for untrusted inputs. protobuf's JSON parser silently keeps the
+// last of duplicate keys, so every document is first checked here: strict
+// RFC 8259 syntax, no duplicate object keys (compared after unescaping),
+// bounded nesting depth and size, valid UTF-8. Then protobuf parses it.
+// All functions are pure and thread-safe.
+#ifndef STRONGROOM_POLICY_JSON_H_
+#define STRONGROOM_POLICY_JSON_H_
+
+#include <google/protobuf/message.h>
+#include <google/protobuf/struct.pb.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/reason.h"
+
+namespace sr::policy {
+
+inline constexpr std::size_t kMaxJsonDepth = 64;
+// Bound on any one JSON document or envelope the gate accepts.
+inline constexpr std::size_t kMaxDocumentBytes = 4u << 20;
+
+// Checks text against the rules above. On failure the Failure names `input`,
+// the byte offset and what was wrong (kInputBadJson, kInputDuplicateKey,
+// kInputTooLarge).
+Checked<bool> CheckStrictJson(std::string_view text, std::string_view input,
+                              std::size_t max_bytes = kMaxDocumentBytes);
+
+// Strict check, then parse into a generic JSON value. The top level must be
+// an object.
+Checked<google::protobuf::Struct> ParseJsonObject(std::string_view text, std::string_view input,
+                                                  std::size_t max_bytes = kMaxDocumentBytes);
+
+// Strict check, then protobuf's JSON mapping into msg; unknown fields are
+// errors (kInputBadField names the field).
+Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message* msg,
+                               std::string_view input, std::size_t max_bytes = kMaxDocumentBytes);
+
+// Accessors on parsed objects. `path` is the dotted location used in messages.
+const google::protobuf::Value* FindField(const google::protobuf::Struct& obj, std::string_view key);
+// A required string field (kInputMissingField / kInputBadField).
+Checked<std::string> RequiredString(const google::protobuf::Struct& obj, std::string_view key,
+                                    std::string_view input, std::string_view path);
+// An optional string field: "" when absent; kInputBadField when not a string.
+Checked<std::string> OptionalString(const google::protobuf::Struct& obj, std::string_view key,
+                                    std::string_view input, std::string_view path);
+// An optional nested object (nullptr when absent); kInputBadField when not an object.
+Checked<const google::protobuf::Struct*> OptionalObject(const google::protobuf::Struct& obj,
+                                                        std::string_view key,
+                                                        std::string_view input,
+                                                        std::string_view path);
+
+// Serializes a Struct back to JSON (for re-parsing a sub-object into a message).
+std::string StructToJson(const google::protobuf::Struct& obj);
+
+Failure MakeFailure(Reason reason, std::string_view input, std::string message);
+
+}  // namespace sr::policy
+
+#endif  // STRONGROOM_POLICY_JSON_H_

@@ -1,0 +1,150 @@
+#include "policy/keys.h"
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "base/hash.h"
+
+namespace sr::policy {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+std::string Der(EVP_PKEY* pkey) {
+  unsigned char* der = nullptr;
+  int n = i2d_PUBKEY(pkey, &der);
+  if (n <= 0) return "";
+  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string Pem(EVP_PKEY* pkey) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), pkey) != 1) return "";
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+// Converts a raw r||s ECDSA signature to DER; "" if sizes do not fit.
+std::string RawToDer(std::string_view raw, int coord) {
+  if (raw.size() != static_cast<std::size_t>(2 * coord)) return "";
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), coord, nullptr);
+  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + coord, coord, nullptr);
+  std::string out;
+  if (sig && r && s && ECDSA_SIG_set0(sig, r, s) == 1) {
+    r = s = nullptr;  // owned by sig now
+    unsigned char* der = nullptr;
+    int n = i2d_ECDSA_SIG(sig, &der);
+    if (n > 0) out.assign(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
+    OPENSSL_free(der);
+  }
+  BN_free(r);
+  BN_free(s);
+  ECDSA_SIG_free(sig);
+  return out;
+}
+
+}  // namespace
+
+Result<PublicKey> PublicKey::FromEvp(EVP_PKEY* pkey) {
+  if (pkey == nullptr) return InvalidArgument("no public key");
+  PublicKey k;
+  int id = EVP_PKEY_get_base_id(pkey);
+  if (id == EVP_PKEY_ED25519) {
+    k.algorithm_ = "ed25519";
+  } else if (id == EVP_PKEY_EC) {
+    char group[64] = {0};
+    std::size_t len = 0;
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       &len) != 1)
+      return InvalidArgument("EC key without a named curve");
+    std::string g(group, len);
+    if (g == "prime256v1" || g == "P-256") {
+      k.algorithm_ = "ecdsa-p256";
+      k.ec_coord_bytes_ = 32;
+    } else if (g == "secp384r1" || g == "P-384") {
+      k.algorithm_ = "ecdsa-p384";
+      k.ec_coord_bytes_ = 48;
+    } else {
+      return InvalidArgument("unsupported EC curve " + g + " (P-256 and P-384 are supported)");
+    }
+  } else if (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS) {
+    if (EVP_PKEY_get_bits(pkey) < 2048) return InvalidArgument("RSA key shorter than 2048 bits");
+    k.algorithm_ = "rsa-pss";
+  } else {
+    return InvalidArgument("unsupported key type (ECDSA P-256/P-384, Ed25519, RSA-PSS)");
+  }
+  EVP_PKEY_up_ref(pkey);
+  k.key_ = std::shared_ptr<EVP_PKEY>(pkey, EVP_PKEY_free);
+  std::string der = Der(pkey);
+  if (der.empty()) return Internal("cannot encode public key");
+  k.fingerprint_ = Sha256Hex(der);
+  k.pem_ = Pem(pkey);
+  return k;
+}
+
+Result<PublicKey> PublicKey::FromPem(std::string_view pem, std::string_view what) {
+  if (pem.size() > 16384) return InvalidArgument(std::string(what) + ": PEM too large");
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EVP_PKEY* pkey = bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+  if (pkey == nullptr)
+    return InvalidArgument(std::string(what) +
+                           ": not a PEM public key (-----BEGIN PUBLIC KEY-----)");
+  auto k = FromEvp(pkey);
+  EVP_PKEY_free(pkey);
+  if (!k.ok()) return k.status().Annotate(what);
+  return k;
+}
+
+bool PublicKey::Verify(std::string_view message, std::string_view sig) const {
+  if (!key_ || sig.empty() || sig.size() > 1024) return false;
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  if (!ctx) return false;
+  const EVP_MD* md = nullptr;
+  if (algorithm_ == "ecdsa-p256" || algorithm_ == "rsa-pss") md = EVP_sha256();
+  if (algorithm_ == "ecdsa-p384") md = EVP_sha384();
+  std::string der_sig(sig);
+  if (ec_coord_bytes_ > 0 && sig.size() == static_cast<std::size_t>(2 * ec_coord_bytes_) &&
+      static_cast<unsigned char>(sig[0]) != 0x30) {
+    der_sig = RawToDer(sig, ec_coord_bytes_);
+  }
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key_.get()) != 1) return false;
+  if (algorithm_ == "rsa-pss") {
+    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)
+      return false;
+  }
+  int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(der_sig.data()),
+                            der_sig.size(), reinterpret_cast<const unsigned char*>(message.data()),
+                            message.size());
+  if (rc != 1 && ec_coord_bytes_ > 0 &&
+      sig.size() == static_cast<std::size_t>(2 * ec_coord_bytes_) &&
+      der_sig != RawToDer(sig, ec_coord_bytes_)) {
+    // A DER signature starting with 0x30 and exactly 2*coord long is rare; try raw too.
+    std::string raw = RawToDer(sig, ec_coord_bytes_);
+    std::unique_ptr<EVP_MD_CTX, MdCtxFree> c2(EVP_MD_CTX_new());
+    if (c2 && EVP_DigestVerifyInit(c2.get(), nullptr, md, nullptr, key_.get()) == 1)
+      rc =
+          EVP_DigestVerify(c2.get(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
+                           reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  }
+  ERR_clear_error();
+  return rc == 1;
+}
+
+}  // namespace sr::policy

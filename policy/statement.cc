@@ -1,0 +1,140 @@
+#include "policy/statement.h"
+
+#include <algorithm>
+#include <set>
+
+#include "policy/json.h"
+
+namespace sr::policy {
+namespace pb = google::protobuf;
+
+namespace {
+
+bool IsLowerHex(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+Checked<Subject> ParseSubject(const pb::Value& v, std::string_view input, const std::string& at) {
+  if (v.kind_case() != pb::Value::kStructValue)
+    return MakeFailure(Reason::kInputBadField, input, at + " must be an object");
+  Subject s;
+  auto name = OptionalString(v.struct_value(), "name", input, at);
+  if (!name.ok()) return name.failure();
+  s.name = name.value();
+  auto digest = OptionalObject(v.struct_value(), "digest", input, at);
+  if (!digest.ok()) return digest.failure();
+  if (digest.value() == nullptr || digest.value()->fields().empty())
+    return MakeFailure(Reason::kInputMissingField, input, at + ".digest is missing or empty");
+  for (const auto& [alg, value] : digest.value()->fields()) {
+    if (value.kind_case() != pb::Value::kStringValue || value.string_value().size() > 256)
+      return MakeFailure(Reason::kInputBadField, input,
+                         at + ".digest." + alg + " must be a string");
+    std::string hex = value.string_value();
+    if (alg == "sha256" || alg == "sha512" || alg == "sha1" || alg == "sha384" ||
+        alg == "gitCommit") {
+      std::transform(hex.begin(), hex.end(), hex.begin(), ::tolower);
+      if (!IsLowerHex(hex))
+        return MakeFailure(Reason::kInputBadField, input, at + ".digest." + alg + " is not hex");
+    }
+    if (alg == "sha256" && hex.size() != 64)
+      return MakeFailure(Reason::kInputBadField, input, at + ".digest.sha256 is not 64 hex digits");
+    s.digest[alg] = hex;
+  }
+  return s;
+}
+
+}  // namespace
+
+Checked<Statement> ParseStatement(const Envelope& env, std::string_view input,
+                                  const std::vector<std::string_view>& predicate_types) {
+  if (env.payload_type != kInTotoPayloadType) {
+    return MakeFailure(Reason::kInputUnknownPayloadType, input,
+                       "payloadType \"" + env.payload_type.substr(0, 80) + "\" is not " +
+                           std::string(kInTotoPayloadType));
+  }
+  auto obj = ParseJsonObject(env.payload, input);
+  if (!obj.ok()) return obj.failure();
+  Statement st;
+  auto type = RequiredString(obj.value(), "_type", input, "statement");
+  if (!type.ok()) return type.failure();
+  st.type = type.value();
+  if (st.type != kStatementV1 && st.type != kStatementV01) {
+    return MakeFailure(
+        Reason::kStatementWrongType, input,
+        "_type \"" + st.type.substr(0, 80) + "\" is not an in-toto Statement v1 or v0.1");
+  }
+  auto ptype = RequiredString(obj.value(), "predicateType", input, "statement");
+  if (!ptype.ok()) return ptype.failure();
+  st.predicate_type = ptype.value();
+  if (std::find(predicate_types.begin(), predicate_types.end(), st.predicate_type) ==
+      predicate_types.end()) {
+    std::string want;
+    for (auto t : predicate_types) want += (want.empty() ? "" : " or ") + std::string(t);
+    return MakeFailure(Reason::kStatementWrongPredicateType, input,
+                       "predicateType \"" + st.predicate_type.substr(0, 80) + "\" is not " + want);
+  }
+  const pb::Value* subj = FindField(obj.value(), "subject");
+  if (subj == nullptr)
+    return MakeFailure(Reason::kInputMissingField, input, "missing field statement.subject");
+  if (subj->kind_case() != pb::Value::kListValue || subj->list_value().values_size() == 0)
+    return MakeFailure(Reason::kInputBadField, input,
+                       "statement.subject must be a non-empty array");
+  if (static_cast<std::size_t>(subj->list_value().values_size()) > kMaxSubjects)
+    return MakeFailure(Reason::kInputTooLarge, input, "statement.subject has too many entries");
+  int i = 0;
+  for (const pb::Value& v : subj->list_value().values()) {
+    auto s = ParseSubject(v, input, "statement.subject[" + std::to_string(i++) + "]");
+    if (!s.ok()) return s.failure();
+    st.subjects.push_back(std::move(s).value());
+  }
+  auto pred = OptionalObject(obj.value(), "predicate", input, "statement");
+  if (!pred.ok()) return pred.failure();
+  if (pred.value() == nullptr)
+    return MakeFailure(Reason::kInputMissingField, input, "missing field statement.predicate");
+  st.predicate = *pred.value();
+  return st;
+}
+
+std::string SubjectDifference(const std::vector<Subject>& subjects,
+                              const std::vector<Artifact>& artifacts) {
+  std::string diff;
+  auto add = [&](const std::string& s) { diff += (diff.empty() ? "" : "; ") + s; };
+  std::set<std::string> subject_digests;
+  for (const Subject& s : subjects) {
+    auto it = s.digest.find("sha256");
+    if (it == s.digest.end()) {
+      add("subject \"" + s.name + "\" has no sha256 digest");
+      continue;
+    }
+    subject_digests.insert(it->second);
+    bool presented = std::any_of(artifacts.begin(), artifacts.end(),
+                                 [&](const Artifact& a) { return a.sha256 == it->second; });
+    if (!presented)
+      add("subject \"" + s.name + "\" (sha256 " + it->second +
+          ") is not among the artifacts presented");
+  }
+  for (const Artifact& a : artifacts) {
+    if (!subject_digests.count(a.sha256))
+      add("artifact \"" + a.name + "\" (sha256 " + a.sha256 + ") is not a subject");
+  }
+  return diff;
+}
+
+std::string SubjectNotWithin(const std::vector<Subject>& subjects,
+                             const std::vector<Artifact>& artifacts) {
+  std::string diff;
+  for (const Subject& s : subjects) {
+    auto it = s.digest.find("sha256");
+    bool ok = it != s.digest.end() &&
+              std::any_of(artifacts.begin(), artifacts.end(),
+                          [&](const Artifact& a) { return a.sha256 == it->second; });
+    if (!ok)
+      diff +=
+          (diff.empty() ? "" : "; ") + ("subject \"" + s.name + "\" is not an artifact presented");
+  }
+  return diff;
+}
+
+}  // namespace sr::policy

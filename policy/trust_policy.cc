@@ -1,0 +1,190 @@
+#include "policy/trust_policy.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/hash.h"
+#include "policy/json.h"
+#include "policy/version.h"
+
+namespace sr::policy {
+namespace v1 = strongroom::v1;
+
+Clock::time_point ToTimePoint(const google::protobuf::Timestamp& ts) {
+  return Clock::time_point(std::chrono::seconds(ts.seconds()));
+}
+
+std::string FormatTime(const google::protobuf::Timestamp& ts) {
+  return google::protobuf::util::TimeUtil::ToString(ts);
+}
+
+std::vector<PublicKey> KeysOf(const v1::KeySet& set) {
+  std::vector<PublicKey> out;
+  for (const auto& k : set.keys()) {
+    auto pk = PublicKey::FromPem(k.public_key_pem(), k.name());
+    if (pk.ok()) out.push_back(std::move(pk).value());
+  }
+  return out;
+}
+
+namespace {
+
+Failure Bad(std::string_view input, std::string msg) {
+  return MakeFailure(Reason::kInputBadField, input, std::move(msg));
+}
+
+std::optional<Failure> CheckKey(const v1::TrustedKey& k, std::string_view input,
+                                const std::string& at) {
+  auto pk = PublicKey::FromPem(k.public_key_pem(), at + ".publicKeyPem");
+  if (!pk.ok()) return Bad(input, pk.status().message());
+  return std::nullopt;
+}
+
+std::optional<Failure> CheckKeySet(const v1::KeySet& set, std::string_view input,
+                                   const std::string& at) {
+  if (set.keys_size() == 0) return Bad(input, at + ".keys is empty");
+  if (set.threshold() < 1 || set.threshold() > static_cast<unsigned>(set.keys_size()))
+    return Bad(input, at + ".threshold must be between 1 and the number of keys (" +
+                          std::to_string(set.keys_size()) + ")");
+  for (int i = 0; i < set.keys_size(); ++i)
+    if (auto f = CheckKey(set.keys(i), input, at + ".keys[" + std::to_string(i) + "]")) return f;
+  return std::nullopt;
+}
+
+bool IsHex64(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view input,
+                                    const std::string& at) {
+  if (p.name().empty()) return Bad(input, at + ".name is empty");
+  if (auto f = CheckKeySet(p.approvers(), input, at + ".approvers")) return f;
+  for (int i = 0; i < p.builders_size(); ++i) {
+    std::string b = at + ".builders[" + std::to_string(i) + "]";
+    if (p.builders(i).id().empty()) return Bad(input, b + ".id is empty");
+    if (auto f = CheckKey(p.builders(i).key(), input, b + ".key")) return f;
+  }
+  for (int i = 0; i < p.test_labs_size(); ++i)
+    if (auto f = CheckKey(p.test_labs(i), input, at + ".testLabs[" + std::to_string(i) + "]"))
+      return f;
+  return std::nullopt;
+}
+
+std::optional<Failure> CheckAuthorization(const v1::KeyAuthorization& a, std::string_view input,
+                                          const std::string& at) {
+  if (a.id().empty()) return Bad(input, at + ".id is empty");
+  if (!IsHex64(a.key_fingerprint()))
+    return Bad(input, at + ".keyFingerprint must be 64 lower-case hex digits");
+  if (a.product().empty()) return Bad(input, at + ".product is empty");
+  if (!IsValidVersion(a.min_version()))
+    return Bad(input, at + ".minVersion is not a dotted version");
+  if (!a.max_version().empty() && !IsValidVersion(a.max_version()))
+    return Bad(input, at + ".maxVersion is not a dotted version");
+  if (!a.has_not_before() || !a.has_not_after())
+    return Bad(input, at + " needs notBefore and notAfter");
+  if (a.purpose().empty()) return Bad(input, at + ".purpose is empty");
+  return std::nullopt;
+}
+
+std::optional<Failure> Validate(const v1::TrustPolicy& p, std::string_view input) {
+  if (p.version() < 1) return Bad(input, "version must be >= 1");
+  if (!p.has_expires())
+    return MakeFailure(Reason::kInputMissingField, input, "missing field expires");
+  if (auto f = CheckKeySet(p.governance(), input, "governance")) return f;
+  std::set<std::string> names;
+  for (int i = 0; i < p.products_size(); ++i) {
+    if (auto f = CheckProduct(p.products(i), input, "products[" + std::to_string(i) + "]"))
+      return f;
+    if (!names.insert(p.products(i).name()).second)
+      return Bad(input, "product \"" + p.products(i).name() + "\" is listed twice");
+  }
+  for (int i = 0; i < p.key_authorizations_size(); ++i) {
+    std::string at = "keyAuthorizations[" + std::to_string(i) + "]";
+    if (auto f = CheckAuthorization(p.key_authorizations(i), input, at)) return f;
+  }
+  for (int i = 0; i < p.revoked_keys_size(); ++i)
+    if (!IsHex64(p.revoked_keys(i).key_fingerprint()))
+      return Bad(input,
+                 "revokedKeys[" + std::to_string(i) + "].keyFingerprint must be 64 hex digits");
+  return std::nullopt;
+}
+
+}  // namespace
+
+Checked<v1::TrustPolicy> ParsePolicyJson(std::string_view json, std::string_view input) {
+  v1::TrustPolicy p;
+  auto ok = ParseJsonMessage(json, &p, input);
+  if (!ok.ok()) return ok.failure();
+  if (auto f = Validate(p, input)) return *f;
+  return p;
+}
+
+Checked<LoadedPolicy> ParsePolicy(std::string_view envelope_text, std::string_view input) {
+  auto env = ParseEnvelope(envelope_text, input);
+  if (!env.ok()) return env.failure();
+  if (env->payload_type != kPolicyPayloadType) {
+    return MakeFailure(Reason::kInputUnknownPayloadType, input,
+                       "payloadType \"" + env->payload_type.substr(0, 80) + "\" is not " +
+                           std::string(kPolicyPayloadType));
+  }
+  auto p = ParsePolicyJson(env->payload, input);
+  if (!p.ok()) return p.failure();
+  LoadedPolicy lp;
+  lp.envelope = std::move(env).value();
+  lp.policy = std::move(p).value();
+  lp.digest = Sha256Hex(lp.envelope.payload);
+  lp.governance = KeysOf(lp.policy.governance());
+  return lp;
+}
+
+std::vector<Failure> VerifyPolicySelf(const LoadedPolicy& p, Clock::time_point now) {
+  std::vector<Failure> out;
+  const std::string v = "policy version " + std::to_string(p.policy.version());
+  if (p.envelope.signatures.empty()) {
+    out.push_back(MakeFailure(Reason::kPolicyUnsigned, "policy",
+                              v + " carries no signature; sign it with `strongroom policy sign`"));
+  } else {
+    ThresholdResult r = VerifySignatures(p.envelope, p.governance);
+    if (r.invalid > 0)
+      out.push_back(MakeFailure(
+          Reason::kPolicySignatureInvalid, "policy",
+          std::to_string(r.invalid) + " signature(s) of " + v +
+              " name a governance key but do not verify: the policy was altered after signing"));
+    if (r.accepted.size() < p.policy.governance().threshold())
+      out.push_back(MakeFailure(Reason::kPolicyGovernanceThresholdNotMet, "policy",
+                                v + " is signed by " + std::to_string(r.accepted.size()) +
+                                    " distinct governance key(s); its threshold is " +
+                                    std::to_string(p.policy.governance().threshold())));
+  }
+  if (ToTimePoint(p.policy.expires()) <= now)
+    out.push_back(MakeFailure(
+        Reason::kPolicyExpired, "policy",
+        v + " expired at " + FormatTime(p.policy.expires()) + "; install a renewed policy"));
+  return out;
+}
+
+std::vector<Failure> VerifyPolicyInstall(const LoadedPolicy* current, const LoadedPolicy& candidate,
+                                         Clock::time_point now) {
+  std::vector<Failure> out = VerifyPolicySelf(candidate, now);
+  if (current == nullptr) return out;
+  if (candidate.policy.version() <= current->policy.version())
+    out.push_back(MakeFailure(Reason::kPolicyVersionNotHigher, "policy",
+                              "new policy version " + std::to_string(candidate.policy.version()) +
+                                  " is not higher than the installed version " +
+                                  std::to_string(current->policy.version())));
+  ThresholdResult r = VerifySignatures(candidate.envelope, current->governance);
+  if (r.accepted.size() < current->policy.governance().threshold())
+    out.push_back(MakeFailure(Reason::kPolicyRotationThresholdNotMet, "policy",
+                              "the new policy is signed by " + std::to_string(r.accepted.size()) +
+                                  " distinct governance key(s) of the installed policy version " +
+                                  std::to_string(current->policy.version()) +
+                                  "; its threshold is " +
+                                  std::to_string(current->policy.governance().threshold())));
+  return out;
+}
+
+}  // namespace sr::policy

@@ -1,0 +1,58 @@
+// The trust policy: parsing from its DSSE envelope, validation of its
+// contents, self-verification (governance threshold of its own keys, expiry)
+// and the rotation rule used to install a new policy over the current one
+// (TUF root rotation: version strictly higher, signed by a threshold of the
+// current governance keys AND a threshold of its own). Pure, thread-safe.
+#ifndef STRONGROOM_POLICY_TRUST_POLICY_H_
+#define STRONGROOM_POLICY_TRUST_POLICY_H_
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/dsse.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "proto/policy.pb.h"
+
+namespace sr::policy {
+
+inline constexpr std::string_view kPolicyPayloadType = "application/vnd.strongroom.policy+json";
+using Clock = std::chrono::system_clock;
+
+struct LoadedPolicy {
+  Envelope envelope;
+  strongroom::v1::TrustPolicy policy;
+  std::string digest;  // SHA-256 hex of the payload (the policy JSON bytes)
+  std::vector<PublicKey> governance;
+};
+
+// Parses and validates (every key parses; thresholds 1..number of keys;
+// fingerprints are 64 hex digits; versions in authorizations parse; product
+// names unique). Failures are input failures naming the field.
+Checked<LoadedPolicy> ParsePolicy(std::string_view envelope_text,
+                                  std::string_view input = "policy");
+// The same checks on an unsigned policy JSON document (for `policy sign`).
+Checked<strongroom::v1::TrustPolicy> ParsePolicyJson(std::string_view json,
+                                                     std::string_view input = "policy");
+
+// POLICY_UNSIGNED, POLICY_SIGNATURE_INVALID, POLICY_GOVERNANCE_THRESHOLD_NOT_MET,
+// POLICY_EXPIRED. Signatures by keys the policy does not list are ignored
+// (a rotated policy carries its predecessor's signatures).
+std::vector<Failure> VerifyPolicySelf(const LoadedPolicy& p, Clock::time_point now);
+
+// Self checks plus, when current != nullptr: POLICY_VERSION_NOT_HIGHER and
+// POLICY_ROTATION_THRESHOLD_NOT_MET (threshold of current governance keys).
+std::vector<Failure> VerifyPolicyInstall(const LoadedPolicy* current, const LoadedPolicy& candidate,
+                                         Clock::time_point now);
+
+// Parsed keys of a KeySet (validated by ParsePolicy, so errors are internal).
+std::vector<PublicKey> KeysOf(const strongroom::v1::KeySet& set);
+
+Clock::time_point ToTimePoint(const google::protobuf::Timestamp& ts);
+std::string FormatTime(const google::protobuf::Timestamp& ts);
+
+}  // namespace sr::policy
+
+#endif  // STRONGROOM_POLICY_TRUST_POLICY_H_

@@ -1,0 +1,212 @@
+// `strongroom policy sign|install|show`. install keeps every installed
+// version by digest in STATION/policy/<sha256>.json and points
+// STATION/policy/current.json at the newest (atomic replace).
+#include <google/protobuf/util/json_util.h>
+
+#include <iostream>
+
+#include "base/file.h"
+#include "policy/json.h"
+#include "policy/trust_policy.h"
+#include "signer/cli.h"
+#include "signer/key_file.h"
+
+namespace sr::cli {
+namespace {
+
+namespace v1 = strongroom::v1;
+namespace pb = google::protobuf;
+using policy::Clock;
+
+bool LooksLikeEnvelope(std::string_view text) {
+  auto obj = policy::ParseJsonObject(text, "input");
+  return obj.ok() && policy::FindField(obj.value(), "payloadType") != nullptr;
+}
+
+struct SignOptions {
+  std::string key, in, out;
+};
+
+int RunSign(Context& ctx, const SignOptions& o) {
+  auto text = ReadFile(o.in, policy::kMaxDocumentBytes);
+  if (!text.ok()) return ReportError(ctx, text.status());
+  policy::Envelope env{std::string(policy::kPolicyPayloadType), text.value(), {}, false};
+  if (LooksLikeEnvelope(text.value())) {
+    auto parsed = policy::ParsePolicy(text.value(), o.in);
+    if (!parsed.ok()) return ReportError(ctx, policy::FailureToStatus(parsed.failure()));
+    env = parsed->envelope;
+  } else {
+    auto p = policy::ParsePolicyJson(text.value(), o.in);
+    if (!p.ok()) return ReportError(ctx, policy::FailureToStatus(p.failure()));
+  }
+  auto signer = KeyFileSigner::FromFile(o.key);
+  if (!signer.ok()) return ReportError(ctx, signer.status());
+  Status st = policy::AddSignature(&env, *signer.value());
+  if (!st.ok()) return ReportError(ctx, st);
+  st = WriteFileAtomic(o.out.empty() ? o.in : o.out, policy::SerializeEnvelope(env));
+  if (!st.ok()) return ReportError(ctx, st);
+  if (ctx.json) {
+    std::cout << "{\"ok\":true,\"keyid\":\"" << signer.value()->KeyId()
+              << "\",\"signatures\":" << env.signatures.size() << "}\n";
+  } else {
+    std::cout << "signed by " << signer.value()->KeyId() << "; the envelope holds "
+              << env.signatures.size() << " signature(s)\n";
+  }
+  return kExitOk;
+}
+
+void PrintFailures(const Context& ctx, const std::vector<policy::Failure>& fs,
+                   const std::string& what) {
+  if (ctx.json) {
+    std::cout << "{\"ok\":false,\"refused\":[";
+    for (std::size_t i = 0; i < fs.size(); ++i)
+      std::cout << (i ? "," : "") << "{\"reason\":\"" << policy::ReasonName(fs[i].reason)
+                << "\",\"message\":\"" << JsonEscape(fs[i].message) << "\"}";
+    std::cout << "]}\n";
+  }
+  std::cerr << "strongroom: " << what << " refused:\n";
+  for (const auto& f : fs) std::cerr << "  " << policy::FormatFailure(f) << "\n";
+}
+
+struct InstallOptions {
+  std::string station, in;
+};
+
+int RunInstall(Context& ctx, const InstallOptions& o) {
+  if (!PathExists(o.station))
+    return ReportError(ctx, NotFound("station directory " + o.station + " does not exist"));
+  std::string dir = JoinPath(o.station, "policy");
+  Status st = MakeDirs(dir, 0755);
+  if (!st.ok()) return ReportError(ctx, st);
+  auto lock = FileLock::Acquire(JoinPath(dir, "install.lock"));
+  if (!lock.ok()) return ReportError(ctx, lock.status());
+  auto text = ReadFile(o.in, policy::kMaxDocumentBytes);
+  if (!text.ok()) return ReportError(ctx, text.status());
+  auto candidate = policy::ParsePolicy(text.value(), o.in);
+  if (!candidate.ok()) return ReportError(ctx, policy::FailureToStatus(candidate.failure()));
+  std::string current_path = JoinPath(dir, "current.json");
+  std::optional<policy::LoadedPolicy> current;
+  if (PathExists(current_path)) {
+    auto cur_text = ReadFile(current_path, policy::kMaxDocumentBytes);
+    if (!cur_text.ok()) return ReportError(ctx, cur_text.status());
+    auto cur = policy::ParsePolicy(cur_text.value(), current_path);
+    if (!cur.ok())
+      return ReportError(
+          ctx, DataLoss("installed policy is unreadable: " + policy::FormatFailure(cur.failure())));
+    current = std::move(cur).value();
+  }
+  auto failures =
+      policy::VerifyPolicyInstall(current ? &*current : nullptr, candidate.value(), Clock::now());
+  if (!failures.empty()) {
+    PrintFailures(ctx, failures, "policy installation");
+    return kExitRefused;
+  }
+  st = WriteFileAtomic(JoinPath(dir, candidate->digest + ".json"), text.value(), 0644);
+  if (st.ok()) st = WriteFileAtomic(current_path, text.value(), 0644);
+  if (!st.ok()) return ReportError(ctx, st);
+  const auto& p = candidate->policy;
+  if (ctx.json) {
+    std::cout << "{\"ok\":true,\"version\":" << p.version() << ",\"digest\":\"" << candidate->digest
+              << "\",\"previous_version\":" << (current ? current->policy.version() : 0) << "}\n";
+  } else {
+    std::cout << "installed policy version " << p.version() << " (sha256 " << candidate->digest
+              << ")";
+    if (current) std::cout << " over version " << current->policy.version();
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure>& fs) {
+  const auto& p = lp.policy;
+  std::cout << "policy version " << p.version() << "  sha256 " << lp.digest << "\n"
+            << "  issued " << policy::FormatTime(p.issued()) << ", expires "
+            << policy::FormatTime(p.expires()) << "\n"
+            << "  signatures: " << lp.envelope.signatures.size() << " ("
+            << (fs.empty() ? "governance threshold met" : "NOT valid now") << ")\n"
+            << "  governance: " << p.governance().threshold() << " of "
+            << p.governance().keys_size() << "\n";
+  for (const auto& k : lp.governance)
+    std::cout << "    " << k.fingerprint() << " " << k.algorithm() << "\n";
+  for (const auto& prod : p.products()) {
+    std::cout << "  product " << prod.name() << ": approvers " << prod.approvers().threshold()
+              << " of " << prod.approvers().keys_size() << "; builders " << prod.builders_size()
+              << "; test labs " << prod.test_labs_size() << "\n";
+    for (const auto& b : prod.builders()) std::cout << "    builder " << b.id() << "\n";
+    std::string tests, configs;
+    for (const auto& t : prod.required_tests()) tests += " " + t;
+    for (const auto& c : prod.configurations()) configs += " " + c;
+    std::cout << "    required tests:" << tests << "\n    configurations:" << configs << "\n";
+  }
+  for (const auto& a : p.key_authorizations())
+    std::cout << "  key authorization " << a.id() << ": " << a.key_fingerprint() << " "
+              << a.product() << " " << a.min_version() << ".."
+              << (a.max_version().empty() ? "*" : a.max_version()) << " " << a.purpose()
+              << " until " << policy::FormatTime(a.not_after()) << "\n";
+  for (const auto& r : p.revoked_keys())
+    std::cout << "  revoked " << r.key_fingerprint() << " (" << r.reason() << ")\n";
+  for (const auto& f : fs) std::cout << "  ! " << policy::FormatFailure(f) << "\n";
+}
+
+struct ShowOptions {
+  std::string station, in;
+};
+
+int RunShow(Context& ctx, const ShowOptions& o) {
+  std::string path = o.in.empty() ? JoinPath(JoinPath(o.station, "policy"), "current.json") : o.in;
+  if (o.in.empty() && o.station.empty())
+    return ReportError(ctx, InvalidArgument("give --station DIR or --in FILE"));
+  auto text = ReadFile(path, policy::kMaxDocumentBytes);
+  if (!text.ok()) return ReportError(ctx, text.status());
+  auto lp = policy::ParsePolicy(text.value(), path);
+  if (!lp.ok()) return ReportError(ctx, policy::FailureToStatus(lp.failure()));
+  auto fs = policy::VerifyPolicySelf(lp.value(), Clock::now());
+  if (ctx.json) {
+    std::string pj;
+    (void)pb::util::MessageToJsonString(lp->policy, &pj);
+    std::cout << "{\"ok\":true,\"digest\":\"" << lp->digest
+              << "\",\"valid\":" << (fs.empty() ? "true" : "false")
+              << ",\"signatures\":" << lp->envelope.signatures.size() << ",\"policy\":" << pj
+              << "}\n";
+  } else {
+    ShowHuman(lp.value(), fs);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterPolicySign(CLI::App& policy, Context& ctx) {
+  auto o = std::make_shared<SignOptions>();
+  auto* c = policy.add_subcommand(
+      "sign",
+      "Sign a policy as a governance member. Given the policy JSON, wraps it in a DSSE envelope;\n"
+      "given an envelope, adds your signature to it. Pass the file from member to member until\n"
+      "the governance threshold is met.");
+  c->add_option("--key", o->key, "Your PEM private-key file")->required();
+  c->add_option("--in", o->in, "Policy JSON or policy envelope to sign")->required();
+  c->add_option("--out", o->out, "Envelope to write (default: replace --in)");
+  c->callback([&ctx, o] { ctx.exit_code = RunSign(ctx, *o); });
+}
+
+void RegisterPolicyInstallShow(CLI::App& policy, Context& ctx) {
+  auto io = std::make_shared<InstallOptions>();
+  auto* i = policy.add_subcommand("install",
+                                  "Verify a signed policy and make it the station's policy. The "
+                                  "first policy must meet its own\n"
+                                  "governance threshold; a later one must have a higher version "
+                                  "and be signed by a threshold of\n"
+                                  "the CURRENT governance keys and a threshold of its own. Earlier "
+                                  "versions are kept by digest.");
+  i->add_option("--station", io->station, "Station directory")->required();
+  i->add_option("--in", io->in, "Signed policy envelope")->required();
+  i->callback([&ctx, io] { ctx.exit_code = RunInstall(ctx, *io); });
+  auto so = std::make_shared<ShowOptions>();
+  auto* s = policy.add_subcommand(
+      "show", "Print the station's current policy (or --in FILE) and whether it is valid now.");
+  s->add_option("--station", so->station, "Station directory");
+  s->add_option("--in", so->in, "A policy envelope file instead of the station's");
+  s->callback([&ctx, so] { ctx.exit_code = RunShow(ctx, *so); });
+}
+
+}  // namespace sr::cli

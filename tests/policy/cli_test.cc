@@ -1,0 +1,160 @@
+// End-to-end through the real `strongroom` binary: policy init, sign with two
+// governance keys, install (first install, rotation, rollback refused), show;
+// approve create, sign by two approvers separately, merge; and the merged
+// approval meets the gate's 2-of-3 threshold.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+
+#include "base/file.h"
+#include "tests/policy/fixtures.h"
+
+namespace sr::testing {
+namespace {
+
+struct Station {
+  std::string dir;
+  Station() {
+    char tmpl[] = "/tmp/sr-cli-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+  }
+  ~Station() { std::filesystem::remove_all(dir); }
+  std::string P(const std::string& name) const { return dir + "/" + name; }
+
+  // Runs strongroom with args in dir; returns the exit code, stdout in *out.
+  int Run(const std::string& args, std::string* out = nullptr) const {
+    std::string cmd = "cd '" + dir + "' && '" + STRONGROOM_BINARY + "' " + args + " 2>stderr.txt";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    std::string text;
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+    int st = pclose(p);
+    if (out) *out = text;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  }
+  std::string Stderr() const { return ReadFile(P("stderr.txt")).value(); }
+
+  void NewKey(const std::string& name) const {
+    SecretBytes pem = NewKeyPem("ec256");
+    REQUIRE(WriteFileAtomic(P(name + ".key"),
+                            std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()),
+                            0600)
+                .ok());
+    auto s = KeyFileSigner::FromPem(pem);
+    REQUIRE(s.ok());
+    REQUIRE(WriteFileAtomic(P(name + ".pub"), s.value()->Public().pem()).ok());
+  }
+};
+
+std::string InitArgs(int version) {
+  return "policy init --force --out policy.json --product IC-22 --version " +
+         std::to_string(version) +
+         " --governance-key g1.pub --governance-key g2.pub --governance-key g3.pub "
+         "--governance-threshold 2"
+         " --approver-key a1.pub --approver-key a2.pub --approver-key a3.pub --approval-threshold 2"
+         " --builder-id https://ci.example.com/b --builder-key b.pub --source-repo "
+         "https://git.example.com/fw"
+         " --build-type https://ci.example.com/bt --test-lab-key lab.pub --required-test rollback"
+         " --required-test recovery --configuration reference --configuration regional "
+         "--signing-key s.pub"
+         " --min-version 5.0.0";
+}
+
+TEST_CASE(
+    "cli: policy init, sign by two governance keys, install, rotate, refuse a rollback, show") {
+  Station s;
+  for (const char* k : {"g1", "g2", "g3", "a1", "a2", "a3", "b", "lab", "s"}) s.NewKey(k);
+  REQUIRE(std::filesystem::create_directory(s.P("station")));
+  REQUIRE(s.Run(InitArgs(1)) == 0);
+  REQUIRE(s.Run("policy sign --key g1.key --in policy.json --out policy.v1.env") == 0);
+  CHECK(s.Run("policy install --station station --in policy.v1.env") == 1);
+  CHECK(s.Stderr().find("POLICY_GOVERNANCE_THRESHOLD_NOT_MET") != std::string::npos);
+  REQUIRE(s.Run("policy sign --key g2.key --in policy.v1.env") == 0);
+  REQUIRE(s.Run("policy install --station station --in policy.v1.env") == 0);
+  CHECK(PathExists(s.P("station/policy/current.json")));
+
+  std::string out;
+  REQUIRE(s.Run("--json policy show --station station", &out) == 0);
+  CHECK(out.find("\"valid\":true") != std::string::npos);
+  CHECK(out.find("\"version\":\"1\"") != std::string::npos);
+  REQUIRE(s.Run("policy show --station station", &out) == 0);
+  CHECK(out.find("governance: 2 of 3") != std::string::npos);
+
+  // Version 2, signed by two current keys (which are also its own): accepted.
+  REQUIRE(s.Run(InitArgs(2)) == 0);
+  REQUIRE(s.Run("policy sign --key g3.key --in policy.json --out policy.v2.env") == 0);
+  CHECK(s.Run("policy install --station station --in policy.v2.env") == 1);
+  REQUIRE(s.Run("policy sign --key g2.key --in policy.v2.env") == 0);
+  REQUIRE(s.Run("--json policy install --station station --in policy.v2.env", &out) == 0);
+  CHECK(out.find("\"previous_version\":1") != std::string::npos);
+  // Re-installing version 1 is a rollback.
+  CHECK(s.Run("policy install --station station --in policy.v1.env") == 1);
+  CHECK(s.Stderr().find("POLICY_VERSION_NOT_HIGHER") != std::string::npos);
+  int kept = 0;
+  for (const auto& e : std::filesystem::directory_iterator(s.P("station/policy")))
+    kept += e.path().filename().string().size() == 64 + 5;
+  CHECK(kept == 2);
+}
+
+TEST_CASE("cli: approve create, two approvers sign separately, merge meets the 2-of-3 threshold") {
+  Station s;
+  for (const char* k : {"g1", "g2", "g3", "a1", "a2", "a3", "b", "lab", "s"}) s.NewKey(k);
+  REQUIRE(WriteFileAtomic(s.P("fw.bin"), "IC-22 firmware 5.4.3").ok());
+  REQUIRE(
+      s.Run(
+          "approve create --product IC-22 --version 5.4.3 --previous-version 5.4.2 --artifact "
+          "fw.bin"
+          " --cohort A --configuration reference --exclusion"
+          " 'regional;recovery test not yet passed;stays on 5.4.2;2026-04-15'"
+          " --vulnerability VULN-2026-014 --required-evidence rollback --required-evidence recovery"
+          " --out approval.json") == 0);
+  CHECK(
+      s.Run(
+          "approve create --product IC-22 --version 5.4.3 --artifact fw.bin --out approval.json") ==
+      11);
+  std::filesystem::copy_file(s.P("approval.json"), s.P("a1.json"));
+  std::filesystem::copy_file(s.P("approval.json"), s.P("a2.json"));
+  REQUIRE(s.Run("approve sign --key a1.key --in a1.json") == 0);
+  REQUIRE(s.Run("approve sign --key a2.key --in a2.json") == 0);
+  REQUIRE(s.Run("approve merge --in a1.json --in a2.json --out merged.json") == 0);
+  std::string out;
+  REQUIRE(s.Run("--json approve show --in merged.json", &out) == 0);
+  CHECK(out.find("\"signatures\":2") != std::string::npos);
+  CHECK(out.find("VULN-2026-014") != std::string::npos);
+
+  auto env = policy::ParseEnvelope(ReadFile(s.P("merged.json")).value(), "merged");
+  REQUIRE(env.ok());
+  std::vector<policy::PublicKey> approvers;
+  for (const char* k : {"a1", "a2", "a3"})
+    approvers.push_back(
+        policy::PublicKey::FromPem(ReadFile(s.P(std::string(k) + ".pub")).value()).value());
+  CHECK(policy::VerifySignatures(env.value(), approvers).accepted.size() == 2);
+  auto a = policy::ParseApproval(env.value(), "merged");
+  REQUIRE(a.ok());
+  CHECK(a->predicate.exclusions(0).follow_up_date() == "2026-04-15");
+  CHECK(a->statement.subjects[0].digest.at("sha256") == Sha256Hex("IC-22 firmware 5.4.3"));
+
+  // Merging an approval of different content is refused.
+  REQUIRE(
+      s.Run("approve create --product IC-22 --version 5.4.4 --artifact fw.bin --out other.json") ==
+      0);
+  CHECK(s.Run("approve merge --in merged.json --in other.json --out bad.json") == 3);
+  CHECK_FALSE(PathExists(s.P("bad.json")));
+}
+
+TEST_CASE("cli: every policy and approve verb has operator help") {
+  Station s;
+  for (const char* verb : {"policy init", "policy sign", "policy install", "policy show",
+                           "approve create", "approve sign", "approve merge", "approve show"}) {
+    std::string out;
+    CHECK(s.Run(std::string(verb) + " --help", &out) == 0);
+    CHECK(out.size() > 100);
+  }
+}
+
+}  // namespace
+}  // namespace sr::testing
