@@ -44,6 +44,8 @@ int ReportError(const Context& ctx, const Status& s);
 std::string JsonEscape(const std::string& s);
 
 // Registrars, one per verb group.
+void RegisterStationCommands(CLI::App& app, Context& ctx);  // cli_station.cc
+void RegisterKeyCommands(CLI::App& app, Context& ctx);      // cli_key.cc
 
 }  // namespace sr::cli
 
