@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <p11-kit/pkcs11.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/hash.h"
@@ -186,6 +187,8 @@ Result<std::vector<KeyInfo>> Session::ListKeys() {
     if (k.status().code() == Code::kHsm) return k.status();
     if (k.ok()) keys.push_back(std::move(k).value());  // other key types are not ours: skip
   }
+  std::sort(keys.begin(), keys.end(),
+            [](const KeyInfo& a, const KeyInfo& b) { return a.label < b.label; });
   return keys;
 }
 
