@@ -1,6 +1,7 @@
 #include "hsm/module.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 #include <p11-kit/pkcs11.h>
 
 #include <cstring>
@@ -54,16 +55,19 @@ Result<std::shared_ptr<Module>> Module::Load(const std::string& path) {
   if (path.empty() || path[0] != '/') {
     return InvalidArgument("PKCS#11 module path must be absolute, got '" + path + "'");
   }
+  if (::access(path.c_str(), F_OK) != 0) {
+    return NotFound("PKCS#11 module " + path + " does not exist");
+  }
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* err = ::dlerror();
-    return Status(Code::kUnavailable, "cannot load PKCS#11 module " + path + ": " +
-                                          (err ? err : "unknown dlopen error"));
+    return Status(Code::kHsm, "cannot load PKCS#11 module " + path + ": " +
+                                  (err ? err : "unknown dlopen error"));
   }
   auto get_list = reinterpret_cast<CK_C_GetFunctionList>(::dlsym(handle, "C_GetFunctionList"));
   if (get_list == nullptr) {
     ::dlclose(handle);
-    return Status(Code::kUnavailable,
+    return Status(Code::kHsm,
                   "PKCS#11 module " + path + " has no C_GetFunctionList; is it a PKCS#11 module?");
   }
   CK_FUNCTION_LIST_PTR fn = nullptr;

@@ -42,9 +42,9 @@ struct TokenInfo {
 
 class Module {
  public:
-  // Loads and initializes the module at path (absolute). Errors: kUnavailable
-  // naming the path and dlerror() when it cannot be loaded; kHsm with the
-  // CKR_ name when C_Initialize fails.
+  // Loads and initializes the module at path (absolute). Errors: kNotFound
+  // when the file does not exist; kHsm naming the path and dlerror() when it
+  // cannot be loaded, or with the CKR_ name when C_Initialize fails.
   static Result<std::shared_ptr<Module>> Load(const std::string& path);
 
   Module(const Module&) = delete;

@@ -97,13 +97,15 @@ void RegisterStationCommands(CLI::App& app, Context& ctx) {
                    "Where to read the log token's SO PIN: file:PATH, fd:N or prompt");
   init->add_option("--log-pin-source", args->log_user,
                    "Where to read the log token's user PIN: file:PATH, fd:N or prompt");
-  init->add_option("--module", args->module_path,
+  CLI::Option* module = init->add_option("--module", args->module_path,
                    "Use this PKCS#11 module (absolute path) instead of the embedded SoftHSMv2;\n"
                    "its tokens must already be initialized");
   init->add_option("--token", args->token_uri,
-                   "With --module: PKCS#11 URI of the release token, e.g. pkcs11:token=Release");
+                   "With --module: PKCS#11 URI of the release token, e.g. pkcs11:token=Release")
+      ->needs(module);
   init->add_option("--log-token", args->log_token_uri,
-                   "With --module: PKCS#11 URI of the log token (default: the release token)");
+                   "With --module: PKCS#11 URI of the log token (default: the release token)")
+      ->needs(module);
   init->callback([&ctx, args] { ctx.exit_code = RunStationInit(ctx, *args); });
 }
 

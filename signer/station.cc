@@ -9,6 +9,7 @@
 #include <climits>
 #include <ctime>
 #include <dirent.h>
+#include <ftw.h>
 
 #include "base/encoding.h"
 #include "hsm/uri.h"
@@ -84,9 +85,13 @@ void AddToken(strongroom::v1::Station& record, TokenRole role, const hsm::TokenI
   b->set_uri(u.ToString());
 }
 
+}  // namespace
+
 struct InitPins {
   SecretBytes release_so, release_user, log_so, log_user;
 };
+
+namespace {
 
 // Reads every PIN the init needs before anything on disk changes.
 Result<InitPins> ReadInitPins(const StationInitOptions& o) {
@@ -176,11 +181,28 @@ Status Station::LoadModule() {
   return Status::Ok();
 }
 
+static int RemoveEntry(const char* path, const struct stat*, int, struct FTW* ftw) {
+  if (ftw->level > 0) ::remove(path);
+  return 0;
+}
+
 Result<std::unique_ptr<Station>> Station::Init(const StationInitOptions& o) {
   if (o.dir.empty()) return InvalidArgument("station init needs --station DIR");
   SR_ASSIGN_OR_RETURN(InitPins pins, ReadInitPins(o));
   SR_RETURN_IF_ERROR(PrepareStationDir(o.dir));
   SR_ASSIGN_OR_RETURN(std::string dir, AbsolutePath(o.dir));
+  auto st = InitPrepared(dir, o, pins);
+  if (!st.ok()) {
+    // The directory was empty (or absent) before: empty it again so a fixed
+    // command line can simply be rerun. Nothing outside it is touched.
+    ::nftw(dir.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+  }
+  return st;
+}
+
+Result<std::unique_ptr<Station>> Station::InitPrepared(const std::string& dir,
+                                                       const StationInitOptions& o,
+                                                       const InitPins& pins) {
   SR_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(JoinPath(dir, "station.lock"), false));
   std::unique_ptr<Station> st(new Station(dir, std::move(lock)));
   strongroom::v1::Station& r = st->record_;

@@ -31,6 +31,8 @@ Result<TokenRole> ParseTokenRole(std::string_view name);
 
 inline constexpr std::string_view kLogKeyLabel = "log";
 
+struct InitPins;  // station.cc
+
 struct StationInitOptions {
   std::string dir;                // must not exist yet, or be an empty directory
   std::string module_path;        // empty: the embedded SoftHSMv2 with its own tokens
@@ -66,6 +68,9 @@ class Station {
  private:
   Station(std::string dir, FileLock lock) : dir_(std::move(dir)), lock_(std::move(lock)) {}
   Status LoadModule();
+  static Result<std::unique_ptr<Station>> InitPrepared(const std::string& dir,
+                                                       const StationInitOptions& o,
+                                                       const InitPins& pins);
 
   std::string dir_;
   FileLock lock_;

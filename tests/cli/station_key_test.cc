@@ -204,3 +204,47 @@ TEST_CASE("cli: every station and key verb has --help text") {
     CHECK(described);
   }
 }
+
+TEST_CASE("cli: a second process using a locked station is told it is busy") {
+  TempStation st;
+  Run r = Sh("flock " + st.dir + "/station.lock " + kBin + " key list --station " + st.dir);
+  CHECK(r.rc == sr::cli::kExitBusy);
+  CHECK(r.out.find("station.lock") != std::string::npos);
+  CHECK(Sh(kBin + " key list --station " + st.dir).rc == 0);
+}
+
+TEST_CASE("cli: --module binds a station to existing tokens of another module by URI") {
+  TempStation st(/*init=*/false);
+  // Stand-in for "another PKCS#11 module": SoftHSMv2 with a token folder the
+  // station does not own, initialized beforehand by its administrator.
+  std::string tokens = st.root + "/hsm-tokens";
+  REQUIRE(sr::MakeDirs(tokens).ok());
+  std::string conf = st.root + "/other.conf";
+  REQUIRE(sr::WriteFileAtomic(conf, "directories.tokendir = " + tokens + "\n").ok());
+  std::string env = "SOFTHSM2_CONF=" + conf + " ";
+  std::string tool = env + "pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so ";
+  // Test-only PINs for pkcs11-tool, which has no PIN file option.
+  REQUIRE(Sh(tool + "--init-token --slot-index 0 --label Vendor-HSM --so-pin 87654321").rc == 0);
+  REQUIRE(Sh(tool + "--token-label Vendor-HSM --login --login-type so --so-pin 87654321 "
+                    "--init-pin --pin pin-of-log")
+              .rc == 0);
+  Run init = Sh(env + kBin + " station init --station " + st.dir +
+                " --module /usr/lib/softhsm/libsofthsm2.so --token 'pkcs11:token=Vendor-HSM'" +
+                " --log-pin-source file:" + st.pins + "/log");
+  REQUIRE_MESSAGE(init.rc == 0, init.out);
+  Run list = Sh(env + kBin + " key list --station " + st.dir);
+  REQUIRE_MESSAGE(list.rc == 0, list.out);
+  CHECK(list.out.find("release\tlog\ted25519") != std::string::npos);  // same token, both roles
+  CHECK(Sh("test -e " + st.dir + "/softhsm2.conf").rc != 0);
+  Run unknown = Sh(env + kBin + " station init --station " + st.root + "/s2" +
+                   " --module /usr/lib/softhsm/libsofthsm2.so --token 'pkcs11:token=Nope'" +
+                   " --log-pin-source file:" + st.pins + "/log");
+  CHECK(unknown.rc == sr::cli::kExitNotFound);
+  CHECK(unknown.out.find("'Vendor-HSM'") != std::string::npos);
+  // A failed init leaves no half-made station behind, so it can simply be rerun.
+  CHECK(Sh("test -e " + st.root + "/s2/station.lock").rc != 0);
+  Run missing = Sh(kBin + " station init --station " + st.root + "/s3 --module /no/such.so" +
+                   " --token pkcs11:token=x --log-pin-source file:" + st.pins + "/log");
+  CHECK(missing.rc == sr::cli::kExitNotFound);
+  CHECK(missing.out.find("/no/such.so") != std::string::npos);
+}
