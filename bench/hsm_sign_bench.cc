@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 #include <chrono>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "base/file.h"
@@ -76,8 +76,8 @@ int main(int argc, char** argv) {
   if (::mkdtemp(tmpl) == nullptr) Die(sr::Internal("mkdtemp failed"));
   std::string dir = tmpl;
   if (!sr::MakeDirs(dir + "/tokens").ok()) Die(sr::Internal("mkdir failed"));
-  sr::Status w = sr::WriteFileAtomic(dir + "/softhsm2.conf",
-                                     "directories.tokendir = " + dir + "/tokens\n");
+  sr::Status w =
+      sr::WriteFileAtomic(dir + "/softhsm2.conf", "directories.tokendir = " + dir + "/tokens\n");
   if (!w.ok()) Die(w);
   ::setenv("SOFTHSM2_CONF", (dir + "/softhsm2.conf").c_str(), 1);
   auto m = sr::hsm::Module::Load(std::string(sr::hsm::kSoftHsmModulePath));

@@ -4,10 +4,14 @@ namespace sr::hsm {
 
 std::string_view AlgorithmName(Algorithm a) {
   switch (a) {
-    case Algorithm::kEcdsaP256: return "ecdsa-p256";
-    case Algorithm::kEcdsaP384: return "ecdsa-p384";
-    case Algorithm::kEd25519: return "ed25519";
-    case Algorithm::kRsaPss3072: return "rsa-pss-3072";
+    case Algorithm::kEcdsaP256:
+      return "ecdsa-p256";
+    case Algorithm::kEcdsaP384:
+      return "ecdsa-p384";
+    case Algorithm::kEd25519:
+      return "ed25519";
+    case Algorithm::kRsaPss3072:
+      return "rsa-pss-3072";
   }
   return "unknown";
 }

@@ -11,10 +11,10 @@
 namespace sr::hsm {
 
 enum class Algorithm {
-  kEcdsaP256,    // ECDSA over SHA-256, DER signature
-  kEcdsaP384,    // ECDSA over SHA-384, DER signature
-  kEd25519,      // pure Ed25519 (RFC 8032), 64-byte signature
-  kRsaPss3072,   // RSASSA-PSS, SHA-256, MGF1-SHA-256, salt 32, 384-byte signature
+  kEcdsaP256,   // ECDSA over SHA-256, DER signature
+  kEcdsaP384,   // ECDSA over SHA-384, DER signature
+  kEd25519,     // pure Ed25519 (RFC 8032), 64-byte signature
+  kRsaPss3072,  // RSASSA-PSS, SHA-256, MGF1-SHA-256, salt 32, 384-byte signature
 };
 
 // "ecdsa-p256", "ecdsa-p384", "ed25519", "rsa-pss-3072".
@@ -23,8 +23,8 @@ std::string_view AlgorithmName(Algorithm a);
 Result<Algorithm> ParseAlgorithm(std::string_view name);
 
 struct KeyInfo {
-  std::string label;            // CKA_LABEL
-  std::string id;               // CKA_ID, raw bytes (random, 16 bytes when we generate)
+  std::string label;  // CKA_LABEL
+  std::string id;     // CKA_ID, raw bytes (random, 16 bytes when we generate)
   Algorithm algorithm = Algorithm::kEcdsaP256;
   std::string spki_der;         // SubjectPublicKeyInfo DER of the public key
   std::string fingerprint_hex;  // lower-case hex SHA-256 of spki_der

@@ -1,8 +1,8 @@
 #include "hsm/module.h"
 
 #include <dlfcn.h>
-#include <unistd.h>
 #include <p11-kit/pkcs11.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <map>
@@ -43,9 +43,7 @@ TokenInfo ToTokenInfo(CK_SLOT_ID slot, const CK_TOKEN_INFO& ti) {
   return t;
 }
 
-CK_UTF8CHAR_PTR PinPtr(const SecretBytes& pin) {
-  return const_cast<CK_UTF8CHAR_PTR>(pin.data());
-}
+CK_UTF8CHAR_PTR PinPtr(const SecretBytes& pin) { return const_cast<CK_UTF8CHAR_PTR>(pin.data()); }
 
 }  // namespace
 
@@ -109,7 +107,8 @@ Result<std::vector<TokenInfo>> Module::ListTokens() const {
     CK_TOKEN_INFO ti;
     rv = fn_->C_GetTokenInfo(s, &ti);
     if (rv == CKR_TOKEN_NOT_PRESENT) continue;
-    if (rv != CKR_OK) return CkrError(rv, "C_GetTokenInfo", Describe() + ", slot " + std::to_string(s));
+    if (rv != CKR_OK)
+      return CkrError(rv, "C_GetTokenInfo", Describe() + ", slot " + std::to_string(s));
     out.push_back(ToTokenInfo(s, ti));
   }
   return out;

@@ -12,12 +12,12 @@
 #ifndef STRONGROOM_HSM_MODULE_H_
 #define STRONGROOM_HSM_MODULE_H_
 
+#include <p11-kit/pkcs11.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <p11-kit/pkcs11.h>
 
 #include "base/secret.h"
 #include "base/status.h"
@@ -31,12 +31,12 @@ inline constexpr std::string_view kSoftHsmModulePath = "/usr/lib/softhsm/libsoft
 inline constexpr std::size_t kMaxTokenLabelBytes = 32;
 
 struct TokenInfo {
-  unsigned long slot = 0;     // CK_SLOT_ID; may change across processes
-  std::string label;          // blank-padding removed
-  std::string serial;         // blank-padding removed
+  unsigned long slot = 0;  // CK_SLOT_ID; may change across processes
+  std::string label;       // blank-padding removed
+  std::string serial;      // blank-padding removed
   std::string manufacturer;
   std::string model;
-  bool initialized = false;   // CKF_TOKEN_INITIALIZED
+  bool initialized = false;  // CKF_TOKEN_INITIALIZED
   bool user_pin_initialized = false;
 };
 

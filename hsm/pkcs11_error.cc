@@ -99,12 +99,14 @@ constexpr CkrEntry kCkrNames[] = {
     {CKR_LIBRARY_LOAD_FAILED, "CKR_LIBRARY_LOAD_FAILED"},
     {CKR_PIN_TOO_WEAK, "CKR_PIN_TOO_WEAK"},
     {CKR_PUBLIC_KEY_INVALID, "CKR_PUBLIC_KEY_INVALID"},
-    {CKR_FUNCTION_REJECTED, "CKR_FUNCTION_REJECTED"},};
+    {CKR_FUNCTION_REJECTED, "CKR_FUNCTION_REJECTED"},
+};
 
 const char* HintFor(unsigned long rv) {
   switch (rv) {
     case CKR_PIN_INCORRECT:
-      return "; the PIN is wrong (strongroom never retries a PIN, so the token is not locked by it)";
+      return "; the PIN is wrong (strongroom never retries a PIN, so the token is not locked by "
+             "it)";
     case CKR_PIN_LOCKED:
       return "; the token's PIN is locked; the security officer must reset it";
     case CKR_DEVICE_MEMORY:

@@ -45,8 +45,7 @@ Result<std::string> FromParams(const char* type, OSSL_PARAM_BLD* bld) {
 
 // Removes a DER OCTET STRING wrapper (short or 0x81 length) when present.
 std::string_view UnwrapOctetString(std::string_view v, std::size_t point_len) {
-  if (v.size() == point_len + 2 && v[0] == 0x04 &&
-      static_cast<unsigned char>(v[1]) == point_len) {
+  if (v.size() == point_len + 2 && v[0] == 0x04 && static_cast<unsigned char>(v[1]) == point_len) {
     return v.substr(2);
   }
   if (v.size() == point_len + 3 && v[0] == 0x04 && static_cast<unsigned char>(v[1]) == 0x81 &&
@@ -60,10 +59,14 @@ std::string_view UnwrapOctetString(std::string_view v, std::size_t point_len) {
 
 std::string_view EcParamsFor(Algorithm a) {
   switch (a) {
-    case Algorithm::kEcdsaP256: return {kP256Params, sizeof kP256Params - 1};
-    case Algorithm::kEcdsaP384: return {kP384Params, sizeof kP384Params - 1};
-    case Algorithm::kEd25519: return {kEd25519Params, sizeof kEd25519Params - 1};
-    case Algorithm::kRsaPss3072: return {};
+    case Algorithm::kEcdsaP256:
+      return {kP256Params, sizeof kP256Params - 1};
+    case Algorithm::kEcdsaP384:
+      return {kP384Params, sizeof kP384Params - 1};
+    case Algorithm::kEd25519:
+      return {kEd25519Params, sizeof kEd25519Params - 1};
+    case Algorithm::kRsaPss3072:
+      return {};
   }
   return {};
 }
@@ -71,10 +74,12 @@ std::string_view EcParamsFor(Algorithm a) {
 Result<std::string> SpkiFromEcPoint(Algorithm a, std::string_view ec_point) {
   if (a == Algorithm::kEd25519) {
     std::string_view raw = UnwrapOctetString(ec_point, 32);
-    if (raw.size() != 32) return InvalidArgument("the token returned an Ed25519 point that is not 32 bytes");
-    PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                             reinterpret_cast<const unsigned char*>(raw.data()), 32),
-                 &EVP_PKEY_free);
+    if (raw.size() != 32)
+      return InvalidArgument("the token returned an Ed25519 point that is not 32 bytes");
+    PkeyPtr pkey(
+        EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
+                                    reinterpret_cast<const unsigned char*>(raw.data()), 32),
+        &EVP_PKEY_free);
     if (!pkey) return InvalidArgument("the token returned an invalid Ed25519 public key");
     return PkeyToSpki(pkey.get());
   }
@@ -96,11 +101,12 @@ Result<std::string> SpkiFromEcPoint(Algorithm a, std::string_view ec_point) {
 }
 
 Result<std::string> SpkiFromRsa(std::string_view modulus, std::string_view exponent) {
-  BnPtr n(BN_bin2bn(reinterpret_cast<const unsigned char*>(modulus.data()), modulus.size(), nullptr),
-          &BN_free);
-  BnPtr e(BN_bin2bn(reinterpret_cast<const unsigned char*>(exponent.data()), exponent.size(),
-                    nullptr),
-          &BN_free);
+  BnPtr n(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(modulus.data()), modulus.size(), nullptr),
+      &BN_free);
+  BnPtr e(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(exponent.data()), exponent.size(), nullptr),
+      &BN_free);
   std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
                                                                       &OSSL_PARAM_BLD_free);
   if (!n || !e || !bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||

@@ -24,9 +24,12 @@ CK_ATTRIBUTE Attr(CK_ATTRIBUTE_TYPE t, std::string_view s) { return Attr(t, s.da
 CK_MECHANISM_TYPE SignMechanism(Algorithm a) {
   switch (a) {
     case Algorithm::kEcdsaP256:
-    case Algorithm::kEcdsaP384: return CKM_ECDSA;
-    case Algorithm::kEd25519: return CKM_EDDSA;
-    case Algorithm::kRsaPss3072: return CKM_RSA_PKCS_PSS;
+    case Algorithm::kEcdsaP384:
+      return CKM_ECDSA;
+    case Algorithm::kEd25519:
+      return CKM_EDDSA;
+    case Algorithm::kRsaPss3072:
+      return CKM_RSA_PKCS_PSS;
   }
   return CKM_VENDOR_DEFINED;
 }
@@ -45,7 +48,9 @@ Result<Algorithm> AlgorithmFromEcParams(std::string_view params, bool edwards) {
     if (params == EcParamsFor(a) && edwards == (a == Algorithm::kEd25519)) return a;
   }
   // SoftHSMv2 also accepts the PrintableString form for Ed25519.
-  if (edwards && params == std::string_view("\x13\x0c" "edwards25519", 14)) {
+  if (edwards && params == std::string_view("\x13\x0c"
+                                            "edwards25519",
+                                            14)) {
     return Algorithm::kEd25519;
   }
   return InvalidArgument("unsupported curve parameters");
@@ -75,11 +80,11 @@ Status ValidateKeyLabel(std::string_view label) {
 Result<std::unique_ptr<Session>> Session::Open(std::shared_ptr<Module> module,
                                                const TokenInfo& token, const SecretBytes* pin) {
   CK_FUNCTION_LIST_PTR fn = module->functions();
-  std::string where = module->Describe() + ", token '" + token.label + "' (serial " +
-                      token.serial + ")";
+  std::string where =
+      module->Describe() + ", token '" + token.label + "' (serial " + token.serial + ")";
   CK_SESSION_HANDLE h = 0;
-  CK_RV rv = fn->C_OpenSession(token.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr,
-                               &h);
+  CK_RV rv =
+      fn->C_OpenSession(token.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &h);
   if (rv != CKR_OK) return CkrError(rv, "C_OpenSession", where);
   std::unique_ptr<Session> s(new Session(std::move(module), token, h));
   if (pin != nullptr) {

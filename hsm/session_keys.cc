@@ -27,13 +27,15 @@ Result<unsigned long> Session::GenerateKeyPair(std::string_view label, std::stri
                                                Algorithm algorithm) {
   static const CK_ULONG kRsaBits = 3072;
   static const unsigned char kExponent[] = {0x01, 0x00, 0x01};
-  std::vector<CK_ATTRIBUTE> pub = {
-      Flag(CKA_TOKEN, true), Flag(CKA_PRIVATE, false), Flag(CKA_VERIFY, true),
-      Flag(CKA_ENCRYPT, false), Flag(CKA_WRAP, false), Attr(CKA_LABEL, label), Attr(CKA_ID, id)};
-  std::vector<CK_ATTRIBUTE> priv = {
-      Flag(CKA_TOKEN, true), Flag(CKA_PRIVATE, true), Flag(CKA_SENSITIVE, true),
-      Flag(CKA_EXTRACTABLE, false), Flag(CKA_SIGN, true), Flag(CKA_DECRYPT, false),
-      Flag(CKA_UNWRAP, false), Flag(CKA_DERIVE, false), Attr(CKA_LABEL, label), Attr(CKA_ID, id)};
+  std::vector<CK_ATTRIBUTE> pub = {Flag(CKA_TOKEN, true),  Flag(CKA_PRIVATE, false),
+                                   Flag(CKA_VERIFY, true), Flag(CKA_ENCRYPT, false),
+                                   Flag(CKA_WRAP, false),  Attr(CKA_LABEL, label),
+                                   Attr(CKA_ID, id)};
+  std::vector<CK_ATTRIBUTE> priv = {Flag(CKA_TOKEN, true),     Flag(CKA_PRIVATE, true),
+                                    Flag(CKA_SENSITIVE, true), Flag(CKA_EXTRACTABLE, false),
+                                    Flag(CKA_SIGN, true),      Flag(CKA_DECRYPT, false),
+                                    Flag(CKA_UNWRAP, false),   Flag(CKA_DERIVE, false),
+                                    Attr(CKA_LABEL, label),    Attr(CKA_ID, id)};
   CK_MECHANISM_TYPE allowed;
   CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, nullptr, 0};
   std::string_view params = EcParamsFor(algorithm);
@@ -73,8 +75,8 @@ Result<KeyInfo> Session::GenerateKey(std::string_view label, Algorithm algorithm
   for (unsigned long cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
     SR_ASSIGN_OR_RETURN(std::vector<unsigned long> same, FindObjects(cls, label, ""));
     if (!same.empty()) {
-      return Status(Code::kAlreadyExists, "a key labelled '" + std::string(label) +
-                                              "' already exists in " + Describe());
+      return Status(Code::kAlreadyExists,
+                    "a key labelled '" + std::string(label) + "' already exists in " + Describe());
     }
   }
   std::string id(16, '\0');
@@ -106,8 +108,8 @@ Result<KeyHandle> Session::FindKey(std::string_view label_or_uri) {
     return NotFound("no key '" + std::string(label_or_uri) + "' in " + Describe());
   }
   if (pubs.size() > 1) {
-    return InvalidArgument("key '" + std::string(label_or_uri) + "' is ambiguous in " +
-                           Describe() + " (" + std::to_string(pubs.size()) + " matches)");
+    return InvalidArgument("key '" + std::string(label_or_uri) + "' is ambiguous in " + Describe() +
+                           " (" + std::to_string(pubs.size()) + " matches)");
   }
   KeyHandle k;
   SR_ASSIGN_OR_RETURN(k.info, DescribePublicKey(pubs[0]));
@@ -124,7 +126,8 @@ Result<KeyHandle> Session::FindKey(std::string_view label_or_uri) {
 
 Result<std::string> Session::ReadPrivateAttribute(const KeyHandle& key, unsigned long type) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (key.private_handle == 0) return FailedPrecondition("key " + key.info.uri + " was found without a login");
+  if (key.private_handle == 0)
+    return FailedPrecondition("key " + key.info.uri + " was found without a login");
   return GetAttribute(key.private_handle, type);
 }
 

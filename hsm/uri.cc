@@ -46,17 +46,17 @@ struct Field {
 };
 
 constexpr Field kPathFields[] = {
-    {"token", &Pkcs11Uri::token},   {"manufacturer", &Pkcs11Uri::manufacturer},
-    {"model", &Pkcs11Uri::model},   {"serial", &Pkcs11Uri::serial},
+    {"token", &Pkcs11Uri::token},     {"manufacturer", &Pkcs11Uri::manufacturer},
+    {"model", &Pkcs11Uri::model},     {"serial", &Pkcs11Uri::serial},
     {"slot-id", &Pkcs11Uri::slot_id}, {"object", &Pkcs11Uri::object},
-    {"id", &Pkcs11Uri::id},         {"type", &Pkcs11Uri::type},
+    {"id", &Pkcs11Uri::id},           {"type", &Pkcs11Uri::type},
 };
 
 // Attributes RFC 7512 defines that we accept and ignore.
 bool IsIgnoredStandardAttribute(std::string_view name) {
   return name == "library-manufacturer" || name == "library-description" ||
-         name == "library-version" || name == "slot-description" ||
-         name == "slot-manufacturer" || name == "module-name" || name.starts_with("x-");
+         name == "library-version" || name == "slot-description" || name == "slot-manufacturer" ||
+         name == "module-name" || name.starts_with("x-");
 }
 
 Status ParseAttributes(std::string_view part, char sep, std::size_t base, bool query,
@@ -128,8 +128,7 @@ std::string PercentEncode(std::string_view bytes, bool always_encode) {
 
 Result<Pkcs11Uri> Pkcs11Uri::Parse(std::string_view text) {
   if (text.size() > kMaxUriBytes) {
-    return InvalidArgument("PKCS#11 URI is longer than " + std::to_string(kMaxUriBytes) +
-                           " bytes");
+    return InvalidArgument("PKCS#11 URI is longer than " + std::to_string(kMaxUriBytes) + " bytes");
   }
   if (!text.starts_with(kScheme)) {
     return InvalidArgument("PKCS#11 URI must start with 'pkcs11:'");
@@ -160,7 +159,8 @@ std::string Pkcs11Uri::ToString() const {
   }
   if (!module_path.empty()) {
     std::string enc;
-    for (char c : module_path) enc += (c == '/') ? std::string("/") : PercentEncode(std::string(1, c));
+    for (char c : module_path)
+      enc += (c == '/') ? std::string("/") : PercentEncode(std::string(1, c));
     out += "?module-path=" + enc;
   }
   return out;

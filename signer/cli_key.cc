@@ -24,8 +24,9 @@ struct KeyArgs {
 
 std::string KeyJson(std::string_view token, const hsm::KeyInfo& k) {
   return "{\"token\":\"" + JsonEscape(std::string(token)) + "\",\"label\":\"" +
-         JsonEscape(k.label) + "\",\"algorithm\":\"" + std::string(hsm::AlgorithmName(k.algorithm)) +
-         "\",\"fingerprint\":\"" + k.fingerprint_hex + "\",\"uri\":\"" + JsonEscape(k.uri) + "\"}";
+         JsonEscape(k.label) + "\",\"algorithm\":\"" +
+         std::string(hsm::AlgorithmName(k.algorithm)) + "\",\"fingerprint\":\"" +
+         k.fingerprint_hex + "\",\"uri\":\"" + JsonEscape(k.uri) + "\"}";
 }
 
 Status Generate(Context& ctx, const KeyArgs& a) {
@@ -33,9 +34,8 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   SR_ASSIGN_OR_RETURN(hsm::Algorithm alg, hsm::ParseAlgorithm(a.algorithm));
   SR_ASSIGN_OR_RETURN(TokenRole role, ParseTokenRole(a.token));
   SR_RETURN_IF_ERROR(hsm::ValidateKeyLabel(a.label));
-  SR_ASSIGN_OR_RETURN(auto source,
-                      ParsePinSource(a.pin_source, std::string(TokenRoleName(role)) +
-                                                       " token user PIN"));
+  SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(a.pin_source, std::string(TokenRoleName(role)) +
+                                                                    " token user PIN"));
   SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.station));
   SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
   SR_ASSIGN_OR_RETURN(auto session, station->OpenSession(role, &pin));

@@ -50,8 +50,8 @@ int RunStationInit(Context& ctx, const StationInitArgs& a) {
   if (!env.ok()) return ReportError(ctx, env);
   std::unique_ptr<PinSource> sources[4];
   const std::string* specs[4] = {&a.release_so, &a.release_user, &a.log_so, &a.log_user};
-  const char* prompts[4] = {"release token SO PIN", "release token user PIN",
-                            "log token SO PIN", "log token user PIN"};
+  const char* prompts[4] = {"release token SO PIN", "release token user PIN", "log token SO PIN",
+                            "log token user PIN"};
   for (int i = 0; i < 4; ++i) {
     auto s = ParsePinSource(*specs[i], prompts[i]);
     if (!s.ok()) return ReportError(ctx, s.status().Annotate(prompts[i]));
@@ -97,9 +97,10 @@ void RegisterStationCommands(CLI::App& app, Context& ctx) {
                    "Where to read the log token's SO PIN: file:PATH, fd:N or prompt");
   init->add_option("--log-pin-source", args->log_user,
                    "Where to read the log token's user PIN: file:PATH, fd:N or prompt");
-  CLI::Option* module = init->add_option("--module", args->module_path,
-                   "Use this PKCS#11 module (absolute path) instead of the embedded SoftHSMv2;\n"
-                   "its tokens must already be initialized");
+  CLI::Option* module = init->add_option(
+      "--module", args->module_path,
+      "Use this PKCS#11 module (absolute path) instead of the embedded SoftHSMv2;\n"
+      "its tokens must already be initialized");
   init->add_option("--token", args->token_uri,
                    "With --module: PKCS#11 URI of the release token, e.g. pkcs11:token=Release")
       ->needs(module);

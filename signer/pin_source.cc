@@ -41,7 +41,8 @@ class FilePinSource final : public PinSource {
     if (!fd.valid()) return ErrnoError("opening PIN file", path_, errno);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return ErrnoError("inspecting PIN file", path_, errno);
-    if (!S_ISREG(st.st_mode)) return InvalidArgument("PIN file " + path_ + " is not a regular file");
+    if (!S_ISREG(st.st_mode))
+      return InvalidArgument("PIN file " + path_ + " is not a regular file");
     if (st.st_mode & S_IROTH) {
       return Status(Code::kPermissionDenied,
                     "PIN file " + path_ + " is readable by every user; chmod 600 it first");
@@ -96,9 +97,8 @@ class TerminalPinSource final : public PinSource {
   Result<SecretBytes> ReadPin() override {
     UniqueFd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!tty.valid()) {
-      return FailedPrecondition(
-          "no terminal to prompt for the " + prompt_ +
-          "; give it with a --*pin-source file:PATH or fd:N option instead");
+      return FailedPrecondition("no terminal to prompt for the " + prompt_ +
+                                "; give it with a --*pin-source file:PATH or fd:N option instead");
     }
     Result<SecretBytes> raw = Status(Code::kInternal, "unread");
     {

@@ -38,8 +38,7 @@ class PinSource {
 // Builds a source from an operator's spec: "file:PATH", "fd:N", "prompt" or
 // "" (both mean the terminal prompt, showing prompt_text). "pass:" and "env:"
 // are refused with kPermissionDenied; anything else is kInvalidArgument.
-Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec,
-                                                  std::string prompt_text);
+Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::string prompt_text);
 
 // Validates and normalizes raw bytes read from a source: strips one trailing
 // newline, checks length and forbidden bytes. what names the source.

@@ -1,5 +1,7 @@
 #include "signer/station.h"
 
+#include <dirent.h>
+#include <ftw.h>
 #include <google/protobuf/util/json_util.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -8,8 +10,6 @@
 #include <cerrno>
 #include <climits>
 #include <ctime>
-#include <dirent.h>
-#include <ftw.h>
 
 #include "base/encoding.h"
 #include "hsm/uri.h"
@@ -110,9 +110,9 @@ Result<InitPins> ReadInitPins(const StationInitOptions& o) {
 }
 
 // Embedded SoftHSMv2: two fresh tokens in the station's own token folder.
-Status InitEmbeddedTokens(hsm::Module& module, const InitPins& p,
-                          strongroom::v1::Station& record) {
-  SR_ASSIGN_OR_RETURN(hsm::TokenInfo rel, module.InitToken("release", p.release_so, p.release_user));
+Status InitEmbeddedTokens(hsm::Module& module, const InitPins& p, strongroom::v1::Station& record) {
+  SR_ASSIGN_OR_RETURN(hsm::TokenInfo rel,
+                      module.InitToken("release", p.release_so, p.release_user));
   AddToken(record, TokenRole::kRelease, rel);
   SR_ASSIGN_OR_RETURN(hsm::TokenInfo log, module.InitToken("log", p.log_so, p.log_user));
   AddToken(record, TokenRole::kLog, log);
@@ -125,8 +125,8 @@ Status BindExternalTokens(hsm::Module& module, const StationInitOptions& o,
     return InvalidArgument("--module needs --token URI naming the release token");
   }
   std::string log_uri = o.log_token_uri.empty() ? o.release_token_uri : o.log_token_uri;
-  for (auto [role, text] : {std::pair{TokenRole::kRelease, o.release_token_uri},
-                            std::pair{TokenRole::kLog, log_uri}}) {
+  for (auto [role, text] :
+       {std::pair{TokenRole::kRelease, o.release_token_uri}, std::pair{TokenRole::kLog, log_uri}}) {
     SR_ASSIGN_OR_RETURN(hsm::Pkcs11Uri uri, hsm::Pkcs11Uri::Parse(text));
     if (uri.token.empty()) return InvalidArgument("token URI " + text + " has no token= label");
     SR_ASSIGN_OR_RETURN(hsm::TokenInfo t, module.FindToken(uri.token, uri.serial));
@@ -163,7 +163,7 @@ Result<TokenRole> ParseTokenRole(std::string_view name) {
 
 std::string NowRfc3339() {
   std::time_t t = std::time(nullptr);
-  std::tm tm {};
+  std::tm tm{};
   ::gmtime_r(&t, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -213,18 +213,18 @@ Result<std::unique_ptr<Station>> Station::InitPrepared(const std::string& dir,
   r.set_module_path(embedded ? std::string(hsm::kSoftHsmModulePath) : o.module_path);
   if (embedded) {
     r.set_softhsm2_conf(std::string(kSoftHsmConf));
-    std::string conf = "# strongroom station " + r.station_id() +
-                       ": SoftHSMv2 configuration\ndirectories.tokendir = " +
-                       JoinPath(dir, "tokens") +
-                       "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
+    std::string conf =
+        "# strongroom station " + r.station_id() +
+        ": SoftHSMv2 configuration\ndirectories.tokendir = " + JoinPath(dir, "tokens") +
+        "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
     SR_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, kSoftHsmConf), conf, 0600, true));
   }
   SR_RETURN_IF_ERROR(st->LoadModule());
   SR_RETURN_IF_ERROR(embedded ? InitEmbeddedTokens(*st->module_, pins, r)
                               : BindExternalTokens(*st->module_, o, r));
   SR_ASSIGN_OR_RETURN(auto session, st->OpenSession(TokenRole::kLog, &pins.log_user));
-  SR_ASSIGN_OR_RETURN(GeneratedKey key, GenerateStationKey(*st, *session, kLogKeyLabel,
-                                                           hsm::Algorithm::kEd25519));
+  SR_ASSIGN_OR_RETURN(GeneratedKey key,
+                      GenerateStationKey(*st, *session, kLogKeyLabel, hsm::Algorithm::kEd25519));
   SR_RETURN_IF_ERROR(RecordLogKey(key, r));
   SR_RETURN_IF_ERROR(WriteStationJson(dir, r));
   return st;
@@ -238,7 +238,8 @@ Result<std::unique_ptr<Station>> Station::Open(std::string_view dir_in, bool wai
                     "); create one with `strongroom station init --station " + dir + "`");
   }
   SR_ASSIGN_OR_RETURN(std::string json, ReadFile(json_path, kMaxStationJsonBytes));
-  SR_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(JoinPath(dir, "station.lock"), wait_for_lock));
+  SR_ASSIGN_OR_RETURN(FileLock lock,
+                      FileLock::Acquire(JoinPath(dir, "station.lock"), wait_for_lock));
   std::unique_ptr<Station> st(new Station(dir, std::move(lock)));
   if (!google::protobuf::util::JsonStringToMessage(json, &st->record_).ok()) {
     return InvalidArgument(json_path + " is not a valid station record");

@@ -24,8 +24,8 @@ Result<GeneratedKey> GenerateStationKey(Station& station, hsm::Session& session,
   out.signature_path = base + ".pop.sig";
   for (const std::string& p : {out.pem_path, out.statement_path, out.signature_path}) {
     if (PathExists(p)) {
-      return Status(Code::kAlreadyExists, "key label '" + std::string(label) +
-                                              "' is taken: " + p + " exists");
+      return Status(Code::kAlreadyExists,
+                    "key label '" + std::string(label) + "' is taken: " + p + " exists");
     }
   }
   SR_ASSIGN_OR_RETURN(out.info, session.GenerateKey(label, algorithm));
@@ -44,7 +44,8 @@ Result<GeneratedKey> GenerateStationKey(Station& station, hsm::Session& session,
 Result<std::unique_ptr<LogKeySigner>> LogKeySigner::Open(Station& station, const SecretBytes& pin) {
   SR_ASSIGN_OR_RETURN(auto session, station.OpenSession(TokenRole::kLog, &pin));
   const std::string& uri = station.record().log_key().uri();
-  SR_ASSIGN_OR_RETURN(hsm::KeyHandle key, session->FindKey(uri.empty() ? std::string(kLogKeyLabel) : uri));
+  SR_ASSIGN_OR_RETURN(hsm::KeyHandle key,
+                      session->FindKey(uri.empty() ? std::string(kLogKeyLabel) : uri));
   if (key.info.algorithm != hsm::Algorithm::kEd25519) {
     return FailedPrecondition("log key " + key.info.uri + " is not an Ed25519 key");
   }

@@ -53,12 +53,14 @@ struct TempStation {
   }
   std::string InitCommand() const {
     return kBin + " station init --station " + dir + " --release-so-pin-source file:" + pins +
-           "/release-so --release-pin-source file:" + pins + "/release --log-so-pin-source file:" +
-           pins + "/log-so --log-pin-source file:" + pins + "/log";
+           "/release-so --release-pin-source file:" + pins +
+           "/release --log-so-pin-source file:" + pins + "/log-so --log-pin-source file:" + pins +
+           "/log";
   }
-  Run Generate(const std::string& label, const std::string& alg, const std::string& pin = "release") {
-    return Sh(kBin + " key generate --station " + dir + " --label " + label + " --algorithm " + alg +
-              " --pin-source file:" + pins + "/" + pin);
+  Run Generate(const std::string& label, const std::string& alg,
+               const std::string& pin = "release") {
+    return Sh(kBin + " key generate --station " + dir + " --label " + label + " --algorithm " +
+              alg + " --pin-source file:" + pins + "/" + pin);
   }
   std::string Key(const std::string& f) const { return dir + "/keys/" + f; }
 };
@@ -165,9 +167,9 @@ TEST_CASE("cli: a wrong PIN says CKR_PIN_INCORRECT and many wrong tries do not l
   // The log key cannot be used with the release PIN: the tokens are separate.
   Run cross = st.Generate("k2", "ed25519", "release");
   CHECK(cross.rc == 0);
-  Run log_wrong = Sh(kBin + " key generate --station " + st.dir +
-                     " --token log --label k3 --algorithm ed25519 --pin-source file:" + st.pins +
-                     "/release");
+  Run log_wrong =
+      Sh(kBin + " key generate --station " + st.dir +
+         " --token log --label k3 --algorithm ed25519 --pin-source file:" + st.pins + "/release");
   CHECK(log_wrong.rc == sr::cli::kExitHsm);
   CHECK(log_wrong.out.find("CKR_PIN_INCORRECT") != std::string::npos);
 }
@@ -193,8 +195,8 @@ TEST_CASE("cli: duplicate labels, missing stations and reused directories fail w
 }
 
 TEST_CASE("cli: every station and key verb has --help text") {
-  for (const char* verb : {"station", "station init", "key", "key generate", "key list",
-                           "key export"}) {
+  for (const char* verb :
+       {"station", "station init", "key", "key generate", "key list", "key export"}) {
     Run r = Sh(kBin + " " + verb + " --help");
     INFO(verb);
     CHECK(r.rc == 0);

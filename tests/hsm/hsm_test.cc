@@ -60,7 +60,8 @@ TEST_CASE("hsm: a token holding keys of all four algorithms lists, exports and s
     CHECK(pem->starts_with("-----BEGIN PUBLIC KEY-----"));
     auto h = s->FindKey(info.uri);
     REQUIRE_MESSAGE(h.ok(), h.status().message());
-    for (std::string msg : {std::string("firmware 5.4.3"), std::string(100000, 'x'), std::string()}) {
+    for (std::string msg :
+         {std::string("firmware 5.4.3"), std::string(100000, 'x'), std::string()}) {
       auto sig = s->Sign(*h, msg);
       REQUIRE_MESSAGE(sig.ok(), sig.status().message());
       CHECK(VerifyWithOpenSsl(info.algorithm, info.spki_der, msg, *sig));

@@ -1,3 +1,5 @@
+#include "signer/pin_source.h"
+
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -6,7 +8,6 @@
 #include <string>
 
 #include "base/file.h"
-#include "signer/pin_source.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "hsm/uri.h"
+
+#include <doctest/doctest.h>
 
 using sr::hsm::Pkcs11Uri;
 
