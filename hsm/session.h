@@ -9,6 +9,9 @@
 // parallel signing on one token). Across processes strongroom serializes HSM
 // use with STATION/station.lock (signer/station.h), not here.
 // Failure: PKCS#11 errors are kHsm with the CKR_ name, module and token.
+// PKCS#11 login state is shared by all sessions of a process on one token:
+// keep at most one logged-in Session per token (a second login fails with
+// CKR_USER_ALREADY_LOGGED_IN; destroying a Session logs the token out).
 #ifndef STRONGROOM_HSM_SESSION_H_
 #define STRONGROOM_HSM_SESSION_H_
 
