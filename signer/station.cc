@@ -96,11 +96,15 @@ namespace {
 // Reads every PIN the init needs before anything on disk changes.
 Result<InitPins> ReadInitPins(const StationInitOptions& o) {
   InitPins p;
-  SR_ASSIGN_OR_RETURN(p.log_user, ReadRequiredPin(o.log_user, "log token user PIN"));
-  if (!o.module_path.empty()) return p;
+  if (!o.module_path.empty()) {
+    SR_ASSIGN_OR_RETURN(p.log_user, ReadRequiredPin(o.log_user, "log token user PIN"));
+    return p;
+  }
+  // In the order an operator expects to be prompted.
   SR_ASSIGN_OR_RETURN(p.release_so, ReadRequiredPin(o.release_so, "release token SO PIN"));
   SR_ASSIGN_OR_RETURN(p.release_user, ReadRequiredPin(o.release_user, "release token user PIN"));
   SR_ASSIGN_OR_RETURN(p.log_so, ReadRequiredPin(o.log_so, "log token SO PIN"));
+  SR_ASSIGN_OR_RETURN(p.log_user, ReadRequiredPin(o.log_user, "log token user PIN"));
   if (SecretEquals(p.release_user, p.log_user)) {
     return InvalidArgument(
         "the release token and the log token must have different user PINs: the release PIN "

@@ -250,3 +250,25 @@ TEST_CASE("cli: --module binds a station to existing tokens of another module by
   CHECK(missing.rc == sr::cli::kExitNotFound);
   CHECK(missing.out.find("/no/such.so") != std::string::npos);
 }
+
+TEST_CASE("cli: PINs typed at the terminal prompt are not echoed and unlock the tokens") {
+  if (Sh("command -v script").rc != 0) {
+    MESSAGE("script(1) not installed; skipping the terminal prompt test");
+    return;
+  }
+  TempStation st(/*init=*/false);
+  // script(1) gives strongroom a real pseudo-terminal; the PINs are typed
+  // into it one prompt at a time.
+  std::string feed =
+      "(sleep 0.5; for p in rel-so-pin rel-user-pin log-so-pin log-user-pin; do "
+      "printf '%s\\n' $p; sleep 0.3; done; sleep 1) | ";
+  Run init =
+      Sh(feed + "script -qec '" + kBin + " station init --station " + st.dir + "' /dev/null");
+  REQUIRE_MESSAGE(init.rc == 0, init.out);
+  CHECK(init.out.find("release token SO PIN: ") != std::string::npos);
+  CHECK(init.out.find("log token user PIN: ") != std::string::npos);
+  CHECK(init.out.find("rel-user-pin") == std::string::npos);  // never echoed
+  REQUIRE(sr::WriteFileAtomic(st.pins + "/typed", "rel-user-pin\n", 0600).ok());
+  Run gen = st.Generate("typed", "ed25519", "typed");
+  CHECK_MESSAGE(gen.rc == 0, gen.out);
+}
