@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "base/file.h"
@@ -51,6 +52,7 @@ struct TempStation {
       REQUIRE_MESSAGE(r.rc == 0, r.out);
     }
   }
+  ~TempStation() { std::filesystem::remove_all(root); }
   std::string InitCommand() const {
     return kBin + " station init --station " + dir + " --release-so-pin-source file:" + pins +
            "/release-so --release-pin-source file:" + pins +

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,11 @@ struct SoftHsmToken {
     auto t = module->InitToken(label, so_pin, user_pin);
     REQUIRE_MESSAGE(t.ok(), t.status().message());
     token = *t;
+  }
+
+  ~SoftHsmToken() {
+    module.reset();  // sessions are gone by now: unload before removing the tokens
+    std::filesystem::remove_all(dir);
   }
 
   std::unique_ptr<hsm::Session> Login() {

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -24,11 +25,16 @@ class FixedPin final : public sr::PinSource {
   sr::SecretBytes pin_;
 };
 
-std::string TempDir() {
-  char tmpl[] = "/tmp/sr-station-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
+// A temp dir removed when the test case ends.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/sr-station-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
 
 bool VerifyEd25519(const std::string& raw_pub, const std::string& msg, const std::string& sig) {
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
@@ -46,7 +52,8 @@ bool VerifyEd25519(const std::string& raw_pub, const std::string& msg, const std
 }  // namespace
 
 TEST_CASE("station: the log key signs checkpoints that verify with station.json's public key") {
-  std::string dir = TempDir() + "/st";
+  TempDir tmp;
+  std::string dir = tmp.path + "/st";
   FixedPin rso("release-so"), rus("release-user"), lso("log-so"), lus("log-user");
   sr::StationInitOptions o;
   o.dir = dir;
@@ -89,7 +96,8 @@ TEST_CASE("station: the log key signs checkpoints that verify with station.json'
 }
 
 TEST_CASE("station: a second user of the same station is refused while the first holds the lock") {
-  std::string dir = TempDir() + "/st";
+  TempDir tmp;
+  std::string dir = tmp.path + "/st";
   FixedPin rso("release-so"), rus("release-user"), lso("log-so"), lus("log-user");
   sr::StationInitOptions o{dir, "", "", "", &rso, &rus, &lso, &lus};
   auto first = sr::Station::Init(o);
@@ -101,7 +109,8 @@ TEST_CASE("station: a second user of the same station is refused while the first
 }
 
 TEST_CASE("station: identical release and log user PINs are refused before anything is created") {
-  std::string dir = TempDir() + "/st";
+  TempDir tmp;
+  std::string dir = tmp.path + "/st";
   FixedPin rso("release-so"), same("same-user-pin"), lso("log-so");
   sr::StationInitOptions o{dir, "", "", "", &rso, &same, &lso, &same};
   auto st = sr::Station::Init(o);
