@@ -47,6 +47,8 @@ std::string JsonEscape(const std::string& s);
 void RegisterLogCommands(CLI::App& app, Context& ctx);  // signer/cli_log.cc
 void RegisterPolicyCommands(CLI::App& app, Context& ctx);   // cli_policy.cc
 void RegisterApproveCommands(CLI::App& app, Context& ctx);  // cli_approve.cc
+void RegisterStationCommands(CLI::App& app, Context& ctx);  // cli_station.cc
+void RegisterKeyCommands(CLI::App& app, Context& ctx);      // cli_key.cc
 
 }  // namespace sr::cli
 

@@ -3,6 +3,7 @@
 
 #include "base/hardening.h"
 #include "signer/cli.h"
+#include "signer/pin_source.h"
 
 
 int main(int argc, char** argv) {
@@ -23,9 +24,16 @@ int main(int argc, char** argv) {
   app.add_flag("--json", ctx.json, "Machine-readable JSON output on stdout");
 
   // Verb groups (one registrar per cli_*.cc).
-  RegisterLogCommands(app, ctx);
+  RegisterStationCommands(app, ctx);
+  RegisterKeyCommands(app, ctx);
   RegisterPolicyCommands(app, ctx);
   RegisterApproveCommands(app, ctx);
+  RegisterLogCommands(app, ctx);
+
+  // A PIN on the command line is refused before anything else looks at it.
+  if (sr::Status pin = sr::RefusePinsInArgv(argc, argv); !pin.ok()) {
+    return ReportError(ctx, pin);
+  }
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,155 @@
+#include "hsm/pubkey.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <memory>
+
+namespace sr::hsm {
+namespace {
+
+using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+using BnPtr = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
+
+constexpr char kP256Params[] = "\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07";
+constexpr char kP384Params[] = "\x06\x05\x2b\x81\x04\x00\x22";
+constexpr char kEd25519Params[] = "\x06\x03\x2b\x65\x70";
+
+Result<std::string> PkeyToSpki(EVP_PKEY* pkey) {
+  unsigned char* der = nullptr;
+  int n = i2d_PUBKEY(pkey, &der);
+  if (n <= 0) return Internal("encoding a public key as SubjectPublicKeyInfo failed");
+  std::string out(reinterpret_cast<char*>(der), n);
+  OPENSSL_free(der);
+  return out;
+}
+
+Result<std::string> FromParams(const char* type, OSSL_PARAM_BLD* bld) {
+  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld),
+                                                                 &OSSL_PARAM_free);
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr), &EVP_PKEY_CTX_free);
+  EVP_PKEY* raw = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
+    return InvalidArgument(std::string("the token returned a malformed ") + type + " public key");
+  }
+  PkeyPtr pkey(raw, &EVP_PKEY_free);
+  return PkeyToSpki(pkey.get());
+}
+
+// Removes a DER OCTET STRING wrapper (short or 0x81 length) when present.
+std::string_view UnwrapOctetString(std::string_view v, std::size_t point_len) {
+  if (v.size() == point_len + 2 && v[0] == 0x04 && static_cast<unsigned char>(v[1]) == point_len) {
+    return v.substr(2);
+  }
+  if (v.size() == point_len + 3 && v[0] == 0x04 && static_cast<unsigned char>(v[1]) == 0x81 &&
+      static_cast<unsigned char>(v[2]) == point_len) {
+    return v.substr(3);
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string_view EcParamsFor(Algorithm a) {
+  switch (a) {
+    case Algorithm::kEcdsaP256:
+      return {kP256Params, sizeof kP256Params - 1};
+    case Algorithm::kEcdsaP384:
+      return {kP384Params, sizeof kP384Params - 1};
+    case Algorithm::kEd25519:
+      return {kEd25519Params, sizeof kEd25519Params - 1};
+    case Algorithm::kRsaPss3072:
+      return {};
+  }
+  return {};
+}
+
+Result<std::string> SpkiFromEcPoint(Algorithm a, std::string_view ec_point) {
+  if (a == Algorithm::kEd25519) {
+    std::string_view raw = UnwrapOctetString(ec_point, 32);
+    if (raw.size() != 32)
+      return InvalidArgument("the token returned an Ed25519 point that is not 32 bytes");
+    PkeyPtr pkey(
+        EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
+                                    reinterpret_cast<const unsigned char*>(raw.data()), 32),
+        &EVP_PKEY_free);
+    if (!pkey) return InvalidArgument("the token returned an invalid Ed25519 public key");
+    return PkeyToSpki(pkey.get());
+  }
+  std::size_t point_len = a == Algorithm::kEcdsaP256 ? 65 : 97;
+  std::string_view point = UnwrapOctetString(ec_point, point_len);
+  if (point.size() != point_len) {
+    return InvalidArgument("the token returned an EC point of unexpected length " +
+                           std::to_string(point.size()));
+  }
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                      &OSSL_PARAM_BLD_free);
+  const char* group = a == Algorithm::kEcdsaP256 ? "P-256" : "P-384";
+  if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
+      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                        point.size())) {
+    return Internal("building EC key parameters failed");
+  }
+  return FromParams("EC", bld.get());
+}
+
+Result<std::string> SpkiFromRsa(std::string_view modulus, std::string_view exponent) {
+  BnPtr n(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(modulus.data()), modulus.size(), nullptr),
+      &BN_free);
+  BnPtr e(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(exponent.data()), exponent.size(), nullptr),
+      &BN_free);
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                      &OSSL_PARAM_BLD_free);
+  if (!n || !e || !bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
+      !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get())) {
+    return Internal("building RSA key parameters failed");
+  }
+  return FromParams("RSA", bld.get());
+}
+
+Result<std::string> EcdsaRawToDer(std::string_view raw) {
+  if (raw.empty() || raw.size() % 2 != 0 || raw.size() > 132) {
+    return InvalidArgument("ECDSA signature from the token has odd or bad length " +
+                           std::to_string(raw.size()));
+  }
+  std::size_t half = raw.size() / 2;
+  auto* p = reinterpret_cast<const unsigned char*>(raw.data());
+  BIGNUM* r = BN_bin2bn(p, half, nullptr);
+  BIGNUM* s = BN_bin2bn(p + half, half, nullptr);
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  if (r == nullptr || s == nullptr || sig == nullptr || !ECDSA_SIG_set0(sig, r, s)) {
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(sig);
+    return Internal("building an ECDSA signature failed");
+  }
+  unsigned char* der = nullptr;
+  int n = i2d_ECDSA_SIG(sig, &der);
+  ECDSA_SIG_free(sig);
+  if (n <= 0) return Internal("DER-encoding an ECDSA signature failed");
+  std::string out(reinterpret_cast<char*>(der), n);
+  OPENSSL_free(der);
+  return out;
+}
+
+Result<std::string> SpkiToPem(std::string_view spki_der) {
+  auto* p = reinterpret_cast<const unsigned char*>(spki_der.data());
+  PkeyPtr pkey(d2i_PUBKEY(nullptr, &p, spki_der.size()), &EVP_PKEY_free);
+  if (!pkey) return InvalidArgument("not a SubjectPublicKeyInfo");
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  if (!bio || !PEM_write_bio_PUBKEY(bio.get(), pkey.get())) return Internal("PEM encoding failed");
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, len);
+}
+
+}  // namespace sr::hsm

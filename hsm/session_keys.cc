@@ -1,0 +1,140 @@
+// Session: key generation and lookup (split from session.cc for size).
+#include <openssl/rand.h>
+#include <p11-kit/pkcs11.h>
+
+#include <cstring>
+
+#include "hsm/pkcs11_error.h"
+#include "hsm/pubkey.h"
+#include "hsm/session.h"
+#include "hsm/uri.h"
+
+namespace sr::hsm {
+namespace {
+
+CK_BBOOL kTrue = CK_TRUE;
+CK_BBOOL kFalse = CK_FALSE;
+
+CK_ATTRIBUTE Attr(CK_ATTRIBUTE_TYPE t, const void* p, std::size_t n) {
+  return CK_ATTRIBUTE{t, const_cast<void*>(p), static_cast<CK_ULONG>(n)};
+}
+CK_ATTRIBUTE Attr(CK_ATTRIBUTE_TYPE t, std::string_view s) { return Attr(t, s.data(), s.size()); }
+CK_ATTRIBUTE Flag(CK_ATTRIBUTE_TYPE t, bool v) { return Attr(t, v ? &kTrue : &kFalse, 1); }
+
+}  // namespace
+
+Result<unsigned long> Session::GenerateKeyPair(std::string_view label, std::string_view id,
+                                               Algorithm algorithm) {
+  static const CK_ULONG kRsaBits = 3072;
+  static const unsigned char kExponent[] = {0x01, 0x00, 0x01};
+  std::vector<CK_ATTRIBUTE> pub = {Flag(CKA_TOKEN, true),  Flag(CKA_PRIVATE, false),
+                                   Flag(CKA_VERIFY, true), Flag(CKA_ENCRYPT, false),
+                                   Flag(CKA_WRAP, false),  Attr(CKA_LABEL, label),
+                                   Attr(CKA_ID, id)};
+  std::vector<CK_ATTRIBUTE> priv = {Flag(CKA_TOKEN, true),     Flag(CKA_PRIVATE, true),
+                                    Flag(CKA_SENSITIVE, true), Flag(CKA_EXTRACTABLE, false),
+                                    Flag(CKA_SIGN, true),      Flag(CKA_DECRYPT, false),
+                                    Flag(CKA_UNWRAP, false),   Flag(CKA_DERIVE, false),
+                                    Attr(CKA_LABEL, label),    Attr(CKA_ID, id)};
+  CK_MECHANISM_TYPE allowed;
+  CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  std::string_view params = EcParamsFor(algorithm);
+  switch (algorithm) {
+    case Algorithm::kEcdsaP256:
+    case Algorithm::kEcdsaP384:
+      allowed = CKM_ECDSA;
+      pub.push_back(Attr(CKA_EC_PARAMS, params));
+      break;
+    case Algorithm::kEd25519:
+      allowed = CKM_EDDSA;
+      mech.mechanism = CKM_EC_EDWARDS_KEY_PAIR_GEN;
+      pub.push_back(Attr(CKA_EC_PARAMS, params));
+      break;
+    case Algorithm::kRsaPss3072:
+      allowed = CKM_RSA_PKCS_PSS;
+      mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
+      pub.push_back(Attr(CKA_MODULUS_BITS, &kRsaBits, sizeof kRsaBits));
+      pub.push_back(Attr(CKA_PUBLIC_EXPONENT, kExponent, sizeof kExponent));
+      break;
+  }
+  priv.push_back(Attr(CKA_ALLOWED_MECHANISMS, &allowed, sizeof allowed));
+  CK_OBJECT_HANDLE pub_h = 0, priv_h = 0;
+  CK_RV rv = module_->functions()->C_GenerateKeyPair(handle_, &mech, pub.data(), pub.size(),
+                                                     priv.data(), priv.size(), &pub_h, &priv_h);
+  if (rv != CKR_OK) {
+    return CkrError(rv, "C_GenerateKeyPair (" + std::string(AlgorithmName(algorithm)) + ")",
+                    Describe() + ", key '" + std::string(label) + "'");
+  }
+  return pub_h;
+}
+
+Result<KeyInfo> Session::GenerateKey(std::string_view label, Algorithm algorithm) {
+  SR_RETURN_IF_ERROR(ValidateKeyLabel(label));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!logged_in_) return FailedPrecondition("generating a key needs a login to " + Describe());
+  for (unsigned long cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
+    SR_ASSIGN_OR_RETURN(std::vector<unsigned long> same, FindObjects(cls, label, ""));
+    if (!same.empty()) {
+      return Status(Code::kAlreadyExists,
+                    "a key labelled '" + std::string(label) + "' already exists in " + Describe());
+    }
+  }
+  std::string id(16, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(id.data()), id.size()) != 1) {
+    return Internal("the random generator failed to produce a key id");
+  }
+  SR_ASSIGN_OR_RETURN(unsigned long pub, GenerateKeyPair(label, id, algorithm));
+  return DescribePublicKey(pub);
+}
+
+Result<KeyHandle> Session::FindKey(std::string_view label_or_uri) {
+  std::string label(label_or_uri), id;
+  if (label_or_uri.starts_with("pkcs11:")) {
+    SR_ASSIGN_OR_RETURN(Pkcs11Uri uri, Pkcs11Uri::Parse(label_or_uri));
+    if ((!uri.token.empty() && uri.token != token_.label) ||
+        (!uri.serial.empty() && uri.serial != token_.serial)) {
+      return NotFound("key " + std::string(label_or_uri) + " names another token than " +
+                      Describe());
+    }
+    if (uri.object.empty() && uri.id.empty()) {
+      return InvalidArgument("key URI " + std::string(label_or_uri) + " has neither object nor id");
+    }
+    label = uri.object;
+    id = uri.id;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  SR_ASSIGN_OR_RETURN(std::vector<unsigned long> pubs, FindObjects(CKO_PUBLIC_KEY, label, id));
+  if (pubs.empty()) {
+    return NotFound("no key '" + std::string(label_or_uri) + "' in " + Describe());
+  }
+  if (pubs.size() > 1) {
+    return InvalidArgument("key '" + std::string(label_or_uri) + "' is ambiguous in " + Describe() +
+                           " (" + std::to_string(pubs.size()) + " matches)");
+  }
+  KeyHandle k;
+  SR_ASSIGN_OR_RETURN(k.info, DescribePublicKey(pubs[0]));
+  k.public_handle = pubs[0];
+  if (!logged_in_) return k;
+  SR_ASSIGN_OR_RETURN(std::vector<unsigned long> privs,
+                      FindObjects(CKO_PRIVATE_KEY, k.info.label, k.info.id));
+  if (privs.size() != 1) {
+    return NotFound("key " + k.info.uri + " has no private key in " + Describe());
+  }
+  k.private_handle = privs[0];
+  return k;
+}
+
+Result<std::string> Session::ReadPrivateAttribute(const KeyHandle& key, unsigned long type) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (key.private_handle == 0)
+    return FailedPrecondition("key " + key.info.uri + " was found without a login");
+  return GetAttribute(key.private_handle, type);
+}
+
+Result<bool> Session::PrivateFlag(const KeyHandle& key, unsigned long type) {
+  SR_ASSIGN_OR_RETURN(std::string v, ReadPrivateAttribute(key, type));
+  if (v.size() != 1) return InvalidArgument("attribute is not a CK_BBOOL");
+  return v[0] != 0;
+}
+
+}  // namespace sr::hsm

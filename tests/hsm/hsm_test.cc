@@ -1,0 +1,156 @@
+#include <doctest/doctest.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <p11-kit/pkcs11.h>
+
+#include <memory>
+
+#include "hsm/pkcs11_error.h"
+#include "hsm/pubkey.h"
+#include "tests/hsm/softhsm_fixture.h"
+
+namespace {
+
+using sr::hsm::Algorithm;
+
+// Verifies sig over msg with the SPKI, the way any standard verifier would.
+bool VerifyWithOpenSsl(Algorithm alg, const std::string& spki, const std::string& msg,
+                       const std::string& sig) {
+  const auto* p = reinterpret_cast<const unsigned char*>(spki.data());
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(d2i_PUBKEY(nullptr, &p, spki.size()),
+                                                          &EVP_PKEY_free);
+  REQUIRE(key);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  const EVP_MD* md = alg == Algorithm::kEd25519     ? nullptr
+                     : alg == Algorithm::kEcdsaP384 ? EVP_sha384()
+                                                    : EVP_sha256();
+  EVP_PKEY_CTX* pctx = nullptr;
+  REQUIRE(EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key.get()) == 1);
+  if (alg == Algorithm::kRsaPss3072) {
+    REQUIRE(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1);
+    REQUIRE(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1);
+  }
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                          reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
+}
+
+const Algorithm kAll[] = {Algorithm::kEcdsaP256, Algorithm::kEcdsaP384, Algorithm::kEd25519,
+                          Algorithm::kRsaPss3072};
+
+}  // namespace
+
+TEST_CASE("hsm: a token holding keys of all four algorithms lists, exports and signs with each") {
+  sr::test::SoftHsmToken t;
+  auto s = t.Login();
+  for (Algorithm a : kAll) {
+    auto k = s->GenerateKey("key-" + std::string(sr::hsm::AlgorithmName(a)), a);
+    REQUIRE_MESSAGE(k.ok(), k.status().message());
+    CHECK(k->fingerprint_hex.size() == 64);
+    CHECK(k->uri.find("object=key-") != std::string::npos);
+  }
+  auto keys = s->ListKeys();
+  REQUIRE_MESSAGE(keys.ok(), keys.status().message());
+  REQUIRE(keys->size() == 4);
+  for (const auto& info : *keys) {
+    INFO("key " << info.label);
+    CHECK(info.label == "key-" + std::string(sr::hsm::AlgorithmName(info.algorithm)));
+    auto pem = sr::hsm::SpkiToPem(info.spki_der);
+    REQUIRE(pem.ok());
+    CHECK(pem->starts_with("-----BEGIN PUBLIC KEY-----"));
+    auto h = s->FindKey(info.uri);
+    REQUIRE_MESSAGE(h.ok(), h.status().message());
+    for (std::string msg :
+         {std::string("firmware 5.4.3"), std::string(100000, 'x'), std::string()}) {
+      auto sig = s->Sign(*h, msg);
+      REQUIRE_MESSAGE(sig.ok(), sig.status().message());
+      CHECK(VerifyWithOpenSsl(info.algorithm, info.spki_der, msg, *sig));
+      CHECK_FALSE(VerifyWithOpenSsl(info.algorithm, info.spki_der, msg + "!", *sig));
+    }
+  }
+}
+
+TEST_CASE("hsm: generated private keys are sensitive and their CKA_VALUE cannot be read") {
+  sr::test::SoftHsmToken t;
+  auto s = t.Login();
+  for (Algorithm a : {Algorithm::kEcdsaP256, Algorithm::kEd25519}) {
+    REQUIRE(s->GenerateKey("k" + std::to_string(static_cast<int>(a)), a).ok());
+    auto h = s->FindKey("k" + std::to_string(static_cast<int>(a)));
+    REQUIRE_MESSAGE(h.ok(), h.status().message());
+    CHECK(s->PrivateFlag(*h, CKA_SENSITIVE).value());
+    CHECK(s->PrivateFlag(*h, CKA_ALWAYS_SENSITIVE).value());
+    CHECK_FALSE(s->PrivateFlag(*h, CKA_EXTRACTABLE).value());
+    CHECK(s->PrivateFlag(*h, CKA_NEVER_EXTRACTABLE).value());
+    CHECK(s->PrivateFlag(*h, CKA_TOKEN).value());
+    CHECK(s->PrivateFlag(*h, CKA_PRIVATE).value());
+    auto value = s->ReadPrivateAttribute(*h, CKA_VALUE);
+    REQUIRE_FALSE(value.ok());
+    CHECK(value.status().message().find("CKR_ATTRIBUTE_SENSITIVE") != std::string::npos);
+  }
+}
+
+TEST_CASE("hsm: a wrong PIN reports CKR_PIN_INCORRECT in words and never locks the token") {
+  sr::test::SoftHsmToken t;
+  sr::SecretBytes wrong = sr::test::Pin("not-the-pin");
+  for (int i = 0; i < 12; ++i) {
+    auto s = sr::hsm::Session::Open(t.module, t.token, &wrong);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.status().code() == sr::Code::kHsm);
+    CHECK(s.status().message().find("CKR_PIN_INCORRECT (0xa0)") != std::string::npos);
+    CHECK(s.status().message().find("token 'test-token'") != std::string::npos);
+    CHECK(s.status().message().find(sr::hsm::kSoftHsmModulePath) != std::string::npos);
+  }
+  auto ok = sr::hsm::Session::Open(t.module, t.token, &t.user_pin);
+  CHECK_MESSAGE(ok.ok(), ok.status().message());
+}
+
+TEST_CASE("hsm: duplicate labels, unknown keys, unknown tokens and missing modules are named") {
+  sr::test::SoftHsmToken t;
+  auto s = t.Login();
+  REQUIRE(s->GenerateKey("release-1", Algorithm::kEcdsaP256).ok());
+  auto dup = s->GenerateKey("release-1", Algorithm::kEd25519);
+  CHECK(dup.status().code() == sr::Code::kAlreadyExists);
+  CHECK(dup.status().message().find("release-1") != std::string::npos);
+  auto missing = s->FindKey("pkcs11:object=nope");
+  CHECK(missing.status().code() == sr::Code::kNotFound);
+  CHECK(missing.status().message().find("nope") != std::string::npos);
+  CHECK(missing.status().message().find("test-token") != std::string::npos);
+  auto other = s->FindKey("pkcs11:token=other;object=release-1");
+  CHECK(other.status().code() == sr::Code::kNotFound);
+  auto tok = t.module->FindToken("no-such-token");
+  CHECK(tok.status().code() == sr::Code::kNotFound);
+  CHECK(tok.status().message().find("'test-token'") != std::string::npos);
+  auto mod = sr::hsm::Module::Load("/nonexistent/libpkcs11.so");
+  CHECK(mod.status().code() == sr::Code::kNotFound);
+  CHECK(mod.status().message().find("/nonexistent/libpkcs11.so") != std::string::npos);
+  CHECK(s->GenerateKey("../evil", Algorithm::kEd25519).status().code() ==
+        sr::Code::kInvalidArgument);
+}
+
+TEST_CASE("hsm: without a login public keys are listed but nothing can be signed") {
+  sr::test::SoftHsmToken t;
+  {
+    auto s = t.Login();
+    REQUIRE(s->GenerateKey("pub-only", Algorithm::kEd25519).ok());
+  }
+  auto anon = sr::hsm::Session::Open(t.module, t.token, nullptr);
+  REQUIRE(anon.ok());
+  auto keys = (*anon)->ListKeys();
+  REQUIRE(keys.ok());
+  REQUIRE(keys->size() == 1);
+  auto h = (*anon)->FindKey("pub-only");
+  REQUIRE(h.ok());
+  CHECK((*anon)->Sign(*h, "x").status().code() == sr::Code::kFailedPrecondition);
+  CHECK((*anon)->GenerateKey("g", Algorithm::kEd25519).status().code() ==
+        sr::Code::kFailedPrecondition);
+}
+
+TEST_CASE("hsm: CK_RV codes are named in words and unknown codes keep their raw value") {
+  CHECK(sr::hsm::CkrName(CKR_PIN_INCORRECT) == "CKR_PIN_INCORRECT");
+  CHECK(sr::hsm::CkrName(CKR_DEVICE_MEMORY) == "CKR_DEVICE_MEMORY");
+  CHECK(sr::hsm::CkrName(CKR_KEY_TYPE_INCONSISTENT) == "CKR_KEY_TYPE_INCONSISTENT");
+  CHECK(sr::hsm::CkrName(0x80000123UL) == "CKR_VENDOR_DEFINED+0x123");
+  sr::Status s = sr::hsm::CkrError(CKR_DEVICE_MEMORY, "C_GenerateKeyPair", "token 'x'");
+  CHECK(s.message().find("token is full") != std::string::npos);
+  CHECK(s.message().find("(0x31)") != std::string::npos);
+}

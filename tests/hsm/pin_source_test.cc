@@ -1,0 +1,125 @@
+#include "signer/pin_source.h"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "base/file.h"
+
+namespace {
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/sr-pin-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  return tmpl;
+}
+
+std::string PinFile(const std::string& dir, const std::string& content, mode_t mode = 0600) {
+  std::string p = sr::JoinPath(dir, "pin");
+  ::unlink(p.c_str());
+  REQUIRE(sr::WriteFileAtomic(p, content).ok());
+  REQUIRE(::chmod(p.c_str(), mode) == 0);
+  return p;
+}
+
+std::string AsString(const sr::SecretBytes& b) { return std::string(b.begin(), b.end()); }
+
+}  // namespace
+
+TEST_CASE("pins: a file PIN loses exactly one trailing newline") {
+  std::string dir = TempDir();
+  struct Case {
+    std::string content, expect;
+  } cases[] = {{"123456\n", "123456"}, {"123456", "123456"}, {"123456\r\n", "123456"}};
+  for (const Case& c : cases) {
+    auto src = sr::ParsePinSource("file:" + PinFile(dir, c.content), "test PIN");
+    REQUIRE(src.ok());
+    auto pin = (*src)->ReadPin();
+    REQUIRE_MESSAGE(pin.ok(), pin.status().message());
+    CHECK(AsString(*pin) == c.expect);
+  }
+  auto two = sr::ParsePinSource("file:" + PinFile(dir, "123456\n\n"), "test PIN");
+  auto bad = (*two)->ReadPin();
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("line break") != std::string::npos);
+}
+
+TEST_CASE("pins: too short, too long and world-readable PIN files are refused by name") {
+  std::string dir = TempDir();
+  auto shortp = (*sr::ParsePinSource("file:" + PinFile(dir, "12\n"), "p"))->ReadPin();
+  CHECK(shortp.status().message().find("4 to 255 bytes") != std::string::npos);
+  auto longp = (*sr::ParsePinSource("file:" + PinFile(dir, std::string(300, '7')), "p"))->ReadPin();
+  CHECK(longp.status().message().find("4 to 255 bytes") != std::string::npos);
+  std::string open = PinFile(dir, "123456\n", 0644);
+  auto world = (*sr::ParsePinSource("file:" + open, "p"))->ReadPin();
+  CHECK(world.status().code() == sr::Code::kPermissionDenied);
+  CHECK(world.status().message().find(open) != std::string::npos);
+  auto missing = (*sr::ParsePinSource("file:" + dir + "/absent", "p"))->ReadPin();
+  CHECK(missing.status().message().find("absent") != std::string::npos);
+  std::string link = dir + "/link";
+  REQUIRE(::symlink(PinFile(dir, "123456").c_str(), link.c_str()) == 0);
+  CHECK_FALSE((*sr::ParsePinSource("file:" + link, "p"))->ReadPin().ok());
+}
+
+TEST_CASE("pins: an fd source reads the PIN from an inherited pipe") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  REQUIRE(::write(fds[1], "pipe-pin\n", 9) == 9);
+  ::close(fds[1]);
+  auto src = sr::ParsePinSource("fd:" + std::to_string(fds[0]), "p");
+  REQUIRE(src.ok());
+  auto pin = (*src)->ReadPin();
+  ::close(fds[0]);
+  REQUIRE(pin.ok());
+  CHECK(AsString(*pin) == "pipe-pin");
+  CHECK(sr::ParsePinSource("fd:x", "p").status().code() == sr::Code::kInvalidArgument);
+}
+
+TEST_CASE("pins: pass: and env: sources are forbidden and the message never repeats the PIN") {
+  for (const char* spec : {"pass:s3cr3t-pin", "env:MY_SECRET"}) {
+    auto src = sr::ParsePinSource(spec, "p");
+    REQUIRE_FALSE(src.ok());
+    CHECK(src.status().code() == sr::Code::kPermissionDenied);
+    CHECK(src.status().message().find("s3cr3t") == std::string::npos);
+  }
+  CHECK(sr::ParsePinSource("http://x", "p").status().code() == sr::Code::kInvalidArgument);
+}
+
+TEST_CASE("pins: PIN options in argv are refused but pin-source options and look-alikes are not") {
+  auto check = [](std::vector<std::string> args, bool refused) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    sr::Status s = sr::RefusePinsInArgv(static_cast<int>(argv.size()), argv.data());
+    INFO(args[1]);
+    CHECK(s.ok() == !refused);
+    if (refused) {
+      CHECK(s.code() == sr::Code::kPermissionDenied);
+      CHECK(s.message().find("9999") == std::string::npos);
+    }
+  };
+  check({"strongroom", "--pin", "9999"}, true);
+  check({"strongroom", "--pin=9999"}, true);
+  check({"strongroom", "--so-pin=9999"}, true);
+  check({"strongroom", "--release_pin", "9999"}, true);
+  check({"strongroom", "--pin-source", "pass:9999"}, true);
+  check({"strongroom", "--log-pin-source=env:X9999"}, true);
+  check({"strongroom", "--pin-source", "file:/tmp/p"}, false);
+  check({"strongroom", "--no-spinner"}, false);
+  check({"strongroom", "key", "list"}, false);
+}
+
+TEST_CASE("pins: any environment variable whose name contains PIN is refused by name") {
+  std::string a = "PATH=/usr/bin", b = "SOFTHSM_PIN=1234", c = "pkcs11_pin=1", d = "HOME=/root";
+  char* with[] = {a.data(), b.data(), d.data(), nullptr};
+  sr::Status s = sr::RefusePinsInEnvironment(with);
+  CHECK(s.code() == sr::Code::kPermissionDenied);
+  CHECK(s.message().find("SOFTHSM_PIN") != std::string::npos);
+  CHECK(s.message().find("1234") == std::string::npos);
+  char* lower[] = {c.data(), nullptr};
+  CHECK_FALSE(sr::RefusePinsInEnvironment(lower).ok());
+  char* clean[] = {a.data(), d.data(), nullptr};
+  CHECK(sr::RefusePinsInEnvironment(clean).ok());
+}
