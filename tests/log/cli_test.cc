@@ -127,12 +127,14 @@ TEST_CASE("cli: log recover removes a torn tail, logs it, and the log verifies a
   CHECK(before.exit_code == 6);
   CHECK(before.out.find("record-truncated, event 5") != std::string::npos);
   CHECK(Run(kTool + " append " + l.dir + " " + l.pem + " 1 1 x").exit_code != 0);
-  RunResult rec = l.Log("recover --log " + l.dir + " --log-key-pem " + l.pem);
+  RunResult rec = l.Log("recover --log " + l.dir + " --log-key-pem " + l.pem + " --operator carol");
   CHECK_MESSAGE(rec.exit_code == 0, rec.out);
   CHECK(rec.out.find("removed a torn tail of 11 bytes") != std::string::npos);
   CHECK(l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'").exit_code == 0);
   RunResult show = l.Log("show --log " + l.dir + " --index 5", true);
   CHECK(show.out.find("EVENT_KIND_LOG_RECOVERED") != std::string::npos);
+  CHECK(show.out.find("\"operators\":[\"carol\"]") != std::string::npos);
+  CHECK(show.out.find("\"removed_length\":\"11\"") != std::string::npos);
 }
 
 }  // namespace
