@@ -69,6 +69,14 @@ TEST_CASE(
   CHECK_MESSAGE(ok.exit_code == 0, ok.out);
   CHECK(ok.out.find("consistent with your checkpoint of size 50") != std::string::npos);
 
+  // The older checkpoint put back in place of the newer one.
+  std::string newer = ReadAll(JoinPath(l.dir, kCheckpointFile));
+  WriteAllTo(JoinPath(l.dir, kCheckpointFile), ReadAll(old));
+  RunResult rolled = l.Log("verify --log " + l.dir + " --vkey " + l.t.Sub("vkey"));
+  CHECK(rolled.exit_code == 6);
+  CHECK_MESSAGE(rolled.out.find("event-count, event 50") != std::string::npos, rolled.out);
+  WriteAllTo(JoinPath(l.dir, kCheckpointFile), newer);
+
   auto r = LogReader::Open(l.dir);
   std::uint64_t a = *r->Offset(12), b = *r->Offset(13);
   std::string ev = ReadAll(JoinPath(l.dir, kEventsFile));
