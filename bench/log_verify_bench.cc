@@ -3,6 +3,7 @@
 // verifier's peak memory (child ru_maxrss); then inclusion-proof generation
 // and verification times on that log.
 //   log_verify_bench [N] [STRONGROOM_BINARY]
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,7 +29,8 @@ double RunChild(const std::vector<std::string>& args, long* maxrss_kib, int* sta
   double t0 = sr::bench::Now();
   pid_t pid = ::fork();
   if (pid == 0) {
-    std::freopen("/dev/null", "w", stdout);  // the verdict is the exit status
+    int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);  // the verdict is the exit status
+    if (null_fd >= 0) ::dup2(null_fd, 1);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);

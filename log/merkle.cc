@@ -135,7 +135,10 @@ Result<std::vector<std::string>> ConsistencyProof(NodeSource& src, std::uint64_t
 
 bool IsValidSubtree(std::uint64_t start, std::uint64_t end) {
   if (start >= end) return false;
-  return start % std::bit_ceil(end - start) == 0;
+  std::uint64_t n = end - start;
+  // BIT_CEIL(n) would be 2^64 here: only start 0 is a multiple of it.
+  if (n > (std::uint64_t{1} << 63)) return start == 0;
+  return start % std::bit_ceil(n) == 0;
 }
 
 Status VerifyInclusion(std::uint64_t index, std::uint64_t size, std::string_view leaf_hash,

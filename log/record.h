@@ -26,6 +26,7 @@ inline constexpr std::string_view kIndexFile = "index";
 inline constexpr std::string_view kCheckpointFile = "checkpoint";
 inline constexpr std::string_view kVkeyFile = "vkey";
 inline constexpr std::string_view kLockFile = "lock";
+inline constexpr std::string_view kRecoverPendingFile = "recover.pending";
 
 inline std::uint32_t LoadBe32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <optional>
 
 #include "base/encoding.h"
 #include "base/hash.h"
@@ -94,6 +96,11 @@ Result<std::unique_ptr<LogWriter>> LogWriter::Open(std::string_view dir, NoteSig
     return NotFound("'" + d + "' holds no signing-event log (no events file)");
   }
   SR_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(JoinPath(d, kLockFile), wait));
+  if (PathExists(JoinPath(d, kRecoverPendingFile))) {
+    return FailedPrecondition("a 'log recover' was interrupted (" +
+                              JoinPath(d, kRecoverPendingFile) +
+                              " exists); run 'strongroom log recover' again to finish it");
+  }
   return OpenLocked(std::move(d), signer, std::move(lock), false, nullptr);
 }
 
@@ -362,6 +369,74 @@ Result<std::string> LogWriter::Commit() {
   return note;
 }
 
+namespace {
+
+// recover.pending: "<offset> <length> <sha256 hex> <tree size before>\n",
+// written (durably) before the torn bytes are cut, removed after the
+// LOG_RECOVERED event is appended and signed, so a crash during recovery
+// cannot lose the record of what was removed.
+std::string FormatPending(const RecoverReport& r, std::uint64_t size_before) {
+  return std::to_string(r.removed_offset) + " " + std::to_string(r.removed_length) + " " +
+         r.removed_sha256 + " " + std::to_string(size_before) + "\n";
+}
+
+Result<std::optional<std::pair<RecoverReport, std::uint64_t>>> ReadPending(
+    const std::string& path) {
+  if (!PathExists(path)) return std::optional<std::pair<RecoverReport, std::uint64_t>>();
+  SR_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 256));
+  RecoverReport r;
+  unsigned long long off = 0, len = 0, before = 0;
+  char sha[65] = {0};
+  if (std::sscanf(text.c_str(), "%llu %llu %64s %llu", &off, &len, sha, &before) != 4) {
+    return DataLoss("'" + path + "' is malformed; it records an interrupted recovery");
+  }
+  r.torn = true;
+  r.removed_offset = off;
+  r.removed_length = len;
+  r.removed_sha256 = sha;
+  return std::make_optional(std::make_pair(r, static_cast<std::uint64_t>(before)));
+}
+
+// True when the log's last event already records this removal (an earlier
+// recover appended it, then crashed before signing or cleaning up).
+bool AlreadyRecorded(const std::string& dir, std::uint64_t size, const RecoverReport& r) {
+  if (size == 0) return false;
+  auto reader = LogReader::Open(dir);
+  if (!reader.ok()) return false;
+  auto bytes = reader->ReadEvent(size - 1);
+  strongroom::v1::Event ev;
+  return bytes.ok() && ev.ParseFromString(*bytes) &&
+         ev.kind() == strongroom::v1::EVENT_KIND_LOG_RECOVERED &&
+         ev.log_recovered().removed_offset() == r.removed_offset &&
+         ev.log_recovered().removed_sha256() == r.removed_sha256;
+}
+
+}  // namespace
+
+// Cuts the torn bytes after recording them in recover.pending.
+Result<std::pair<RecoverReport, std::uint64_t>> LogWriter::CutTornTail(const TailScan& scan) {
+  if (scan.length > kMaxEventBytes + kRecordOverhead) {
+    return DataLoss("the " + std::to_string(scan.length) + " bytes after byte offset " +
+                    std::to_string(scan.offset) + " are larger than any record: not a torn tail");
+  }
+  const std::string path = JoinPath(dir_, kEventsFile);
+  std::string removed(scan.length, '\0');
+  SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), scan.offset, removed.data(), removed.size(), path));
+  RecoverReport r;
+  r.torn = true;
+  r.removed_offset = scan.offset;
+  r.removed_length = scan.length;
+  r.removed_sha256 = Sha256Hex(removed);
+  SR_RETURN_IF_ERROR(
+      WriteFileAtomic(JoinPath(dir_, kRecoverPendingFile), FormatPending(r, size()), 0600));
+  if (::ftruncate(events_.get(), static_cast<off_t>(scan.offset)) != 0 ||
+      ::fdatasync(events_.get()) != 0) {
+    return ErrnoError("cannot remove the torn tail of", path, errno);
+  }
+  end_offset_ = scan.offset;
+  return std::make_pair(r, size());
+}
+
 Result<RecoverReport> LogWriter::Recover(std::string_view dir, NoteSigner& signer,
                                          const strongroom::v1::Event& template_event) {
   std::string d(dir);
@@ -372,36 +447,34 @@ Result<RecoverReport> LogWriter::Recover(std::string_view dir, NoteSigner& signe
   TailScan scan;
   SR_ASSIGN_OR_RETURN(std::unique_ptr<LogWriter> w,
                       OpenLocked(d, signer, std::move(lock), true, &scan));
-  RecoverReport report;
+  const std::string pending_path = JoinPath(d, kRecoverPendingFile);
+  SR_ASSIGN_OR_RETURN(auto pending, ReadPending(pending_path));
   if (scan.torn) {
-    if (scan.length > kMaxEventBytes + kRecordOverhead) {
-      return DataLoss("the " + std::to_string(scan.length) + " bytes after byte offset " +
-                      std::to_string(scan.offset) + " are larger than any record: not a torn tail");
+    SR_ASSIGN_OR_RETURN(pending, w->CutTornTail(scan));
+  }
+  RecoverReport report;
+  if (pending) {
+    report = pending->first;
+    if (AlreadyRecorded(d, w->size(), report)) {
+      report.recovered_event_index = w->size() - 1;
+    } else {
+      strongroom::v1::Event ev = template_event;
+      ev.set_kind(strongroom::v1::EVENT_KIND_LOG_RECOVERED);
+      auto* rec = ev.mutable_log_recovered();
+      rec->set_removed_offset(report.removed_offset);
+      rec->set_removed_length(report.removed_length);
+      rec->set_removed_sha256(report.removed_sha256);
+      rec->set_tree_size_before(pending->second);
+      rec->set_reason("incomplete record after the last complete event (crash during an append)");
+      SR_ASSIGN_OR_RETURN(report.recovered_event_index, w->Append(std::move(ev)));
     }
-    std::string removed(scan.length, '\0');
-    const std::string path = JoinPath(d, kEventsFile);
-    SR_RETURN_IF_ERROR(
-        ReadExactAt(w->events_.get(), scan.offset, removed.data(), removed.size(), path));
-    if (::ftruncate(w->events_.get(), static_cast<off_t>(scan.offset)) != 0 ||
-        ::fdatasync(w->events_.get()) != 0) {
-      return ErrnoError("cannot remove the torn tail of", path, errno);
-    }
-    w->end_offset_ = scan.offset;
-    report.torn = true;
-    report.removed_offset = scan.offset;
-    report.removed_length = scan.length;
-    report.removed_sha256 = Sha256Hex(removed);
-    strongroom::v1::Event ev = template_event;
-    ev.set_kind(strongroom::v1::EVENT_KIND_LOG_RECOVERED);
-    auto* rec = ev.mutable_log_recovered();
-    rec->set_removed_offset(scan.offset);
-    rec->set_removed_length(scan.length);
-    rec->set_removed_sha256(report.removed_sha256);
-    rec->set_tree_size_before(w->size());
-    rec->set_reason("incomplete record after the last complete event (crash during an append)");
-    SR_ASSIGN_OR_RETURN(report.recovered_event_index, w->Append(std::move(ev)));
   }
   SR_RETURN_IF_ERROR(w->Commit().status());
+  if (pending) {
+    if (::unlink(pending_path.c_str()) != 0)
+      return ErrnoError("cannot remove", pending_path, errno);
+    SR_RETURN_IF_ERROR(FsyncDir(d));
+  }
   report.size = w->size();
   return report;
 }

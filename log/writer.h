@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/file.h"
@@ -53,7 +54,9 @@ class LogWriter {
   static Result<std::unique_ptr<LogWriter>> Open(std::string_view dir, NoteSigner& signer,
                                                  bool wait = true);
   // Removes a torn tail (an incomplete last record after a crash), appends a
-  // LOG_RECOVERED event describing it, and signs a checkpoint. With no torn
+  // LOG_RECOVERED event describing it, and signs a checkpoint. What is cut is
+  // first recorded durably in DIR/recover.pending, so a crash during recovery
+  // is finished by the next Recover (Open refuses while that file exists). With no torn
   // tail it only signs a checkpoint over events a crash left unsigned.
   // Anything else that disagrees with the signed checkpoint is refused.
   static Result<RecoverReport> Recover(std::string_view dir, NoteSigner& signer,
@@ -77,6 +80,7 @@ class LogWriter {
   static Result<std::unique_ptr<LogWriter>> OpenLocked(std::string dir, NoteSigner& signer,
                                                        FileLock lock, bool allow_torn,
                                                        TailScan* torn_out);
+  Result<std::pair<RecoverReport, std::uint64_t>> CutTornTail(const TailScan& scan);
   Status LoadDerived(TailScan& scan);
   Result<std::uint64_t> TrimDerived();
   Result<std::uint64_t> EndOfIndexed(std::uint64_t n, std::uint64_t ev_size);

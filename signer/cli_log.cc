@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -23,9 +24,19 @@ namespace {
 
 struct LogOpts {
   std::string log_dir, station_dir, vkey, since, out, from, event_file, old_file, proof_file, pem;
+  std::vector<std::string> operators;
   std::uint64_t index = 0, count = 0;
   bool has_index = false;
 };
+
+std::string UtcNow() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 Result<std::string> LogDir(const LogOpts& o) {
   if (!o.log_dir.empty() && !o.station_dir.empty()) {
@@ -245,6 +256,8 @@ int RunRecover(Context& ctx, const LogOpts& o) {
   auto signer = log::Ed25519NoteSigner::FromPemFile(vk->name(), o.pem);
   if (!signer.ok()) return ReportError(ctx, signer.status());
   strongroom::v1::Event tmpl;
+  tmpl.set_time(UtcNow());
+  for (const std::string& op : o.operators) tmpl.add_operators(op);
   auto rep = log::LogWriter::Recover(*dir, **signer, tmpl);
   if (!rep.ok()) return ReportError(ctx, rep.status());
   if (ctx.json) {
@@ -334,6 +347,7 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
       "anything else that disagrees with the signed checkpoint: that is tampering.");
   AddDirOptions(r, *o);
   r->add_option("--log-key-pem", o->pem, "Ed25519 log key as a PEM file (test stations only)");
+  r->add_option("--operator", o->operators, "Name of a person performing the recovery (repeat)");
   r->callback([&ctx, o] { ctx.exit_code = RunRecover(ctx, *o); });
   for (CLI::App* sub : {v, s, p, c, vp, k, r}) sub->fallthrough();
 }

@@ -69,6 +69,14 @@ TEST_CASE(
   CHECK_MESSAGE(ok.exit_code == 0, ok.out);
   CHECK(ok.out.find("consistent with your checkpoint of size 50") != std::string::npos);
 
+  // The older checkpoint put back in place of the newer one.
+  std::string newer = ReadAll(JoinPath(l.dir, kCheckpointFile));
+  WriteAllTo(JoinPath(l.dir, kCheckpointFile), ReadAll(old));
+  RunResult rolled = l.Log("verify --log " + l.dir + " --vkey " + l.t.Sub("vkey"));
+  CHECK(rolled.exit_code == 6);
+  CHECK_MESSAGE(rolled.out.find("event-count, event 50") != std::string::npos, rolled.out);
+  WriteAllTo(JoinPath(l.dir, kCheckpointFile), newer);
+
   auto r = LogReader::Open(l.dir);
   std::uint64_t a = *r->Offset(12), b = *r->Offset(13);
   std::string ev = ReadAll(JoinPath(l.dir, kEventsFile));
@@ -127,12 +135,14 @@ TEST_CASE("cli: log recover removes a torn tail, logs it, and the log verifies a
   CHECK(before.exit_code == 6);
   CHECK(before.out.find("record-truncated, event 5") != std::string::npos);
   CHECK(Run(kTool + " append " + l.dir + " " + l.pem + " 1 1 x").exit_code != 0);
-  RunResult rec = l.Log("recover --log " + l.dir + " --log-key-pem " + l.pem);
+  RunResult rec = l.Log("recover --log " + l.dir + " --log-key-pem " + l.pem + " --operator carol");
   CHECK_MESSAGE(rec.exit_code == 0, rec.out);
   CHECK(rec.out.find("removed a torn tail of 11 bytes") != std::string::npos);
   CHECK(l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'").exit_code == 0);
   RunResult show = l.Log("show --log " + l.dir + " --index 5", true);
   CHECK(show.out.find("EVENT_KIND_LOG_RECOVERED") != std::string::npos);
+  CHECK(show.out.find("\"operators\":[\"carol\"]") != std::string::npos);
+  CHECK(show.out.find("\"removed_length\":\"11\"") != std::string::npos);
 }
 
 }  // namespace

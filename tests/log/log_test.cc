@@ -186,6 +186,42 @@ TEST_CASE("log: a torn tail blocks appends until recover removes it and logs wha
   CHECK(e.log_recovered().removed_sha256() == Sha256Hex(torn));
 }
 
+TEST_CASE(
+    "log: a recover interrupted after cutting the torn tail is finished by the next recover") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  BuildLog(dir, *s, 4);
+  std::string events_path = JoinPath(dir, kEventsFile);
+  std::uint64_t before = ReadAll(events_path).size();
+  std::string torn = "\x00\x00\x00\x40partial";
+  // The state a crash leaves between "record what is cut" and "append the event".
+  testing::WriteAllTo(
+      JoinPath(dir, kRecoverPendingFile),
+      std::to_string(before) + " " + std::to_string(torn.size()) + " " + Sha256Hex(torn) + " 4\n");
+  auto w = LogWriter::Open(dir, *s);
+  CHECK(w.status().code() == Code::kFailedPrecondition);
+  CHECK(w.status().message().find("interrupted") != std::string::npos);
+  std::string pending = ReadAll(JoinPath(dir, kRecoverPendingFile));
+  for (int run = 0; run < 2; ++run) {
+    // Run 1 models a crash after the event was appended but before cleanup:
+    // it must not append the event a second time.
+    if (run == 1) testing::WriteAllTo(JoinPath(dir, kRecoverPendingFile), pending);
+    auto rep = LogWriter::Recover(dir, *s, strongroom::v1::Event());
+    REQUIRE_MESSAGE(rep.ok(), rep.status().ToString());
+    CHECK(rep->torn);
+    CHECK(rep->recovered_event_index == 4);
+    CHECK(rep->size == 5);
+  }
+  CHECK_FALSE(PathExists(JoinPath(dir, kRecoverPendingFile)));
+  auto reader = LogReader::Open(dir);
+  strongroom::v1::Event e;
+  REQUIRE(e.ParseFromString(*reader->ReadEvent(4)));
+  CHECK(e.log_recovered().removed_offset() == before);
+  CHECK(e.log_recovered().removed_sha256() == Sha256Hex(torn));
+  CHECK(Verify(dir, *s).ok);
+}
+
 TEST_CASE("log: recover refuses a truncation into signed events instead of repairing it") {
   TempDir t;
   auto s = Signer();
