@@ -1,4 +1,5 @@
 #include "signer/station.h"
+#include "signer/station_log.h"
 
 #include <dirent.h>
 #include <ftw.h>
@@ -153,6 +154,30 @@ Status RecordLogKey(const GeneratedKey& key, strongroom::v1::Station& record) {
   return Status::Ok();
 }
 
+// Creates STATION/log with its first events: the station's birth and its log key.
+Status CreateStationLog(Station& st, const SecretBytes& log_pin, const GeneratedKey& log_key) {
+  const strongroom::v1::Station& r = st.record();
+  SR_ASSIGN_OR_RETURN(std::unique_ptr<HsmNoteSigner> signer, OpenLogSigner(st, log_pin));
+  SR_RETURN_IF_ERROR(StationLog::Create(st, *signer));
+  strongroom::v1::Event born;
+  born.set_kind(strongroom::v1::EVENT_KIND_STATION_INITIALIZED);
+  born.set_time(r.created());
+  auto* p = born.mutable_station_initialized();
+  p->set_hsm_module(r.module_path());
+  std::string log_serial;
+  for (const auto& t : r.tokens()) {
+    p->add_token_labels(t.label());
+    p->add_token_serials(t.serial());
+    if (t.role() == "log") log_serial = t.serial();
+  }
+  p->set_log_verifier_key(log::EncodeVerifierKey(signer->Name(), signer->PublicKey()));
+  SR_ASSIGN_OR_RETURN(strongroom::v1::Event key_event, KeyGeneratedEvent(log_key, log_serial));
+  SR_ASSIGN_OR_RETURN(std::unique_ptr<StationLog> sl, StationLog::Open(st, std::move(signer)));
+  SR_RETURN_IF_ERROR(sl->Append(std::move(born)).status());
+  SR_RETURN_IF_ERROR(sl->Append(std::move(key_event)).status());
+  return sl->Commit().status();
+}
+
 }  // namespace
 
 std::string_view TokenRoleName(TokenRole role) {
@@ -230,6 +255,8 @@ Result<std::unique_ptr<Station>> Station::InitPrepared(const std::string& dir,
   SR_ASSIGN_OR_RETURN(GeneratedKey key,
                       GenerateStationKey(*st, *session, kLogKeyLabel, hsm::Algorithm::kEd25519));
   SR_RETURN_IF_ERROR(RecordLogKey(key, r));
+  session.reset();  // one login per token per process: the log signer logs in next
+  SR_RETURN_IF_ERROR(CreateStationLog(*st, pins.log_user, key));
   SR_RETURN_IF_ERROR(WriteStationJson(dir, r));
   return st;
 }
