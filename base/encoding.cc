@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdio>
 
 namespace sr {
 namespace {
@@ -128,6 +129,24 @@ Result<std::string> Base64Decode(std::string_view text, std::string_view field) 
     return InvalidArgument(std::string(field) + ": base64 has non-zero trailing bits");
   }
   return out;
+}
+
+std::string JsonEscape(std::string_view s) {
+  std::string o;
+  o.reserve(s.size());
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      o += b;
+    } else {
+      o += c;
+    }
+  }
+  return o;
 }
 
 }  // namespace sr

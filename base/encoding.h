@@ -22,6 +22,10 @@ std::string Base64UrlEncode(std::string_view bytes);
 // as DSSE requires. Whitespace is not accepted.
 Result<std::string> Base64Decode(std::string_view text, std::string_view field = "base64 value");
 
+// Escapes s for use inside a JSON string literal ('"', '\\' and control
+// characters); bytes >= 0x80 pass through unchanged (UTF-8).
+std::string JsonEscape(std::string_view s);
+
 }  // namespace sr
 
 #endif  // STRONGROOM_BASE_ENCODING_H_

@@ -95,28 +95,12 @@ Checked<Envelope> ParseEnvelope(std::string_view text, std::string_view input) {
 }
 
 std::string SerializeEnvelope(const Envelope& env) {
-  auto esc = [](std::string_view s) {
-    std::string o;
-    for (char c : s) {
-      if (c == '"' || c == '\\') {
-        o += '\\';
-        o += c;
-      } else if (static_cast<unsigned char>(c) < 0x20) {
-        char b[8];
-        std::snprintf(b, sizeof b, "\\u%04x", c);
-        o += b;
-      } else {
-        o += c;
-      }
-    }
-    return o;
-  };
-  std::string out = "{\n  \"payloadType\": \"" + esc(env.payload_type) + "\",\n  \"payload\": \"" +
+  std::string out = "{\n  \"payloadType\": \"" + JsonEscape(env.payload_type) + "\",\n  \"payload\": \"" +
                     Base64Encode(env.payload) + "\",\n  \"signatures\": [";
   for (std::size_t i = 0; i < env.signatures.size(); ++i) {
     out += i ? ",\n    {" : "\n    {";
     if (!env.signatures[i].keyid.empty())
-      out += "\"keyid\": \"" + esc(env.signatures[i].keyid) + "\", ";
+      out += "\"keyid\": \"" + JsonEscape(env.signatures[i].keyid) + "\", ";
     out += "\"sig\": \"" + Base64Encode(env.signatures[i].sig) + "\"}";
   }
   out += env.signatures.empty() ? "]\n}\n" : "\n  ]\n}\n";

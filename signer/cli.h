@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "base/encoding.h"  // JsonEscape
 #include "base/status.h"
 
 namespace sr::cli {
@@ -39,9 +40,6 @@ struct Context {
 // Prints "strongroom: error: <message>" on stderr (or a JSON error object on
 // stdout with --json) and returns the exit code for s.
 int ReportError(const Context& ctx, const Status& s);
-
-// Escapes s for a JSON string literal.
-std::string JsonEscape(const std::string& s);
 
 // Registrars, one per verb group.
 void RegisterLogCommands(CLI::App& app, Context& ctx);  // signer/cli_log.cc

@@ -23,23 +23,6 @@ int ExitCodeFor(const Status& s) {
   return kExitInternal;
 }
 
-std::string JsonEscape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else {
-      o += c;
-    }
-  }
-  return o;
-}
-
 int ReportError(const Context& ctx, const Status& s) {
   int code = ExitCodeFor(s);
   if (ctx.json) {
