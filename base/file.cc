@@ -1,13 +1,12 @@
 #include "base/file.h"
 
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include <openssl/rand.h>
 
 namespace sr {
 
@@ -160,7 +159,11 @@ Status WriteFileAtomic(std::string_view path, std::string_view data, unsigned mo
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoError("cannot fsync", tmp, errno);
   if (s.ok() && exclusive) {
     // link() fails if the target appeared meanwhile: no overwrite race.
-    if (::link(tmp.c_str(), target.c_str()) != 0) s = ErrnoError("cannot create", target, errno);
+    if (::link(tmp.c_str(), target.c_str()) != 0) {
+      s = errno == EEXIST ? Status(Code::kAlreadyExists,
+                                   "'" + target + "' already exists; refusing to overwrite")
+                          : ErrnoError("cannot create", target, errno);
+    }
     ::unlink(tmp.c_str());
   } else if (s.ok() && ::rename(tmp.c_str(), target.c_str()) != 0) {
     s = ErrnoError("cannot rename into place", target, errno);
@@ -181,8 +184,7 @@ Result<FileLock> FileLock::Acquire(std::string_view path, bool wait) {
   while (::flock(fd, op) != 0) {
     if (errno == EINTR) continue;
     if (errno == EWOULDBLOCK) {
-      return Status(Code::kUnavailable,
-                    "another strongroom process holds the lock '" + p + "'");
+      return Status(Code::kUnavailable, "another strongroom process holds the lock '" + p + "'");
     }
     return ErrnoError("cannot lock", path, errno);
   }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "base/encoding.h"
@@ -41,16 +42,23 @@ Sha256Digest Sha256Hasher::Finish() {
   return d;
 }
 
-Result<Sha256Digest> Sha256File(std::string_view path, const ProgressFn& progress) {
+Result<FileDigests> HashFile(std::string_view path, bool with_sha384, const ProgressFn& progress) {
   SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnly(path));
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
-  if (!S_ISREG(st.st_mode)) return InvalidArgument("'" + std::string(path) + "' is not a regular file");
+  if (!S_ISREG(st.st_mode))
+    return InvalidArgument("'" + std::string(path) + "' is not a regular file");
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   const std::uint64_t total = static_cast<std::uint64_t>(st.st_size);
   constexpr std::size_t kBuf = 1 << 20;
   std::vector<char> buf(kBuf);
-  Sha256Hasher h;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> h256(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> h384(
+      with_sha384 ? EVP_MD_CTX_new() : nullptr, EVP_MD_CTX_free);
+  if (!h256 || EVP_DigestInit_ex(h256.get(), EVP_sha256(), nullptr) != 1 ||
+      (with_sha384 && (!h384 || EVP_DigestInit_ex(h384.get(), EVP_sha384(), nullptr) != 1))) {
+    return Internal("cannot initialize a digest context");
+  }
   std::uint64_t done = 0;
   for (;;) {
     ssize_t n = ::read(fd.get(), buf.data(), buf.size());
@@ -59,11 +67,29 @@ Result<Sha256Digest> Sha256File(std::string_view path, const ProgressFn& progres
       return ErrnoError("cannot read", path, errno);
     }
     if (n == 0) break;
-    h.Update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    EVP_DigestUpdate(h256.get(), buf.data(), static_cast<std::size_t>(n));
+    if (h384) EVP_DigestUpdate(h384.get(), buf.data(), static_cast<std::size_t>(n));
     done += static_cast<std::uint64_t>(n);
     if (progress) progress(done, total);
   }
-  return h.Finish();
+  FileDigests out;
+  out.size = done;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(h256.get(), md, &len);
+  out.sha256.assign(reinterpret_cast<char*>(md), len);
+  if (h384) {
+    EVP_DigestFinal_ex(h384.get(), md, &len);
+    out.sha384.assign(reinterpret_cast<char*>(md), len);
+  }
+  return out;
+}
+
+Result<Sha256Digest> Sha256File(std::string_view path, const ProgressFn& progress) {
+  SR_ASSIGN_OR_RETURN(FileDigests d, HashFile(path, false, progress));
+  Sha256Digest out;
+  std::memcpy(out.data(), d.sha256.data(), out.size());
+  return out;
 }
 
 }  // namespace sr

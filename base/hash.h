@@ -41,6 +41,17 @@ using ProgressFn = std::function<void(std::uint64_t, std::uint64_t)>;
 // buffer; memory use does not depend on the file size.
 Result<Sha256Digest> Sha256File(std::string_view path, const ProgressFn& progress = nullptr);
 
+// The digests a signature over a file needs, from one streaming pass.
+struct FileDigests {
+  std::string sha256;  // 32 raw bytes
+  std::string sha384;  // 48 raw bytes, only when asked for
+  std::uint64_t size = 0;
+};
+// Like Sha256File, also computing SHA-384 in the same pass when with_sha384
+// (ECDSA P-384 signs a SHA-384 digest), so each file is read exactly once.
+Result<FileDigests> HashFile(std::string_view path, bool with_sha384,
+                             const ProgressFn& progress = nullptr);
+
 }  // namespace sr
 
 #endif  // STRONGROOM_BASE_HASH_H_

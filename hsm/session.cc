@@ -93,6 +93,14 @@ Result<std::unique_ptr<Session>> Session::Open(std::shared_ptr<Module> module,
     rv = fn->C_Login(h, CKU_USER, const_cast<CK_UTF8CHAR_PTR>(pin->data()), pin->size());
     if (rv != CKR_OK) return CkrError(rv, "C_Login as user", where);
     s->logged_in_ = true;
+    s->user_access_ = true;
+  } else {
+    // Without a PIN the session still has user access when this process is
+    // already logged in to the token through another session (PKCS#11 login
+    // state is per token and application).
+    CK_SESSION_INFO info;
+    if (fn->C_GetSessionInfo(h, &info) == CKR_OK)
+      s->user_access_ = info.state == CKS_RW_USER_FUNCTIONS || info.state == CKS_RO_USER_FUNCTIONS;
   }
   return s;
 }
@@ -236,6 +244,26 @@ Result<std::string> Session::Sign(const KeyHandle& key, std::string_view message
     }
   }
   return Internal("unknown algorithm");
+}
+
+Result<std::string> Session::SignDigest(const KeyHandle& key, std::string_view digest) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (key.private_handle == 0) {
+    return FailedPrecondition("signing with " + key.info.uri + " needs a login to " + Describe());
+  }
+  std::size_t want = key.info.algorithm == Algorithm::kEcdsaP384 ? 48 : 32;
+  if (key.info.algorithm == Algorithm::kEd25519) {
+    return FailedPrecondition("key " + key.info.uri +
+                              " is Ed25519, which signs whole messages, not digests");
+  }
+  if (digest.size() != want) {
+    return InvalidArgument("a " + std::string(AlgorithmName(key.info.algorithm)) +
+                           " signature needs a " + std::to_string(want) + "-byte digest, not " +
+                           std::to_string(digest.size()) + " bytes");
+  }
+  SR_ASSIGN_OR_RETURN(std::string raw, SignRaw(key, digest));
+  if (key.info.algorithm == Algorithm::kRsaPss3072) return raw;
+  return EcdsaRawToDer(raw);
 }
 
 }  // namespace sr::hsm

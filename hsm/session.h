@@ -38,7 +38,9 @@ class Session {
  public:
   // Opens a read-write session on token. With pin, logs in as the normal user
   // (CKR_PIN_INCORRECT is reported, never retried); without, only public
-  // objects are visible (ListKeys works, Sign and GenerateKey do not).
+  // objects are visible (ListKeys works, Sign and GenerateKey do not) unless
+  // another Session of this process is logged in to the same token, whose
+  // login it then uses (and never logs out).
   static Result<std::unique_ptr<Session>> Open(std::shared_ptr<Module> module,
                                                const TokenInfo& token, const SecretBytes* pin);
   Session(const Session&) = delete;
@@ -69,6 +71,13 @@ class Session {
   // RSA-PSS hashes with SHA-256 and signs with CKM_RSA_PKCS_PSS, salt 32.
   Result<std::string> Sign(const KeyHandle& key, std::string_view message);
 
+  // Signs a digest the caller computed while streaming a large file, giving
+  // exactly what Sign would give for the whole message: ECDSA P-256 takes a
+  // SHA-256 digest, P-384 a SHA-384 digest, RSA-PSS a SHA-256 digest.
+  // Ed25519 is pure (RFC 8032) and cannot sign a digest: kFailedPrecondition.
+  // kInvalidArgument for a digest of the wrong length.
+  Result<std::string> SignDigest(const KeyHandle& key, std::string_view digest);
+
   // Reads one attribute of the key's private object. Exists so tests and
   // audits can show that CKA_VALUE and friends cannot be read.
   Result<std::string> ReadPrivateAttribute(const KeyHandle& key, unsigned long type);
@@ -89,8 +98,9 @@ class Session {
 
   std::shared_ptr<Module> module_;
   TokenInfo token_;
-  unsigned long handle_;  // CK_SESSION_HANDLE
-  bool logged_in_ = false;
+  unsigned long handle_;      // CK_SESSION_HANDLE
+  bool logged_in_ = false;    // this Session logged in (and logs out when destroyed)
+  bool user_access_ = false;  // private objects usable: our login, or the process's
   std::mutex mu_;
 };
 

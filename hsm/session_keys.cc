@@ -71,7 +71,7 @@ Result<unsigned long> Session::GenerateKeyPair(std::string_view label, std::stri
 Result<KeyInfo> Session::GenerateKey(std::string_view label, Algorithm algorithm) {
   SR_RETURN_IF_ERROR(ValidateKeyLabel(label));
   std::lock_guard<std::mutex> lock(mu_);
-  if (!logged_in_) return FailedPrecondition("generating a key needs a login to " + Describe());
+  if (!user_access_) return FailedPrecondition("generating a key needs a login to " + Describe());
   for (unsigned long cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
     SR_ASSIGN_OR_RETURN(std::vector<unsigned long> same, FindObjects(cls, label, ""));
     if (!same.empty()) {
@@ -114,7 +114,7 @@ Result<KeyHandle> Session::FindKey(std::string_view label_or_uri) {
   KeyHandle k;
   SR_ASSIGN_OR_RETURN(k.info, DescribePublicKey(pubs[0]));
   k.public_handle = pubs[0];
-  if (!logged_in_) return k;
+  if (!user_access_) return k;
   SR_ASSIGN_OR_RETURN(std::vector<unsigned long> privs,
                       FindObjects(CKO_PRIVATE_KEY, k.info.label, k.info.id));
   if (privs.size() != 1) {
