@@ -30,26 +30,9 @@ Checked<Approval> ParseApproval(const Envelope& env, std::string_view input) {
 
 std::string ApprovalStatementJson(const std::vector<Artifact>& artifacts,
                                   const strongroom::v1::ReleaseApproval& predicate) {
-  pb::Struct st;
-  auto& f = *st.mutable_fields();
-  f["_type"].set_string_value(std::string(kStatementV1));
-  auto* subjects = f["subject"].mutable_list_value();
-  for (const Artifact& a : artifacts) {
-    pb::Struct s;
-    (*s.mutable_fields())["name"].set_string_value(a.name);
-    (*(*s.mutable_fields())["digest"].mutable_struct_value()->mutable_fields())["sha256"]
-        .set_string_value(a.sha256);
-    *subjects->add_values()->mutable_struct_value() = s;
-  }
-  f["predicateType"].set_string_value(std::string(kReleaseApprovalPredicate));
   std::string pred_json;
   (void)pb::util::MessageToJsonString(predicate, &pred_json);
-  (void)pb::util::JsonStringToMessage(pred_json, f["predicate"].mutable_struct_value());
-  std::string out;
-  pb::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  (void)pb::util::MessageToJsonString(st, &out, opts);
-  return out;
+  return StatementJson(artifacts, kReleaseApprovalPredicate, pred_json);
 }
 
 namespace {

@@ -88,6 +88,13 @@ const v1::ProductPolicy* CheckPolicy(Eval& e, const LoadedPolicy& p, const LogFa
                " is below the version the log shows installed (" +
                std::to_string(facts.installed_policy_version) +
                "); a rollback of the policy is refused");
+  if (!facts.installed_policy_digest.empty() && p.digest != facts.installed_policy_digest)
+    e.Fail(Reason::kPolicyNotInstalled, "policy",
+           "the policy presented (sha256 " + p.digest.substr(0, 16) +
+               "...) is not the policy the log records as installed (sha256 " +
+               facts.installed_policy_digest.substr(0, 16) +
+               "...): STATION/policy/current.json was replaced or an install did not finish; "
+               "run `strongroom policy install` with the intended policy");
   for (const auto& prod : p.policy.products())
     if (prod.name() == e.req.product) return &prod;
   e.Fail(Reason::kPolicyProductUnknown, "policy",
@@ -175,6 +182,9 @@ const Approval* CheckApproval(Eval& e, const v1::ProductPolicy& pp, const Checke
   *e.d.bindings.mutable_scope() = a.scope();
   *e.d.bindings.mutable_exclusions() = a.exclusions();
   *e.d.bindings.mutable_vulnerabilities() = a.vulnerabilities();
+  e.d.bindings.set_approved_at(FormatTime(a.approved_at()));
+  e.d.bindings.set_previous_version(a.previous_version());
+  *e.d.bindings.mutable_eligible_source_versions() = a.eligible_source_versions();
   return &parsed.value();
 }
 
@@ -221,13 +231,11 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
   if (!Contains(builder->allowed_build_types(), p.build_type))
     e.Fail(Reason::kProvenanceBuildTypeNotAllowed, "provenance",
            "buildType \"" + p.build_type + "\" is not allowed for builder " + builder->id());
+  std::set<std::string> subject_digests;
+  for (const Subject& s : p.statement.subjects)
+    if (auto it = s.digest.find("sha256"); it != s.digest.end()) subject_digests.insert(it->second);
   for (const Artifact& a : e.req.artifacts) {
-    bool found = std::any_of(p.statement.subjects.begin(), p.statement.subjects.end(),
-                             [&](const Subject& s) {
-                               auto it = s.digest.find("sha256");
-                               return it != s.digest.end() && it->second == a.sha256;
-                             });
-    if (!found)
+    if (!subject_digests.count(a.sha256))
       e.Fail(Reason::kProvenanceSubjectMismatch, "provenance",
              "artifact \"" + a.name + "\" (sha256 " + a.sha256 +
                  ") is not a subject of the provenance");
@@ -243,6 +251,7 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
                  ") is not among the approval's eligible source versions");
   }
   e.d.bindings.set_builder_id(p.builder_id);
+  e.d.bindings.set_builder_slsa_level(builder->slsa_build_level());
   e.d.bindings.set_source_repository(p.source_repository);
   e.d.bindings.set_source_revision(p.source_commit.empty() ? p.source_ref : p.source_commit);
 }
@@ -287,6 +296,7 @@ void CheckRequiredEvidence(Eval& e, const v1::ProductPolicy& pp, const Approval&
   std::vector<std::string> tests(pp.required_tests().begin(), pp.required_tests().end());
   for (const auto& t : a.predicate.required_evidence())
     if (!Contains(tests, t)) tests.push_back(t);
+  for (const auto& t : tests) e.d.bindings.add_verified_tests(t);
   for (const auto& config : a.predicate.scope().configurations()) {
     for (const auto& test : tests) {
       bool passed = std::any_of(ev.begin(), ev.end(), [&](const TestEvidence* t) {
@@ -303,38 +313,9 @@ void CheckRequiredEvidence(Eval& e, const v1::ProductPolicy& pp, const Approval&
 }
 
 void CheckKeyAuthorization(Eval& e, const v1::TrustPolicy& p) {
-  const std::string& fp = e.req.key_fingerprint;
-  for (const auto& rk : p.revoked_keys())
-    if (rk.key_fingerprint() == fp)
-      e.Fail(Reason::kKeyRevoked, "request",
-             "signing key " + fp.substr(0, 16) + "... is revoked (" + rk.reason() + ")");
-  const v1::KeyAuthorization* window_fail = nullptr;
-  for (const auto& a : p.key_authorizations()) {
-    if (a.key_fingerprint() != fp || a.product() != e.req.product || a.purpose() != e.req.purpose)
-      continue;
-    auto lo = CompareVersions(e.req.version, a.min_version());
-    auto hi = a.max_version().empty() ? std::optional<int>(-1)
-                                      : CompareVersions(e.req.version, a.max_version());
-    if (!lo || !hi || *lo < 0 || *hi > 0) continue;
-    if (ToTimePoint(a.not_before()) <= e.now && e.now < ToTimePoint(a.not_after())) {
-      e.d.bindings.set_key_authorization_id(a.id());
-      return;
-    }
-    window_fail = &a;
-  }
-  if (window_fail == nullptr) {
-    e.Fail(Reason::kKeyNotAuthorized, "request",
-           "no key authorization in the policy covers key " + fp.substr(0, 16) + "... for " +
-               e.req.product + " " + e.req.version + " (" + e.req.purpose + ")");
-  } else if (e.now < ToTimePoint(window_fail->not_before())) {
-    e.Fail(Reason::kKeyAuthorizationNotYetValid, "request",
-           "key authorization " + window_fail->id() + " starts at " +
-               FormatTime(window_fail->not_before()));
-  } else {
-    e.Fail(Reason::kKeyAuthorizationExpired, "request",
-           "key authorization " + window_fail->id() + " ended at " +
-               FormatTime(window_fail->not_after()));
-  }
+  KeyAuthorizationCheck k = CheckKeyAuthorization(p, e.req, e.now);
+  for (const Failure& f : k.failures) e.Fail(f);
+  if (k.failures.empty()) e.d.bindings.set_key_authorization_id(k.authorization_id);
 }
 
 void CheckLogFacts(Eval& e, const LogFacts& facts) {
@@ -360,12 +341,57 @@ void CheckLogFacts(Eval& e, const LogFacts& facts) {
 
 }  // namespace
 
+KeyAuthorizationCheck CheckKeyAuthorization(const v1::TrustPolicy& p, const SigningRequest& req,
+                                            Clock::time_point now) {
+  KeyAuthorizationCheck out;
+  auto fail = [&](Reason r, std::string msg) {
+    out.failures.push_back(Failure{r, "request", std::move(msg)});
+  };
+  const std::string& fp = req.key_fingerprint;
+  for (const auto& rk : p.revoked_keys())
+    if (rk.key_fingerprint() == fp)
+      fail(Reason::kKeyRevoked,
+           "signing key " + fp.substr(0, 16) + "... is revoked (" + rk.reason() + ")");
+  const v1::KeyAuthorization* window_fail = nullptr;
+  for (const auto& a : p.key_authorizations()) {
+    if (a.key_fingerprint() != fp || a.product() != req.product || a.purpose() != req.purpose)
+      continue;
+    auto lo = CompareVersions(req.version, a.min_version());
+    auto hi = a.max_version().empty() ? std::optional<int>(-1)
+                                      : CompareVersions(req.version, a.max_version());
+    if (!lo || !hi || *lo < 0 || *hi > 0) continue;
+    if (ToTimePoint(a.not_before()) <= now && now < ToTimePoint(a.not_after())) {
+      out.authorization_id = a.id();
+      return out;
+    }
+    window_fail = &a;
+  }
+  if (window_fail == nullptr) {
+    fail(Reason::kKeyNotAuthorized, "no key authorization in the policy covers key " +
+                                        fp.substr(0, 16) + "... for " + req.product + " " +
+                                        req.version + " (" + req.purpose + ")");
+  } else if (now < ToTimePoint(window_fail->not_before())) {
+    fail(Reason::kKeyAuthorizationNotYetValid, "key authorization " + window_fail->id() +
+                                                   " starts at " +
+                                                   FormatTime(window_fail->not_before()));
+  } else {
+    fail(Reason::kKeyAuthorizationExpired, "key authorization " + window_fail->id() + " ended at " +
+                                               FormatTime(window_fail->not_after()));
+  }
+  return out;
+}
+
 Decision Evaluate(const SigningRequest& request, const GateInputs& in, const LogFacts& facts,
                   Clock::time_point now) {
   Eval e{request, now, {}};
   CheckRequest(e);
   // Parse every input first so that each malformation is reported.
-  auto policy = ParsePolicy(in.policy, "policy");
+  auto policy = in.policy.empty()
+                    ? Checked<LoadedPolicy>(MakeFailure(
+                          Reason::kInputMissing, "policy",
+                          "no trust policy is installed; install one with `strongroom policy "
+                          "install`"))
+                    : ParsePolicy(in.policy, "policy");
   if (!policy.ok()) e.Fail(policy.failure());
   auto parse = [&](const std::string& text, const char* name) -> Checked<Envelope> {
     if (text.empty())

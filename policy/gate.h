@@ -43,7 +43,10 @@ struct SignedRelease {
 
 // Facts the signer reads from the signing-event log before asking.
 struct LogFacts {
-  std::uint64_t installed_policy_version = 0;      // 0: none recorded
+  std::uint64_t installed_policy_version = 0;  // 0: none recorded
+  // SHA-256 hex of the payload of the policy the log last recorded as
+  // installed; when set, the policy presented must be exactly that one.
+  std::string installed_policy_digest;
   std::optional<std::string> last_signed_version;  // for this product
   std::vector<SignedRelease> signed_releases;      // for this product
 };
@@ -57,6 +60,17 @@ struct Decision {
   std::vector<std::string> ReasonNames() const;
   strongroom::v1::GateDecision ToProto() const;
 };
+
+// The key-authorization checks of the gate, also used by verifiers: on
+// success the id of the authorization that covers the key, else every
+// failure (KEY_REVOKED, KEY_NOT_AUTHORIZED, KEY_AUTHORIZATION_NOT_YET_VALID,
+// KEY_AUTHORIZATION_EXPIRED), judged at time `at`.
+struct KeyAuthorizationCheck {
+  std::string authorization_id;
+  std::vector<Failure> failures;
+};
+KeyAuthorizationCheck CheckKeyAuthorization(const strongroom::v1::TrustPolicy& policy,
+                                            const SigningRequest& request, Clock::time_point at);
 
 Decision Evaluate(const SigningRequest& request, const GateInputs& inputs, const LogFacts& facts,
                   Clock::time_point now);

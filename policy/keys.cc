@@ -147,4 +147,34 @@ bool PublicKey::Verify(std::string_view message, std::string_view sig) const {
   return rc == 1;
 }
 
+std::string_view PublicKey::digest_name() const {
+  if (algorithm_ == "ecdsa-p384") return "sha384";
+  if (algorithm_ == "ed25519") return "";
+  return "sha256";
+}
+
+bool PublicKey::VerifyDigest(std::string_view digest, std::string_view sig) const {
+  if (!key_ || sig.empty() || sig.size() > 1024 || algorithm_ == "ed25519") return false;
+  const EVP_MD* md = algorithm_ == "ecdsa-p384" ? EVP_sha384() : EVP_sha256();
+  if (digest.size() != static_cast<std::size_t>(EVP_MD_get_size(md))) return false;
+  std::string der_sig(sig);
+  if (ec_coord_bytes_ > 0 && sig.size() == static_cast<std::size_t>(2 * ec_coord_bytes_) &&
+      static_cast<unsigned char>(sig[0]) != 0x30) {
+    der_sig = RawToDer(sig, ec_coord_bytes_);
+  }
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+      EVP_PKEY_CTX_new(key_.get(), nullptr), EVP_PKEY_CTX_free);
+  bool ok = ctx && EVP_PKEY_verify_init(ctx.get()) == 1 &&
+            EVP_PKEY_CTX_set_signature_md(ctx.get(), md) == 1;
+  if (ok && algorithm_ == "rsa-pss") {
+    ok = EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PSS_PADDING) == 1 &&
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_DIGEST) == 1;
+  }
+  ok = ok && EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(der_sig.data()),
+                             der_sig.size(), reinterpret_cast<const unsigned char*>(digest.data()),
+                             digest.size()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
 }  // namespace sr::policy

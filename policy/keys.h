@@ -32,6 +32,12 @@ class PublicKey {
   const std::string& algorithm() const { return algorithm_; }
   // True only if sig is a valid signature of message under this key.
   bool Verify(std::string_view message, std::string_view sig) const;
+  // The hash this key's signatures are made over: "sha256" (P-256, RSA-PSS),
+  // "sha384" (P-384), or "" for Ed25519, which signs whole messages.
+  std::string_view digest_name() const;
+  // Verify for a message given by its digest (digest_name() of it), so a
+  // large file is hashed once while streaming. False for Ed25519 keys.
+  bool VerifyDigest(std::string_view digest, std::string_view sig) const;
 
  private:
   PublicKey() = default;

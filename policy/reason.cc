@@ -96,6 +96,8 @@ std::string_view ReasonName(Reason reason) {
       return "VERSION_NOT_ABOVE_LAST_SIGNED";
     case Reason::kVersionArtifactConflict:
       return "VERSION_ARTIFACT_CONFLICT";
+    case Reason::kPolicyNotInstalled:
+      return "POLICY_NOT_INSTALLED";
   }
   return "UNKNOWN_REASON";
 }
@@ -146,7 +148,8 @@ const std::vector<Reason>& AllReasons() {
                                            Reason::kKeyAuthorizationExpired,
                                            Reason::kKeyRevoked,
                                            Reason::kVersionNotAboveLastSigned,
-                                           Reason::kVersionArtifactConflict};
+                                           Reason::kVersionArtifactConflict,
+                                           Reason::kPolicyNotInstalled};
   return kAll;
 }
 

@@ -70,6 +70,8 @@ enum class Reason {
   // Facts from the signing-event log.
   kVersionNotAboveLastSigned,
   kVersionArtifactConflict,
+  // The policy presented is not the one the log records as installed.
+  kPolicyNotInstalled,
 };
 
 // The stable string, e.g. "APPROVAL_THRESHOLD_NOT_MET".
@@ -101,6 +103,8 @@ class [[nodiscard]] Checked {
   T&& value() && { return std::get<T>(std::move(v_)); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
 
  private:
   std::variant<T, Failure> v_;

@@ -1,5 +1,7 @@
 #include "policy/statement.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <set>
 
@@ -97,11 +99,35 @@ Checked<Statement> ParseStatement(const Envelope& env, std::string_view input,
   return st;
 }
 
+std::string StatementJson(const std::vector<Artifact>& subjects, std::string_view predicate_type,
+                          std::string_view predicate_json) {
+  pb::Struct st;
+  auto& f = *st.mutable_fields();
+  f["_type"].set_string_value(std::string(kStatementV1));
+  auto* list = f["subject"].mutable_list_value();
+  for (const Artifact& a : subjects) {
+    pb::Struct s;
+    (*s.mutable_fields())["name"].set_string_value(a.name);
+    (*(*s.mutable_fields())["digest"].mutable_struct_value()->mutable_fields())["sha256"]
+        .set_string_value(a.sha256);
+    *list->add_values()->mutable_struct_value() = s;
+  }
+  f["predicateType"].set_string_value(std::string(predicate_type));
+  (void)pb::util::JsonStringToMessage(std::string(predicate_json),
+                                      f["predicate"].mutable_struct_value());
+  std::string out;
+  pb::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  (void)pb::util::MessageToJsonString(st, &out, opts);
+  return out;
+}
+
 std::string SubjectDifference(const std::vector<Subject>& subjects,
                               const std::vector<Artifact>& artifacts) {
   std::string diff;
   auto add = [&](const std::string& s) { diff += (diff.empty() ? "" : "; ") + s; };
-  std::set<std::string> subject_digests;
+  std::set<std::string> subject_digests, artifact_digests;
+  for (const Artifact& a : artifacts) artifact_digests.insert(a.sha256);
   for (const Subject& s : subjects) {
     auto it = s.digest.find("sha256");
     if (it == s.digest.end()) {
@@ -109,9 +135,7 @@ std::string SubjectDifference(const std::vector<Subject>& subjects,
       continue;
     }
     subject_digests.insert(it->second);
-    bool presented = std::any_of(artifacts.begin(), artifacts.end(),
-                                 [&](const Artifact& a) { return a.sha256 == it->second; });
-    if (!presented)
+    if (!artifact_digests.count(it->second))
       add("subject \"" + s.name + "\" (sha256 " + it->second +
           ") is not among the artifacts presented");
   }
@@ -125,11 +149,11 @@ std::string SubjectDifference(const std::vector<Subject>& subjects,
 std::string SubjectNotWithin(const std::vector<Subject>& subjects,
                              const std::vector<Artifact>& artifacts) {
   std::string diff;
+  std::set<std::string> artifact_digests;
+  for (const Artifact& a : artifacts) artifact_digests.insert(a.sha256);
   for (const Subject& s : subjects) {
     auto it = s.digest.find("sha256");
-    bool ok = it != s.digest.end() &&
-              std::any_of(artifacts.begin(), artifacts.end(),
-                          [&](const Artifact& a) { return a.sha256 == it->second; });
+    bool ok = it != s.digest.end() && artifact_digests.count(it->second) > 0;
     if (!ok)
       diff +=
           (diff.empty() ? "" : "; ") + ("subject \"" + s.name + "\" is not an artifact presented");

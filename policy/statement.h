@@ -47,6 +47,12 @@ struct Statement {
 Checked<Statement> ParseStatement(const Envelope& env, std::string_view input,
                                   const std::vector<std::string_view>& predicate_types);
 
+// Serializes an in-toto Statement v1 (JSON, two-space indented): subjects
+// are the artifacts (name + sha256), predicate is predicate_json (a JSON
+// object, e.g. a protobuf message printed with the JSON mapping).
+std::string StatementJson(const std::vector<Artifact>& subjects, std::string_view predicate_type,
+                          std::string_view predicate_json);
+
 // Describes every difference between the subjects' sha256 digests and the
 // artifacts' ("" when they are the same set): a missing artifact, an extra
 // subject, or a subject without sha256. Names are not compared (builders name

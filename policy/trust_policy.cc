@@ -67,6 +67,8 @@ std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view
     std::string b = at + ".builders[" + std::to_string(i) + "]";
     if (p.builders(i).id().empty()) return Bad(input, b + ".id is empty");
     if (auto f = CheckKey(p.builders(i).key(), input, b + ".key")) return f;
+    if (p.builders(i).slsa_build_level() > 3)
+      return Bad(input, b + ".slsaBuildLevel must be 0 (not asserted) or 1 to 3");
   }
   for (int i = 0; i < p.test_labs_size(); ++i)
     if (auto f = CheckKey(p.test_labs(i), input, at + ".testLabs[" + std::to_string(i) + "]"))
