@@ -4,7 +4,6 @@
 #define STRONGROOM_SIGNER_CLI_H_
 
 #include <CLI/CLI.hpp>
-
 #include <string>
 
 #include "base/encoding.h"  // JsonEscape
@@ -15,17 +14,17 @@ namespace sr::cli {
 // Exit codes (documented in docs/cli.md; stable for scripts).
 enum Exit : int {
   kExitOk = 0,
-  kExitRefused = 1,       // the signing gate refused, or verification failed
-  kExitUsage = 2,         // bad command line
-  kExitInvalidInput = 3,  // malformed input file or argument
-  kExitNotFound = 4,      // missing file, station, token or key
-  kExitHsm = 5,           // PKCS#11 error
-  kExitTampered = 6,      // tampering or corruption detected (log, policy, inputs)
-  kExitIo = 7,            // operating-system I/O error
-  kExitBusy = 8,          // another process holds the station or log lock
-  kExitForbidden = 9,     // e.g. a PIN on the command line or in the environment
-  kExitPrecondition = 10, // wrong state for this operation
-  kExitExists = 11,       // refusing to overwrite
+  kExitRefused = 1,        // the signing gate refused, or verification failed
+  kExitUsage = 2,          // bad command line
+  kExitInvalidInput = 3,   // malformed input file or argument
+  kExitNotFound = 4,       // missing file, station, token or key
+  kExitHsm = 5,            // PKCS#11 error
+  kExitTampered = 6,       // tampering or corruption detected (log, policy, inputs)
+  kExitIo = 7,             // operating-system I/O error
+  kExitBusy = 8,           // another process holds the station or log lock
+  kExitForbidden = 9,      // e.g. a PIN on the command line or in the environment
+  kExitPrecondition = 10,  // wrong state for this operation
+  kExitExists = 11,        // refusing to overwrite
   kExitInternal = 70,
 };
 
@@ -33,8 +32,8 @@ int ExitCodeFor(const Status& s);
 
 // Shared state for one invocation.
 struct Context {
-  bool json = false;   // --json: machine-readable output on stdout
-  int exit_code = 0;   // set by the subcommand that ran
+  bool json = false;  // --json: machine-readable output on stdout
+  int exit_code = 0;  // set by the subcommand that ran
 };
 
 // Prints "strongroom: error: <message>" on stderr (or a JSON error object on
@@ -42,11 +41,13 @@ struct Context {
 int ReportError(const Context& ctx, const Status& s);
 
 // Registrars, one per verb group.
-void RegisterLogCommands(CLI::App& app, Context& ctx);  // signer/cli_log.cc
+void RegisterLogCommands(CLI::App& app, Context& ctx);      // signer/cli_log.cc
 void RegisterPolicyCommands(CLI::App& app, Context& ctx);   // cli_policy.cc
 void RegisterApproveCommands(CLI::App& app, Context& ctx);  // cli_approve.cc
 void RegisterStationCommands(CLI::App& app, Context& ctx);  // cli_station.cc
 void RegisterKeyCommands(CLI::App& app, Context& ctx);      // cli_key.cc
+void RegisterSignCommands(CLI::App& app, Context& ctx);     // cli_sign.cc
+void RegisterVerifyCommands(CLI::App& app, Context& ctx);   // cli_verify.cc
 
 }  // namespace sr::cli
 

@@ -7,6 +7,7 @@
 #include "signer/cli.h"
 #include "signer/pin_source.h"
 #include "signer/station.h"
+#include "signer/station_log.h"
 
 extern char** environ;
 
@@ -19,7 +20,9 @@ struct KeyArgs {
   std::string algorithm;
   std::string token = "release";
   std::string pin_source = "prompt";
+  std::string log_pin_source = "prompt";
   std::string out;
+  std::vector<std::string> operators;
 };
 
 std::string KeyJson(std::string_view token, const hsm::KeyInfo& k) {
@@ -36,15 +39,23 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   SR_RETURN_IF_ERROR(hsm::ValidateKeyLabel(a.label));
   SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(a.pin_source, std::string(TokenRoleName(role)) +
                                                                     " token user PIN"));
+  SR_ASSIGN_OR_RETURN(auto log_source, ParsePinSource(a.log_pin_source, "log token user PIN"));
   SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.station));
   SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
-  SR_ASSIGN_OR_RETURN(auto session, station->OpenSession(role, &pin));
+  SR_ASSIGN_OR_RETURN(SecretBytes log_pin, log_source->ReadPin());
+  // The log is opened first: a key is generated only on a station that can
+  // record it, and the KEY_GENERATED event is durable before we report success.
+  SR_ASSIGN_OR_RETURN(auto log, StationLog::Open(*station, log_pin));
+  log->set_operators(a.operators);
+  SR_ASSIGN_OR_RETURN(auto session, station->OpenSessionBesideLog(role, pin, log_pin));
   SR_ASSIGN_OR_RETURN(GeneratedKey key, GenerateStationKey(*station, *session, a.label, alg));
+  SR_ASSIGN_OR_RETURN(strongroom::v1::Event event, KeyGeneratedEvent(key, session->token().serial));
+  SR_ASSIGN_OR_RETURN(std::uint64_t index, log->AppendAndCommit(std::move(event)));
   if (ctx.json) {
     std::cout << "{\"ok\":true,\"key\":" << KeyJson(a.token, key.info) << ",\"public_key\":\""
               << JsonEscape(key.pem_path) << "\",\"proof_statement\":\""
               << JsonEscape(key.statement_path) << "\",\"proof_signature\":\""
-              << JsonEscape(key.signature_path) << "\"}\n";
+              << JsonEscape(key.signature_path) << "\",\"event_index\":" << index << "}\n";
   } else {
     std::cout << "Generated " << hsm::AlgorithmName(alg) << " key '" << key.info.label
               << "' in the " << a.token << " token (private key sensitive, never extractable)\n"
@@ -52,7 +63,8 @@ Status Generate(Context& ctx, const KeyArgs& a) {
               << "  uri:         " << key.info.uri << "\n"
               << "  public key:  " << key.pem_path << "\n"
               << "  proof of possession: " << key.statement_path << " signed in "
-              << key.signature_path << "\n";
+              << key.signature_path << "\n"
+              << "  logged as event " << index << " (KEY_GENERATED)\n";
   }
   return Status::Ok();
 }
@@ -136,6 +148,10 @@ void RegisterKeyCommands(CLI::App& app, Context& ctx) {
   gen->add_option("--token", a->token, "Token to generate in: release (default) or log");
   gen->add_option("--pin-source", a->pin_source,
                   "Where to read the token's user PIN: file:PATH, fd:N or prompt (default)");
+  gen->add_option("--log-pin-source", a->log_pin_source,
+                  "Log token user PIN, to record the KEY_GENERATED event: file:PATH, fd:N or "
+                  "prompt");
+  gen->add_option("--operator", a->operators, "A person present and acting (repeat); logged");
   gen->callback([&ctx, a] {
     Status s = Generate(ctx, *a);
     ctx.exit_code = s.ok() ? kExitOk : ReportError(ctx, s.Annotate("key generate"));

@@ -1,5 +1,6 @@
-// `strongroom log ...`: the auditor's verbs, which need no HSM, plus
-// `recover` with a PEM test key (the station wires its HSM log key later).
+// `strongroom log ...`: the auditor's verbs, which need no HSM, plus the
+// station's `recover` (signs with the HSM log key) and `outputs` (re-issues a
+// signed release's outputs from the log and the evidence store).
 #include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
@@ -18,12 +19,19 @@
 #include "log/verify.h"
 #include "log/writer.h"
 #include "signer/cli.h"
+#include "signer/pin_source.h"
+#include "signer/release_outputs.h"
+#include "signer/station.h"
+#include "signer/station_log.h"
+
+extern char** environ;
 
 namespace sr::cli {
 namespace {
 
 struct LogOpts {
-  std::string log_dir, station_dir, vkey, since, out, from, event_file, old_file, proof_file, pem;
+  std::string log_dir, station_dir, vkey, since, out, from, event_file, old_file, proof_file, pem,
+      log_pin_source = "prompt";
   std::vector<std::string> operators;
   std::uint64_t index = 0, count = 0;
   bool has_index = false;
@@ -241,24 +249,43 @@ int RunVkey(Context& ctx, const LogOpts& o) {
   return kExitOk;
 }
 
+// The signer of a recovery checkpoint: the station's HSM log key (with
+// --station), or a PEM key for a stand-alone test log (--log-key-pem).
+struct RecoverSigner {
+  std::unique_ptr<Station> station;
+  std::unique_ptr<log::NoteSigner> signer;
+};
+
+Result<RecoverSigner> OpenRecoverSigner(const LogOpts& o, const std::string& dir) {
+  RecoverSigner r;
+  if (!o.pem.empty()) {
+    SR_ASSIGN_OR_RETURN(std::string text, ReadFile(JoinPath(dir, log::kVkeyFile), 4096));
+    SR_ASSIGN_OR_RETURN(log::NoteVerifier vk, log::NoteVerifier::Parse(text));
+    SR_ASSIGN_OR_RETURN(r.signer, log::Ed25519NoteSigner::FromPemFile(vk.name(), o.pem));
+    return r;
+  }
+  if (o.station_dir.empty())
+    return FailedPrecondition(
+        "recover signs a checkpoint: give --station DIR (the station's HSM log key, with "
+        "--log-pin-source) or, for a test log, --log-key-pem FILE");
+  SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
+  SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(o.log_pin_source, "log token user PIN"));
+  SR_ASSIGN_OR_RETURN(r.station, Station::Open(o.station_dir, /*wait_for_lock=*/true));
+  SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
+  SR_ASSIGN_OR_RETURN(r.signer, OpenLogSigner(*r.station, pin));
+  return r;
+}
+
 int RunRecover(Context& ctx, const LogOpts& o) {
   auto dir = LogDir(o);
   if (!dir.ok()) return ReportError(ctx, dir.status());
-  auto text = ReadFile(JoinPath(*dir, log::kVkeyFile), 4096);
-  if (!text.ok()) return ReportError(ctx, text.status());
-  auto vk = log::NoteVerifier::Parse(*text);
-  if (!vk.ok()) return ReportError(ctx, vk.status());
-  if (o.pem.empty()) {
-    return ReportError(ctx,
-                       FailedPrecondition("recover signs a checkpoint: give --log-key-pem FILE "
-                                          "(test key) until the station's HSM log key is wired"));
-  }
-  auto signer = log::Ed25519NoteSigner::FromPemFile(vk->name(), o.pem);
-  if (!signer.ok()) return ReportError(ctx, signer.status());
+  auto signer = OpenRecoverSigner(o, *dir);
+  if (!signer.ok()) return ReportError(ctx, signer.status().Annotate("log recover"));
   strongroom::v1::Event tmpl;
   tmpl.set_time(UtcNow());
+  if (signer->station) tmpl.set_station_id(signer->station->record().station_id());
   for (const std::string& op : o.operators) tmpl.add_operators(op);
-  auto rep = log::LogWriter::Recover(*dir, **signer, tmpl);
+  auto rep = log::LogWriter::Recover(*dir, *signer->signer, tmpl);
   if (!rep.ok()) return ReportError(ctx, rep.status());
   if (ctx.json) {
     std::cout << "{\"ok\":true,\"torn\":" << (rep->torn ? "true" : "false")
@@ -271,6 +298,26 @@ int RunRecover(Context& ctx, const LogOpts& o) {
               << rep->recovered_event_index << "; checkpoint signed at size " << rep->size << "\n";
   } else {
     std::cout << "no torn tail; checkpoint signed at size " << rep->size << "\n";
+  }
+  return kExitOk;
+}
+
+int RunOutputs(Context& ctx, const LogOpts& o) {
+  if (o.station_dir.empty())
+    return ReportError(ctx, InvalidArgument("log outputs needs --station DIR"));
+  auto station = Station::Open(o.station_dir, /*wait_for_lock=*/true);
+  if (!station.ok()) return ReportError(ctx, station.status());
+  auto files = signer::ReissueOutputs((*station)->dir(), o.index,
+                                      (*station)->record().attestation_key().public_key_pem());
+  if (!files.ok()) return ReportError(ctx, files.status().Annotate("log outputs"));
+  Status w = signer::WriteOutputDir(o.out, *files);
+  if (!w.ok()) return ReportError(ctx, w.Annotate("log outputs"));
+  if (ctx.json) {
+    std::cout << "{\"ok\":true,\"event_index\":" << o.index << ",\"out_dir\":\""
+              << JsonEscape(o.out) << "\",\"files\":" << files->size() << "}\n";
+  } else {
+    std::cout << "wrote the outputs of signing event " << o.index << " (" << files->size()
+              << " files) to " << o.out << "\n";
   }
   return kExitOk;
 }
@@ -343,13 +390,25 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
   auto* r = log->add_subcommand(
       "recover",
       "After a crash: remove only an incomplete last record (a torn tail), log a 'log recovered'\n"
-      "event saying what was removed (offset, length, sha256), and sign a checkpoint. Refuses\n"
-      "anything else that disagrees with the signed checkpoint: that is tampering.");
+      "event saying what was removed (offset, length, sha256), and sign a checkpoint with the\n"
+      "station's HSM log key (--station, --log-pin-source). Refuses anything else that\n"
+      "disagrees with the signed checkpoint: that is tampering.");
   AddDirOptions(r, *o);
-  r->add_option("--log-key-pem", o->pem, "Ed25519 log key as a PEM file (test stations only)");
+  r->add_option("--log-pin-source", o->log_pin_source,
+                "With --station: the log token user PIN (file:PATH, fd:N or prompt)");
+  r->add_option("--log-key-pem", o->pem, "Ed25519 log key as a PEM file (stand-alone test logs)");
   r->add_option("--operator", o->operators, "Name of a person performing the recovery (repeat)");
   r->callback([&ctx, o] { ctx.exit_code = RunRecover(ctx, *o); });
-  for (CLI::App* sub : {v, s, p, c, vp, k, r}) sub->fallthrough();
+  auto* out = log->add_subcommand(
+      "outputs",
+      "Write the outputs of signing event N again (after a crash, or for a lost copy): the\n"
+      "manifest, detached signatures and VSA exactly as signed (their signatures are in the\n"
+      "log, their payloads in the evidence store) and a fresh tlog-proof. Needs no PIN.");
+  out->add_option("--station", o->station_dir, "The station directory")->required();
+  out->add_option("--index", o->index, "Index of the SIGNING event")->required();
+  out->add_option("--out", o->out, "Output directory (must not exist or be empty)")->required();
+  out->callback([&ctx, o] { ctx.exit_code = RunOutputs(ctx, *o); });
+  for (CLI::App* sub : {v, s, p, c, vp, k, r, out}) sub->fallthrough();
 }
 
 }  // namespace sr::cli

@@ -6,6 +6,7 @@
 
 #include "base/file.h"
 #include "base/hash.h"
+#include "log/note.h"
 #include "policy/json.h"
 #include "policy/trust_policy.h"
 #include "signer/cli.h"
@@ -20,10 +21,10 @@ using policy::Clock;
 
 struct InitOptions {
   std::string out, product = "PRODUCT", builder_id, builder_key, lab_key, signing_key,
-                   min_version = "0.0.1", max_version;
+                   min_version = "0.0.1", max_version, log_vkey;
   std::vector<std::string> governance_keys, approver_keys, source_repos, build_types,
       required_tests, configurations;
-  unsigned governance_threshold = 0, approval_threshold = 0, valid_days = 365;
+  unsigned governance_threshold = 0, approval_threshold = 0, valid_days = 365, slsa_level = 0;
   std::uint64_t version = 1;
   bool force = false;
 };
@@ -76,6 +77,7 @@ Result<v1::TrustPolicy> BuildPolicy(const InitOptions& o) {
   }
   for (const auto& r : o.source_repos) b->add_allowed_source_repositories(r);
   for (const auto& t : o.build_types) b->add_allowed_build_types(t);
+  b->set_slsa_build_level(o.slsa_level);
   if (!o.lab_key.empty()) {
     SR_ASSIGN_OR_RETURN(*prod->add_test_labs(), KeyFromFile(o.lab_key));
   }
@@ -96,6 +98,15 @@ Result<v1::TrustPolicy> BuildPolicy(const InitOptions& o) {
   *a->mutable_not_before() = p.issued();
   *a->mutable_not_after() = p.expires();
   a->set_purpose("release-signing");
+  if (!o.log_vkey.empty()) {
+    std::string vkey = o.log_vkey;
+    if (PathExists(vkey)) {
+      SR_ASSIGN_OR_RETURN(vkey, ReadFile(o.log_vkey, 4096));
+      while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.pop_back();
+    }
+    SR_RETURN_IF_ERROR(log::NoteVerifier::Parse(vkey).status().Annotate("--log-vkey"));
+    p.set_log_verifier_key(vkey);
+  }
   return p;
 }
 
@@ -153,6 +164,11 @@ void RegisterInit(CLI::App& policy, Context& ctx) {
   c->add_option("--min-version", o->min_version, "Lowest release version the key may sign");
   c->add_option("--max-version", o->max_version,
                 "Highest release version the key may sign (default: none)");
+  c->add_option("--slsa-build-level", o->slsa_level,
+                "SLSA Build level governance asserts for the builder (1-3; reported in VSAs)");
+  c->add_option("--log-vkey", o->log_vkey,
+                "The station log's verifier key (string or file, `strongroom log vkey`), so\n"
+                "verifiers can take it from the policy");
   c->add_flag("--force", o->force, "Overwrite --out if it exists");
   c->callback([&ctx, o] { ctx.exit_code = RunInit(ctx, *o); });
 }

@@ -6,10 +6,17 @@
 #include <iostream>
 
 #include "base/file.h"
+#include "base/hash.h"
 #include "policy/json.h"
 #include "policy/trust_policy.h"
 #include "signer/cli.h"
 #include "signer/key_file.h"
+#include "signer/log_state.h"
+#include "signer/pin_source.h"
+#include "signer/station.h"
+#include "signer/station_log.h"
+
+extern char** environ;
 
 namespace sr::cli {
 namespace {
@@ -69,52 +76,135 @@ void PrintFailures(const Context& ctx, const std::vector<policy::Failure>& fs,
 }
 
 struct InstallOptions {
-  std::string station, in;
+  std::string station, in, log_pin_source = "prompt";
+  std::vector<std::string> operators;
 };
 
-int RunInstall(Context& ctx, const InstallOptions& o) {
-  if (!PathExists(o.station))
-    return ReportError(ctx, NotFound("station directory " + o.station + " does not exist"));
-  std::string dir = JoinPath(o.station, "policy");
-  Status st = MakeDirs(dir, 0755);
-  if (!st.ok()) return ReportError(ctx, st);
-  auto lock = FileLock::Acquire(JoinPath(dir, "install.lock"));
-  if (!lock.ok()) return ReportError(ctx, lock.status());
-  auto text = ReadFile(o.in, policy::kMaxDocumentBytes);
-  if (!text.ok()) return ReportError(ctx, text.status());
-  auto candidate = policy::ParsePolicy(text.value(), o.in);
-  if (!candidate.ok()) return ReportError(ctx, policy::FailureToStatus(candidate.failure()));
+// The policy the log records as installed, read from STATION/policy/<sha256>.json.
+Result<std::optional<policy::LoadedPolicy>> InstalledPolicy(const std::string& dir,
+                                                            const signer::LogState& state) {
   std::string current_path = JoinPath(dir, "current.json");
-  std::optional<policy::LoadedPolicy> current;
-  if (PathExists(current_path)) {
-    auto cur_text = ReadFile(current_path, policy::kMaxDocumentBytes);
-    if (!cur_text.ok()) return ReportError(ctx, cur_text.status());
-    auto cur = policy::ParsePolicy(cur_text.value(), current_path);
-    if (!cur.ok())
-      return ReportError(
-          ctx, DataLoss("installed policy is unreadable: " + policy::FormatFailure(cur.failure())));
-    current = std::move(cur).value();
+  if (state.installed_policy_digest.empty()) {
+    if (PathExists(current_path))
+      return DataLoss(current_path +
+                      " exists but the station's log records no policy installation: it was "
+                      "not installed by strongroom; remove it and install the policy");
+    return std::optional<policy::LoadedPolicy>();
+  }
+  std::string path = JoinPath(dir, state.installed_policy_digest + ".json");
+  auto text = ReadFile(path, policy::kMaxDocumentBytes);
+  if (!text.ok())
+    return DataLoss("the policy the log records as installed (version " +
+                    std::to_string(state.installed_policy_version) +
+                    ") is missing: " + text.status().message());
+  auto cur = policy::ParsePolicy(text.value(), path);
+  if (!cur.ok() || cur->digest != state.installed_policy_digest)
+    return DataLoss(path + " is not the policy the log records as installed (altered)");
+  return std::optional<policy::LoadedPolicy>(std::move(cur).value());
+}
+
+strongroom::v1::Event InstallRefusal(const std::string& name, const std::string& text,
+                                     const std::vector<policy::Failure>& fs) {
+  strongroom::v1::Event e;
+  e.set_kind(strongroom::v1::EVENT_KIND_REFUSAL);
+  auto* r = e.mutable_refusal();
+  for (const auto& f : fs) {
+    auto* reason = r->add_reasons();
+    reason->set_code(std::string(policy::ReasonName(f.reason)));
+    reason->set_message(f.message);
+    reason->set_input(f.input);
+  }
+  auto* in = r->add_inputs();
+  in->set_role("policy");
+  in->set_name(name);
+  in->set_sha256(Sha256Hex(text));
+  return e;
+}
+
+strongroom::v1::Event Installed(const policy::LoadedPolicy& cand,
+                                const std::optional<policy::LoadedPolicy>& current,
+                                const std::string& text) {
+  strongroom::v1::Event e;
+  e.set_kind(strongroom::v1::EVENT_KIND_POLICY_INSTALLED);
+  auto* p = e.mutable_policy_installed();
+  p->set_policy_version(cand.policy.version());
+  p->set_policy_sha256(cand.digest);
+  p->set_envelope_sha256(Sha256Hex(text));
+  if (current) {
+    p->set_previous_version(current->policy.version());
+    p->set_previous_sha256(current->digest);
+  }
+  for (const std::string& fp : policy::VerifySignatures(cand.envelope, cand.governance).accepted)
+    p->add_signer_fingerprints(fp);
+  return e;
+}
+
+// Installs in the order that survives a crash: the file by digest, then the
+// POLICY_INSTALLED event (durable, checkpointed), then current.json. A rerun
+// after a crash between the last two only rewrites current.json.
+Status Install(Context& ctx, const InstallOptions& o, bool* refused) {
+  SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
+  SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(o.log_pin_source, "log token user PIN"));
+  SR_ASSIGN_OR_RETURN(auto station, Station::Open(o.station));
+  SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
+  SR_ASSIGN_OR_RETURN(auto log, StationLog::Open(*station, pin));
+  log->set_operators(o.operators);
+  SR_ASSIGN_OR_RETURN(signer::LogState state, signer::ReadLogState(log->dir()));
+  std::string dir = JoinPath(station->dir(), "policy");
+  SR_RETURN_IF_ERROR(MakeDirs(dir, 0755));
+  SR_ASSIGN_OR_RETURN(std::string text, ReadFile(o.in, policy::kMaxDocumentBytes));
+  auto candidate = policy::ParsePolicy(text, o.in);
+  if (!candidate.ok()) {
+    SR_RETURN_IF_ERROR(
+        log->AppendAndCommit(InstallRefusal(o.in, text, {candidate.failure()})).status());
+    return policy::FailureToStatus(candidate.failure());
+  }
+  SR_ASSIGN_OR_RETURN(auto current, InstalledPolicy(dir, state));
+  std::string current_path = JoinPath(dir, "current.json");
+  const auto& p = candidate->policy;
+  if (current && current->digest == candidate->digest) {
+    SR_RETURN_IF_ERROR(WriteFileAtomic(current_path, text, 0644));
+    if (ctx.json)
+      std::cout << "{\"ok\":true,\"version\":" << p.version() << ",\"digest\":\""
+                << candidate->digest << "\",\"already_installed\":true}\n";
+    else
+      std::cout << "policy version " << p.version() << " is already installed (log event); "
+                << current_path << " is up to date\n";
+    return Status::Ok();
   }
   auto failures =
       policy::VerifyPolicyInstall(current ? &*current : nullptr, candidate.value(), Clock::now());
   if (!failures.empty()) {
-    PrintFailures(ctx, failures, "policy installation");
-    return kExitRefused;
+    SR_ASSIGN_OR_RETURN(std::uint64_t at,
+                        log->AppendAndCommit(InstallRefusal(o.in, text, failures)));
+    PrintFailures(ctx, failures,
+                  "policy installation (logged as event " + std::to_string(at) + ")");
+    *refused = true;
+    return Status::Ok();
   }
-  st = WriteFileAtomic(JoinPath(dir, candidate->digest + ".json"), text.value(), 0644);
-  if (st.ok()) st = WriteFileAtomic(current_path, text.value(), 0644);
-  if (!st.ok()) return ReportError(ctx, st);
-  const auto& p = candidate->policy;
+  Status st = WriteFileAtomic(JoinPath(dir, candidate->digest + ".json"), text, 0644);
+  SR_RETURN_IF_ERROR(st);
+  SR_ASSIGN_OR_RETURN(std::uint64_t index,
+                      log->AppendAndCommit(Installed(candidate.value(), current, text)));
+  SR_RETURN_IF_ERROR(WriteFileAtomic(current_path, text, 0644));
   if (ctx.json) {
     std::cout << "{\"ok\":true,\"version\":" << p.version() << ",\"digest\":\"" << candidate->digest
-              << "\",\"previous_version\":" << (current ? current->policy.version() : 0) << "}\n";
+              << "\",\"previous_version\":" << (current ? current->policy.version() : 0)
+              << ",\"event_index\":" << index << "}\n";
   } else {
     std::cout << "installed policy version " << p.version() << " (sha256 " << candidate->digest
               << ")";
     if (current) std::cout << " over version " << current->policy.version();
-    std::cout << "\n";
+    std::cout << "; logged as event " << index << "\n";
   }
-  return kExitOk;
+  return Status::Ok();
+}
+
+int RunInstall(Context& ctx, const InstallOptions& o) {
+  bool refused = false;
+  Status s = Install(ctx, o, &refused);
+  if (!s.ok()) return ReportError(ctx, s.Annotate("policy install"));
+  return refused ? kExitRefused : kExitOk;
 }
 
 void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure>& fs) {
@@ -191,15 +281,19 @@ void RegisterPolicySign(CLI::App& policy, Context& ctx) {
 
 void RegisterPolicyInstallShow(CLI::App& policy, Context& ctx) {
   auto io = std::make_shared<InstallOptions>();
-  auto* i = policy.add_subcommand("install",
-                                  "Verify a signed policy and make it the station's policy. The "
-                                  "first policy must meet its own\n"
-                                  "governance threshold; a later one must have a higher version "
-                                  "and be signed by a threshold of\n"
-                                  "the CURRENT governance keys and a threshold of its own. Earlier "
-                                  "versions are kept by digest.");
+  auto* i = policy.add_subcommand(
+      "install",
+      "Verify a signed policy and make it the station's policy. The first policy must meet its\n"
+      "own governance threshold; a later one must have a higher version and be signed by a\n"
+      "threshold of the CURRENT governance keys and a threshold of its own. The installation\n"
+      "(or the refusal) is written to the station's log, which `sign` trusts over any file:\n"
+      "a policy file that is not the one the log records installed is refused. Earlier\n"
+      "versions are kept by digest in STATION/policy/.");
   i->add_option("--station", io->station, "Station directory")->required();
   i->add_option("--in", io->in, "Signed policy envelope")->required();
+  i->add_option("--log-pin-source", io->log_pin_source,
+                "Log token user PIN, to record the installation: file:PATH, fd:N or prompt");
+  i->add_option("--operator", io->operators, "A person present and acting (repeat); logged");
   i->callback([&ctx, io] { ctx.exit_code = RunInstall(ctx, *io); });
   auto so = std::make_shared<ShowOptions>();
   auto* s = policy.add_subcommand(

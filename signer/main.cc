@@ -5,7 +5,6 @@
 #include "signer/cli.h"
 #include "signer/pin_source.h"
 
-
 int main(int argc, char** argv) {
   using namespace sr::cli;
   sr::Status hardened = sr::HardenProcess();
@@ -28,6 +27,8 @@ int main(int argc, char** argv) {
   RegisterKeyCommands(app, ctx);
   RegisterPolicyCommands(app, ctx);
   RegisterApproveCommands(app, ctx);
+  RegisterSignCommands(app, ctx);
+  RegisterVerifyCommands(app, ctx);
   RegisterLogCommands(app, ctx);
 
   // A PIN on the command line is refused before anything else looks at it.

@@ -1,5 +1,4 @@
 #include "signer/station.h"
-#include "signer/station_log.h"
 
 #include <dirent.h>
 #include <ftw.h>
@@ -14,6 +13,7 @@
 
 #include "base/encoding.h"
 #include "hsm/uri.h"
+#include "signer/station_log.h"
 
 namespace sr {
 namespace {
@@ -140,8 +140,7 @@ Status BindExternalTokens(hsm::Module& module, const StationInitOptions& o,
   return Status::Ok();
 }
 
-Status RecordLogKey(const GeneratedKey& key, strongroom::v1::Station& record) {
-  auto* lk = record.mutable_log_key();
+Status RecordStationKey(const GeneratedKey& key, strongroom::v1::LogKey* lk) {
   lk->set_label(key.info.label);
   lk->set_uri(key.info.uri);
   lk->set_algorithm(std::string(hsm::AlgorithmName(key.info.algorithm)));
@@ -155,7 +154,8 @@ Status RecordLogKey(const GeneratedKey& key, strongroom::v1::Station& record) {
 }
 
 // Creates STATION/log with its first events: the station's birth and its log key.
-Status CreateStationLog(Station& st, const SecretBytes& log_pin, const GeneratedKey& log_key) {
+Status CreateStationLog(Station& st, const SecretBytes& log_pin, const GeneratedKey& log_key,
+                        const GeneratedKey& attest_key) {
   const strongroom::v1::Station& r = st.record();
   SR_ASSIGN_OR_RETURN(std::unique_ptr<HsmNoteSigner> signer, OpenLogSigner(st, log_pin));
   SR_RETURN_IF_ERROR(StationLog::Create(st, *signer));
@@ -172,9 +172,12 @@ Status CreateStationLog(Station& st, const SecretBytes& log_pin, const Generated
   }
   p->set_log_verifier_key(log::EncodeVerifierKey(signer->Name(), signer->PublicKey()));
   SR_ASSIGN_OR_RETURN(strongroom::v1::Event key_event, KeyGeneratedEvent(log_key, log_serial));
+  SR_ASSIGN_OR_RETURN(strongroom::v1::Event attest_event,
+                      KeyGeneratedEvent(attest_key, log_serial));
   SR_ASSIGN_OR_RETURN(std::unique_ptr<StationLog> sl, StationLog::Open(st, std::move(signer)));
   SR_RETURN_IF_ERROR(sl->Append(std::move(born)).status());
   SR_RETURN_IF_ERROR(sl->Append(std::move(key_event)).status());
+  SR_RETURN_IF_ERROR(sl->Append(std::move(attest_event)).status());
   return sl->Commit().status();
 }
 
@@ -254,9 +257,12 @@ Result<std::unique_ptr<Station>> Station::InitPrepared(const std::string& dir,
   SR_ASSIGN_OR_RETURN(auto session, st->OpenSession(TokenRole::kLog, &pins.log_user));
   SR_ASSIGN_OR_RETURN(GeneratedKey key,
                       GenerateStationKey(*st, *session, kLogKeyLabel, hsm::Algorithm::kEd25519));
-  SR_RETURN_IF_ERROR(RecordLogKey(key, r));
+  SR_RETURN_IF_ERROR(RecordStationKey(key, r.mutable_log_key()));
+  SR_ASSIGN_OR_RETURN(GeneratedKey attest, GenerateStationKey(*st, *session, kAttestationKeyLabel,
+                                                              hsm::Algorithm::kEd25519));
+  SR_RETURN_IF_ERROR(RecordStationKey(attest, r.mutable_attestation_key()));
   session.reset();  // one login per token per process: the log signer logs in next
-  SR_RETURN_IF_ERROR(CreateStationLog(*st, pins.log_user, key));
+  SR_RETURN_IF_ERROR(CreateStationLog(*st, pins.log_user, key, attest));
   SR_RETURN_IF_ERROR(WriteStationJson(dir, r));
   return st;
 }
@@ -280,6 +286,26 @@ Result<std::unique_ptr<Station>> Station::Open(std::string_view dir_in, bool wai
   }
   SR_RETURN_IF_ERROR(st->LoadModule());
   return st;
+}
+
+bool Station::RolesShareToken() const {
+  const strongroom::v1::TokenBinding* rel = nullptr;
+  const strongroom::v1::TokenBinding* log = nullptr;
+  for (const auto& t : record_.tokens()) (t.role() == "release" ? rel : log) = &t;
+  return rel && log && rel->label() == log->label() && rel->serial() == log->serial();
+}
+
+Result<std::unique_ptr<hsm::Session>> Station::OpenSessionBesideLog(TokenRole role,
+                                                                    const SecretBytes& pin,
+                                                                    const SecretBytes& log_pin) {
+  if (role == TokenRole::kRelease && !RolesShareToken()) return OpenSession(role, &pin);
+  if (!SecretEquals(pin, log_pin)) {
+    return Status(Code::kPermissionDenied,
+                  "the " + std::string(TokenRoleName(role)) +
+                      " PIN given differs from the log token PIN, but this station uses one "
+                      "token for both; give that token's PIN to both PIN sources");
+  }
+  return OpenSession(role, nullptr);  // the log session's login covers this token
 }
 
 Result<std::unique_ptr<hsm::Session>> Station::OpenSession(TokenRole role, const SecretBytes* pin) {

@@ -30,6 +30,10 @@ std::string_view TokenRoleName(TokenRole role);  // "release", "log"
 Result<TokenRole> ParseTokenRole(std::string_view name);
 
 inline constexpr std::string_view kLogKeyLabel = "log";
+// The station's Ed25519 attestation key in the log token: it signs the SLSA
+// Verification Summary Attestations of `sign` (never checkpoints, never
+// releases), so the log key keeps a single purpose.
+inline constexpr std::string_view kAttestationKeyLabel = "attest";
 
 struct InitPins;  // station.cc
 
@@ -64,6 +68,16 @@ class Station {
 
   // A session on the token of role; logged in as user when pin is given.
   Result<std::unique_ptr<hsm::Session>> OpenSession(TokenRole role, const SecretBytes* pin);
+  // A logged-in session on role's token for a process that already holds a
+  // logged-in session on the log token (StationLog). When both roles are
+  // bound to one token (--module with a single token), PKCS#11 shares the
+  // login per process and a second C_Login fails, so the session uses the
+  // existing login; pin must then equal log_pin (kPermissionDenied otherwise).
+  // The log session must outlive the one returned.
+  Result<std::unique_ptr<hsm::Session>> OpenSessionBesideLog(TokenRole role, const SecretBytes& pin,
+                                                             const SecretBytes& log_pin);
+  // True when the release and log roles are bound to the same token.
+  bool RolesShareToken() const;
 
  private:
   Station(std::string dir, FileLock lock) : dir_(std::move(dir)), lock_(std::move(lock)) {}
@@ -98,21 +112,28 @@ std::string ProofOfPossessionStatement(const hsm::KeyInfo& key, std::string_view
 Result<GeneratedKey> GenerateStationKey(Station& station, hsm::Session& session,
                                         std::string_view label, hsm::Algorithm algorithm);
 
-// Signs with the station's Ed25519 log key (for C2SP checkpoints): one
-// session, one key lookup, then any number of Sign calls. Thread-safe.
+// Signs with the station's Ed25519 keys in the log token: the log key (for
+// C2SP checkpoints) and the attestation key (for VSAs). One session (one
+// login: PKCS#11 allows one per token and process), one key lookup each,
+// then any number of Sign calls. Thread-safe.
 class LogKeySigner {
  public:
   static Result<std::unique_ptr<LogKeySigner>> Open(Station& station, const SecretBytes& pin);
-  // A 64-byte Ed25519 signature over message (pure Ed25519).
+  // A 64-byte Ed25519 signature over message (pure Ed25519) by the log key.
   Result<std::string> Sign(std::string_view message);
   // The raw 32-byte Ed25519 public key.
   std::string PublicKey() const;
+  // A signature by the attestation key; kNotFound when the station has none.
+  Result<std::string> SignAttestation(std::string_view message);
+  // The attestation key (empty info when the station has none).
+  const hsm::KeyInfo& attestation_key() const { return attest_.info; }
 
  private:
-  LogKeySigner(std::unique_ptr<hsm::Session> s, hsm::KeyHandle k)
-      : session_(std::move(s)), key_(std::move(k)) {}
+  LogKeySigner(std::unique_ptr<hsm::Session> s, hsm::KeyHandle k, hsm::KeyHandle a)
+      : session_(std::move(s)), key_(std::move(k)), attest_(std::move(a)) {}
   std::unique_ptr<hsm::Session> session_;
   hsm::KeyHandle key_;
+  hsm::KeyHandle attest_;
 };
 
 // RFC 3339 UTC of now, to the second.

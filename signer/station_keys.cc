@@ -54,7 +54,27 @@ Result<std::unique_ptr<LogKeySigner>> LogKeySigner::Open(Station& station, const
     return DataLoss("log key " + key.info.uri + " in the token does not match the fingerprint " +
                     "recorded in station.json");
   }
-  return std::unique_ptr<LogKeySigner>(new LogKeySigner(std::move(session), std::move(key)));
+  hsm::KeyHandle attest;
+  const auto& ak = station.record().attestation_key();
+  if (!ak.uri().empty()) {
+    SR_ASSIGN_OR_RETURN(attest, session->FindKey(ak.uri()));
+    if (attest.info.algorithm != hsm::Algorithm::kEd25519 ||
+        attest.info.fingerprint_hex != ak.fingerprint()) {
+      return DataLoss("attestation key " + attest.info.uri +
+                      " in the token does not match the one recorded in station.json");
+    }
+  }
+  return std::unique_ptr<LogKeySigner>(
+      new LogKeySigner(std::move(session), std::move(key), std::move(attest)));
+}
+
+Result<std::string> LogKeySigner::SignAttestation(std::string_view message) {
+  if (attest_.private_handle == 0) {
+    return NotFound(
+        "this station has no attestation key (station.json has no attestation_key); "
+        "stations created by strongroom 0.1 before VSAs existed must be re-created");
+  }
+  return session_->Sign(attest_, message);
 }
 
 Result<std::string> LogKeySigner::Sign(std::string_view message) {

@@ -33,13 +33,23 @@ Result<std::unique_ptr<StationLog>> StationLog::Open(Station& station,
   return sl;
 }
 
-Result<std::uint64_t> StationLog::Append(strongroom::v1::Event event) {
+void StationLog::FillDefaults(strongroom::v1::Event& event) const {
   if (event.time().empty()) event.set_time(NowRfc3339());
   if (event.station_id().empty()) event.set_station_id(station_.record().station_id());
   if (event.operators_size() == 0) {
     for (const auto& op : operators_) event.add_operators(op);
   }
+  if (event.session_id().empty()) event.set_session_id(session_id_);
+}
+
+Result<std::uint64_t> StationLog::Append(strongroom::v1::Event event) {
+  FillDefaults(event);
   return writer_->Append(std::move(event));
+}
+
+Result<std::uint64_t> StationLog::AppendMany(std::vector<strongroom::v1::Event> events) {
+  for (auto& e : events) FillDefaults(e);
+  return writer_->AppendMany(std::move(events));
 }
 
 Result<std::string> StationLog::Commit() { return writer_->Commit(); }

@@ -35,6 +35,8 @@ class HsmNoteSigner final : public log::NoteSigner {
   std::string Name() const override { return name_; }
   std::string PublicKey() const override { return key_->PublicKey(); }
   Result<std::string> Sign(std::string_view msg) override { return key_->Sign(msg); }
+  // The log-token signer (also holds the station attestation key).
+  LogKeySigner& keys() { return *key_; }
 
  private:
   std::string name_;
@@ -58,14 +60,19 @@ class StationLog {
   // Fills in time (now, if empty), station id and operators (if empty), and
   // appends durably (fdatasync) before returning the event's index.
   Result<std::uint64_t> Append(strongroom::v1::Event event);
+  // The same for several events with one write and one sync (all durable
+  // when it returns, none acknowledged on failure); returns the first index.
+  Result<std::uint64_t> AppendMany(std::vector<strongroom::v1::Event> events);
   // Signs a checkpoint over everything appended; returns the note.
   Result<std::string> Commit();
   // Append + Commit, for one-event sessions (key generated, policy installed).
   Result<std::uint64_t> AppendAndCommit(strongroom::v1::Event event);
 
   void set_operators(std::vector<std::string> operators) { operators_ = std::move(operators); }
+  void set_session_id(std::string id) { session_id_ = std::move(id); }
   log::LogWriter& writer() { return *writer_; }
   log::NoteSigner& signer() { return *signer_; }
+  HsmNoteSigner& hsm_signer() { return *signer_; }
   const std::string& dir() const { return dir_; }
 
  private:
@@ -76,6 +83,8 @@ class StationLog {
   std::unique_ptr<HsmNoteSigner> signer_;
   std::unique_ptr<log::LogWriter> writer_;
   std::vector<std::string> operators_;
+  std::string session_id_;
+  void FillDefaults(strongroom::v1::Event& event) const;
 };
 
 // The KEY_GENERATED event for a key GenerateStationKey made (reads the key's

@@ -59,10 +59,11 @@ struct TempStation {
            "/release --log-so-pin-source file:" + pins + "/log-so --log-pin-source file:" + pins +
            "/log";
   }
-  Run Generate(const std::string& label, const std::string& alg,
-               const std::string& pin = "release") {
+  Run Generate(const std::string& label, const std::string& alg, const std::string& pin = "release",
+               const std::string& log_pin = "log") {
     return Sh(kBin + " key generate --station " + dir + " --label " + label + " --algorithm " +
-              alg + " --pin-source file:" + pins + "/" + pin);
+              alg + " --pin-source file:" + pins + "/" + pin + " --log-pin-source file:" + pins +
+              "/" + log_pin);
   }
   std::string Key(const std::string& f) const { return dir + "/keys/" + f; }
 };
@@ -169,11 +170,18 @@ TEST_CASE("cli: a wrong PIN says CKR_PIN_INCORRECT and many wrong tries do not l
   // The log key cannot be used with the release PIN: the tokens are separate.
   Run cross = st.Generate("k2", "ed25519", "release");
   CHECK(cross.rc == 0);
-  Run log_wrong =
-      Sh(kBin + " key generate --station " + st.dir +
-         " --token log --label k3 --algorithm ed25519 --pin-source file:" + st.pins + "/release");
-  CHECK(log_wrong.rc == sr::cli::kExitHsm);
-  CHECK(log_wrong.out.find("CKR_PIN_INCORRECT") != std::string::npos);
+  Run log_wrong = Sh(kBin + " key generate --station " + st.dir +
+                     " --token log --label k3 --algorithm ed25519 --pin-source file:" + st.pins +
+                     "/release --log-pin-source file:" + st.pins + "/log");
+  CHECK(log_wrong.rc == sr::cli::kExitForbidden);
+  CHECK(log_wrong.out.find("differs from the log token PIN") != std::string::npos);
+  Run log_bad = Sh(kBin + " key generate --station " + st.dir +
+                   " --label k4 --algorithm ed25519 --pin-source file:" + st.pins +
+                   "/release --log-pin-source file:" + st.pins + "/release");
+  CHECK(log_bad.rc == sr::cli::kExitHsm);
+  CHECK(log_bad.out.find("CKR_PIN_INCORRECT") != std::string::npos);
+  CHECK(log_bad.out.find("token 'log'") != std::string::npos);
+  CHECK(Sh("test -e " + st.Key("k4.pem")).rc != 0);  // no key made on a station that cannot log it
 }
 
 TEST_CASE("cli: duplicate labels, missing stations and reused directories fail with their codes") {
@@ -271,6 +279,7 @@ TEST_CASE("cli: PINs typed at the terminal prompt are not echoed and unlock the 
   CHECK(init.out.find("log token user PIN: ") != std::string::npos);
   CHECK(init.out.find("rel-user-pin") == std::string::npos);  // never echoed
   REQUIRE(sr::WriteFileAtomic(st.pins + "/typed", "rel-user-pin\n", 0600).ok());
-  Run gen = st.Generate("typed", "ed25519", "typed");
+  REQUIRE(sr::WriteFileAtomic(st.pins + "/typed-log", "log-user-pin\n", 0600).ok());
+  Run gen = st.Generate("typed", "ed25519", "typed", "typed-log");
   CHECK_MESSAGE(gen.rc == 0, gen.out);
 }

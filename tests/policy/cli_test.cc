@@ -38,6 +38,18 @@ struct Station {
   }
   std::string Stderr() const { return ReadFile(P("stderr.txt")).value(); }
 
+  // A real station (its own SoftHSMv2 tokens and log) in dir/station.
+  void InitStation() const {
+    REQUIRE(MakeDirs(P("pins"), 0700).ok());
+    for (const char* n : {"rso", "rel", "lso", "log"})
+      REQUIRE(
+          WriteFileAtomic(P(std::string("pins/") + n), std::string("pin-") + n + "\n", 0600).ok());
+    REQUIRE(Run("station init --station station --release-so-pin-source file:pins/rso"
+                " --release-pin-source file:pins/rel --log-so-pin-source file:pins/lso"
+                " --log-pin-source file:pins/log") == 0);
+  }
+  static std::string LogPin() { return " --log-pin-source file:pins/log"; }
+
   void NewKey(const std::string& name) const {
     SecretBytes pem = NewKeyPem("ec256");
     REQUIRE(WriteFileAtomic(P(name + ".key"),
@@ -68,13 +80,13 @@ TEST_CASE(
     "cli: policy init, sign by two governance keys, install, rotate, refuse a rollback, show") {
   Station s;
   for (const char* k : {"g1", "g2", "g3", "a1", "a2", "a3", "b", "lab", "s"}) s.NewKey(k);
-  REQUIRE(std::filesystem::create_directory(s.P("station")));
+  s.InitStation();
   REQUIRE(s.Run(InitArgs(1)) == 0);
   REQUIRE(s.Run("policy sign --key g1.key --in policy.json --out policy.v1.env") == 0);
-  CHECK(s.Run("policy install --station station --in policy.v1.env") == 1);
+  CHECK(s.Run("policy install --station station --in policy.v1.env" + s.LogPin()) == 1);
   CHECK(s.Stderr().find("POLICY_GOVERNANCE_THRESHOLD_NOT_MET") != std::string::npos);
   REQUIRE(s.Run("policy sign --key g2.key --in policy.v1.env") == 0);
-  REQUIRE(s.Run("policy install --station station --in policy.v1.env") == 0);
+  REQUIRE(s.Run("policy install --station station --in policy.v1.env" + s.LogPin()) == 0);
   CHECK(PathExists(s.P("station/policy/current.json")));
 
   std::string out;
@@ -87,17 +99,46 @@ TEST_CASE(
   // Version 2, signed by two current keys (which are also its own): accepted.
   REQUIRE(s.Run(InitArgs(2)) == 0);
   REQUIRE(s.Run("policy sign --key g3.key --in policy.json --out policy.v2.env") == 0);
-  CHECK(s.Run("policy install --station station --in policy.v2.env") == 1);
+  CHECK(s.Run("policy install --station station --in policy.v2.env" + s.LogPin()) == 1);
   REQUIRE(s.Run("policy sign --key g2.key --in policy.v2.env") == 0);
-  REQUIRE(s.Run("--json policy install --station station --in policy.v2.env", &out) == 0);
+  REQUIRE(s.Run("--json policy install --station station --in policy.v2.env" + s.LogPin(), &out) ==
+          0);
   CHECK(out.find("\"previous_version\":1") != std::string::npos);
   // Re-installing version 1 is a rollback.
-  CHECK(s.Run("policy install --station station --in policy.v1.env") == 1);
+  CHECK(s.Run("policy install --station station --in policy.v1.env" + s.LogPin()) == 1);
   CHECK(s.Stderr().find("POLICY_VERSION_NOT_HIGHER") != std::string::npos);
   int kept = 0;
   for (const auto& e : std::filesystem::directory_iterator(s.P("station/policy")))
     kept += e.path().filename().string().size() == 64 + 5;
   CHECK(kept == 2);
+
+  // The log, not the files, says what is installed: both installations and
+  // the three refusals are events.
+  REQUIRE(s.Run("--json log show --station station", &out) == 0);
+  auto count = [&](const std::string& what) {
+    int n = 0;
+    for (auto at = out.find(what); at != std::string::npos; at = out.find(what, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("\"EVENT_KIND_POLICY_INSTALLED\"") == 2);
+  CHECK(count("\"EVENT_KIND_REFUSAL\"") == 3);
+  CHECK(count("POLICY_VERSION_NOT_HIGHER") == 1);
+  // current.json replaced by the older policy: installing the current one
+  // again only repairs the file (no new event), as after a crash mid-install.
+  std::filesystem::copy_file(s.P("policy.v1.env"), s.P("station/policy/current.json"),
+                             std::filesystem::copy_options::overwrite_existing);
+  REQUIRE(s.Run("policy install --station station --in policy.v2.env" + s.LogPin(), &out) == 0);
+  CHECK(out.find("already installed") != std::string::npos);
+  CHECK(ReadFile(s.P("station/policy/current.json")).value() ==
+        ReadFile(s.P("policy.v2.env")).value());
+  // A policy file the log never recorded is refused as tampering.
+  Station other;
+  other.InitStation();
+  REQUIRE(MakeDirs(other.P("station/policy")).ok());
+  std::filesystem::copy_file(s.P("policy.v1.env"), other.P("station/policy/current.json"));
+  CHECK(other.Run("policy install --station station --in " + s.P("policy.v2.env") +
+                  other.LogPin()) == 6);
+  CHECK(other.Stderr().find("log records no policy installation") != std::string::npos);
 }
 
 TEST_CASE("cli: approve create, two approvers sign separately, merge meets the 2-of-3 threshold") {

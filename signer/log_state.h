@@ -1,0 +1,55 @@
+// What the signing-event log says that the signing gate must know: which
+// policy is installed, and which versions of each product were signed with
+// which artifacts. The log is the authority for both (files in the station
+// can be replaced; the log cannot be changed without detection).
+//
+// Reads through log::LogReader (no lock); call it while holding the log
+// writer (StationLog) so that the state cannot change underneath. Pure data
+// otherwise; thread-compatible.
+#ifndef STRONGROOM_SIGNER_LOG_STATE_H_
+#define STRONGROOM_SIGNER_LOG_STATE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "policy/gate.h"
+#include "proto/event.pb.h"
+
+namespace sr::signer {
+
+struct LoggedRelease {
+  std::string version;
+  std::vector<std::string> artifact_sha256;
+  std::uint64_t index = 0;  // the SIGNING event
+};
+
+struct LogState {
+  std::uint64_t size = 0;  // events read
+  std::uint64_t installed_policy_version = 0;
+  std::string installed_policy_digest;  // payload sha256 of the last POLICY_INSTALLED
+  std::map<std::string, std::vector<LoggedRelease>> releases;  // by product, in log order
+  std::vector<std::uint64_t> open_intents;  // SIGNING_INTENT events never completed
+
+  // The facts the gate needs for one product.
+  policy::LogFacts FactsFor(std::string_view product) const;
+  // Records a release about to be signed in this session, so a later release
+  // of the same product in the same batch is judged against it.
+  void AddPending(const std::string& product, const std::string& version,
+                  std::vector<std::string> artifact_sha256, std::uint64_t index);
+};
+
+// Reads every event of the log in dir. kDataLoss names an event that does not
+// parse or whose record checksum is wrong.
+Result<LogState> ReadLogState(std::string_view log_dir);
+
+// Reads and parses event `index` of the log in dir.
+Result<strongroom::v1::Event> ReadEventAt(std::string_view log_dir, std::uint64_t index);
+
+}  // namespace sr::signer
+
+#endif  // STRONGROOM_SIGNER_LOG_STATE_H_

@@ -1,0 +1,195 @@
+#include "signer/release_outputs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <google/protobuf/util/json_util.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <set>
+
+#include "base/encoding.h"
+#include "base/file.h"
+#include "base/hash.h"
+#include "log/proof.h"
+#include "policy/dsse.h"
+#include "signer/evidence_store.h"
+#include "signer/log_state.h"
+
+namespace sr::signer {
+namespace v1 = strongroom::v1;
+namespace pb = google::protobuf;
+
+namespace {
+
+std::string PredicateJson(const pb::Message& m) {
+  std::string out;
+  (void)pb::util::MessageToJsonString(m, &out);
+  return out;
+}
+
+bool IsEmptyDir(const std::string& path) {
+  DIR* d = ::opendir(path.c_str());
+  if (d == nullptr) return false;
+  bool empty = true;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view n(e->d_name);
+    if (n != "." && n != "..") empty = false;
+  }
+  ::closedir(d);
+  return empty;
+}
+
+std::string RandomSuffix() {
+  unsigned char b[6];
+  if (RAND_bytes(b, sizeof b) != 1) return "0";
+  return HexEncode(std::string_view(reinterpret_cast<char*>(b), sizeof b));
+}
+
+Status WriteSynced(const std::string& path, std::string_view bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("cannot create", path, errno);
+  UniqueFd guard(fd);
+  SR_RETURN_IF_ERROR(WriteAll(fd, bytes, path));
+  // Outputs are public and leave the station: readable whatever the umask.
+  if (::fchmod(fd, 0644) != 0) return ErrnoError("cannot chmod", path, errno);
+  if (::fsync(fd) != 0) return ErrnoError("cannot fsync", path, errno);
+  return Status::Ok();
+}
+
+const v1::SignatureRecord* FindSignature(const v1::SigningEvent& s, std::string_view role,
+                                         std::string_view artifact = "") {
+  for (const auto& r : s.signatures())
+    if (r.role() == role && r.artifact_name() == artifact) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+Status ValidateArtifactName(std::string_view name) {
+  if (name.empty() || name.size() > 128)
+    return InvalidArgument("artifact name '" + std::string(name.substr(0, 130)) +
+                           "' must be 1 to 128 bytes");
+  if (name[0] == '.' || name[0] == '-')
+    return InvalidArgument("artifact name '" + std::string(name) +
+                           "' must not start with '.' or '-'");
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-' || c == '+';
+    if (!ok)
+      return InvalidArgument("artifact name '" + std::string(name) +
+                             "' may only hold letters, digits and . _ + -");
+  }
+  return Status::Ok();
+}
+
+std::string ManifestPayload(const std::vector<policy::Artifact>& artifacts,
+                            const v1::UpdateManifest& manifest) {
+  return policy::StatementJson(artifacts, kUpdateManifestPredicate, PredicateJson(manifest));
+}
+
+std::string VsaPayload(const std::vector<policy::Artifact>& artifacts,
+                       const v1::VerificationSummary& vsa) {
+  return policy::StatementJson(artifacts, kVsaPredicate, PredicateJson(vsa));
+}
+
+Result<std::vector<OutputFile>> AssembleOutputs(const v1::Event& event,
+                                                std::string_view manifest_payload,
+                                                std::string_view vsa_payload,
+                                                std::string_view proof_text,
+                                                std::string_view attestation_key_pem) {
+  if (event.kind() != v1::EVENT_KIND_SIGNING || !event.has_signing())
+    return InvalidArgument("event " + std::to_string(event.sequence()) + " is not a SIGNING event");
+  const v1::SigningEvent& s = event.signing();
+  if (Sha256Hex(manifest_payload) != s.manifest_sha256())
+    return DataLoss("the manifest payload does not match manifest_sha256 of event " +
+                    std::to_string(event.sequence()));
+  if (Sha256Hex(vsa_payload) != s.vsa_sha256())
+    return DataLoss("the VSA payload does not match vsa_sha256 of event " +
+                    std::to_string(event.sequence()));
+  const v1::SignatureRecord* ms = FindSignature(s, "manifest");
+  const v1::SignatureRecord* vs = FindSignature(s, "vsa");
+  if (ms == nullptr || vs == nullptr)
+    return DataLoss("event " + std::to_string(event.sequence()) +
+                    " lacks its manifest or VSA signature");
+  std::vector<OutputFile> files;
+  policy::Envelope m{std::string(policy::kInTotoPayloadType),
+                     std::string(manifest_payload),
+                     {{ms->key_fingerprint(), ms->signature()}},
+                     false};
+  files.push_back({std::string(kManifestFile), policy::SerializeEnvelope(m)});
+  std::set<std::string> names;
+  for (const auto& a : s.artifacts()) {
+    SR_RETURN_IF_ERROR(ValidateArtifactName(a.name()));
+    if (!names.insert(a.name()).second)
+      return DataLoss("event " + std::to_string(event.sequence()) + " names artifact '" + a.name() +
+                      "' twice");
+    const v1::SignatureRecord* r = FindSignature(s, "artifact", a.name());
+    if (r == nullptr)
+      return DataLoss("event " + std::to_string(event.sequence()) +
+                      " has no signature for artifact '" + a.name() + "'");
+    files.push_back({a.name() + std::string(kSignatureSuffix), r->signature()});
+  }
+  files.push_back({std::string(kProofFile), std::string(proof_text)});
+  policy::Envelope v{std::string(policy::kInTotoPayloadType),
+                     std::string(vsa_payload),
+                     {{vs->key_fingerprint(), vs->signature()}},
+                     false};
+  files.push_back({std::string(kVsaFile), policy::SerializeEnvelope(v)});
+  files.push_back({std::string(kSigningKeyFile), s.key_public_key_pem()});
+  files.push_back({std::string(kAttestationKeyFile), std::string(attestation_key_pem)});
+  return files;
+}
+
+Status CheckOutputDirFree(std::string_view out) {
+  std::string o(out);
+  if (o.empty()) return InvalidArgument("no output directory given");
+  if (PathExists(o) && !IsEmptyDir(o))
+    return Status(Code::kAlreadyExists, "output directory '" + o +
+                                            "' exists and is not empty; refusing to overwrite "
+                                            "the outputs of another signing");
+  return Status::Ok();
+}
+
+Status WriteOutputDir(std::string_view out_in, const std::vector<OutputFile>& files,
+                      const std::function<void()>& after_first) {
+  std::string out(out_in);
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  SR_RETURN_IF_ERROR(CheckOutputDirFree(out));
+  std::string parent = DirName(out);
+  SR_RETURN_IF_ERROR(MakeDirs(parent, 0755));
+  std::string base = out.substr(out.rfind('/') + 1);
+  std::string staging = JoinPath(parent, "." + base + ".partial." + RandomSuffix());
+  if (::mkdir(staging.c_str(), 0755) != 0 || ::chmod(staging.c_str(), 0755) != 0)
+    return ErrnoError("cannot create staging directory", staging, errno);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    SR_RETURN_IF_ERROR(WriteSynced(JoinPath(staging, files[i].name), files[i].bytes));
+    if (i == 0 && after_first) after_first();
+  }
+  SR_RETURN_IF_ERROR(FsyncDir(staging));
+  // rename(2) replaces an empty directory atomically and fails on a full one.
+  if (::rename(staging.c_str(), out.c_str()) != 0) {
+    int err = errno;
+    return ErrnoError("cannot move the outputs into place (they stay in " + staging + ")", out,
+                      err);
+  }
+  return FsyncDir(parent);
+}
+
+Result<std::vector<OutputFile>> ReissueOutputs(std::string_view station_dir, std::uint64_t index,
+                                               std::string_view attestation_key_pem) {
+  std::string log_dir = JoinPath(station_dir, "log");
+  SR_ASSIGN_OR_RETURN(v1::Event ev, ReadEventAt(log_dir, index));
+  if (ev.kind() != v1::EVENT_KIND_SIGNING)
+    return InvalidArgument("event " + std::to_string(index) + " is a " +
+                           v1::EventKind_Name(ev.kind()) + " event, not a SIGNING event");
+  SR_ASSIGN_OR_RETURN(EvidenceStore store, EvidenceStore::Open(JoinPath(station_dir, "evidence")));
+  SR_ASSIGN_OR_RETURN(std::string manifest, store.Get(ev.signing().manifest_sha256()));
+  SR_ASSIGN_OR_RETURN(std::string vsa, store.Get(ev.signing().vsa_sha256()));
+  SR_ASSIGN_OR_RETURN(log::InclusionProofFile proof, log::ProveInclusion(log_dir, index));
+  return AssembleOutputs(ev, manifest, vsa, proof.Format(), attestation_key_pem);
+}
+
+}  // namespace sr::signer

@@ -1,0 +1,161 @@
+// Preparing one release of a signing session: checks the request, reads and
+// hashes what was presented, and asks the gate.
+#include <sys/stat.h>
+
+#include <set>
+
+#include "base/encoding.h"
+#include "base/file.h"
+#include "base/hash.h"
+#include "base/progress.h"
+#include "policy/json.h"
+#include "signer/release_outputs.h"
+#include "signer/signing_internal.h"
+
+namespace sr::signer::internal {
+namespace {
+
+using policy::Failure;
+using policy::Reason;
+
+std::string BaseName(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? path : path.substr(pos + 1);
+}
+
+void Malformed(Prepared& p, std::string message) {
+  p.failures.push_back(Failure{Reason::kRequestMalformed, "request", std::move(message)});
+}
+
+// Reads one document input. An empty path means "not presented" (the gate
+// reports INPUT_MISSING); a path that cannot be read is reported here.
+void ReadInput(Prepared& p, const std::string& role, const std::string& path) {
+  if (path.empty()) return;
+  auto bytes = ReadFile(path, policy::kMaxDocumentBytes + 1);
+  if (!bytes.ok()) {
+    Reason r =
+        bytes.status().code() == Code::kNotFound ? Reason::kInputMissing : Reason::kInputBadField;
+    p.failures.push_back(Failure{r, role, "cannot read " + path + ": " + bytes.status().message()});
+    return;
+  }
+  if (bytes->size() > policy::kMaxDocumentBytes) {
+    p.failures.push_back(Failure{
+        Reason::kInputTooLarge, role,
+        path + " is larger than " + std::to_string(policy::kMaxDocumentBytes >> 20) + " MiB"});
+    return;
+  }
+  p.inputs.push_back({role, BaseName(path), std::move(bytes).value()});
+}
+
+void CheckNames(Prepared& p) {
+  const ReleaseRequest& r = *p.request;
+  if (r.artifact_paths.empty()) Malformed(p, "no artifact given (--artifact FILE)");
+  std::set<std::string> names;
+  for (const std::string& path : r.artifact_paths) {
+    std::string name = BaseName(path);
+    if (Status s = ValidateArtifactName(name); !s.ok()) Malformed(p, s.message());
+    if (!names.insert(name).second)
+      Malformed(p, "two artifacts are named '" + name +
+                       "'; artifact file names must be unique (they name the signature files)");
+  }
+  if (p.out_dir.empty()) {
+    Malformed(p, "no output directory given (--out DIR)");
+  } else if (Status s = CheckOutputDirFree(p.out_dir); !s.ok()) {
+    Malformed(p, s.message());
+  }
+}
+
+void FindKey(SessionContext& ctx, Prepared& p) {
+  const std::string& spec = p.request->key;
+  if (spec.empty()) return Malformed(p, "no signing key given (--key LABEL or PKCS#11 URI)");
+  auto it = ctx.keys.find(spec);
+  if (it == ctx.keys.end()) {
+    auto k = ctx.release.FindKey(spec);
+    if (!k.ok()) return Malformed(p, k.status().message());
+    it = ctx.keys.emplace(spec, std::move(k).value()).first;
+  }
+  p.key = &it->second;
+}
+
+void HashArtifacts(Prepared& p) {
+  bool ed25519 = p.key->info.algorithm == hsm::Algorithm::kEd25519;
+  bool sha384 = p.key->info.algorithm == hsm::Algorithm::kEcdsaP384;
+  for (const std::string& path : p.request->artifact_paths) {
+    HashedArtifact a{BaseName(path), path, {}, {}, {}};
+    if (ed25519) {
+      auto bytes = ReadFile(path, kMaxEd25519ArtifactBytes);
+      if (!bytes.ok()) {
+        Malformed(p, "artifact " + path + ": " + bytes.status().message() +
+                         " (Ed25519 keys sign whole files, at most " +
+                         std::to_string(kMaxEd25519ArtifactBytes >> 20) +
+                         " MiB; use an ECDSA or RSA key for larger artifacts)");
+        continue;
+      }
+      a.bytes = std::move(bytes).value();
+      a.sha256 = Sha256Bytes(a.bytes);
+    } else {
+      std::uint64_t size = 0;
+      if (auto fd = OpenReadOnly(path); fd.ok()) {
+        struct stat st;
+        if (::fstat(fd->get(), &st) == 0) size = static_cast<std::uint64_t>(st.st_size);
+      }
+      ProgressBar bar("hashing " + a.name, size);
+      auto d = HashFile(path, sha384, [&](std::uint64_t done, std::uint64_t) { bar.Update(done); });
+      if (!d.ok()) {
+        Malformed(p, "artifact " + path + ": " + d.status().message());
+        continue;
+      }
+      a.sha256 = d->sha256;
+      a.sha384 = d->sha384;
+    }
+    p.artifacts.push_back(std::move(a));
+  }
+}
+
+}  // namespace
+
+std::vector<policy::Artifact> Prepared::ArtifactList() const {
+  std::vector<policy::Artifact> out;
+  for (const HashedArtifact& a : artifacts) out.push_back({a.name, HexEncode(a.sha256)});
+  return out;
+}
+
+Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
+  Prepared p;
+  p.request = &request;
+  p.out_dir = request.out_dir;
+  p.now = NowRfc3339();
+  if (!ctx.policy_bytes.empty()) p.inputs.push_back({"policy", "current.json", ctx.policy_bytes});
+  if (!request.invalid.empty()) {
+    p.failures = request.invalid;
+    return p;
+  }
+  CheckNames(p);
+  FindKey(ctx, p);
+  ReadInput(p, "approval", request.approval_path);
+  ReadInput(p, "provenance", request.provenance_path);
+  for (std::size_t i = 0; i < request.evidence_paths.size(); ++i)
+    ReadInput(p, "evidence[" + std::to_string(i) + "]", request.evidence_paths[i]);
+  if (p.key != nullptr) HashArtifacts(p);
+  if (!p.failures.empty()) return p;
+
+  policy::SigningRequest req;
+  req.product = request.product;
+  req.version = request.version;
+  req.artifacts = p.ArtifactList();
+  req.key_fingerprint = p.key->info.fingerprint_hex;
+  policy::GateInputs in;
+  in.policy = ctx.policy_bytes;
+  for (const PresentedFile& f : p.inputs) {
+    if (f.role == "approval") in.approval = f.bytes;
+    if (f.role == "provenance") in.provenance = f.bytes;
+    if (f.role.starts_with("evidence[")) in.evidence.push_back(f.bytes);
+  }
+  policy::LogFacts facts = ctx.state.FactsFor(request.product);
+  p.previous_signed = facts.last_signed_version.value_or("");
+  p.decision = policy::Evaluate(req, in, facts, policy::Clock::now());
+  p.failures = p.decision.failures;
+  return p;
+}
+
+}  // namespace sr::signer::internal

@@ -1,0 +1,298 @@
+#include "signer/signing_session.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include "base/encoding.h"
+#include "base/file.h"
+#include "base/hash.h"
+#include "log/proof.h"
+#include "policy/dsse.h"
+#include "policy/trust_policy.h"
+#include "signer/evidence_store.h"
+#include "signer/release_outputs.h"
+#include "signer/signing_internal.h"
+#include "signer/station_log.h"
+
+namespace sr::signer {
+namespace v1 = strongroom::v1;
+using internal::Prepared;
+using internal::SessionContext;
+
+namespace {
+
+constexpr std::uint64_t kMaxPolicyBytes = 4u << 20;
+
+void At(const SessionOptions& o, std::string_view step) {
+  if (o.at) o.at(step);
+}
+
+Result<std::string> ReadInstalledPolicy(const Station& st) {
+  std::string path = JoinPath(JoinPath(st.dir(), "policy"), "current.json");
+  if (!PathExists(path)) return std::string();
+  return ReadFile(path, kMaxPolicyBytes);
+}
+
+std::map<std::string, std::string> ApproverNames(const std::string& policy_bytes) {
+  std::map<std::string, std::string> out;
+  auto lp = policy::ParsePolicy(policy_bytes, "policy");
+  if (!lp.ok()) return out;
+  for (const auto& prod : lp->policy.products())
+    for (const auto& k : prod.approvers().keys())
+      if (auto pk = policy::PublicKey::FromPem(k.public_key_pem()); pk.ok())
+        out[pk->fingerprint()] = k.name();
+  return out;
+}
+
+// Keeps every input a decision rested on, so it can be re-verified later.
+Status StoreInputs(EvidenceStore& store, const Prepared& p) {
+  for (const internal::PresentedFile& f : p.inputs) SR_RETURN_IF_ERROR(store.Put(f.bytes).status());
+  if (!p.manifest_payload.empty()) SR_RETURN_IF_ERROR(store.Put(p.manifest_payload).status());
+  if (!p.vsa_payload.empty()) SR_RETURN_IF_ERROR(store.Put(p.vsa_payload).status());
+  return Status::Ok();
+}
+
+v1::SignatureRecord Record(std::string role, std::string artifact, const hsm::KeyInfo& key,
+                           std::string sig, std::string signed_sha256) {
+  v1::SignatureRecord r;
+  r.set_role(std::move(role));
+  r.set_artifact_name(std::move(artifact));
+  r.set_algorithm(std::string(hsm::AlgorithmName(key.algorithm)));
+  r.set_signature(std::move(sig));
+  r.set_signed_sha256(std::move(signed_sha256));
+  r.set_key_fingerprint(key.fingerprint_hex);
+  return r;
+}
+
+// Step 5 for one release: every artifact, the manifest, the VSA.
+Status SignInHsm(SessionContext& ctx, LogKeySigner& station_keys, Prepared& p,
+                 const SessionOptions& o, bool first) {
+  const hsm::KeyInfo& k = p.key->info;
+  for (const internal::HashedArtifact& a : p.artifacts) {
+    Result<std::string> sig =
+        k.algorithm == hsm::Algorithm::kEd25519     ? ctx.release.Sign(*p.key, a.bytes)
+        : k.algorithm == hsm::Algorithm::kEcdsaP384 ? ctx.release.SignDigest(*p.key, a.sha384)
+                                                    : ctx.release.SignDigest(*p.key, a.sha256);
+    SR_RETURN_IF_ERROR(sig.status().Annotate("signing artifact " + a.name));
+    p.signatures.push_back(
+        Record("artifact", a.name, k, std::move(sig).value(), HexEncode(a.sha256)));
+    if (first && p.signatures.size() == 1) At(o, "mid-hsm");
+  }
+  std::string pae = policy::PreAuthEncoding(policy::kInTotoPayloadType, p.manifest_payload);
+  SR_ASSIGN_OR_RETURN(std::string msig, ctx.release.Sign(*p.key, pae));
+  p.signatures.push_back(Record("manifest", "", k, std::move(msig), Sha256Hex(pae)));
+  std::string vpae = policy::PreAuthEncoding(policy::kInTotoPayloadType, p.vsa_payload);
+  SR_ASSIGN_OR_RETURN(std::string vsig, station_keys.SignAttestation(vpae));
+  p.signatures.push_back(
+      Record("vsa", "", station_keys.attestation_key(), std::move(vsig), Sha256Hex(vpae)));
+  return Status::Ok();
+}
+
+ReleaseResult ResultOf(const Prepared& p) {
+  ReleaseResult r;
+  r.product = p.request->product;
+  r.version = p.request->version;
+  r.out_dir = p.out_dir;
+  r.failures = p.failures;
+  if (!p.failures.empty()) {
+    r.outcome = Outcome::kRefused;
+  } else {
+    // Allowed: Complete() sets the outcome once the outputs are written.
+    r.outcome = Outcome::kFailed;
+    r.error = p.error.ok() ? Internal("the signing did not complete") : p.error;
+  }
+  return r;
+}
+
+// When the release token cannot be used at all: every release is logged as
+// failed, with the reason, and nothing is signed.
+std::vector<ReleaseResult> FailAll(StationLog& log, const std::vector<ReleaseRequest>& releases,
+                                   const Status& error) {
+  std::vector<ReleaseResult> results;
+  std::vector<v1::Event> events;
+  std::vector<Prepared> ps(releases.size());
+  for (std::size_t i = 0; i < releases.size(); ++i) {
+    ps[i].request = &releases[i];
+    ps[i].out_dir = releases[i].out_dir;
+    ps[i].error = error;
+    events.push_back(internal::FailedEvent(ps[i]));
+    results.push_back(ResultOf(ps[i]));
+  }
+  auto first = log.AppendMany(std::move(events));
+  if (first.ok() && log.Commit().ok()) {
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      results[i].logged = true;
+      results[i].event_index = *first + i;
+    }
+  }
+  return results;
+}
+
+// Steps 6 and 7: the signing events (or, in the same slot, the failure of a
+// release the HSM could not sign), one checkpoint, then the outputs.
+void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>& allowed,
+              const SessionOptions& o, std::vector<ReleaseResult*>& results) {
+  std::vector<v1::Event> events;
+  const hsm::KeyInfo& attest = log.hsm_signer().keys().attestation_key();
+  for (Prepared* p : allowed)
+    events.push_back(p->error.ok() ? internal::SigningEvent(ctx, *p, attest)
+                                   : internal::FailedEvent(*p));
+  std::vector<v1::Event> kept = events;
+  auto first = log.AppendMany(std::move(events));
+  Status st = first.status();
+  if (st.ok()) At(o, "after-append");
+  if (st.ok()) st = log.Commit().status();
+  if (st.ok()) At(o, "after-commit");
+  const std::string attest_pem = ctx.station.record().attestation_key().public_key_pem();
+  bool first_output = true;
+  for (std::size_t j = 0; j < allowed.size(); ++j) {
+    Prepared& p = *allowed[j];
+    ReleaseResult& r = *results[j];
+    if (!st.ok()) {
+      r.outcome = Outcome::kFailed;
+      r.error = st.Annotate("logging the signing event (no output was written)");
+      continue;
+    }
+    r.logged = true;
+    r.event_index = p.signing_index;
+    if (!p.error.ok()) {
+      r.outcome = Outcome::kFailed;
+      r.error = p.error;
+      continue;
+    }
+    kept[j].set_sequence(p.signing_index);
+    auto proof = log::ProveInclusion(log.dir(), p.signing_index);
+    Result<std::vector<OutputFile>> files =
+        proof.ok() ? AssembleOutputs(kept[j], p.manifest_payload, p.vsa_payload, proof->Format(),
+                                     attest_pem)
+                   : Result<std::vector<OutputFile>>(proof.status());
+    Status w = files.status();
+    if (w.ok()) {
+      w = WriteOutputDir(p.out_dir, *files, [&] {
+        if (first_output) At(o, "mid-output");
+        first_output = false;
+      });
+    }
+    if (!w.ok()) {
+      r.outcome = Outcome::kFailed;
+      r.error = w.Annotate("the release is signed and logged as event " +
+                           std::to_string(p.signing_index) +
+                           ", but its outputs could not be written; rewrite them with "
+                           "`strongroom log outputs --index " +
+                           std::to_string(p.signing_index) + "`");
+      continue;
+    }
+    r.outcome = Outcome::kSigned;
+    r.error = Status::Ok();
+    for (const OutputFile& f : *files) r.files.push_back(f.name);
+  }
+  At(o, "after-output");
+}
+
+// Steps 3 and 4: evidence kept, then one durable append of every refusal and
+// every intent. Returns false (with every result marked failed) when the
+// log could not take them: then nothing is signed.
+bool LogDecisions(SessionContext& ctx, StationLog& log, EvidenceStore& store,
+                  std::vector<Prepared>& ps, std::vector<Prepared*>& allowed,
+                  std::vector<ReleaseResult>& results) {
+  std::vector<v1::Event> events;
+  std::vector<std::size_t> refused;
+  std::uint64_t base = log.writer().size();
+  std::size_t n_refused = 0;
+  for (const Prepared& p : ps) n_refused += p.allowed() ? 0 : 1;
+  std::uint64_t next_intent = base + n_refused;
+  std::uint64_t next_signing = base + n_refused + (ps.size() - n_refused);
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    Prepared& p = ps[i];
+    if (!p.allowed()) {
+      refused.push_back(i);
+      events.push_back(internal::RefusalEvent(p));
+      continue;
+    }
+    p.intent_index = next_intent++;
+    p.signing_index = next_signing++;
+    allowed.push_back(&p);
+  }
+  for (Prepared* p : allowed) {
+    internal::BuildPayloads(ctx, *p, log.hsm_signer().Name());
+    events.push_back(internal::IntentEvent(*p));
+  }
+  Status st = Status::Ok();
+  for (const Prepared& p : ps)
+    if (st.ok()) st = StoreInputs(store, p).Annotate("keeping the inputs in the evidence store");
+  if (st.ok() && !events.empty()) st = log.AppendMany(std::move(events)).status();
+  if (!st.ok()) {
+    for (auto& r : results) {
+      r.outcome = Outcome::kFailed;
+      r.error = st.Annotate("logging the decisions (nothing was signed)");
+    }
+    return false;
+  }
+  for (std::size_t k = 0; k < refused.size(); ++k) {
+    results[refused[k]].logged = true;
+    results[refused[k]].event_index = base + k;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBytes& log_pin,
+                                                const SecretBytes& release_pin,
+                                                const std::vector<ReleaseRequest>& releases,
+                                                const SessionOptions& o) {
+  SR_ASSIGN_OR_RETURN(std::unique_ptr<StationLog> log, StationLog::Open(station, log_pin));
+  log->set_operators(o.operators);
+  log->set_session_id(o.session_id);
+  SR_ASSIGN_OR_RETURN(LogState state, ReadLogState(log->dir()));
+  auto release = station.OpenSessionBesideLog(TokenRole::kRelease, release_pin, log_pin);
+  if (!release.ok()) return FailAll(*log, releases, release.status());
+  auto policy_bytes = ReadInstalledPolicy(station);
+  if (!policy_bytes.ok()) return FailAll(*log, releases, policy_bytes.status());
+  auto store = EvidenceStore::Open(JoinPath(station.dir(), "evidence"));
+  if (!store.ok()) return FailAll(*log, releases, store.status());
+  SessionContext ctx{station,          **release, *policy_bytes, ApproverNames(*policy_bytes),
+                     std::move(state), {}};
+
+  std::vector<Prepared> ps;
+  ps.reserve(releases.size());
+  for (const ReleaseRequest& r : releases) {
+    ps.push_back(internal::Prepare(ctx, r));
+    const Prepared& p = ps.back();
+    if (p.allowed()) {
+      std::vector<std::string> digests;
+      for (const auto& a : p.artifacts) digests.push_back(HexEncode(a.sha256));
+      ctx.state.AddPending(r.product, r.version, std::move(digests), 0);
+    }
+  }
+  std::vector<ReleaseResult> results;
+  for (const Prepared& p : ps) results.push_back(ResultOf(p));
+  std::vector<Prepared*> allowed;
+  if (!LogDecisions(ctx, *log, *store, ps, allowed, results)) return results;
+  if (allowed.empty()) {
+    if (Status c = log->Commit().status(); !c.ok()) {
+      for (auto& r : results) r.error = c.Annotate("signing the checkpoint over the refusals");
+    }
+    return results;
+  }
+  At(o, "before-hsm");
+  LogKeySigner& station_keys = log->hsm_signer().keys();
+  for (std::size_t j = 0; j < allowed.size(); ++j)
+    allowed[j]->error = SignInHsm(ctx, station_keys, *allowed[j], o, j == 0);
+  At(o, "after-hsm");
+  std::vector<ReleaseResult*> allowed_results;
+  for (Prepared* p : allowed) allowed_results.push_back(&results[p - ps.data()]);
+  Complete(ctx, *log, allowed, o, allowed_results);
+  return results;
+}
+
+std::function<void(std::string_view)> CrashPointsFromEnvironment() {
+  const char* v = ::getenv("STRONGROOM_TEST_CRASH_AT");
+  if (v == nullptr || *v == '\0') return {};
+  std::string step(v);
+  return [step](std::string_view at) {
+    if (at == step) ::raise(SIGKILL);
+  };
+}
+
+}  // namespace sr::signer

@@ -1,0 +1,92 @@
+// The signing session: strongroom's main job, composing the gate (policy/),
+// the HSM (hsm/) and the log (log/) in the one order that keeps the promise
+// "no signature leaves the station unless its event is durably logged":
+//
+//   1. hash every artifact once, streaming; read every input (bounded);
+//   2. evaluate the gate with facts from the log (installed policy, versions
+//      already signed), for each release of the batch in turn;
+//   3. keep every input in the evidence store, by digest;
+//   4. append (one sync) a REFUSAL event per refused release and a
+//      SIGNING_INTENT per allowed one;
+//   5. sign in the HSM: each artifact, the manifest, and the VSA;
+//   6. append (one sync) the SIGNING events, then sign a checkpoint;
+//   7. only then write each release's outputs (release_outputs.h), atomically.
+// A refusal of one release does not stop the others. Every release that does
+// not end signed leaves a REFUSAL event naming every reason.
+//
+// Ownership: borrows the Station (which holds station.lock) for the call.
+// Not thread-safe. Failure: a non-OK Result only when nothing could be logged
+// (the log cannot be opened or read); every other failure is a per-release
+// outcome, logged.
+#ifndef STRONGROOM_SIGNER_SIGNING_SESSION_H_
+#define STRONGROOM_SIGNER_SIGNING_SESSION_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/secret.h"
+#include "base/status.h"
+#include "policy/reason.h"
+#include "signer/station.h"
+
+namespace sr::signer {
+
+// Ed25519 signs whole messages (no pre-hash), so an artifact signed with an
+// Ed25519 key is read into memory; this bounds it.
+inline constexpr std::uint64_t kMaxEd25519ArtifactBytes = 64u << 20;
+
+// Station-side reason codes of refusal events (the gate's are policy::Reason).
+inline constexpr std::string_view kReasonSigningFailed = "SIGNING_FAILED";
+
+struct ReleaseRequest {
+  std::string product;
+  std::string version;
+  std::vector<std::string> artifact_paths;  // file names become artifact names
+  std::string approval_path;
+  std::string provenance_path;
+  std::vector<std::string> evidence_paths;
+  std::string key;           // label or RFC 7512 URI in the release token
+  std::string out_dir;       // must not exist, or be empty
+  std::string resource_uri;  // VSA resourceUri; default pkg:generic/<product>@<version>
+  // Problems found while building the request (e.g. a malformed batch
+  // entry): the release is refused with exactly these, and logged.
+  std::vector<policy::Failure> invalid;
+};
+
+enum class Outcome { kSigned, kRefused, kFailed };
+
+struct ReleaseResult {
+  std::string product, version, out_dir;
+  Outcome outcome = Outcome::kFailed;
+  bool logged = false;
+  std::uint64_t event_index = 0;          // the SIGNING or REFUSAL event, when logged
+  std::vector<policy::Failure> failures;  // kRefused: every failed check
+  Status error;                           // kFailed: what went wrong at the station
+  std::vector<std::string> files;         // kSigned: files in out_dir
+};
+
+struct SessionOptions {
+  std::vector<std::string> operators;  // people present, recorded in every event
+  std::string session_id;
+  // Called with the name of each protocol step as it is reached
+  // ("before-hsm", "mid-hsm", "after-hsm", "after-append", "after-commit",
+  // "mid-output", "after-output"); the crash tests kill the process there.
+  std::function<void(std::string_view)> at;
+};
+
+Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBytes& log_pin,
+                                                const SecretBytes& release_pin,
+                                                const std::vector<ReleaseRequest>& releases,
+                                                const SessionOptions& options);
+
+// The checkpoint hook for SessionOptions::at from the environment:
+// STRONGROOM_TEST_CRASH_AT=<step> raises SIGKILL at that step (fault tests).
+// Returns an empty function when the variable is unset.
+std::function<void(std::string_view)> CrashPointsFromEnvironment();
+
+}  // namespace sr::signer
+
+#endif  // STRONGROOM_SIGNER_SIGNING_SESSION_H_
