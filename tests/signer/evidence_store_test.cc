@@ -1,3 +1,5 @@
+#include "signer/evidence_store.h"
+
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -6,7 +8,6 @@
 
 #include "base/file.h"
 #include "base/hash.h"
-#include "signer/evidence_store.h"
 
 namespace {
 std::string TempDir() {
@@ -23,7 +24,9 @@ TEST_CASE("evidence store: objects are named by their digest and read back intac
   REQUIRE(name.ok());
   CHECK(*name == sr::Sha256Hex("{\"approval\":1}"));
   CHECK(store->Get(*name).value() == "{\"approval\":1}");
-  SUBCASE("storing the same bytes again is a no-op") { CHECK(store->Put("{\"approval\":1}").value() == *name); }
+  SUBCASE("storing the same bytes again is a no-op") {
+    CHECK(store->Put("{\"approval\":1}").value() == *name);
+  }
 }
 
 TEST_CASE("evidence store: an altered object is reported, never served or overwritten") {

@@ -1,0 +1,216 @@
+// A real signing station for end-to-end tests of `strongroom sign` and
+// `strongroom verify`: the real binary, a SoftHSMv2 station in a temp folder
+// (its own softhsm2.conf), a release key generated in its token, and the
+// IC-22 reference scenario of tests/policy/fixtures.h (World) re-timed to the
+// real clock, its key authorization pointing at the station's key, its policy
+// installed through the CLI. Each test mutates the World, writes the inputs
+// with Write() and runs Sign().
+#ifndef STRONGROOM_TESTS_SIGNER_SIGN_FIXTURE_H_
+#define STRONGROOM_TESTS_SIGNER_SIGN_FIXTURE_H_
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "base/file.h"
+#include "log/reader.h"
+#include "proto/event.pb.h"
+#include "tests/policy/fixtures.h"
+
+namespace sr::testing {
+
+struct CmdResult {
+  int rc = -1;
+  std::string out, err;
+  std::string all() const { return out + err; }
+};
+
+// Runs a shell command; stdout and stderr captured separately.
+inline CmdResult Shell(const std::string& cmd, const std::string& err_file) {
+  std::string full = "(" + cmd + ") 2>" + err_file;
+  FILE* p = ::popen(full.c_str(), "r");
+  REQUIRE(p != nullptr);
+  CmdResult r;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
+  int status = ::pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto e = ReadFile(err_file);
+  if (e.ok()) r.err = *e;
+  return r;
+}
+
+inline google::protobuf::Timestamp TsAt(Clock::time_point t) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+  return ts;
+}
+
+// Paths of one release's inputs as written to disk.
+struct Inputs {
+  std::vector<std::string> artifacts;
+  std::string approval, provenance;
+  std::vector<std::string> evidence;
+};
+
+class SignStation {
+ public:
+  // alg: the release key's algorithm (ecdsa-p256, ecdsa-p384, ed25519, rsa-pss-3072).
+  explicit SignStation(const std::string& alg = "ecdsa-p256", const std::string& label = "rel") {
+    char tmpl[] = "/tmp/sr-sign-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    root = tmpl;
+    station = root + "/station";
+    pins = root + "/pins";
+    REQUIRE(MakeDirs(pins, 0700).ok());
+    for (const char* n : {"release-so", "release", "log-so", "log"}) {
+      REQUIRE(WriteFileAtomic(pins + "/" + n, std::string("pin-of-") + n + "\n", 0600).ok());
+    }
+    CmdResult init =
+        Sr("station init --station " + station + " --release-so-pin-source file:" + pins +
+           "/release-so --release-pin-source file:" + pins + "/release --log-so-pin-source file:" +
+           pins + "/log-so --log-pin-source file:" + pins + "/log");
+    REQUIRE_MESSAGE(init.rc == 0, init.all());
+    key_label = label;
+    CmdResult gen = Sr("key generate --station " + station + " --label " + label + " --algorithm " +
+                       alg + Pins());
+    REQUIRE_MESSAGE(gen.rc == 0, gen.all());
+    auto pem = ReadFile(station + "/keys/" + label + ".pem");
+    REQUIRE(pem.ok());
+    key_pem = *pem;
+    auto pk = policy::PublicKey::FromPem(key_pem);
+    REQUIRE(pk.ok());
+    key_fingerprint = pk->fingerprint();
+    CmdResult vk = Sr("log vkey --station " + station);
+    REQUIRE(vk.rc == 0);
+    vkey = vk.out.substr(0, vk.out.find('\n'));
+    REQUIRE(WriteFileAtomic(root + "/log.vkey", vkey + "\n").ok());
+  }
+  ~SignStation() { std::filesystem::remove_all(root); }
+  SignStation(const SignStation&) = delete;
+  SignStation& operator=(const SignStation&) = delete;
+
+  // " --pin-source file:... --log-pin-source file:..."
+  std::string Pins() const {
+    return " --pin-source file:" + pins + "/release --log-pin-source file:" + pins + "/log";
+  }
+
+  // Runs the strongroom binary with args (in root).
+  CmdResult Sr(const std::string& args) const {
+    return Shell("cd '" + root + "' && '" + STRONGROOM_BINARY + "' " + args, root + "/.stderr");
+  }
+
+  // The reference scenario re-timed to now and bound to this station's key and log.
+  World Scenario() const {
+    World w;
+    Clock::time_point now = Clock::now();
+    using std::chrono::hours;
+    *w.policy.mutable_issued() = TsAt(now - hours(24));
+    *w.policy.mutable_expires() = TsAt(now + hours(24 * 365));
+    auto* a = w.policy.mutable_key_authorizations(0);
+    a->set_key_fingerprint(key_fingerprint);
+    *a->mutable_not_before() = TsAt(now - hours(24));
+    *a->mutable_not_after() = TsAt(now + hours(24 * 365));
+    w.policy.set_log_verifier_key(vkey);
+    *w.approval.mutable_approved_at() = TsAt(now - hours(1));
+    *w.approval.mutable_expires() = TsAt(now + hours(24 * 30));
+    w.request.key_fingerprint = key_fingerprint;
+    w.now = now;
+    return w;
+  }
+
+  // Writes w's policy envelope to root/name and installs it.
+  CmdResult InstallPolicy(const World& w, const std::string& name = "policy.env") const {
+    REQUIRE(WriteFileAtomic(root + "/" + name, w.Build().policy).ok());
+    return Sr("policy install --station " + station + " --in " + root + "/" + name +
+              " --log-pin-source file:" + pins + "/log");
+  }
+
+  // Writes the artifacts (contents matching w.artifacts' digests) and the
+  // approval, provenance and evidence envelopes of w into root/dir.
+  Inputs Write(const World& w, const std::string& dir = "media") const {
+    std::string d = root + "/" + dir;
+    REQUIRE(MakeDirs(d, 0755).ok());
+    Inputs in;
+    for (const auto& a : w.artifacts) {
+      std::string path = d + "/" + a.name;
+      if (!PathExists(path)) REQUIRE(WriteFileAtomic(path, ContentOf(a.name)).ok());
+      in.artifacts.push_back(path);
+    }
+    policy::GateInputs g = w.Build();
+    in.approval = d + "/approval.dsse.json";
+    in.provenance = d + "/provenance.dsse.json";
+    REQUIRE(WriteFileAtomic(in.approval, g.approval).ok());
+    REQUIRE(WriteFileAtomic(in.provenance, g.provenance).ok());
+    for (std::size_t i = 0; i < g.evidence.size(); ++i) {
+      in.evidence.push_back(d + "/evidence" + std::to_string(i) + ".dsse.json");
+      REQUIRE(WriteFileAtomic(in.evidence.back(), g.evidence[i]).ok());
+    }
+    return in;
+  }
+
+  // The file content World's artifact digests were computed from.
+  static std::string ContentOf(const std::string& name) {
+    if (name == "ic22-fw-5.4.3.bin") return "IC-22 firmware 5.4.3 image";
+    if (name == "ic22-fw-5.4.3.manifest") return "IC-22 firmware 5.4.3 manifest";
+    return "content of " + name;
+  }
+
+  // `strongroom sign` of product/version with in, into root/out.
+  CmdResult Sign(const Inputs& in, const std::string& out, const std::string& extra = "",
+                 const std::string& product = "IC-22", const std::string& version = "5.4.3") const {
+    return Sr("sign " + SignArgs(in, out, product, version) + extra);
+  }
+  std::string SignArgs(const Inputs& in, const std::string& out,
+                       const std::string& product = "IC-22",
+                       const std::string& version = "5.4.3") const {
+    std::string args = "--station " + station + " --product " + product + " --version " + version +
+                       " --key " + key_label + " --out " + root + "/" + out + Pins();
+    for (const auto& a : in.artifacts) args += " --artifact " + a;
+    if (!in.approval.empty()) args += " --approval " + in.approval;
+    if (!in.provenance.empty()) args += " --provenance " + in.provenance;
+    for (const auto& e : in.evidence) args += " --evidence " + e;
+    return args;
+  }
+
+  // `strongroom verify` of root/out with the artifacts, trusting the station key.
+  CmdResult Verify(const std::string& out, const Inputs& in, const std::string& extra = "") const {
+    std::string args = "verify --release " + root + "/" + out + " --key " + station + "/keys/" +
+                       key_label + ".pem --vkey " + root + "/log.vkey";
+    for (const auto& a : in.artifacts) args += " --artifact " + a;
+    return Sr(args + extra);
+  }
+
+  // Every event of the station's log, parsed.
+  std::vector<strongroom::v1::Event> Events() const {
+    auto r = log::LogReader::Open(station + "/log");
+    REQUIRE(r.ok());
+    std::vector<strongroom::v1::Event> out;
+    for (std::uint64_t i = 0; i < r->indexed_size(); ++i) {
+      auto b = r->ReadEvent(i);
+      REQUIRE(b.ok());
+      strongroom::v1::Event e;
+      REQUIRE(e.ParseFromString(*b));
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  // `strongroom log verify` with the vkey kept at creation.
+  CmdResult LogVerify() const {
+    return Sr("log verify --station " + station + " --vkey " + root + "/log.vkey");
+  }
+
+  std::string root, station, pins, key_label, key_pem, key_fingerprint, vkey;
+};
+
+}  // namespace sr::testing
+
+#endif  // STRONGROOM_TESTS_SIGNER_SIGN_FIXTURE_H_
