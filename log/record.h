@@ -1,5 +1,5 @@
 // The on-disk framing of the events file and the layout of the derived tree
-// file (docs/log.md "File layout"). Shared by the writer, reader and verifier.
+// file (docs/formats.md "File layout"). Shared by the writer, reader and verifier.
 #ifndef STRONGROOM_LOG_RECORD_H_
 #define STRONGROOM_LOG_RECORD_H_
 

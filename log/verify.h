@@ -36,7 +36,7 @@ struct VerifyOptions {
 };
 
 struct VerifyFailure {
-  std::string check;         // stable name, e.g. "record-checksum" (docs/log.md)
+  std::string check;         // stable name, e.g. "record-checksum" (docs/formats.md)
   std::int64_t index = -1;   // event index, -1 when not about one event
   std::int64_t offset = -1;  // byte offset in the events file, -1 when none
   std::string message;

@@ -31,7 +31,7 @@ Checked<Approval> ParseApproval(const Envelope& env, std::string_view input);
 std::string ApprovalStatementJson(const std::vector<Artifact>& artifacts,
                                   const strongroom::v1::ReleaseApproval& predicate);
 
-// One test-result attestation. Convention (docs/input-formats.md): each
+// One test-result attestation. Convention (docs/formats.md): each
 // configuration descriptor's `name` is a product configuration; each entry of
 // passedTests / failedTests is a required test name ("rollback", "recovery").
 struct TestEvidence {

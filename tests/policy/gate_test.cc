@@ -1,6 +1,7 @@
 // The signing gate, table-driven: each case changes one thing in the IC-22
 // reference scenario (or tampers with the bytes) and asserts the exact set of
 // reason codes the gate reports. Policy and malformed-input cases: gate_input_test.cc.
+#include "base/file.h"
 #include "tests/policy/gate_table.h"
 
 namespace sr::testing {
@@ -330,6 +331,14 @@ TEST_CASE("gate: several failures at once are all listed, not only the first") {
                                           "KEY_REVOKED", "VERSION_NOT_ABOVE_LAST_SIGNED"});
   CHECK(d.ToProto().failures_size() == 4);
   CHECK_FALSE(d.ToProto().has_bindings());
+}
+
+TEST_CASE("gate: every reason code is explained in docs/policy.md") {
+  std::string doc = ReadFile(std::string(STRONGROOM_SOURCE_DIR) + "/docs/policy.md").value();
+  for (auto r : policy::AllReasons()) {
+    std::string code = "| `" + std::string(policy::ReasonName(r)) + "` |";
+    CHECK_MESSAGE(doc.find(code) != std::string::npos, code);
+  }
 }
 
 TEST_CASE("gate: every reason code has a distinct stable name") {
