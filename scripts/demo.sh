@@ -47,9 +47,25 @@ explain "The log's verifier key, which auditors and devices keep: $(cat "$WORK/l
 say "2. Generate the IC-22 release key inside the HSM (ECDSA P-256, never extractable)"
 "$SR" key generate --station "$STATION" --label ic22-release --algorithm ecdsa-p256 \
   $REL_PIN $LOG_PIN --operator "Dana (ceremony administrator)"
-openssl dgst -sha256 -verify "$STATION/keys/ic22-release.pem" \
-  -signature "$STATION/keys/ic22-release.pop.sig" "$STATION/keys/ic22-release.pop" >/dev/null
-explain "openssl verified the key's proof of possession with the exported public key."
+explain "The station holds every algorithm it supports; three more keys show it (not used below)."
+for alg in ecdsa-p384 ed25519 rsa-pss-3072; do
+  "$SR" key generate --station "$STATION" --label "demo-$alg" --algorithm "$alg" \
+    $REL_PIN $LOG_PIN >/dev/null
+done
+explain "Each new key signed a proof of possession in the token; openssl checks each one with" \
+        "the exported public key alone:"
+K="$STATION/keys"
+pop() { printf '   %-18s ' "$1:"; shift; "$@"; }
+pop ic22-release openssl dgst -sha256 -verify "$K/ic22-release.pem" \
+  -signature "$K/ic22-release.pop.sig" "$K/ic22-release.pop"
+pop demo-ecdsa-p384 openssl dgst -sha384 -verify "$K/demo-ecdsa-p384.pem" \
+  -signature "$K/demo-ecdsa-p384.pop.sig" "$K/demo-ecdsa-p384.pop"
+pop demo-ed25519 openssl pkeyutl -verify -pubin -inkey "$K/demo-ed25519.pem" -rawin \
+  -in "$K/demo-ed25519.pop" -sigfile "$K/demo-ed25519.pop.sig"
+pop demo-rsa-pss-3072 openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 \
+  -verify "$K/demo-rsa-pss-3072.pem" -signature "$K/demo-rsa-pss-3072.pop.sig" "$K/demo-rsa-pss-3072.pop"
+pop "log (log token)" openssl pkeyutl -verify -pubin -inkey "$K/log.pem" -rawin \
+  -in "$K/log.pop" -sigfile "$K/log.pop.sig"
 
 say "3. The people and systems the policy trusts (their keys live outside the station)"
 explain "Three governance members (2 of 3 sign policies), three release approvers (2 of 3" \

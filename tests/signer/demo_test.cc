@@ -28,6 +28,17 @@ TEST_CASE("demo: make demo runs the firmware 5.4.3 ceremony end to end in under 
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(seconds < 60);
   auto has = [&](const char* s) { return out.find(s) != std::string::npos; };
+  // Keys of all four algorithms prove possession to openssl.
+  auto count = [&](const std::string& s) {
+    std::size_t n = 0;
+    for (auto at = out.find(s); at != std::string::npos; at = out.find(s, at + 1)) ++n;
+    return n;
+  };
+  // openssl dgst: P-256, P-384, RSA-PSS proofs and the boot loader's check;
+  // openssl pkeyutl: the Ed25519 proofs (a demo key and the log key).
+  CHECK(count("Verified OK") == 4);
+  CHECK(count("Signature Verified Successfully") == 2);
+  CHECK(has("KEY_GENERATED          6"));
   // The refusal names the untested configuration and the missing test.
   CHECK(has("REFUSED IC-22 5.4.3"));
   CHECK(has("EVIDENCE_REQUIRED_MISSING"));
