@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/file.h"
 #include "signer/cli.h"
@@ -215,6 +217,50 @@ TEST_CASE("cli: every station and key verb has --help text") {
                      r.out.find("generate") != std::string::npos;
     CHECK(described);
   }
+}
+
+TEST_CASE("cli: sign, verify and every log verb explain themselves and their options in --help") {
+  const std::pair<const char*, std::vector<const char*>> verbs[] = {
+      {"sign",
+       {"--approval", "--provenance", "--evidence", "--key", "--out", "--batch", "--pin-source",
+        "--log-pin-source", "refus"}},
+      {"verify", {"--release", "--artifact", "--key", "--policy", "--vkey", "No network"}},
+      {"log verify", {"--vkey", "--since"}},
+      {"log show", {"--index", "--count"}},
+      {"log prove", {"--index", "--out"}},
+      {"log consistency", {"--from"}},
+      {"log verify-proof", {"--vkey", "--event"}},
+      {"log vkey", {"--station"}},
+      {"log recover", {"--station", "--log-pin-source", "torn"}},
+      {"log outputs", {"--station", "--index", "--out"}},
+      {"policy install", {"--log-pin-source", "log"}},
+      {"key generate", {"--log-pin-source", "--operator"}},
+  };
+  for (const auto& [verb, words] : verbs) {
+    Run r = Sh(kBin + " " + verb + " --help");
+    INFO(verb, "\n", r.out);
+    CHECK(r.rc == 0);
+    for (const char* w : words) CHECK_MESSAGE(r.out.find(w) != std::string::npos, w);
+  }
+}
+
+TEST_CASE("cli: key generate records a KEY_GENERATED event with the key and its operators") {
+  TempStation st;
+  Run gen =
+      Sh(kBin + " key generate --station " + st.dir +
+         " --label fw --algorithm ecdsa-p384 --pin-source file:" + st.pins +
+         "/release --log-pin-source file:" + st.pins + "/log --operator dana --operator erin");
+  REQUIRE_MESSAGE(gen.rc == 0, gen.out);
+  CHECK(gen.out.find("logged as event 3") != std::string::npos);  // after init's 3 events
+  Run show = Sh(kBin + " --json log show --station " + st.dir + " --index 3");
+  REQUIRE_MESSAGE(show.rc == 0, show.out);
+  CHECK(show.out.find("EVENT_KIND_KEY_GENERATED") != std::string::npos);
+  CHECK(show.out.find("\"key_label\":\"fw\"") != std::string::npos);
+  CHECK(show.out.find("\"algorithm\":\"ecdsa-p384\"") != std::string::npos);
+  CHECK(show.out.find("\"operators\":[\"dana\",\"erin\"]") != std::string::npos);
+  std::string vk = Sh(kBin + " log vkey --station " + st.dir).out;
+  vk.pop_back();
+  CHECK(Sh(kBin + " log verify --station " + st.dir + " --vkey '" + vk + "'").rc == 0);
 }
 
 TEST_CASE("cli: a second process using a locked station is told it is busy") {
