@@ -9,10 +9,12 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <ctime>
 
 #include "base/encoding.h"
 #include "hsm/uri.h"
+#include "signer/token_guard.h"
 #include "signer/station_log.h"
 
 namespace sr {
@@ -208,6 +210,7 @@ Status Station::LoadModule() {
     // ours, so it overrides whatever SOFTHSM2_CONF the caller had.
     std::string conf = JoinPath(dir_, record_.softhsm2_conf());
     if (::setenv("SOFTHSM2_CONF", conf.c_str(), 1) != 0) return ErrnoError("setenv", conf, errno);
+    SR_RETURN_IF_ERROR(GuardTokens());
   }
   SR_ASSIGN_OR_RETURN(module_, hsm::Module::Load(record_.module_path()));
   return Status::Ok();
@@ -216,6 +219,18 @@ Status Station::LoadModule() {
 static int RemoveEntry(const char* path, const struct stat*, int, struct FTW* ftw) {
   if (ftw->level > 0) ::remove(path);
   return 0;
+}
+
+Status Station::GuardTokens() {
+  SR_ASSIGN_OR_RETURN(std::vector<std::string> restored,
+                      GuardTokenObjects(JoinPath(dir_, "tokens"), JoinPath(dir_, "token-backups")));
+  for (const std::string& t : restored) {
+    std::fprintf(stderr,
+                 "strongroom: warning: restored the token file of %s/tokens/%s from the station's "
+                 "copy: a previous process was killed while SoftHSMv2 rewrote it\n",
+                 dir_.c_str(), t.c_str());
+  }
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Station>> Station::Init(const StationInitOptions& o) {
@@ -264,6 +279,7 @@ Result<std::unique_ptr<Station>> Station::InitPrepared(const std::string& dir,
   session.reset();  // one login per token per process: the log signer logs in next
   SR_RETURN_IF_ERROR(CreateStationLog(*st, pins.log_user, key, attest));
   SR_RETURN_IF_ERROR(WriteStationJson(dir, r));
+  if (embedded) SR_RETURN_IF_ERROR(st->GuardTokens());  // the first copies
   return st;
 }
 

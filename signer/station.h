@@ -82,6 +82,8 @@ class Station {
  private:
   Station(std::string dir, FileLock lock) : dir_(std::move(dir)), lock_(std::move(lock)) {}
   Status LoadModule();
+  // Embedded SoftHSMv2 only: repairs token files a kill left empty (token_guard.h).
+  Status GuardTokens();
   static Result<std::unique_ptr<Station>> InitPrepared(const std::string& dir,
                                                        const StationInitOptions& o,
                                                        const InitPins& pins);

@@ -118,3 +118,42 @@ TEST_CASE("station: identical release and log user PINs are refused before anyth
   CHECK(st.status().message().find("different user PINs") != std::string::npos);
   CHECK_FALSE(sr::PathExists(dir));
 }
+
+TEST_CASE("station: a token file a kill left empty is restored from the station's copy") {
+  TempDir tmp;
+  std::string dir = tmp.path + "/st";
+  FixedPin rso("release-so"), rus("release-user"), lso("log-so"), lus("log-user");
+  sr::StationInitOptions o;
+  o.dir = dir;
+  o.release_so = &rso;
+  o.release_user = &rus;
+  o.log_so = &lso;
+  o.log_user = &lus;
+  REQUIRE(sr::Station::Init(o).ok());
+  // What SoftHSMv2 leaves when killed between ftruncate and write at login.
+  int emptied = 0;
+  for (const auto& t : std::filesystem::directory_iterator(dir + "/tokens")) {
+    std::filesystem::resize_file(t.path() / "token.object", 0);
+    ++emptied;
+  }
+  REQUIRE(emptied == 2);
+  {
+    auto st = sr::Station::Open(dir);
+    REQUIRE_MESSAGE(st.ok(), st.status().message());
+    sr::SecretBytes pin = *lus.ReadPin();
+    auto signer = sr::LogKeySigner::Open(**st, pin);
+    REQUIRE_MESSAGE(signer.ok(), signer.status().message());
+    CHECK((*signer)->Sign("checkpoint\n").ok());
+  }
+  // Without the station's copy the loss is reported, not papered over.
+  std::filesystem::remove_all(dir + "/token-backups");
+  auto st = sr::Station::Open(dir);  // refreshes the copies from the whole files
+  REQUIRE(st.ok());
+  st.value().reset();
+  for (const auto& t : std::filesystem::directory_iterator(dir + "/tokens"))
+    std::filesystem::resize_file(t.path() / "token.object", 0);
+  std::filesystem::remove_all(dir + "/token-backups");
+  auto lost = sr::Station::Open(dir);
+  CHECK(lost.status().code() == sr::Code::kDataLoss);
+  CHECK(lost.status().message().find("is empty") != std::string::npos);
+}
