@@ -2,6 +2,7 @@
 // hashes what was presented, and asks the gate.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <set>
 
 #include "base/encoding.h"
@@ -137,7 +138,14 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   for (std::size_t i = 0; i < request.evidence_paths.size(); ++i)
     ReadInput(p, "evidence[" + std::to_string(i) + "]", request.evidence_paths[i]);
   if (p.key != nullptr) HashArtifacts(p);
-  if (!p.failures.empty()) return p;
+  // Without the key or every artifact's digest the gate cannot judge the
+  // release; otherwise it runs even after a request problem, so that the
+  // refusal lists every reason (e.g. a taken output directory AND a version
+  // already signed).
+  if (p.key == nullptr || p.artifacts.size() != request.artifact_paths.size() ||
+      request.artifact_paths.empty())
+    return p;
+  std::vector<policy::Failure> request_failures = std::move(p.failures);
 
   policy::SigningRequest req;
   req.product = request.product;
@@ -154,7 +162,14 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   policy::LogFacts facts = ctx.state.FactsFor(request.product);
   p.previous_signed = facts.last_signed_version.value_or("");
   p.decision = policy::Evaluate(req, in, facts, policy::Clock::now());
-  p.failures = p.decision.failures;
+  p.failures = std::move(request_failures);
+  for (const policy::Failure& f : p.decision.failures) {
+    // A file that could not be read was already named; the gate only saw it missing.
+    bool named = f.reason == Reason::kInputMissing &&
+                 std::any_of(p.failures.begin(), p.failures.end(),
+                             [&](const policy::Failure& g) { return g.input == f.input; });
+    if (!named) p.failures.push_back(f);
+  }
   return p;
 }
 
