@@ -420,3 +420,43 @@ TEST_CASE("crash: random SIGKILLs of sign sessions never leave an output without
 
 }  // namespace
 }  // namespace sr::testing
+
+namespace sr::testing {
+namespace {
+
+TEST_CASE("crash: a torn record in the station log stops sign until log recover cuts it, logged") {
+  SignStation st;
+  World w = st.Scenario();
+  REQUIRE(st.InstallPolicy(w).rc == 0);
+  // What a kill inside an append leaves: a length prefix and part of a record.
+  std::string events = st.station + "/log/" + std::string(log::kEventsFile);
+  std::string bytes = ReadFile(events, 1u << 20).value();
+  std::size_t before = bytes.size();
+  bytes += std::string("\x00\x00\x01\x00", 4) + "half an event";
+  REQUIRE(WriteFileAtomic(events, bytes, 0600).ok());
+
+  Inputs in = st.Write(w);
+  CmdResult refused = st.Sign(in, "out");
+  CHECK(refused.rc == 10);
+  CHECK_MESSAGE(Has(refused.all(), "torn tail"), refused.all());
+  CHECK(Has(refused.all(), "strongroom log recover"));
+  CHECK_FALSE(PathExists(st.root + "/out"));
+
+  CmdResult rec = st.Sr("log recover --station " + st.station +
+                        " --log-pin-source file:" + st.pins + "/log --operator carol");
+  REQUIRE_MESSAGE(rec.rc == 0, rec.all());
+  CHECK(Has(rec.out, "removed a torn tail of 17 bytes at byte offset " + std::to_string(before)));
+  auto evs = st.Events();
+  REQUIRE(evs.back().kind() == v1::EVENT_KIND_LOG_RECOVERED);
+  CHECK(evs.back().log_recovered().removed_length() == 17);
+  CHECK(evs.back().station_id() == evs.front().station_id());
+  CHECK(evs.back().operators(0) == "carol");
+  CHECK(st.LogVerify().rc == 0);
+
+  CmdResult ok = st.Sign(in, "out");
+  CHECK_MESSAGE(ok.rc == 0, ok.all());
+  CHECK(st.Verify("out", in).rc == 0);
+}
+
+}  // namespace
+}  // namespace sr::testing
