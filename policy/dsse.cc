@@ -95,8 +95,9 @@ Checked<Envelope> ParseEnvelope(std::string_view text, std::string_view input) {
 }
 
 std::string SerializeEnvelope(const Envelope& env) {
-  std::string out = "{\n  \"payloadType\": \"" + JsonEscape(env.payload_type) + "\",\n  \"payload\": \"" +
-                    Base64Encode(env.payload) + "\",\n  \"signatures\": [";
+  std::string out = "{\n  \"payloadType\": \"" + JsonEscape(env.payload_type) +
+                    "\",\n  \"payload\": \"" + Base64Encode(env.payload) +
+                    "\",\n  \"signatures\": [";
   for (std::size_t i = 0; i < env.signatures.size(); ++i) {
     out += i ? ",\n    {" : "\n    {";
     if (!env.signatures[i].keyid.empty())

@@ -50,6 +50,7 @@ struct Eval {
   const SigningRequest& req;
   Clock::time_point now;
   Decision d;
+  const LoadedPolicy* lp = nullptr;  // keys parsed once
   void Fail(Reason r, std::string input, std::string msg) {
     d.failures.push_back(Failure{r, std::move(input), std::move(msg)});
   }
@@ -104,7 +105,7 @@ const v1::ProductPolicy* CheckPolicy(Eval& e, const LoadedPolicy& p, const LogFa
 }
 
 void CheckApprovalSignatures(Eval& e, const v1::ProductPolicy& pp, const Envelope& env) {
-  ThresholdResult r = VerifySignatures(env, KeysOf(pp.approvers()));
+  ThresholdResult r = VerifySignatures(env, e.lp->KeysOf(pp.approvers()));
   if (r.invalid > 0)
     e.Fail(Reason::kApprovalSignatureInvalid, "approval",
            std::to_string(r.invalid) +
@@ -194,9 +195,9 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
   std::vector<PublicKey> keys;
   std::vector<const v1::TrustedBuilder*> owners;
   for (const auto& b : pp.builders()) {
-    auto k = PublicKey::FromPem(b.key().public_key_pem());
-    if (!k.ok()) continue;
-    keys.push_back(std::move(k).value());
+    const PublicKey* k = e.lp->Key(b.key());
+    if (k == nullptr) continue;
+    keys.push_back(*k);
     owners.push_back(&b);
   }
   ThresholdResult r = VerifySignatures(env.value(), keys);
@@ -263,8 +264,7 @@ std::vector<const TestEvidence*> TrustedEvidence(Eval& e, const v1::ProductPolic
                                                  const GateInputs& in) {
   std::vector<PublicKey> labs;
   for (const auto& k : pp.test_labs())
-    if (auto pk = PublicKey::FromPem(k.public_key_pem()); pk.ok())
-      labs.push_back(std::move(pk).value());
+    if (const PublicKey* pk = e.lp->Key(k)) labs.push_back(*pk);
   std::vector<const TestEvidence*> out;
   for (std::size_t i = 0; i < envs.size(); ++i) {
     if (!envs[i].ok() || !parsed[i].ok()) continue;
@@ -386,13 +386,19 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
   Eval e{request, now, {}};
   CheckRequest(e);
   // Parse every input first so that each malformation is reported.
-  auto policy = in.policy.empty()
-                    ? Checked<LoadedPolicy>(MakeFailure(
-                          Reason::kInputMissing, "policy",
-                          "no trust policy is installed; install one with `strongroom policy "
-                          "install`"))
-                    : ParsePolicy(in.policy, "policy");
-  if (!policy.ok()) e.Fail(policy.failure());
+  std::optional<Checked<LoadedPolicy>> parsed;
+  if (in.parsed_policy == nullptr) {
+    parsed = in.policy.empty() ? Checked<LoadedPolicy>(MakeFailure(
+                                     Reason::kInputMissing, "policy",
+                                     "no trust policy is installed; install one with `strongroom "
+                                     "policy install`"))
+                               : ParsePolicy(in.policy, "policy");
+    if (!parsed->ok()) e.Fail(parsed->failure());
+  }
+  const LoadedPolicy* policy = in.parsed_policy ? in.parsed_policy
+                               : parsed->ok()   ? &parsed->value()
+                                                : nullptr;
+  e.lp = policy;
   auto parse = [&](const std::string& text, const char* name) -> Checked<Envelope> {
     if (text.empty())
       return MakeFailure(Reason::kInputMissing, name, std::string("no ") + name + " presented");
@@ -418,8 +424,8 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
   if (in.evidence.size() > kMaxEvidence)
     e.Fail(Reason::kInputTooLarge, "evidence",
            "more than " + std::to_string(kMaxEvidence) + " evidence files");
-  if (!policy.ok()) return std::move(e.d);
-  const v1::ProductPolicy* pp = CheckPolicy(e, policy.value(), facts);
+  if (policy == nullptr) return std::move(e.d);
+  const v1::ProductPolicy* pp = CheckPolicy(e, *policy, facts);
   CheckKeyAuthorization(e, policy->policy);
   CheckLogFacts(e, facts);
   if (pp == nullptr) return std::move(e.d);

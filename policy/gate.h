@@ -30,7 +30,10 @@ struct SigningRequest {
 
 // Raw bytes of each input file, exactly as presented.
 struct GateInputs {
-  std::string policy;                 // installed policy envelope
+  std::string policy;  // installed policy envelope
+  // The same policy already parsed (ParsePolicy of `policy`), so a session
+  // that judges many releases parses it and its keys once. Optional.
+  const LoadedPolicy* parsed_policy = nullptr;
   std::string approval;               // release approval envelope
   std::string provenance;             // provenance envelope or Sigstore bundle
   std::vector<std::string> evidence;  // test-result envelopes

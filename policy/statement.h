@@ -47,9 +47,9 @@ struct Statement {
 Checked<Statement> ParseStatement(const Envelope& env, std::string_view input,
                                   const std::vector<std::string_view>& predicate_types);
 
-// Serializes an in-toto Statement v1 (JSON, two-space indented): subjects
-// are the artifacts (name + sha256), predicate is predicate_json (a JSON
-// object, e.g. a protobuf message printed with the JSON mapping).
+// Serializes an in-toto Statement v1 (JSON, one subject per line): subjects
+// are the artifacts (name + sha256), predicate is predicate_json, which must
+// be a JSON object (e.g. a protobuf message printed with the JSON mapping).
 std::string StatementJson(const std::vector<Artifact>& subjects, std::string_view predicate_type,
                           std::string_view predicate_json);
 

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "base/hash.h"
@@ -35,21 +36,27 @@ Failure Bad(std::string_view input, std::string msg) {
   return MakeFailure(Reason::kInputBadField, input, std::move(msg));
 }
 
+using KeyCache = std::map<std::string, PublicKey>;
+
+// Parses every key once; the parsed keys are kept (by PEM text) for the gate.
 std::optional<Failure> CheckKey(const v1::TrustedKey& k, std::string_view input,
-                                const std::string& at) {
+                                const std::string& at, KeyCache* cache) {
+  if (cache->count(k.public_key_pem())) return std::nullopt;
   auto pk = PublicKey::FromPem(k.public_key_pem(), at + ".publicKeyPem");
   if (!pk.ok()) return Bad(input, pk.status().message());
+  cache->emplace(k.public_key_pem(), std::move(pk).value());
   return std::nullopt;
 }
 
 std::optional<Failure> CheckKeySet(const v1::KeySet& set, std::string_view input,
-                                   const std::string& at) {
+                                   const std::string& at, KeyCache* cache) {
   if (set.keys_size() == 0) return Bad(input, at + ".keys is empty");
   if (set.threshold() < 1 || set.threshold() > static_cast<unsigned>(set.keys_size()))
     return Bad(input, at + ".threshold must be between 1 and the number of keys (" +
                           std::to_string(set.keys_size()) + ")");
   for (int i = 0; i < set.keys_size(); ++i)
-    if (auto f = CheckKey(set.keys(i), input, at + ".keys[" + std::to_string(i) + "]")) return f;
+    if (auto f = CheckKey(set.keys(i), input, at + ".keys[" + std::to_string(i) + "]", cache))
+      return f;
   return std::nullopt;
 }
 
@@ -60,18 +67,19 @@ bool IsHex64(const std::string& s) {
 }
 
 std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view input,
-                                    const std::string& at) {
+                                    const std::string& at, KeyCache* cache) {
   if (p.name().empty()) return Bad(input, at + ".name is empty");
-  if (auto f = CheckKeySet(p.approvers(), input, at + ".approvers")) return f;
+  if (auto f = CheckKeySet(p.approvers(), input, at + ".approvers", cache)) return f;
   for (int i = 0; i < p.builders_size(); ++i) {
     std::string b = at + ".builders[" + std::to_string(i) + "]";
     if (p.builders(i).id().empty()) return Bad(input, b + ".id is empty");
-    if (auto f = CheckKey(p.builders(i).key(), input, b + ".key")) return f;
+    if (auto f = CheckKey(p.builders(i).key(), input, b + ".key", cache)) return f;
     if (p.builders(i).slsa_build_level() > 3)
       return Bad(input, b + ".slsaBuildLevel must be 0 (not asserted) or 1 to 3");
   }
   for (int i = 0; i < p.test_labs_size(); ++i)
-    if (auto f = CheckKey(p.test_labs(i), input, at + ".testLabs[" + std::to_string(i) + "]"))
+    if (auto f =
+            CheckKey(p.test_labs(i), input, at + ".testLabs[" + std::to_string(i) + "]", cache))
       return f;
   return std::nullopt;
 }
@@ -92,14 +100,14 @@ std::optional<Failure> CheckAuthorization(const v1::KeyAuthorization& a, std::st
   return std::nullopt;
 }
 
-std::optional<Failure> Validate(const v1::TrustPolicy& p, std::string_view input) {
+std::optional<Failure> Validate(const v1::TrustPolicy& p, std::string_view input, KeyCache* cache) {
   if (p.version() < 1) return Bad(input, "version must be >= 1");
   if (!p.has_expires())
     return MakeFailure(Reason::kInputMissingField, input, "missing field expires");
-  if (auto f = CheckKeySet(p.governance(), input, "governance")) return f;
+  if (auto f = CheckKeySet(p.governance(), input, "governance", cache)) return f;
   std::set<std::string> names;
   for (int i = 0; i < p.products_size(); ++i) {
-    if (auto f = CheckProduct(p.products(i), input, "products[" + std::to_string(i) + "]"))
+    if (auto f = CheckProduct(p.products(i), input, "products[" + std::to_string(i) + "]", cache))
       return f;
     if (!names.insert(p.products(i).name()).second)
       return Bad(input, "product \"" + p.products(i).name() + "\" is listed twice");
@@ -121,7 +129,8 @@ Checked<v1::TrustPolicy> ParsePolicyJson(std::string_view json, std::string_view
   v1::TrustPolicy p;
   auto ok = ParseJsonMessage(json, &p, input);
   if (!ok.ok()) return ok.failure();
-  if (auto f = Validate(p, input)) return *f;
+  KeyCache cache;
+  if (auto f = Validate(p, input, &cache)) return *f;
   return p;
 }
 
@@ -133,14 +142,26 @@ Checked<LoadedPolicy> ParsePolicy(std::string_view envelope_text, std::string_vi
                        "payloadType \"" + env->payload_type.substr(0, 80) + "\" is not " +
                            std::string(kPolicyPayloadType));
   }
-  auto p = ParsePolicyJson(env->payload, input);
-  if (!p.ok()) return p.failure();
   LoadedPolicy lp;
+  auto ok = ParseJsonMessage(env->payload, &lp.policy, input);
+  if (!ok.ok()) return ok.failure();
+  if (auto f = Validate(lp.policy, input, &lp.keys)) return *f;
   lp.envelope = std::move(env).value();
-  lp.policy = std::move(p).value();
   lp.digest = Sha256Hex(lp.envelope.payload);
-  lp.governance = KeysOf(lp.policy.governance());
+  lp.governance = lp.KeysOf(lp.policy.governance());
   return lp;
+}
+
+std::vector<PublicKey> LoadedPolicy::KeysOf(const v1::KeySet& set) const {
+  std::vector<PublicKey> out;
+  for (const auto& k : set.keys())
+    if (const PublicKey* pk = Key(k)) out.push_back(*pk);
+  return out;
+}
+
+const PublicKey* LoadedPolicy::Key(const v1::TrustedKey& k) const {
+  auto it = keys.find(k.public_key_pem());
+  return it == keys.end() ? nullptr : &it->second;
 }
 
 std::vector<Failure> VerifyPolicySelf(const LoadedPolicy& p, Clock::time_point now) {

@@ -7,6 +7,7 @@
 #define STRONGROOM_POLICY_TRUST_POLICY_H_
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,11 @@ struct LoadedPolicy {
   strongroom::v1::TrustPolicy policy;
   std::string digest;  // SHA-256 hex of the payload (the policy JSON bytes)
   std::vector<PublicKey> governance;
+  // Every key of the policy, parsed once (by its PEM text).
+  std::map<std::string, PublicKey> keys;
+  // The parsed keys of a key set of this policy / one key (nullptr if absent).
+  std::vector<PublicKey> KeysOf(const strongroom::v1::KeySet& set) const;
+  const PublicKey* Key(const strongroom::v1::TrustedKey& key) const;
 };
 
 // Parses and validates (every key parses; thresholds 1..number of keys;
