@@ -138,8 +138,8 @@ Status MakeDirs(std::string_view path, unsigned mode) {
   return Status::Ok();
 }
 
-Status WriteFileAtomic(std::string_view path, std::string_view data, unsigned mode,
-                       bool exclusive) {
+Status WriteFileAtomic(std::string_view path, std::string_view data, unsigned mode, bool exclusive,
+                       bool durable) {
   std::string target(path);
   if (exclusive && PathExists(target)) {
     return Status(Code::kAlreadyExists, "'" + target + "' already exists; refusing to overwrite");
@@ -156,7 +156,7 @@ Status WriteFileAtomic(std::string_view path, std::string_view data, unsigned mo
   if (fd < 0) return ErrnoError("cannot create", tmp, errno);
   UniqueFd guard(fd);
   Status s = WriteAll(fd, data, tmp);
-  if (s.ok() && ::fsync(fd) != 0) s = ErrnoError("cannot fsync", tmp, errno);
+  if (s.ok() && durable && ::fsync(fd) != 0) s = ErrnoError("cannot fsync", tmp, errno);
   if (s.ok() && exclusive) {
     // link() fails if the target appeared meanwhile: no overwrite race.
     if (::link(tmp.c_str(), target.c_str()) != 0) {
@@ -172,7 +172,16 @@ Status WriteFileAtomic(std::string_view path, std::string_view data, unsigned mo
     ::unlink(tmp.c_str());
     return s;
   }
-  return FsyncDir(DirName(target));
+  return durable ? FsyncDir(DirName(target)) : Status::Ok();
+}
+
+Status SyncFilesystem(std::string_view path) {
+  std::string p(path);
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open", path, errno);
+  UniqueFd guard(fd);
+  if (::syncfs(fd) != 0) return ErrnoError("cannot sync the file system of", path, errno);
+  return Status::Ok();
 }
 
 Result<FileLock> FileLock::Acquire(std::string_view path, bool wait) {

@@ -47,8 +47,15 @@ Result<UniqueFd> OpenReadOnly(std::string_view path);
 // Writes data to path atomically: a temp file in the same directory, fsync,
 // rename over path, fsync of the directory. Readers see the old or the new
 // content, never a mix. If exclusive, fails with kAlreadyExists when path exists.
+// With durable=false the two fsyncs are left to a later SyncFilesystem, so
+// that many files cost one flush (still atomic for readers, not yet durable).
 Status WriteFileAtomic(std::string_view path, std::string_view data, unsigned mode = 0644,
-                       bool exclusive = false);
+                       bool exclusive = false, bool durable = true);
+
+// syncfs(2) of the file system holding path: every file and directory
+// written there so far is durable when it returns (one device flush for many
+// files, where fsync per file would flush once each).
+Status SyncFilesystem(std::string_view path);
 
 // Writes all of data to fd, retrying short writes and EINTR.
 Status WriteAll(int fd, std::string_view data, std::string_view what);

@@ -32,7 +32,8 @@ void ProgressBar::Draw(std::uint64_t done) {
   int filled = static_cast<int>(frac * kWidth);
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.append(static_cast<std::size_t>(kWidth - filled), '.');
-  std::fprintf(stderr, "\r%s [%s] %3d%%", label_.c_str(), bar.c_str(), static_cast<int>(frac * 100));
+  std::fprintf(stderr, "\r%s [%s] %3d%%", label_.c_str(), bar.c_str(),
+               static_cast<int>(frac * 100));
   std::fflush(stderr);
 }
 

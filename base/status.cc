@@ -6,18 +6,30 @@ namespace sr {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kInvalidArgument: return "invalid argument";
-    case Code::kNotFound: return "not found";
-    case Code::kAlreadyExists: return "already exists";
-    case Code::kPermissionDenied: return "permission denied";
-    case Code::kFailedPrecondition: return "failed precondition";
-    case Code::kDataLoss: return "data loss";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kHsm: return "HSM error";
-    case Code::kRefused: return "refused";
-    case Code::kIo: return "I/O error";
-    case Code::kInternal: return "internal error";
+    case Code::kOk:
+      return "OK";
+    case Code::kInvalidArgument:
+      return "invalid argument";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kAlreadyExists:
+      return "already exists";
+    case Code::kPermissionDenied:
+      return "permission denied";
+    case Code::kFailedPrecondition:
+      return "failed precondition";
+    case Code::kDataLoss:
+      return "data loss";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kHsm:
+      return "HSM error";
+    case Code::kRefused:
+      return "refused";
+    case Code::kIo:
+      return "I/O error";
+    case Code::kInternal:
+      return "internal error";
   }
   return "unknown";
 }

@@ -15,16 +15,16 @@ namespace sr {
 // Stable codes; the CLI maps them to exit codes (docs/cli.md).
 enum class Code {
   kOk = 0,
-  kInvalidArgument,    // bad input from the user or a file
-  kNotFound,           // file, token, key, event that does not exist
-  kAlreadyExists,      // refusing to overwrite
-  kPermissionDenied,   // e.g. a PIN given where PINs may not be given
-  kFailedPrecondition, // state is wrong for this operation (e.g. log torn)
-  kDataLoss,           // tampering or corruption detected
-  kUnavailable,        // lock held, module not loadable
-  kHsm,                // a PKCS#11 call failed (message names the CKR_)
-  kRefused,            // the signing gate refused
-  kIo,                 // operating-system I/O error
+  kInvalidArgument,     // bad input from the user or a file
+  kNotFound,            // file, token, key, event that does not exist
+  kAlreadyExists,       // refusing to overwrite
+  kPermissionDenied,    // e.g. a PIN given where PINs may not be given
+  kFailedPrecondition,  // state is wrong for this operation (e.g. log torn)
+  kDataLoss,            // tampering or corruption detected
+  kUnavailable,         // lock held, module not loadable
+  kHsm,                 // a PKCS#11 call failed (message names the CKR_)
+  kRefused,             // the signing gate refused
+  kIo,                  // operating-system I/O error
   kInternal,
 };
 
@@ -50,10 +50,14 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }
+inline Status InvalidArgument(std::string m) {
+  return Status(Code::kInvalidArgument, std::move(m));
+}
 inline Status NotFound(std::string m) { return Status(Code::kNotFound, std::move(m)); }
 inline Status DataLoss(std::string m) { return Status(Code::kDataLoss, std::move(m)); }
-inline Status FailedPrecondition(std::string m) { return Status(Code::kFailedPrecondition, std::move(m)); }
+inline Status FailedPrecondition(std::string m) {
+  return Status(Code::kFailedPrecondition, std::move(m));
+}
 inline Status Internal(std::string m) { return Status(Code::kInternal, std::move(m)); }
 inline Status IoError(std::string m) { return Status(Code::kIo, std::move(m)); }
 // An I/O error carrying strerror(errno) and the path.
@@ -63,7 +67,7 @@ Status ErrnoError(std::string_view what, std::string_view path, int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     if (std::get<Status>(v_).ok()) v_ = Status(Code::kInternal, "Result built from OK status");
   }
@@ -90,10 +94,10 @@ class [[nodiscard]] Result {
 #define SR_CONCAT(a, b) SR_CONCAT_INNER(a, b)
 
 // SR_RETURN_IF_ERROR(expr): returns the Status of expr if it is not OK.
-#define SR_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::sr::Status sr_status_ = (expr);             \
-    if (!sr_status_.ok()) return sr_status_;      \
+#define SR_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::sr::Status sr_status_ = (expr);        \
+    if (!sr_status_.ok()) return sr_status_; \
   } while (0)
 
 // SR_ASSIGN_OR_RETURN(lhs, expr): lhs = value of Result expr, or return its Status.

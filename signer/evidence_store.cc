@@ -22,14 +22,14 @@ Result<EvidenceStore> EvidenceStore::Open(std::string dir) {
   return EvidenceStore(std::move(dir));
 }
 
-Result<std::string> EvidenceStore::Put(std::string_view bytes) {
+Result<std::string> EvidenceStore::Put(std::string_view bytes, bool durable) {
   std::string name = Sha256Hex(bytes);
   std::string path = JoinPath(dir_, name);
   if (PathExists(path)) {
     SR_ASSIGN_OR_RETURN(std::string existing, Get(name));
     return name;
   }
-  Status s = WriteFileAtomic(path, bytes, 0444, /*exclusive=*/true);
+  Status s = WriteFileAtomic(path, bytes, 0444, /*exclusive=*/true, durable);
   if (s.code() == Code::kAlreadyExists) {  // a concurrent writer stored it first
     SR_ASSIGN_OR_RETURN(std::string existing, Get(name));
     return name;
@@ -37,6 +37,8 @@ Result<std::string> EvidenceStore::Put(std::string_view bytes) {
   SR_RETURN_IF_ERROR(s);
   return name;
 }
+
+Status EvidenceStore::Sync() const { return SyncFilesystem(dir_); }
 
 Result<std::string> EvidenceStore::Get(std::string_view sha256_hex) const {
   if (!IsSha256Hex(sha256_hex)) {

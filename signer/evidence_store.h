@@ -18,10 +18,14 @@ class EvidenceStore {
   // store (writes are atomic and idempotent).
   static Result<EvidenceStore> Open(std::string dir);
 
-  // Stores bytes durably (fsync) and returns their sha256 hex. Storing the
-  // same bytes twice is a no-op; an existing object whose content does not
-  // match its name is reported as kDataLoss rather than overwritten.
-  Result<std::string> Put(std::string_view bytes);
+  // Stores bytes and returns their sha256 hex: durably (fsync) unless
+  // durable is false, in which case Sync() makes every such Put durable at
+  // once. Storing the same bytes twice is a no-op; an existing object whose
+  // content does not match its name is reported as kDataLoss rather than
+  // overwritten.
+  Result<std::string> Put(std::string_view bytes, bool durable = true);
+  // Makes every object stored so far durable (one file-system sync).
+  Status Sync() const;
   // Reads an object back, checking that its content still matches its name.
   Result<std::string> Get(std::string_view sha256_hex) const;
 

@@ -48,14 +48,19 @@ std::string RandomSuffix() {
   return HexEncode(std::string_view(reinterpret_cast<char*>(b), sizeof b));
 }
 
-Status WriteSynced(const std::string& path, std::string_view bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+// One output file in the staging directory (made durable by the caller's
+// single file-system sync, not one fsync per file: a release may have
+// thousands of signatures).
+Status WriteNew(int dir_fd, const std::string& dir, const std::string& name,
+                std::string_view bytes) {
+  int fd =
+      ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  std::string path = JoinPath(dir, name);
   if (fd < 0) return ErrnoError("cannot create", path, errno);
   UniqueFd guard(fd);
   SR_RETURN_IF_ERROR(WriteAll(fd, bytes, path));
   // Outputs are public and leave the station: readable whatever the umask.
   if (::fchmod(fd, 0644) != 0) return ErrnoError("cannot chmod", path, errno);
-  if (::fsync(fd) != 0) return ErrnoError("cannot fsync", path, errno);
   return Status::Ok();
 }
 
@@ -164,11 +169,15 @@ Status WriteOutputDir(std::string_view out_in, const std::vector<OutputFile>& fi
   std::string staging = JoinPath(parent, "." + base + ".partial." + RandomSuffix());
   if (::mkdir(staging.c_str(), 0755) != 0 || ::chmod(staging.c_str(), 0755) != 0)
     return ErrnoError("cannot create staging directory", staging, errno);
+  int dir_fd = ::open(staging.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return ErrnoError("cannot open", staging, errno);
+  UniqueFd dir_guard(dir_fd);
   for (std::size_t i = 0; i < files.size(); ++i) {
-    SR_RETURN_IF_ERROR(WriteSynced(JoinPath(staging, files[i].name), files[i].bytes));
+    SR_RETURN_IF_ERROR(WriteNew(dir_fd, staging, files[i].name, files[i].bytes));
     if (i == 0 && after_first) after_first();
   }
-  SR_RETURN_IF_ERROR(FsyncDir(staging));
+  // Every file and the staging directory durable before the name appears.
+  SR_RETURN_IF_ERROR(SyncFilesystem(staging));
   // rename(2) replaces an empty directory atomically and fails on a full one.
   if (::rename(staging.c_str(), out.c_str()) != 0) {
     int err = errno;

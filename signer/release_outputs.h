@@ -68,8 +68,8 @@ Result<std::vector<OutputFile>> AssembleOutputs(const strongroom::v1::Event& eve
                                                 std::string_view attestation_key_pem);
 
 // Writes files so that `out` appears complete or not at all: a staging
-// directory beside it (".<name>.partial.<random>") is filled, each file and
-// the directory fsynced, then renamed to `out` and the parent fsynced.
+// directory beside it (".<name>.partial.<random>") is filled, made durable
+// (one file-system sync), then renamed to `out` and the parent fsynced.
 // kAlreadyExists when out exists and is not an empty directory. after_first
 // (may be empty) runs after the first file is written (crash tests).
 Status WriteOutputDir(std::string_view out, const std::vector<OutputFile>& files,

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,7 @@ struct SessionContext {
   Station& station;
   hsm::Session& release;
   std::string policy_bytes;                           // STATION/policy/current.json, "" when none
+  std::optional<policy::LoadedPolicy> policy;         // policy_bytes parsed, when they parse
   std::map<std::string, std::string> approver_names;  // fingerprint -> name
   LogState state;
   std::map<std::string, hsm::KeyHandle> keys;  // by the --key spec

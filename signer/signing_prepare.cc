@@ -1,8 +1,7 @@
 // Preparing one release of a signing session: checks the request, reads and
 // hashes what was presented, and asks the gate.
-#include <sys/stat.h>
-
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "base/encoding.h"
@@ -95,13 +94,12 @@ void HashArtifacts(Prepared& p) {
       a.bytes = std::move(bytes).value();
       a.sha256 = Sha256Bytes(a.bytes);
     } else {
-      std::uint64_t size = 0;
-      if (auto fd = OpenReadOnly(path); fd.ok()) {
-        struct stat st;
-        if (::fstat(fd->get(), &st) == 0) size = static_cast<std::uint64_t>(st.st_size);
-      }
-      ProgressBar bar("hashing " + a.name, size);
-      auto d = HashFile(path, sha384, [&](std::uint64_t done, std::uint64_t) { bar.Update(done); });
+      std::optional<ProgressBar> bar;  // drawn on a terminal, for large files
+      auto d = HashFile(path, sha384, [&](std::uint64_t done, std::uint64_t total) {
+        if (total < (64u << 20)) return;
+        if (!bar) bar.emplace("hashing " + a.name, total);
+        bar->Update(done);
+      });
       if (!d.ok()) {
         Malformed(p, "artifact " + path + ": " + d.status().message());
         continue;
@@ -154,6 +152,7 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   req.key_fingerprint = p.key->info.fingerprint_hex;
   policy::GateInputs in;
   in.policy = ctx.policy_bytes;
+  if (ctx.policy) in.parsed_policy = &*ctx.policy;
   for (const PresentedFile& f : p.inputs) {
     if (f.role == "approval") in.approval = f.bytes;
     if (f.role == "provenance") in.provenance = f.bytes;

@@ -33,22 +33,31 @@ Result<std::string> ReadInstalledPolicy(const Station& st) {
   return ReadFile(path, kMaxPolicyBytes);
 }
 
-std::map<std::string, std::string> ApproverNames(const std::string& policy_bytes) {
+std::map<std::string, std::string> ApproverNames(const std::optional<policy::LoadedPolicy>& lp) {
   std::map<std::string, std::string> out;
-  auto lp = policy::ParsePolicy(policy_bytes, "policy");
-  if (!lp.ok()) return out;
+  if (!lp) return out;
   for (const auto& prod : lp->policy.products())
     for (const auto& k : prod.approvers().keys())
-      if (auto pk = policy::PublicKey::FromPem(k.public_key_pem()); pk.ok())
-        out[pk->fingerprint()] = k.name();
+      if (const policy::PublicKey* pk = lp->Key(k)) out[pk->fingerprint()] = k.name();
   return out;
 }
 
+std::optional<policy::LoadedPolicy> ParseOnce(const std::string& bytes) {
+  if (bytes.empty()) return std::nullopt;
+  auto lp = policy::ParsePolicy(bytes, "policy");
+  if (!lp.ok()) return std::nullopt;  // the gate parses it again and reports why
+  return std::move(lp).value();
+}
+
 // Keeps every input a decision rested on, so it can be re-verified later.
+// Not durable yet: LogDecisions syncs them all at once before logging.
 Status StoreInputs(EvidenceStore& store, const Prepared& p) {
-  for (const internal::PresentedFile& f : p.inputs) SR_RETURN_IF_ERROR(store.Put(f.bytes).status());
-  if (!p.manifest_payload.empty()) SR_RETURN_IF_ERROR(store.Put(p.manifest_payload).status());
-  if (!p.vsa_payload.empty()) SR_RETURN_IF_ERROR(store.Put(p.vsa_payload).status());
+  for (const internal::PresentedFile& f : p.inputs)
+    SR_RETURN_IF_ERROR(store.Put(f.bytes, /*durable=*/false).status());
+  if (!p.manifest_payload.empty())
+    SR_RETURN_IF_ERROR(store.Put(p.manifest_payload, /*durable=*/false).status());
+  if (!p.vsa_payload.empty())
+    SR_RETURN_IF_ERROR(store.Put(p.vsa_payload, /*durable=*/false).status());
   return Status::Ok();
 }
 
@@ -220,6 +229,7 @@ bool LogDecisions(SessionContext& ctx, StationLog& log, EvidenceStore& store,
   Status st = Status::Ok();
   for (const Prepared& p : ps)
     if (st.ok()) st = StoreInputs(store, p).Annotate("keeping the inputs in the evidence store");
+  if (st.ok()) st = store.Sync().Annotate("keeping the inputs in the evidence store");
   if (st.ok() && !events.empty()) st = log.AppendMany(std::move(events)).status();
   if (!st.ok()) {
     for (auto& r : results) {
@@ -251,7 +261,8 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   if (!policy_bytes.ok()) return FailAll(*log, releases, policy_bytes.status());
   auto store = EvidenceStore::Open(JoinPath(station.dir(), "evidence"));
   if (!store.ok()) return FailAll(*log, releases, store.status());
-  SessionContext ctx{station,          **release, *policy_bytes, ApproverNames(*policy_bytes),
+  std::optional<policy::LoadedPolicy> parsed = ParseOnce(*policy_bytes);
+  SessionContext ctx{station,          **release, *policy_bytes, parsed, ApproverNames(parsed),
                      std::move(state), {}};
 
   std::vector<Prepared> ps;

@@ -14,8 +14,8 @@
 
 #include "base/encoding.h"
 #include "hsm/uri.h"
-#include "signer/token_guard.h"
 #include "signer/station_log.h"
+#include "signer/token_guard.h"
 
 namespace sr {
 namespace {

@@ -25,6 +25,15 @@ Result<std::vector<std::string>> TokenFolders(const std::string& dir) {
   return out;
 }
 
+// SoftHSMv2's object files start with a 64-bit generation counter it bumps
+// at every write (every login); the copy only needs refreshing (a write and
+// two fsyncs) when anything after it changed.
+bool SameToken(std::string_view a, std::string_view b) {
+  constexpr std::size_t kGeneration = 8;
+  return a.size() == b.size() && a.size() > kGeneration &&
+         a.substr(kGeneration) == b.substr(kGeneration);
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> GuardTokenObjects(const std::string& tokens_dir,
@@ -39,7 +48,8 @@ Result<std::vector<std::string>> GuardTokenObjects(const std::string& tokens_dir
     SR_ASSIGN_OR_RETURN(std::string bytes, ReadFile(object, kMaxTokenObjectBytes));
     if (!bytes.empty()) {
       auto kept = ReadFile(copy, kMaxTokenObjectBytes);
-      if (!kept.ok() || *kept != bytes) SR_RETURN_IF_ERROR(WriteFileAtomic(copy, bytes, 0600));
+      if (!kept.ok() || !SameToken(*kept, bytes))
+        SR_RETURN_IF_ERROR(WriteFileAtomic(copy, bytes, 0600));
       continue;
     }
     auto kept = ReadFile(copy, kMaxTokenObjectBytes);
