@@ -77,9 +77,11 @@ void FindKey(SessionContext& ctx, Prepared& p) {
   p.key = &it->second;
 }
 
+// Without a key (refused anyway) the digests are still taken: the refusal
+// event records which artifacts were presented.
 void HashArtifacts(Prepared& p) {
-  bool ed25519 = p.key->info.algorithm == hsm::Algorithm::kEd25519;
-  bool sha384 = p.key->info.algorithm == hsm::Algorithm::kEcdsaP384;
+  bool ed25519 = p.key && p.key->info.algorithm == hsm::Algorithm::kEd25519;
+  bool sha384 = p.key && p.key->info.algorithm == hsm::Algorithm::kEcdsaP384;
   for (const std::string& path : p.request->artifact_paths) {
     HashedArtifact a{BaseName(path), path, {}, {}, {}};
     if (ed25519) {
@@ -135,7 +137,7 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   ReadInput(p, "provenance", request.provenance_path);
   for (std::size_t i = 0; i < request.evidence_paths.size(); ++i)
     ReadInput(p, "evidence[" + std::to_string(i) + "]", request.evidence_paths[i]);
-  if (p.key != nullptr) HashArtifacts(p);
+  HashArtifacts(p);
   // Without the key or every artifact's digest the gate cannot judge the
   // release; otherwise it runs even after a request problem, so that the
   // refusal lists every reason (e.g. a taken output directory AND a version
