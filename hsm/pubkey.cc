@@ -121,24 +121,27 @@ Result<std::string> EcdsaRawToDer(std::string_view raw) {
     return InvalidArgument("ECDSA signature from the token has odd or bad length " +
                            std::to_string(raw.size()));
   }
+  // SEQUENCE { INTEGER r, INTEGER s }, written directly: a 1,000-artifact
+  // session signs a thousand times, and the BIGNUM round trip cost more than
+  // the rest of the conversion. Each INTEGER is minimal (leading zero bytes
+  // dropped) and positive (a 0x00 before a set high bit).
   std::size_t half = raw.size() / 2;
-  auto* p = reinterpret_cast<const unsigned char*>(raw.data());
-  BIGNUM* r = BN_bin2bn(p, half, nullptr);
-  BIGNUM* s = BN_bin2bn(p + half, half, nullptr);
-  ECDSA_SIG* sig = ECDSA_SIG_new();
-  if (r == nullptr || s == nullptr || sig == nullptr || !ECDSA_SIG_set0(sig, r, s)) {
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
-    return Internal("building an ECDSA signature failed");
-  }
-  unsigned char* der = nullptr;
-  int n = i2d_ECDSA_SIG(sig, &der);
-  ECDSA_SIG_free(sig);
-  if (n <= 0) return Internal("DER-encoding an ECDSA signature failed");
-  std::string out(reinterpret_cast<char*>(der), n);
-  OPENSSL_free(der);
-  return out;
+  auto integer = [](std::string_view v) {
+    std::size_t i = 0;
+    while (i + 1 < v.size() && v[i] == 0) ++i;
+    v.remove_prefix(i);
+    bool pad = (static_cast<unsigned char>(v[0]) & 0x80) != 0;
+    std::string out(1, '\x02');
+    out += static_cast<char>(v.size() + (pad ? 1 : 0));
+    if (pad) out += '\0';
+    out.append(v);
+    return out;
+  };
+  std::string body = integer(raw.substr(0, half)) + integer(raw.substr(half));
+  std::string out(1, '\x30');
+  if (body.size() >= 0x80) out += '\x81';  // P-521: body up to 140 bytes
+  out += static_cast<char>(body.size());
+  return out + body;
 }
 
 Result<std::string> SpkiToPem(std::string_view spki_der) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "base/encoding.h"
 #include "base/file.h"
@@ -77,39 +78,58 @@ void FindKey(SessionContext& ctx, Prepared& p) {
   p.key = &it->second;
 }
 
-// Without a key (refused anyway) the digests are still taken: the refusal
-// event records which artifacts were presented.
+// Hashes one artifact (or reads it whole, for an Ed25519 key). progress:
+// draw a progress bar for a large file (only on the serial path).
+Result<HashedArtifact> HashOne(const std::string& path, bool ed25519, bool sha384, bool progress) {
+  HashedArtifact a{BaseName(path), path, {}, {}, {}};
+  if (ed25519) {
+    auto bytes = ReadFile(path, kMaxEd25519ArtifactBytes);
+    if (!bytes.ok())
+      return InvalidArgument("artifact " + path + ": " + bytes.status().message() +
+                             " (Ed25519 keys sign whole files, at most " +
+                             std::to_string(kMaxEd25519ArtifactBytes >> 20) +
+                             " MiB; use an ECDSA or RSA key for larger artifacts)");
+    a.bytes = std::move(bytes).value();
+    a.sha256 = Sha256Bytes(a.bytes);
+    return a;
+  }
+  std::optional<ProgressBar> bar;  // drawn on a terminal, for large files
+  auto d = HashFile(path, sha384, [&](std::uint64_t done, std::uint64_t total) {
+    if (!progress || total < (64u << 20)) return;
+    if (!bar) bar.emplace("hashing " + a.name, total);
+    bar->Update(done);
+  });
+  if (!d.ok()) return InvalidArgument("artifact " + path + ": " + d.status().message());
+  a.sha256 = std::move(d->sha256);
+  a.sha384 = std::move(d->sha384);
+  return a;
+}
+
+// Every artifact is read exactly once. Without a key (refused anyway) the
+// digests are still taken: the refusal event records what was presented.
+// Many artifacts are hashed on all cores (each thread with its own bounded
+// buffer); a few, possibly large ones, in turn with a progress bar.
 void HashArtifacts(Prepared& p) {
   bool ed25519 = p.key && p.key->info.algorithm == hsm::Algorithm::kEd25519;
   bool sha384 = p.key && p.key->info.algorithm == hsm::Algorithm::kEcdsaP384;
-  for (const std::string& path : p.request->artifact_paths) {
-    HashedArtifact a{BaseName(path), path, {}, {}, {}};
-    if (ed25519) {
-      auto bytes = ReadFile(path, kMaxEd25519ArtifactBytes);
-      if (!bytes.ok()) {
-        Malformed(p, "artifact " + path + ": " + bytes.status().message() +
-                         " (Ed25519 keys sign whole files, at most " +
-                         std::to_string(kMaxEd25519ArtifactBytes >> 20) +
-                         " MiB; use an ECDSA or RSA key for larger artifacts)");
-        continue;
-      }
-      a.bytes = std::move(bytes).value();
-      a.sha256 = Sha256Bytes(a.bytes);
-    } else {
-      std::optional<ProgressBar> bar;  // drawn on a terminal, for large files
-      auto d = HashFile(path, sha384, [&](std::uint64_t done, std::uint64_t total) {
-        if (total < (64u << 20)) return;
-        if (!bar) bar.emplace("hashing " + a.name, total);
-        bar->Update(done);
-      });
-      if (!d.ok()) {
-        Malformed(p, "artifact " + path + ": " + d.status().message());
-        continue;
-      }
-      a.sha256 = d->sha256;
-      a.sha384 = d->sha384;
+  const std::vector<std::string>& paths = p.request->artifact_paths;
+  std::vector<std::optional<Result<HashedArtifact>>> out(paths.size());
+  unsigned threads =
+      paths.size() < 8 || ed25519 ? 1 : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  auto work = [&](unsigned t) {
+    for (std::size_t i = t; i < paths.size(); i += threads)
+      out[i] = HashOne(paths[i], ed25519, sha384, threads == 1);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  for (auto& r : out) {
+    if (!r->ok()) {
+      Malformed(p, r->status().message());
+      continue;
     }
-    p.artifacts.push_back(std::move(a));
+    p.artifacts.push_back(std::move(**r));
   }
 }
 

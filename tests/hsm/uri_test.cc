@@ -1,6 +1,14 @@
 #include "hsm/uri.h"
 
 #include <doctest/doctest.h>
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+
+#include "hsm/pubkey.h"
 
 using sr::hsm::Pkcs11Uri;
 
@@ -56,4 +64,31 @@ TEST_CASE("uri: malformed URIs get a specific error naming what and where") {
   CHECK_FALSE(Pkcs11Uri::Parse("pkcs11:object=" + std::string(5000, 'a')).ok());
   CHECK(Pkcs11Uri::Parse("pkcs11:").ok());
   CHECK(Pkcs11Uri::Parse("pkcs11:x-vendor=1;library-manufacturer=SoftHSM").ok());
+}
+
+TEST_CASE(
+    "pubkey: raw r||s from a token becomes the DER OpenSSL writes, for every size and sign bit") {
+  std::mt19937 rng(7);
+  for (std::size_t half : {32u, 48u, 66u}) {
+    for (int i = 0; i < 200; ++i) {
+      std::string raw(2 * half, '\0');
+      for (auto& c : raw) c = static_cast<char>(rng());
+      if (i % 4 == 1) raw[0] = 0;                           // leading zero bytes in r
+      if (i % 4 == 2) raw[half] = static_cast<char>(0x80);  // high bit of s set
+      if (i % 4 == 3) std::fill(raw.begin(), raw.begin() + half - 1, '\0');  // r tiny
+      auto ours = sr::hsm::EcdsaRawToDer(raw);
+      REQUIRE(ours.ok());
+      auto* p = reinterpret_cast<const unsigned char*>(raw.data());
+      ECDSA_SIG* sig = ECDSA_SIG_new();
+      REQUIRE(ECDSA_SIG_set0(sig, BN_bin2bn(p, static_cast<int>(half), nullptr),
+                             BN_bin2bn(p + half, static_cast<int>(half), nullptr)) == 1);
+      unsigned char* der = nullptr;
+      int n = i2d_ECDSA_SIG(sig, &der);
+      REQUIRE(n > 0);
+      CHECK(*ours == std::string(reinterpret_cast<char*>(der), static_cast<std::size_t>(n)));
+      OPENSSL_free(der);
+      ECDSA_SIG_free(sig);
+    }
+  }
+  CHECK_FALSE(sr::hsm::EcdsaRawToDer("abc").ok());
 }
