@@ -14,6 +14,7 @@
 #include <string>
 
 #include "base/file.h"
+#include "bench/raw_sign.h"
 #include "hsm/module.h"
 #include "hsm/session.h"
 
@@ -30,31 +31,11 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
   std::exit(1);
 }
 
-// Raw baseline: what a hand-written PKCS#11 loop does for one signature.
-// Uses its own PKCS#11 session: login state is per application and token, so
-// it is logged in because strongroom's Session is.
+// Raw baseline (bench/raw_sign.h): what a hand-written PKCS#11 loop does.
 double RawRate(sr::hsm::Module& m, unsigned long slot, const sr::hsm::KeyHandle& k, int n) {
-  CK_FUNCTION_LIST* fn = m.functions();
-  CK_SESSION_HANDLE session = 0;
-  if (fn->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &session) != CKR_OK) {
-    Die(sr::Internal("raw C_OpenSession failed"));
-  }
-  CK_MECHANISM mech = {k.info.algorithm == sr::hsm::Algorithm::kEd25519 ? CKM_EDDSA : CKM_ECDSA,
-                       nullptr, 0};
-  unsigned char data[32] = {1};
-  unsigned char sig[512];
-  auto t0 = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    data[0] = static_cast<unsigned char>(i);
-    CK_ULONG len = sizeof sig;
-    if (fn->C_SignInit(session, &mech, k.private_handle) != CKR_OK ||
-        fn->C_Sign(session, data, sizeof data, sig, &len) != CKR_OK) {
-      Die(sr::Internal("raw C_Sign failed"));
-    }
-  }
-  double rate = n / Seconds(t0, Clock::now());
-  fn->C_CloseSession(session);
-  return rate;
+  auto r = sr::bench::RawSignRate(m, slot, k, n);
+  if (!r.ok()) Die(r.status());
+  return *r;
 }
 
 double OurRate(sr::hsm::Session& s, const sr::hsm::KeyHandle& k, int n) {
