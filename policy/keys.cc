@@ -22,7 +22,13 @@ struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 
+// The canonical SubjectPublicKeyInfo: EC points uncompressed, as PKCS#11
+// tokens report them, so a key written with a compressed point has the same
+// fingerprint as the key in the token and counts once however it is written.
 std::string Der(EVP_PKEY* pkey) {
+  if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC)
+    EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                   OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED);
   unsigned char* der = nullptr;
   int n = i2d_PUBKEY(pkey, &der);
   if (n <= 0) return "";
@@ -77,9 +83,34 @@ std::string RawToDer(std::string_view raw, int coord) {
   return out;
 }
 
+// True when der is exactly the SubjectPublicKeyInfo OpenSSL's i2d_PUBKEY
+// writes for a key of this shape: a P-256 or P-384 key with an uncompressed
+// point, or an Ed25519 key. Then its SHA-256 is the fingerprint without
+// re-encoding (OpenSSL 3's encoder costs ~50 us a key). Anything else is
+// re-encoded, so that two encodings of one key never get two fingerprints
+// (which would let one approver count twice).
+bool IsCanonicalSpki(std::string_view der) {
+  static constexpr unsigned char kP256[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                            0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                            0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04};
+  static constexpr unsigned char kP384[] = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+                                            0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
+                                            0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00, 0x04};
+  static constexpr unsigned char kEd25519[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+                                               0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+  auto is = [&](const unsigned char* prefix, std::size_t n, std::size_t total) {
+    return der.size() == total &&
+           std::equal(prefix, prefix + n, reinterpret_cast<const unsigned char*>(der.data()));
+  };
+  return is(kP256, sizeof kP256, 91) || is(kP384, sizeof kP384, 120) ||
+         is(kEd25519, sizeof kEd25519, 44);
+}
+
 }  // namespace
 
-Result<PublicKey> PublicKey::FromEvp(EVP_PKEY* pkey) {
+Result<PublicKey> PublicKey::FromEvp(EVP_PKEY* pkey) { return FromEvpAndDer(pkey, ""); }
+
+Result<PublicKey> PublicKey::FromEvpAndDer(EVP_PKEY* pkey, std::string_view parsed_der) {
   if (pkey == nullptr) return InvalidArgument("no public key");
   PublicKey k;
   int id = EVP_PKEY_get_base_id(pkey);
@@ -109,7 +140,7 @@ Result<PublicKey> PublicKey::FromEvp(EVP_PKEY* pkey) {
   }
   EVP_PKEY_up_ref(pkey);
   k.key_ = std::shared_ptr<EVP_PKEY>(pkey, EVP_PKEY_free);
-  std::string der = Der(pkey);
+  std::string der = IsCanonicalSpki(parsed_der) ? std::string(parsed_der) : Der(pkey);
   if (der.empty()) return Internal("cannot encode public key");
   k.fingerprint_ = Sha256Hex(der);
   k.pem_ = PemOfDer(der);
@@ -134,7 +165,7 @@ Result<PublicKey> PublicKey::FromPem(std::string_view pem, std::string_view what
   if (pkey == nullptr)
     return InvalidArgument(std::string(what) +
                            ": not a PEM public key (-----BEGIN PUBLIC KEY-----)");
-  auto k = FromEvp(pkey);
+  auto k = FromEvpAndDer(pkey, der);
   EVP_PKEY_free(pkey);
   if (!k.ok()) return k.status().Annotate(what);
   return k;

@@ -41,6 +41,9 @@ class PublicKey {
 
  private:
   PublicKey() = default;
+  // FromEvp, with the DER the key was parsed from (used for the fingerprint
+  // when it is the canonical encoding; "" to re-encode).
+  static Result<PublicKey> FromEvpAndDer(EVP_PKEY* pkey, std::string_view parsed_der);
   std::shared_ptr<EVP_PKEY> key_;
   std::string fingerprint_;
   std::string pem_;

@@ -190,3 +190,48 @@ TEST_CASE("key file: a public key, a garbage file or a symbolic link is refused 
 
 }  // namespace
 }  // namespace sr::testing
+
+TEST_CASE("keys: a key's fingerprint does not depend on how its PEM encodes the EC point") {
+  auto signer = sr::testing::NewKey("ec256");
+  const sr::policy::PublicKey& k = signer->Public();
+  // The same key with a compressed point (what `openssl ec -conv_form compressed` writes).
+  EVP_PKEY* pkey = nullptr;
+  {
+    BIO* bio = BIO_new_mem_buf(k.pem().data(), static_cast<int>(k.pem().size()));
+    pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+  }
+  REQUIRE(pkey != nullptr);
+  REQUIRE(EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                         OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED) == 1);
+  BIO* out = BIO_new(BIO_s_mem());
+  REQUIRE(PEM_write_bio_PUBKEY(out, pkey) == 1);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(out, &data);
+  std::string compressed(data, static_cast<std::size_t>(n));
+  BIO_free(out);
+  EVP_PKEY_free(pkey);
+  CHECK(compressed != k.pem());
+  auto again = sr::policy::PublicKey::FromPem(compressed);
+  REQUIRE(again.ok());
+  CHECK(again->fingerprint() == k.fingerprint());
+  // Either encoding verifies the key's signatures, and a signature counts once.
+  sr::policy::Envelope env{"application/example", "payload", {}, false};
+  REQUIRE(sr::policy::AddSignature(&env, *signer).ok());
+  auto r = sr::policy::VerifySignatures(env, {k, *again});
+  CHECK(r.accepted.size() == 1);
+  // The fast path (fingerprint of the DER as given) agrees with re-encoding.
+  for (const char* kind : {"ec256", "ec384", "ed25519", "rsa"}) {
+    auto s = sr::testing::NewKey(kind);
+    const std::string& pem = s->Public().pem();
+    BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    EVP_PKEY* p = PEM_read_bio_PUBKEY(b, nullptr, nullptr, nullptr);
+    BIO_free(b);
+    unsigned char* der = nullptr;
+    int len = i2d_PUBKEY(p, &der);
+    std::string d(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
+    OPENSSL_free(der);
+    EVP_PKEY_free(p);
+    CHECK_MESSAGE(sr::policy::PublicKey::FromPem(pem)->fingerprint() == sr::Sha256Hex(d), kind);
+  }
+}
