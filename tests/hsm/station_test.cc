@@ -36,6 +36,20 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
+// The four PINs of a test station and the init options that use them.
+struct TestPins {
+  FixedPin rso{"release-so"}, rus{"release-user"}, lso{"log-so"}, lus{"log-user"};
+  sr::StationInitOptions Options(const std::string& dir) {
+    sr::StationInitOptions o;
+    o.dir = dir;
+    o.release_so = &rso;
+    o.release_user = &rus;
+    o.log_so = &lso;
+    o.log_user = &lus;
+    return o;
+  }
+};
+
 bool VerifyEd25519(const std::string& raw_pub, const std::string& msg, const std::string& sig) {
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
       EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
@@ -54,13 +68,10 @@ bool VerifyEd25519(const std::string& raw_pub, const std::string& msg, const std
 TEST_CASE("station: the log key signs checkpoints that verify with station.json's public key") {
   TempDir tmp;
   std::string dir = tmp.path + "/st";
-  FixedPin rso("release-so"), rus("release-user"), lso("log-so"), lus("log-user");
-  sr::StationInitOptions o;
-  o.dir = dir;
-  o.release_so = &rso;
-  o.release_user = &rus;
-  o.log_so = &lso;
-  o.log_user = &lus;
+  TestPins pins;
+  sr::StationInitOptions o = pins.Options(dir);
+  FixedPin& lus = pins.lus;
+  FixedPin& rus = pins.rus;
   {
     auto st = sr::Station::Init(o);
     REQUIRE_MESSAGE(st.ok(), st.status().message());
@@ -122,13 +133,9 @@ TEST_CASE("station: identical release and log user PINs are refused before anyth
 TEST_CASE("station: a token file a kill left empty is restored from the station's copy") {
   TempDir tmp;
   std::string dir = tmp.path + "/st";
-  FixedPin rso("release-so"), rus("release-user"), lso("log-so"), lus("log-user");
-  sr::StationInitOptions o;
-  o.dir = dir;
-  o.release_so = &rso;
-  o.release_user = &rus;
-  o.log_so = &lso;
-  o.log_user = &lus;
+  TestPins pins;
+  sr::StationInitOptions o = pins.Options(dir);
+  FixedPin& lus = pins.lus;
   REQUIRE(sr::Station::Init(o).ok());
   // What SoftHSMv2 leaves when killed between ftruncate and write at login.
   int emptied = 0;
