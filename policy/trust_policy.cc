@@ -21,15 +21,6 @@ std::string FormatTime(const google::protobuf::Timestamp& ts) {
   return google::protobuf::util::TimeUtil::ToString(ts);
 }
 
-std::vector<PublicKey> KeysOf(const v1::KeySet& set) {
-  std::vector<PublicKey> out;
-  for (const auto& k : set.keys()) {
-    auto pk = PublicKey::FromPem(k.public_key_pem(), k.name());
-    if (pk.ok()) out.push_back(std::move(pk).value());
-  }
-  return out;
-}
-
 namespace {
 
 Failure Bad(std::string_view input, std::string msg) {
