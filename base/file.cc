@@ -107,6 +107,11 @@ std::string DirName(std::string_view path) {
   return std::string(path.substr(0, pos));
 }
 
+std::string BaseName(std::string_view path) {
+  auto pos = path.rfind('/');
+  return std::string(pos == std::string_view::npos ? path : path.substr(pos + 1));
+}
+
 bool PathExists(std::string_view path) {
   struct stat st;
   return ::lstat(std::string(path).c_str(), &st) == 0;

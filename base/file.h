@@ -68,6 +68,8 @@ Status MakeDirs(std::string_view path, unsigned mode = 0700);
 bool PathExists(std::string_view path);
 std::string JoinPath(std::string_view a, std::string_view b);
 std::string DirName(std::string_view path);
+// The last component of path (all of it when it has no '/').
+std::string BaseName(std::string_view path);
 
 // An exclusive advisory lock (flock) on a lock file, held until destruction.
 // Used to serialize HSM use and log appends across processes.

@@ -82,7 +82,7 @@ int RunCreate(Context& ctx, const CreateOptions& o) {
   for (const auto& path : o.artifacts) {
     auto d = Sha256File(path);
     if (!d.ok()) return ReportError(ctx, d.status());
-    arts.push_back({path.substr(path.find_last_of('/') + 1), HexEncode(DigestToString(d.value()))});
+    arts.push_back({BaseName(path), HexEncode(DigestToString(d.value()))});
   }
   auto pred = BuildPredicate(o);
   if (!pred.ok()) return ReportError(ctx, pred.status());

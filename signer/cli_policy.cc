@@ -33,7 +33,7 @@ Result<v1::TrustedKey> KeyFromFile(const std::string& path) {
   SR_ASSIGN_OR_RETURN(std::string pem, ReadFile(path, 16384));
   SR_ASSIGN_OR_RETURN(policy::PublicKey k, policy::PublicKey::FromPem(pem, path));
   v1::TrustedKey t;
-  std::string name = path.substr(path.find_last_of('/') + 1);
+  std::string name = BaseName(path);
   t.set_name(name.substr(0, name.rfind('.')));
   t.set_public_key_pem(k.pem());
   return t;

@@ -34,11 +34,6 @@ struct Checker {
   }
 };
 
-std::string BaseName(const std::string& path) {
-  auto pos = path.find_last_of('/');
-  return pos == std::string::npos ? path : path.substr(pos + 1);
-}
-
 struct Manifest {
   policy::Envelope env;
   policy::Statement statement;

@@ -19,11 +19,6 @@ namespace {
 using policy::Failure;
 using policy::Reason;
 
-std::string BaseName(const std::string& path) {
-  auto pos = path.find_last_of('/');
-  return pos == std::string::npos ? path : path.substr(pos + 1);
-}
-
 void Malformed(Prepared& p, std::string message) {
   p.failures.push_back(Failure{Reason::kRequestMalformed, "request", std::move(message)});
 }

@@ -1,10 +1,11 @@
+#include "base/file.h"
+
 #include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
 
-#include "base/file.h"
 #include "base/hash.h"
 
 namespace {
@@ -61,4 +62,12 @@ TEST_CASE("files: a second non-waiting lock on the same file is refused") {
   // flock locks are per open file description, so a second open conflicts even in-process.
   auto b = sr::FileLock::Acquire(p, /*wait=*/false);
   CHECK(b.status().code() == sr::Code::kUnavailable);
+}
+
+TEST_CASE("file: BaseName and DirName split a path at its last slash") {
+  CHECK(sr::BaseName("/media/fw/ic22-fw-5.4.3.bin") == "ic22-fw-5.4.3.bin");
+  CHECK(sr::BaseName("ic22-fw-5.4.3.bin") == "ic22-fw-5.4.3.bin");
+  CHECK(sr::BaseName("out/") == "");
+  CHECK(sr::DirName("/media/fw/ic22-fw-5.4.3.bin") == "/media/fw");
+  CHECK(sr::DirName("ic22-fw-5.4.3.bin") == ".");
 }
