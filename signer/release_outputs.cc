@@ -64,14 +64,14 @@ Status WriteNew(int dir_fd, const std::string& dir, const std::string& name,
   return Status::Ok();
 }
 
+}  // namespace
+
 const v1::SignatureRecord* FindSignature(const v1::SigningEvent& s, std::string_view role,
-                                         std::string_view artifact = "") {
+                                         std::string_view artifact) {
   for (const auto& r : s.signatures())
     if (r.role() == role && r.artifact_name() == artifact) return &r;
   return nullptr;
 }
-
-}  // namespace
 
 Status ValidateArtifactName(std::string_view name) {
   if (name.empty() || name.size() > 128)

@@ -53,6 +53,13 @@ std::string ManifestPayload(const std::vector<policy::Artifact>& artifacts,
 std::string VsaPayload(const std::vector<policy::Artifact>& artifacts,
                        const strongroom::v1::VerificationSummary& vsa);
 
+// The signature of `role` ("artifact", "manifest", "vsa") a SIGNING event
+// holds, for `artifact` (by name) or, for the manifest and the VSA, "";
+// nullptr when there is none.
+const strongroom::v1::SignatureRecord* FindSignature(const strongroom::v1::SigningEvent& s,
+                                                     std::string_view role,
+                                                     std::string_view artifact = "");
+
 struct OutputFile {
   std::string name;
   std::string bytes;

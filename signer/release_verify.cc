@@ -97,13 +97,6 @@ std::optional<policy::PublicKey> TrustedKey(Checker& c, const ReleaseVerifyOptio
   return std::move(k).value();
 }
 
-const v1::SignatureRecord* Find(const v1::SigningEvent& s, std::string_view role,
-                                std::string_view artifact) {
-  for (const auto& r : s.signatures())
-    if (r.role() == role && r.artifact_name() == artifact) return &r;
-  return nullptr;
-}
-
 void CheckArtifacts(Checker& c, const ReleaseVerifyOptions& o, const Manifest& m,
                     const policy::PublicKey& key, std::map<std::string, std::string>* sigs) {
   for (const std::string& path : o.artifacts) {
@@ -188,11 +181,11 @@ std::optional<v1::SigningEvent> CheckProof(Checker& c, const ReleaseVerifyOption
 void CheckEvent(Checker& c, const v1::SigningEvent& s, const Manifest& m,
                 const policy::PublicKey& key, const std::map<std::string, std::string>& sigs) {
   bool ok = s.key_fingerprint() == key.fingerprint();
-  const v1::SignatureRecord* ms = Find(s, "manifest", "");
+  const v1::SignatureRecord* ms = FindSignature(s, "manifest");
   ok = ok && ms != nullptr && !m.env.signatures.empty() &&
        ms->signature() == m.env.signatures[0].sig;
   for (const auto& [name, sig] : sigs) {
-    const v1::SignatureRecord* r = Find(s, "artifact", name);
+    const v1::SignatureRecord* r = FindSignature(s, "artifact", name);
     if (r == nullptr || r->signature() != sig) ok = false;
   }
   c.Check(ok, "event", "",
