@@ -30,6 +30,11 @@ enum Exit : int {
 
 int ExitCodeFor(const Status& s);
 
+// A log verifier key argument (--vkey, --log-vkey): the key string itself,
+// or the path of a file holding it (a value without '+', or an existing
+// path), read with its trailing newline removed. "" for "".
+Result<std::string> VerifierKeyText(const std::string& arg);
+
 // Shared state for one invocation.
 struct Context {
   bool json = false;  // --json: machine-readable output on stdout

@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "base/file.h"
 #include "signer/cli.h"
 
 namespace sr::cli {
@@ -33,6 +34,13 @@ int ExitCodeFor(const Status& s) {
       return kExitInternal;
   }
   return kExitInternal;
+}
+
+Result<std::string> VerifierKeyText(const std::string& arg) {
+  if (arg.empty() || (arg.find('+') != std::string::npos && !PathExists(arg))) return arg;
+  SR_ASSIGN_OR_RETURN(std::string text, ReadFile(arg, 4096));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
 }
 
 int ReportError(const Context& ctx, const Status& s) {

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <ctime>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -37,15 +36,6 @@ struct LogOpts {
   bool has_index = false;
 };
 
-std::string UtcNow() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Result<std::string> LogDir(const LogOpts& o) {
   if (!o.log_dir.empty() && !o.station_dir.empty()) {
     return InvalidArgument("give --log DIR or --station DIR, not both");
@@ -60,15 +50,11 @@ void AddDirOptions(CLI::App* c, LogOpts& o) {
   c->add_option("--station", o.station_dir, "The station directory; the log is STATION/log");
 }
 
-// A vkey given literally, or the path of a file holding one.
 Result<log::NoteVerifier> LoadVkey(const std::string& arg) {
   if (arg.empty())
     return InvalidArgument("give the log's verifier key with --vkey (a key string or a file)");
-  if (arg.find('+') == std::string::npos || PathExists(arg)) {
-    SR_ASSIGN_OR_RETURN(std::string text, ReadFile(arg, 4096));
-    return log::NoteVerifier::Parse(text);
-  }
-  return log::NoteVerifier::Parse(arg);
+  SR_ASSIGN_OR_RETURN(std::string text, VerifierKeyText(arg));
+  return log::NoteVerifier::Parse(text);
 }
 
 Status WriteOut(const std::string& out, const std::string& data) {
@@ -282,7 +268,7 @@ int RunRecover(Context& ctx, const LogOpts& o) {
   auto signer = OpenRecoverSigner(o, *dir);
   if (!signer.ok()) return ReportError(ctx, signer.status().Annotate("log recover"));
   strongroom::v1::Event tmpl;
-  tmpl.set_time(UtcNow());
+  tmpl.set_time(NowRfc3339());
   if (signer->station) tmpl.set_station_id(signer->station->record().station_id());
   for (const std::string& op : o.operators) tmpl.add_operators(op);
   auto rep = log::LogWriter::Recover(*dir, *signer->signer, tmpl);

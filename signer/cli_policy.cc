@@ -99,11 +99,7 @@ Result<v1::TrustPolicy> BuildPolicy(const InitOptions& o) {
   *a->mutable_not_after() = p.expires();
   a->set_purpose("release-signing");
   if (!o.log_vkey.empty()) {
-    std::string vkey = o.log_vkey;
-    if (PathExists(vkey)) {
-      SR_ASSIGN_OR_RETURN(vkey, ReadFile(o.log_vkey, 4096));
-      while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.pop_back();
-    }
+    SR_ASSIGN_OR_RETURN(std::string vkey, VerifierKeyText(o.log_vkey));
     SR_RETURN_IF_ERROR(log::NoteVerifier::Parse(vkey).status().Annotate("--log-vkey"));
     p.set_log_verifier_key(vkey);
   }

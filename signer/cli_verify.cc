@@ -14,17 +14,6 @@ struct VerifyArgs {
   std::vector<std::string> artifacts;
 };
 
-// A verifier key given literally, or the path of a file holding one.
-Result<std::string> VkeyArg(const std::string& arg) {
-  if (arg.empty()) return std::string();
-  if (arg.find('+') == std::string::npos || PathExists(arg)) {
-    SR_ASSIGN_OR_RETURN(std::string text, ReadFile(arg, 4096));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    return text;
-  }
-  return arg;
-}
-
 int RunVerify(Context& ctx, const VerifyArgs& a) {
   signer::ReleaseVerifyOptions o;
   o.release_dir = a.release;
@@ -36,7 +25,7 @@ int RunVerify(Context& ctx, const VerifyArgs& a) {
     if (!text.ok()) return ReportError(ctx, text.status());
     *dest = std::move(text).value();
   }
-  auto vk = VkeyArg(a.vkey);
+  auto vk = VerifierKeyText(a.vkey);
   if (!vk.ok()) return ReportError(ctx, vk.status().Annotate("--vkey"));
   o.vkey = *vk;
   auto rep = signer::VerifyRelease(o);
