@@ -13,6 +13,7 @@
 #include "signer/key_file.h"
 #include "signer/log_state.h"
 #include "signer/pin_source.h"
+#include "signer/signing_session.h"
 #include "signer/station.h"
 #include "signer/station_log.h"
 
@@ -108,12 +109,7 @@ strongroom::v1::Event InstallRefusal(const std::string& name, const std::string&
   strongroom::v1::Event e;
   e.set_kind(strongroom::v1::EVENT_KIND_REFUSAL);
   auto* r = e.mutable_refusal();
-  for (const auto& f : fs) {
-    auto* reason = r->add_reasons();
-    reason->set_code(std::string(policy::ReasonName(f.reason)));
-    reason->set_message(f.message);
-    reason->set_input(f.input);
-  }
+  for (const auto& f : fs) *r->add_reasons() = signer::RefusalReasonOf(f);
   auto* in = r->add_inputs();
   in->set_role("policy");
   in->set_name(name);

@@ -111,13 +111,7 @@ void BuildPayloads(const SessionContext& ctx, Prepared& p, std::string_view log_
 
 v1::Event RefusalEvent(const Prepared& p) {
   std::vector<v1::RefusalReason> reasons;
-  for (const policy::Failure& f : p.failures) {
-    v1::RefusalReason r;
-    r.set_code(std::string(policy::ReasonName(f.reason)));
-    r.set_message(f.message);
-    r.set_input(f.input);
-    reasons.push_back(std::move(r));
-  }
+  for (const policy::Failure& f : p.failures) reasons.push_back(RefusalReasonOf(f));
   return Refusal(p, reasons);
 }
 

@@ -297,6 +297,14 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   return results;
 }
 
+v1::RefusalReason RefusalReasonOf(const policy::Failure& f) {
+  v1::RefusalReason r;
+  r.set_code(std::string(policy::ReasonName(f.reason)));
+  r.set_message(f.message);
+  r.set_input(f.input);
+  return r;
+}
+
 std::function<void(std::string_view)> CrashPointsFromEnvironment() {
   const char* v = ::getenv("STRONGROOM_TEST_CRASH_AT");
   if (v == nullptr || *v == '\0') return {};

@@ -30,6 +30,7 @@
 #include "base/secret.h"
 #include "base/status.h"
 #include "policy/reason.h"
+#include "proto/event.pb.h"
 #include "signer/station.h"
 
 namespace sr::signer {
@@ -40,6 +41,9 @@ inline constexpr std::uint64_t kMaxEd25519ArtifactBytes = 64u << 20;
 
 // Station-side reason codes of refusal events (the gate's are policy::Reason).
 inline constexpr std::string_view kReasonSigningFailed = "SIGNING_FAILED";
+
+// A gate failure as a refusal event records it (code, input, message).
+strongroom::v1::RefusalReason RefusalReasonOf(const policy::Failure& f);
 
 struct ReleaseRequest {
   std::string product;
