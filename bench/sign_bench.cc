@@ -211,7 +211,7 @@ class Bench {
     std::string dir = root_ + "/media-" + version;
     Check(sr::MakeDirs(dir, 0755), "mkdir " + dir);
     World w = world_;
-    w.artifacts.clear();
+    std::vector<sr::policy::Artifact> arts;
     std::vector<std::string> cmd = {bin_,        "sign",    "--station", station_,
                                     "--product", "IC-22",   "--version", version,
                                     "--key",     kKeyLabel, "--out",     root_ + "/out-" + version};
@@ -219,20 +219,11 @@ class Bench {
     for (std::size_t i = 0; i < names.size(); ++i) {
       std::string path = dir + "/" + names[i];
       WritePlain(path, contents[i]);
-      w.artifacts.push_back({names[i], sr::Sha256Hex(contents[i])});
+      arts.push_back({names[i], sr::Sha256Hex(contents[i])});
       cmd.insert(cmd.end(), {"--artifact", path});
     }
     if (first_digest) *first_digest = sr::Sha256Bytes(contents[0]);
-    w.approval.set_version(version);
-    w.approval.set_previous_version(previous);
-    w.approval.clear_eligible_source_versions();
-    w.approval.add_eligible_source_versions("refs/tags/v" + version);
-    w.prov_ref = "refs/tags/v" + version;
-    w.approval_subjects = w.artifacts;
-    w.prov_subjects = w.artifacts;
-    w.evidence[0].subjects = {w.artifacts[0]};
-    w.request.version = version;
-    w.request.artifacts = w.artifacts;
+    w.ForRelease(std::move(arts), version, previous);
     sr::policy::GateInputs g = w.Build();
     WritePlain(dir + "/approval.dsse.json", g.approval);
     WritePlain(dir + "/provenance.dsse.json", g.provenance);

@@ -251,6 +251,25 @@ struct World {
            StringArray(e.passed) + ",\"failedTests\":" + StringArray(e.failed) + "}}";
   }
 
+  // Re-binds the scenario to another release of IC-22 made of `arts`: the
+  // approval (version, previous version, eligible tag v<version>), the
+  // provenance (tag v<version>, subjects), the evidence subjects (the first
+  // artifact) and the request.
+  void ForRelease(std::vector<Artifact> arts, const std::string& version,
+                  const std::string& previous) {
+    artifacts = std::move(arts);
+    approval.set_version(version);
+    approval.set_previous_version(previous);
+    approval.clear_eligible_source_versions();
+    approval.add_eligible_source_versions("refs/tags/v" + version);
+    prov_ref = "refs/tags/v" + version;
+    approval_subjects = artifacts;
+    prov_subjects = artifacts;
+    for (auto& e : evidence) e.subjects = {artifacts[0]};
+    request.version = version;
+    request.artifacts = artifacts;
+  }
+
   policy::GateInputs Build() const {
     policy::GateInputs in;
     in.policy =

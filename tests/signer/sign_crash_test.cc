@@ -38,14 +38,10 @@ struct Release {
 
 Release MakeRelease(const SignStation& st, const World& base, const std::string& v) {
   World w = base;
-  w.artifacts = {{"ic22-fw-" + v + ".bin", ""}, {"ic22-fw-" + v + ".manifest", ""}};
-  for (auto& a : w.artifacts) a.sha256 = Sha256Hex(SignStation::ContentOf(a.name));
-  w.approval.set_version(v);
-  w.approval_subjects = w.artifacts;
-  w.prov_subjects = w.artifacts;
-  for (auto& e : w.evidence) e.subjects = {w.artifacts[0]};
-  w.request.version = v;
-  w.request.artifacts = w.artifacts;
+  std::vector<Artifact> arts;
+  for (const std::string& name : {"ic22-fw-" + v + ".bin", "ic22-fw-" + v + ".manifest"})
+    arts.push_back({name, Sha256Hex(SignStation::ContentOf(name))});
+  w.ForRelease(std::move(arts), v, base.approval.previous_version());
   return {v, "out-" + v, st.Write(w, "media-" + v)};
 }
 

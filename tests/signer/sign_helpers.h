@@ -118,21 +118,12 @@ inline std::set<std::string> DirNames(const std::string& dir) {
 inline void ForVersion(World& w, const std::string& version, const std::string& previous,
                        std::string build = "") {
   if (build.empty()) build = version;
-  w.artifacts.clear();
+  std::vector<policy::Artifact> arts;
   for (const char* ext : {".bin", ".manifest"}) {
     std::string name = "ic22-fw-" + build + ext;
-    w.artifacts.push_back({name, Sha256Hex(SignStation::ContentOf(name))});
+    arts.push_back({name, Sha256Hex(SignStation::ContentOf(name))});
   }
-  w.approval.set_version(version);
-  w.approval.set_previous_version(previous);
-  w.approval.clear_eligible_source_versions();
-  w.approval.add_eligible_source_versions("refs/tags/v" + version);
-  w.prov_ref = "refs/tags/v" + version;
-  w.approval_subjects = w.artifacts;
-  w.prov_subjects = w.artifacts;
-  for (auto& e : w.evidence) e.subjects = {w.artifacts[0]};
-  w.request.version = version;
-  w.request.artifacts = w.artifacts;
+  w.ForRelease(std::move(arts), version, previous);
 }
 
 // The payload of a DSSE envelope file.
