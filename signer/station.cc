@@ -155,7 +155,8 @@ Status RecordStationKey(const GeneratedKey& key, strongroom::v1::LogKey* lk) {
   return Status::Ok();
 }
 
-// Creates STATION/log with its first events: the station's birth and its log key.
+// Creates STATION/log with its first events: the station's birth, its log key
+// and its attestation key.
 Status CreateStationLog(Station& st, const SecretBytes& log_pin, const GeneratedKey& log_key,
                         const GeneratedKey& attest_key) {
   const strongroom::v1::Station& r = st.record();
@@ -317,9 +318,11 @@ Result<std::unique_ptr<hsm::Session>> Station::OpenSessionBesideLog(TokenRole ro
   if (role == TokenRole::kRelease && !RolesShareToken()) return OpenSession(role, &pin);
   if (!SecretEquals(pin, log_pin)) {
     return Status(Code::kPermissionDenied,
-                  "the " + std::string(TokenRoleName(role)) +
-                      " PIN given differs from the log token PIN, but this station uses one "
-                      "token for both; give that token's PIN to both PIN sources");
+                  role == TokenRole::kLog
+                      ? "the PIN given for the log token (--pin-source) differs from the log token "
+                        "PIN (--log-pin-source); both name the same token"
+                      : "the release PIN given differs from the log token PIN, but this station "
+                        "uses one token for both; give that token's PIN to both PIN sources");
   }
   return OpenSession(role, nullptr);  // the log session's login covers this token
 }
