@@ -110,6 +110,7 @@ strongroom::v1::Event InstallRefusal(const std::string& name, const std::string&
   e.set_kind(strongroom::v1::EVENT_KIND_REFUSAL);
   auto* r = e.mutable_refusal();
   for (const auto& f : fs) *r->add_reasons() = signer::RefusalReasonOf(f);
+  if (text.empty()) return e;  // the file could not be read: nothing to digest
   auto* in = r->add_inputs();
   in->set_role("policy");
   in->set_name(name);
@@ -148,7 +149,13 @@ Status Install(Context& ctx, const InstallOptions& o, bool* refused) {
   SR_ASSIGN_OR_RETURN(signer::LogState state, signer::ReadLogState(log->dir()));
   std::string dir = JoinPath(station->dir(), "policy");
   SR_RETURN_IF_ERROR(MakeDirs(dir, 0755));
-  SR_ASSIGN_OR_RETURN(std::string text, ReadFile(o.in, policy::kMaxDocumentBytes));
+  auto read = ReadFile(o.in, policy::kMaxDocumentBytes);
+  if (!read.ok()) {
+    policy::Failure f{policy::Reason::kInputMissing, "policy", read.status().message()};
+    SR_RETURN_IF_ERROR(log->AppendAndCommit(InstallRefusal(o.in, "", {f})).status());
+    return read.status();
+  }
+  const std::string& text = *read;
   auto candidate = policy::ParsePolicy(text, o.in);
   if (!candidate.ok()) {
     SR_RETURN_IF_ERROR(
@@ -164,8 +171,9 @@ Status Install(Context& ctx, const InstallOptions& o, bool* refused) {
       std::cout << "{\"ok\":true,\"version\":" << p.version() << ",\"digest\":\""
                 << candidate->digest << "\",\"already_installed\":true}\n";
     else
-      std::cout << "policy version " << p.version() << " is already installed (log event); "
-                << current_path << " is up to date\n";
+      std::cout << "policy version " << p.version()
+                << " is already installed (the log records it); " << current_path
+                << " is up to date\n";
     return Status::Ok();
   }
   auto failures =

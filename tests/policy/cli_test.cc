@@ -131,6 +131,14 @@ TEST_CASE(
   CHECK(out.find("already installed") != std::string::npos);
   CHECK(ReadFile(s.P("station/policy/current.json")).value() ==
         ReadFile(s.P("policy.v2.env")).value());
+  // A policy file that cannot be read is refused, logged, and changes nothing.
+  CHECK(s.Run("policy install --station station --in no-such-policy.env" + s.LogPin()) == 4);
+  CHECK(s.Stderr().find("no-such-policy.env") != std::string::npos);
+  REQUIRE(s.Run("--json log show --station station", &out) == 0);
+  CHECK(count("\"EVENT_KIND_REFUSAL\"") == 4);
+  CHECK(count("INPUT_MISSING") == 1);
+  CHECK(ReadFile(s.P("station/policy/current.json")).value() ==
+        ReadFile(s.P("policy.v2.env")).value());
   // A policy file the log never recorded is refused as tampering.
   Station other;
   other.InitStation();
