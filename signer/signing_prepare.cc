@@ -161,6 +161,9 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
       request.artifact_paths.empty())
     return p;
   std::vector<policy::Failure> request_failures = std::move(p.failures);
+  std::set<std::string> unread;  // inputs whose file could not be read (already named)
+  for (const policy::Failure& f : request_failures)
+    if (f.input != "request") unread.insert(f.input);
 
   policy::SigningRequest req;
   req.product = request.product;
@@ -170,22 +173,22 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   policy::GateInputs in;
   in.policy = ctx.policy_bytes;
   if (ctx.policy) in.parsed_policy = &*ctx.policy;
+  // Evidence keeps its position (an unreadable file stays as ""), so the
+  // gate's evidence[i] is the file given i-th.
+  in.evidence.resize(request.evidence_paths.size());
   for (const PresentedFile& f : p.inputs) {
     if (f.role == "approval") in.approval = f.bytes;
     if (f.role == "provenance") in.provenance = f.bytes;
-    if (f.role.starts_with("evidence[")) in.evidence.push_back(f.bytes);
+    if (f.role.starts_with("evidence[")) in.evidence[std::stoul(f.role.substr(9))] = f.bytes;
   }
   policy::LogFacts facts = ctx.state.FactsFor(request.product);
   p.previous_signed = facts.last_signed_version.value_or("");
   p.decision = policy::Evaluate(req, in, facts, policy::Clock::now());
   p.failures = std::move(request_failures);
-  for (const policy::Failure& f : p.decision.failures) {
-    // A file that could not be read was already named; the gate only saw it missing.
-    bool named = f.reason == Reason::kInputMissing &&
-                 std::any_of(p.failures.begin(), p.failures.end(),
-                             [&](const policy::Failure& g) { return g.input == f.input; });
-    if (!named) p.failures.push_back(f);
-  }
+  // A file that could not be read was already named; the gate only saw it
+  // missing (or empty).
+  for (const policy::Failure& f : p.decision.failures)
+    if (!unread.count(f.input)) p.failures.push_back(f);
   return p;
 }
 

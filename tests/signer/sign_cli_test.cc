@@ -368,3 +368,28 @@ TEST_CASE(
 
 }  // namespace
 }  // namespace sr::testing
+
+namespace sr::testing {
+namespace {
+
+TEST_CASE("sign: an unreadable evidence file is named, and the others keep their position") {
+  SignStation st;
+  World w = st.Scenario();
+  REQUIRE(st.InstallPolicy(w).rc == 0);
+  w.evidence[0].signers = {Keys().rogue_lab.get()};  // the second file given, below
+  Inputs in = st.Write(w);
+  in.evidence.insert(in.evidence.begin(), st.root + "/media/no-such-evidence.dsse.json");
+  CmdResult r = st.Sign(in, "out");
+  CHECK(r.rc == 1);
+  std::set<CodeAndInput> want = {{"INPUT_MISSING", "evidence[0]"},
+                                 {"EVIDENCE_SIGNER_UNTRUSTED", "evidence[1]"},
+                                 {"EVIDENCE_REQUIRED_MISSING", "evidence"}};
+  CHECK(StderrReasons(r.err) == want);
+  auto evs = st.Events();
+  REQUIRE(evs.back().kind() == strongroom::v1::EVENT_KIND_REFUSAL);
+  CHECK(EventReasons(evs.back().refusal()) == want);
+  CHECK_FALSE(PathExists(st.root + "/out"));
+}
+
+}  // namespace
+}  // namespace sr::testing
