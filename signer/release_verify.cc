@@ -32,6 +32,11 @@ struct Checker {
     report.checks.push_back({std::move(check), std::move(subject), ok, std::move(message)});
     return ok;
   }
+  // Records a failed check of the release; what the check functions return then.
+  std::nullopt_t Fail(std::string check, std::string message) {
+    Check(false, std::move(check), "", std::move(message));
+    return std::nullopt;
+  }
 };
 
 struct Manifest {
@@ -42,15 +47,12 @@ struct Manifest {
 
 std::optional<Manifest> ParseManifest(Checker& c, const std::string& text) {
   auto env = policy::ParseEnvelope(text, "manifest");
-  if (!env.ok())
-    return c.Check(false, "manifest", "", policy::FormatFailure(env.failure())), std::nullopt;
+  if (!env.ok()) return c.Fail("manifest", policy::FormatFailure(env.failure()));
   auto st = policy::ParseStatement(*env, "manifest", {kUpdateManifestPredicate});
-  if (!st.ok())
-    return c.Check(false, "manifest", "", policy::FormatFailure(st.failure())), std::nullopt;
+  if (!st.ok()) return c.Fail("manifest", policy::FormatFailure(st.failure()));
   Manifest out{*env, *st, {}};
   auto ok = policy::ParseJsonMessage(policy::StructToJson(st->predicate), &out.m, "manifest");
-  if (!ok.ok())
-    return c.Check(false, "manifest", "", policy::FormatFailure(ok.failure())), std::nullopt;
+  if (!ok.ok()) return c.Fail("manifest", policy::FormatFailure(ok.failure()));
   c.Check(true, "manifest", "",
           "update manifest for " + out.m.product() + " " + out.m.version() + ", " +
               std::to_string(st->subjects.size()) + " artifact(s)");
@@ -63,33 +65,30 @@ std::optional<policy::PublicKey> TrustedKey(Checker& c, const ReleaseVerifyOptio
                                             const Manifest& m, std::string* vkey_out) {
   if (!o.key_pem.empty()) {
     auto k = policy::PublicKey::FromPem(o.key_pem, "--key");
-    if (!k.ok()) return c.Check(false, "trusted-key", "", k.status().message()), std::nullopt;
+    if (!k.ok()) return c.Fail("trusted-key", k.status().message());
     c.Check(true, "trusted-key", "", "the key you trust: " + k->fingerprint());
     return std::move(k).value();
   }
   auto lp = policy::ParsePolicy(o.policy_envelope, "policy");
-  if (!lp.ok())
-    return c.Check(false, "trusted-key", "", policy::FormatFailure(lp.failure())), std::nullopt;
+  if (!lp.ok()) return c.Fail("trusted-key", policy::FormatFailure(lp.failure()));
   google::protobuf::Timestamp at;
   if (!google::protobuf::util::TimeUtil::FromString(m.m.signed_at(), &at))
-    return c.Check(false, "trusted-key", "", "the manifest's signedAt is not RFC 3339"),
-           std::nullopt;
+    return c.Fail("trusted-key", "the manifest's signedAt is not RFC 3339");
   auto when = policy::ToTimePoint(at);
   std::string problems;
   for (const auto& f : policy::VerifyPolicySelf(*lp, when))
     problems += " " + policy::FormatFailure(f) + ";";
   auto pem = ReadFile(JoinPath(o.release_dir, kSigningKeyFile), 16384);
-  if (!pem.ok()) return c.Check(false, "trusted-key", "", pem.status().message()), std::nullopt;
+  if (!pem.ok()) return c.Fail("trusted-key", pem.status().message());
   auto k = policy::PublicKey::FromPem(*pem, std::string(kSigningKeyFile));
-  if (!k.ok()) return c.Check(false, "trusted-key", "", k.status().message()), std::nullopt;
+  if (!k.ok()) return c.Fail("trusted-key", k.status().message());
   policy::SigningRequest req{m.m.product(), m.m.version(), {}, k->fingerprint()};
   auto auth = policy::CheckKeyAuthorization(lp->policy, req, when);
   for (const auto& f : auth.failures) problems += " " + policy::FormatFailure(f) + ";";
   if (vkey_out->empty()) *vkey_out = lp->policy.log_verifier_key();
   if (!problems.empty())
-    return c.Check(false, "trusted-key", "",
-                   "policy version " + std::to_string(lp->policy.version()) + ":" + problems),
-           std::nullopt;
+    return c.Fail("trusted-key",
+                  "policy version " + std::to_string(lp->policy.version()) + ":" + problems);
   c.Check(true, "trusted-key", "",
           "key " + k->fingerprint() + " authorized by policy version " +
               std::to_string(lp->policy.version()) + " (" + auth.authorization_id + ") at " +
@@ -146,16 +145,12 @@ void CheckArtifacts(Checker& c, const ReleaseVerifyOptions& o, const Manifest& m
 std::optional<v1::SigningEvent> CheckProof(Checker& c, const ReleaseVerifyOptions& o,
                                            const std::string& vkey, const Manifest& m) {
   auto vk = log::NoteVerifier::Parse(vkey);
-  if (!vk.ok())
-    return c.Check(false, "tlog-proof", "", "log verifier key: " + vk.status().message()),
-           std::nullopt;
+  if (!vk.ok()) return c.Fail("tlog-proof", "log verifier key: " + vk.status().message());
   auto text = ReadFile(JoinPath(o.release_dir, kProofFile), log::kMaxProofBytes);
-  if (!text.ok()) return c.Check(false, "tlog-proof", "", text.status().message()), std::nullopt;
+  if (!text.ok()) return c.Fail("tlog-proof", text.status().message());
   auto pc = log::VerifyProofFile(*text, *vk, std::nullopt, std::nullopt);
   if (!pc.ok() || !pc->inclusion)
-    return c.Check(false, "tlog-proof", "",
-                   pc.ok() ? "not an inclusion proof" : pc.status().message()),
-           std::nullopt;
+    return c.Fail("tlog-proof", pc.ok() ? "not an inclusion proof" : pc.status().message());
   c.Check(true, "tlog-proof", "",
           "event " + std::to_string(pc->index) + " is in " + pc->checkpoint.origin +
               " at tree size " + std::to_string(pc->checkpoint.size));
@@ -174,7 +169,7 @@ std::optional<v1::SigningEvent> CheckProof(Checker& c, const ReleaseVerifyOption
     why = "the manifest names log " + m.m.log_origin();
   else if (s.product() != m.m.product() || s.version() != m.m.version())
     why = "the event is for another release";
-  if (!why.empty()) return c.Check(false, "event", "", why), std::nullopt;
+  if (!why.empty()) return c.Fail("event", why);
   return s;
 }
 
