@@ -53,6 +53,12 @@ ReleaseRequest FromBatch(const v1::BatchRelease& b, const SignArgs& a, const std
     r.out_dir = Resolve(dir, b.out());
   } else if (!a.out.empty() && SafeDirPart(r.product) && SafeDirPart(r.version)) {
     r.out_dir = JoinPath(a.out, r.product + "-" + r.version);
+  } else if (!a.out.empty()) {
+    r.invalid.push_back({policy::Reason::kRequestMalformed, "request",
+                         "product \"" + r.product.substr(0, 64) + "\" and version \"" +
+                             r.version.substr(0, 64) +
+                             "\" do not make a directory name under --out (letters, digits, "
+                             "'.', '_', '-'); give the batch entry an \"out\""});
   }
   return r;
 }

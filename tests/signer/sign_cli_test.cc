@@ -250,6 +250,25 @@ TEST_CASE("sign: a batch file that is not JSON is refused and logged, and nothin
   CHECK(st.LogVerify().rc == 0);
 }
 
+TEST_CASE("sign: a batch release whose product cannot name its output directory is refused") {
+  SignStation st;
+  REQUIRE(st.InstallPolicy(st.Scenario()).rc == 0);
+  REQUIRE(MakeDirs(st.root + "/batch", 0755).ok());
+  Put(st.root + "/batch/batch.json",
+      "{\"releases\":[{\"product\":\"../"
+      "IC-22\",\"version\":\"5.4.3\",\"artifacts\":[\"fw.bin\"]}]}");
+  CmdResult r = st.Sr("sign --station " + st.station + " --key " + st.key_label + " --batch " +
+                      st.root + "/batch/batch.json --out " + st.root + "/releases" + st.Pins());
+  CHECK(r.rc == 1);
+  CHECK(StderrReasons(r.err) == std::set<CodeAndInput>{{"REQUEST_MALFORMED", "request"}});
+  CHECK(r.err.find("do not make a directory name under --out") != std::string::npos);
+  auto evs = st.Events();
+  REQUIRE(evs.back().kind() == v1::EVENT_KIND_REFUSAL);
+  CHECK(evs.back().refusal().product() == "../IC-22");
+  CHECK_FALSE(PathExists(st.root + "/IC-22-5.4.3"));
+  CHECK_FALSE(PathExists(st.root + "/releases"));
+}
+
 TEST_CASE(
     "log outputs: re-issues the byte-identical outputs of a signing event with a tlog-proof that "
     "verifies, and refuses any other event") {
