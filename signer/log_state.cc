@@ -1,7 +1,6 @@
 #include "signer/log_state.h"
 
 #include <algorithm>
-#include <set>
 
 #include "log/reader.h"
 #include "policy/version.h"
@@ -15,8 +14,8 @@ policy::LogFacts LogState::FactsFor(std::string_view product) const {
   f.installed_policy_digest = installed_policy_digest;
   auto it = releases.find(std::string(product));
   if (it == releases.end()) return f;
-  for (const LoggedRelease& r : it->second) {
-    f.signed_releases.push_back({r.version, r.artifact_sha256});
+  f.signed_releases = it->second;
+  for (const policy::SignedRelease& r : it->second) {
     if (!f.last_signed_version) {
       f.last_signed_version = r.version;
       continue;
@@ -28,15 +27,13 @@ policy::LogFacts LogState::FactsFor(std::string_view product) const {
 }
 
 void LogState::AddPending(const std::string& product, const std::string& version,
-                          std::vector<std::string> artifact_sha256, std::uint64_t index) {
-  releases[product].push_back({version, std::move(artifact_sha256), index});
+                          std::vector<std::string> artifact_sha256) {
+  releases[product].push_back({version, std::move(artifact_sha256)});
 }
 
 Result<LogState> ReadLogState(std::string_view log_dir) {
   SR_ASSIGN_OR_RETURN(log::LogReader reader, log::LogReader::Open(log_dir));
   LogState st;
-  std::set<std::uint64_t> completed;
-  std::vector<std::uint64_t> intents;
   for (std::uint64_t i = 0; i < reader.indexed_size(); ++i) {
     SR_ASSIGN_OR_RETURN(std::string bytes, reader.ReadEvent(i));
     v1::Event ev;
@@ -49,24 +46,17 @@ Result<LogState> ReadLogState(std::string_view log_dir) {
         st.installed_policy_version = ev.policy_installed().policy_version();
         st.installed_policy_digest = ev.policy_installed().policy_sha256();
         break;
-      case v1::EVENT_KIND_SIGNING_INTENT:
-        intents.push_back(i);
-        break;
       case v1::EVENT_KIND_SIGNING: {
         const v1::SigningEvent& s = ev.signing();
-        LoggedRelease r{s.version(), {}, i};
+        policy::SignedRelease r{s.version(), {}};
         for (const auto& a : s.artifacts()) r.artifact_sha256.push_back(a.sha256());
         st.releases[s.product()].push_back(std::move(r));
-        completed.insert(s.intent_index());
         break;
       }
       default:
         break;
     }
   }
-  for (std::uint64_t i : intents)
-    if (!completed.count(i)) st.open_intents.push_back(i);
-  st.size = reader.indexed_size();
   return st;
 }
 

@@ -22,25 +22,18 @@
 
 namespace sr::signer {
 
-struct LoggedRelease {
-  std::string version;
-  std::vector<std::string> artifact_sha256;
-  std::uint64_t index = 0;  // the SIGNING event
-};
-
 struct LogState {
-  std::uint64_t size = 0;  // events read
   std::uint64_t installed_policy_version = 0;
   std::string installed_policy_digest;  // payload sha256 of the last POLICY_INSTALLED
-  std::map<std::string, std::vector<LoggedRelease>> releases;  // by product, in log order
-  std::vector<std::uint64_t> open_intents;  // SIGNING_INTENT events never completed
+  // The SIGNING events, by product, in log order.
+  std::map<std::string, std::vector<policy::SignedRelease>> releases;
 
   // The facts the gate needs for one product.
   policy::LogFacts FactsFor(std::string_view product) const;
   // Records a release about to be signed in this session, so a later release
   // of the same product in the same batch is judged against it.
   void AddPending(const std::string& product, const std::string& version,
-                  std::vector<std::string> artifact_sha256, std::uint64_t index);
+                  std::vector<std::string> artifact_sha256);
 };
 
 // Reads every event of the log in dir. kDataLoss names an event that does not

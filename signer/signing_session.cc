@@ -273,7 +273,7 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
     if (p.allowed()) {
       std::vector<std::string> digests;
       for (const auto& a : p.artifacts) digests.push_back(HexEncode(a.sha256));
-      ctx.state.AddPending(r.product, r.version, std::move(digests), 0);
+      ctx.state.AddPending(r.product, r.version, std::move(digests));
     }
   }
   std::vector<ReleaseResult> results;
