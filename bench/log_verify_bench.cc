@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     for (std::uint64_t done = 0; done < n;) {
       std::vector<strongroom::v1::Event> batch;
       for (int i = 0; i < 10000 && done < n; ++i, ++done) batch.push_back(bench::BenchEvent(done));
-      if (!w->AppendMany(std::move(batch)).ok()) return 1;
+      if (!w->AppendMany(batch).ok()) return 1;
     }
     if (!w->Commit().ok()) return 1;
   }

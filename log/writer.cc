@@ -327,10 +327,10 @@ Status LogWriter::AppendRecords(const std::vector<std::string>& payloads) {
 Result<std::uint64_t> LogWriter::Append(strongroom::v1::Event event) {
   std::vector<strongroom::v1::Event> one;
   one.push_back(std::move(event));
-  return AppendMany(std::move(one));
+  return AppendMany(one);
 }
 
-Result<std::uint64_t> LogWriter::AppendMany(std::vector<strongroom::v1::Event> events) {
+Result<std::uint64_t> LogWriter::AppendMany(std::vector<strongroom::v1::Event>& events) {
   std::uint64_t first = size();
   std::vector<std::string> payloads(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {

@@ -66,9 +66,11 @@ class LogWriter {
   // Sets event.sequence to the next index, appends, syncs; returns the index.
   Result<std::uint64_t> Append(strongroom::v1::Event event);
   // Appends several events with one write and one sync (a signing session's
-  // batch); all are durable when it returns. Returns the first index. On
-  // failure none of them is acknowledged (a partial batch is cut back).
-  Result<std::uint64_t> AppendMany(std::vector<strongroom::v1::Event> events);
+  // batch); all are durable when it returns. Sets each event's sequence in
+  // place (the caller keeps the events as logged, without a copy) and
+  // returns the first index. On failure none of them is acknowledged (a
+  // partial batch is cut back).
+  Result<std::uint64_t> AppendMany(std::vector<strongroom::v1::Event>& events);
   // Signs and stores a checkpoint for the current size; returns the note.
   Result<std::string> Commit();
   std::uint64_t size() const { return frontier_.size(); }

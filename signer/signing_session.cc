@@ -127,7 +127,7 @@ std::vector<ReleaseResult> FailAll(StationLog& log, const std::vector<ReleaseReq
     events.push_back(internal::FailedEvent(ps[i]));
     results.push_back(ResultOf(ps[i]));
   }
-  auto first = log.AppendMany(std::move(events));
+  auto first = log.AppendMany(events);
   if (first.ok() && log.Commit().ok()) {
     for (std::size_t i = 0; i < results.size(); ++i) {
       results[i].logged = true;
@@ -146,8 +146,7 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
   for (Prepared* p : allowed)
     events.push_back(p->error.ok() ? internal::SigningEvent(ctx, *p, attest)
                                    : internal::FailedEvent(*p));
-  std::vector<v1::Event> kept = events;
-  auto first = log.AppendMany(std::move(events));
+  auto first = log.AppendMany(events);
   Status st = first.status();
   if (st.ok()) At(o, "after-append");
   if (st.ok()) st = log.Commit().status();
@@ -169,10 +168,9 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
       r.error = p.error;
       continue;
     }
-    kept[j].set_sequence(p.signing_index);
     auto proof = log::ProveInclusion(log.dir(), p.signing_index);
     Result<std::vector<OutputFile>> files =
-        proof.ok() ? AssembleOutputs(kept[j], p.manifest_payload, p.vsa_payload, proof->Format(),
+        proof.ok() ? AssembleOutputs(events[j], p.manifest_payload, p.vsa_payload, proof->Format(),
                                      attest_pem)
                    : Result<std::vector<OutputFile>>(proof.status());
     Status w = files.status();
@@ -230,7 +228,7 @@ bool LogDecisions(SessionContext& ctx, StationLog& log, EvidenceStore& store,
   for (const Prepared& p : ps)
     if (st.ok()) st = StoreInputs(store, p).Annotate("keeping the inputs in the evidence store");
   if (st.ok()) st = store.Sync().Annotate("keeping the inputs in the evidence store");
-  if (st.ok() && !events.empty()) st = log.AppendMany(std::move(events)).status();
+  if (st.ok() && !events.empty()) st = log.AppendMany(events).status();
   if (!st.ok()) {
     for (auto& r : results) {
       r.outcome = Outcome::kFailed;

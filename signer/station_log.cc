@@ -47,9 +47,9 @@ Result<std::uint64_t> StationLog::Append(strongroom::v1::Event event) {
   return writer_->Append(std::move(event));
 }
 
-Result<std::uint64_t> StationLog::AppendMany(std::vector<strongroom::v1::Event> events) {
+Result<std::uint64_t> StationLog::AppendMany(std::vector<strongroom::v1::Event>& events) {
   for (auto& e : events) FillDefaults(e);
-  return writer_->AppendMany(std::move(events));
+  return writer_->AppendMany(events);
 }
 
 Result<std::string> StationLog::Commit() { return writer_->Commit(); }

@@ -61,8 +61,9 @@ class StationLog {
   // appends durably (fdatasync) before returning the event's index.
   Result<std::uint64_t> Append(strongroom::v1::Event event);
   // The same for several events with one write and one sync (all durable
-  // when it returns, none acknowledged on failure); returns the first index.
-  Result<std::uint64_t> AppendMany(std::vector<strongroom::v1::Event> events);
+  // when it returns, none acknowledged on failure); fills in each event as
+  // logged (defaults, sequence) and returns the first index.
+  Result<std::uint64_t> AppendMany(std::vector<strongroom::v1::Event>& events);
   // Signs a checkpoint over everything appended; returns the note.
   Result<std::string> Commit();
   // Append + Commit, for one-event sessions (key generated, policy installed).
