@@ -14,10 +14,20 @@
 
 namespace sr {
 
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  return md != nullptr ? md : EVP_sha256();
+}
+
+const EVP_MD* Sha384Md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-384", nullptr);
+  return md != nullptr ? md : EVP_sha384();
+}
+
 Sha256Digest Sha256(std::string_view data) {
   Sha256Digest d;
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), d.data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), d.data(), &len, Sha256Md(), nullptr);
   return d;
 }
 
@@ -29,7 +39,7 @@ std::string Sha256Bytes(std::string_view data) { return DigestToString(Sha256(da
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256Bytes(data)); }
 
 Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
-  EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(ctx_.get(), Sha256Md(), nullptr);
 }
 
 void Sha256Hasher::Update(std::string_view data) {
@@ -60,8 +70,8 @@ Result<FileDigests> HashFile(std::string_view path, bool with_sha384, const Prog
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> h256(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> h384(
       with_sha384 ? EVP_MD_CTX_new() : nullptr, EVP_MD_CTX_free);
-  if (!h256 || EVP_DigestInit_ex(h256.get(), EVP_sha256(), nullptr) != 1 ||
-      (with_sha384 && (!h384 || EVP_DigestInit_ex(h384.get(), EVP_sha384(), nullptr) != 1))) {
+  if (!h256 || EVP_DigestInit_ex(h256.get(), Sha256Md(), nullptr) != 1 ||
+      (with_sha384 && (!h384 || EVP_DigestInit_ex(h384.get(), Sha384Md(), nullptr) != 1))) {
     return Internal("cannot initialize a digest context");
   }
   std::uint64_t done = 0;

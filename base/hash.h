@@ -17,6 +17,12 @@ namespace sr {
 
 using Sha256Digest = std::array<std::uint8_t, 32>;
 
+// SHA-256 and SHA-384 fetched from OpenSSL once per process. OpenSSL 3 looks
+// EVP_sha256() up again, under a process-wide lock, at every use (thousands
+// of times in a 1,000-artifact session); a fetched digest is used as is.
+const EVP_MD* Sha256Md();
+const EVP_MD* Sha384Md();
+
 Sha256Digest Sha256(std::string_view data);
 // The digest as 32 raw bytes in a std::string.
 std::string Sha256Bytes(std::string_view data);

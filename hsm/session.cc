@@ -233,13 +233,13 @@ Result<std::string> Session::Sign(const KeyHandle& key, std::string_view message
       return SignRaw(key, message);
     case Algorithm::kEcdsaP256:
     case Algorithm::kEcdsaP384: {
-      const EVP_MD* md = key.info.algorithm == Algorithm::kEcdsaP256 ? EVP_sha256() : EVP_sha384();
+      const EVP_MD* md = key.info.algorithm == Algorithm::kEcdsaP256 ? Sha256Md() : Sha384Md();
       SR_ASSIGN_OR_RETURN(std::string digest, Digest(md, message));
       SR_ASSIGN_OR_RETURN(std::string raw, SignRaw(key, digest));
       return EcdsaRawToDer(raw);
     }
     case Algorithm::kRsaPss3072: {
-      SR_ASSIGN_OR_RETURN(std::string digest, Digest(EVP_sha256(), message));
+      SR_ASSIGN_OR_RETURN(std::string digest, Digest(Sha256Md(), message));
       return SignRaw(key, digest);
     }
   }

@@ -9,8 +9,11 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <memory>
+
 #include "base/encoding.h"
 #include "base/hash.h"
+#include "base/spki.h"
 
 namespace sr::policy {
 namespace {
@@ -20,6 +23,9 @@ struct BioFree {
 };
 struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
 };
 
 // The canonical SubjectPublicKeyInfo: EC points uncompressed, as PKCS#11
@@ -39,16 +45,6 @@ std::string Der(EVP_PKEY* pkey) {
 
 constexpr std::string_view kPemBegin = "-----BEGIN PUBLIC KEY-----";
 constexpr std::string_view kPemEnd = "-----END PUBLIC KEY-----";
-
-// The PEM OpenSSL writes for a public key (64-column base64 lines), built
-// directly: OpenSSL 3's PEM encoder goes through its provider machinery and
-// costs ~0.2 ms a key, which a signing session pays for every policy key.
-std::string PemOfDer(std::string_view der) {
-  std::string b64 = Base64Encode(der);
-  std::string out = std::string(kPemBegin) + "\n";
-  for (std::size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
-  return out + std::string(kPemEnd) + "\n";
-}
 
 // The DER inside one "PUBLIC KEY" PEM block, or "" when the text is not one
 // (then OpenSSL's PEM reader decides).
@@ -83,27 +79,31 @@ std::string RawToDer(std::string_view raw, int coord) {
   return out;
 }
 
-// True when der is exactly the SubjectPublicKeyInfo OpenSSL's i2d_PUBKEY
-// writes for a key of this shape: a P-256 or P-384 key with an uncompressed
-// point, or an Ed25519 key. Then its SHA-256 is the fingerprint without
-// re-encoding (OpenSSL 3's encoder costs ~50 us a key). Anything else is
-// re-encoded, so that two encodings of one key never get two fingerprints
-// (which would let one approver count twice).
-bool IsCanonicalSpki(std::string_view der) {
-  static constexpr unsigned char kP256[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
-                                            0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
-                                            0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04};
-  static constexpr unsigned char kP384[] = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
-                                            0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
-                                            0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00, 0x04};
-  static constexpr unsigned char kEd25519[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
-                                               0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
-  auto is = [&](const unsigned char* prefix, std::size_t n, std::size_t total) {
-    return der.size() == total &&
-           std::equal(prefix, prefix + n, reinterpret_cast<const unsigned char*>(der.data()));
-  };
-  return is(kP256, sizeof kP256, 91) || is(kP384, sizeof kP384, 120) ||
-         is(kEd25519, sizeof kEd25519, 44);
+// The key of a SubjectPublicKeyInfo of the everyday shapes (base/spki.h),
+// built without OpenSSL 3's decoder (~95 us a key, under a process-wide lock
+// the HSM thread of a signing session also needs): Ed25519 from its raw
+// bytes, EC from its named group and point (checked to be on the curve).
+// nullptr for anything else, or a point not on the curve.
+EVP_PKEY* PkeyOfCanonical(std::string_view der) {
+  SpkiKind kind = SpkiKindOf(der);
+  if (kind == SpkiKind::kOther) return nullptr;
+  std::string_view key = der.substr(der.size() - SpkiKeyBytes(kind));
+  const auto* bytes = reinterpret_cast<const unsigned char*>(key.data());
+  if (kind == SpkiKind::kEd25519)
+    return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes, key.size());
+  char group[] = "P-256";
+  if (kind == SpkiKind::kP384) group[4] = '4';
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<char*>(key.data()),
+                                        key.size()),
+      OSSL_PARAM_construct_end()};
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* pkey = nullptr;
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    return nullptr;
+  return pkey;
 }
 
 }  // namespace
@@ -140,23 +140,31 @@ Result<PublicKey> PublicKey::FromEvpAndDer(EVP_PKEY* pkey, std::string_view pars
   }
   EVP_PKEY_up_ref(pkey);
   k.key_ = std::shared_ptr<EVP_PKEY>(pkey, EVP_PKEY_free);
-  std::string der = IsCanonicalSpki(parsed_der) ? std::string(parsed_der) : Der(pkey);
+  // The SHA-256 of a canonical SubjectPublicKeyInfo as given is its
+  // fingerprint; anything else is re-encoded, so that two encodings of one
+  // key never get two fingerprints (which would let one approver count twice).
+  std::string der =
+      SpkiKindOf(parsed_der) != SpkiKind::kOther ? std::string(parsed_der) : Der(pkey);
   if (der.empty()) return Internal("cannot encode public key");
   k.fingerprint_ = Sha256Hex(der);
-  k.pem_ = PemOfDer(der);
+  k.pem_ = SpkiPem(der);
   return k;
 }
 
 Result<PublicKey> PublicKey::FromPem(std::string_view pem, std::string_view what) {
   if (pem.size() > 16384) return InvalidArgument(std::string(what) + ": PEM too large");
-  // d2i on the DER is ~3x faster than OpenSSL 3's PEM reader; the reader
-  // stays as the fallback for anything unusual in the armor.
+  // The everyday key shapes are built from their DER directly; d2i on the
+  // DER (~3x faster than OpenSSL 3's PEM reader) takes the others, and the
+  // reader stays as the fallback for anything unusual in the armor.
   std::string der = DerOfPem(pem);
+  EVP_PKEY* pkey = PkeyOfCanonical(der);
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  EVP_PKEY* pkey = der.empty() ? nullptr : d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
-  if (pkey != nullptr && p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
-    EVP_PKEY_free(pkey);  // trailing bytes after the key: not a clean SubjectPublicKeyInfo
-    pkey = nullptr;
+  if (pkey == nullptr && !der.empty()) {
+    pkey = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
+    if (pkey != nullptr && p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+      EVP_PKEY_free(pkey);  // trailing bytes after the key: not a clean SubjectPublicKeyInfo
+      pkey = nullptr;
+    }
   }
   std::unique_ptr<BIO, BioFree> bio(
       pkey ? nullptr : BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -176,8 +184,8 @@ bool PublicKey::Verify(std::string_view message, std::string_view sig) const {
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   if (!ctx) return false;
   const EVP_MD* md = nullptr;
-  if (algorithm_ == "ecdsa-p256" || algorithm_ == "rsa-pss") md = EVP_sha256();
-  if (algorithm_ == "ecdsa-p384") md = EVP_sha384();
+  if (algorithm_ == "ecdsa-p256" || algorithm_ == "rsa-pss") md = Sha256Md();
+  if (algorithm_ == "ecdsa-p384") md = Sha384Md();
   std::string der_sig(sig);
   if (ec_coord_bytes_ > 0 && sig.size() == static_cast<std::size_t>(2 * ec_coord_bytes_) &&
       static_cast<unsigned char>(sig[0]) != 0x30) {
@@ -216,7 +224,7 @@ std::string_view PublicKey::digest_name() const {
 
 bool PublicKey::VerifyDigest(std::string_view digest, std::string_view sig) const {
   if (!key_ || sig.empty() || sig.size() > 1024 || algorithm_ == "ed25519") return false;
-  const EVP_MD* md = algorithm_ == "ecdsa-p384" ? EVP_sha384() : EVP_sha256();
+  const EVP_MD* md = algorithm_ == "ecdsa-p384" ? Sha384Md() : Sha256Md();
   if (digest.size() != static_cast<std::size_t>(EVP_MD_get_size(md))) return false;
   std::string der_sig(sig);
   if (ec_coord_bytes_ > 0 && sig.size() == static_cast<std::size_t>(2 * ec_coord_bytes_) &&

@@ -1,3 +1,4 @@
+#include "base/hash.h"
 #include "signer/key_file.h"
 
 #include <fcntl.h>
@@ -48,7 +49,7 @@ Result<std::unique_ptr<KeyFileSigner>> KeyFileSigner::FromPem(const SecretBytes&
 Result<std::string> KeyFileSigner::Sign(std::string_view message) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   const std::string& alg = public_.algorithm();
-  const EVP_MD* md = alg == "ed25519" ? nullptr : alg == "ecdsa-p384" ? EVP_sha384() : EVP_sha256();
+  const EVP_MD* md = alg == "ed25519" ? nullptr : alg == "ecdsa-p384" ? Sha384Md() : Sha256Md();
   EVP_PKEY_CTX* pctx = nullptr;
   if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, key_.get()) != 1)
     return Internal("cannot initialize signing with the " + alg + " key");

@@ -8,7 +8,9 @@
 
 #include <filesystem>
 
+#include "base/encoding.h"
 #include "base/file.h"
+#include "base/spki.h"
 #include "tests/policy/fixtures.h"
 
 namespace sr::testing {
@@ -233,5 +235,22 @@ TEST_CASE("keys: a key's fingerprint does not depend on how its PEM encodes the 
     OPENSSL_free(der);
     EVP_PKEY_free(p);
     CHECK_MESSAGE(sr::policy::PublicKey::FromPem(pem)->fingerprint() == sr::Sha256Hex(d), kind);
+  }
+}
+
+TEST_CASE("keys: a PEM whose EC point is not on its curve is refused, for both curves") {
+  for (const char* kind : {"ec256", "ec384"}) {
+    CAPTURE(kind);
+    auto s = sr::testing::NewKey(kind);
+    // The PEM body between the armor lines, decoded: prefix, 0x04 || X || Y.
+    std::string body;
+    for (char c : s->Public().pem())
+      if (c != '\n') body += c;
+    body = body.substr(26, body.size() - 26 - 24);
+    std::string der = sr::Base64Decode(body).value();
+    REQUIRE(sr::SpkiKindOf(der) != sr::SpkiKind::kOther);
+    REQUIRE(sr::policy::PublicKey::FromPem(sr::SpkiPem(der)).ok());
+    der.back() = static_cast<char>(der.back() ^ 1);  // Y changed: off the curve
+    CHECK_FALSE(sr::policy::PublicKey::FromPem(sr::SpkiPem(der)).ok());
   }
 }
