@@ -4,6 +4,7 @@
 
 #include "log/reader.h"
 #include "policy/version.h"
+#include "proto/log_facts.pb.h"
 
 namespace sr::signer {
 namespace v1 = strongroom::v1;
@@ -34,9 +35,9 @@ void LogState::AddPending(const std::string& product, const std::string& version
 Result<LogState> ReadLogState(std::string_view log_dir) {
   SR_ASSIGN_OR_RETURN(log::LogReader reader, log::LogReader::Open(log_dir));
   LogState st;
+  v1::facts::EventFacts ev;  // reused: its buffers are kept between events
   for (std::uint64_t i = 0; i < reader.indexed_size(); ++i) {
     SR_ASSIGN_OR_RETURN(std::string bytes, reader.ReadEvent(i));
-    v1::Event ev;
     if (!ev.ParseFromString(bytes)) {
       return DataLoss("event " + std::to_string(i) + " of the log in " + std::string(log_dir) +
                       " is not a valid Event");
@@ -47,8 +48,9 @@ Result<LogState> ReadLogState(std::string_view log_dir) {
         st.installed_policy_digest = ev.policy_installed().policy_sha256();
         break;
       case v1::EVENT_KIND_SIGNING: {
-        const v1::SigningEvent& s = ev.signing();
+        const v1::facts::SigningFacts& s = ev.signing();
         policy::SignedRelease r{s.version(), {}};
+        r.artifact_sha256.reserve(s.artifacts_size());
         for (const auto& a : s.artifacts()) r.artifact_sha256.push_back(a.sha256());
         st.releases[s.product()].push_back(std::move(r));
         break;
