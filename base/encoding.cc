@@ -1,6 +1,7 @@
 #include "base/encoding.h"
 
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <cstdio>
 
@@ -79,13 +80,18 @@ std::string Base64Encode(std::string_view bytes) { return Encode64(bytes, kStd);
 std::string Base64UrlEncode(std::string_view bytes) { return Encode64(bytes, kUrl); }
 
 Result<std::string> Base64Decode(std::string_view text, std::string_view field) {
-  std::array<int, 256> std_map, url_map;
-  std_map.fill(-1);
-  url_map.fill(-1);
-  for (int i = 0; i < 64; ++i) {
-    std_map[static_cast<unsigned char>(kStd[i])] = i;
-    url_map[static_cast<unsigned char>(kUrl[i])] = i;
-  }
+  // One table for both alphabets (they differ only in the last two
+  // characters); which one a text uses is found with memchr, so a DSSE
+  // payload of hundreds of kilobytes is decoded at memory speed.
+  static const std::array<std::int8_t, 256> kValue = [] {
+    std::array<std::int8_t, 256> m;
+    m.fill(-1);
+    for (int i = 0; i < 64; ++i) {
+      m[static_cast<unsigned char>(kStd[i])] = static_cast<std::int8_t>(i);
+      m[static_cast<unsigned char>(kUrl[i])] = static_cast<std::int8_t>(i);
+    }
+    return m;
+  }();
   // Strip padding (at most two '=' at the end).
   std::size_t len = text.size();
   std::size_t pad = 0;
@@ -97,36 +103,36 @@ Result<std::string> Base64Decode(std::string_view text, std::string_view field) 
     return InvalidArgument(std::string(field) + ": base64 padding is wrong");
   }
   if (len % 4 == 1) return InvalidArgument(std::string(field) + ": base64 length is impossible");
-  bool use_url = false, use_std = false;
-  for (std::size_t i = 0; i < len; ++i) {
-    char c = text[i];
-    if (c == '+' || c == '/') use_std = true;
-    if (c == '-' || c == '_') use_url = true;
-  }
-  if (use_std && use_url) {
+  auto has = [&](char c) { return std::memchr(text.data(), c, len) != nullptr; };
+  if ((has('+') || has('/')) && (has('-') || has('_'))) {
     return InvalidArgument(std::string(field) + ": base64 mixes the standard and URL alphabets");
   }
-  const auto& map = use_url ? url_map : std_map;
-  std::string out;
-  out.reserve(len * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < len; ++i) {
-    int v = map[static_cast<unsigned char>(text[i])];
-    if (v < 0) {
-      return InvalidArgument(std::string(field) + ": invalid base64 character at position " +
-                             std::to_string(i));
-    }
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
+  auto value = [&](std::size_t i) { return kValue[static_cast<unsigned char>(text[i])]; };
+  auto bad = [&](std::size_t from) {
+    std::size_t i = from;
+    while (value(i) >= 0) ++i;
+    return InvalidArgument(std::string(field) + ": invalid base64 character at position " +
+                           std::to_string(i));
+  };
+  std::string out(len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1), '\0');
+  std::size_t o = 0, i = 0;
+  for (; i + 4 <= len; i += 4) {
+    int a = value(i), b = value(i + 1), c = value(i + 2), d = value(i + 3);
+    if ((a | b | c | d) < 0) return bad(i);
+    std::uint32_t v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
+    out[o++] = static_cast<char>(v >> 16);
+    out[o++] = static_cast<char>(v >> 8);
+    out[o++] = static_cast<char>(v);
   }
-  // Leftover bits must be zero (canonical encoding).
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    return InvalidArgument(std::string(field) + ": base64 has non-zero trailing bits");
+  if (i < len) {  // 2 or 3 characters: 1 or 2 bytes, the rest of the bits zero
+    int a = value(i), b = value(i + 1), c = len - i == 3 ? value(i + 2) : 0;
+    if ((a | b | c) < 0) return bad(i);
+    std::uint32_t v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6);
+    out[o++] = static_cast<char>(v >> 16);
+    if (len - i == 3) out[o++] = static_cast<char>(v >> 8);
+    // Leftover bits must be zero (canonical encoding).
+    if ((len - i == 2 ? (v & 0xFFFF) : (v & 0xFF)) != 0)
+      return InvalidArgument(std::string(field) + ": base64 has non-zero trailing bits");
   }
   return out;
 }

@@ -242,6 +242,17 @@ class Validator {
   bool String(std::string* out) {
     ++pos_;  // opening quote
     for (;;) {
+      // A run of printable ASCII, the common case (base64, hex, names), is
+      // copied at once; only quotes, escapes, controls and multi-byte
+      // sequences go one by one.
+      std::size_t run = pos_;
+      while (run < s_.size()) {
+        auto b = static_cast<unsigned char>(s_[run]);
+        if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') break;
+        ++run;
+      }
+      out->append(s_.data() + pos_, run - pos_);
+      pos_ = run;
       if (pos_ >= s_.size()) return Error("unterminated string");
       char c = s_[pos_];
       if (c == '"') {

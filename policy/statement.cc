@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include "base/encoding.h"
 #include "policy/json.h"
@@ -17,31 +18,39 @@ bool IsLowerHex(std::string_view s) {
   });
 }
 
-Checked<Subject> ParseSubject(const pb::Value& v, std::string_view input, const std::string& at) {
-  if (v.kind_case() != pb::Value::kStructValue)
-    return MakeFailure(Reason::kInputBadField, input, at + " must be an object");
+Checked<Subject> ParseSubject(const pb::Value& v, std::string_view input, std::size_t index) {
+  // Where a problem is, built only when there is one (a release may list a
+  // thousand subjects).
+  auto fail = [&](std::string_view field, std::string_view problem) {
+    return MakeFailure(Reason::kInputBadField, input,
+                       "statement.subject[" + std::to_string(index) + "]" + std::string(field) +
+                           std::string(problem));
+  };
+  if (v.kind_case() != pb::Value::kStructValue) return fail("", " must be an object");
   Subject s;
-  auto name = OptionalString(v.struct_value(), "name", input, at);
-  if (!name.ok()) return name.failure();
-  s.name = name.value();
-  auto digest = OptionalObject(v.struct_value(), "digest", input, at);
-  if (!digest.ok()) return digest.failure();
-  if (digest.value() == nullptr || digest.value()->fields().empty())
-    return MakeFailure(Reason::kInputMissingField, input, at + ".digest is missing or empty");
-  for (const auto& [alg, value] : digest.value()->fields()) {
+  const pb::Value* name = FindField(v.struct_value(), "name");
+  if (name != nullptr) {
+    if (name->kind_case() != pb::Value::kStringValue) return fail(".name", " must be a string");
+    s.name = name->string_value();
+  }
+  const pb::Value* digest = FindField(v.struct_value(), "digest");
+  if (digest != nullptr && digest->kind_case() != pb::Value::kStructValue)
+    return fail(".digest", " must be an object");
+  if (digest == nullptr || digest->struct_value().fields().empty())
+    return MakeFailure(Reason::kInputMissingField, input,
+                       "statement.subject[" + std::to_string(index) +
+                           "].digest is missing or empty");
+  for (const auto& [alg, value] : digest->struct_value().fields()) {
     if (value.kind_case() != pb::Value::kStringValue || value.string_value().size() > 256)
-      return MakeFailure(Reason::kInputBadField, input,
-                         at + ".digest." + alg + " must be a string");
+      return fail(".digest." + alg, " must be a string");
     std::string hex = value.string_value();
     if (alg == "sha256" || alg == "sha512" || alg == "sha1" || alg == "sha384" ||
         alg == "gitCommit") {
       std::transform(hex.begin(), hex.end(), hex.begin(), ::tolower);
-      if (!IsLowerHex(hex))
-        return MakeFailure(Reason::kInputBadField, input, at + ".digest." + alg + " is not hex");
+      if (!IsLowerHex(hex)) return fail(".digest." + alg, " is not hex");
     }
-    if (alg == "sha256" && hex.size() != 64)
-      return MakeFailure(Reason::kInputBadField, input, at + ".digest.sha256 is not 64 hex digits");
-    s.digest[alg] = hex;
+    if (alg == "sha256" && hex.size() != 64) return fail(".digest.sha256", " is not 64 hex digits");
+    s.digest.emplace(alg, std::move(hex));
   }
   return s;
 }
@@ -84,9 +93,10 @@ Checked<Statement> ParseStatement(const Envelope& env, std::string_view input,
                        "statement.subject must be a non-empty array");
   if (static_cast<std::size_t>(subj->list_value().values_size()) > kMaxSubjects)
     return MakeFailure(Reason::kInputTooLarge, input, "statement.subject has too many entries");
-  int i = 0;
+  std::size_t i = 0;
+  st.subjects.reserve(static_cast<std::size_t>(subj->list_value().values_size()));
   for (const pb::Value& v : subj->list_value().values()) {
-    auto s = ParseSubject(v, input, "statement.subject[" + std::to_string(i++) + "]");
+    auto s = ParseSubject(v, input, i++);
     if (!s.ok()) return s.failure();
     st.subjects.push_back(std::move(s).value());
   }
@@ -120,7 +130,7 @@ std::string SubjectDifference(const std::vector<Subject>& subjects,
                               const std::vector<Artifact>& artifacts) {
   std::string diff;
   auto add = [&](const std::string& s) { diff += (diff.empty() ? "" : "; ") + s; };
-  std::set<std::string> subject_digests, artifact_digests;
+  std::unordered_set<std::string_view> subject_digests, artifact_digests;
   for (const Artifact& a : artifacts) artifact_digests.insert(a.sha256);
   for (const Subject& s : subjects) {
     auto it = s.digest.find("sha256");
@@ -143,7 +153,7 @@ std::string SubjectDifference(const std::vector<Subject>& subjects,
 std::string SubjectNotWithin(const std::vector<Subject>& subjects,
                              const std::vector<Artifact>& artifacts) {
   std::string diff;
-  std::set<std::string> artifact_digests;
+  std::unordered_set<std::string_view> artifact_digests;
   for (const Artifact& a : artifacts) artifact_digests.insert(a.sha256);
   for (const Subject& s : subjects) {
     auto it = s.digest.find("sha256");

@@ -31,3 +31,26 @@ TEST_CASE("sha256: known answer for 'abc'") {
   CHECK(sr::Sha256Hex("abc") ==
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
+
+TEST_CASE("base64 decodes every length in both alphabets and names the first bad character") {
+  std::string bytes;
+  for (int n = 0; n < 300; ++n) {
+    CAPTURE(n);
+    for (const std::string& text : {sr::Base64Encode(bytes), sr::Base64UrlEncode(bytes)}) {
+      auto back = sr::Base64Decode(text);
+      REQUIRE(back.ok());
+      CHECK(*back == bytes);
+      std::size_t body = text.find('=') == std::string::npos ? text.size() : text.find('=');
+      for (std::size_t at : {std::size_t{0}, body / 2, body == 0 ? 0 : body - 1}) {
+        if (at >= body) continue;
+        std::string bad = text;
+        bad[at] = '*';
+        auto r = sr::Base64Decode(bad, "field");
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.status().message() ==
+              "field: invalid base64 character at position " + std::to_string(at));
+      }
+    }
+    bytes += static_cast<char>((n * 131 + 7) & 0xff);
+  }
+}
