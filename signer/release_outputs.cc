@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <map>
 #include <set>
 
 #include "base/encoding.h"
@@ -48,22 +49,6 @@ std::string RandomSuffix() {
   return HexEncode(std::string_view(reinterpret_cast<char*>(b), sizeof b));
 }
 
-// One output file in the staging directory (made durable by the caller's
-// single file-system sync, not one fsync per file: a release may have
-// thousands of signatures).
-Status WriteNew(int dir_fd, const std::string& dir, const std::string& name,
-                std::string_view bytes) {
-  int fd =
-      ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  std::string path = JoinPath(dir, name);
-  if (fd < 0) return ErrnoError("cannot create", path, errno);
-  UniqueFd guard(fd);
-  SR_RETURN_IF_ERROR(WriteAll(fd, bytes, path));
-  // Outputs are public and leave the station: readable whatever the umask.
-  if (::fchmod(fd, 0644) != 0) return ErrnoError("cannot chmod", path, errno);
-  return Status::Ok();
-}
-
 }  // namespace
 
 const v1::SignatureRecord* FindSignature(const v1::SigningEvent& s, std::string_view role,
@@ -71,6 +56,22 @@ const v1::SignatureRecord* FindSignature(const v1::SigningEvent& s, std::string_
   for (const auto& r : s.signatures())
     if (r.role() == role && r.artifact_name() == artifact) return &r;
   return nullptr;
+}
+
+std::map<std::string_view, const v1::SignatureRecord*> ArtifactSignatures(
+    const v1::SigningEvent& s) {
+  std::map<std::string_view, const v1::SignatureRecord*> out;
+  for (const auto& r : s.signatures())
+    if (r.role() == "artifact") out.emplace(r.artifact_name(), &r);
+  return out;
+}
+
+std::vector<std::string> OutputNames(const std::vector<std::string>& artifact_names) {
+  std::vector<std::string> out = {std::string(kManifestFile)};
+  for (const std::string& a : artifact_names) out.push_back(a + std::string(kSignatureSuffix));
+  for (std::string_view f : {kProofFile, kVsaFile, kSigningKeyFile, kAttestationKeyFile})
+    out.emplace_back(f);
+  return out;
 }
 
 Status ValidateArtifactName(std::string_view name) {
@@ -125,17 +126,18 @@ Result<std::vector<OutputFile>> AssembleOutputs(const v1::Event& event,
                      {{ms->key_fingerprint(), ms->signature()}},
                      false};
   files.push_back({std::string(kManifestFile), policy::SerializeEnvelope(m)});
-  std::set<std::string> names;
+  std::map<std::string_view, const v1::SignatureRecord*> by_artifact = ArtifactSignatures(s);
+  std::set<std::string_view> names;
   for (const auto& a : s.artifacts()) {
     SR_RETURN_IF_ERROR(ValidateArtifactName(a.name()));
     if (!names.insert(a.name()).second)
       return DataLoss("event " + std::to_string(event.sequence()) + " names artifact '" + a.name() +
                       "' twice");
-    const v1::SignatureRecord* r = FindSignature(s, "artifact", a.name());
-    if (r == nullptr)
+    auto r = by_artifact.find(a.name());
+    if (r == by_artifact.end())
       return DataLoss("event " + std::to_string(event.sequence()) +
                       " has no signature for artifact '" + a.name() + "'");
-    files.push_back({a.name() + std::string(kSignatureSuffix), r->signature()});
+    files.push_back({a.name() + std::string(kSignatureSuffix), r->second->signature()});
   }
   files.push_back({std::string(kProofFile), std::string(proof_text)});
   policy::Envelope v{std::string(policy::kInTotoPayloadType),
@@ -158,8 +160,8 @@ Status CheckOutputDirFree(std::string_view out) {
   return Status::Ok();
 }
 
-Status WriteOutputDir(std::string_view out_in, const std::vector<OutputFile>& files,
-                      const std::function<void()>& after_first) {
+Result<std::unique_ptr<OutputStaging>> OutputStaging::Create(
+    std::string_view out_in, const std::vector<std::string>& names) {
   std::string out(out_in);
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   SR_RETURN_IF_ERROR(CheckOutputDirFree(out));
@@ -169,22 +171,62 @@ Status WriteOutputDir(std::string_view out_in, const std::vector<OutputFile>& fi
   std::string staging = JoinPath(parent, "." + base + ".partial." + RandomSuffix());
   if (::mkdir(staging.c_str(), 0755) != 0 || ::chmod(staging.c_str(), 0755) != 0)
     return ErrnoError("cannot create staging directory", staging, errno);
+  std::unique_ptr<OutputStaging> st(new OutputStaging(out, parent, staging));
   int dir_fd = ::open(staging.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) return ErrnoError("cannot open", staging, errno);
-  UniqueFd dir_guard(dir_fd);
+  st->dir_ = UniqueFd(dir_fd);
+  for (const std::string& name : names) {
+    std::string path = JoinPath(staging, name);
+    if (!st->names_.insert(name).second) return Internal("output file " + name + " named twice");
+    int fd =
+        ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoError("cannot create", path, errno);
+    UniqueFd guard(fd);
+    // Outputs are public and leave the station: readable whatever the umask.
+    if (::fchmod(fd, 0644) != 0) return ErrnoError("cannot chmod", path, errno);
+  }
+  return st;
+}
+
+OutputStaging::~OutputStaging() {
+  if (committed_) return;
+  if (dir_.valid())
+    for (const std::string& name : names_) ::unlinkat(dir_.get(), name.c_str(), 0);
+  ::rmdir(staging_.c_str());
+}
+
+Status OutputStaging::Commit(const std::vector<OutputFile>& files,
+                             const std::function<void()>& after_first) {
+  if (committed_) return FailedPrecondition("the outputs in " + out_ + " are already written");
+  if (files.size() != names_.size())
+    return Internal("the outputs do not match the files prepared for them");
   for (std::size_t i = 0; i < files.size(); ++i) {
-    SR_RETURN_IF_ERROR(WriteNew(dir_fd, staging, files[i].name, files[i].bytes));
+    std::string path = JoinPath(staging_, files[i].name);
+    if (!names_.count(files[i].name))
+      return Internal("output file " + files[i].name + " was not prepared");
+    int fd = ::openat(dir_.get(), files[i].name.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return ErrnoError("cannot open", path, errno);
+    UniqueFd guard(fd);
+    SR_RETURN_IF_ERROR(WriteAll(fd, files[i].bytes, path));
     if (i == 0 && after_first) after_first();
   }
   // Every file and the staging directory durable before the name appears.
-  SR_RETURN_IF_ERROR(SyncFilesystem(staging));
+  SR_RETURN_IF_ERROR(SyncFilesystem(staging_));
   // rename(2) replaces an empty directory atomically and fails on a full one.
-  if (::rename(staging.c_str(), out.c_str()) != 0) {
+  if (::rename(staging_.c_str(), out_.c_str()) != 0) {
     int err = errno;
-    return ErrnoError("cannot move the outputs into place (they stay in " + staging + ")", out,
-                      err);
+    return ErrnoError("cannot move the outputs into place", out_, err);
   }
-  return FsyncDir(parent);
+  committed_ = true;
+  return FsyncDir(parent_);
+}
+
+Status WriteOutputDir(std::string_view out, const std::vector<OutputFile>& files,
+                      const std::function<void()>& after_first) {
+  std::vector<std::string> names;
+  for (const OutputFile& f : files) names.push_back(f.name);
+  SR_ASSIGN_OR_RETURN(std::unique_ptr<OutputStaging> staging, OutputStaging::Create(out, names));
+  return staging->Commit(files, after_first);
 }
 
 Result<std::vector<OutputFile>> ReissueOutputs(std::string_view station_dir, std::uint64_t index,

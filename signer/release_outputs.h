@@ -16,15 +16,20 @@
 //   signing-key.pem           the release key's public key (trust it through
 //                             the policy or a pinned fingerprint, not this file)
 //   station-attestation.pem   the station attestation key's public key
-// Pure functions except WriteOutputDir and ReissueOutputs; thread-compatible.
+// Pure functions except OutputStaging, WriteOutputDir and ReissueOutputs;
+// thread-compatible.
 #ifndef STRONGROOM_SIGNER_RELEASE_OUTPUTS_H_
 #define STRONGROOM_SIGNER_RELEASE_OUTPUTS_H_
 
 #include <functional>
+#include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/file.h"
 #include "base/status.h"
 #include "policy/statement.h"
 #include "proto/event.pb.h"
@@ -59,6 +64,9 @@ std::string VsaPayload(const std::vector<policy::Artifact>& artifacts,
 const strongroom::v1::SignatureRecord* FindSignature(const strongroom::v1::SigningEvent& s,
                                                      std::string_view role,
                                                      std::string_view artifact = "");
+// The artifact signatures of s by artifact name (FindSignature for many).
+std::map<std::string_view, const strongroom::v1::SignatureRecord*> ArtifactSignatures(
+    const strongroom::v1::SigningEvent& s);
 
 struct OutputFile {
   std::string name;
@@ -74,11 +82,39 @@ Result<std::vector<OutputFile>> AssembleOutputs(const strongroom::v1::Event& eve
                                                 std::string_view proof_text,
                                                 std::string_view attestation_key_pem);
 
-// Writes files so that `out` appears complete or not at all: a staging
-// directory beside it (".<name>.partial.<random>") is filled, made durable
-// (one file-system sync), then renamed to `out` and the parent fsynced.
-// kAlreadyExists when out exists and is not an empty directory. after_first
-// (may be empty) runs after the first file is written (crash tests).
+// The names of a release's output files, in AssembleOutputs' order.
+std::vector<std::string> OutputNames(const std::vector<std::string>& artifact_names);
+
+// A release's output directory in the making, so that `out` appears complete
+// or not at all: a staging directory beside it (".<name>.partial.<random>")
+// with every output file created empty, filled by Commit, made durable (one
+// file-system sync), then renamed to `out` and the parent fsynced. `sign`
+// creates it while the HSM signs (allocating a thousand inodes is the slow
+// part of writing a large release on a disk) and commits it only once the
+// signing event is durable; until then its files are empty. Destroyed
+// uncommitted, it removes the staging directory. Not thread-safe.
+class OutputStaging {
+ public:
+  // kAlreadyExists when out exists and is not an empty directory.
+  static Result<std::unique_ptr<OutputStaging>> Create(std::string_view out,
+                                                       const std::vector<std::string>& names);
+  OutputStaging(const OutputStaging&) = delete;
+  OutputStaging& operator=(const OutputStaging&) = delete;
+  ~OutputStaging();
+  // files must be exactly the names created. after_first (may be empty) runs
+  // after the first file is filled (crash tests).
+  Status Commit(const std::vector<OutputFile>& files, const std::function<void()>& after_first);
+
+ private:
+  OutputStaging(std::string out, std::string parent, std::string staging)
+      : out_(std::move(out)), parent_(std::move(parent)), staging_(std::move(staging)) {}
+  std::string out_, parent_, staging_;
+  UniqueFd dir_;
+  std::set<std::string> names_;
+  bool committed_ = false;
+};
+
+// OutputStaging::Create and Commit in one go (`log outputs`).
 Status WriteOutputDir(std::string_view out, const std::vector<OutputFile>& files,
                       const std::function<void()>& after_first = nullptr);
 

@@ -179,9 +179,10 @@ void CheckEvent(Checker& c, const v1::SigningEvent& s, const Manifest& m,
   const v1::SignatureRecord* ms = FindSignature(s, "manifest");
   ok = ok && ms != nullptr && !m.env.signatures.empty() &&
        ms->signature() == m.env.signatures[0].sig;
+  auto by_artifact = ArtifactSignatures(s);
   for (const auto& [name, sig] : sigs) {
-    const v1::SignatureRecord* r = FindSignature(s, "artifact", name);
-    if (r == nullptr || r->signature() != sig) ok = false;
+    auto r = by_artifact.find(name);
+    if (r == by_artifact.end() || r->second->signature() != sig) ok = false;
   }
   c.Check(ok, "event", "",
           ok ? "SIGNING event binds this manifest, key and these signatures (policy version " +

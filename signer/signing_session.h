@@ -8,7 +8,9 @@
 //   3. keep every input in the evidence store, by digest;
 //   4. append (one sync) a REFUSAL event per refused release and a
 //      SIGNING_INTENT per allowed one;
-//   5. sign in the HSM: each artifact, the manifest, and the VSA;
+//   5. sign in the HSM: each artifact, the manifest, and the VSA (meanwhile
+//      another thread creates each release's output files, empty, in a
+//      hidden staging directory: OutputStaging);
 //   6. append (one sync) the SIGNING events, then sign a checkpoint;
 //   7. only then write each release's outputs (release_outputs.h), atomically.
 // A refusal of one release does not stop the others. Every release that does

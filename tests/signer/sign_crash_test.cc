@@ -255,8 +255,25 @@ void CrashAt(const std::string& step, bool durable) {
   if (committed) CHECK(log != LogState::kUnsigned);
   // No checkpoint signs the durable SIGNING event yet: the retry's commit will.
   if (step == "after-append") CHECK(log == LogState::kUnsigned);
+  if (!durable) {
+    // Output files are created empty while the HSM signs; nothing is written
+    // into them before the SIGNING event is durable.
+    for (const auto& e : std::filesystem::directory_iterator(st.root)) {
+      if (!e.path().filename().string().starts_with("." + r.out + ".partial.")) continue;
+      for (const auto& f : std::filesystem::directory_iterator(e.path()))
+        CHECK_MESSAGE(std::filesystem::file_size(f.path()) == 0, f.path().string(),
+                      " holds bytes before the signing is durable");
+    }
+  }
+  if (step == "after-hsm") {
+    // The staging directory was prepared during the HSM signing.
+    int staging = 0;
+    for (const auto& e : std::filesystem::directory_iterator(st.root))
+      staging += e.path().filename().string().starts_with("." + r.out + ".partial.");
+    CHECK(staging == 1);
+  }
   if (step == "mid-output") {
-    // Killed inside WriteOutputDir: the staging dir stays hidden beside out.
+    // Killed while filling the staging dir: it stays hidden beside out.
     int staging = 0;
     for (const auto& e : std::filesystem::directory_iterator(st.root))
       staging += e.path().filename().string().starts_with("." + r.out + ".partial.");
