@@ -14,7 +14,17 @@ namespace sr::policy {
 namespace v1 = strongroom::v1;
 
 Clock::time_point ToTimePoint(const google::protobuf::Timestamp& ts) {
-  return Clock::time_point(std::chrono::seconds(ts.seconds()));
+  // The clock counts nanoseconds in 64 bits (years 1677 to 2262); a
+  // Timestamp may name any second of years 1 to 9999. Times beyond the
+  // clock are its ends: an expiry in 9999 never comes, a start in 9999 never
+  // begins (before, the conversion overflowed).
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  constexpr std::int64_t kMax = duration_cast<seconds>(Clock::duration::max()).count();
+  constexpr std::int64_t kMin = duration_cast<seconds>(Clock::duration::min()).count();
+  if (ts.seconds() >= kMax) return Clock::time_point::max();
+  if (ts.seconds() <= kMin) return Clock::time_point::min();
+  return Clock::time_point(seconds(ts.seconds()));
 }
 
 std::string FormatTime(const google::protobuf::Timestamp& ts) {

@@ -349,5 +349,29 @@ TEST_CASE("gate: every reason code has a distinct stable name") {
         "APPROVAL_THRESHOLD_NOT_MET");
 }
 
+TEST_CASE("gate: times beyond the clock's range (years 1-1677, 2262-9999) compare as never") {
+  // The clock counts nanoseconds in 64 bits; a Timestamp names any second of
+  // years 1 to 9999. Found by the policy fuzzer: the conversion overflowed.
+  {
+    World w;  // validity that ends in 9999: valid now
+    *w.policy.mutable_expires() = Ts("9999-12-31T23:59:59Z");
+    *w.policy.mutable_key_authorizations(0)->mutable_not_after() = Ts("9999-12-31T23:59:59Z");
+    *w.approval.mutable_expires() = Ts("9999-12-31T23:59:59Z");
+    policy::Decision d = w.Evaluate();
+    INFO(Describe(d));
+    CHECK(d.allowed());
+  }
+  {
+    World w;  // an authorization that starts in 9000: not yet
+    *w.policy.mutable_key_authorizations(0)->mutable_not_before() = Ts("9000-01-01T00:00:00Z");
+    CHECK(Names(w.Evaluate()) == std::set<std::string>{"KEY_AUTHORIZATION_NOT_YET_VALID"});
+  }
+  {
+    World w;  // an approval that expired in year 1
+    *w.approval.mutable_expires() = Ts("0001-01-01T00:00:00Z");
+    CHECK(Names(w.Evaluate()).count("APPROVAL_EXPIRED") == 1);
+  }
+}
+
 }  // namespace
 }  // namespace sr::testing
