@@ -198,12 +198,12 @@ OutputStaging::~OutputStaging() {
 Status OutputStaging::Commit(const std::vector<OutputFile>& files,
                              const std::function<void()>& after_first) {
   if (committed_) return FailedPrecondition("the outputs in " + out_ + " are already written");
-  if (files.size() != names_.size())
+  std::set<std::string> given;
+  for (const OutputFile& f : files) given.insert(f.name);
+  if (given != names_ || given.size() != files.size())
     return Internal("the outputs do not match the files prepared for them");
   for (std::size_t i = 0; i < files.size(); ++i) {
     std::string path = JoinPath(staging_, files[i].name);
-    if (!names_.count(files[i].name))
-      return Internal("output file " + files[i].name + " was not prepared");
     int fd = ::openat(dir_.get(), files[i].name.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return ErrnoError("cannot open", path, errno);
     UniqueFd guard(fd);

@@ -73,6 +73,11 @@ TEST_CASE("OutputStaging: dropped or refused, nothing stays behind") {
   // Files other than those prepared are refused, and nothing is moved.
   Status s = (*st)->Commit({{"other.sig", "x"}}, nullptr);
   CHECK_FALSE(s.ok());
+  // ... and so is a file given twice in place of another.
+  std::vector<OutputFile> twice;
+  for (const std::string& n : OutputNames({"a.bin"})) twice.push_back({n, "x"});
+  twice[1] = twice[0];
+  CHECK_FALSE((*st)->Commit(twice, nullptr).ok());
   CHECK_FALSE(PathExists(out));
   st.value().reset();
   CHECK(StagingDirs(root) == 0);
