@@ -325,6 +325,9 @@ int main(int argc, char** argv) {
     bulk_versions.push_back(v);
     previous = v;
   }
+  // The setup's own writes reach the disk now, not inside a timed sign's
+  // file-system syncs.
+  ::sync();
   const std::string digest_file = b.root() + "/digest.bin";
   WritePlain(digest_file, digest);
   const std::vector<std::string> p11 = {"pkcs11-tool",
