@@ -182,19 +182,7 @@ class Bench {
   // log (SignStation::Scenario), its policy installed through the CLI.
   void InstallPolicy() {
     World& w = world_;
-    auto now = sr::policy::Clock::now();
-    using std::chrono::hours;
-    *w.policy.mutable_issued() = Ts(now - hours(24));
-    *w.policy.mutable_expires() = Ts(now + hours(24 * 365));
-    auto* a = w.policy.mutable_key_authorizations(0);
-    a->set_key_fingerprint(key_fingerprint_);
-    *a->mutable_not_before() = Ts(now - hours(24));
-    *a->mutable_not_after() = Ts(now + hours(24 * 365));
-    w.policy.set_log_verifier_key(vkey_);
-    *w.approval.mutable_approved_at() = Ts(now - hours(1));
-    *w.approval.mutable_expires() = Ts(now + hours(24 * 30));
-    w.request.key_fingerprint = key_fingerprint_;
-    w.now = now;
+    w.ForStation(sr::policy::Clock::now(), key_fingerprint_, vkey_);
     std::string path = root_ + "/policy.env";
     WritePlain(path, w.Build().policy);
     Sr({"policy", "install", "--station", station_, "--in", path, "--log-pin-source",
@@ -270,12 +258,6 @@ class Bench {
   const std::string& station() const { return station_; }
 
  private:
-  static google::protobuf::Timestamp Ts(sr::policy::Clock::time_point t) {
-    google::protobuf::Timestamp ts;
-    ts.set_seconds(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
-    return ts;
-  }
-
   std::string bin_, root_, station_, pins_, key_fingerprint_, vkey_;
   World world_;
 };

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -84,6 +85,12 @@ inline google::protobuf::Timestamp Ts(const std::string& rfc3339) {
   google::protobuf::Timestamp t;
   google::protobuf::util::TimeUtil::FromString(rfc3339, &t);
   return t;
+}
+
+inline google::protobuf::Timestamp TsAt(Clock::time_point t) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+  return ts;
 }
 
 inline std::string ToJson(const google::protobuf::Message& m) {
@@ -268,6 +275,25 @@ struct World {
     for (auto& e : evidence) e.subjects = {artifacts[0]};
     request.version = version;
     request.artifacts = artifacts;
+  }
+
+  // Re-times the scenario to `at` (policy and authorization valid from a day
+  // before for a year, approval from an hour before for 30 days) and binds it
+  // to a real station's release key and log verifier key.
+  void ForStation(Clock::time_point at, const std::string& key_fingerprint,
+                  const std::string& log_vkey) {
+    using std::chrono::hours;
+    *policy.mutable_issued() = TsAt(at - hours(24));
+    *policy.mutable_expires() = TsAt(at + hours(24 * 365));
+    auto* a = policy.mutable_key_authorizations(0);
+    a->set_key_fingerprint(key_fingerprint);
+    *a->mutable_not_before() = TsAt(at - hours(24));
+    *a->mutable_not_after() = TsAt(at + hours(24 * 365));
+    policy.set_log_verifier_key(log_vkey);
+    *approval.mutable_approved_at() = TsAt(at - hours(1));
+    *approval.mutable_expires() = TsAt(at + hours(24 * 30));
+    request.key_fingerprint = key_fingerprint;
+    now = at;
   }
 
   policy::GateInputs Build() const {

@@ -47,12 +47,6 @@ inline CmdResult Shell(const std::string& cmd, const std::string& err_file) {
   return r;
 }
 
-inline google::protobuf::Timestamp TsAt(Clock::time_point t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
-  return ts;
-}
-
 // Paths of one release's inputs as written to disk.
 struct Inputs {
   std::vector<std::string> artifacts;
@@ -110,19 +104,7 @@ class SignStation {
   // The reference scenario re-timed to now and bound to this station's key and log.
   World Scenario() const {
     World w;
-    Clock::time_point now = Clock::now();
-    using std::chrono::hours;
-    *w.policy.mutable_issued() = TsAt(now - hours(24));
-    *w.policy.mutable_expires() = TsAt(now + hours(24 * 365));
-    auto* a = w.policy.mutable_key_authorizations(0);
-    a->set_key_fingerprint(key_fingerprint);
-    *a->mutable_not_before() = TsAt(now - hours(24));
-    *a->mutable_not_after() = TsAt(now + hours(24 * 365));
-    w.policy.set_log_verifier_key(vkey);
-    *w.approval.mutable_approved_at() = TsAt(now - hours(1));
-    *w.approval.mutable_expires() = TsAt(now + hours(24 * 30));
-    w.request.key_fingerprint = key_fingerprint;
-    w.now = now;
+    w.ForStation(Clock::now(), key_fingerprint, vkey);
     return w;
   }
 
