@@ -105,8 +105,11 @@ v1::Event Refusal(const Prepared& p, const std::vector<v1::RefusalReason>& reaso
 }  // namespace
 
 void BuildPayloads(const SessionContext& ctx, Prepared& p, std::string_view log_origin) {
-  p.manifest_payload = ManifestPayload(p.ArtifactList(), Manifest(ctx, p, log_origin));
-  p.vsa_payload = VsaPayload(p.ArtifactList(), Vsa(ctx, p));
+  std::vector<policy::Artifact> artifacts = p.ArtifactList();
+  p.manifest_payload = ManifestPayload(artifacts, Manifest(ctx, p, log_origin));
+  p.vsa_payload = VsaPayload(artifacts, Vsa(ctx, p));
+  p.manifest_sha256 = Sha256Hex(p.manifest_payload);
+  p.vsa_sha256 = Sha256Hex(p.vsa_payload);
 }
 
 v1::Event RefusalEvent(const Prepared& p) {
@@ -136,8 +139,8 @@ v1::Event IntentEvent(const Prepared& p) {
   i->set_key_authorization_id(b.key_authorization_id());
   i->set_policy_version(b.policy_version());
   i->set_policy_sha256(b.policy_digest());
-  i->set_manifest_sha256(Sha256Hex(p.manifest_payload));
-  i->set_vsa_sha256(Sha256Hex(p.vsa_payload));
+  i->set_manifest_sha256(p.manifest_sha256);
+  i->set_vsa_sha256(p.vsa_sha256);
   i->set_signing_index(p.signing_index);
   return e;
 }
@@ -176,13 +179,13 @@ v1::Event SigningEvent(const SessionContext& ctx, const Prepared& p,
     r->set_follow_up(x.follow_up_date());
   }
   for (const auto& sig : p.signatures) *s->add_signatures() = sig;
-  s->set_manifest_sha256(Sha256Hex(p.manifest_payload));
+  s->set_manifest_sha256(p.manifest_sha256);
   s->set_previous_version(p.previous_signed);
   s->set_intent_index(p.intent_index);
   s->set_source_repository(b.source_repository());
   s->set_source_revision(b.source_revision());
   *s->mutable_vulnerabilities() = b.vulnerabilities();
-  s->set_vsa_sha256(Sha256Hex(p.vsa_payload));
+  s->set_vsa_sha256(p.vsa_sha256);
   s->set_attestation_key_fingerprint(attestation_key.fingerprint_hex);
   s->set_key_algorithm(std::string(hsm::AlgorithmName(p.key->info.algorithm)));
   if (auto pem = hsm::SpkiToPem(p.key->info.spki_der); pem.ok()) s->set_key_public_key_pem(*pem);

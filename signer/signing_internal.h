@@ -41,6 +41,7 @@ struct Prepared {
   // Allowed releases only:
   std::uint64_t intent_index = 0, signing_index = 0;
   std::string manifest_payload, vsa_payload;
+  std::string manifest_sha256, vsa_sha256;  // hex, of the payloads (BuildPayloads)
   std::vector<strongroom::v1::SignatureRecord> signatures;
   Status error;  // a station-side failure after the decision
 
