@@ -326,12 +326,18 @@ void CheckLogFacts(Eval& e, const LogFacts& facts) {
              "version " + e.req.version + " is not above " + *facts.last_signed_version +
                  ", the last version of " + e.req.product + " signed: a rollback is refused");
   }
-  std::set<std::string> presented;
-  for (const Artifact& a : e.req.artifacts) presented.insert(a.sha256);
+  // Only a release of the same version is compared, so the cost does not
+  // grow with every artifact the log has ever seen signed.
+  std::optional<std::set<std::string>> presented;
   for (const SignedRelease& s : facts.signed_releases) {
     auto c = CompareVersions(e.req.version, s.version);
+    if (!c || *c != 0) continue;
+    if (!presented) {
+      presented.emplace();
+      for (const Artifact& a : e.req.artifacts) presented->insert(a.sha256);
+    }
     std::set<std::string> before(s.artifact_sha256.begin(), s.artifact_sha256.end());
-    if (c && *c == 0 && before != presented)
+    if (before != *presented)
       e.Fail(Reason::kVersionArtifactConflict, "log",
              "version " + s.version +
                  " was already signed with different artifacts; "

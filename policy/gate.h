@@ -51,7 +51,9 @@ struct LogFacts {
   // installed; when set, the policy presented must be exactly that one.
   std::string installed_policy_digest;
   std::optional<std::string> last_signed_version;  // for this product
-  std::vector<SignedRelease> signed_releases;      // for this product
+  // For this product; only releases of the requested version matter (a
+  // caller may leave out the others).
+  std::vector<SignedRelease> signed_releases;
 };
 
 struct Decision {

@@ -9,14 +9,15 @@
 namespace sr::signer {
 namespace v1 = strongroom::v1;
 
-policy::LogFacts LogState::FactsFor(std::string_view product) const {
+policy::LogFacts LogState::FactsFor(std::string_view product, std::string_view version) const {
   policy::LogFacts f;
   f.installed_policy_version = installed_policy_version;
   f.installed_policy_digest = installed_policy_digest;
   auto it = releases.find(std::string(product));
   if (it == releases.end()) return f;
-  f.signed_releases = it->second;
   for (const policy::SignedRelease& r : it->second) {
+    auto same = policy::CompareVersions(r.version, version);
+    if (same && *same == 0) f.signed_releases.push_back(r);
     if (!f.last_signed_version) {
       f.last_signed_version = r.version;
       continue;

@@ -28,8 +28,10 @@ struct LogState {
   // The SIGNING events, by product, in log order.
   std::map<std::string, std::vector<policy::SignedRelease>> releases;
 
-  // The facts the gate needs for one product.
-  policy::LogFacts FactsFor(std::string_view product) const;
+  // The facts the gate needs for one release: signed_releases holds only the
+  // product's releases of that same version (all the gate compares against),
+  // so judging a release does not copy every digest the log has signed.
+  policy::LogFacts FactsFor(std::string_view product, std::string_view version) const;
   // Records a release about to be signed in this session, so a later release
   // of the same product in the same batch is judged against it.
   void AddPending(const std::string& product, const std::string& version,

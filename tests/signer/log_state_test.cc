@@ -9,6 +9,7 @@
 
 #include "proto/event.pb.h"
 #include "proto/log_facts.pb.h"
+#include "signer/log_state.h"
 
 namespace sr::signer {
 namespace {
@@ -110,6 +111,35 @@ TEST_CASE("the facts of a SIGNING and a POLICY_INSTALLED event are the event's o
   CHECK(facts.policy_installed().policy_version() == 42);
   CHECK(facts.policy_installed().policy_sha256() == std::string(64, 'c'));
   CHECK_FALSE(facts.has_signing());  // parsing again replaces the previous event's facts
+}
+
+TEST_CASE("the facts for a release: the product's last signed version, its releases of that version") {
+  LogState st;
+  st.installed_policy_version = 3;
+  st.installed_policy_digest = std::string(64, 'd');
+  st.AddPending("IC-22", "5.4.2", {std::string(64, '2')});
+  st.AddPending("IC-22", "5.10.0", {std::string(64, 'a')});
+  st.AddPending("IC-22", "5.4.3", {std::string(64, '3')});
+  st.AddPending("OTHER", "9.0.0", {std::string(64, '9')});
+
+  policy::LogFacts f = st.FactsFor("IC-22", "5.4.3");
+  CHECK(f.installed_policy_version == 3);
+  CHECK(f.installed_policy_digest == std::string(64, 'd'));
+  REQUIRE(f.last_signed_version.has_value());
+  CHECK(*f.last_signed_version == "5.10.0");  // by version order, not log order
+  REQUIRE(f.signed_releases.size() == 1);
+  CHECK(f.signed_releases[0].version == "5.4.3");
+  CHECK(f.signed_releases[0].artifact_sha256 == std::vector<std::string>{std::string(64, '3')});
+
+  // A version the log has not signed: no releases to compare with, the same
+  // last signed version.
+  f = st.FactsFor("IC-22", "5.11.0");
+  CHECK(f.signed_releases.empty());
+  CHECK(*f.last_signed_version == "5.10.0");
+  // Another product's releases never count.
+  f = st.FactsFor("NEW", "1.0.0");
+  CHECK_FALSE(f.last_signed_version.has_value());
+  CHECK(f.signed_releases.empty());
 }
 
 }  // namespace
