@@ -1,5 +1,8 @@
 #include "base/encoding.h"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <cstdint>
@@ -19,30 +22,24 @@ int HexValue(char c) {
   return -1;
 }
 
-std::string Encode64(std::string_view in, const char* alphabet) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  auto b = [&](std::size_t k) { return static_cast<std::uint8_t>(in[k]); };
-  for (; i + 3 <= in.size(); i += 3) {
-    std::uint32_t v = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
+// OpenSSL's EVP_EncodeBlock (standard alphabet, padded), in pieces a
+// multiple of 3 bytes long that fit its int length; the URL alphabet swaps
+// its two last characters afterwards. A DSSE payload of hundreds of
+// kilobytes is encoded at memory speed.
+std::string Encode64(std::string_view in, bool url) {
+  std::string out((in.size() + 2) / 3 * 4, '\0');
+  constexpr std::size_t kPiece = std::size_t{3} << 20;
+  std::size_t o = 0;
+  for (std::size_t i = 0; i < in.size(); i += kPiece) {
+    std::size_t n = std::min(kPiece, in.size() - i);
+    // out has room for this piece's output; its NUL lands on the next
+    // piece's first byte (overwritten by it) or on out's own terminator.
+    o += static_cast<std::size_t>(
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + o),
+                        reinterpret_cast<const unsigned char*>(in.data() + i), static_cast<int>(n)));
   }
-  std::size_t rest = in.size() - i;
-  if (rest == 1) {
-    std::uint32_t v = b(i) << 16;
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (rest == 2) {
-    std::uint32_t v = (b(i) << 16) | (b(i + 1) << 8);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += '=';
+  if (url) {
+    for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
   }
   return out;
 }
@@ -76,8 +73,8 @@ Result<std::string> HexDecode(std::string_view hex, std::string_view field) {
   return out;
 }
 
-std::string Base64Encode(std::string_view bytes) { return Encode64(bytes, kStd); }
-std::string Base64UrlEncode(std::string_view bytes) { return Encode64(bytes, kUrl); }
+std::string Base64Encode(std::string_view bytes) { return Encode64(bytes, false); }
+std::string Base64UrlEncode(std::string_view bytes) { return Encode64(bytes, true); }
 
 Result<std::string> Base64Decode(std::string_view text, std::string_view field) {
   // One table for both alphabets (they differ only in the last two

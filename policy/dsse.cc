@@ -95,9 +95,16 @@ Checked<Envelope> ParseEnvelope(std::string_view text, std::string_view input) {
 }
 
 std::string SerializeEnvelope(const Envelope& env) {
-  std::string out = "{\n  \"payloadType\": \"" + JsonEscape(env.payload_type) +
-                    "\",\n  \"payload\": \"" + Base64Encode(env.payload) +
-                    "\",\n  \"signatures\": [";
+  // Appended into one buffer: the payload of a release of a thousand
+  // artifacts is hundreds of kilobytes, not to be copied once per `+`.
+  std::string payload = Base64Encode(env.payload);
+  std::string out;
+  out.reserve(payload.size() + env.payload_type.size() + 128 + env.signatures.size() * 720);
+  out += "{\n  \"payloadType\": \"";
+  out += JsonEscape(env.payload_type);
+  out += "\",\n  \"payload\": \"";
+  out += payload;
+  out += "\",\n  \"signatures\": [";
   for (std::size_t i = 0; i < env.signatures.size(); ++i) {
     out += i ? ",\n    {" : "\n    {";
     if (!env.signatures[i].keyid.empty())
