@@ -61,12 +61,13 @@ Result<std::string> LogReader::ReadEvent(std::uint64_t i) {
   std::string rec(len + kChecksumBytes, '\0');
   SR_RETURN_IF_ERROR(
       ReadExactAt(events_.get(), off + kLengthBytes, rec.data(), rec.size(), "log events file"));
-  std::string payload = rec.substr(0, len);
-  if (HashLeaf(payload).compare(0, kChecksumBytes, rec, len, kChecksumBytes) != 0) {
+  if (HashLeaf(std::string_view(rec).substr(0, len))
+          .compare(0, kChecksumBytes, rec, len, kChecksumBytes) != 0) {
     return DataLoss("event " + std::to_string(i) + " at offset " + std::to_string(off) +
                     ": record checksum does not match its bytes");
   }
-  return payload;
+  rec.resize(len);  // the event without its checksum, not copied again
+  return rec;
 }
 
 Result<std::string> LogReader::CheckpointNote() const {
