@@ -255,6 +255,14 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
   read_off_ = kEventsMagic.size();
   auto consume = [&] {
     BatchResult r = q.front().first.get();  // the worker is done with the buffer
+    const Batch& b = *q.front().second;
+    if (opts_.on_event && !rep_.failure) {
+      // The batch's events up to a failure have their leaves.
+      for (std::size_t k = 0; k < r.leaves.size() / kHashSize; ++k) {
+        const char* rec = b.data.get() + b.starts[k];
+        opts_.on_event(b.first_index + k, std::string_view(rec + kLengthBytes, LoadBe32(rec)));
+      }
+    }
     pool.push_back(std::move(q.front().second->data));
     q.pop_front();
     Consume(std::move(r));

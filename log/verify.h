@@ -17,10 +17,15 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
 namespace sr::log {
+
+// Sees one event of the log: its index and its serialized bytes (valid only
+// during the call).
+using EventVisitor = std::function<void(std::uint64_t index, std::string_view event)>;
 
 struct VerifyOptions {
   std::string dir;                   // the log directory
@@ -33,6 +38,12 @@ struct VerifyOptions {
   bool signed_prefix_only = false;
   // Called with (bytes done, total bytes) from the calling thread.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
+  // Called from the calling thread, in log order, with each event read whose
+  // record checksum, wire format and sequence number are right, so a caller
+  // can gather what it needs from the events without reading the log again.
+  // Events are seen before the root is checked: whatever was gathered
+  // counts only when the report is ok.
+  EventVisitor on_event;
 };
 
 struct VerifyFailure {

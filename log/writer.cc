@@ -90,7 +90,7 @@ Status LogWriter::Create(std::string_view dir, NoteSigner& signer) {
 }
 
 Result<std::unique_ptr<LogWriter>> LogWriter::Open(std::string_view dir, NoteSigner& signer,
-                                                   bool wait) {
+                                                   bool wait, const EventVisitor& visit) {
   std::string d(dir);
   if (!PathExists(JoinPath(d, kEventsFile))) {
     return NotFound("'" + d + "' holds no signing-event log (no events file)");
@@ -101,12 +101,13 @@ Result<std::unique_ptr<LogWriter>> LogWriter::Open(std::string_view dir, NoteSig
                               JoinPath(d, kRecoverPendingFile) +
                               " exists); run 'strongroom log recover' again to finish it");
   }
-  return OpenLocked(std::move(d), signer, std::move(lock), false, nullptr);
+  return OpenLocked(std::move(d), signer, std::move(lock), false, nullptr, visit);
 }
 
 Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSigner& signer,
                                                          FileLock lock, bool allow_torn,
-                                                         TailScan* torn_out) {
+                                                         TailScan* torn_out,
+                                                         const EventVisitor& visit) {
   std::unique_ptr<LogWriter> w(new LogWriter(dir, signer, std::move(lock)));
   SR_ASSIGN_OR_RETURN(std::string vkey_text, ReadFile(JoinPath(dir, kVkeyFile), 4096));
   SR_ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey_text));
@@ -135,7 +136,7 @@ Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSi
                               "), left by a crash; run 'strongroom log recover'");
   }
   SR_RETURN_IF_ERROR(w->CheckAgainstCheckpoint());
-  SR_RETURN_IF_ERROR(w->CheckSignedEvents(verifier));
+  SR_RETURN_IF_ERROR(w->CheckSignedEvents(verifier, visit));
   if (torn_out) *torn_out = scan;
   return w;
 }
@@ -278,9 +279,10 @@ Status LogWriter::CheckAgainstCheckpoint() {
 
 // Re-reads every signed event (streaming, all cores) so a log altered since
 // its last checkpoint is never extended; O(n), paid once per session.
-Status LogWriter::CheckSignedEvents(const NoteVerifier& verifier) {
+Status LogWriter::CheckSignedEvents(const NoteVerifier& verifier, const EventVisitor& visit) {
   if (signed_.size == 0) return Status::Ok();
   VerifyOptions o;
+  o.on_event = visit;
   o.dir = dir_;
   o.vkey = verifier.ToString();
   o.signed_prefix_only = true;

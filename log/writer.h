@@ -28,6 +28,7 @@
 #include "base/file.h"
 #include "log/merkle.h"
 #include "log/note.h"
+#include "log/verify.h"
 #include "proto/event.pb.h"
 
 namespace sr::log {
@@ -51,8 +52,13 @@ class LogWriter {
   // Opens DIR for appending. wait=false fails with kUnavailable when another
   // process holds the lock. `signer` must be the log's key and must outlive
   // the writer.
+  // visit, when given, sees each of the signed_size() events the checkpoint
+  // covers as the open-time check reads them (VerifyOptions::on_event), so a
+  // caller can gather facts from the log in the same pass; only what it saw
+  // during an Open that succeeded counts. Events after them (a crash's,
+  // still unsigned) are not visited.
   static Result<std::unique_ptr<LogWriter>> Open(std::string_view dir, NoteSigner& signer,
-                                                 bool wait = true);
+                                                 bool wait = true, const EventVisitor& visit = {});
   // Removes a torn tail (an incomplete last record after a crash), appends a
   // LOG_RECOVERED event describing it, and signs a checkpoint. What is cut is
   // first recorded durably in DIR/recover.pending, so a crash during recovery
@@ -81,7 +87,8 @@ class LogWriter {
   LogWriter(std::string dir, NoteSigner& signer, FileLock lock);
   static Result<std::unique_ptr<LogWriter>> OpenLocked(std::string dir, NoteSigner& signer,
                                                        FileLock lock, bool allow_torn,
-                                                       TailScan* torn_out);
+                                                       TailScan* torn_out,
+                                                       const EventVisitor& visit = {});
   Result<std::pair<RecoverReport, std::uint64_t>> CutTornTail(const TailScan& scan);
   Status LoadDerived(TailScan& scan);
   Result<std::uint64_t> TrimDerived();
@@ -90,7 +97,7 @@ class LogWriter {
   Status AddToDerived(std::string_view leaf_hash, std::uint64_t offset);
   Status AppendRecords(const std::vector<std::string>& payloads);
   Status CheckAgainstCheckpoint();
-  Status CheckSignedEvents(const NoteVerifier& verifier);
+  Status CheckSignedEvents(const NoteVerifier& verifier, const EventVisitor& visit);
 
   std::string dir_;
   NoteSigner& signer_;

@@ -144,9 +144,9 @@ Status Install(Context& ctx, const InstallOptions& o, bool* refused) {
   SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(o.log_pin_source, "log token user PIN"));
   SR_ASSIGN_OR_RETURN(auto station, Station::Open(o.station));
   SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
-  SR_ASSIGN_OR_RETURN(auto log, StationLog::Open(*station, pin));
+  signer::LogState state;
+  SR_ASSIGN_OR_RETURN(auto log, signer::OpenLogWithState(*station, pin, &state));
   log->set_operators(o.operators);
-  SR_ASSIGN_OR_RETURN(signer::LogState state, signer::ReadLogState(log->dir()));
   std::string dir = JoinPath(station->dir(), "policy");
   SR_RETURN_IF_ERROR(MakeDirs(dir, 0755));
   auto read = ReadFile(o.in, policy::kMaxDocumentBytes);

@@ -33,34 +33,77 @@ void LogState::AddPending(const std::string& product, const std::string& version
   releases[product].push_back({version, std::move(artifact_sha256)});
 }
 
-Result<LogState> ReadLogState(std::string_view log_dir) {
-  SR_ASSIGN_OR_RETURN(log::LogReader reader, log::LogReader::Open(log_dir));
-  LogState st;
-  v1::facts::EventFacts ev;  // reused: its buffers are kept between events
-  for (std::uint64_t i = 0; i < reader.indexed_size(); ++i) {
-    SR_ASSIGN_OR_RETURN(std::string bytes, reader.ReadEvent(i));
-    if (!ev.ParseFromString(bytes)) {
-      return DataLoss("event " + std::to_string(i) + " of the log in " + std::string(log_dir) +
+namespace {
+
+// Adds one event's facts to a LogState; the parsed view is reused, so its
+// buffers are kept from one event to the next.
+class FactsReader {
+ public:
+  FactsReader(LogState* st, std::string_view log_dir) : st_(st), dir_(log_dir) {}
+
+  Status Add(std::uint64_t index, std::string_view bytes) {
+    if (!ev_.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return DataLoss("event " + std::to_string(index) + " of the log in " + dir_ +
                       " is not a valid Event");
     }
-    switch (ev.kind()) {
+    switch (ev_.kind()) {
       case v1::EVENT_KIND_POLICY_INSTALLED:
-        st.installed_policy_version = ev.policy_installed().policy_version();
-        st.installed_policy_digest = ev.policy_installed().policy_sha256();
+        st_->installed_policy_version = ev_.policy_installed().policy_version();
+        st_->installed_policy_digest = ev_.policy_installed().policy_sha256();
         break;
       case v1::EVENT_KIND_SIGNING: {
-        const v1::facts::SigningFacts& s = ev.signing();
+        const v1::facts::SigningFacts& s = ev_.signing();
         policy::SignedRelease r{s.version(), {}};
-        r.artifact_sha256.reserve(s.artifacts_size());
+        r.artifact_sha256.reserve(static_cast<std::size_t>(s.artifacts_size()));
         for (const auto& a : s.artifacts()) r.artifact_sha256.push_back(a.sha256());
-        st.releases[s.product()].push_back(std::move(r));
+        st_->releases[s.product()].push_back(std::move(r));
         break;
       }
       default:
         break;
     }
+    return Status::Ok();
   }
+
+  // Events from index `from` to the end of the log's index, read from disk.
+  Status AddFrom(std::uint64_t from) {
+    SR_ASSIGN_OR_RETURN(log::LogReader reader, log::LogReader::Open(dir_));
+    for (std::uint64_t i = from; i < reader.indexed_size(); ++i) {
+      SR_ASSIGN_OR_RETURN(std::string bytes, reader.ReadEvent(i));
+      SR_RETURN_IF_ERROR(Add(i, bytes));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  LogState* st_;
+  std::string dir_;
+  v1::facts::EventFacts ev_;
+};
+
+}  // namespace
+
+Result<LogState> ReadLogState(std::string_view log_dir) {
+  LogState st;
+  FactsReader facts(&st, log_dir);
+  SR_RETURN_IF_ERROR(facts.AddFrom(0));
   return st;
+}
+
+Result<std::unique_ptr<StationLog>> OpenLogWithState(Station& station, const SecretBytes& log_pin,
+                                                     LogState* state) {
+  *state = LogState();
+  FactsReader facts(state, LogDir(station));
+  Status bad = Status::Ok();
+  auto visit = [&](std::uint64_t i, std::string_view event) {
+    if (bad.ok()) bad = facts.Add(i, event);
+  };
+  SR_ASSIGN_OR_RETURN(std::unique_ptr<StationLog> log, StationLog::Open(station, log_pin, visit));
+  SR_RETURN_IF_ERROR(bad);
+  // The events after the signed checkpoint (a crash left them unsigned) are
+  // not part of the open's check: read here.
+  SR_RETURN_IF_ERROR(facts.AddFrom(log->writer().signed_size()));
+  return log;
 }
 
 Result<v1::Event> ReadEventAt(std::string_view log_dir, std::uint64_t index) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include "base/status.h"
 #include "policy/gate.h"
 #include "proto/event.pb.h"
+#include "signer/station_log.h"
 
 namespace sr::signer {
 
@@ -40,7 +42,15 @@ struct LogState {
 
 // Reads every event of the log in dir. kDataLoss names an event that does not
 // parse or whose record checksum is wrong.
+// The facts of every event of the log in log_dir (read from disk).
 Result<LogState> ReadLogState(std::string_view log_dir);
+
+// Opens the station's log for appending (StationLog::Open) and gathers its
+// facts into *state in the same pass as the open's check of the signed
+// events, so a session reads the log once; the events after the signed
+// checkpoint are read after it. On failure *state means nothing.
+Result<std::unique_ptr<StationLog>> OpenLogWithState(Station& station, const SecretBytes& log_pin,
+                                                     LogState* state);
 
 // Reads and parses event `index` of the log in dir.
 Result<strongroom::v1::Event> ReadEventAt(std::string_view log_dir, std::uint64_t index);

@@ -252,10 +252,10 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
                                                 const SecretBytes& release_pin,
                                                 const std::vector<ReleaseRequest>& releases,
                                                 const SessionOptions& o) {
-  SR_ASSIGN_OR_RETURN(std::unique_ptr<StationLog> log, StationLog::Open(station, log_pin));
+  LogState state;
+  SR_ASSIGN_OR_RETURN(std::unique_ptr<StationLog> log, OpenLogWithState(station, log_pin, &state));
   log->set_operators(o.operators);
   log->set_session_id(o.session_id);
-  SR_ASSIGN_OR_RETURN(LogState state, ReadLogState(log->dir()));
   auto release = station.OpenSessionBesideLog(TokenRole::kRelease, release_pin, log_pin);
   if (!release.ok()) return FailAll(*log, releases, release.status());
   auto policy_bytes = ReadInstalledPolicy(station);

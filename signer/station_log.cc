@@ -19,15 +19,17 @@ Status StationLog::Create(Station& station, HsmNoteSigner& signer) {
   return log::LogWriter::Create(LogDir(station), signer).Annotate("creating the station log");
 }
 
-Result<std::unique_ptr<StationLog>> StationLog::Open(Station& station, const SecretBytes& log_pin) {
+Result<std::unique_ptr<StationLog>> StationLog::Open(Station& station, const SecretBytes& log_pin,
+                                                     const log::EventVisitor& visit) {
   SR_ASSIGN_OR_RETURN(std::unique_ptr<HsmNoteSigner> signer, OpenLogSigner(station, log_pin));
-  return Open(station, std::move(signer));
+  return Open(station, std::move(signer), visit);
 }
 
 Result<std::unique_ptr<StationLog>> StationLog::Open(Station& station,
-                                                     std::unique_ptr<HsmNoteSigner> signer) {
+                                                     std::unique_ptr<HsmNoteSigner> signer,
+                                                     const log::EventVisitor& visit) {
   std::unique_ptr<StationLog> sl(new StationLog(station, LogDir(station), std::move(signer)));
-  auto writer = log::LogWriter::Open(sl->dir_, *sl->signer_);
+  auto writer = log::LogWriter::Open(sl->dir_, *sl->signer_, /*wait=*/true, visit);
   if (!writer.ok()) return writer.status().Annotate("opening the station log " + sl->dir_);
   sl->writer_ = std::move(writer).value();
   return sl;

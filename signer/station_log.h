@@ -52,10 +52,14 @@ class StationLog {
   // signed checkpoint.
   static Status Create(Station& station, HsmNoteSigner& signer);
   // Opens the log for appending, logging in to the log token with log_pin.
-  static Result<std::unique_ptr<StationLog>> Open(Station& station, const SecretBytes& log_pin);
+  // visit sees the signed events as the open checks them
+  // (log::LogWriter::Open).
+  static Result<std::unique_ptr<StationLog>> Open(Station& station, const SecretBytes& log_pin,
+                                                  const log::EventVisitor& visit = {});
   // The same, with a log signer the caller already opened.
   static Result<std::unique_ptr<StationLog>> Open(Station& station,
-                                                  std::unique_ptr<HsmNoteSigner> signer);
+                                                  std::unique_ptr<HsmNoteSigner> signer,
+                                                  const log::EventVisitor& visit = {});
 
   // Fills in time (now, if empty), station id and operators (if empty), and
   // appends durably (fdatasync) before returning the event's index.

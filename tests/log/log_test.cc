@@ -90,6 +90,41 @@ TEST_CASE("log: appended events verify, show their sequence and are durable acro
   CHECK((*w)->signed_size() == 25);
 }
 
+TEST_CASE("log: opening for appends shows each signed event once, in order, as it checks them") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  REQUIRE(LogWriter::Create(dir, *s).ok());
+  {
+    // Events of about 300 KiB: the open-time check reads them in several
+    // 2 MiB batches.
+    auto w = LogWriter::Open(dir, *s);
+    REQUIRE(w.ok());
+    for (int i = 0; i < 12; ++i) {
+      strongroom::v1::Event ev = TestEvent(static_cast<std::uint64_t>(i));
+      ev.mutable_ceremony_step()->set_step_name(std::string(300u << 10, static_cast<char>('a' + i)));
+      REQUIRE((*w)->Append(ev).ok());
+    }
+    REQUIRE((*w)->Commit().ok());
+    // Two more, never signed (a crash before the checkpoint).
+    REQUIRE((*w)->Append(TestEvent(12)).ok());
+    REQUIRE((*w)->Append(TestEvent(13)).ok());
+  }
+  std::vector<std::pair<std::uint64_t, std::string>> seen;
+  auto w = LogWriter::Open(dir, *s, /*wait=*/true,
+                           [&](std::uint64_t i, std::string_view ev) { seen.emplace_back(i, ev); });
+  REQUIRE_MESSAGE(w.ok(), w.status().message());
+  CHECK((*w)->size() == 14);
+  REQUIRE((*w)->signed_size() == 12);
+  REQUIRE(seen.size() == 12);  // the unsigned events are not visited
+  auto reader = LogReader::Open(dir);
+  REQUIRE(reader.ok());
+  for (std::uint64_t i = 0; i < seen.size(); ++i) {
+    CHECK(seen[i].first == i);
+    CHECK(seen[i].second == *reader->ReadEvent(i));
+  }
+}
+
 TEST_CASE("log: a second writer is refused while the first holds the lock") {
   TempDir t;
   auto s = Signer();

@@ -19,6 +19,8 @@
 
 #include "base/hash.h"
 #include "log/record.h"
+#include "signer/log_state.h"
+#include "signer/station.h"
 #include "tests/signer/sign_fixture.h"
 
 namespace sr::testing {
@@ -227,6 +229,34 @@ void Reissue(const SignStation& st, const Release& r, const v1::Event& signing,
                   " re-issued differs from the original");
 }
 
+// The facts a session judges by, gathered while opening the log (the
+// signed events as the open checks them, then the unsigned ones), equal
+// those read from disk event by event; returns them.
+signer::LogState FactsBothWays(const SignStation& st) {
+  auto station = Station::Open(st.station);
+  REQUIRE_MESSAGE(station.ok(), station.status().message());
+  std::string pin = "pin-of-log";
+  SecretBytes log_pin(pin.begin(), pin.end());
+  signer::LogState via_open;
+  auto log = signer::OpenLogWithState(**station, log_pin, &via_open);
+  REQUIRE_MESSAGE(log.ok(), log.status().message());
+  auto from_disk = signer::ReadLogState(LogDir(**station));
+  REQUIRE_MESSAGE(from_disk.ok(), from_disk.status().message());
+  CHECK(via_open.installed_policy_version == from_disk->installed_policy_version);
+  CHECK(via_open.installed_policy_digest == from_disk->installed_policy_digest);
+  REQUIRE(via_open.releases.size() == from_disk->releases.size());
+  for (const auto& [product, rs] : from_disk->releases) {
+    REQUIRE(via_open.releases.count(product) == 1);
+    const auto& mine = via_open.releases.at(product);
+    REQUIRE(mine.size() == rs.size());
+    for (std::size_t i = 0; i < rs.size(); ++i) {
+      CHECK(mine[i].version == rs[i].version);
+      CHECK(mine[i].artifact_sha256 == rs[i].artifact_sha256);
+    }
+  }
+  return via_open;
+}
+
 // Kills `sign` at `step`; `durable`: the SIGNING event is durable by then.
 void CrashAt(const std::string& step, bool durable) {
   INFO("crash at ", step);
@@ -279,6 +309,13 @@ void CrashAt(const std::string& step, bool durable) {
       staging += e.path().filename().string().starts_with("." + r.out + ".partial.");
     CHECK(staging == 1);
   }
+
+  // A durable SIGNING event counts for the next session, signed by a
+  // checkpoint yet (after-commit and later) or not (after-append).
+  signer::LogState facts = FactsBothWays(st);
+  bool seen = false;
+  for (const auto& rel : facts.releases["IC-22"]) seen |= rel.version == r.version;
+  CHECK(seen == durable);
 
   CmdResult retry = st.Sign(r.in, r.out, "", "IC-22", r.version);
   if (!durable) {
