@@ -3,6 +3,8 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <cstdlib>
 #include <set>
 
@@ -81,6 +83,8 @@ class Validator {
   }
   bool Object(std::size_t depth, pb::Struct* out) {
     ++pos_;
+    // Duplicate keys: the Struct being built knows its keys; without one, a
+    // set of them (only when validating without building).
     std::set<std::string> keys;
     SkipWs();
     if (pos_ < s_.size() && s_[pos_] == '}') {
@@ -93,7 +97,16 @@ class Validator {
       std::size_t key_pos = pos_;
       std::string key;
       if (!String(&key)) return false;
-      if (!keys.insert(key).second) {
+      pb::Value* slot = nullptr;
+      bool fresh = true;
+      if (out) {
+        auto [it, inserted] = out->mutable_fields()->try_emplace(key);
+        slot = &it->second;
+        fresh = inserted;
+      } else {
+        fresh = keys.insert(key).second;
+      }
+      if (!fresh) {
         pos_ = key_pos;
         return Error("duplicate key \"" + key.substr(0, 64) + "\"", true);
       }
@@ -101,7 +114,7 @@ class Validator {
       if (pos_ >= s_.size() || s_[pos_] != ':') return Error("expected ':'");
       ++pos_;
       SkipWs();
-      if (!Value(depth, out ? &(*out->mutable_fields())[key] : nullptr)) return false;
+      if (!Value(depth, slot)) return false;
       SkipWs();
       if (pos_ < s_.size() && s_[pos_] == ',') {
         ++pos_;
@@ -246,6 +259,20 @@ class Validator {
       // copied at once; only quotes, escapes, controls and multi-byte
       // sequences go one by one.
       std::size_t run = pos_;
+      // Eight bytes at a time while none of them can end the run: the
+      // "has a byte less than n" and "has a zero byte" bit tricks (exact
+      // about whether there is one), for < 0x20, '"' and '\\'; the high bit
+      // for multi-byte sequences. Then byte by byte up to the one that does.
+      constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHighs = kOnes * 0x80;
+      auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+      while (run + 8 <= s_.size()) {
+        std::uint64_t w;
+        std::memcpy(&w, s_.data() + run, 8);
+        if ((w & kHighs) | ((w - kOnes * 0x20) & ~w & kHighs) | has_zero(w ^ (kOnes * '"')) |
+            has_zero(w ^ (kOnes * '\\')))
+          break;
+        run += 8;
+      }
       while (run < s_.size()) {
         auto b = static_cast<unsigned char>(s_[run]);
         if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') break;

@@ -71,5 +71,43 @@ TEST_CASE("json: what protobuf would silently accept is still refused, with the 
   CHECK_FALSE(ParseJsonObject("", "doc").ok());
 }
 
+TEST_CASE("json: strings are read right whatever byte of an 8-byte block ends a plain run") {
+  // The reader skips plain ASCII eight bytes at a time: put each character
+  // that ends a run at every position of a string around those blocks.
+  const std::vector<std::string> specials = {"\\\"", "\\\\", "\\n", "\\u00e9", "\xc3\xa9",
+                                             "\xe6\x97\xa5", "\x7f", "~"};
+  for (const std::string& sp : specials) {
+    for (std::size_t at = 0; at <= 17; ++at) {
+      std::string text = "{\"k\": \"" + std::string(at, 'a') + sp + std::string(20 - at, 'b') + "\"}";
+      SameAsProtobuf(text);
+    }
+  }
+  // A raw control character is refused at its own offset, wherever it is.
+  for (std::size_t at = 0; at <= 17; ++at) {
+    std::string text = "{\"k\": \"" + std::string(at, 'a') + "\x01" + std::string(20 - at, 'b') + "\"}";
+    CAPTURE(at);
+    auto r = ParseJsonObject(text, "doc");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.failure().message.find("control character in string at byte " +
+                                   std::to_string(7 + at)) != std::string::npos);
+    CHECK_FALSE(CheckStrictJson(text, "doc").ok());
+  }
+  // An unterminated string ending mid-block.
+  for (std::size_t n = 0; n <= 17; ++n)
+    CHECK_FALSE(ParseJsonObject("{\"k\": \"" + std::string(n, 'a'), "doc").ok());
+}
+
+TEST_CASE("json: a duplicate key is refused when building the Struct and when only checking") {
+  const std::string doc = R"({"subject": [{"name": "a", "digest": {"sha256": "x", "sha256": "y"}}]})";
+  auto built = ParseJsonObject(doc, "doc");
+  REQUIRE_FALSE(built.ok());
+  CHECK(built.failure().reason == Reason::kInputDuplicateKey);
+  CHECK(built.failure().message.find("duplicate key \"sha256\" at byte 53") != std::string::npos);
+  auto checked = CheckStrictJson(doc, "doc");
+  REQUIRE_FALSE(checked.ok());
+  CHECK(checked.failure().reason == Reason::kInputDuplicateKey);
+  CHECK(checked.failure().message == built.failure().message);
+}
+
 }  // namespace
 }  // namespace sr::policy
