@@ -347,8 +347,11 @@ Checked<bool> CheckStrictJson(std::string_view text, std::string_view input,
   return true;
 }
 
-Checked<google::protobuf::Struct> ParseJsonObject(std::string_view text, std::string_view input,
-                                                  std::size_t max_bytes) {
+namespace {
+
+// Validates text and builds it into *doc (a Value on the heap or on an arena).
+Checked<bool> BuildJsonObject(std::string_view text, std::string_view input, std::size_t max_bytes,
+                              pb::Value* doc) {
   if (text.size() > max_bytes) return CheckStrictJson(text, input, max_bytes).failure();
   std::size_t i = text.find_first_not_of(" \t\r\n");
   if (i == std::string_view::npos || text[i] != '{') {
@@ -358,13 +361,32 @@ Checked<google::protobuf::Struct> ParseJsonObject(std::string_view text, std::st
   if (i == std::string_view::npos || text[i] != '{')
     return MakeFailure(Reason::kInputBadJson, input, "the document is not a JSON object");
   Validator v(text);
-  pb::Value doc;
-  std::string err = v.Run(&doc);
+  std::string err = v.Run(doc);
   if (!err.empty()) {
     return MakeFailure(v.duplicate() ? Reason::kInputDuplicateKey : Reason::kInputBadJson, input,
                        "invalid JSON: " + err);
   }
+  return true;
+}
+
+}  // namespace
+
+Checked<google::protobuf::Struct> ParseJsonObject(std::string_view text, std::string_view input,
+                                                  std::size_t max_bytes) {
+  pb::Value doc;
+  auto ok = BuildJsonObject(text, input, max_bytes, &doc);
+  if (!ok.ok()) return ok.failure();
   return std::move(*doc.mutable_struct_value());
+}
+
+Checked<google::protobuf::Struct*> ParseJsonObjectOnArena(std::string_view text,
+                                                          std::string_view input,
+                                                          google::protobuf::Arena* arena,
+                                                          std::size_t max_bytes) {
+  pb::Value* doc = pb::Arena::CreateMessage<pb::Value>(arena);
+  auto ok = BuildJsonObject(text, input, max_bytes, doc);
+  if (!ok.ok()) return ok.failure();
+  return doc->mutable_struct_value();
 }
 
 Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message* msg,

@@ -18,7 +18,9 @@ bool IsLowerHex(std::string_view s) {
   });
 }
 
-Checked<Subject> ParseSubject(const pb::Value& v, std::string_view input, std::size_t index) {
+// Takes its strings out of v (the statement's parsed document, not used
+// again).
+Checked<Subject> ParseSubject(pb::Value& v, std::string_view input, std::size_t index) {
   // Where a problem is, built only when there is one (a release may list a
   // thousand subjects).
   auto fail = [&](std::string_view field, std::string_view problem) {
@@ -28,25 +30,27 @@ Checked<Subject> ParseSubject(const pb::Value& v, std::string_view input, std::s
   };
   if (v.kind_case() != pb::Value::kStructValue) return fail("", " must be an object");
   Subject s;
-  const pb::Value* name = FindField(v.struct_value(), "name");
-  if (name != nullptr) {
-    if (name->kind_case() != pb::Value::kStringValue) return fail(".name", " must be a string");
-    s.name = name->string_value();
+  auto& fields = *v.mutable_struct_value()->mutable_fields();
+  auto name = fields.find("name");
+  if (name != fields.end()) {
+    if (name->second.kind_case() != pb::Value::kStringValue)
+      return fail(".name", " must be a string");
+    s.name = std::move(*name->second.mutable_string_value());
   }
-  const pb::Value* digest = FindField(v.struct_value(), "digest");
-  if (digest != nullptr && digest->kind_case() != pb::Value::kStructValue)
+  auto digest = fields.find("digest");
+  if (digest != fields.end() && digest->second.kind_case() != pb::Value::kStructValue)
     return fail(".digest", " must be an object");
-  if (digest == nullptr || digest->struct_value().fields().empty())
+  if (digest == fields.end() || digest->second.struct_value().fields().empty())
     return MakeFailure(Reason::kInputMissingField, input,
                        "statement.subject[" + std::to_string(index) +
                            "].digest is missing or empty");
-  for (const auto& [alg, value] : digest->struct_value().fields()) {
+  for (auto& [alg, value] : *digest->second.mutable_struct_value()->mutable_fields()) {
     if (value.kind_case() != pb::Value::kStringValue || value.string_value().size() > 256)
       return fail(".digest." + alg, " must be a string");
-    std::string hex = value.string_value();
+    std::string hex = std::move(*value.mutable_string_value());
     if (alg == "sha256" || alg == "sha512" || alg == "sha1" || alg == "sha384" ||
         alg == "gitCommit") {
-      std::transform(hex.begin(), hex.end(), hex.begin(), ::tolower);
+      for (char& c : hex) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
       if (!IsLowerHex(hex)) return fail(".digest." + alg, " is not hex");
     }
     if (alg == "sha256" && hex.size() != 64) return fail(".digest.sha256", " is not 64 hex digits");
@@ -64,10 +68,12 @@ Checked<Statement> ParseStatement(const Envelope& env, std::string_view input,
                        "payloadType \"" + env.payload_type.substr(0, 80) + "\" is not " +
                            std::string(kInTotoPayloadType));
   }
-  auto obj = ParseJsonObject(env.payload, input);
-  if (!obj.ok()) return obj.failure();
+  pb::Arena arena;  // the parsed document, freed at once when this returns
+  auto parsed = ParseJsonObjectOnArena(env.payload, input, &arena);
+  if (!parsed.ok()) return parsed.failure();
+  pb::Struct& doc = *parsed.value();
   Statement st;
-  auto type = RequiredString(obj.value(), "_type", input, "statement");
+  auto type = RequiredString(doc, "_type", input, "statement");
   if (!type.ok()) return type.failure();
   st.type = type.value();
   if (st.type != kStatementV1 && st.type != kStatementV01) {
@@ -75,7 +81,7 @@ Checked<Statement> ParseStatement(const Envelope& env, std::string_view input,
         Reason::kStatementWrongType, input,
         "_type \"" + st.type.substr(0, 80) + "\" is not an in-toto Statement v1 or v0.1");
   }
-  auto ptype = RequiredString(obj.value(), "predicateType", input, "statement");
+  auto ptype = RequiredString(doc, "predicateType", input, "statement");
   if (!ptype.ok()) return ptype.failure();
   st.predicate_type = ptype.value();
   if (std::find(predicate_types.begin(), predicate_types.end(), st.predicate_type) ==
@@ -85,7 +91,8 @@ Checked<Statement> ParseStatement(const Envelope& env, std::string_view input,
     return MakeFailure(Reason::kStatementWrongPredicateType, input,
                        "predicateType \"" + st.predicate_type.substr(0, 80) + "\" is not " + want);
   }
-  const pb::Value* subj = FindField(obj.value(), "subject");
+  auto subj_it = doc.mutable_fields()->find("subject");
+  pb::Value* subj = subj_it == doc.mutable_fields()->end() ? nullptr : &subj_it->second;
   if (subj == nullptr)
     return MakeFailure(Reason::kInputMissingField, input, "missing field statement.subject");
   if (subj->kind_case() != pb::Value::kListValue || subj->list_value().values_size() == 0)
@@ -95,12 +102,12 @@ Checked<Statement> ParseStatement(const Envelope& env, std::string_view input,
     return MakeFailure(Reason::kInputTooLarge, input, "statement.subject has too many entries");
   std::size_t i = 0;
   st.subjects.reserve(static_cast<std::size_t>(subj->list_value().values_size()));
-  for (const pb::Value& v : subj->list_value().values()) {
+  for (pb::Value& v : *subj->mutable_list_value()->mutable_values()) {
     auto s = ParseSubject(v, input, i++);
     if (!s.ok()) return s.failure();
     st.subjects.push_back(std::move(s).value());
   }
-  auto pred = OptionalObject(obj.value(), "predicate", input, "statement");
+  auto pred = OptionalObject(doc, "predicate", input, "statement");
   if (!pred.ok()) return pred.failure();
   if (pred.value() == nullptr)
     return MakeFailure(Reason::kInputMissingField, input, "missing field statement.predicate");
