@@ -73,6 +73,15 @@ Result<std::string> HexDecode(std::string_view hex, std::string_view field) {
   return out;
 }
 
+bool IsLowerHex(std::string_view hex) {
+  bool ok = !hex.empty();
+  for (char ch : hex) {
+    auto c = static_cast<unsigned char>(ch);
+    ok &= static_cast<unsigned char>(c - '0') < 10 || static_cast<unsigned char>(c - 'a') < 6;
+  }
+  return ok;
+}
+
 std::string Base64Encode(std::string_view bytes) { return Encode64(bytes, false); }
 std::string Base64UrlEncode(std::string_view bytes) { return Encode64(bytes, true); }
 

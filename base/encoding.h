@@ -13,6 +13,10 @@ namespace sr {
 std::string HexEncode(std::string_view bytes);
 // Lower- or upper-case hex; even length.
 Result<std::string> HexDecode(std::string_view hex, std::string_view field = "hex value");
+// True when hex is non-empty and only [0-9a-f] (how digests and key
+// fingerprints are written). Branch-free, for the thousands of digests of a
+// large release.
+bool IsLowerHex(std::string_view hex);
 
 // Standard alphabet with padding (RFC 4648 section 4).
 std::string Base64Encode(std::string_view bytes);

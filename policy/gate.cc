@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "base/encoding.h"
 #include "base/hash.h"
 #include "policy/approval.h"
 #include "policy/json.h"
@@ -57,11 +58,7 @@ struct Eval {
   void Fail(const Failure& f) { d.failures.push_back(f); }
 };
 
-bool IsHex64(const std::string& s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
+bool IsHex64(const std::string& s) { return s.size() == 64 && IsLowerHex(s); }
 
 void CheckRequest(Eval& e) {
   const SigningRequest& r = e.req;

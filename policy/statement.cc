@@ -12,12 +12,6 @@ namespace pb = google::protobuf;
 
 namespace {
 
-bool IsLowerHex(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
-}
-
 // Takes its strings out of v (the statement's parsed document, not used
 // again).
 Checked<Subject> ParseSubject(pb::Value& v, std::string_view input, std::size_t index) {

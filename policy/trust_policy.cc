@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "base/encoding.h"
 #include "base/hash.h"
 #include "policy/json.h"
 #include "policy/version.h"
@@ -61,11 +62,7 @@ std::optional<Failure> CheckKeySet(const v1::KeySet& set, std::string_view input
   return std::nullopt;
 }
 
-bool IsHex64(const std::string& s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
+bool IsHex64(const std::string& s) { return s.size() == 64 && IsLowerHex(s); }
 
 std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view input,
                                     const std::string& at, KeyCache* cache) {

@@ -63,6 +63,21 @@ TEST_CASE("base64 encodes the RFC 4648 vectors, both alphabets, and inputs of me
   }
 }
 
+TEST_CASE("hex: IsLowerHex takes only [0-9a-f], wherever another character is") {
+  CHECK_FALSE(sr::IsLowerHex(""));
+  CHECK(sr::IsLowerHex("0123456789abcdef"));
+  CHECK(sr::IsLowerHex(std::string(64, 'f')));
+  // The neighbours of each range, upper case, and bytes with the high bit.
+  for (char bad : {'/', ':', '`', 'g', 'A', 'F', ' ', '\0', '\x80', '\xb0', '\xe1'}) {
+    for (std::size_t at = 0; at < 64; at += 9) {
+      std::string s(64, 'a');
+      s[at] = bad;
+      CAPTURE(at);
+      CHECK_FALSE(sr::IsLowerHex(s));
+    }
+  }
+}
+
 TEST_CASE("hex: round trip and odd length rejected") {
   CHECK(sr::HexEncode(std::string("\x00\xab", 2)) == "00ab");
   CHECK(sr::HexDecode("00AB").value() == std::string("\x00\xab", 2));
