@@ -40,9 +40,8 @@ struct LogState {
                   std::vector<std::string> artifact_sha256);
 };
 
-// Reads every event of the log in dir. kDataLoss names an event that does not
-// parse or whose record checksum is wrong.
-// The facts of every event of the log in log_dir (read from disk).
+// The facts of every event of the log in log_dir, read from disk. kDataLoss
+// names an event that does not parse or whose record checksum is wrong.
 Result<LogState> ReadLogState(std::string_view log_dir);
 
 // Opens the station's log for appending (StationLog::Open) and gathers its
