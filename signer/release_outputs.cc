@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <set>
@@ -198,9 +199,11 @@ OutputStaging::~OutputStaging() {
 Status OutputStaging::Commit(const std::vector<OutputFile>& files,
                              const std::function<void()>& after_first) {
   if (committed_) return FailedPrecondition("the outputs in " + out_ + " are already written");
-  std::set<std::string> given;
-  for (const OutputFile& f : files) given.insert(f.name);
-  if (given != names_ || given.size() != files.size())
+  std::vector<std::string_view> given;
+  given.reserve(files.size());
+  for (const OutputFile& f : files) given.push_back(f.name);
+  std::sort(given.begin(), given.end());
+  if (given.size() != names_.size() || !std::equal(given.begin(), given.end(), names_.begin()))
     return Internal("the outputs do not match the files prepared for them");
   for (std::size_t i = 0; i < files.size(); ++i) {
     std::string path = JoinPath(staging_, files[i].name);

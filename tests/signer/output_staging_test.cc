@@ -91,5 +91,51 @@ TEST_CASE("OutputStaging: dropped or refused, nothing stays behind") {
   fs::remove_all(root);
 }
 
+TEST_CASE("OutputStaging: a release of many artifacts is written whole, or not moved at all") {
+  std::string root = NewDir();
+  std::string out = root + "/out";
+  std::vector<std::string> artifacts;
+  for (int i = 0; i < 300; ++i) artifacts.push_back("part-" + std::to_string(i) + ".bin");
+  std::vector<std::string> names = OutputNames(artifacts);
+  std::vector<OutputFile> files;
+  for (const std::string& n : names) files.push_back({n, "signature of " + n});
+  {
+    auto st = OutputStaging::Create(out, names);
+    REQUIRE(st.ok());
+    int first = 0;
+    REQUIRE((*st)->Commit(files, [&] { ++first; }).ok());
+    CHECK(first == 1);
+  }
+  std::size_t seen = 0;
+  for (const auto& f : fs::directory_iterator(out)) {
+    ++seen;
+    CHECK(ReadFile(f.path().string()).value() == "signature of " + f.path().filename().string());
+  }
+  CHECK(seen == names.size());
+
+  // One prepared file that cannot be opened (here a symbolic link put in its
+  // place, which O_NOFOLLOW refuses) fails the commit with its path,
+  // wherever it is in the list; the outputs are not moved into place and the
+  // staging is removed.
+  std::string out2 = root + "/out2";
+  auto st = OutputStaging::Create(out2, names);
+  REQUIRE(st.ok());
+  std::string staging;
+  for (const auto& e : fs::directory_iterator(root))
+    if (e.path().filename().string().find(".partial.") != std::string::npos)
+      staging = e.path().string();
+  REQUIRE_FALSE(staging.empty());
+  fs::remove(staging + "/part-201.bin.sig");
+  fs::create_symlink(root + "/elsewhere", staging + "/part-201.bin.sig");
+  Status s = (*st)->Commit(files, nullptr);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("part-201.bin.sig") != std::string::npos);
+  CHECK_FALSE(PathExists(out2));
+  CHECK_FALSE(PathExists(root + "/elsewhere"));  // nothing written through the link
+  st.value().reset();
+  CHECK(StagingDirs(root) == 0);
+  fs::remove_all(root);
+}
+
 }  // namespace
 }  // namespace sr::signer
