@@ -82,6 +82,8 @@ bool IsLowerHex(std::string_view hex) {
   return ok;
 }
 
+bool IsSha256Hex(std::string_view hex) { return hex.size() == 64 && IsLowerHex(hex); }
+
 std::string Base64Encode(std::string_view bytes) { return Encode64(bytes, false); }
 std::string Base64UrlEncode(std::string_view bytes) { return Encode64(bytes, true); }
 

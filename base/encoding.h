@@ -17,6 +17,8 @@ Result<std::string> HexDecode(std::string_view hex, std::string_view field = "he
 // fingerprints are written). Branch-free, for the thousands of digests of a
 // large release.
 bool IsLowerHex(std::string_view hex);
+// 64 lower-case hex digits: a SHA-256 digest or key fingerprint as written.
+bool IsSha256Hex(std::string_view hex);
 
 // Standard alphabet with padding (RFC 4648 section 4).
 std::string Base64Encode(std::string_view bytes);

@@ -58,7 +58,6 @@ struct Eval {
   void Fail(const Failure& f) { d.failures.push_back(f); }
 };
 
-bool IsHex64(const std::string& s) { return s.size() == 64 && IsLowerHex(s); }
 
 void CheckRequest(Eval& e) {
   const SigningRequest& r = e.req;
@@ -71,10 +70,10 @@ void CheckRequest(Eval& e) {
   if (r.artifacts.size() > kMaxSubjects)
     e.Fail(Reason::kRequestMalformed, "request", "too many artifacts");
   for (const Artifact& a : r.artifacts)
-    if (!IsHex64(a.sha256))
+    if (!IsSha256Hex(a.sha256))
       e.Fail(Reason::kRequestMalformed, "request",
              "artifact \"" + a.name + "\" has no valid sha256");
-  if (!IsHex64(r.key_fingerprint))
+  if (!IsSha256Hex(r.key_fingerprint))
     e.Fail(Reason::kRequestMalformed, "request", "signing key fingerprint is not 64 hex digits");
 }
 

@@ -1,7 +1,6 @@
 #include "policy/statement.h"
 
 #include <algorithm>
-#include <set>
 #include <unordered_set>
 
 #include "base/encoding.h"

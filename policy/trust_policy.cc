@@ -2,7 +2,6 @@
 
 #include <google/protobuf/util/time_util.h>
 
-#include <algorithm>
 #include <map>
 #include <set>
 
@@ -62,7 +61,6 @@ std::optional<Failure> CheckKeySet(const v1::KeySet& set, std::string_view input
   return std::nullopt;
 }
 
-bool IsHex64(const std::string& s) { return s.size() == 64 && IsLowerHex(s); }
 
 std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view input,
                                     const std::string& at, KeyCache* cache) {
@@ -85,7 +83,7 @@ std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view
 std::optional<Failure> CheckAuthorization(const v1::KeyAuthorization& a, std::string_view input,
                                           const std::string& at) {
   if (a.id().empty()) return Bad(input, at + ".id is empty");
-  if (!IsHex64(a.key_fingerprint()))
+  if (!IsSha256Hex(a.key_fingerprint()))
     return Bad(input, at + ".keyFingerprint must be 64 lower-case hex digits");
   if (a.product().empty()) return Bad(input, at + ".product is empty");
   if (!IsValidVersion(a.min_version()))
@@ -115,7 +113,7 @@ std::optional<Failure> Validate(const v1::TrustPolicy& p, std::string_view input
     if (auto f = CheckAuthorization(p.key_authorizations(i), input, at)) return f;
   }
   for (int i = 0; i < p.revoked_keys_size(); ++i)
-    if (!IsHex64(p.revoked_keys(i).key_fingerprint()))
+    if (!IsSha256Hex(p.revoked_keys(i).key_fingerprint()))
       return Bad(input,
                  "revokedKeys[" + std::to_string(i) + "].keyFingerprint must be 64 hex digits");
   return std::nullopt;

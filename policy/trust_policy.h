@@ -53,7 +53,6 @@ std::vector<Failure> VerifyPolicySelf(const LoadedPolicy& p, Clock::time_point n
 std::vector<Failure> VerifyPolicyInstall(const LoadedPolicy* current, const LoadedPolicy& candidate,
                                          Clock::time_point now);
 
-
 Clock::time_point ToTimePoint(const google::protobuf::Timestamp& ts);
 std::string FormatTime(const google::protobuf::Timestamp& ts);
 

@@ -1,5 +1,6 @@
 #include "signer/evidence_store.h"
 
+#include "base/encoding.h"
 #include "base/file.h"
 #include "base/hash.h"
 
@@ -7,14 +8,6 @@ namespace sr::signer {
 namespace {
 // Inputs are bounded on read; the store bounds what it hands back the same way.
 constexpr std::uint64_t kMaxObjectBytes = kMaxInputFileBytes;
-
-bool IsSha256Hex(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 }  // namespace
 
 Result<EvidenceStore> EvidenceStore::Open(std::string dir) {

@@ -1,4 +1,3 @@
-#include "base/hash.h"
 #include "signer/key_file.h"
 
 #include <fcntl.h>
@@ -11,6 +10,7 @@
 #include <cerrno>
 
 #include "base/file.h"
+#include "base/hash.h"
 
 namespace sr {
 namespace {

@@ -67,6 +67,9 @@ TEST_CASE("hex: IsLowerHex takes only [0-9a-f], wherever another character is") 
   CHECK_FALSE(sr::IsLowerHex(""));
   CHECK(sr::IsLowerHex("0123456789abcdef"));
   CHECK(sr::IsLowerHex(std::string(64, 'f')));
+  CHECK(sr::IsSha256Hex(std::string(64, 'f')));
+  CHECK_FALSE(sr::IsSha256Hex(std::string(63, 'f')));
+  CHECK_FALSE(sr::IsSha256Hex(std::string(65, 'f')));
   // The neighbours of each range, upper case, and bytes with the high bit.
   for (char bad : {'/', ':', '`', 'g', 'A', 'F', ' ', '\0', '\x80', '\xb0', '\xe1'}) {
     for (std::size_t at = 0; at < 64; at += 9) {
