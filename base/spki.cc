@@ -1,5 +1,12 @@
 #include "base/spki.h"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <cstring>
+#include <memory>
+
 #include "base/encoding.h"
 
 namespace sr {
@@ -60,6 +67,27 @@ SpkiKind SpkiKindOf(std::string_view der) {
       return k;
   }
   return SpkiKind::kOther;
+}
+
+EVP_PKEY* PkeyOf(SpkiKind kind, std::string_view key) {
+  if (SpkiOf(kind, key).empty()) return nullptr;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(key.data());
+  if (kind == SpkiKind::kEd25519)
+    return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes, key.size());
+  char group[] = "P-256";
+  if (kind == SpkiKind::kP384) std::memcpy(group, "P-384", sizeof group);
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<char*>(key.data()),
+                                        key.size()),
+      OSSL_PARAM_construct_end()};
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr), &EVP_PKEY_CTX_free);
+  EVP_PKEY* pkey = nullptr;
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    return nullptr;
+  return pkey;
 }
 
 std::string SpkiPem(std::string_view der) {

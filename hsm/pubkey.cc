@@ -79,10 +79,7 @@ Result<std::string> SpkiFromEcPoint(Algorithm a, std::string_view ec_point) {
     std::string_view raw = UnwrapOctetString(ec_point, 32);
     if (raw.size() != 32)
       return InvalidArgument("the token returned an Ed25519 point that is not 32 bytes");
-    PkeyPtr pkey(
-        EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                    reinterpret_cast<const unsigned char*>(raw.data()), 32),
-        &EVP_PKEY_free);
+    PkeyPtr pkey(PkeyOf(SpkiKind::kEd25519, raw), &EVP_PKEY_free);
     if (!pkey) return InvalidArgument("the token returned an invalid Ed25519 public key");
     return SpkiOf(SpkiKind::kEd25519, raw);
   }
@@ -92,19 +89,13 @@ Result<std::string> SpkiFromEcPoint(Algorithm a, std::string_view ec_point) {
     return InvalidArgument("the token returned an EC point of unexpected length " +
                            std::to_string(point.size()));
   }
-  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
-                                                                      &OSSL_PARAM_BLD_free);
-  const char* group = a == Algorithm::kEcdsaP256 ? "P-256" : "P-384";
-  if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
-      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                        point.size())) {
-    return Internal("building EC key parameters failed");
-  }
-  // FromParams checks that the point is on the curve; the encoding is then
-  // written directly (OpenSSL 3's encoder: ~50 us and a process-wide lock).
-  SR_RETURN_IF_ERROR(FromParams("EC", bld.get()).status());
-  std::string spki = SpkiOf(a == Algorithm::kEcdsaP256 ? SpkiKind::kP256 : SpkiKind::kP384, point);
+  SpkiKind kind = a == Algorithm::kEcdsaP256 ? SpkiKind::kP256 : SpkiKind::kP384;
+  std::string spki = SpkiOf(kind, point);
   if (spki.empty()) return InvalidArgument("the token returned a compressed or malformed EC point");
+  // PkeyOf checks that the point is on the curve; the encoding is written
+  // directly (OpenSSL 3's encoder: ~50 us and a process-wide lock).
+  PkeyPtr pkey(PkeyOf(kind, point), &EVP_PKEY_free);
+  if (!pkey) return InvalidArgument("the token returned an EC point that is not on its curve");
   return spki;
 }
 

@@ -24,9 +24,6 @@ struct BioFree {
 struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
 
 // The canonical SubjectPublicKeyInfo: EC points uncompressed, as PKCS#11
 // tokens report them, so a key written with a compressed point has the same
@@ -87,23 +84,7 @@ std::string RawToDer(std::string_view raw, int coord) {
 EVP_PKEY* PkeyOfCanonical(std::string_view der) {
   SpkiKind kind = SpkiKindOf(der);
   if (kind == SpkiKind::kOther) return nullptr;
-  std::string_view key = der.substr(der.size() - SpkiKeyBytes(kind));
-  const auto* bytes = reinterpret_cast<const unsigned char*>(key.data());
-  if (kind == SpkiKind::kEd25519)
-    return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes, key.size());
-  char group[] = "P-256";
-  if (kind == SpkiKind::kP384) group[4] = '4';
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<char*>(key.data()),
-                                        key.size()),
-      OSSL_PARAM_construct_end()};
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  EVP_PKEY* pkey = nullptr;
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-    return nullptr;
-  return pkey;
+  return PkeyOf(kind, der.substr(der.size() - SpkiKeyBytes(kind)));
 }
 
 }  // namespace

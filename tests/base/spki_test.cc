@@ -78,6 +78,37 @@ TEST_CASE("SpkiOf and SpkiPem write what OpenSSL writes, for each everyday key s
   }
 }
 
+TEST_CASE("PkeyOf builds, for each everyday shape, the key OpenSSL decodes from the same DER") {
+  struct Shape {
+    const char* type;
+    const char* curve;
+    SpkiKind kind;
+  };
+  for (Shape s : {Shape{"EC", "P-256", SpkiKind::kP256}, Shape{"EC", "P-384", SpkiKind::kP384},
+                  Shape{"ED25519", nullptr, SpkiKind::kEd25519}}) {
+    CAPTURE(s.type);
+    CAPTURE(s.curve ? s.curve : "");
+    Pkey k = Generate(s.type, s.curve);
+    REQUIRE(k);
+    std::string key = KeyBytes(k.get(), s.kind == SpkiKind::kEd25519);
+    Pkey built(PkeyOf(s.kind, key), &EVP_PKEY_free);
+    REQUIRE(built);
+    CHECK(EVP_PKEY_eq(built.get(), k.get()) == 1);
+    CHECK(OpensslDer(built.get()) == SpkiOf(s.kind, key));
+    if (s.kind != SpkiKind::kEd25519) {
+      CHECK(EVP_PKEY_get_bits(built.get()) == EVP_PKEY_get_bits(k.get()));
+      std::string off = key;
+      off.back() = static_cast<char>(off.back() ^ 1);  // Y no longer matches X
+      CHECK(PkeyOf(s.kind, off) == nullptr);
+    }
+    CHECK(PkeyOf(s.kind, key.substr(1)) == nullptr);
+    CHECK(PkeyOf(SpkiKind::kOther, key) == nullptr);
+  }
+  // A P-256 point is not a P-384 key, nor the other way round.
+  Pkey p256 = Generate("EC", "P-256");
+  CHECK(PkeyOf(SpkiKind::kP384, KeyBytes(p256.get(), false)) == nullptr);
+}
+
 TEST_CASE("SpkiKindOf leaves everything else to OpenSSL") {
   Pkey p256 = Generate("EC", "P-256");
   std::string der = OpensslDer(p256.get());
