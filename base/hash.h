@@ -47,6 +47,10 @@ using ProgressFn = std::function<void(std::uint64_t, std::uint64_t)>;
 // buffer; memory use does not depend on the file size.
 Result<Sha256Digest> Sha256File(std::string_view path, const ProgressFn& progress = nullptr);
 
+// The largest read HashFile makes, and so its buffer: a file is hashed in
+// pieces of at most this size.
+inline constexpr std::uint64_t kHashChunkBytes = std::uint64_t{64} << 10;
+
 // The digests a signature over a file needs, from one streaming pass.
 struct FileDigests {
   std::string sha256;  // 32 raw bytes

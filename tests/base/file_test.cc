@@ -1,10 +1,12 @@
 #include "base/file.h"
 
 #include <doctest/doctest.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "base/hash.h"
 
@@ -52,6 +54,40 @@ TEST_CASE("files: streaming file hash equals in-memory hash") {
   REQUIRE(d.ok());
   CHECK(*d == sr::Sha256(data));
   CHECK(last == data.size());
+}
+
+TEST_CASE("files: HashFile's digests are right at every size around its read size") {
+  std::string dir = TempDir();
+  std::string p = sr::JoinPath(dir, "blob");
+  const std::size_t c = sr::kHashChunkBytes;
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{4095}, std::size_t{4096},
+                           c - 1, c, c + 1, 2 * c, 3 * c + 5, std::size_t{1} << 20}) {
+    CAPTURE(size);
+    std::string data(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 2654435761u) >> 13);
+    REQUIRE(sr::WriteFileAtomic(p, data).ok());
+    std::vector<std::uint64_t> seen;
+    auto d = sr::HashFile(p, /*with_sha384=*/true,
+                          [&](std::uint64_t done, std::uint64_t total) {
+                            CHECK(total == size);
+                            seen.push_back(done);
+                          });
+    REQUIRE(d.ok());
+    CHECK(d->size == size);
+    CHECK(d->sha256 == sr::Sha256Bytes(data));
+    unsigned char md[48];
+    unsigned int len = 0;
+    REQUIRE(EVP_Digest(data.data(), data.size(), md, &len, EVP_sha384(), nullptr) == 1);
+    CHECK(d->sha384 == std::string(reinterpret_cast<char*>(md), len));
+    // One progress call per read, each at most a chunk further, ending at the size.
+    std::uint64_t prev = 0;
+    for (std::uint64_t done : seen) {
+      CHECK(done > prev);
+      CHECK(done - prev <= c);
+      prev = done;
+    }
+    CHECK(prev == size);
+  }
 }
 
 TEST_CASE("files: a second non-waiting lock on the same file is refused") {
