@@ -142,6 +142,35 @@ Result<std::string> Session::GetAttribute(unsigned long object, unsigned long ty
   return v;
 }
 
+Result<std::vector<std::optional<std::string>>> Session::GetAttributes(
+    unsigned long object, std::initializer_list<unsigned long> types) {
+  CK_FUNCTION_LIST_PTR fn = module_->functions();
+  std::vector<CK_ATTRIBUTE> sizes;
+  for (unsigned long type : types) sizes.push_back(Attr(type, nullptr, 0));
+  CK_RV rv = fn->C_GetAttributeValue(handle_, object, sizes.data(), sizes.size());
+  if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID && rv != CKR_ATTRIBUTE_SENSITIVE)
+    return CkrError(rv, "C_GetAttributeValue", Describe());
+  std::vector<std::optional<std::string>> out(sizes.size());
+  std::vector<CK_ATTRIBUTE> values;
+  std::vector<std::size_t> where;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i].ulValueLen == CK_UNAVAILABLE_INFORMATION) continue;
+    if (sizes[i].ulValueLen > kMaxAttributeBytes) {
+      return InvalidArgument("attribute 0x" + std::to_string(sizes[i].type) + " of " +
+                             std::to_string(sizes[i].ulValueLen) + " bytes in " + Describe() +
+                             " is larger than any key attribute strongroom reads");
+    }
+    out[i].emplace(sizes[i].ulValueLen, '\0');
+    values.push_back(Attr(sizes[i].type, out[i]->data(), out[i]->size()));
+    where.push_back(i);
+  }
+  if (values.empty()) return out;
+  rv = fn->C_GetAttributeValue(handle_, object, values.data(), values.size());
+  if (rv != CKR_OK) return CkrError(rv, "C_GetAttributeValue", Describe());
+  for (std::size_t j = 0; j < values.size(); ++j) out[where[j]]->resize(values[j].ulValueLen);
+  return out;
+}
+
 Result<std::vector<unsigned long>> Session::FindObjects(unsigned long cls, std::string_view label,
                                                         std::string_view id) {
   CK_FUNCTION_LIST_PTR fn = module_->functions();
@@ -165,21 +194,30 @@ Result<std::vector<unsigned long>> Session::FindObjects(unsigned long cls, std::
 }
 
 Result<KeyInfo> Session::DescribePublicKey(unsigned long object) {
-  SR_ASSIGN_OR_RETURN(std::string type_bytes, GetAttribute(object, CKA_KEY_TYPE));
+  // One read for every attribute an EC or Edwards key has; an RSA key's two
+  // come in a second one.
+  SR_ASSIGN_OR_RETURN(auto attrs, GetAttributes(object, {CKA_KEY_TYPE, CKA_LABEL, CKA_ID,
+                                                         CKA_EC_PARAMS, CKA_EC_POINT}));
+  auto required = [&](std::optional<std::string>& v, const char* name) -> Result<std::string> {
+    if (!v) return InvalidArgument(std::string(name) + " has no usable value in " + Describe());
+    return std::move(*v);
+  };
+  SR_ASSIGN_OR_RETURN(std::string type_bytes, required(attrs[0], "CKA_KEY_TYPE"));
   CK_KEY_TYPE type = 0;
   if (type_bytes.size() != sizeof type) return InvalidArgument("bad CKA_KEY_TYPE");
   std::memcpy(&type, type_bytes.data(), sizeof type);
   KeyInfo k;
-  SR_ASSIGN_OR_RETURN(k.label, GetAttribute(object, CKA_LABEL));
-  SR_ASSIGN_OR_RETURN(k.id, GetAttribute(object, CKA_ID));
+  SR_ASSIGN_OR_RETURN(k.label, required(attrs[1], "CKA_LABEL"));
+  SR_ASSIGN_OR_RETURN(k.id, required(attrs[2], "CKA_ID"));
   if (type == CKK_EC || type == CKK_EC_EDWARDS) {
-    SR_ASSIGN_OR_RETURN(std::string params, GetAttribute(object, CKA_EC_PARAMS));
+    SR_ASSIGN_OR_RETURN(std::string params, required(attrs[3], "CKA_EC_PARAMS"));
     SR_ASSIGN_OR_RETURN(k.algorithm, AlgorithmFromEcParams(params, type == CKK_EC_EDWARDS));
-    SR_ASSIGN_OR_RETURN(std::string point, GetAttribute(object, CKA_EC_POINT));
+    SR_ASSIGN_OR_RETURN(std::string point, required(attrs[4], "CKA_EC_POINT"));
     SR_ASSIGN_OR_RETURN(k.spki_der, SpkiFromEcPoint(k.algorithm, point));
   } else if (type == CKK_RSA) {
-    SR_ASSIGN_OR_RETURN(std::string n, GetAttribute(object, CKA_MODULUS));
-    SR_ASSIGN_OR_RETURN(std::string e, GetAttribute(object, CKA_PUBLIC_EXPONENT));
+    SR_ASSIGN_OR_RETURN(auto rsa, GetAttributes(object, {CKA_MODULUS, CKA_PUBLIC_EXPONENT}));
+    SR_ASSIGN_OR_RETURN(std::string n, required(rsa[0], "CKA_MODULUS"));
+    SR_ASSIGN_OR_RETURN(std::string e, required(rsa[1], "CKA_PUBLIC_EXPONENT"));
     if (n.size() != 384) return InvalidArgument("RSA key is not 3072 bits");
     k.algorithm = Algorithm::kRsaPss3072;
     SR_ASSIGN_OR_RETURN(k.spki_der, SpkiFromRsa(n, e));

@@ -15,8 +15,10 @@
 #ifndef STRONGROOM_HSM_SESSION_H_
 #define STRONGROOM_HSM_SESSION_H_
 
+#include <initializer_list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +90,13 @@ class Session {
   Session(std::shared_ptr<Module> module, TokenInfo token, unsigned long handle)
       : module_(std::move(module)), token_(std::move(token)), handle_(handle) {}
   Result<std::string> GetAttribute(unsigned long object, unsigned long type);
+  // Several attributes of one object in two calls (their sizes, then their
+  // values) instead of two calls each: SoftHSMv2 re-opens and re-reads the
+  // object's file for every C_GetAttributeValue. An attribute the object
+  // does not have or will not reveal is std::nullopt (PKCS#11 2.40 5.7: its
+  // length comes back as CK_UNAVAILABLE_INFORMATION).
+  Result<std::vector<std::optional<std::string>>> GetAttributes(
+      unsigned long object, std::initializer_list<unsigned long> types);
   Result<std::vector<unsigned long>> FindObjects(unsigned long cls, std::string_view label,
                                                  std::string_view id);
   Result<KeyInfo> DescribePublicKey(unsigned long object);
