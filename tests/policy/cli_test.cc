@@ -76,6 +76,32 @@ std::string InitArgs(int version) {
          " --min-version 5.0.0";
 }
 
+TEST_CASE("cli: each verb's help, and the top-level help lists every verb") {
+  Station st;
+  const char* verbs[] = {"station", "key", "policy", "approve", "sign", "verify", "log"};
+  std::string top;
+  REQUIRE(st.Run("--help", &top) == 0);
+  for (const char* v : verbs) {
+    CAPTURE(v);
+    CHECK(top.find("\n  " + std::string(v) + " ") != std::string::npos);
+    // A command line naming a verb builds only that verb (signer/main.cc):
+    // its help, its subcommands' help and a misuse must still work.
+    for (const std::string& pre : {std::string(), std::string("--json ")}) {
+      std::string out;
+      CHECK(st.Run(pre + v + " --help", &out) == 0);
+      CHECK(out.find("Usage: strongroom " + std::string(v)) != std::string::npos);
+    }
+    CHECK(st.Run(std::string(v) + " --no-such-option") == 2);
+    CHECK(st.Stderr().find("Run with --help") != std::string::npos);
+  }
+  std::string out;
+  CHECK(st.Run("log vkey --help", &out) == 0);
+  CHECK(out.find("Usage: strongroom log vkey") != std::string::npos);
+  CHECK(st.Run("sgn") == 2);  // not a verb: every verb is built, and none matches
+  CHECK(st.Run("--version", &out) == 0);
+  CHECK(out.find("strongroom ") == 0);
+}
+
 TEST_CASE(
     "cli: policy init, sign by two governance keys, install, rotate, refuse a rollback, show") {
   Station s;
