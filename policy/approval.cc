@@ -12,9 +12,9 @@ Checked<Approval> ParseApproval(const Envelope& env, std::string_view input) {
   if (!st.ok()) return st.failure();
   Approval a;
   a.statement = std::move(st).value();
-  // The payload already passed the strict check; re-serializing the predicate
-  // lets protobuf's JSON mapping validate it against the schema.
-  auto ok = ParseJsonMessage(StructToJson(a.statement.predicate), &a.predicate, input);
+  // The payload already passed the strict check; the predicate is mapped
+  // into its schema from the parsed document.
+  auto ok = StructToMessage(a.statement.predicate, &a.predicate, input);
   if (!ok.ok()) return ok.failure();
   const auto& p = a.predicate;
   if (p.product().empty())

@@ -1,12 +1,20 @@
 #include "policy/json.h"
 
+#include <google/protobuf/timestamp.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <cstdlib>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace sr::policy {
 namespace {
@@ -389,19 +397,216 @@ Checked<google::protobuf::Struct*> ParseJsonObjectOnArena(std::string_view text,
   return doc->mutable_struct_value();
 }
 
-Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message* msg,
-                               std::string_view input, std::size_t max_bytes) {
-  auto ok = CheckStrictJson(text, input, max_bytes);
-  if (!ok.ok()) return ok.failure();
-  pb::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = false;
-  auto st = pb::util::JsonStringToMessage(pb::StringPiece(text.data(), text.size()), msg, opts);
-  if (!st.ok()) {
-    return MakeFailure(Reason::kInputBadField, input,
-                       "does not match the " + msg->GetDescriptor()->name() +
-                           " schema: " + std::string(st.message()));
+namespace {
+
+using FD = pb::FieldDescriptor;
+
+// Whether StructReader covers every field of d and of the messages it holds:
+// integers, bools, strings, nested messages and google.protobuf.Timestamp,
+// singular or repeated. Maps, oneofs, enums, bytes, floating point and the
+// other well-known types are left to protobuf's parser.
+bool Covered(const pb::Descriptor* d, std::vector<const pb::Descriptor*>& seen) {
+  if (std::find(seen.begin(), seen.end(), d) != seen.end()) return true;
+  seen.push_back(d);
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FD* f = d->field(i);
+    if (f->is_map() || f->real_containing_oneof() != nullptr || f->is_extension()) return false;
+    switch (f->cpp_type()) {
+      case FD::CPPTYPE_INT32:
+      case FD::CPPTYPE_INT64:
+      case FD::CPPTYPE_UINT32:
+      case FD::CPPTYPE_UINT64:
+      case FD::CPPTYPE_BOOL:
+        break;
+      case FD::CPPTYPE_STRING:
+        if (f->type() == FD::TYPE_BYTES) return false;
+        break;
+      case FD::CPPTYPE_MESSAGE:
+        if (f->message_type()->full_name() == "google.protobuf.Timestamp") break;
+        if (f->message_type()->file()->package() == "google.protobuf") return false;
+        if (!Covered(f->message_type(), seen)) return false;
+        break;
+      default:
+        return false;
+    }
   }
   return true;
+}
+
+bool Covered(const pb::Descriptor* d) {
+  std::vector<const pb::Descriptor*> seen;
+  return Covered(d, seen);
+}
+
+// The proto3 JSON mapping (https://protobuf.dev/programming-guides/json/)
+// from a document already read by the strict validator into a message, by
+// reflection: protobuf 3.21's own parser re-reads the text and converts each
+// message's descriptor to a google.protobuf.Type on every call, which cost
+// more than the rest of loading a policy. Fields are found by their JSON
+// name or their proto name; unknown fields are errors. It is stricter than
+// protobuf's parser where that parser is lenient beyond the mapping: a
+// repeated field must be a list (protobuf also takes one bare value), list
+// elements must not be null, a field may not be given under both its names,
+// a Timestamp must be an RFC 3339 string, an integer written as a JSON
+// number must be exact in a double (64-bit values beyond 2^53 must be
+// written as strings, as protobuf writes them), and an integer string is
+// digits with an optional '-'. Everything it accepts, protobuf's parser
+// accepts with the same meaning (tests/policy/json_mapping_test.cc).
+class StructReader {
+ public:
+  explicit StructReader(bool sorted) : sorted_(sorted) {}
+  const std::string& error() const { return error_; }
+
+  bool Object(const pb::Struct& obj, pb::Message* msg, const std::string& path) {
+    const pb::Descriptor* d = msg->GetDescriptor();
+    std::vector<const pb::MapPair<std::string, pb::Value>*> fields;
+    fields.reserve(obj.fields().size());
+    for (const auto& kv : obj.fields()) fields.push_back(&kv);
+    if (sorted_)
+      std::sort(fields.begin(), fields.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    std::vector<int> given;
+    for (const auto* kv : fields) {
+      const FD* f = nullptr;
+      for (int i = 0; i < d->field_count() && f == nullptr; ++i)
+        if (d->field(i)->json_name() == kv->first || d->field(i)->name() == kv->first)
+          f = d->field(i);
+      std::string where = path.empty() ? kv->first : path + "." + kv->first;
+      if (f == nullptr) return Fail(where, "no such field in " + d->name());
+      if (std::find(given.begin(), given.end(), f->number()) != given.end())
+        return Fail(where, "given twice, as \"" + f->json_name() + "\" and \"" + f->name() + "\"");
+      given.push_back(f->number());
+      const pb::Value& v = kv->second;
+      if (v.kind_case() == pb::Value::kNullValue) continue;  // null: the default
+      if (!f->is_repeated()) {
+        if (!Set(msg, f, v, where, -1)) return false;
+        continue;
+      }
+      if (v.kind_case() != pb::Value::kListValue) return Fail(where, "must be a list");
+      const auto& items = v.list_value().values();
+      for (int i = 0; i < items.size(); ++i) {
+        std::string at = where + "[" + std::to_string(i) + "]";
+        if (items[i].kind_case() == pb::Value::kNullValue) return Fail(at, "must not be null");
+        if (!Set(msg, f, items[i], at, i)) return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  bool Fail(const std::string& where, const std::string& what) {
+    error_ = where + ": " + what;
+    return false;
+  }
+
+  // Sets (or, for a repeated field, adds) f from v.
+  bool Set(pb::Message* msg, const FD* f, const pb::Value& v, const std::string& where, int index) {
+    const pb::Reflection* r = msg->GetReflection();
+    bool add = index >= 0;
+    switch (f->cpp_type()) {
+      case FD::CPPTYPE_STRING:
+        if (v.kind_case() != pb::Value::kStringValue) return Fail(where, "must be a string");
+        add ? r->AddString(msg, f, v.string_value()) : r->SetString(msg, f, v.string_value());
+        return true;
+      case FD::CPPTYPE_BOOL:
+        if (v.kind_case() != pb::Value::kBoolValue) return Fail(where, "must be true or false");
+        add ? r->AddBool(msg, f, v.bool_value()) : r->SetBool(msg, f, v.bool_value());
+        return true;
+      case FD::CPPTYPE_MESSAGE: {
+        if (f->message_type()->full_name() == "google.protobuf.Timestamp") {
+          pb::Timestamp ts;
+          if (v.kind_case() != pb::Value::kStringValue ||
+              !pb::util::TimeUtil::FromString(v.string_value(), &ts))
+            return Fail(where, "must be an RFC 3339 time, e.g. \"2026-11-22T07:40:00Z\"");
+          (add ? r->AddMessage(msg, f) : r->MutableMessage(msg, f))->CopyFrom(ts);
+          return true;
+        }
+        if (v.kind_case() != pb::Value::kStructValue) return Fail(where, "must be an object");
+        return Object(v.struct_value(), add ? r->AddMessage(msg, f) : r->MutableMessage(msg, f),
+                      where);
+      }
+      default:
+        break;
+    }
+    bool is_signed = f->cpp_type() == FD::CPPTYPE_INT32 || f->cpp_type() == FD::CPPTYPE_INT64;
+    bool is_wide = f->cpp_type() == FD::CPPTYPE_INT64 || f->cpp_type() == FD::CPPTYPE_UINT64;
+    std::int64_t lo = !is_signed ? 0 : is_wide ? INT64_MIN : INT32_MIN;
+    std::uint64_t hi = is_wide ? (is_signed ? INT64_MAX : UINT64_MAX) : is_signed ? INT32_MAX : UINT32_MAX;
+    bool negative = false;
+    std::uint64_t magnitude = 0;
+    if (v.kind_case() == pb::Value::kNumberValue) {
+      double x = v.number_value();
+      constexpr double kExact = 9007199254740992.0;  // 2^53
+      if (!(std::trunc(x) == x)) return Fail(where, "must be a whole number");
+      if (x >= kExact || x <= -kExact)  // 2^53 itself may be a rounded 2^53 + 1
+        return Fail(where, "is too large to be exact as a JSON number; write it as a string");
+      negative = x < 0;
+      magnitude = static_cast<std::uint64_t>(negative ? -x : x);
+    } else if (v.kind_case() == pb::Value::kStringValue) {
+      std::string_view t = v.string_value();
+      negative = !t.empty() && t[0] == '-' && is_signed;
+      if (negative) t.remove_prefix(1);
+      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), magnitude);
+      if (t.empty() || t[0] < '0' || t[0] > '9' || ec != std::errc() || end != t.data() + t.size())
+        return Fail(where, "must be a whole number");
+    } else {
+      return Fail(where, "must be a whole number");
+    }
+    if (negative ? magnitude > static_cast<std::uint64_t>(-(lo + 1)) + 1 : magnitude > hi)
+      return Fail(where, "is out of range for " + std::string(f->cpp_type_name()));
+    if (negative && magnitude == 0) negative = false;  // -0
+    std::int64_t sv = negative ? static_cast<std::int64_t>(0 - magnitude)
+                               : static_cast<std::int64_t>(magnitude);
+    switch (f->cpp_type()) {
+      case FD::CPPTYPE_INT32:
+        add ? r->AddInt32(msg, f, static_cast<std::int32_t>(sv))
+            : r->SetInt32(msg, f, static_cast<std::int32_t>(sv));
+        break;
+      case FD::CPPTYPE_INT64:
+        add ? r->AddInt64(msg, f, sv) : r->SetInt64(msg, f, sv);
+        break;
+      case FD::CPPTYPE_UINT32:
+        add ? r->AddUInt32(msg, f, static_cast<std::uint32_t>(magnitude))
+            : r->SetUInt32(msg, f, static_cast<std::uint32_t>(magnitude));
+        break;
+      default:
+        add ? r->AddUInt64(msg, f, magnitude) : r->SetUInt64(msg, f, magnitude);
+        break;
+    }
+    return true;
+  }
+
+  bool sorted_;
+  std::string error_;
+};
+
+}  // namespace
+
+Checked<bool> StructToMessage(const pb::Struct& obj, pb::Message* msg, std::string_view input) {
+  msg->Clear();
+  const std::string schema = "does not match the " + msg->GetDescriptor()->name() + " schema: ";
+  if (!Covered(msg->GetDescriptor())) {
+    pb::util::JsonParseOptions opts;
+    opts.ignore_unknown_fields = false;
+    auto st = pb::util::JsonStringToMessage(StructToJson(obj), msg, opts);
+    if (!st.ok()) return MakeFailure(Reason::kInputBadField, input, schema + std::string(st.message()));
+    return true;
+  }
+  if (StructReader(false).Object(obj, msg, "")) return true;
+  // Fields are visited in the map's order, which varies; the error reported
+  // is the one of the first bad field by name, so it is the same every time.
+  msg->Clear();
+  StructReader sorted(true);
+  sorted.Object(obj, msg, "");
+  msg->Clear();
+  return MakeFailure(Reason::kInputBadField, input, schema + sorted.error());
+}
+
+Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message* msg,
+                               std::string_view input, std::size_t max_bytes) {
+  pb::Arena arena;
+  auto doc = ParseJsonObjectOnArena(text, input, &arena, max_bytes);
+  if (!doc.ok()) return doc.failure();
+  return StructToMessage(**doc, msg, input);
 }
 
 const pb::Value* FindField(const pb::Struct& obj, std::string_view key) {

@@ -1,7 +1,8 @@
 // Strict JSON for untrusted inputs. protobuf's JSON parser silently keeps the
 // last of duplicate keys, so every document is first checked here: strict
 // RFC 8259 syntax, no duplicate object keys (compared after unescaping),
-// bounded nesting depth and size, valid UTF-8. Then protobuf parses it.
+// bounded nesting depth and size, valid UTF-8. Then it is mapped into a
+// message.
 // All functions are pure and thread-safe.
 #ifndef STRONGROOM_POLICY_JSON_H_
 #define STRONGROOM_POLICY_JSON_H_
@@ -41,10 +42,17 @@ Checked<google::protobuf::Struct*> ParseJsonObjectOnArena(std::string_view text,
                                                           google::protobuf::Arena* arena,
                                                           std::size_t max_bytes = kMaxDocumentBytes);
 
-// Strict check, then protobuf's JSON mapping into msg; unknown fields are
-// errors (kInputBadField names the field).
+// Strict check, then the proto3 JSON mapping into msg (cleared first);
+// unknown fields are errors (kInputBadField names the field). Schemas of
+// integers, bools, strings, nested messages and Timestamps are mapped here,
+// a little more strictly than protobuf's parser (policy/json.cc says where);
+// any other schema by protobuf's parser.
 Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message* msg,
                                std::string_view input, std::size_t max_bytes = kMaxDocumentBytes);
+// The same mapping from a document already parsed (e.g. a statement's
+// predicate).
+Checked<bool> StructToMessage(const google::protobuf::Struct& obj, google::protobuf::Message* msg,
+                              std::string_view input);
 
 // Accessors on parsed objects. `path` is the dotted location used in messages.
 const google::protobuf::Value* FindField(const google::protobuf::Struct& obj, std::string_view key);

@@ -51,7 +51,7 @@ std::optional<Manifest> ParseManifest(Checker& c, const std::string& text) {
   auto st = policy::ParseStatement(*env, "manifest", {kUpdateManifestPredicate});
   if (!st.ok()) return c.Fail("manifest", policy::FormatFailure(st.failure()));
   Manifest out{*env, *st, {}};
-  auto ok = policy::ParseJsonMessage(policy::StructToJson(st->predicate), &out.m, "manifest");
+  auto ok = policy::StructToMessage(st->predicate, &out.m, "manifest");
   if (!ok.ok()) return c.Fail("manifest", policy::FormatFailure(ok.failure()));
   c.Check(true, "manifest", "",
           "update manifest for " + out.m.product() + " " + out.m.version() + ", " +

@@ -14,6 +14,7 @@
 
 #include "base/encoding.h"
 #include "hsm/uri.h"
+#include "policy/json.h"
 #include "signer/station_log.h"
 #include "signer/token_guard.h"
 
@@ -295,8 +296,10 @@ Result<std::unique_ptr<Station>> Station::Open(std::string_view dir_in, bool wai
   SR_ASSIGN_OR_RETURN(FileLock lock,
                       FileLock::Acquire(JoinPath(dir, "station.lock"), wait_for_lock));
   std::unique_ptr<Station> st(new Station(dir, std::move(lock)));
-  if (!google::protobuf::util::JsonStringToMessage(json, &st->record_).ok()) {
-    return InvalidArgument(json_path + " is not a valid station record");
+  if (auto ok = policy::ParseJsonMessage(json, &st->record_, json_path, kMaxStationJsonBytes);
+      !ok.ok()) {
+    return InvalidArgument(json_path + " is not a valid station record: " +
+                           ok.failure().message);
   }
   if (st->record_.format_version() != 1 || st->record_.module_path().empty()) {
     return InvalidArgument(json_path + " has an unsupported format_version or no module_path");
