@@ -76,11 +76,10 @@ EVP_PKEY* PkeyOf(SpkiKind kind, std::string_view key) {
     return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes, key.size());
   char group[] = "P-256";
   if (kind == SpkiKind::kP384) std::memcpy(group, "P-384", sizeof group);
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<char*>(key.data()),
-                                        key.size()),
-      OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+                         OSSL_PARAM_construct_octet_string(
+                             OSSL_PKEY_PARAM_PUB_KEY, const_cast<char*>(key.data()), key.size()),
+                         OSSL_PARAM_construct_end()};
   std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
       EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr), &EVP_PKEY_CTX_free);
   EVP_PKEY* pkey = nullptr;

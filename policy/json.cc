@@ -5,13 +5,12 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
-
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -529,8 +528,10 @@ class StructReader {
     }
     bool is_signed = f->cpp_type() == FD::CPPTYPE_INT32 || f->cpp_type() == FD::CPPTYPE_INT64;
     bool is_wide = f->cpp_type() == FD::CPPTYPE_INT64 || f->cpp_type() == FD::CPPTYPE_UINT64;
-    std::int64_t lo = !is_signed ? 0 : is_wide ? INT64_MIN : INT32_MIN;
-    std::uint64_t hi = is_wide ? (is_signed ? INT64_MAX : UINT64_MAX) : is_signed ? INT32_MAX : UINT32_MAX;
+    // The largest magnitude allowed, positive and negative.
+    std::uint64_t hi =
+        is_wide ? (is_signed ? INT64_MAX : UINT64_MAX) : (is_signed ? INT32_MAX : UINT32_MAX);
+    std::uint64_t lo = !is_signed ? 0 : is_wide ? std::uint64_t{1} << 63 : std::uint64_t{1} << 31;
     bool negative = false;
     std::uint64_t magnitude = 0;
     if (v.kind_case() == pb::Value::kNumberValue) {
@@ -551,11 +552,11 @@ class StructReader {
     } else {
       return Fail(where, "must be a whole number");
     }
-    if (negative ? magnitude > static_cast<std::uint64_t>(-(lo + 1)) + 1 : magnitude > hi)
+    if (negative ? magnitude > lo : magnitude > hi)
       return Fail(where, "is out of range for " + std::string(f->cpp_type_name()));
     if (negative && magnitude == 0) negative = false;  // -0
-    std::int64_t sv = negative ? static_cast<std::int64_t>(0 - magnitude)
-                               : static_cast<std::int64_t>(magnitude);
+    std::int64_t sv =
+        negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
     switch (f->cpp_type()) {
       case FD::CPPTYPE_INT32:
         add ? r->AddInt32(msg, f, static_cast<std::int32_t>(sv))
@@ -588,7 +589,8 @@ Checked<bool> StructToMessage(const pb::Struct& obj, pb::Message* msg, std::stri
     pb::util::JsonParseOptions opts;
     opts.ignore_unknown_fields = false;
     auto st = pb::util::JsonStringToMessage(StructToJson(obj), msg, opts);
-    if (!st.ok()) return MakeFailure(Reason::kInputBadField, input, schema + std::string(st.message()));
+    if (!st.ok())
+      return MakeFailure(Reason::kInputBadField, input, schema + std::string(st.message()));
     return true;
   }
   if (StructReader(false).Object(obj, msg, "")) return true;
@@ -603,6 +605,19 @@ Checked<bool> StructToMessage(const pb::Struct& obj, pb::Message* msg, std::stri
 
 Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message* msg,
                                std::string_view input, std::size_t max_bytes) {
+  if (!Covered(msg->GetDescriptor())) {  // protobuf's parser, on the text itself
+    auto ok = CheckStrictJson(text, input, max_bytes);
+    if (!ok.ok()) return ok.failure();
+    pb::util::JsonParseOptions opts;
+    opts.ignore_unknown_fields = false;
+    auto st = pb::util::JsonStringToMessage(pb::StringPiece(text.data(), text.size()), msg, opts);
+    if (!st.ok()) {
+      return MakeFailure(Reason::kInputBadField, input,
+                         "does not match the " + msg->GetDescriptor()->name() +
+                             " schema: " + std::string(st.message()));
+    }
+    return true;
+  }
   pb::Arena arena;
   auto doc = ParseJsonObjectOnArena(text, input, &arena, max_bytes);
   if (!doc.ok()) return doc.failure();

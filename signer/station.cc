@@ -298,8 +298,7 @@ Result<std::unique_ptr<Station>> Station::Open(std::string_view dir_in, bool wai
   std::unique_ptr<Station> st(new Station(dir, std::move(lock)));
   if (auto ok = policy::ParseJsonMessage(json, &st->record_, json_path, kMaxStationJsonBytes);
       !ok.ok()) {
-    return InvalidArgument(json_path + " is not a valid station record: " +
-                           ok.failure().message);
+    return InvalidArgument(json_path + " is not a valid station record: " + ok.failure().message);
   }
   if (st->record_.format_version() != 1 || st->record_.module_path().empty()) {
     return InvalidArgument(json_path + " has an unsupported format_version or no module_path");

@@ -67,11 +67,10 @@ TEST_CASE("files: HashFile's digests are right at every size around its read siz
     for (std::size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 2654435761u) >> 13);
     REQUIRE(sr::WriteFileAtomic(p, data).ok());
     std::vector<std::uint64_t> seen;
-    auto d = sr::HashFile(p, /*with_sha384=*/true,
-                          [&](std::uint64_t done, std::uint64_t total) {
-                            CHECK(total == size);
-                            seen.push_back(done);
-                          });
+    auto d = sr::HashFile(p, /*with_sha384=*/true, [&](std::uint64_t done, std::uint64_t total) {
+      CHECK(total == size);
+      seen.push_back(done);
+    });
     REQUIRE(d.ok());
     CHECK(d->size == size);
     CHECK(d->sha256 == sr::Sha256Bytes(data));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "policy/json.h"
+#include "proto/event.pb.h"
 #include "proto/signing.pb.h"
 #include "proto/station.pb.h"
 #include "tests/policy/fixtures.h"
@@ -101,7 +102,8 @@ void Collect(pb::Value* v, std::vector<pb::Value*>* values, std::vector<pb::Stru
   values->push_back(v);
   if (v->has_struct_value()) {
     objects->push_back(v->mutable_struct_value());
-    for (auto& kv : *v->mutable_struct_value()->mutable_fields()) Collect(&kv.second, values, objects);
+    for (auto& kv : *v->mutable_struct_value()->mutable_fields())
+      Collect(&kv.second, values, objects);
   } else if (v->has_list_value()) {
     for (auto& item : *v->mutable_list_value()->mutable_values()) Collect(&item, values, objects);
   }
@@ -110,8 +112,10 @@ void Collect(pb::Value* v, std::vector<pb::Value*>* values, std::vector<pb::Stru
 std::string SnakeOf(const std::string& camel) {
   std::string out;
   for (char c : camel) {
-    if (c >= 'A' && c <= 'Z') out += '_', out += static_cast<char>(c - 'A' + 'a');
-    else out += c;
+    if (c >= 'A' && c <= 'Z')
+      out += '_', out += static_cast<char>(c - 'A' + 'a');
+    else
+      out += c;
   }
   return out;
 }
@@ -121,7 +125,9 @@ void Mutate(pb::Value* doc, std::mt19937& rng) {
   std::vector<pb::Value*> values;
   std::vector<pb::Struct*> objects;
   Collect(doc, &values, &objects);
-  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  auto pick = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+  };
   if (pick(4) == 0 && !objects.empty()) {  // a key: renamed, doubled under its other name, or gone
     pb::Struct* o = objects[pick(objects.size())];
     if (o->fields().empty()) return;
@@ -148,17 +154,50 @@ void Mutate(pb::Value* doc, std::mt19937& rng) {
   }
   pb::Value* v = values[pick(values.size())];
   if (v == doc) return;
-  static const std::vector<std::string> raws = {
-      "0", "-0", "1", "-1", "1.5", "3.0", "1e3", "2147483647", "2147483648", "-2147483648",
-      "-2147483649", "4294967295", "4294967296", "9007199254740992", "9007199254740993",
-      "18446744073709551615", "1e400"};
-  static const std::vector<std::string> strs = {
-      "", "x", "0", "42", "-7", "+3", "03", " 3", "1e3", "0x10", "-0", "4294967296",
-      "18446744073709551615", "18446744073709551616", "9223372036854775808", "-9223372036854775808",
-      "2026-01-01T00:00:00Z", "2026-01-01T00:00:00.5+01:00", "2026-01-01T00:00:00",
-      "2026-02-30T00:00:00Z", "0001-01-01T00:00:00Z", "0000-12-31T23:59:59Z",
-      "9999-12-31T23:59:59.999999999Z", "2026-01-01T00:00:00.1234567891Z", "2026-01-01t00:00:00z",
-      "2026-01-01T00:00:00-00:00", "2026-01-01T24:00:00Z"};
+  static const std::vector<std::string> raws = {"0",
+                                                "-0",
+                                                "1",
+                                                "-1",
+                                                "1.5",
+                                                "3.0",
+                                                "1e3",
+                                                "2147483647",
+                                                "2147483648",
+                                                "-2147483648",
+                                                "-2147483649",
+                                                "4294967295",
+                                                "4294967296",
+                                                "9007199254740992",
+                                                "9007199254740993",
+                                                "18446744073709551615",
+                                                "1e400"};
+  static const std::vector<std::string> strs = {"",
+                                                "x",
+                                                "0",
+                                                "42",
+                                                "-7",
+                                                "+3",
+                                                "03",
+                                                " 3",
+                                                "1e3",
+                                                "0x10",
+                                                "-0",
+                                                "4294967296",
+                                                "18446744073709551615",
+                                                "18446744073709551616",
+                                                "9223372036854775808",
+                                                "-9223372036854775808",
+                                                "2026-01-01T00:00:00Z",
+                                                "2026-01-01T00:00:00.5+01:00",
+                                                "2026-01-01T00:00:00",
+                                                "2026-02-30T00:00:00Z",
+                                                "0001-01-01T00:00:00Z",
+                                                "0000-12-31T23:59:59Z",
+                                                "9999-12-31T23:59:59.999999999Z",
+                                                "2026-01-01T00:00:00.1234567891Z",
+                                                "2026-01-01t00:00:00z",
+                                                "2026-01-01T00:00:00-00:00",
+                                                "2026-01-01T24:00:00Z"};
   pb::Value copy = *v;
   switch (pick(9)) {
     case 0:
@@ -308,6 +347,22 @@ TEST_CASE("json mapping: with several bad fields the same one is reported every 
   std::string first = PolicyError(text);
   CHECK(first.find("alpha: no such field") != std::string::npos);
   for (int i = 0; i < 50; ++i) CHECK(PolicyError(text) == first);
+}
+
+TEST_CASE("json mapping: a schema with an enum is left to protobuf's parser, still strictly") {
+  v1::Event e;
+  auto ok =
+      policy::ParseJsonMessage(R"({"sequence":"7","kind":"EVENT_KIND_SIGNING"})", &e, "event");
+  REQUIRE(ok.ok());
+  CHECK(e.sequence() == 7);
+  CHECK(e.kind() == v1::EVENT_KIND_SIGNING);
+  auto bad = policy::ParseJsonMessage(R"({"kind":"EVENT_KIND_NOPE"})", &e, "event");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.failure().message.find("does not match the Event schema") != std::string::npos);
+  // The strict syntax check still comes first.
+  auto dup = policy::ParseJsonMessage(R"({"time":"a","time":"b"})", &e, "event");
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.failure().reason == policy::Reason::kInputDuplicateKey);
 }
 
 }  // namespace
