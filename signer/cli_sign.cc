@@ -6,6 +6,7 @@
 #include "proto/signing.pb.h"
 #include "signer/cli.h"
 #include "signer/pin_source.h"
+#include "signer/release_outputs.h"
 #include "signer/signing_session.h"
 #include "signer/station.h"
 
@@ -31,12 +32,10 @@ std::string Resolve(const std::string& base, const std::string& path) {
   return JoinPath(base, path);
 }
 
+// A product or version that can name a directory: what an artifact name may
+// be (a safe file name), and at most 64 bytes.
 bool SafeDirPart(const std::string& s) {
-  if (s.empty() || s.size() > 64 || s[0] == '.') return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
-      return false;
-  return true;
+  return s.size() <= 64 && signer::ValidateArtifactName(s).ok();
 }
 
 ReleaseRequest FromBatch(const v1::BatchRelease& b, const SignArgs& a, const std::string& dir) {
@@ -57,8 +56,9 @@ ReleaseRequest FromBatch(const v1::BatchRelease& b, const SignArgs& a, const std
     r.invalid.push_back({policy::Reason::kRequestMalformed, "request",
                          "product \"" + r.product.substr(0, 64) + "\" and version \"" +
                              r.version.substr(0, 64) +
-                             "\" do not make a directory name under --out (letters, digits, "
-                             "'.', '_', '-'); give the batch entry an \"out\""});
+                             "\" do not make a directory name under --out (up to 64 letters, "
+                             "digits and . _ + -, not starting with . or -); give the batch "
+                             "entry an \"out\""});
   }
   return r;
 }
