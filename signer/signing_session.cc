@@ -24,6 +24,9 @@ using internal::SessionContext;
 namespace {
 
 constexpr std::uint64_t kMaxPolicyBytes = 4u << 20;
+// Output directories of at most this many files in all are created on the
+// session's thread, not on a second one, while the HSM signs.
+constexpr std::size_t kOutputFilesOnThisThread = 32;
 
 void At(const SessionOptions& o, std::string_view step) {
   if (o.at) o.at(step);
@@ -291,18 +294,28 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   // While the HSM signs, another thread prepares each output directory (its
   // files created empty: on a disk, allocating a thousand inodes costs as
   // much as the signatures). Nothing is written into them before step 7.
+  // A few files are created on this thread instead: starting a thread costs
+  // more than that, and it competes with the HSM for the CPU.
   std::vector<Result<std::unique_ptr<OutputStaging>>> staging;
-  std::thread prepare_outputs([&] {
+  auto prepare = [&] {
     for (const Prepared* p : allowed) {
       std::vector<std::string> names;
       for (const internal::HashedArtifact& a : p->artifacts) names.push_back(a.name);
       staging.push_back(OutputStaging::Create(p->out_dir, OutputNames(names)));
     }
-  });
+  };
+  std::size_t files = 0;
+  for (const Prepared* p : allowed) files += p->artifacts.size() + 5;
+  std::thread prepare_outputs;
+  if (files > kOutputFilesOnThisThread) {
+    prepare_outputs = std::thread(prepare);
+  } else {
+    prepare();
+  }
   LogKeySigner& station_keys = log->hsm_signer().keys();
   for (std::size_t j = 0; j < allowed.size(); ++j)
     allowed[j]->error = SignInHsm(ctx, station_keys, *allowed[j], o, j == 0);
-  prepare_outputs.join();
+  if (prepare_outputs.joinable()) prepare_outputs.join();
   // A release whose outputs cannot be written is not released: logged as
   // failed, its signatures never leave the process.
   for (std::size_t j = 0; j < allowed.size(); ++j) {

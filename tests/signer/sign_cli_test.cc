@@ -1,5 +1,6 @@
 // `strongroom sign` and `strongroom verify` end to end: the real binary, a
 // real SoftHSMv2 station, the IC-22 reference scenario.
+#include <filesystem>
 #include <map>
 
 #include "tests/signer/sign_helpers.h"
@@ -46,6 +47,33 @@ TEST_CASE("sign: the reference release is signed, logged before its outputs, and
   CmdResult v = st.Verify("out", in);
   CHECK_MESSAGE(v.rc == 0, v.all());
   CHECK(st.LogVerify().rc == 0);
+}
+
+TEST_CASE("sign: a release of 40 artifacts gets all its outputs, and verifies") {
+  // 45 output files: more than a session creates on its own thread, so the
+  // output directory is prepared on a second one while the HSM signs.
+  SignStation st;
+  World w = st.Scenario();
+  std::vector<policy::Artifact> arts;
+  for (int i = 0; i < 40; ++i) {
+    std::string name = "part-" + std::to_string(i) + ".bin";
+    arts.push_back({name, Sha256Hex(SignStation::ContentOf(name))});
+  }
+  w.ForRelease(arts, "5.4.3", "5.4.2");
+  REQUIRE(st.InstallPolicy(w).rc == 0);
+  Inputs in = st.Write(w);
+  CmdResult r = st.Sign(in, "out");
+  REQUIRE_MESSAGE(r.rc == 0, r.all());
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(st.root + "/out")) {
+    CHECK(e.file_size() > 0);
+    ++files;
+  }
+  CHECK(files == 45);
+  for (const auto& a : arts) CHECK_MESSAGE(PathExists(st.root + "/out/" + a.name + ".sig"), a.name);
+  CHECK(st.Events().back().signing().artifacts_size() == 40);
+  CmdResult v = st.Verify("out", in);
+  CHECK_MESSAGE(v.rc == 0, v.all());
 }
 
 // The openssl command that verifies a detached signature made by alg.
