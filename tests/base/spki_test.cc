@@ -54,14 +54,18 @@ std::string KeyBytes(EVP_PKEY* k, bool ed25519) {
   return std::string(reinterpret_cast<char*>(buf), n);
 }
 
+// The everyday key shapes, as OpenSSL generates them.
+struct Shape {
+  const char* type;
+  const char* curve;
+  SpkiKind kind;
+};
+constexpr Shape kShapes[] = {{"EC", "P-256", SpkiKind::kP256},
+                             {"EC", "P-384", SpkiKind::kP384},
+                             {"ED25519", nullptr, SpkiKind::kEd25519}};
+
 TEST_CASE("SpkiOf and SpkiPem write what OpenSSL writes, for each everyday key shape") {
-  struct Shape {
-    const char* type;
-    const char* curve;
-    SpkiKind kind;
-  };
-  for (Shape s : {Shape{"EC", "P-256", SpkiKind::kP256}, Shape{"EC", "P-384", SpkiKind::kP384},
-                  Shape{"ED25519", nullptr, SpkiKind::kEd25519}}) {
+  for (const Shape& s : kShapes) {
     CAPTURE(s.type);
     CAPTURE(s.curve ? s.curve : "");
     for (int i = 0; i < 5; ++i) {
@@ -78,14 +82,8 @@ TEST_CASE("SpkiOf and SpkiPem write what OpenSSL writes, for each everyday key s
   }
 }
 
-TEST_CASE("PkeyOf builds, for each everyday shape, the key OpenSSL decodes from the same DER") {
-  struct Shape {
-    const char* type;
-    const char* curve;
-    SpkiKind kind;
-  };
-  for (Shape s : {Shape{"EC", "P-256", SpkiKind::kP256}, Shape{"EC", "P-384", SpkiKind::kP384},
-                  Shape{"ED25519", nullptr, SpkiKind::kEd25519}}) {
+TEST_CASE("PkeyOf builds, for each everyday shape, the key OpenSSL generated") {
+  for (const Shape& s : kShapes) {
     CAPTURE(s.type);
     CAPTURE(s.curve ? s.curve : "");
     Pkey k = Generate(s.type, s.curve);
