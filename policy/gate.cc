@@ -58,7 +58,6 @@ struct Eval {
   void Fail(const Failure& f) { d.failures.push_back(f); }
 };
 
-
 void CheckRequest(Eval& e) {
   const SigningRequest& r = e.req;
   if (r.product.empty()) e.Fail(Reason::kRequestMalformed, "request", "no product named");

@@ -582,17 +582,26 @@ class StructReader {
 
 }  // namespace
 
-Checked<bool> StructToMessage(const pb::Struct& obj, pb::Message* msg, std::string_view input) {
+namespace {
+
+Failure SchemaFailure(const pb::Message& msg, std::string_view input, std::string_view what) {
+  return MakeFailure(
+      Reason::kInputBadField, input,
+      "does not match the " + msg.GetDescriptor()->name() + " schema: " + std::string(what));
+}
+
+// protobuf's parser, for the schemas StructReader does not cover.
+Checked<bool> ProtobufJson(std::string_view json, pb::Message* msg, std::string_view input) {
+  pb::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = false;
+  auto st = pb::util::JsonStringToMessage(pb::StringPiece(json.data(), json.size()), msg, opts);
+  if (!st.ok()) return SchemaFailure(*msg, input, std::string(st.message()));
+  return true;
+}
+
+// StructReader on a schema it covers.
+Checked<bool> ReadStruct(const pb::Struct& obj, pb::Message* msg, std::string_view input) {
   msg->Clear();
-  const std::string schema = "does not match the " + msg->GetDescriptor()->name() + " schema: ";
-  if (!Covered(msg->GetDescriptor())) {
-    pb::util::JsonParseOptions opts;
-    opts.ignore_unknown_fields = false;
-    auto st = pb::util::JsonStringToMessage(StructToJson(obj), msg, opts);
-    if (!st.ok())
-      return MakeFailure(Reason::kInputBadField, input, schema + std::string(st.message()));
-    return true;
-  }
   if (StructReader(false).Object(obj, msg, "")) return true;
   // Fields are visited in the map's order, which varies; the error reported
   // is the one of the first bad field by name, so it is the same every time.
@@ -600,7 +609,14 @@ Checked<bool> StructToMessage(const pb::Struct& obj, pb::Message* msg, std::stri
   StructReader sorted(true);
   sorted.Object(obj, msg, "");
   msg->Clear();
-  return MakeFailure(Reason::kInputBadField, input, schema + sorted.error());
+  return SchemaFailure(*msg, input, sorted.error());
+}
+
+}  // namespace
+
+Checked<bool> StructToMessage(const pb::Struct& obj, pb::Message* msg, std::string_view input) {
+  if (!Covered(msg->GetDescriptor())) return ProtobufJson(StructToJson(obj), msg, input);
+  return ReadStruct(obj, msg, input);
 }
 
 Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message* msg,
@@ -608,20 +624,12 @@ Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message*
   if (!Covered(msg->GetDescriptor())) {  // protobuf's parser, on the text itself
     auto ok = CheckStrictJson(text, input, max_bytes);
     if (!ok.ok()) return ok.failure();
-    pb::util::JsonParseOptions opts;
-    opts.ignore_unknown_fields = false;
-    auto st = pb::util::JsonStringToMessage(pb::StringPiece(text.data(), text.size()), msg, opts);
-    if (!st.ok()) {
-      return MakeFailure(Reason::kInputBadField, input,
-                         "does not match the " + msg->GetDescriptor()->name() +
-                             " schema: " + std::string(st.message()));
-    }
-    return true;
+    return ProtobufJson(text, msg, input);
   }
   pb::Arena arena;
   auto doc = ParseJsonObjectOnArena(text, input, &arena, max_bytes);
   if (!doc.ok()) return doc.failure();
-  return StructToMessage(**doc, msg, input);
+  return ReadStruct(**doc, msg, input);
 }
 
 const pb::Value* FindField(const pb::Struct& obj, std::string_view key) {

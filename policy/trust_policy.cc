@@ -61,7 +61,6 @@ std::optional<Failure> CheckKeySet(const v1::KeySet& set, std::string_view input
   return std::nullopt;
 }
 
-
 std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view input,
                                     const std::string& at, KeyCache* cache) {
   if (p.name().empty()) return Bad(input, at + ".name is empty");
