@@ -148,18 +148,42 @@ Result<std::string> Base64Decode(std::string_view text, std::string_view field) 
 std::string JsonEscape(std::string_view s) {
   std::string o;
   o.reserve(s.size());
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else {
-      o += c;
+  std::size_t run = 0;  // start of the characters not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\' && u != '<' && u != '>' && u != 0x7f) continue;
+    o.append(s.substr(run, i - run));
+    run = i + 1;
+    switch (u) {
+      case '"':
+        o += "\\\"";
+        break;
+      case '\\':
+        o += "\\\\";
+        break;
+      case '\b':
+        o += "\\b";
+        break;
+      case '\f':
+        o += "\\f";
+        break;
+      case '\n':
+        o += "\\n";
+        break;
+      case '\r':
+        o += "\\r";
+        break;
+      case '\t':
+        o += "\\t";
+        break;
+      default: {
+        char b[8];
+        std::snprintf(b, sizeof b, "\\u%04x", u);
+        o += b;
+      }
     }
   }
+  o.append(s.substr(run));
   return o;
 }
 

@@ -28,8 +28,10 @@ std::string Base64UrlEncode(std::string_view bytes);
 // as DSSE requires. Whitespace is not accepted.
 Result<std::string> Base64Decode(std::string_view text, std::string_view field = "base64 value");
 
-// Escapes s for use inside a JSON string literal ('"', '\\' and control
-// characters); bytes >= 0x80 pass through unchanged (UTF-8).
+// Escapes s for use inside a JSON string literal as protobuf's JSON printer
+// does for ASCII: '"', '\\' and \b \f \n \r \t by their short forms, the
+// other control characters, '<', '>' and DEL as \u00XX (so a JSON document
+// can sit in HTML unchanged); bytes >= 0x80 pass through unchanged (UTF-8).
 std::string JsonEscape(std::string_view s);
 
 }  // namespace sr

@@ -1,7 +1,5 @@
 #include "policy/approval.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include "policy/json.h"
 
 namespace sr::policy {
@@ -30,9 +28,7 @@ Checked<Approval> ParseApproval(const Envelope& env, std::string_view input) {
 
 std::string ApprovalStatementJson(const std::vector<Artifact>& artifacts,
                                   const strongroom::v1::ReleaseApproval& predicate) {
-  std::string pred_json;
-  (void)pb::util::MessageToJsonString(predicate, &pred_json);
-  return StatementJson(artifacts, kReleaseApprovalPredicate, pred_json);
+  return StatementJson(artifacts, kReleaseApprovalPredicate, MessageToJson(predicate));
 }
 
 namespace {

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "base/encoding.h"
+
 namespace sr::policy {
 namespace {
 
@@ -403,13 +405,24 @@ using FD = pb::FieldDescriptor;
 // Whether StructReader covers every field of d and of the messages it holds:
 // integers, bools, strings, nested messages and google.protobuf.Timestamp,
 // singular or repeated. Maps, oneofs, enums, bytes, floating point and the
-// other well-known types are left to protobuf's parser.
-bool Covered(const pb::Descriptor* d, std::vector<const pb::Descriptor*>& seen) {
+// other well-known types are left to protobuf's parser. With `maps`, also
+// maps of string keys to strings, integers or bools (what MessageToJson
+// writes itself).
+bool Covered(const pb::Descriptor* d, bool maps, std::vector<const pb::Descriptor*>& seen) {
   if (std::find(seen.begin(), seen.end(), d) != seen.end()) return true;
   seen.push_back(d);
   for (int i = 0; i < d->field_count(); ++i) {
     const FD* f = d->field(i);
-    if (f->is_map() || f->real_containing_oneof() != nullptr || f->is_extension()) return false;
+    if (f->real_containing_oneof() != nullptr || f->is_extension()) return false;
+    if (f->is_map()) {
+      const FD* value = f->message_type()->map_value();
+      if (!maps || f->message_type()->map_key()->cpp_type() != FD::CPPTYPE_STRING ||
+          value->type() == FD::TYPE_BYTES || value->cpp_type() == FD::CPPTYPE_MESSAGE ||
+          value->cpp_type() == FD::CPPTYPE_ENUM || value->cpp_type() == FD::CPPTYPE_FLOAT ||
+          value->cpp_type() == FD::CPPTYPE_DOUBLE)
+        return false;
+      continue;
+    }
     switch (f->cpp_type()) {
       case FD::CPPTYPE_INT32:
       case FD::CPPTYPE_INT64:
@@ -423,7 +436,7 @@ bool Covered(const pb::Descriptor* d, std::vector<const pb::Descriptor*>& seen) 
       case FD::CPPTYPE_MESSAGE:
         if (f->message_type()->full_name() == "google.protobuf.Timestamp") break;
         if (f->message_type()->file()->package() == "google.protobuf") return false;
-        if (!Covered(f->message_type(), seen)) return false;
+        if (!Covered(f->message_type(), maps, seen)) return false;
         break;
       default:
         return false;
@@ -432,14 +445,102 @@ bool Covered(const pb::Descriptor* d, std::vector<const pb::Descriptor*>& seen) 
   return true;
 }
 
-bool Covered(const pb::Descriptor* d) {
+bool Covered(const pb::Descriptor* d, bool maps = false) {
   std::vector<const pb::Descriptor*> seen;
-  return Covered(d, seen);
+  return Covered(d, maps, seen);
+}
+
+// The proto3 JSON form of messages Covered(d, maps=true) accepts, as
+// protobuf's printer writes it by default: fields in number order under
+// their JSON names, default values and empty lists left out, 64-bit
+// integers as strings, Timestamps in RFC 3339, map entries by key.
+void WriteMessage(const pb::Message& m, std::string* out);
+
+void WriteValue(const pb::Message& m, const FD* f, int index, std::string* out) {
+  const pb::Reflection* r = m.GetReflection();
+  bool rep = index >= 0;
+  switch (f->cpp_type()) {
+    case FD::CPPTYPE_STRING: {
+      std::string scratch;
+      const std::string& v = rep ? r->GetRepeatedStringReference(m, f, index, &scratch)
+                                 : r->GetStringReference(m, f, &scratch);
+      *out += '"';
+      *out += JsonEscape(v);
+      *out += '"';
+      return;
+    }
+    case FD::CPPTYPE_BOOL:
+      *out += (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
+      return;
+    case FD::CPPTYPE_INT32:
+      *out += std::to_string(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f));
+      return;
+    case FD::CPPTYPE_UINT32:
+      *out += std::to_string(rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f));
+      return;
+    case FD::CPPTYPE_INT64:
+      *out += '"' + std::to_string(rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f)) + '"';
+      return;
+    case FD::CPPTYPE_UINT64:
+      *out +=
+          '"' + std::to_string(rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f)) + '"';
+      return;
+    default: {  // a message, present (ListFields) or an item of a list
+      const pb::Message& sub = rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f);
+      const pb::Descriptor* d = sub.GetDescriptor();
+      if (d->full_name() != "google.protobuf.Timestamp") return WriteMessage(sub, out);
+      const pb::Reflection* sr = sub.GetReflection();
+      pb::Timestamp ts;
+      ts.set_seconds(sr->GetInt64(sub, d->FindFieldByNumber(1)));
+      ts.set_nanos(sr->GetInt32(sub, d->FindFieldByNumber(2)));
+      *out += '"' + pb::util::TimeUtil::ToString(ts) + '"';
+      return;
+    }
+  }
+}
+
+void WriteMessage(const pb::Message& m, std::string* out) {
+  const pb::Reflection* r = m.GetReflection();
+  std::vector<const FD*> fields;
+  r->ListFields(m, &fields);  // the fields set, in number order
+  *out += '{';
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const FD* f = fields[i];
+    if (i > 0) *out += ',';
+    *out += '"' + f->json_name() + "\":";
+    if (f->is_map()) {
+      // Entries by key, so the same map is always written the same way.
+      std::vector<std::pair<std::string, const pb::Message*>> entries;
+      const FD* key = f->message_type()->map_key();
+      for (int k = 0; k < r->FieldSize(m, f); ++k) {
+        const pb::Message& e = r->GetRepeatedMessage(m, f, k);
+        entries.emplace_back(e.GetReflection()->GetString(e, key), &e);
+      }
+      std::sort(entries.begin(), entries.end());
+      *out += '{';
+      for (std::size_t k = 0; k < entries.size(); ++k) {
+        if (k > 0) *out += ',';
+        *out += '"' + JsonEscape(entries[k].first) + "\":";
+        WriteValue(*entries[k].second, f->message_type()->map_value(), -1, out);
+      }
+      *out += '}';
+    } else if (f->is_repeated()) {
+      *out += '[';
+      for (int k = 0; k < r->FieldSize(m, f); ++k) {
+        if (k > 0) *out += ',';
+        WriteValue(m, f, k, out);
+      }
+      *out += ']';
+    } else {
+      WriteValue(m, f, -1, out);
+    }
+  }
+  *out += '}';
 }
 
 // The proto3 JSON mapping (https://protobuf.dev/programming-guides/json/)
-// from a document already read by the strict validator into a message, by
-// reflection: protobuf 3.21's own parser re-reads the text and converts each
+// from a document already read by the strict validator into a message, led
+// by the message's descriptor: protobuf 3.21's own parser re-reads the text and converts each
 // message's descriptor to a google.protobuf.Type on every call, which cost
 // more than the rest of loading a policy. Fields are found by their JSON
 // name or their proto name; unknown fields are errors. It is stricter than
@@ -456,8 +557,13 @@ class StructReader {
   explicit StructReader(bool sorted) : sorted_(sorted) {}
   const std::string& error() const { return error_; }
 
-  bool Object(const pb::Struct& obj, pb::Message* msg, const std::string& path) {
-    const pb::Descriptor* d = msg->GetDescriptor();
+  // Appends the protobuf encoding of obj, read as a d, to out. The message
+  // is then parsed from it by its generated code: setting fields through
+  // reflection needs each nested message's prototype, and protobuf's
+  // message factory builds all of descriptor.proto the first time it is
+  // asked for one (~0.2 ms per process).
+  bool Object(const pb::Struct& obj, const pb::Descriptor* d, const std::string& path,
+              std::string* out) {
     std::vector<const pb::MapPair<std::string, pb::Value>*> fields;
     fields.reserve(obj.fields().size());
     for (const auto& kv : obj.fields()) fields.push_back(&kv);
@@ -477,7 +583,7 @@ class StructReader {
       const pb::Value& v = kv->second;
       if (v.kind_case() == pb::Value::kNullValue) continue;  // null: the default
       if (!f->is_repeated()) {
-        if (!Set(msg, f, v, where, -1)) return false;
+        if (!Set(f, v, where, out)) return false;
         continue;
       }
       if (v.kind_case() != pb::Value::kListValue) return Fail(where, "must be a list");
@@ -485,43 +591,62 @@ class StructReader {
       for (int i = 0; i < items.size(); ++i) {
         std::string at = where + "[" + std::to_string(i) + "]";
         if (items[i].kind_case() == pb::Value::kNullValue) return Fail(at, "must not be null");
-        if (!Set(msg, f, items[i], at, i)) return false;
+        if (!Set(f, items[i], at, out)) return false;
       }
     }
     return true;
   }
 
  private:
+  enum Wire { kVarint = 0, kFixed64 = 1, kLength = 2, kFixed32 = 5 };
+
+  static void Varint(std::uint64_t v, std::string* out) {
+    for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>(v | 0x80));
+    out->push_back(static_cast<char>(v));
+  }
+  static void Tag(const FD* f, Wire w, std::string* out) {
+    Varint(static_cast<std::uint64_t>(f->number()) << 3 | w, out);
+  }
+  static void Fixed(std::uint64_t v, int bytes, std::string* out) {
+    for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+  }
+  static void Length(const FD* f, std::string_view bytes, std::string* out) {
+    Tag(f, kLength, out);
+    Varint(bytes.size(), out);
+    out->append(bytes);
+  }
+
   bool Fail(const std::string& where, const std::string& what) {
     error_ = where + ": " + what;
     return false;
   }
 
-  // Sets (or, for a repeated field, adds) f from v.
-  bool Set(pb::Message* msg, const FD* f, const pb::Value& v, const std::string& where, int index) {
-    const pb::Reflection* r = msg->GetReflection();
-    bool add = index >= 0;
+  // Appends f (one item of it, if repeated) from v.
+  bool Set(const FD* f, const pb::Value& v, const std::string& where, std::string* out) {
     switch (f->cpp_type()) {
       case FD::CPPTYPE_STRING:
         if (v.kind_case() != pb::Value::kStringValue) return Fail(where, "must be a string");
-        add ? r->AddString(msg, f, v.string_value()) : r->SetString(msg, f, v.string_value());
+        Length(f, v.string_value(), out);
         return true;
       case FD::CPPTYPE_BOOL:
         if (v.kind_case() != pb::Value::kBoolValue) return Fail(where, "must be true or false");
-        add ? r->AddBool(msg, f, v.bool_value()) : r->SetBool(msg, f, v.bool_value());
+        Tag(f, kVarint, out);
+        Varint(v.bool_value() ? 1 : 0, out);
         return true;
       case FD::CPPTYPE_MESSAGE: {
+        std::string sub;
         if (f->message_type()->full_name() == "google.protobuf.Timestamp") {
           pb::Timestamp ts;
           if (v.kind_case() != pb::Value::kStringValue ||
               !pb::util::TimeUtil::FromString(v.string_value(), &ts))
             return Fail(where, "must be an RFC 3339 time, e.g. \"2026-11-22T07:40:00Z\"");
-          (add ? r->AddMessage(msg, f) : r->MutableMessage(msg, f))->CopyFrom(ts);
-          return true;
+          if (!ts.SerializeToString(&sub)) return Fail(where, "cannot be encoded");
+        } else {
+          if (v.kind_case() != pb::Value::kStructValue) return Fail(where, "must be an object");
+          if (!Object(v.struct_value(), f->message_type(), where, &sub)) return false;
         }
-        if (v.kind_case() != pb::Value::kStructValue) return Fail(where, "must be an object");
-        return Object(v.struct_value(), add ? r->AddMessage(msg, f) : r->MutableMessage(msg, f),
-                      where);
+        Length(f, sub, out);
+        return true;
       }
       default:
         break;
@@ -554,23 +679,30 @@ class StructReader {
     }
     if (negative ? magnitude > lo : magnitude > hi)
       return Fail(where, "is out of range for " + std::string(f->cpp_type_name()));
-    if (negative && magnitude == 0) negative = false;  // -0
-    std::int64_t sv =
-        negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
-    switch (f->cpp_type()) {
-      case FD::CPPTYPE_INT32:
-        add ? r->AddInt32(msg, f, static_cast<std::int32_t>(sv))
-            : r->SetInt32(msg, f, static_cast<std::int32_t>(sv));
+    // Two's complement of the value, as a 64-bit word (a negative int32 is
+    // sign-extended, as protobuf encodes it).
+    std::uint64_t word = negative ? 0 - magnitude : magnitude;
+    switch (f->type()) {
+      case FD::TYPE_SINT32:
+      case FD::TYPE_SINT64: {  // zigzag
+        std::int64_t n = static_cast<std::int64_t>(word);
+        Tag(f, kVarint, out);
+        Varint((word << 1) ^ static_cast<std::uint64_t>(n >> 63), out);
         break;
-      case FD::CPPTYPE_INT64:
-        add ? r->AddInt64(msg, f, sv) : r->SetInt64(msg, f, sv);
+      }
+      case FD::TYPE_FIXED32:
+      case FD::TYPE_SFIXED32:
+        Tag(f, kFixed32, out);
+        Fixed(word, 4, out);
         break;
-      case FD::CPPTYPE_UINT32:
-        add ? r->AddUInt32(msg, f, static_cast<std::uint32_t>(magnitude))
-            : r->SetUInt32(msg, f, static_cast<std::uint32_t>(magnitude));
+      case FD::TYPE_FIXED64:
+      case FD::TYPE_SFIXED64:
+        Tag(f, kFixed64, out);
+        Fixed(word, 8, out);
         break;
-      default:
-        add ? r->AddUInt64(msg, f, magnitude) : r->SetUInt64(msg, f, magnitude);
+      default:  // int32, int64, uint32, uint64
+        Tag(f, kVarint, out);
+        Varint(word, out);
         break;
     }
     return true;
@@ -602,13 +734,17 @@ Checked<bool> ProtobufJson(std::string_view json, pb::Message* msg, std::string_
 // StructReader on a schema it covers.
 Checked<bool> ReadStruct(const pb::Struct& obj, pb::Message* msg, std::string_view input) {
   msg->Clear();
-  if (StructReader(false).Object(obj, msg, "")) return true;
+  std::string wire;
+  if (StructReader(false).Object(obj, msg->GetDescriptor(), "", &wire)) {
+    if (msg->ParsePartialFromString(wire)) return true;
+    msg->Clear();
+    return SchemaFailure(*msg, input, "a value cannot be stored in its field");
+  }
   // Fields are visited in the map's order, which varies; the error reported
   // is the one of the first bad field by name, so it is the same every time.
-  msg->Clear();
   StructReader sorted(true);
-  sorted.Object(obj, msg, "");
-  msg->Clear();
+  wire.clear();
+  sorted.Object(obj, msg->GetDescriptor(), "", &wire);
   return SchemaFailure(*msg, input, sorted.error());
 }
 
@@ -667,6 +803,16 @@ Checked<const pb::Struct*> OptionalObject(const pb::Struct& obj, std::string_vie
   if (v->kind_case() != pb::Value::kStructValue)
     return MakeFailure(Reason::kInputBadField, input, Where(path, key) + " must be an object");
   return &v->struct_value();
+}
+
+std::string MessageToJson(const pb::Message& msg) {
+  std::string out;
+  if (Covered(msg.GetDescriptor(), /*maps=*/true)) {
+    WriteMessage(msg, &out);
+  } else if (!pb::util::MessageToJsonString(msg, &out).ok()) {
+    out = "{}";
+  }
+  return out;
 }
 
 std::string StructToJson(const pb::Struct& obj) {

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <google/protobuf/util/json_util.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,20 +16,14 @@
 #include "base/hash.h"
 #include "log/proof.h"
 #include "policy/dsse.h"
+#include "policy/json.h"
 #include "signer/evidence_store.h"
 #include "signer/log_state.h"
 
 namespace sr::signer {
 namespace v1 = strongroom::v1;
-namespace pb = google::protobuf;
 
 namespace {
-
-std::string PredicateJson(const pb::Message& m) {
-  std::string out;
-  (void)pb::util::MessageToJsonString(m, &out);
-  return out;
-}
 
 bool IsEmptyDir(const std::string& path) {
   DIR* d = ::opendir(path.c_str());
@@ -94,12 +87,12 @@ Status ValidateArtifactName(std::string_view name) {
 
 std::string ManifestPayload(const std::vector<policy::Artifact>& artifacts,
                             const v1::UpdateManifest& manifest) {
-  return policy::StatementJson(artifacts, kUpdateManifestPredicate, PredicateJson(manifest));
+  return policy::StatementJson(artifacts, kUpdateManifestPredicate, policy::MessageToJson(manifest));
 }
 
 std::string VsaPayload(const std::vector<policy::Artifact>& artifacts,
                        const v1::VerificationSummary& vsa) {
-  return policy::StatementJson(artifacts, kVsaPredicate, PredicateJson(vsa));
+  return policy::StatementJson(artifacts, kVsaPredicate, policy::MessageToJson(vsa));
 }
 
 Result<std::vector<OutputFile>> AssembleOutputs(const v1::Event& event,

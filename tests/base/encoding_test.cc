@@ -115,3 +115,15 @@ TEST_CASE("base64 decodes every length in both alphabets and names the first bad
     bytes += static_cast<char>((n * 131 + 7) & 0xff);
   }
 }
+
+TEST_CASE("JsonEscape: the escapes protobuf's JSON printer writes, UTF-8 as it is") {
+  CHECK(sr::JsonEscape("") == "");
+  CHECK(sr::JsonEscape("plain text/with & 'quotes'") == "plain text/with & 'quotes'");
+  CHECK(sr::JsonEscape("a\"b\\c") == "a\\\"b\\\\c");
+  CHECK(sr::JsonEscape("\b\f\n\r\t") == "\\b\\f\\n\\r\\t");
+  CHECK(sr::JsonEscape(std::string("\x01\x1f\x7f", 3)) == "\\u0001\\u001f\\u007f");
+  CHECK(sr::JsonEscape(std::string("\0x", 2)) == "\\u0000x");
+  CHECK(sr::JsonEscape("<script>") == "\\u003cscript\\u003e");
+  CHECK(sr::JsonEscape("\xc3\xa9\xf0\x9f\x98\x80") == "\xc3\xa9\xf0\x9f\x98\x80");
+  CHECK(sr::JsonEscape("end\n") == "end\\n");
+}

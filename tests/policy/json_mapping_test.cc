@@ -252,6 +252,8 @@ void Differential(const M& original, int rounds, std::uint32_t seed) {
       REQUIRE_MESSAGE(b, "strongroom accepted what protobuf's parser refuses");
       REQUIRE_MESSAGE(pb::util::MessageDifferencer::Equals(ours, theirs),
                       std::string(ours.ShortDebugString() + " vs " + theirs.ShortDebugString()));
+      // And strongroom's printer writes it as protobuf's does.
+      REQUIRE(policy::MessageToJson(ours) == Json(ours));
     } else {
       only_protobuf += b;
     }
@@ -273,6 +275,55 @@ TEST_CASE("json mapping: whatever strongroom accepts, protobuf's parser reads th
   Differential(StationRecord(), 3000, 3);
   Differential(Manifest(), 1500, 4);
   Differential(Batch(), 1500, 5);
+}
+
+TEST_CASE("json mapping: MessageToJson writes what protobuf's printer writes") {
+  World w;
+  CHECK(policy::MessageToJson(w.policy) == Json(w.policy));
+  CHECK(policy::MessageToJson(w.approval) == Json(w.approval));
+  CHECK(policy::MessageToJson(StationRecord()) == Json(StationRecord()));
+  CHECK(policy::MessageToJson(v1::UpdateManifest()) == "{}");
+
+  // Every ASCII character in a string: the same escapes as protobuf's.
+  v1::UpdateManifest m = Manifest();
+  std::string ascii;
+  for (int c = 1; c < 128; ++c) ascii += static_cast<char>(c);
+  m.set_product(ascii);
+  m.set_policy_version(UINT64_MAX);
+  m.mutable_scope()->add_cohorts("");
+  m.mutable_scope();
+  CHECK(policy::MessageToJson(m) == Json(m));
+  // Beyond ASCII, protobuf escapes some characters strongroom writes as
+  // they are: the same string either way.
+  m.set_product("\u00e9\u00ad\u2028\U0001F600");
+  v1::UpdateManifest back;
+  REQUIRE(pb::util::JsonStringToMessage(policy::MessageToJson(m), &back).ok());
+  CHECK(pb::util::MessageDifferencer::Equals(back, m));
+  CHECK(policy::MessageToJson(m).find("\u00e9") != std::string::npos);
+
+  // Maps (the VSA's digests): one entry as protobuf writes it; several in
+  // the order of their keys, every time.
+  v1::VerificationSummary vsa;
+  vsa.mutable_verifier()->set_id("https://strongroom.dev/station/1");
+  (*vsa.mutable_verifier()->mutable_version())["strongroom"] = "0.1";
+  (*vsa.mutable_policy()->mutable_digest())["sha256"] = std::string(64, 'a');
+  vsa.add_input_attestations()->set_uri("sha256:x");
+  vsa.add_verified_levels("SLSA_BUILD_LEVEL_3");
+  CHECK(policy::MessageToJson(vsa) == Json(vsa));
+  auto* digests = vsa.mutable_input_attestations(0)->mutable_digest();
+  for (const char* alg : {"sha512", "gitCommit", "sha256", "b<\"c"}) (*digests)[alg] = alg;
+  std::string text = policy::MessageToJson(vsa);
+  CHECK(text.find(R"("digest":{"b\u003c\"c":"b\u003c\"c","gitCommit":"gitCommit",)"
+                  R"("sha256":"sha256","sha512":"sha512"})") != std::string::npos);
+  v1::VerificationSummary vback;
+  REQUIRE(pb::util::JsonStringToMessage(text, &vback).ok());
+  CHECK(pb::util::MessageDifferencer::Equals(vback, vsa));
+
+  // A schema it does not write itself (an enum) is protobuf's output.
+  v1::Event e;
+  e.set_kind(v1::EVENT_KIND_SIGNING);
+  e.set_sequence(7);
+  CHECK(policy::MessageToJson(e) == Json(e));
 }
 
 // Parses text as a TrustPolicy; the failure message, or "" when it parsed.
