@@ -278,7 +278,11 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
     Frame(*b, Fill(fd, *b));
     if (!b->starts.empty()) {
       std::shared_ptr<const Batch> cb = b;
-      q.emplace_back(std::async(std::launch::async, [cb] { return HashBatch(*cb); }), b);
+      // One thread: hashed here, when consumed (starting a thread costs more
+      // than a small log's whole check).
+      q.emplace_back(std::async(threads == 1 ? std::launch::deferred : std::launch::async,
+                                [cb] { return HashBatch(*cb); }),
+                     b);
     } else {
       pool.push_back(std::move(b->data));
     }
@@ -296,14 +300,18 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
 // Verifies the log's checkpoint and the auditor's older one; false (with
 // rep_.failure set) when either is unacceptable.
 bool Verifier::LoadCheckpoints() {
-  auto note = ReadFile(JoinPath(opts_.dir, kCheckpointFile), kMaxNoteBytes);
-  auto cp = note.ok() ? OpenCheckpoint(*note, nv_) : Result<Checkpoint>(note.status());
-  if (!cp.ok()) {
-    rep_.failure =
-        Fail("checkpoint-signature", -1, -1, "the log's checkpoint: " + cp.status().message());
-    return false;
+  if (opts_.checkpoint) {
+    cp_ = *opts_.checkpoint;
+  } else {
+    auto note = ReadFile(JoinPath(opts_.dir, kCheckpointFile), kMaxNoteBytes);
+    auto cp = note.ok() ? OpenCheckpoint(*note, nv_) : Result<Checkpoint>(note.status());
+    if (!cp.ok()) {
+      rep_.failure =
+          Fail("checkpoint-signature", -1, -1, "the log's checkpoint: " + cp.status().message());
+      return false;
+    }
+    cp_ = std::move(cp).value();
   }
-  cp_ = std::move(cp).value();
   rep_.checkpoint_size = cp_.size;
   rep_.origin = cp_.origin;
   if (!opts_.since) return true;

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "log/note.h"
 
 namespace sr::log {
 
@@ -36,6 +37,10 @@ struct VerifyOptions {
   // them (the writer's check on open: a crash may leave unsigned events or a
   // torn tail, which it handles itself).
   bool signed_prefix_only = false;
+  // The log's checkpoint as the caller already read and verified it against
+  // this vkey while holding the log's lock (the writer's open): used instead
+  // of reading DIR/checkpoint and checking its signature a second time.
+  std::optional<Checkpoint> checkpoint;
   // Called with (bytes done, total bytes) from the calling thread.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
   // Called from the calling thread, in log order, with each event read whose

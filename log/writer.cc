@@ -286,6 +286,7 @@ Status LogWriter::CheckSignedEvents(const NoteVerifier& verifier, const EventVis
   o.dir = dir_;
   o.vkey = verifier.ToString();
   o.signed_prefix_only = true;
+  o.checkpoint = signed_;  // verified by OpenLocked, under the lock
   // Worker threads pay off for large logs only; a station's everyday log
   // (a few MiB) is checked faster than threads start.
   o.threads = end_offset_ < (8u << 20) ? 1 : 0;

@@ -125,6 +125,40 @@ TEST_CASE("log: opening for appends shows each signed event once, in order, as i
   }
 }
 
+TEST_CASE("log: verify against a checkpoint the caller already holds checks the events against it") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  BuildLog(dir, *s, 5);
+  auto note = ReadFile(dir + "/checkpoint", kMaxNoteBytes);
+  REQUIRE(note.ok());
+  auto cp = OpenCheckpoint(*note, *NoteVerifier::Parse(EncodeVerifierKey(s->Name(), s->PublicKey())));
+  REQUIRE(cp.ok());
+  VerifyOptions o;
+  o.dir = dir;
+  o.vkey = EncodeVerifierKey(s->Name(), s->PublicKey());
+  o.checkpoint = *cp;
+  // The file is not read again: a damaged copy on disk does not matter here
+  // (the caller verified the one it holds).
+  testing::WriteAllTo(dir + "/checkpoint", "not a note\n");
+  auto r = VerifyLog(o);
+  REQUIRE(r.ok());
+  CHECK_MESSAGE(r->ok, (r->failure ? r->failure->message : std::string()));
+  CHECK(r->checkpoint_size == 5);
+  // The events are still checked against it: another root is a mismatch.
+  o.checkpoint->root[0] ^= 1;
+  r = VerifyLog(o);
+  REQUIRE(r.ok());
+  REQUIRE_FALSE(r->ok);
+  CHECK(r->failure->check == "root");
+  // And without it the damaged file is what is checked.
+  o.checkpoint.reset();
+  r = VerifyLog(o);
+  REQUIRE(r.ok());
+  REQUIRE_FALSE(r->ok);
+  CHECK(r->failure->check == "checkpoint-signature");
+}
+
 TEST_CASE("log: a second writer is refused while the first holds the lock") {
   TempDir t;
   auto s = Signer();
