@@ -15,6 +15,9 @@ namespace sr::hsm {
 namespace {
 
 constexpr CK_ULONG kMaxAttributeBytes = 64 * 1024;
+// Room for a label, an id, EC parameters and a point (97 bytes for P-384)
+// in GetAttributes' first try; an RSA modulus is 384 bytes.
+constexpr CK_ULONG kGuessAttributeBytes = 512;
 CK_ATTRIBUTE Attr(CK_ATTRIBUTE_TYPE t, const void* p, std::size_t n) {
   return CK_ATTRIBUTE{t, const_cast<void*>(p), static_cast<CK_ULONG>(n)};
 }
@@ -145,15 +148,34 @@ Result<std::string> Session::GetAttribute(unsigned long object, unsigned long ty
 Result<std::vector<std::optional<std::string>>> Session::GetAttributes(
     unsigned long object, std::initializer_list<unsigned long> types) {
   CK_FUNCTION_LIST_PTR fn = module_->functions();
+  std::vector<std::optional<std::string>> out(types.size());
+  // First with room for what a key's attributes usually take: one call.
+  std::vector<CK_ATTRIBUTE> guess;
+  for (unsigned long type : types) {
+    out[guess.size()].emplace(kGuessAttributeBytes, '\0');
+    guess.push_back(Attr(type, out[guess.size()]->data(), kGuessAttributeBytes));
+  }
+  CK_RV rv = fn->C_GetAttributeValue(handle_, object, guess.data(), guess.size());
+  if (rv == CKR_OK || rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE) {
+    for (std::size_t i = 0; i < guess.size(); ++i) {
+      if (guess[i].ulValueLen == CK_UNAVAILABLE_INFORMATION || guess[i].ulValueLen > kGuessAttributeBytes)
+        out[i].reset();
+      else
+        out[i]->resize(guess[i].ulValueLen);
+    }
+    return out;
+  }
+  if (rv != CKR_BUFFER_TOO_SMALL) return CkrError(rv, "C_GetAttributeValue", Describe());
+  // One did not fit: their sizes, then their values.
   std::vector<CK_ATTRIBUTE> sizes;
   for (unsigned long type : types) sizes.push_back(Attr(type, nullptr, 0));
-  CK_RV rv = fn->C_GetAttributeValue(handle_, object, sizes.data(), sizes.size());
+  rv = fn->C_GetAttributeValue(handle_, object, sizes.data(), sizes.size());
   if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID && rv != CKR_ATTRIBUTE_SENSITIVE)
     return CkrError(rv, "C_GetAttributeValue", Describe());
-  std::vector<std::optional<std::string>> out(sizes.size());
   std::vector<CK_ATTRIBUTE> values;
   std::vector<std::size_t> where;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
+    out[i].reset();
     if (sizes[i].ulValueLen == CK_UNAVAILABLE_INFORMATION) continue;
     if (sizes[i].ulValueLen > kMaxAttributeBytes) {
       return InvalidArgument("attribute 0x" + std::to_string(sizes[i].type) + " of " +
@@ -175,7 +197,8 @@ Result<std::vector<unsigned long>> Session::FindObjects(unsigned long cls, std::
                                                         std::string_view id) {
   CK_FUNCTION_LIST_PTR fn = module_->functions();
   CK_OBJECT_CLASS klass = cls;
-  std::vector<CK_ATTRIBUTE> tmpl = {Attr(CKA_CLASS, &klass, sizeof klass)};
+  std::vector<CK_ATTRIBUTE> tmpl;
+  if (cls != kAnyClass) tmpl.push_back(Attr(CKA_CLASS, &klass, sizeof klass));
   if (!label.empty()) tmpl.push_back(Attr(CKA_LABEL, label));
   if (!id.empty()) tmpl.push_back(Attr(CKA_ID, id));
   CK_RV rv = fn->C_FindObjectsInit(handle_, tmpl.data(), tmpl.size());

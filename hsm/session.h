@@ -90,13 +90,17 @@ class Session {
   Session(std::shared_ptr<Module> module, TokenInfo token, unsigned long handle)
       : module_(std::move(module)), token_(std::move(token)), handle_(handle) {}
   Result<std::string> GetAttribute(unsigned long object, unsigned long type);
-  // Several attributes of one object in two calls (their sizes, then their
-  // values) instead of two calls each: SoftHSMv2 re-opens and re-reads the
-  // object's file for every C_GetAttributeValue. An attribute the object
-  // does not have or will not reveal is std::nullopt (PKCS#11 2.40 5.7: its
-  // length comes back as CK_UNAVAILABLE_INFORMATION).
+  // Several attributes of one object in one call, with room for what a
+  // key's attributes take (else two: their sizes, then their values),
+  // instead of two calls each: SoftHSMv2 re-opens and re-reads the object's
+  // file for every C_GetAttributeValue. An attribute the object does not
+  // have or will not reveal is std::nullopt (PKCS#11 2.40 5.7: its length
+  // comes back as CK_UNAVAILABLE_INFORMATION).
   Result<std::vector<std::optional<std::string>>> GetAttributes(
       unsigned long object, std::initializer_list<unsigned long> types);
+  // Objects of class cls (kAnyClass: of every class) with this label and
+  // id (each ignored when empty).
+  static constexpr unsigned long kAnyClass = ~0ul;
   Result<std::vector<unsigned long>> FindObjects(unsigned long cls, std::string_view label,
                                                  std::string_view id);
   Result<KeyInfo> DescribePublicKey(unsigned long object);

@@ -103,7 +103,19 @@ Result<KeyHandle> Session::FindKey(std::string_view label_or_uri) {
     id = uri.id;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  SR_ASSIGN_OR_RETURN(std::vector<unsigned long> pubs, FindObjects(CKO_PUBLIC_KEY, label, id));
+  // One search for both halves (SoftHSMv2 reads every object of the token
+  // for each search), then each match's class and id.
+  SR_ASSIGN_OR_RETURN(std::vector<unsigned long> found, FindObjects(kAnyClass, label, id));
+  std::vector<unsigned long> pubs;
+  std::vector<std::pair<unsigned long, std::string>> privs;  // handle, CKA_ID
+  for (unsigned long h : found) {
+    SR_ASSIGN_OR_RETURN(auto a, GetAttributes(h, {CKA_CLASS, CKA_ID}));
+    CK_OBJECT_CLASS cls = 0;
+    if (!a[0] || a[0]->size() != sizeof cls) continue;
+    std::memcpy(&cls, a[0]->data(), sizeof cls);
+    if (cls == CKO_PUBLIC_KEY) pubs.push_back(h);
+    if (cls == CKO_PRIVATE_KEY && a[1]) privs.emplace_back(h, std::move(*a[1]));
+  }
   if (pubs.empty()) {
     return NotFound("no key '" + std::string(label_or_uri) + "' in " + Describe());
   }
@@ -115,12 +127,14 @@ Result<KeyHandle> Session::FindKey(std::string_view label_or_uri) {
   SR_ASSIGN_OR_RETURN(k.info, DescribePublicKey(pubs[0]));
   k.public_handle = pubs[0];
   if (!user_access_) return k;
-  SR_ASSIGN_OR_RETURN(std::vector<unsigned long> privs,
-                      FindObjects(CKO_PRIVATE_KEY, k.info.label, k.info.id));
-  if (privs.size() != 1) {
+  // The private half has the public half's label and id.
+  std::vector<unsigned long> same;
+  for (const auto& [h, priv_id] : privs)
+    if (priv_id == k.info.id) same.push_back(h);
+  if (same.size() != 1) {
     return NotFound("key " + k.info.uri + " has no private key in " + Describe());
   }
-  k.private_handle = privs[0];
+  k.private_handle = same[0];
   return k;
 }
 

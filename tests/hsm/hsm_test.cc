@@ -127,6 +127,72 @@ TEST_CASE("hsm: duplicate labels, unknown keys, unknown tokens and missing modul
         sr::Code::kInvalidArgument);
 }
 
+TEST_CASE("hsm: FindKey pairs the halves by id and names ambiguous or half keys") {
+  sr::test::SoftHsmToken t;
+  auto s = t.Login();
+  auto k = s->GenerateKey("release-1", Algorithm::kEcdsaP256);
+  REQUIRE(k.ok());
+  // Objects another tool left: a data object and a lone public key (no
+  // private half) under labels of their own, and a second key pair under
+  // release-1's label.
+  CK_FUNCTION_LIST* fn = t.module->functions();
+  CK_SESSION_HANDLE raw = 0;
+  REQUIRE(fn->C_OpenSession(t.token.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr,
+                            &raw) == CKR_OK);
+  CK_OBJECT_CLASS data_class = CKO_DATA;
+  CK_BBOOL yes = CK_TRUE;
+  std::string label = "release-1";
+  CK_ATTRIBUTE data[] = {{CKA_CLASS, &data_class, sizeof data_class},
+                         {CKA_TOKEN, &yes, sizeof yes},
+                         {CKA_LABEL, label.data(), label.size()},
+                         {CKA_VALUE, label.data(), label.size()}};
+  CK_OBJECT_HANDLE obj = 0;
+  REQUIRE(fn->C_CreateObject(raw, data, 4, &obj) == CKR_OK);
+  // A data object of the same label is not a key: release-1 is still one key.
+  auto one = s->FindKey("release-1");
+  REQUIRE_MESSAGE(one.ok(), one.status().message());
+  CHECK(one->info.id == k->id);
+  CHECK(one->private_handle != 0);
+  CHECK(one->public_handle != one->private_handle);
+  auto signed_ = s->Sign(*one, "message");
+  REQUIRE(signed_.ok());
+  CHECK(VerifyWithOpenSsl(Algorithm::kEcdsaP256, k->spki_der, "message", *signed_));
+
+  auto half = s->GenerateKey("half", Algorithm::kEcdsaP256);
+  REQUIRE(half.ok());
+  auto half_key = s->FindKey("half");
+  REQUIRE(half_key.ok());
+  REQUIRE(fn->C_DestroyObject(raw, half_key->private_handle) == CKR_OK);
+  auto lonely = s->FindKey("half");
+  CHECK(lonely.status().code() == sr::Code::kNotFound);
+  CHECK(lonely.status().message().find("has no private key") != std::string::npos);
+
+  CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  std::string params = std::string(sr::hsm::EcParamsFor(Algorithm::kEcdsaP256));
+  std::string id = "other-id";
+  CK_ATTRIBUTE pub[] = {{CKA_TOKEN, &yes, sizeof yes},
+                        {CKA_LABEL, label.data(), label.size()},
+                        {CKA_ID, id.data(), id.size()},
+                        {CKA_EC_PARAMS, params.data(), params.size()}};
+  CK_ATTRIBUTE priv[] = {{CKA_TOKEN, &yes, sizeof yes},
+                         {CKA_PRIVATE, &yes, sizeof yes},
+                         {CKA_SIGN, &yes, sizeof yes},
+                         {CKA_LABEL, label.data(), label.size()},
+                         {CKA_ID, id.data(), id.size()}};
+  CK_OBJECT_HANDLE pub_h = 0, priv_h = 0;
+  REQUIRE(fn->C_GenerateKeyPair(raw, &mech, pub, 4, priv, 5, &pub_h, &priv_h) == CKR_OK);
+  auto two = s->FindKey("release-1");
+  CHECK(two.status().code() == sr::Code::kInvalidArgument);
+  CHECK(two.status().message().find("ambiguous") != std::string::npos);
+  CHECK(two.status().message().find("2 matches") != std::string::npos);
+  // Named by its id, each pair is found whole.
+  auto by_id = s->FindKey(k->uri);
+  REQUIRE_MESSAGE(by_id.ok(), by_id.status().message());
+  CHECK(by_id->info.fingerprint_hex == k->fingerprint_hex);
+  CHECK(by_id->private_handle != 0);
+  fn->C_CloseSession(raw);
+}
+
 TEST_CASE("hsm: without a login public keys are listed but nothing can be signed") {
   sr::test::SoftHsmToken t;
   {
