@@ -101,7 +101,8 @@ Module::~Module() {
 
 std::string Module::Describe() const { return "module " + path_; }
 
-Result<std::vector<TokenInfo>> Module::ListTokens() const {
+Result<std::vector<TokenInfo>> Module::ListTokens(
+    const std::function<bool(const TokenInfo&)>& stop) const {
   CK_ULONG n = 0;
   CK_RV rv = fn_->C_GetSlotList(CK_TRUE, nullptr, &n);
   if (rv != CKR_OK) return CkrError(rv, "C_GetSlotList", Describe());
@@ -117,16 +118,22 @@ Result<std::vector<TokenInfo>> Module::ListTokens() const {
     if (rv != CKR_OK)
       return CkrError(rv, "C_GetTokenInfo", Describe() + ", slot " + std::to_string(s));
     out.push_back(ToTokenInfo(s, ti));
+    if (stop && stop(out.back())) break;
   }
   return out;
 }
 
 Result<TokenInfo> Module::FindToken(std::string_view label, std::string_view serial) const {
-  SR_ASSIGN_OR_RETURN(std::vector<TokenInfo> tokens, ListTokens());
+  auto match = [&](const TokenInfo& t) {
+    return t.initialized && t.label == label && (serial.empty() || t.serial == serial);
+  };
+  // Slots are read until the token turns up (SoftHSMv2 re-reads a token's
+  // files for each C_GetTokenInfo); all of them only to say what is there.
+  SR_ASSIGN_OR_RETURN(std::vector<TokenInfo> tokens, ListTokens(match));
+  if (!tokens.empty() && match(tokens.back())) return tokens.back();
   std::string known;
   for (const TokenInfo& t : tokens) {
     if (!t.initialized) continue;
-    if (t.label == label && (serial.empty() || t.serial == serial)) return t;
     known += (known.empty() ? "'" : ", '") + t.label + "' (serial " + t.serial + ")";
   }
   return NotFound("no token labelled '" + std::string(label) + "'" +

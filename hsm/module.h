@@ -14,6 +14,7 @@
 
 #include <p11-kit/pkcs11.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,13 +50,16 @@ class Module {
 
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
-  ~Module();  // C_Finalize, dlclose
+  ~Module();  // C_Finalize; the module stays mapped
 
   const std::string& path() const { return path_; }
   CK_FUNCTION_LIST* functions() const { return fn_; }
 
   // Every slot with a token present, initialized or not.
-  Result<std::vector<TokenInfo>> ListTokens() const;
+  // With `stop`, reading slots ends after the first token it accepts (that
+  // token is last in the list).
+  Result<std::vector<TokenInfo>> ListTokens(
+      const std::function<bool(const TokenInfo&)>& stop = nullptr) const;
 
   // The initialized token with this label (and this serial if non-empty).
   // kNotFound naming the module and the labels that do exist.
