@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/encoding.h"
+#include "proto/json_schema.h"
 
 namespace sr::policy {
 namespace {
@@ -400,190 +401,311 @@ Checked<google::protobuf::Struct*> ParseJsonObjectOnArena(std::string_view text,
 
 namespace {
 
-using FD = pb::FieldDescriptor;
+using proto::JsonField;
+using proto::JsonKind;
+using proto::JsonMessage;
 
-// Whether StructReader covers every field of d and of the messages it holds:
-// integers, bools, strings, nested messages and google.protobuf.Timestamp,
-// singular or repeated. Maps, oneofs, enums, bytes, floating point and the
-// other well-known types are left to protobuf's parser. With `maps`, also
-// maps of string keys to strings, integers or bools (what MessageToJson
-// writes itself).
-bool Covered(const pb::Descriptor* d, bool maps, std::vector<const pb::Descriptor*>& seen) {
-  if (std::find(seen.begin(), seen.end(), d) != seen.end()) return true;
-  seen.push_back(d);
-  for (int i = 0; i < d->field_count(); ++i) {
-    const FD* f = d->field(i);
-    if (f->real_containing_oneof() != nullptr || f->is_extension()) return false;
-    if (f->is_map()) {
-      const FD* value = f->message_type()->map_value();
-      if (!maps || f->message_type()->map_key()->cpp_type() != FD::CPPTYPE_STRING ||
-          value->type() == FD::TYPE_BYTES || value->cpp_type() == FD::CPPTYPE_MESSAGE ||
-          value->cpp_type() == FD::CPPTYPE_ENUM || value->cpp_type() == FD::CPPTYPE_FLOAT ||
-          value->cpp_type() == FD::CPPTYPE_DOUBLE)
-        return false;
-      continue;
+enum Wire { kVarint = 0, kFixed64 = 1, kLength = 2, kFixed32 = 5 };
+
+// Protobuf wire format: https://protobuf.dev/programming-guides/encoding/
+void PutVarint(std::uint64_t v, std::string* out) {
+  for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>(v | 0x80));
+  out->push_back(static_cast<char>(v));
+}
+void PutTag(const JsonField& f, Wire w, std::string* out) {
+  PutVarint(static_cast<std::uint64_t>(f.number) << 3 | w, out);
+}
+void PutFixed(std::uint64_t v, int bytes, std::string* out) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+void PutLength(const JsonField& f, std::string_view bytes, std::string* out) {
+  PutTag(f, kLength, out);
+  PutVarint(bytes.size(), out);
+  out->append(bytes);
+}
+
+// Reads wire format written by protobuf's serializer.
+class WireReader {
+ public:
+  explicit WireReader(std::string_view in) : in_(in) {}
+  bool done() const { return pos_ >= in_.size(); }
+  bool Varint(std::uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && pos_ < in_.size(); shift += 7) {
+      auto b = static_cast<unsigned char>(in_[pos_++]);
+      *v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) return true;
     }
-    switch (f->cpp_type()) {
-      case FD::CPPTYPE_INT32:
-      case FD::CPPTYPE_INT64:
-      case FD::CPPTYPE_UINT32:
-      case FD::CPPTYPE_UINT64:
-      case FD::CPPTYPE_BOOL:
-        break;
-      case FD::CPPTYPE_STRING:
-        if (f->type() == FD::TYPE_BYTES) return false;
-        break;
-      case FD::CPPTYPE_MESSAGE:
-        if (f->message_type()->full_name() == "google.protobuf.Timestamp") break;
-        if (f->message_type()->file()->package() == "google.protobuf") return false;
-        if (!Covered(f->message_type(), maps, seen)) return false;
-        break;
-      default:
-        return false;
-    }
+    return false;
+  }
+  bool Fixed(int bytes, std::uint64_t* v) {
+    if (in_.size() - pos_ < static_cast<std::size_t>(bytes)) return false;
+    *v = 0;
+    for (int i = 0; i < bytes; ++i)
+      *v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in_[pos_ + i])) << (8 * i);
+    pos_ += static_cast<std::size_t>(bytes);
+    return true;
+  }
+  bool Bytes(std::string_view* v) {
+    std::uint64_t n = 0;
+    if (!Varint(&n) || n > in_.size() - pos_) return false;
+    *v = in_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
+  // Skips a value of wire type w.
+  bool Skip(int w) {
+    std::uint64_t v;
+    std::string_view b;
+    return w == kVarint ? Varint(&v) : w == kFixed64 ? Fixed(8, &v) : w == kLength ? Bytes(&b)
+                                   : w == kFixed32   ? Fixed(4, &v)
+                                                     : false;
+  }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+const JsonField* FieldByNumber(const JsonMessage& m, std::uint64_t number) {
+  for (std::uint32_t i = 0; i < m.field_count; ++i)
+    if (m.fields[i].number == number) return &m.fields[i];
+  return nullptr;
+}
+
+// The proto3 JSON form of one message, from its wire format (as protobuf's
+// serializer writes it, in field-number order; it leaves default values
+// out, so this does too), as protobuf's printer writes it by default:
+// fields in number order under their JSON names, 64-bit integers as
+// strings, Timestamps in RFC 3339, map entries by key.
+bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out);
+
+// One scalar of kind k, read from r as wire type w.
+bool WriteScalar(JsonKind k, int w, WireReader& r, std::string* out) {
+  std::uint64_t v = 0;
+  std::string_view b;
+  switch (k) {
+    case JsonKind::kString:
+      if (w != kLength || !r.Bytes(&b)) return false;
+      *out += '"';
+      *out += JsonEscape(b);
+      *out += '"';
+      return true;
+    case JsonKind::kFixed32:
+    case JsonKind::kSFixed32:
+      if (w != kFixed32 || !r.Fixed(4, &v)) return false;
+      break;
+    case JsonKind::kFixed64:
+    case JsonKind::kSFixed64:
+      if (w != kFixed64 || !r.Fixed(8, &v)) return false;
+      break;
+    default:
+      if (w != kVarint || !r.Varint(&v)) return false;
+  }
+  switch (k) {
+    case JsonKind::kBool:
+      *out += v != 0 ? "true" : "false";
+      break;
+    case JsonKind::kInt32:
+    case JsonKind::kSFixed32:
+      *out += std::to_string(static_cast<std::int32_t>(v));
+      break;
+    case JsonKind::kUInt32:
+    case JsonKind::kFixed32:
+      *out += std::to_string(static_cast<std::uint32_t>(v));
+      break;
+    case JsonKind::kSInt32:
+      *out += std::to_string(static_cast<std::int32_t>((v >> 1) ^ (0 - (v & 1))));
+      break;
+    case JsonKind::kInt64:
+    case JsonKind::kSFixed64:
+      *out += '"' + std::to_string(static_cast<std::int64_t>(v)) + '"';
+      break;
+    case JsonKind::kSInt64:
+      *out += '"' + std::to_string(static_cast<std::int64_t>((v >> 1) ^ (0 - (v & 1)))) + '"';
+      break;
+    default:  // uint64, fixed64
+      *out += '"' + std::to_string(v) + '"';
   }
   return true;
 }
 
-bool Covered(const pb::Descriptor* d, bool maps = false) {
-  std::vector<const pb::Descriptor*> seen;
-  return Covered(d, maps, seen);
+bool IsNumeric(JsonKind k) {
+  return k != JsonKind::kString && k != JsonKind::kMessage && k != JsonKind::kTimestamp &&
+         k != JsonKind::kMap;
 }
 
-// The proto3 JSON form of messages Covered(d, maps=true) accepts, as
-// protobuf's printer writes it by default: fields in number order under
-// their JSON names, default values and empty lists left out, 64-bit
-// integers as strings, Timestamps in RFC 3339, map entries by key.
-void WriteMessage(const pb::Message& m, std::string* out);
+// One value of f (an item, if repeated) of wire type w.
+bool WriteValue(const JsonField& f, int w, WireReader& r, std::string* out) {
+  if (f.kind != JsonKind::kMessage && f.kind != JsonKind::kTimestamp)
+    return WriteScalar(f.kind, w, r, out);
+  std::string_view sub;
+  if (w != kLength || !r.Bytes(&sub)) return false;
+  if (f.kind == JsonKind::kMessage) return WriteMessage(proto::JsonSchemaAt(f.message), sub, out);
+  pb::Timestamp ts;
+  if (!ts.ParseFromArray(sub.data(), static_cast<int>(sub.size()))) return false;
+  *out += '"' + pb::util::TimeUtil::ToString(ts) + '"';
+  return true;
+}
 
-void WriteValue(const pb::Message& m, const FD* f, int index, std::string* out) {
-  const pb::Reflection* r = m.GetReflection();
-  bool rep = index >= 0;
-  switch (f->cpp_type()) {
-    case FD::CPPTYPE_STRING: {
-      std::string scratch;
-      const std::string& v = rep ? r->GetRepeatedStringReference(m, f, index, &scratch)
-                                 : r->GetStringReference(m, f, &scratch);
-      *out += '"';
-      *out += JsonEscape(v);
-      *out += '"';
-      return;
-    }
-    case FD::CPPTYPE_BOOL:
-      *out += (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
-      return;
-    case FD::CPPTYPE_INT32:
-      *out += std::to_string(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f));
-      return;
-    case FD::CPPTYPE_UINT32:
-      *out += std::to_string(rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f));
-      return;
-    case FD::CPPTYPE_INT64:
-      *out += '"' + std::to_string(rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f)) + '"';
-      return;
-    case FD::CPPTYPE_UINT64:
-      *out +=
-          '"' + std::to_string(rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f)) + '"';
-      return;
-    default: {  // a message, present (ListFields) or an item of a list
-      const pb::Message& sub = rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f);
-      const pb::Descriptor* d = sub.GetDescriptor();
-      if (d->full_name() != "google.protobuf.Timestamp") return WriteMessage(sub, out);
-      const pb::Reflection* sr = sub.GetReflection();
-      pb::Timestamp ts;
-      ts.set_seconds(sr->GetInt64(sub, d->FindFieldByNumber(1)));
-      ts.set_nanos(sr->GetInt32(sub, d->FindFieldByNumber(2)));
-      *out += '"' + pb::util::TimeUtil::ToString(ts) + '"';
-      return;
+// A map entry (key 1, value 2, either absent when default) as "key":value.
+bool WriteMapEntry(const JsonMessage& entry, std::string_view wire, std::string* key,
+                   std::string* value) {
+  const JsonField& value_field = entry.fields[1];
+  bool have_value = false;
+  WireReader r(wire);
+  while (!r.done()) {
+    std::uint64_t tag = 0;
+    if (!r.Varint(&tag)) return false;
+    int w = static_cast<int>(tag & 7);
+    std::string_view k;
+    if (tag >> 3 == 1) {
+      if (w != kLength || !r.Bytes(&k)) return false;
+      *key = std::string(k);
+    } else if (tag >> 3 == 2) {
+      value->clear();
+      if (!WriteValue(value_field, w, r, value)) return false;
+      have_value = true;
+    } else if (!r.Skip(w)) {
+      return false;
     }
   }
+  if (!have_value) {  // the value's default, as protobuf prints it
+    *value = value_field.kind == JsonKind::kString ? "\"\""
+             : value_field.kind == JsonKind::kBool ? "false"
+             : value_field.kind == JsonKind::kInt64 || value_field.kind == JsonKind::kUInt64 ||
+                     value_field.kind == JsonKind::kSInt64 ||
+                     value_field.kind == JsonKind::kFixed64 ||
+                     value_field.kind == JsonKind::kSFixed64
+                 ? "\"0\""
+                 : "0";
+  }
+  return true;
 }
 
-void WriteMessage(const pb::Message& m, std::string* out) {
-  const pb::Reflection* r = m.GetReflection();
-  std::vector<const FD*> fields;
-  r->ListFields(m, &fields);  // the fields set, in number order
-  *out += '{';
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    const FD* f = fields[i];
-    if (i > 0) *out += ',';
-    *out += '"' + f->json_name() + "\":";
-    if (f->is_map()) {
-      // Entries by key, so the same map is always written the same way.
-      std::vector<std::pair<std::string, const pb::Message*>> entries;
-      const FD* key = f->message_type()->map_key();
-      for (int k = 0; k < r->FieldSize(m, f); ++k) {
-        const pb::Message& e = r->GetRepeatedMessage(m, f, k);
-        entries.emplace_back(e.GetReflection()->GetString(e, key), &e);
+bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out) {
+  // Each field's values, in the order met.
+  struct Seen {
+    const JsonField* field;
+    std::string json;                                  // list items or the value
+    std::vector<std::pair<std::string, std::string>> entries;  // a map's
+    bool first = true;
+  };
+  std::vector<Seen> seen;
+  WireReader r(wire);
+  while (!r.done()) {
+    std::uint64_t tag = 0;
+    if (!r.Varint(&tag)) return false;
+    int w = static_cast<int>(tag & 7);
+    const JsonField* f = FieldByNumber(m, tag >> 3);
+    if (f == nullptr) {  // unknown to the schema: not part of the JSON form
+      if (!r.Skip(w)) return false;
+      continue;
+    }
+    auto at = std::find_if(seen.begin(), seen.end(), [&](const Seen& x) { return x.field == f; });
+    Seen& s = at != seen.end() ? *at : seen.emplace_back(Seen{f, {}, {}, true});
+    if (f->kind == JsonKind::kMap) {
+      std::string_view entry;
+      if (w != kLength || !r.Bytes(&entry)) return false;
+      std::pair<std::string, std::string> kv;
+      if (!WriteMapEntry(proto::JsonSchemaAt(f->message), entry, &kv.first, &kv.second))
+        return false;
+      s.entries.push_back(std::move(kv));
+    } else if (f->repeated && w == kLength && IsNumeric(f->kind)) {  // packed
+      std::string_view packed;
+      if (!r.Bytes(&packed)) return false;
+      int item_wire = f->kind == JsonKind::kFixed32 || f->kind == JsonKind::kSFixed32   ? kFixed32
+                      : f->kind == JsonKind::kFixed64 || f->kind == JsonKind::kSFixed64 ? kFixed64
+                                                                                        : kVarint;
+      WireReader items(packed);
+      while (!items.done()) {
+        if (!s.first) s.json += ',';
+        s.first = false;
+        if (!WriteScalar(f->kind, item_wire, items, &s.json)) return false;
       }
-      std::sort(entries.begin(), entries.end());
+    } else {
+      if (f->repeated && !s.first) s.json += ',';
+      if (!f->repeated) s.json.clear();  // the last of a repeated singular field counts
+      s.first = false;
+      if (!WriteValue(*f, w, r, &s.json)) return false;
+    }
+  }
+  std::sort(seen.begin(), seen.end(),
+            [](const Seen& a, const Seen& b) { return a.field->number < b.field->number; });
+  *out += '{';
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    const Seen& s = seen[i];
+    if (i > 0) *out += ',';
+    *out += '"';
+    *out += s.field->json_name;
+    *out += "\":";
+    if (s.field->kind == JsonKind::kMap) {
+      std::vector<std::pair<std::string, std::string>> entries = s.entries;
+      // Keys once each (the last wins, as when parsing), in order.
+      std::stable_sort(entries.begin(), entries.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
       *out += '{';
       for (std::size_t k = 0; k < entries.size(); ++k) {
-        if (k > 0) *out += ',';
-        *out += '"' + JsonEscape(entries[k].first) + "\":";
-        WriteValue(*entries[k].second, f->message_type()->map_value(), -1, out);
+        if (k + 1 < entries.size() && entries[k + 1].first == entries[k].first) continue;
+        if (out->back() != '{') *out += ',';
+        *out += '"' + JsonEscape(entries[k].first) + "\":" + entries[k].second;
       }
       *out += '}';
-    } else if (f->is_repeated()) {
-      *out += '[';
-      for (int k = 0; k < r->FieldSize(m, f); ++k) {
-        if (k > 0) *out += ',';
-        WriteValue(m, f, k, out);
-      }
-      *out += ']';
+    } else if (s.field->repeated) {
+      *out += '[' + s.json + ']';
     } else {
-      WriteValue(m, f, -1, out);
+      *out += s.json;
     }
   }
   *out += '}';
+  return true;
 }
 
 // The proto3 JSON mapping (https://protobuf.dev/programming-guides/json/)
 // from a document already read by the strict validator into a message, led
-// by the message's descriptor: protobuf 3.21's own parser re-reads the text and converts each
-// message's descriptor to a google.protobuf.Type on every call, which cost
-// more than the rest of loading a policy. Fields are found by their JSON
-// name or their proto name; unknown fields are errors. It is stricter than
-// protobuf's parser where that parser is lenient beyond the mapping: a
-// repeated field must be a list (protobuf also takes one bare value), list
-// elements must not be null, a field may not be given under both its names,
-// a Timestamp must be an RFC 3339 string, an integer written as a JSON
-// number must be exact in a double (64-bit values beyond 2^53 must be
-// written as strings, as protobuf writes them), and an integer string is
-// digits with an optional '-'. Everything it accepts, protobuf's parser
-// accepts with the same meaning (tests/policy/json_mapping_test.cc).
+// by the message's table (proto/json_schema.h): protobuf 3.21's own parser
+// re-reads the text and converts each message's descriptor to a
+// google.protobuf.Type on every call, which cost more than the rest of
+// loading a policy. Fields are found by their JSON name or their proto
+// name; unknown fields are errors. It is stricter than protobuf's parser
+// where that parser is lenient beyond the mapping: a repeated field must be
+// a list (protobuf also takes one bare value), list elements must not be
+// null, a field may not be given under both its names, a Timestamp must be
+// an RFC 3339 string, an integer written as a JSON number must be exact in
+// a double (64-bit values beyond 2^53 must be written as strings, as
+// protobuf writes them), and an integer string is digits with an optional
+// '-'. Everything it accepts, protobuf's parser accepts with the same
+// meaning (tests/policy/json_mapping_test.cc).
 class StructReader {
  public:
   explicit StructReader(bool sorted) : sorted_(sorted) {}
   const std::string& error() const { return error_; }
 
-  // Appends the protobuf encoding of obj, read as a d, to out. The message
-  // is then parsed from it by its generated code: setting fields through
-  // reflection needs each nested message's prototype, and protobuf's
-  // message factory builds all of descriptor.proto the first time it is
-  // asked for one (~0.2 ms per process).
-  bool Object(const pb::Struct& obj, const pb::Descriptor* d, const std::string& path,
+  // Appends the protobuf encoding of obj, read as an m, to out; the message
+  // is then parsed from it by its generated code.
+  bool Object(const pb::Struct& obj, const JsonMessage& m, const std::string& path,
               std::string* out) {
     std::vector<const pb::MapPair<std::string, pb::Value>*> fields;
     fields.reserve(obj.fields().size());
     for (const auto& kv : obj.fields()) fields.push_back(&kv);
     if (sorted_)
       std::sort(fields.begin(), fields.end(), [](auto* a, auto* b) { return a->first < b->first; });
-    std::vector<int> given;
+    std::vector<std::uint32_t> given;
     for (const auto* kv : fields) {
-      const FD* f = nullptr;
-      for (int i = 0; i < d->field_count() && f == nullptr; ++i)
-        if (d->field(i)->json_name() == kv->first || d->field(i)->name() == kv->first)
-          f = d->field(i);
+      const JsonField* f = nullptr;
+      for (std::uint32_t i = 0; i < m.field_count && f == nullptr; ++i)
+        if (kv->first == m.fields[i].json_name || kv->first == m.fields[i].name)
+          f = &m.fields[i];
       std::string where = path.empty() ? kv->first : path + "." + kv->first;
-      if (f == nullptr) return Fail(where, "no such field in " + d->name());
-      if (std::find(given.begin(), given.end(), f->number()) != given.end())
-        return Fail(where, "given twice, as \"" + f->json_name() + "\" and \"" + f->name() + "\"");
-      given.push_back(f->number());
+      if (f == nullptr) return Fail(where, "no such field in " + std::string(m.name));
+      if (std::find(given.begin(), given.end(), f->number) != given.end())
+        return Fail(where, "given twice, as \"" + std::string(f->json_name) + "\" and \"" +
+                               std::string(f->name) + "\"");
+      given.push_back(f->number);
       const pb::Value& v = kv->second;
       if (v.kind_case() == pb::Value::kNullValue) continue;  // null: the default
-      if (!f->is_repeated()) {
-        if (!Set(f, v, where, out)) return false;
+      if (!f->repeated) {
+        if (!Set(*f, v, where, out)) return false;
         continue;
       }
       if (v.kind_case() != pb::Value::kListValue) return Fail(where, "must be a list");
@@ -591,68 +713,58 @@ class StructReader {
       for (int i = 0; i < items.size(); ++i) {
         std::string at = where + "[" + std::to_string(i) + "]";
         if (items[i].kind_case() == pb::Value::kNullValue) return Fail(at, "must not be null");
-        if (!Set(f, items[i], at, out)) return false;
+        if (!Set(*f, items[i], at, out)) return false;
       }
     }
     return true;
   }
 
  private:
-  enum Wire { kVarint = 0, kFixed64 = 1, kLength = 2, kFixed32 = 5 };
-
-  static void Varint(std::uint64_t v, std::string* out) {
-    for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>(v | 0x80));
-    out->push_back(static_cast<char>(v));
-  }
-  static void Tag(const FD* f, Wire w, std::string* out) {
-    Varint(static_cast<std::uint64_t>(f->number()) << 3 | w, out);
-  }
-  static void Fixed(std::uint64_t v, int bytes, std::string* out) {
-    for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-  }
-  static void Length(const FD* f, std::string_view bytes, std::string* out) {
-    Tag(f, kLength, out);
-    Varint(bytes.size(), out);
-    out->append(bytes);
-  }
-
   bool Fail(const std::string& where, const std::string& what) {
     error_ = where + ": " + what;
     return false;
   }
 
   // Appends f (one item of it, if repeated) from v.
-  bool Set(const FD* f, const pb::Value& v, const std::string& where, std::string* out) {
-    switch (f->cpp_type()) {
-      case FD::CPPTYPE_STRING:
+  bool Set(const JsonField& f, const pb::Value& v, const std::string& where, std::string* out) {
+    switch (f.kind) {
+      case JsonKind::kString:
         if (v.kind_case() != pb::Value::kStringValue) return Fail(where, "must be a string");
-        Length(f, v.string_value(), out);
+        PutLength(f, v.string_value(), out);
         return true;
-      case FD::CPPTYPE_BOOL:
+      case JsonKind::kBool:
         if (v.kind_case() != pb::Value::kBoolValue) return Fail(where, "must be true or false");
-        Tag(f, kVarint, out);
-        Varint(v.bool_value() ? 1 : 0, out);
+        PutTag(f, kVarint, out);
+        PutVarint(v.bool_value() ? 1 : 0, out);
         return true;
-      case FD::CPPTYPE_MESSAGE: {
+      case JsonKind::kTimestamp: {
+        pb::Timestamp ts;
         std::string sub;
-        if (f->message_type()->full_name() == "google.protobuf.Timestamp") {
-          pb::Timestamp ts;
-          if (v.kind_case() != pb::Value::kStringValue ||
-              !pb::util::TimeUtil::FromString(v.string_value(), &ts))
-            return Fail(where, "must be an RFC 3339 time, e.g. \"2026-11-22T07:40:00Z\"");
-          if (!ts.SerializeToString(&sub)) return Fail(where, "cannot be encoded");
-        } else {
-          if (v.kind_case() != pb::Value::kStructValue) return Fail(where, "must be an object");
-          if (!Object(v.struct_value(), f->message_type(), where, &sub)) return false;
-        }
-        Length(f, sub, out);
+        if (v.kind_case() != pb::Value::kStringValue ||
+            !pb::util::TimeUtil::FromString(v.string_value(), &ts))
+          return Fail(where, "must be an RFC 3339 time, e.g. \"2026-11-22T07:40:00Z\"");
+        if (!ts.SerializeToString(&sub)) return Fail(where, "cannot be encoded");
+        PutLength(f, sub, out);
         return true;
       }
+      case JsonKind::kMessage: {
+        std::string sub;
+        if (v.kind_case() != pb::Value::kStructValue) return Fail(where, "must be an object");
+        if (!Object(v.struct_value(), proto::JsonSchemaAt(f.message), where, &sub)) return false;
+        PutLength(f, sub, out);
+        return true;
+      }
+      case JsonKind::kMap:  // not in a readable message
+        return Fail(where, "is a map, which this mapping does not read");
       default:
         break;
     }
-    bool is_signed = f->cpp_type() == FD::CPPTYPE_INT32 || f->cpp_type() == FD::CPPTYPE_INT64;
-    bool is_wide = f->cpp_type() == FD::CPPTYPE_INT64 || f->cpp_type() == FD::CPPTYPE_UINT64;
+    bool is_signed = f.kind == JsonKind::kInt32 || f.kind == JsonKind::kInt64 ||
+                     f.kind == JsonKind::kSInt32 || f.kind == JsonKind::kSInt64 ||
+                     f.kind == JsonKind::kSFixed32 || f.kind == JsonKind::kSFixed64;
+    bool is_wide = f.kind == JsonKind::kInt64 || f.kind == JsonKind::kUInt64 ||
+                   f.kind == JsonKind::kSInt64 || f.kind == JsonKind::kFixed64 ||
+                   f.kind == JsonKind::kSFixed64;
     // The largest magnitude allowed, positive and negative.
     std::uint64_t hi =
         is_wide ? (is_signed ? INT64_MAX : UINT64_MAX) : (is_signed ? INT32_MAX : UINT32_MAX);
@@ -678,31 +790,33 @@ class StructReader {
       return Fail(where, "must be a whole number");
     }
     if (negative ? magnitude > lo : magnitude > hi)
-      return Fail(where, "is out of range for " + std::string(f->cpp_type_name()));
+      return Fail(where, std::string("is out of range for ") +
+                             (is_signed ? (is_wide ? "int64" : "int32")
+                                        : (is_wide ? "uint64" : "uint32")));
     // Two's complement of the value, as a 64-bit word (a negative int32 is
     // sign-extended, as protobuf encodes it).
     std::uint64_t word = negative ? 0 - magnitude : magnitude;
-    switch (f->type()) {
-      case FD::TYPE_SINT32:
-      case FD::TYPE_SINT64: {  // zigzag
+    switch (f.kind) {
+      case JsonKind::kSInt32:
+      case JsonKind::kSInt64: {  // zigzag
         std::int64_t n = static_cast<std::int64_t>(word);
-        Tag(f, kVarint, out);
-        Varint((word << 1) ^ static_cast<std::uint64_t>(n >> 63), out);
+        PutTag(f, kVarint, out);
+        PutVarint((word << 1) ^ static_cast<std::uint64_t>(n >> 63), out);
         break;
       }
-      case FD::TYPE_FIXED32:
-      case FD::TYPE_SFIXED32:
-        Tag(f, kFixed32, out);
-        Fixed(word, 4, out);
+      case JsonKind::kFixed32:
+      case JsonKind::kSFixed32:
+        PutTag(f, kFixed32, out);
+        PutFixed(word, 4, out);
         break;
-      case FD::TYPE_FIXED64:
-      case FD::TYPE_SFIXED64:
-        Tag(f, kFixed64, out);
-        Fixed(word, 8, out);
+      case JsonKind::kFixed64:
+      case JsonKind::kSFixed64:
+        PutTag(f, kFixed64, out);
+        PutFixed(word, 8, out);
         break;
       default:  // int32, int64, uint32, uint64
-        Tag(f, kVarint, out);
-        Varint(word, out);
+        PutTag(f, kVarint, out);
+        PutVarint(word, out);
         break;
     }
     return true;
@@ -716,48 +830,56 @@ class StructReader {
 
 namespace {
 
-Failure SchemaFailure(const pb::Message& msg, std::string_view input, std::string_view what) {
-  return MakeFailure(
-      Reason::kInputBadField, input,
-      "does not match the " + msg.GetDescriptor()->name() + " schema: " + std::string(what));
+Failure SchemaFailure(std::string_view schema, std::string_view input, std::string_view what) {
+  return MakeFailure(Reason::kInputBadField, input,
+                     "does not match the " + std::string(schema) + " schema: " + std::string(what));
 }
 
-// protobuf's parser, for the schemas StructReader does not cover.
+// protobuf's parser, for the schemas the tables do not cover.
 Checked<bool> ProtobufJson(std::string_view json, pb::Message* msg, std::string_view input) {
   pb::util::JsonParseOptions opts;
   opts.ignore_unknown_fields = false;
   auto st = pb::util::JsonStringToMessage(pb::StringPiece(json.data(), json.size()), msg, opts);
-  if (!st.ok()) return SchemaFailure(*msg, input, std::string(st.message()));
+  if (!st.ok()) return SchemaFailure(msg->GetDescriptor()->name(), input, std::string(st.message()));
   return true;
 }
 
 // StructReader on a schema it covers.
-Checked<bool> ReadStruct(const pb::Struct& obj, pb::Message* msg, std::string_view input) {
+Checked<bool> ReadStruct(const pb::Struct& obj, const JsonMessage& m, pb::Message* msg,
+                         std::string_view input) {
   msg->Clear();
   std::string wire;
-  if (StructReader(false).Object(obj, msg->GetDescriptor(), "", &wire)) {
+  if (StructReader(false).Object(obj, m, "", &wire)) {
     if (msg->ParsePartialFromString(wire)) return true;
     msg->Clear();
-    return SchemaFailure(*msg, input, "a value cannot be stored in its field");
+    return SchemaFailure(m.name, input, "a value cannot be stored in its field");
   }
   // Fields are visited in the map's order, which varies; the error reported
   // is the one of the first bad field by name, so it is the same every time.
   StructReader sorted(true);
   wire.clear();
-  sorted.Object(obj, msg->GetDescriptor(), "", &wire);
-  return SchemaFailure(*msg, input, sorted.error());
+  sorted.Object(obj, m, "", &wire);
+  return SchemaFailure(m.name, input, sorted.error());
+}
+
+// The table of msg's type when StructReader reads it, else nullptr.
+const JsonMessage* Readable(const pb::Message& msg) {
+  const JsonMessage* m = proto::JsonSchemaOf(msg);
+  return m != nullptr && m->readable ? m : nullptr;
 }
 
 }  // namespace
 
 Checked<bool> StructToMessage(const pb::Struct& obj, pb::Message* msg, std::string_view input) {
-  if (!Covered(msg->GetDescriptor())) return ProtobufJson(StructToJson(obj), msg, input);
-  return ReadStruct(obj, msg, input);
+  const JsonMessage* m = Readable(*msg);
+  if (m == nullptr) return ProtobufJson(StructToJson(obj), msg, input);
+  return ReadStruct(obj, *m, msg, input);
 }
 
 Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message* msg,
                                std::string_view input, std::size_t max_bytes) {
-  if (!Covered(msg->GetDescriptor())) {  // protobuf's parser, on the text itself
+  const JsonMessage* m = Readable(*msg);
+  if (m == nullptr) {  // protobuf's parser, on the text itself
     auto ok = CheckStrictJson(text, input, max_bytes);
     if (!ok.ok()) return ok.failure();
     return ProtobufJson(text, msg, input);
@@ -765,7 +887,7 @@ Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message*
   pb::Arena arena;
   auto doc = ParseJsonObjectOnArena(text, input, &arena, max_bytes);
   if (!doc.ok()) return doc.failure();
-  return ReadStruct(**doc, msg, input);
+  return ReadStruct(**doc, *m, msg, input);
 }
 
 const pb::Value* FindField(const pb::Struct& obj, std::string_view key) {
@@ -807,11 +929,10 @@ Checked<const pb::Struct*> OptionalObject(const pb::Struct& obj, std::string_vie
 
 std::string MessageToJson(const pb::Message& msg) {
   std::string out;
-  if (Covered(msg.GetDescriptor(), /*maps=*/true)) {
-    WriteMessage(msg, &out);
-  } else if (!pb::util::MessageToJsonString(msg, &out).ok()) {
-    out = "{}";
-  }
+  const JsonMessage* m = proto::JsonSchemaOf(msg);
+  if (m != nullptr && m->writable && WriteMessage(*m, msg.SerializeAsString(), &out)) return out;
+  out.clear();
+  if (!pb::util::MessageToJsonString(msg, &out).ok()) out = "{}";
   return out;
 }
 

@@ -43,10 +43,11 @@ Checked<google::protobuf::Struct*> ParseJsonObjectOnArena(std::string_view text,
                                                           std::size_t max_bytes = kMaxDocumentBytes);
 
 // Strict check, then the proto3 JSON mapping into msg (cleared first);
-// unknown fields are errors (kInputBadField names the field). Schemas of
-// integers, bools, strings, nested messages and Timestamps are mapped here,
-// a little more strictly than protobuf's parser (policy/json.cc says where);
-// any other schema by protobuf's parser.
+// unknown fields are errors (kInputBadField names the field). strongroom's
+// schemas of integers, bools, strings, nested messages and Timestamps are
+// mapped here, against the build-time tables of proto/json_schema.h (no
+// descriptor is built) and a little more strictly than protobuf's parser
+// (policy/json.cc says where); any other schema by protobuf's parser.
 Checked<bool> ParseJsonMessage(std::string_view text, google::protobuf::Message* msg,
                                std::string_view input, std::size_t max_bytes = kMaxDocumentBytes);
 // The same mapping from a document already parsed (e.g. a statement's
@@ -71,9 +72,10 @@ Checked<const google::protobuf::Struct*> OptionalObject(const google::protobuf::
 // The proto3 JSON form of msg, as protobuf's MessageToJsonString writes it
 // with its default options (the bytes are the same but for which non-ASCII
 // characters are escaped). The schemas ParseJsonMessage maps itself, plus
-// maps of string keys to scalars, are written here by reflection: protobuf
-// 3.21's printer converts every descriptor to a google.protobuf.Type and
-// builds descriptor.proto first, ~0.1-0.3 ms; others by protobuf.
+// maps of string keys to scalars, are written here from the message's wire
+// format and its table: protobuf 3.21's printer converts every descriptor to
+// a google.protobuf.Type and builds descriptor.proto first, ~0.1-0.3 ms;
+// others by protobuf.
 std::string MessageToJson(const google::protobuf::Message& msg);
 
 // Serializes a Struct back to JSON (for re-parsing a sub-object into a message).

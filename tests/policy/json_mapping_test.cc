@@ -1,10 +1,12 @@
-// policy::ParseJsonMessage maps JSON into strongroom's schemas by reflection
-// (policy/json.cc), no longer through protobuf's JSON parser. Against that
-// parser, on the real documents (a policy, an approval predicate, a manifest
-// predicate, a station record, a signing batch) and on thousands of random
-// mutations of them: whatever strongroom accepts, protobuf's parser accepts
-// with the same meaning; where they differ, strongroom refuses a document
-// protobuf would have taken, in the documented cases only.
+// policy::ParseJsonMessage maps JSON into strongroom's schemas against the
+// build-time tables of proto/json_schema.h (policy/json.cc), no longer
+// through protobuf's JSON parser, and policy::MessageToJson writes them.
+// Against protobuf's parser and printer, on the real documents (a policy, an
+// approval predicate, a manifest predicate, a station record, a signing
+// batch) and on thousands of random mutations of them: whatever strongroom
+// accepts, protobuf's parser accepts with the same meaning, and strongroom
+// prints it as protobuf does; where they differ, strongroom refuses a
+// document protobuf would have taken, in the documented cases only.
 #include <doctest/doctest.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "policy/json.h"
+#include "proto/json_schema.h"
 #include "proto/event.pb.h"
 #include "proto/signing.pb.h"
 #include "proto/station.pb.h"
@@ -324,6 +327,65 @@ TEST_CASE("json mapping: MessageToJson writes what protobuf's printer writes") {
   e.set_kind(v1::EVENT_KIND_SIGNING);
   e.set_sequence(7);
   CHECK(policy::MessageToJson(e) == Json(e));
+}
+
+TEST_CASE("json mapping: the schema tables say what the descriptors say") {
+  const pb::DescriptorPool* pool = pb::DescriptorPool::generated_pool();
+  REQUIRE(proto::JsonSchemaCount() > 30);
+  int readable = 0;
+  for (std::int32_t i = 0; i < proto::JsonSchemaCount(); ++i) {
+    const proto::JsonMessage& m = proto::JsonSchemaAt(i);
+    CAPTURE(m.full_name);
+    const pb::Descriptor* d = pool->FindMessageTypeByName(m.full_name);
+    REQUIRE(d != nullptr);
+    CHECK(d->name() == m.name);
+    readable += m.readable;
+    if (m.readable) CHECK(m.writable);
+    if (!m.writable) {
+      CHECK(m.field_count == 0);
+      continue;
+    }
+    REQUIRE(static_cast<int>(m.field_count) == d->field_count());
+    for (std::uint32_t k = 0; k < m.field_count; ++k) {
+      const proto::JsonField& f = m.fields[k];
+      CAPTURE(f.name);
+      if (k > 0) CHECK(m.fields[k - 1].number < f.number);
+      const pb::FieldDescriptor* fd = d->FindFieldByNumber(static_cast<int>(f.number));
+      REQUIRE(fd != nullptr);
+      CHECK(fd->name() == f.name);
+      CHECK(fd->json_name() == f.json_name);
+      CHECK(f.repeated == (fd->is_repeated() && !fd->is_map()));
+      if (fd->is_map()) {
+        CHECK(f.kind == proto::JsonKind::kMap);
+        CHECK(!m.readable);
+      } else if (fd->type() == pb::FieldDescriptor::TYPE_MESSAGE) {
+        bool ts = fd->message_type()->full_name() == "google.protobuf.Timestamp";
+        CHECK(f.kind == (ts ? proto::JsonKind::kTimestamp : proto::JsonKind::kMessage));
+      } else {
+        CHECK(f.kind != proto::JsonKind::kMessage);
+      }
+      if (f.kind == proto::JsonKind::kMessage || f.kind == proto::JsonKind::kMap) {
+        REQUIRE(f.message >= 0);
+        CHECK(std::string(proto::JsonSchemaAt(f.message).full_name) ==
+              fd->message_type()->full_name());
+      }
+    }
+  }
+  CHECK(readable > 20);
+  // The documents strongroom reads are all mapped by the tables; the log's
+  // events (an enum) and the VSA (maps) are not read by them.
+  for (const pb::Message* msg : std::initializer_list<const pb::Message*>{
+           &v1::TrustPolicy::default_instance(), &v1::ReleaseApproval::default_instance(),
+           &v1::Station::default_instance(), &v1::UpdateManifest::default_instance(),
+           &v1::SigningBatch::default_instance()}) {
+    const proto::JsonMessage* m = proto::JsonSchemaOf(*msg);
+    REQUIRE(m != nullptr);
+    CHECK(m->readable);
+  }
+  CHECK_FALSE(proto::JsonSchemaOf(v1::Event::default_instance())->readable);
+  CHECK_FALSE(proto::JsonSchemaOf(v1::VerificationSummary::default_instance())->readable);
+  CHECK(proto::JsonSchemaOf(v1::VerificationSummary::default_instance())->writable);
+  CHECK(proto::JsonSchemaOf(pb::Struct::default_instance()) == nullptr);
 }
 
 // Parses text as a TrustPolicy; the failure message, or "" when it parsed.
