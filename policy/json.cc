@@ -415,9 +415,6 @@ void PutVarint(std::uint64_t v, std::string* out) {
 void PutTag(const JsonField& f, Wire w, std::string* out) {
   PutVarint(static_cast<std::uint64_t>(f.number) << 3 | w, out);
 }
-void PutFixed(std::uint64_t v, int bytes, std::string* out) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
 void PutLength(const JsonField& f, std::string_view bytes, std::string* out) {
   PutTag(f, kLength, out);
   PutVarint(bytes.size(), out);
@@ -484,47 +481,28 @@ bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out)
 bool WriteScalar(JsonKind k, int w, WireReader& r, std::string* out) {
   std::uint64_t v = 0;
   std::string_view b;
-  switch (k) {
-    case JsonKind::kString:
-      if (w != kLength || !r.Bytes(&b)) return false;
-      *out += '"';
-      *out += JsonEscape(b);
-      *out += '"';
-      return true;
-    case JsonKind::kFixed32:
-    case JsonKind::kSFixed32:
-      if (w != kFixed32 || !r.Fixed(4, &v)) return false;
-      break;
-    case JsonKind::kFixed64:
-    case JsonKind::kSFixed64:
-      if (w != kFixed64 || !r.Fixed(8, &v)) return false;
-      break;
-    default:
-      if (w != kVarint || !r.Varint(&v)) return false;
+  if (k == JsonKind::kString) {
+    if (w != kLength || !r.Bytes(&b)) return false;
+    *out += '"';
+    *out += JsonEscape(b);
+    *out += '"';
+    return true;
   }
+  if (w != kVarint || !r.Varint(&v)) return false;
   switch (k) {
     case JsonKind::kBool:
       *out += v != 0 ? "true" : "false";
       break;
     case JsonKind::kInt32:
-    case JsonKind::kSFixed32:
       *out += std::to_string(static_cast<std::int32_t>(v));
       break;
     case JsonKind::kUInt32:
-    case JsonKind::kFixed32:
       *out += std::to_string(static_cast<std::uint32_t>(v));
       break;
-    case JsonKind::kSInt32:
-      *out += std::to_string(static_cast<std::int32_t>((v >> 1) ^ (0 - (v & 1))));
-      break;
     case JsonKind::kInt64:
-    case JsonKind::kSFixed64:
       *out += '"' + std::to_string(static_cast<std::int64_t>(v)) + '"';
       break;
-    case JsonKind::kSInt64:
-      *out += '"' + std::to_string(static_cast<std::int64_t>((v >> 1) ^ (0 - (v & 1)))) + '"';
-      break;
-    default:  // uint64, fixed64
+    default:  // uint64
       *out += '"' + std::to_string(v) + '"';
   }
   return true;
@@ -573,10 +551,7 @@ bool WriteMapEntry(const JsonMessage& entry, std::string_view wire, std::string*
   if (!have_value) {  // the value's default, as protobuf prints it
     *value = value_field.kind == JsonKind::kString ? "\"\""
              : value_field.kind == JsonKind::kBool ? "false"
-             : value_field.kind == JsonKind::kInt64 || value_field.kind == JsonKind::kUInt64 ||
-                     value_field.kind == JsonKind::kSInt64 ||
-                     value_field.kind == JsonKind::kFixed64 ||
-                     value_field.kind == JsonKind::kSFixed64
+             : value_field.kind == JsonKind::kInt64 || value_field.kind == JsonKind::kUInt64
                  ? "\"0\""
                  : "0";
   }
@@ -614,14 +589,11 @@ bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out)
     } else if (f->repeated && w == kLength && IsNumeric(f->kind)) {  // packed
       std::string_view packed;
       if (!r.Bytes(&packed)) return false;
-      int item_wire = f->kind == JsonKind::kFixed32 || f->kind == JsonKind::kSFixed32   ? kFixed32
-                      : f->kind == JsonKind::kFixed64 || f->kind == JsonKind::kSFixed64 ? kFixed64
-                                                                                        : kVarint;
       WireReader items(packed);
       while (!items.done()) {
         if (!s.first) s.json += ',';
         s.first = false;
-        if (!WriteScalar(f->kind, item_wire, items, &s.json)) return false;
+        if (!WriteScalar(f->kind, kVarint, items, &s.json)) return false;
       }
     } else {
       if (f->repeated && !s.first) s.json += ',';
@@ -759,12 +731,8 @@ class StructReader {
       default:
         break;
     }
-    bool is_signed = f.kind == JsonKind::kInt32 || f.kind == JsonKind::kInt64 ||
-                     f.kind == JsonKind::kSInt32 || f.kind == JsonKind::kSInt64 ||
-                     f.kind == JsonKind::kSFixed32 || f.kind == JsonKind::kSFixed64;
-    bool is_wide = f.kind == JsonKind::kInt64 || f.kind == JsonKind::kUInt64 ||
-                   f.kind == JsonKind::kSInt64 || f.kind == JsonKind::kFixed64 ||
-                   f.kind == JsonKind::kSFixed64;
+    bool is_signed = f.kind == JsonKind::kInt32 || f.kind == JsonKind::kInt64;
+    bool is_wide = f.kind == JsonKind::kInt64 || f.kind == JsonKind::kUInt64;
     // The largest magnitude allowed, positive and negative.
     std::uint64_t hi =
         is_wide ? (is_signed ? INT64_MAX : UINT64_MAX) : (is_signed ? INT32_MAX : UINT32_MAX);
@@ -793,32 +761,10 @@ class StructReader {
       return Fail(where, std::string("is out of range for ") +
                              (is_signed ? (is_wide ? "int64" : "int32")
                                         : (is_wide ? "uint64" : "uint32")));
-    // Two's complement of the value, as a 64-bit word (a negative int32 is
-    // sign-extended, as protobuf encodes it).
-    std::uint64_t word = negative ? 0 - magnitude : magnitude;
-    switch (f.kind) {
-      case JsonKind::kSInt32:
-      case JsonKind::kSInt64: {  // zigzag
-        std::int64_t n = static_cast<std::int64_t>(word);
-        PutTag(f, kVarint, out);
-        PutVarint((word << 1) ^ static_cast<std::uint64_t>(n >> 63), out);
-        break;
-      }
-      case JsonKind::kFixed32:
-      case JsonKind::kSFixed32:
-        PutTag(f, kFixed32, out);
-        PutFixed(word, 4, out);
-        break;
-      case JsonKind::kFixed64:
-      case JsonKind::kSFixed64:
-        PutTag(f, kFixed64, out);
-        PutFixed(word, 8, out);
-        break;
-      default:  // int32, int64, uint32, uint64
-        PutTag(f, kVarint, out);
-        PutVarint(word, out);
-        break;
-    }
+    // A varint of the two's complement of the value as a 64-bit word (a
+    // negative int32 is sign-extended, as protobuf encodes it).
+    PutTag(f, kVarint, out);
+    PutVarint(negative ? 0 - magnitude : magnitude, out);
     return true;
   }
 

@@ -23,12 +23,6 @@ enum class JsonKind : std::uint8_t {
   kInt64,
   kUInt32,
   kUInt64,
-  kSInt32,
-  kSInt64,
-  kFixed32,
-  kFixed64,
-  kSFixed32,
-  kSFixed64,
   kMessage,    // one of the table's messages: JsonField::message
   kTimestamp,  // google.protobuf.Timestamp, an RFC 3339 string in JSON
   kMap,        // map<string, scalar>: JsonField::message is the entry (key 1, value 2)
@@ -51,7 +45,10 @@ struct JsonMessage {
   // Every field of this message and of those it holds is one of the kinds
   // above (no enum, bytes, floating point, oneof or other well-known type),
   // and no map (`readable`: policy/json.cc reads it) or maps of string keys
-  // to scalars at most (`writable`: policy/json.cc writes it).
+  // to scalars at most (`writable`: policy/json.cc writes it). Integers are
+  // the varint kinds strongroom's schemas use (int32, int64, uint32,
+  // uint64); a schema with sint or fixed-width fields is left to protobuf's
+  // JSON parser and printer.
   bool readable;
   bool writable;
 };

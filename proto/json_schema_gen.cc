@@ -36,23 +36,11 @@ std::string KindOf(const FD* f) {
       return "kUInt32";
     case FD::TYPE_UINT64:
       return "kUInt64";
-    case FD::TYPE_SINT32:
-      return "kSInt32";
-    case FD::TYPE_SINT64:
-      return "kSInt64";
-    case FD::TYPE_FIXED32:
-      return "kFixed32";
-    case FD::TYPE_FIXED64:
-      return "kFixed64";
-    case FD::TYPE_SFIXED32:
-      return "kSFixed32";
-    case FD::TYPE_SFIXED64:
-      return "kSFixed64";
     case FD::TYPE_MESSAGE:
       if (f->message_type()->full_name() == "google.protobuf.Timestamp") return "kTimestamp";
       if (f->message_type()->file()->package() == "google.protobuf") return "";
       return "kMessage";
-    default:  // enums, bytes, floating point, groups
+    default:  // enums, bytes, floating point, zigzag and fixed-width integers, groups
       return "";
   }
 }
