@@ -123,16 +123,17 @@ Result<ConsistencyProofFile> ConsistencyProofFile::Parse(std::string_view text) 
   return f;
 }
 
-Result<InclusionProofFile> ProveInclusion(std::string_view dir, std::uint64_t index) {
-  SR_ASSIGN_OR_RETURN(LogReader r, LogReader::Open(dir));
-  Checkpoint cp;
-  InclusionProofFile f;
-  SR_ASSIGN_OR_RETURN(f.checkpoint_note, CurrentNote(r, cp));
+namespace {
+
+Result<InclusionProofFile> ProveWith(LogReader& r, std::uint64_t index, std::string_view note,
+                                     const Checkpoint& cp) {
   if (index >= cp.size) {
     return NotFound("event " + std::to_string(index) +
                     " is not covered by the current checkpoint (size " + std::to_string(cp.size) +
                     ")");
   }
+  InclusionProofFile f;
+  f.checkpoint_note = std::string(note);
   SR_ASSIGN_OR_RETURN(std::string event, r.ReadEvent(index));
   SR_ASSIGN_OR_RETURN(f.hashes, InclusionProof(r.nodes(), index, cp.size));
   SR_RETURN_IF_ERROR(VerifyInclusion(index, cp.size, HashLeaf(event), f.hashes, cp.root)
@@ -140,6 +141,21 @@ Result<InclusionProofFile> ProveInclusion(std::string_view dir, std::uint64_t in
   f.index = index;
   f.extra = std::move(event);
   return f;
+}
+
+}  // namespace
+
+Result<InclusionProofFile> ProveInclusion(std::string_view dir, std::uint64_t index) {
+  SR_ASSIGN_OR_RETURN(LogReader r, LogReader::Open(dir));
+  Checkpoint cp;
+  SR_ASSIGN_OR_RETURN(std::string note, CurrentNote(r, cp));
+  return ProveWith(r, index, note, cp);
+}
+
+Result<InclusionProofFile> ProveInclusion(std::string_view dir, std::uint64_t index,
+                                          std::string_view note, const Checkpoint& cp) {
+  SR_ASSIGN_OR_RETURN(LogReader r, LogReader::Open(dir));
+  return ProveWith(r, index, note, cp);
 }
 
 Result<ConsistencyProofFile> ProveConsistency(std::string_view dir, std::string_view old_note) {

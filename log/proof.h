@@ -50,6 +50,11 @@ struct ConsistencyProofFile {
 // Builds an inclusion proof for event `index` against DIR's current
 // checkpoint, with the event in `extra`.
 Result<InclusionProofFile> ProveInclusion(std::string_view dir, std::uint64_t index);
+// The same against a checkpoint the caller holds already verified: the
+// writer that just signed it (LogWriter::checkpoint(), checkpoint_note()),
+// whose lock keeps DIR's checkpoint file the same.
+Result<InclusionProofFile> ProveInclusion(std::string_view dir, std::uint64_t index,
+                                          std::string_view note, const Checkpoint& cp);
 // Builds a consistency proof from an older signed checkpoint (verified with
 // DIR's own vkey) to DIR's current checkpoint.
 Result<ConsistencyProofFile> ProveConsistency(std::string_view dir, std::string_view old_note);

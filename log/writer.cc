@@ -69,6 +69,25 @@ LogWriter::~LogWriter() {
     WriteAll(index_.get(), pending_index_, "log index file").IgnoreError();
 }
 
+namespace {
+
+// Signs the checkpoint c and checks the signature before anything stores
+// it: a signer (an HSM) that returned a bad signature must not replace a
+// good checkpoint with one no verifier, this writer included, accepts.
+Result<std::string> SignCheckpoint(const Checkpoint& c, NoteSigner& signer,
+                                   const NoteVerifier& verifier) {
+  SR_ASSIGN_OR_RETURN(std::string note, SignNote(c.Text(), signer));
+  auto back = OpenCheckpoint(note, verifier);
+  if (!back.ok()) {
+    return DataLoss("the log key's signature on the new checkpoint (size " +
+                    std::to_string(c.size) + ") does not verify: " + back.status().message() +
+                    "; the stored checkpoint is unchanged");
+  }
+  return note;
+}
+
+}  // namespace
+
 Status LogWriter::Create(std::string_view dir, NoteSigner& signer) {
   std::string d(dir);
   SR_RETURN_IF_ERROR(MakeDirs(d));
@@ -77,13 +96,13 @@ Status LogWriter::Create(std::string_view dir, NoteSigner& signer) {
     return Status(Code::kAlreadyExists, "'" + d + "' already holds a signing-event log");
   }
   std::string vkey = EncodeVerifierKey(signer.Name(), signer.PublicKey());
-  SR_RETURN_IF_ERROR(NoteVerifier::Parse(vkey).status());
+  SR_ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
+  Checkpoint c{signer.Name(), 0, EmptyRoot(), {}};
+  SR_ASSIGN_OR_RETURN(std::string note, SignCheckpoint(c, signer, verifier));
   SR_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(d, kVkeyFile), vkey + "\n", 0644, true));
   for (std::string_view f : {kTreeFile, kIndexFile}) {
     SR_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(d, f), "", 0600, true));
   }
-  Checkpoint c{signer.Name(), 0, EmptyRoot(), {}};
-  SR_ASSIGN_OR_RETURN(std::string note, SignNote(c.Text(), signer));
   SR_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(d, kCheckpointFile), note, 0644, true));
   // The events file last: its presence is what makes DIR a log.
   return WriteFileAtomic(JoinPath(d, kEventsFile), kEventsMagic, 0600, true);
@@ -119,6 +138,8 @@ Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSi
   auto cp = OpenCheckpoint(note, verifier);
   if (!cp.ok()) return cp.status().Annotate("the log's stored checkpoint");
   w->signed_ = std::move(cp).value();
+  w->signed_note_ = std::move(note);
+  w->verifier_ = verifier;
   SR_ASSIGN_OR_RETURN(w->events_, OpenRw(JoinPath(dir, kEventsFile), false, false));
   SR_ASSIGN_OR_RETURN(w->tree_, OpenRw(JoinPath(dir, kTreeFile), true, true));
   SR_ASSIGN_OR_RETURN(w->index_, OpenRw(JoinPath(dir, kIndexFile), true, true));
@@ -351,7 +372,7 @@ Result<std::string> LogWriter::Commit() {
   pending_index_.clear();
   const std::string cp_path = JoinPath(dir_, kCheckpointFile);
   std::string new_root = frontier_.Root();
-  if (size() == signed_.size && new_root == signed_.root) return ReadFile(cp_path, kMaxNoteBytes);
+  if (size() == signed_.size && new_root == signed_.root) return signed_note_;
   if (::fsync(tree_.get()) != 0 || ::fsync(index_.get()) != 0) {
     return ErrnoError("cannot sync", "log tree/index files", errno);
   }
@@ -369,9 +390,10 @@ Result<std::string> LogWriter::Commit() {
     }
   }
   Checkpoint next{signer_.Name(), size(), new_root, {}};
-  SR_ASSIGN_OR_RETURN(std::string note, SignNote(next.Text(), signer_));
+  SR_ASSIGN_OR_RETURN(std::string note, SignCheckpoint(next, signer_, verifier_));
   SR_RETURN_IF_ERROR(WriteFileAtomic(cp_path, note, 0644));
   signed_ = std::move(next);
+  signed_note_ = note;
   return note;
 }
 

@@ -81,6 +81,10 @@ class LogWriter {
   Result<std::string> Commit();
   std::uint64_t size() const { return frontier_.size(); }
   std::uint64_t signed_size() const { return signed_.size; }
+  // The last checkpoint, as verified by Open or signed and verified by
+  // Commit, and its signed note.
+  const Checkpoint& checkpoint() const { return signed_; }
+  const std::string& checkpoint_note() const { return signed_note_; }
 
  private:
   struct TailScan;
@@ -106,6 +110,8 @@ class LogWriter {
   std::uint64_t end_offset_ = 0;  // where the next record goes
   Frontier frontier_;
   Checkpoint signed_;
+  std::string signed_note_;
+  NoteVerifier verifier_;  // the log's key (DIR/vkey), checked against the signer's
   std::string pending_nodes_, pending_index_;
 };
 

@@ -174,7 +174,9 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
       r.error = p.error;
       continue;
     }
-    auto proof = log::ProveInclusion(log.dir(), p.signing_index);
+    // Against the checkpoint the writer just signed and checked.
+    auto proof = log::ProveInclusion(log.dir(), p.signing_index, log.writer().checkpoint_note(),
+                                     log.writer().checkpoint());
     Result<std::vector<OutputFile>> files =
         proof.ok() ? AssembleOutputs(events[j], p.manifest_payload, p.vsa_payload, proof->Format(),
                                      attest_pem)

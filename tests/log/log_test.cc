@@ -159,6 +159,71 @@ TEST_CASE("log: verify against a checkpoint the caller already holds checks the 
   CHECK(r->failure->check == "checkpoint-signature");
 }
 
+// A signer whose signatures can be made wrong, as a faulty HSM's would be.
+class FlakySigner final : public NoteSigner {
+ public:
+  explicit FlakySigner(NoteSigner& real) : real_(real) {}
+  std::string Name() const override { return real_.Name(); }
+  std::string PublicKey() const override { return real_.PublicKey(); }
+  Result<std::string> Sign(std::string_view msg) override {
+    SR_ASSIGN_OR_RETURN(std::string sig, real_.Sign(msg));
+    if (corrupt) sig[10] ^= 0x40;
+    return sig;
+  }
+  bool corrupt = false;
+
+ private:
+  NoteSigner& real_;
+};
+
+TEST_CASE("log: a checkpoint whose signature does not verify is never stored") {
+  TempDir t;
+  auto s = Signer();
+  FlakySigner flaky(*s);
+  std::string dir = t.Sub("log");
+  flaky.corrupt = true;
+  auto bad_create = LogWriter::Create(dir, flaky);
+  CHECK(bad_create.code() == Code::kDataLoss);
+  CHECK(bad_create.message().find("does not verify") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir + "/events"));  // no log was made
+  flaky.corrupt = false;
+  REQUIRE(LogWriter::Create(dir, flaky).ok());
+  {
+    auto w = LogWriter::Open(dir, flaky);
+    REQUIRE(w.ok());
+    REQUIRE((*w)->Append(TestEvent(0)).ok());
+    REQUIRE((*w)->Commit().ok());
+    const std::string before = ReadAll(dir + "/checkpoint");
+    CHECK((*w)->checkpoint_note() == before);
+    CHECK((*w)->checkpoint().size == 1);
+    REQUIRE((*w)->Append(TestEvent(1)).ok());
+    flaky.corrupt = true;
+    auto c = (*w)->Commit();
+    CHECK(c.status().code() == Code::kDataLoss);
+    CHECK(c.status().message().find("the stored checkpoint is unchanged") != std::string::npos);
+    CHECK(ReadAll(dir + "/checkpoint") == before);
+    CHECK((*w)->signed_size() == 1);
+  }
+  // The log still opens with its key, the unsigned event is kept, and the
+  // next commit signs it.
+  flaky.corrupt = false;
+  auto w = LogWriter::Open(dir, flaky);
+  REQUIRE_MESSAGE(w.ok(), w.status().message());
+  CHECK((*w)->size() == 2);
+  CHECK((*w)->signed_size() == 1);
+  REQUIRE((*w)->Commit().ok());
+  CHECK(Verify(dir, *s).ok);
+  CHECK(Verify(dir, *s).checkpoint_size == 2);
+  // A proof against the writer's checkpoint is the proof against DIR's.
+  auto held = ProveInclusion(dir, 1, (*w)->checkpoint_note(), (*w)->checkpoint());
+  auto read = ProveInclusion(dir, 1);
+  REQUIRE(held.ok());
+  REQUIRE(read.ok());
+  CHECK(held->Format() == read->Format());
+  CHECK(ProveInclusion(dir, 2, (*w)->checkpoint_note(), (*w)->checkpoint()).status().code() ==
+        Code::kNotFound);
+}
+
 TEST_CASE("log: a second writer is refused while the first holds the lock") {
   TempDir t;
   auto s = Signer();
