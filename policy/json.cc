@@ -450,13 +450,23 @@ class WireReader {
     pos_ += n;
     return true;
   }
-  // Skips a value of wire type w.
+  // Skips a value of wire type w (a field the table does not know: unknown
+  // fields a message kept from a newer writer's bytes).
   bool Skip(int w) {
     std::uint64_t v;
     std::string_view b;
-    return w == kVarint ? Varint(&v) : w == kFixed64 ? Fixed(8, &v) : w == kLength ? Bytes(&b)
-                                   : w == kFixed32   ? Fixed(4, &v)
-                                                     : false;
+    switch (w) {
+      case kVarint:
+        return Varint(&v);
+      case kFixed64:
+        return Fixed(8, &v);
+      case kLength:
+        return Bytes(&b);
+      case kFixed32:
+        return Fixed(4, &v);
+      default:  // groups: not in proto3
+        return false;
+    }
   }
 
  private:
@@ -562,8 +572,8 @@ bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out)
   // Each field's values, in the order met.
   struct Seen {
     const JsonField* field;
-    std::string json;                                  // list items or the value
-    std::vector<std::pair<std::string, std::string>> entries;  // a map's
+    std::string json;  // the value, or a list's items
+    std::vector<std::pair<std::string, std::string>> entries;  // a map's, as JSON
     bool first = true;
   };
   std::vector<Seen> seen;
@@ -597,7 +607,7 @@ bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out)
       }
     } else {
       if (f->repeated && !s.first) s.json += ',';
-      if (!f->repeated) s.json.clear();  // the last of a repeated singular field counts
+      if (!f->repeated) s.json.clear();  // a singular field met twice: the last counts
       s.first = false;
       if (!WriteValue(*f, w, r, &s.json)) return false;
     }
@@ -606,13 +616,13 @@ bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out)
             [](const Seen& a, const Seen& b) { return a.field->number < b.field->number; });
   *out += '{';
   for (std::size_t i = 0; i < seen.size(); ++i) {
-    const Seen& s = seen[i];
+    Seen& s = seen[i];
     if (i > 0) *out += ',';
     *out += '"';
     *out += s.field->json_name;
     *out += "\":";
     if (s.field->kind == JsonKind::kMap) {
-      std::vector<std::pair<std::string, std::string>> entries = s.entries;
+      auto& entries = s.entries;
       // Keys once each (the last wins, as when parsing), in order.
       std::stable_sort(entries.begin(), entries.end(),
                        [](const auto& a, const auto& b) { return a.first < b.first; });
