@@ -127,7 +127,8 @@ Result<KeyHandle> Session::FindKey(std::string_view label_or_uri) {
   SR_ASSIGN_OR_RETURN(k.info, DescribePublicKey(pubs[0]));
   k.public_handle = pubs[0];
   if (!user_access_) return k;
-  // The private half has the public half's label and id.
+  // The private half is the match of the public half's id (and label, when
+  // the search named one).
   std::vector<unsigned long> same;
   for (const auto& [h, priv_id] : privs)
     if (priv_id == k.info.id) same.push_back(h);
