@@ -1,6 +1,8 @@
 #include "policy/json.h"
 
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/timestamp.pb.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
@@ -405,78 +407,55 @@ using proto::JsonField;
 using proto::JsonKind;
 using proto::JsonMessage;
 
-enum Wire { kVarint = 0, kFixed64 = 1, kLength = 2, kFixed32 = 5 };
+using WFL = pb::internal::WireFormatLite;
 
-// Protobuf wire format: https://protobuf.dev/programming-guides/encoding/
+// Protobuf wire format (https://protobuf.dev/programming-guides/encoding/),
+// written with protobuf's own varint and tag encoders.
 void PutVarint(std::uint64_t v, std::string* out) {
-  for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>(v | 0x80));
-  out->push_back(static_cast<char>(v));
+  std::uint8_t buf[10];  // the longest 64-bit varint
+  std::uint8_t* end = pb::io::CodedOutputStream::WriteVarint64ToArray(v, buf);
+  out->append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(end - buf));
 }
-void PutTag(const JsonField& f, Wire w, std::string* out) {
-  PutVarint(static_cast<std::uint64_t>(f.number) << 3 | w, out);
+void PutTag(const JsonField& f, WFL::WireType w, std::string* out) {
+  PutVarint(WFL::MakeTag(static_cast<int>(f.number), w), out);
 }
 void PutLength(const JsonField& f, std::string_view bytes, std::string* out) {
-  PutTag(f, kLength, out);
+  PutTag(f, WFL::WIRETYPE_LENGTH_DELIMITED, out);
   PutVarint(bytes.size(), out);
   out->append(bytes);
 }
 
-// Reads wire format written by protobuf's serializer.
+// Read with protobuf's CodedInputStream over one contiguous buffer, as
+// log/verify.cc's ScanEvent does.
 class WireReader {
  public:
-  explicit WireReader(std::string_view in) : in_(in) {}
-  bool done() const { return pos_ >= in_.size(); }
-  bool Varint(std::uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64 && pos_ < in_.size(); shift += 7) {
-      auto b = static_cast<unsigned char>(in_[pos_++]);
-      *v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (b < 0x80) return true;
-    }
-    return false;
-  }
-  bool Fixed(int bytes, std::uint64_t* v) {
-    if (in_.size() - pos_ < static_cast<std::size_t>(bytes)) return false;
-    *v = 0;
-    for (int i = 0; i < bytes; ++i)
-      *v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in_[pos_ + i])) << (8 * i);
-    pos_ += static_cast<std::size_t>(bytes);
-    return true;
-  }
+  explicit WireReader(std::string_view in)
+      : in_(in), s_(reinterpret_cast<const std::uint8_t*>(in.data()), static_cast<int>(in.size())) {}
+  // The next tag; 0 at the end or on a malformed tag (at_end() tells which).
+  std::uint32_t Tag() { return s_.ReadTag(); }
+  bool at_end() { return s_.CurrentPosition() == static_cast<int>(in_.size()); }
+  bool Varint(std::uint64_t* v) { return s_.ReadVarint64(v); }
+  // A length-delimited value, as a view of the input.
   bool Bytes(std::string_view* v) {
-    std::uint64_t n = 0;
-    if (!Varint(&n) || n > in_.size() - pos_) return false;
-    *v = in_.substr(pos_, n);
-    pos_ += n;
+    int n = 0;
+    if (!s_.ReadVarintSizeAsInt(&n)) return false;
+    int at = s_.CurrentPosition();
+    if (!s_.Skip(n)) return false;
+    *v = in_.substr(static_cast<std::size_t>(at), static_cast<std::size_t>(n));
     return true;
   }
-  // Skips a value of wire type w (a field the table does not know: unknown
-  // fields a message kept from a newer writer's bytes).
-  bool Skip(int w) {
-    std::uint64_t v;
-    std::string_view b;
-    switch (w) {
-      case kVarint:
-        return Varint(&v);
-      case kFixed64:
-        return Fixed(8, &v);
-      case kLength:
-        return Bytes(&b);
-      case kFixed32:
-        return Fixed(4, &v);
-      default:  // groups: not in proto3
-        return false;
-    }
-  }
+  // Skips the value of a field the table does not know (unknown fields a
+  // message kept from a newer writer's bytes).
+  bool Skip(std::uint32_t tag) { return WFL::SkipField(&s_, tag); }
 
  private:
   std::string_view in_;
-  std::size_t pos_ = 0;
+  pb::io::CodedInputStream s_;
 };
 
-const JsonField* FieldByNumber(const JsonMessage& m, std::uint64_t number) {
+const JsonField* FieldByNumber(const JsonMessage& m, int number) {
   for (std::uint32_t i = 0; i < m.field_count; ++i)
-    if (m.fields[i].number == number) return &m.fields[i];
+    if (static_cast<int>(m.fields[i].number) == number) return &m.fields[i];
   return nullptr;
 }
 
@@ -488,17 +467,17 @@ const JsonField* FieldByNumber(const JsonMessage& m, std::uint64_t number) {
 bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out);
 
 // One scalar of kind k, read from r as wire type w.
-bool WriteScalar(JsonKind k, int w, WireReader& r, std::string* out) {
+bool WriteScalar(JsonKind k, WFL::WireType w, WireReader& r, std::string* out) {
   std::uint64_t v = 0;
   std::string_view b;
   if (k == JsonKind::kString) {
-    if (w != kLength || !r.Bytes(&b)) return false;
+    if (w != WFL::WIRETYPE_LENGTH_DELIMITED || !r.Bytes(&b)) return false;
     *out += '"';
     *out += JsonEscape(b);
     *out += '"';
     return true;
   }
-  if (w != kVarint || !r.Varint(&v)) return false;
+  if (w != WFL::WIRETYPE_VARINT || !r.Varint(&v)) return false;
   switch (k) {
     case JsonKind::kBool:
       *out += v != 0 ? "true" : "false";
@@ -524,11 +503,11 @@ bool IsNumeric(JsonKind k) {
 }
 
 // One value of f (an item, if repeated) of wire type w.
-bool WriteValue(const JsonField& f, int w, WireReader& r, std::string* out) {
+bool WriteValue(const JsonField& f, WFL::WireType w, WireReader& r, std::string* out) {
   if (f.kind != JsonKind::kMessage && f.kind != JsonKind::kTimestamp)
     return WriteScalar(f.kind, w, r, out);
   std::string_view sub;
-  if (w != kLength || !r.Bytes(&sub)) return false;
+  if (w != WFL::WIRETYPE_LENGTH_DELIMITED || !r.Bytes(&sub)) return false;
   if (f.kind == JsonKind::kMessage) return WriteMessage(proto::JsonSchemaAt(f.message), sub, out);
   pb::Timestamp ts;
   if (!ts.ParseFromArray(sub.data(), static_cast<int>(sub.size()))) return false;
@@ -542,22 +521,21 @@ bool WriteMapEntry(const JsonMessage& entry, std::string_view wire, std::string*
   const JsonField& value_field = entry.fields[1];
   bool have_value = false;
   WireReader r(wire);
-  while (!r.done()) {
-    std::uint64_t tag = 0;
-    if (!r.Varint(&tag)) return false;
-    int w = static_cast<int>(tag & 7);
+  while (std::uint32_t tag = r.Tag()) {
+    WFL::WireType w = WFL::GetTagWireType(tag);
     std::string_view k;
-    if (tag >> 3 == 1) {
-      if (w != kLength || !r.Bytes(&k)) return false;
+    if (WFL::GetTagFieldNumber(tag) == 1) {
+      if (w != WFL::WIRETYPE_LENGTH_DELIMITED || !r.Bytes(&k)) return false;
       *key = std::string(k);
-    } else if (tag >> 3 == 2) {
+    } else if (WFL::GetTagFieldNumber(tag) == 2) {
       value->clear();
       if (!WriteValue(value_field, w, r, value)) return false;
       have_value = true;
-    } else if (!r.Skip(w)) {
+    } else if (!r.Skip(tag)) {
       return false;
     }
   }
+  if (!r.at_end()) return false;
   if (!have_value) {  // the value's default, as protobuf prints it
     *value = value_field.kind == JsonKind::kString ? "\"\""
              : value_field.kind == JsonKind::kBool ? "false"
@@ -572,46 +550,42 @@ bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out)
   // Each field's values, in the order met.
   struct Seen {
     const JsonField* field;
-    std::string json;  // the value, or a list's items
+    std::string json;  // the value, or a list's items (each at least one character)
     std::vector<std::pair<std::string, std::string>> entries;  // a map's, as JSON
-    bool first = true;
   };
   std::vector<Seen> seen;
   WireReader r(wire);
-  while (!r.done()) {
-    std::uint64_t tag = 0;
-    if (!r.Varint(&tag)) return false;
-    int w = static_cast<int>(tag & 7);
-    const JsonField* f = FieldByNumber(m, tag >> 3);
+  while (std::uint32_t tag = r.Tag()) {
+    WFL::WireType w = WFL::GetTagWireType(tag);
+    const JsonField* f = FieldByNumber(m, WFL::GetTagFieldNumber(tag));
     if (f == nullptr) {  // unknown to the schema: not part of the JSON form
-      if (!r.Skip(w)) return false;
+      if (!r.Skip(tag)) return false;
       continue;
     }
     auto at = std::find_if(seen.begin(), seen.end(), [&](const Seen& x) { return x.field == f; });
-    Seen& s = at != seen.end() ? *at : seen.emplace_back(Seen{f, {}, {}, true});
+    Seen& s = at != seen.end() ? *at : seen.emplace_back(Seen{f, {}, {}});
     if (f->kind == JsonKind::kMap) {
       std::string_view entry;
-      if (w != kLength || !r.Bytes(&entry)) return false;
+      if (w != WFL::WIRETYPE_LENGTH_DELIMITED || !r.Bytes(&entry)) return false;
       std::pair<std::string, std::string> kv;
       if (!WriteMapEntry(proto::JsonSchemaAt(f->message), entry, &kv.first, &kv.second))
         return false;
       s.entries.push_back(std::move(kv));
-    } else if (f->repeated && w == kLength && IsNumeric(f->kind)) {  // packed
+    } else if (f->repeated && w == WFL::WIRETYPE_LENGTH_DELIMITED && IsNumeric(f->kind)) {
       std::string_view packed;
       if (!r.Bytes(&packed)) return false;
       WireReader items(packed);
-      while (!items.done()) {
-        if (!s.first) s.json += ',';
-        s.first = false;
-        if (!WriteScalar(f->kind, kVarint, items, &s.json)) return false;
+      while (!items.at_end()) {
+        if (!s.json.empty()) s.json += ',';
+        if (!WriteScalar(f->kind, WFL::WIRETYPE_VARINT, items, &s.json)) return false;
       }
     } else {
-      if (f->repeated && !s.first) s.json += ',';
+      if (f->repeated && !s.json.empty()) s.json += ',';
       if (!f->repeated) s.json.clear();  // a singular field met twice: the last counts
-      s.first = false;
       if (!WriteValue(*f, w, r, &s.json)) return false;
     }
   }
+  if (!r.at_end()) return false;
   std::sort(seen.begin(), seen.end(),
             [](const Seen& a, const Seen& b) { return a.field->number < b.field->number; });
   *out += '{';
@@ -716,7 +690,7 @@ class StructReader {
         return true;
       case JsonKind::kBool:
         if (v.kind_case() != pb::Value::kBoolValue) return Fail(where, "must be true or false");
-        PutTag(f, kVarint, out);
+        PutTag(f, WFL::WIRETYPE_VARINT, out);
         PutVarint(v.bool_value() ? 1 : 0, out);
         return true;
       case JsonKind::kTimestamp: {
@@ -773,7 +747,7 @@ class StructReader {
                                         : (is_wide ? "uint64" : "uint32")));
     // A varint of the two's complement of the value as a 64-bit word (a
     // negative int32 is sign-extended, as protobuf encodes it).
-    PutTag(f, kVarint, out);
+    PutTag(f, WFL::WIRETYPE_VARINT, out);
     PutVarint(negative ? 0 - magnitude : magnitude, out);
     return true;
   }
@@ -781,10 +755,6 @@ class StructReader {
   bool sorted_;
   std::string error_;
 };
-
-}  // namespace
-
-namespace {
 
 Failure SchemaFailure(std::string_view schema, std::string_view input, std::string_view what) {
   return MakeFailure(Reason::kInputBadField, input,
