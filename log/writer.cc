@@ -129,17 +129,16 @@ Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSi
                                                          const EventVisitor& visit) {
   std::unique_ptr<LogWriter> w(new LogWriter(dir, signer, std::move(lock)));
   SR_ASSIGN_OR_RETURN(std::string vkey_text, ReadFile(JoinPath(dir, kVkeyFile), 4096));
-  SR_ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey_text));
-  if (verifier.ToString() != EncodeVerifierKey(signer.Name(), signer.PublicKey())) {
+  SR_ASSIGN_OR_RETURN(w->verifier_, NoteVerifier::Parse(vkey_text));
+  if (w->verifier_.ToString() != EncodeVerifierKey(signer.Name(), signer.PublicKey())) {
     return FailedPrecondition("the signing key '" + signer.Name() + "' is not this log's key (" +
-                              verifier.ToString() + ")");
+                              w->verifier_.ToString() + ")");
   }
   SR_ASSIGN_OR_RETURN(std::string note, ReadFile(JoinPath(dir, kCheckpointFile), kMaxNoteBytes));
-  auto cp = OpenCheckpoint(note, verifier);
+  auto cp = OpenCheckpoint(note, w->verifier_);
   if (!cp.ok()) return cp.status().Annotate("the log's stored checkpoint");
   w->signed_ = std::move(cp).value();
   w->signed_note_ = std::move(note);
-  w->verifier_ = verifier;
   SR_ASSIGN_OR_RETURN(w->events_, OpenRw(JoinPath(dir, kEventsFile), false, false));
   SR_ASSIGN_OR_RETURN(w->tree_, OpenRw(JoinPath(dir, kTreeFile), true, true));
   SR_ASSIGN_OR_RETURN(w->index_, OpenRw(JoinPath(dir, kIndexFile), true, true));
@@ -157,7 +156,7 @@ Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSi
                               "), left by a crash; run 'strongroom log recover'");
   }
   SR_RETURN_IF_ERROR(w->CheckAgainstCheckpoint());
-  SR_RETURN_IF_ERROR(w->CheckSignedEvents(verifier, visit));
+  SR_RETURN_IF_ERROR(w->CheckSignedEvents(visit));
   if (torn_out) *torn_out = scan;
   return w;
 }
@@ -300,12 +299,12 @@ Status LogWriter::CheckAgainstCheckpoint() {
 
 // Re-reads every signed event (streaming, all cores) so a log altered since
 // its last checkpoint is never extended; O(n), paid once per session.
-Status LogWriter::CheckSignedEvents(const NoteVerifier& verifier, const EventVisitor& visit) {
+Status LogWriter::CheckSignedEvents(const EventVisitor& visit) {
   if (signed_.size == 0) return Status::Ok();
   VerifyOptions o;
   o.on_event = visit;
   o.dir = dir_;
-  o.vkey = verifier.ToString();
+  o.vkey = verifier_.ToString();
   o.signed_prefix_only = true;
   o.checkpoint = signed_;  // verified by OpenLocked, under the lock
   // Worker threads pay off for large logs only; a station's everyday log

@@ -101,7 +101,7 @@ class LogWriter {
   Status AddToDerived(std::string_view leaf_hash, std::uint64_t offset);
   Status AppendRecords(const std::vector<std::string>& payloads);
   Status CheckAgainstCheckpoint();
-  Status CheckSignedEvents(const NoteVerifier& verifier, const EventVisitor& visit);
+  Status CheckSignedEvents(const EventVisitor& visit);
 
   std::string dir_;
   NoteSigner& signer_;
