@@ -299,15 +299,18 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   // A few files are created on this thread instead: starting a thread costs
   // more than that, and it competes with the HSM for the CPU.
   std::vector<Result<std::unique_ptr<OutputStaging>>> staging;
-  auto prepare = [&] {
-    for (const Prepared* p : allowed) {
-      std::vector<std::string> names;
-      for (const internal::HashedArtifact& a : p->artifacts) names.push_back(a.name);
-      staging.push_back(OutputStaging::Create(p->out_dir, OutputNames(names)));
-    }
-  };
+  std::vector<std::vector<std::string>> outputs;  // each release's file names
   std::size_t files = 0;
-  for (const Prepared* p : allowed) files += p->artifacts.size() + 5;
+  for (const Prepared* p : allowed) {
+    std::vector<std::string> names;
+    for (const internal::HashedArtifact& a : p->artifacts) names.push_back(a.name);
+    outputs.push_back(OutputNames(names));
+    files += outputs.back().size();
+  }
+  auto prepare = [&] {
+    for (std::size_t j = 0; j < allowed.size(); ++j)
+      staging.push_back(OutputStaging::Create(allowed[j]->out_dir, outputs[j]));
+  };
   std::thread prepare_outputs;
   if (files > kOutputFilesOnThisThread) {
     prepare_outputs = std::thread(prepare);
