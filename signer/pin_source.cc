@@ -1,6 +1,7 @@
 #include "signer/pin_source.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -16,20 +17,30 @@ namespace sr {
 namespace {
 
 // Reads up to kMaxPinBytes + 3 bytes from fd into SecretBytes (more means
-// too long: the caller reports it). stop_at_newline is for terminals.
+// too long: the caller reports it), as few reads as the source allows.
+// stop_at_newline is for terminals, whose reads end at the line.
 Result<SecretBytes> ReadBounded(int fd, std::string_view what, bool stop_at_newline) {
-  SecretBytes out;
-  out.reserve(kMaxPinBytes + 3);
-  unsigned char c = 0;
-  while (out.size() < kMaxPinBytes + 3) {
-    ssize_t n = ::read(fd, &c, 1);
+  SecretBytes out(kMaxPinBytes + 3);
+  std::size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoError("reading PIN from", what, errno);
     if (n == 0) break;
-    if (stop_at_newline && c == '\n') break;
-    out.push_back(c);
+    const auto* nl =
+        stop_at_newline
+            ? static_cast<const std::uint8_t*>(std::memchr(out.data() + got, '\n', std::size_t(n)))
+            : nullptr;
+    if (nl != nullptr) {
+      got = std::size_t(nl - out.data());
+      break;
+    }
+    got += std::size_t(n);
   }
-  c = 0;
+  // Whatever was read past the PIN (a terminal's line after its newline) is
+  // wiped now, not only when the buffer is released.
+  OPENSSL_cleanse(out.data() + got, out.size() - got);
+  out.resize(got);
   return out;
 }
 
