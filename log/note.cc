@@ -161,18 +161,19 @@ Result<NoteVerifier> NoteVerifier::Parse(std::string_view vkey) {
     return InvalidArgument("verifier key id " + std::string(hex_id) +
                            " does not match its name and key (" + HexEncode(v.key_id_) + ")");
   }
+  v.pkey_.reset(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
+                                  reinterpret_cast<const unsigned char*>(v.public_key_.data()),
+                                  v.public_key_.size()),
+      &EVP_PKEY_free);
+  if (!v.pkey_) return Internal("OpenSSL could not build the verifier's Ed25519 key");
   return v;
 }
 
 bool NoteVerifier::VerifySignature(std::string_view msg, std::string_view sig) const {
-  if (sig.size() != 64) return false;
-  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(
-                   EVP_PKEY_ED25519, nullptr,
-                   reinterpret_cast<const unsigned char*>(public_key_.data()), public_key_.size()),
-               &EVP_PKEY_free);
+  if (sig.size() != 64 || !pkey_) return false;
   MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  return pkey && ctx &&
-         EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) == 1 &&
+  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey_.get()) == 1 &&
          EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
                           reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
 }
