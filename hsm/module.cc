@@ -123,13 +123,15 @@ Result<std::vector<TokenInfo>> Module::ListTokens(
   return out;
 }
 
-Result<TokenInfo> Module::FindToken(std::string_view label, std::string_view serial) const {
+Result<TokenInfo> Module::FindToken(std::string_view label, std::string_view serial,
+                                    std::vector<TokenInfo>* seen) const {
   auto match = [&](const TokenInfo& t) {
     return t.initialized && t.label == label && (serial.empty() || t.serial == serial);
   };
   // Slots are read until the token turns up (SoftHSMv2 re-reads a token's
   // files for each C_GetTokenInfo); all of them only to say what is there.
   SR_ASSIGN_OR_RETURN(std::vector<TokenInfo> tokens, ListTokens(match));
+  if (seen != nullptr) *seen = tokens;
   if (!tokens.empty() && match(tokens.back())) return tokens.back();
   std::string known;
   for (const TokenInfo& t : tokens) {

@@ -62,8 +62,11 @@ class Module {
       const std::function<bool(const TokenInfo&)>& stop = nullptr) const;
 
   // The initialized token with this label (and this serial if non-empty).
-  // kNotFound naming the module and the labels that do exist.
-  Result<TokenInfo> FindToken(std::string_view label, std::string_view serial = "") const;
+  // kNotFound naming the module and the labels that do exist. With `seen`,
+  // every token read on the way (the one found last) is also stored there,
+  // so that a caller looking for several tokens need not read them again.
+  Result<TokenInfo> FindToken(std::string_view label, std::string_view serial = "",
+                              std::vector<TokenInfo>* seen = nullptr) const;
 
   // Initializes a fresh token: C_InitToken on a slot with an uninitialized
   // token, then sets the user PIN (SO login + C_InitPIN). Refuses

@@ -329,10 +329,18 @@ Result<std::unique_ptr<hsm::Session>> Station::OpenSessionBesideLog(TokenRole ro
   return OpenSession(role, nullptr);  // the log session's login covers this token
 }
 
+Result<hsm::TokenInfo> Station::FindToken(const strongroom::v1::TokenBinding& t) {
+  for (const hsm::TokenInfo& s : tokens_seen_) {
+    if (s.initialized && s.label == t.label() && (t.serial().empty() || s.serial == t.serial()))
+      return s;
+  }
+  return module_->FindToken(t.label(), t.serial(), &tokens_seen_);
+}
+
 Result<std::unique_ptr<hsm::Session>> Station::OpenSession(TokenRole role, const SecretBytes* pin) {
   for (const auto& t : record_.tokens()) {
     if (t.role() != TokenRoleName(role)) continue;
-    SR_ASSIGN_OR_RETURN(hsm::TokenInfo info, module_->FindToken(t.label(), t.serial()));
+    SR_ASSIGN_OR_RETURN(hsm::TokenInfo info, FindToken(t));
     return hsm::Session::Open(module_, info, pin);
   }
   return NotFound("station " + dir_ + " has no " + std::string(TokenRoleName(role)) + " token");

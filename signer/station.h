@@ -88,10 +88,18 @@ class Station {
                                                        const StationInitOptions& o,
                                                        const InitPins& pins);
 
+  // The token bound to t: from tokens_seen_ when an earlier look-up read it
+  // on its way, else from the module.
+  Result<hsm::TokenInfo> FindToken(const strongroom::v1::TokenBinding& t);
+
   std::string dir_;
   FileLock lock_;
   strongroom::v1::Station record_;
   std::shared_ptr<hsm::Module> module_;
+  // The tokens the last module look-up read (a sign opens both of the
+  // station's tokens, and SoftHSMv2 reads a token's files three times for
+  // each C_GetTokenInfo).
+  std::vector<hsm::TokenInfo> tokens_seen_;
 };
 
 // Files written for a generated key, in STATION/keys/.
