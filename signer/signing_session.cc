@@ -268,8 +268,14 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   auto store = EvidenceStore::Open(JoinPath(station.dir(), "evidence"));
   if (!store.ok()) return FailAll(*log, releases, store.status());
   std::optional<policy::LoadedPolicy> parsed = ParseOnce(*policy_bytes);
-  SessionContext ctx{station,          **release, *policy_bytes, parsed, ApproverNames(parsed),
-                     std::move(state), {}};
+  std::map<std::string, std::string> approver_names = ApproverNames(parsed);
+  SessionContext ctx{station,
+                     **release,
+                     std::move(*policy_bytes),
+                     std::move(parsed),
+                     std::move(approver_names),
+                     std::move(state),
+                     {}};
 
   std::vector<Prepared> ps;
   ps.reserve(releases.size());
