@@ -43,6 +43,11 @@ void PrintStation(const Context& ctx, const Station& st) {
   std::cout << "  log key: " << r.log_key().uri() << "\n"
             << "    ed25519 public key (base64): " << r.log_key().public_key() << "\n"
             << "    fingerprint (SHA-256 of SPKI): " << r.log_key().fingerprint() << "\n";
+  if (r.has_attestation_key()) {
+    std::cout << "  attestation key: " << r.attestation_key().uri() << "\n"
+              << "    algorithm: " << r.attestation_key().algorithm() << "\n"
+              << "    fingerprint (SHA-256 of SPKI): " << r.attestation_key().fingerprint() << "\n";
+  }
 }
 
 int RunStationInit(Context& ctx, const StationInitArgs& a) {

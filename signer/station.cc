@@ -147,9 +147,11 @@ Status RecordStationKey(const GeneratedKey& key, strongroom::v1::LogKey* lk) {
   lk->set_label(key.info.label);
   lk->set_uri(key.info.uri);
   lk->set_algorithm(std::string(hsm::AlgorithmName(key.info.algorithm)));
-  // An Ed25519 SubjectPublicKeyInfo is 12 bytes of prefix and the 32-byte key.
-  if (key.info.spki_der.size() != 44) return Internal("log key is not an Ed25519 key");
-  lk->set_public_key(Base64Encode(key.info.spki_der.substr(12)));
+  if (key.info.algorithm == hsm::Algorithm::kEd25519) {
+    // An Ed25519 SubjectPublicKeyInfo is 12 bytes of prefix and the 32-byte key.
+    if (key.info.spki_der.size() != 44) return Internal("an Ed25519 key's SPKI is not 44 bytes");
+    lk->set_public_key(Base64Encode(key.info.spki_der.substr(12)));
+  }
   SR_ASSIGN_OR_RETURN(std::string pem, ReadFile(key.pem_path));
   lk->set_public_key_pem(pem);
   lk->set_fingerprint(key.info.fingerprint_hex);
@@ -276,7 +278,7 @@ Result<std::unique_ptr<Station>> Station::InitPrepared(const std::string& dir,
                       GenerateStationKey(*st, *session, kLogKeyLabel, hsm::Algorithm::kEd25519));
   SR_RETURN_IF_ERROR(RecordStationKey(key, r.mutable_log_key()));
   SR_ASSIGN_OR_RETURN(GeneratedKey attest, GenerateStationKey(*st, *session, kAttestationKeyLabel,
-                                                              hsm::Algorithm::kEd25519));
+                                                              kAttestationKeyAlgorithm));
   SR_RETURN_IF_ERROR(RecordStationKey(attest, r.mutable_attestation_key()));
   session.reset();  // one login per token per process: the log signer logs in next
   SR_RETURN_IF_ERROR(CreateStationLog(*st, pins.log_user, key, attest));

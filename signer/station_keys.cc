@@ -58,7 +58,9 @@ Result<std::unique_ptr<LogKeySigner>> LogKeySigner::Open(Station& station, const
   const auto& ak = station.record().attestation_key();
   if (!ak.uri().empty()) {
     SR_ASSIGN_OR_RETURN(attest, session->FindKey(ak.uri()));
-    if (attest.info.algorithm != hsm::Algorithm::kEd25519 ||
+    // Ed25519 (stations made before 2026-12) or ECDSA P-256: what matters
+    // is that the token holds the key station.json names.
+    if (hsm::AlgorithmName(attest.info.algorithm) != ak.algorithm() ||
         attest.info.fingerprint_hex != ak.fingerprint()) {
       return DataLoss("attestation key " + attest.info.uri +
                       " in the token does not match the one recorded in station.json");

@@ -5,11 +5,14 @@
 #include <openssl/evp.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "base/encoding.h"
 #include "base/file.h"
+#include "policy/json.h"
+#include "policy/keys.h"
 
 namespace {
 
@@ -163,4 +166,91 @@ TEST_CASE("station: a token file a kill left empty is restored from the station'
   auto lost = sr::Station::Open(dir);
   CHECK(lost.status().code() == sr::Code::kDataLoss);
   CHECK(lost.status().message().find("is empty") != std::string::npos);
+}
+
+namespace {
+
+// station.json rewritten with `edit` applied to its record.
+void EditStationJson(const std::string& dir,
+                     const std::function<void(strongroom::v1::Station&)>& edit) {
+  auto json = sr::ReadFile(dir + "/station.json");
+  REQUIRE(json.ok());
+  strongroom::v1::Station r;
+  REQUIRE(sr::policy::ParseJsonMessage(*json, &r, "station.json").ok());
+  edit(r);
+  sr::Status w = sr::WriteFileAtomic(dir + "/station.json", sr::policy::MessageToJson(r), 0600);
+  REQUIRE_MESSAGE(w.ok(), w.message());
+}
+
+bool VerifyWithPem(const std::string& pem, const std::string& msg, const std::string& sig) {
+  auto key = sr::policy::PublicKey::FromPem(pem);
+  REQUIRE_MESSAGE(key.ok(), key.status().message());
+  return key->Verify(msg, sig);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "station: the attestation key is ECDSA P-256; an older station's Ed25519 one still signs") {
+  TempDir tmp;
+  std::string dir = tmp.path + "/st";
+  TestPins pins;
+  sr::StationInitOptions o = pins.Options(dir);
+  REQUIRE(sr::Station::Init(o).ok());
+  sr::SecretBytes pin = *pins.lus.ReadPin();
+  const std::string vsa = "DSSEv1 28 application/vnd.in-toto+json 2 {}";
+  sr::GeneratedKey old_key;
+  {
+    auto st = sr::Station::Open(dir);
+    REQUIRE(st.ok());
+    const auto& ak = (*st)->record().attestation_key();
+    CHECK(ak.algorithm() == "ecdsa-p256");
+    CHECK(ak.public_key().empty());  // the raw form is for Ed25519 keys only
+    auto signer = sr::LogKeySigner::Open(**st, pin);
+    REQUIRE_MESSAGE(signer.ok(), signer.status().message());
+    CHECK((*signer)->attestation_key().fingerprint_hex == ak.fingerprint());
+    auto sig = (*signer)->SignAttestation(vsa);
+    REQUIRE(sig.ok());
+    CHECK(VerifyWithPem(ak.public_key_pem(), vsa, *sig));
+    CHECK_FALSE(VerifyWithPem(ak.public_key_pem(), vsa + " ", *sig));
+    CHECK_FALSE(VerifyWithPem((*st)->record().log_key().public_key_pem(), vsa, *sig));
+    signer.value().reset();
+    // What a station made before 2026-12 has: an Ed25519 attestation key.
+    auto session = (*st)->OpenSession(sr::TokenRole::kLog, &pin);
+    REQUIRE(session.ok());
+    auto k =
+        sr::GenerateStationKey(**st, **session, "attest-ed25519", sr::hsm::Algorithm::kEd25519);
+    REQUIRE_MESSAGE(k.ok(), k.status().message());
+    old_key = *k;
+  }
+  auto pem = sr::ReadFile(old_key.pem_path);
+  REQUIRE(pem.ok());
+  EditStationJson(dir, [&](strongroom::v1::Station& r) {
+    auto* ak = r.mutable_attestation_key();
+    ak->set_label(old_key.info.label);
+    ak->set_uri(old_key.info.uri);
+    ak->set_algorithm("ed25519");
+    ak->set_public_key(sr::Base64Encode(old_key.info.spki_der.substr(12)));
+    ak->set_public_key_pem(*pem);
+    ak->set_fingerprint(old_key.info.fingerprint_hex);
+  });
+  {
+    auto st = sr::Station::Open(dir);
+    REQUIRE(st.ok());
+    auto signer = sr::LogKeySigner::Open(**st, pin);
+    REQUIRE_MESSAGE(signer.ok(), signer.status().message());
+    auto sig = (*signer)->SignAttestation(vsa);
+    REQUIRE(sig.ok());
+    CHECK(sig->size() == 64);
+    CHECK(VerifyWithPem(*pem, vsa, *sig));
+  }
+  // station.json naming another algorithm than the token's key: refused.
+  EditStationJson(dir, [](strongroom::v1::Station& r) {
+    r.mutable_attestation_key()->set_algorithm("ecdsa-p256");
+  });
+  auto st = sr::Station::Open(dir);
+  REQUIRE(st.ok());
+  auto mismatch = sr::LogKeySigner::Open(**st, pin);
+  CHECK(mismatch.status().code() == sr::Code::kDataLoss);
+  CHECK(mismatch.status().message().find("does not match") != std::string::npos);
 }
