@@ -3,16 +3,18 @@
 // PEM_write_bio_PUBKEY write, and anything else is left to OpenSSL.
 #include "base/spki.h"
 
+#include <doctest/doctest.h>
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
-
-#include <doctest/doctest.h>
+#include <thread>
+#include <vector>
 
 namespace sr {
 namespace {
@@ -105,6 +107,57 @@ TEST_CASE("PkeyOf builds, for each everyday shape, the key OpenSSL generated") {
   // A P-256 point is not a P-384 key, nor the other way round.
   Pkey p256 = Generate("EC", "P-256");
   CHECK(PkeyOf(SpkiKind::kP384, KeyBytes(p256.get(), false)) == nullptr);
+}
+
+// PkeyOf copies one key of the curve and sets each new point in the copy:
+// every key it hands out must be its own, from any thread.
+TEST_CASE("PkeyOf's EC keys are each their own, built one after another and from several threads") {
+  for (const char* curve : {"P-256", "P-384"}) {
+    CAPTURE(curve);
+    const SpkiKind kind = std::string(curve) == "P-256" ? SpkiKind::kP256 : SpkiKind::kP384;
+    std::vector<Pkey> generated;
+    std::vector<std::string> points;
+    for (int i = 0; i < 8; ++i) {
+      generated.push_back(Generate("EC", curve));
+      points.push_back(KeyBytes(generated.back().get(), false));
+    }
+    std::vector<Pkey> built;
+    for (const std::string& p : points) built.emplace_back(PkeyOf(kind, p), &EVP_PKEY_free);
+    for (std::size_t i = 0; i < built.size(); ++i) {
+      REQUIRE(built[i]);
+      CHECK(KeyBytes(built[i].get(), false) == points[i]);  // not changed by the later ones
+      CHECK(EVP_PKEY_eq(built[i].get(), generated[i].get()) == 1);
+    }
+    // A signature by one key verifies with its own built key only.
+    const std::string msg = "strongroom";
+    unsigned char sig[160];
+    std::size_t sig_len = sizeof sig;
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> s(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    REQUIRE(EVP_DigestSignInit(s.get(), nullptr, EVP_sha256(), nullptr, generated[3].get()) == 1);
+    REQUIRE(EVP_DigestSign(s.get(), sig, &sig_len,
+                           reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1);
+    for (std::size_t i = 0; i < built.size(); ++i) {
+      std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> v(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+      REQUIRE(EVP_DigestVerifyInit(v.get(), nullptr, EVP_sha256(), nullptr, built[i].get()) == 1);
+      CHECK((EVP_DigestVerify(v.get(), sig, sig_len,
+                              reinterpret_cast<const unsigned char*>(msg.data()),
+                              msg.size()) == 1) == (i == 3));
+    }
+    // Four threads building every key at once, many times over.
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int round = 0; round < 50; ++round) {
+          const std::string& p = points[static_cast<std::size_t>(t + round) % points.size()];
+          Pkey k(PkeyOf(kind, p), &EVP_PKEY_free);
+          if (!k || KeyBytes(k.get(), false) != p) ++wrong;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(wrong.load() == 0);
+  }
 }
 
 TEST_CASE("SpkiKindOf leaves everything else to OpenSSL") {
