@@ -1,9 +1,7 @@
 #include "base/spki.h"
 
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/obj_mac.h>
 #include <openssl/params.h>
 
 #include <cstring>
@@ -24,6 +22,26 @@ constexpr std::string_view kP384Prefix(
     "\x30\x76\x30\x10\x06\x07\x2a\x86\x48\xce\x3d\x02\x01\x06\x05\x2b\x81\x04\x00\x22\x03\x62\x00",
     23);
 constexpr std::string_view kEd25519Prefix("\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00", 12);
+
+// The base points G of P-256 and P-384, uncompressed (SEC 2 v2, 2.4.2 and
+// 2.5.1), for GeneratorKey. Any point of the curve would do, since every key
+// replaces it; were one not on its curve, PkeyOf would import keys afresh.
+constexpr std::string_view kP256Generator(
+    "\x04\x6b\x17\xd1\xf2\xe1\x2c\x42\x47\xf8\xbc\xe6\xe5\x63\xa4\x40"
+    "\xf2\x77\x03\x7d\x81\x2d\xeb\x33\xa0\xf4\xa1\x39\x45\xd8\x98\xc2"
+    "\x96\x4f\xe3\x42\xe2\xfe\x1a\x7f\x9b\x8e\xe7\xeb\x4a\x7c\x0f\x9e"
+    "\x16\x2b\xce\x33\x57\x6b\x31\x5e\xce\xcb\xb6\x40\x68\x37\xbf\x51"
+    "\xf5",
+    65);
+constexpr std::string_view kP384Generator(
+    "\x04\xaa\x87\xca\x22\xbe\x8b\x05\x37\x8e\xb1\xc7\x1e\xf3\x20\xad"
+    "\x74\x6e\x1d\x3b\x62\x8b\xa7\x9b\x98\x59\xf7\x41\xe0\x82\x54\x2a"
+    "\x38\x55\x02\xf2\x5d\xbf\x55\x29\x6c\x3a\x54\x5e\x38\x72\x76\x0a"
+    "\xb7\x36\x17\xde\x4a\x96\x26\x2c\x6f\x5d\x9e\x98\xbf\x92\x92\xdc"
+    "\x29\xf8\xf4\x1d\xbd\x28\x9a\x14\x7c\xe9\xda\x31\x13\xb5\xf0\xb8"
+    "\xc0\x0a\x60\xb1\xce\x1d\x7e\x81\x9d\x7a\x43\x1d\x7c\x90\xea\x0e"
+    "\x5f",
+    97);
 
 std::string_view PrefixOf(SpkiKind kind) {
   switch (kind) {
@@ -98,21 +116,11 @@ EVP_PKEY* ImportEc(SpkiKind kind, std::string_view point) {
 // ~15 us; a copy shares that work and takes ~4 us. Built once, on first use;
 // only ever read (copied) after that, which OpenSSL allows from any thread.
 EVP_PKEY* GeneratorKey(SpkiKind kind) {
-  auto build = [](SpkiKind k, int nid) -> EVP_PKEY* {
-    std::unique_ptr<EC_GROUP, decltype(&EC_GROUP_free)> g(EC_GROUP_new_by_curve_name(nid),
-                                                          &EC_GROUP_free);
-    unsigned char buf[97];
-    std::size_t n = g ? EC_POINT_point2oct(g.get(), EC_GROUP_get0_generator(g.get()),
-                                           POINT_CONVERSION_UNCOMPRESSED, buf, sizeof buf, nullptr)
-                      : 0;
-    if (n != SpkiKeyBytes(k)) return nullptr;
-    return ImportEc(k, std::string_view(reinterpret_cast<char*>(buf), n));
-  };
   if (kind == SpkiKind::kP256) {
-    static EVP_PKEY* const p256 = build(kind, NID_X9_62_prime256v1);
+    static EVP_PKEY* const p256 = ImportEc(kind, kP256Generator);
     return p256;
   }
-  static EVP_PKEY* const p384 = build(kind, NID_secp384r1);
+  static EVP_PKEY* const p384 = ImportEc(kind, kP384Generator);
   return p384;
 }
 
