@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -13,6 +15,17 @@
 #include "base/file.h"
 
 namespace sr {
+namespace {
+
+// A digest that fails means this process's libcrypto cannot hash: a value
+// returned anyway could only be garbage (an uninitialized buffer), and
+// nothing computed after could be trusted. Stop, loudly.
+[[noreturn]] void DigestFailed(const char* what) {
+  std::fprintf(stderr, "strongroom: fatal: OpenSSL failed to compute %s; stopping\n", what);
+  std::abort();
+}
+
+}  // namespace
 
 const EVP_MD* Sha256Md() {
   static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
@@ -27,7 +40,9 @@ const EVP_MD* Sha384Md() {
 Sha256Digest Sha256(std::string_view data) {
   Sha256Digest d;
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), d.data(), &len, Sha256Md(), nullptr);
+  if (EVP_Digest(data.data(), data.size(), d.data(), &len, Sha256Md(), nullptr) != 1 ||
+      len != d.size())
+    DigestFailed("a SHA-256 digest");
   return d;
 }
 
@@ -39,17 +54,20 @@ std::string Sha256Bytes(std::string_view data) { return DigestToString(Sha256(da
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256Bytes(data)); }
 
 Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
-  EVP_DigestInit_ex(ctx_.get(), Sha256Md(), nullptr);
+  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), Sha256Md(), nullptr) != 1)
+    DigestFailed("a SHA-256 digest (init)");
 }
 
 void Sha256Hasher::Update(std::string_view data) {
-  EVP_DigestUpdate(ctx_.get(), data.data(), data.size());
+  if (EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1)
+    DigestFailed("a SHA-256 digest (update)");
 }
 
 Sha256Digest Sha256Hasher::Finish() {
   Sha256Digest d;
   unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx_.get(), d.data(), &len);
+  if (EVP_DigestFinal_ex(ctx_.get(), d.data(), &len) != 1 || len != d.size())
+    DigestFailed("a SHA-256 digest (final)");
   return d;
 }
 
@@ -85,8 +103,9 @@ Result<FileDigests> HashFile(std::string_view path, bool with_sha384, const Prog
       return ErrnoError("cannot read", path, errno);
     }
     if (n == 0) break;
-    EVP_DigestUpdate(h256.get(), buf.get(), static_cast<std::size_t>(n));
-    if (h384) EVP_DigestUpdate(h384.get(), buf.get(), static_cast<std::size_t>(n));
+    if (EVP_DigestUpdate(h256.get(), buf.get(), static_cast<std::size_t>(n)) != 1 ||
+        (h384 && EVP_DigestUpdate(h384.get(), buf.get(), static_cast<std::size_t>(n)) != 1))
+      return Internal("OpenSSL failed while hashing '" + std::string(path) + "'");
     done += static_cast<std::uint64_t>(n);
     if (progress) progress(done, total);
   }
@@ -94,10 +113,12 @@ Result<FileDigests> HashFile(std::string_view path, bool with_sha384, const Prog
   out.size = done;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(h256.get(), md, &len);
+  if (EVP_DigestFinal_ex(h256.get(), md, &len) != 1 || len != 32)
+    return Internal("OpenSSL failed to finish the SHA-256 of '" + std::string(path) + "'");
   out.sha256.assign(reinterpret_cast<char*>(md), len);
   if (h384) {
-    EVP_DigestFinal_ex(h384.get(), md, &len);
+    if (EVP_DigestFinal_ex(h384.get(), md, &len) != 1 || len != 48)
+      return Internal("OpenSSL failed to finish the SHA-384 of '" + std::string(path) + "'");
     out.sha384.assign(reinterpret_cast<char*>(md), len);
   }
   return out;
