@@ -10,10 +10,16 @@
 
 int main(int argc, char** argv) {
   using namespace sr::cli;
-  // Before any other use of OpenSSL: no exit-time cleanup, which only frees
-  // memory the kernel reclaims anyway (about 0.15 ms of every command).
-  // Secrets never wait for it: each is wiped where it is used.
-  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
+  // Before any other use of OpenSSL (ours or the PKCS#11 module's):
+  // - no configuration file, neither the system's openssl.cnf nor one named
+  //   by OPENSSL_CONF: it could load providers or engines into the process
+  //   that holds the HSM sessions, or change which implementations answer
+  //   (docs/threat-model.md). strongroom uses OpenSSL's built-in default
+  //   provider only. (Reading and applying the file also cost ~50 us.)
+  // - no exit-time cleanup, which only frees memory the kernel reclaims
+  //   anyway (about 0.15 ms of every command). Secrets never wait for it:
+  //   each is wiped where it is used.
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, nullptr);
   sr::Status hardened = sr::HardenProcess();
   if (!hardened.ok()) {
     std::cerr << "strongroom: error: " << hardened.message() << "\n";

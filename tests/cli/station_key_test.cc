@@ -329,3 +329,26 @@ TEST_CASE("cli: PINs typed at the terminal prompt are not echoed and unlock the 
   Run gen = st.Generate("typed", "ed25519", "typed", "typed-log");
   CHECK_MESSAGE(gen.rc == 0, gen.out);
 }
+
+TEST_CASE("cli: the system OpenSSL configuration (OPENSSL_CONF) is never loaded") {
+  TempStation st;
+  REQUIRE(st.Generate("rel", "ecdsa-p256").rc == 0);
+  // A configuration that activates a provider which does not exist: with
+  // config_diagnostics, a process that loads it has no working digest.
+  std::string conf = st.root + "/openssl.cnf";
+  REQUIRE(sr::WriteFileAtomic(conf,
+                              "config_diagnostics = 1\nopenssl_conf = openssl_init\n"
+                              "[openssl_init]\nproviders = provider_sect\n"
+                              "[provider_sect]\nevil = evil_sect\n"
+                              "[evil_sect]\nmodule = " +
+                                  st.root + "/evil-provider.so\nactivate = 1\n",
+                              0600)
+              .ok());
+  CHECK(Sh("OPENSSL_CONF=" + conf + " openssl dgst -sha256 /dev/null").rc != 0);
+  Run plain = Sh(kBin + " key list --station " + st.dir);
+  REQUIRE_MESSAGE(plain.rc == 0, plain.out);
+  Run configured = Sh("OPENSSL_CONF=" + conf + " " + kBin + " key list --station " + st.dir);
+  CHECK_MESSAGE(configured.rc == 0, configured.out);
+  CHECK(configured.out == plain.out);  // the same keys and fingerprints
+  CHECK(plain.out.find("\trel\tecdsa-p256\t") != std::string::npos);
+}
