@@ -159,6 +159,13 @@ int RunSign(Context& ctx, const SignArgs& a) {
   if (!rel.ok()) return ReportError(ctx, rel.status().Annotate("--pin-source"));
   auto logsrc = ParsePinSource(a.log_pin_source, "log token user PIN");
   if (!logsrc.ok()) return ReportError(ctx, logsrc.status().Annotate("--log-pin-source"));
+  // The artifacts are hashed on a second thread from here on, while the
+  // station is opened and the HSM comes up (artifact_prehash.h).
+  std::vector<signer::ReleaseRequest> requests = Requests(a);
+  std::vector<std::string> artifacts;
+  for (const signer::ReleaseRequest& r : requests)
+    artifacts.insert(artifacts.end(), r.artifact_paths.begin(), r.artifact_paths.end());
+  signer::ArtifactPrehash prehash(artifacts);
   // Two sign processes on one station run one after the other.
   auto station = Station::Open(a.station, /*wait_for_lock=*/true);
   if (!station.ok()) return ReportError(ctx, station.status());
@@ -170,7 +177,8 @@ int RunSign(Context& ctx, const SignArgs& a) {
   o.operators = a.operators;
   o.session_id = a.session_id;
   o.at = signer::CrashPointsFromEnvironment();
-  auto results = signer::SignReleases(**station, *log_pin, *release_pin, Requests(a), o);
+  o.prehash = &prehash;
+  auto results = signer::SignReleases(**station, *log_pin, *release_pin, requests, o);
   if (!results.ok()) return ReportError(ctx, results.status().Annotate("sign"));
   int code = ExitFor(*results);
   if (ctx.json) {

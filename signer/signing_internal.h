@@ -13,6 +13,7 @@
 #include "policy/gate.h"
 #include "proto/event.pb.h"
 #include "proto/signing.pb.h"
+#include "signer/artifact_prehash.h"
 #include "signer/log_state.h"
 #include "signer/signing_session.h"
 
@@ -58,6 +59,7 @@ struct SessionContext {
   std::map<std::string, std::string> approver_names;  // fingerprint -> name
   LogState state;
   std::map<std::string, hsm::KeyHandle> keys;  // by the --key spec
+  ArtifactPrehash* prehash = nullptr;          // SessionOptions::prehash
 };
 
 // Preflight (names, output directory, key), reading and hashing, then the

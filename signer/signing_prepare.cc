@@ -73,10 +73,19 @@ void FindKey(SessionContext& ctx, Prepared& p) {
   p.key = &it->second;
 }
 
-// Hashes one artifact (or reads it whole, for an Ed25519 key). progress:
-// draw a progress bar for a large file (only on the serial path).
-Result<HashedArtifact> HashOne(const std::string& path, bool ed25519, bool sha384, bool progress) {
+// Hashes one artifact (or reads it whole, for an Ed25519 key), or takes its
+// SHA-256 from the session's prehash. progress: draw a progress bar for a
+// large file (only on the serial path).
+Result<HashedArtifact> HashOne(const std::string& path, bool ed25519, bool sha384, bool progress,
+                               ArtifactPrehash* prehash) {
   HashedArtifact a{BaseName(path), path, {}, {}, {}};
+  if (prehash != nullptr && !ed25519 && !sha384) {
+    if (std::optional<Result<FileDigests>> d = prehash->Take(path)) {
+      if (!d->ok()) return InvalidArgument("artifact " + path + ": " + d->status().message());
+      a.sha256 = std::move((*d)->sha256);
+      return a;
+    }
+  }
   if (ed25519) {
     auto bytes = ReadFile(path, kMaxEd25519ArtifactBytes);
     if (!bytes.ok())
@@ -104,7 +113,7 @@ Result<HashedArtifact> HashOne(const std::string& path, bool ed25519, bool sha38
 // digests are still taken: the refusal event records what was presented.
 // Many artifacts are hashed on all cores (each thread with its own bounded
 // buffer); a few, possibly large ones, in turn with a progress bar.
-void HashArtifacts(Prepared& p) {
+void HashArtifacts(Prepared& p, ArtifactPrehash* prehash) {
   bool ed25519 = p.key && p.key->info.algorithm == hsm::Algorithm::kEd25519;
   bool sha384 = p.key && p.key->info.algorithm == hsm::Algorithm::kEcdsaP384;
   const std::vector<std::string>& paths = p.request->artifact_paths;
@@ -113,7 +122,7 @@ void HashArtifacts(Prepared& p) {
       paths.size() < 8 || ed25519 ? 1 : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   auto work = [&](unsigned t) {
     for (std::size_t i = t; i < paths.size(); i += threads)
-      out[i] = HashOne(paths[i], ed25519, sha384, threads == 1);
+      out[i] = HashOne(paths[i], ed25519, sha384, threads == 1, prehash);
   };
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
@@ -152,7 +161,7 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   ReadInput(p, "provenance", request.provenance_path);
   for (std::size_t i = 0; i < request.evidence_paths.size(); ++i)
     ReadInput(p, "evidence[" + std::to_string(i) + "]", request.evidence_paths[i]);
-  HashArtifacts(p);
+  HashArtifacts(p, ctx.prehash);
   // Without the key or every artifact's digest the gate cannot judge the
   // release; otherwise it runs even after a request problem, so that the
   // refusal lists every reason (e.g. a taken output directory AND a version

@@ -275,7 +275,8 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
                      std::move(parsed),
                      std::move(approver_names),
                      std::move(state),
-                     {}};
+                     {},
+                     o.prehash};
 
   std::vector<Prepared> ps;
   ps.reserve(releases.size());

@@ -33,6 +33,7 @@
 #include "base/status.h"
 #include "policy/reason.h"
 #include "proto/event.pb.h"
+#include "signer/artifact_prehash.h"
 #include "signer/station.h"
 
 namespace sr::signer {
@@ -81,6 +82,10 @@ struct SessionOptions {
   // ("before-hsm", "mid-hsm", "after-hsm", "after-append", "after-commit",
   // "mid-output", "after-output"); the crash tests kill the process there.
   std::function<void(std::string_view)> at;
+  // The artifacts' digests, being taken since the command line was read
+  // (artifact_prehash.h); nullptr: each is hashed when its release is
+  // prepared.
+  ArtifactPrehash* prehash = nullptr;
 };
 
 Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBytes& log_pin,
