@@ -22,11 +22,14 @@
 // (pkcs11-tool takes its PIN on the command line; strongroom reads files).
 //
 //   sign_bench [RUNS=15] [ARTIFACTS=1000] [BULK_RUNS=3] [STRONGROOM_BINARY]
-//   BENCH_TMPDIR: where the station lives (fsync cost depends on the disk);
+//   BENCH_TMPDIR: where the station lives (fsync cost depends on the disk;
+//   scripts/bench puts it on /dev/shm unless told otherwise);
 //   BENCH_KEEP=1 keeps it (and prints the path) to rerun a step by hand.
 // Exits 3 when a target is missed, after printing everything.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <spawn.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -274,6 +277,12 @@ int main(int argc, char** argv) {
   if (runs < 1 || n_bulk < 1 || bulk_runs < 1) Die("RUNS, ARTIFACTS and BULK_RUNS must be >= 1");
   sr::bench::BenchDir dir;
   if (std::getenv("BENCH_KEEP")) std::printf("(keeping %s)\n", dir.path().c_str());
+  // Where the station lives decides how much the log's durability costs:
+  // on tmpfs nothing is flushed to a device.
+  struct statfs fs {};
+  const bool tmpfs = ::statfs(dir.path().c_str(), &fs) == 0 && fs.f_type == TMPFS_MAGIC;
+  std::printf("station in %s (%s)\n", dir.path().c_str(),
+              tmpfs ? "tmpfs: no device flushes" : "a disk: each flush reaches the device");
   Bench b(bin, dir.path());
   b.SetUpStation();
   b.InstallPolicy();
