@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <future>
+#include <string_view>
 #include <thread>
 
 #include "base/encoding.h"
@@ -54,16 +56,20 @@ std::optional<policy::LoadedPolicy> ParseOnce(const std::string& bytes) {
   return std::move(lp).value();
 }
 
-// Keeps every input a decision rested on, so it can be re-verified later.
-// Not durable yet: LogDecisions syncs them all at once before logging.
-Status StoreInputs(EvidenceStore& store, const Prepared& p) {
-  for (const internal::PresentedFile& f : p.inputs)
-    SR_RETURN_IF_ERROR(store.Put(f.bytes, /*durable=*/false).status());
-  if (!p.manifest_payload.empty())
-    SR_RETURN_IF_ERROR(store.Put(p.manifest_payload, /*durable=*/false).status());
-  if (!p.vsa_payload.empty())
-    SR_RETURN_IF_ERROR(store.Put(p.vsa_payload, /*durable=*/false).status());
-  return Status::Ok();
+// What the evidence store keeps of a release, so that its decision can be
+// re-verified later: every input presented, and the payloads an allowed
+// release will have signed.
+void EvidenceOf(const Prepared& p, std::vector<std::string_view>& out) {
+  for (const internal::PresentedFile& f : p.inputs) out.push_back(f.bytes);
+  if (!p.manifest_payload.empty()) out.push_back(p.manifest_payload);
+  if (!p.vsa_payload.empty()) out.push_back(p.vsa_payload);
+}
+
+// Puts every object, then one file-system sync makes them all durable.
+template <typename Objects>
+Status KeepEvidence(EvidenceStore& store, const Objects& objects) {
+  for (const auto& o : objects) SR_RETURN_IF_ERROR(store.Put(o, /*durable=*/false).status());
+  return store.Sync();
 }
 
 v1::SignatureRecord Record(std::string role, std::string artifact, const hsm::KeyInfo& key,
@@ -207,9 +213,14 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
 // Steps 3 and 4: evidence kept, then one durable append of every refusal and
 // every intent. Returns false (with every result marked failed) when the
 // log could not take them: then nothing is signed.
+// A refusal's inputs are durable before its event. When nothing is refused,
+// the store's writes and its sync (mostly waiting for the device) run on
+// another thread beside the intents' append and the HSM's signatures, and
+// `evidence` holds their outcome: SignReleases waits for it before any
+// SIGNING event (whose payloads `log outputs` reads back from the store).
 bool LogDecisions(SessionContext& ctx, StationLog& log, EvidenceStore& store,
                   std::vector<Prepared>& ps, std::vector<Prepared*>& allowed,
-                  std::vector<ReleaseResult>& results) {
+                  std::vector<ReleaseResult>& results, std::future<Status>& evidence) {
   std::vector<v1::Event> events;
   std::vector<std::size_t> refused;
   std::uint64_t base = log.writer().size();
@@ -232,10 +243,17 @@ bool LogDecisions(SessionContext& ctx, StationLog& log, EvidenceStore& store,
     internal::BuildPayloads(ctx, *p, log.hsm_signer().Name());
     events.push_back(internal::IntentEvent(*p));
   }
+  std::vector<std::string_view> objects;
+  for (const Prepared& p : ps) EvidenceOf(p, objects);
   Status st = Status::Ok();
-  for (const Prepared& p : ps)
-    if (st.ok()) st = StoreInputs(store, p).Annotate("keeping the inputs in the evidence store");
-  if (st.ok()) st = store.Sync().Annotate("keeping the inputs in the evidence store");
+  if (refused.empty()) {
+    std::vector<std::string> copies(objects.begin(), objects.end());
+    evidence = std::async(std::launch::async, [&store, copies = std::move(copies)] {
+      return KeepEvidence(store, copies);
+    });
+  } else {
+    st = KeepEvidence(store, objects).Annotate("keeping the inputs in the evidence store");
+  }
   if (st.ok() && !events.empty()) st = log.AppendMany(events).status();
   if (!st.ok()) {
     for (auto& r : results) {
@@ -292,7 +310,8 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   std::vector<ReleaseResult> results;
   for (const Prepared& p : ps) results.push_back(ResultOf(p));
   std::vector<Prepared*> allowed;
-  if (!LogDecisions(ctx, *log, *store, ps, allowed, results)) return results;
+  std::future<Status> evidence;  // joined before ps and the store go
+  if (!LogDecisions(ctx, *log, *store, ps, allowed, results, evidence)) return results;
   if (allowed.empty()) {
     if (Status c = log->Commit().status(); !c.ok()) {
       for (auto& r : results) r.error = c.Annotate("signing the checkpoint over the refusals");
@@ -328,6 +347,14 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   for (std::size_t j = 0; j < allowed.size(); ++j)
     allowed[j]->error = SignInHsm(ctx, station_keys, *allowed[j], o, j == 0);
   if (prepare_outputs.joinable()) prepare_outputs.join();
+  // No SIGNING event before its inputs and payloads are durable in the store:
+  // without them the release is logged as failed, as below.
+  if (evidence.valid()) {
+    Status kept = evidence.get();
+    for (Prepared* p : allowed)
+      if (p->error.ok() && !kept.ok())
+        p->error = kept.Annotate("keeping the inputs in the evidence store (nothing was released)");
+  }
   // A release whose outputs cannot be written is not released: logged as
   // failed, its signatures never leave the process.
   for (std::size_t j = 0; j < allowed.size(); ++j) {

@@ -413,9 +413,6 @@ TEST_CASE(
   CHECK(st.LogVerify().rc == 0);
 }
 
-}  // namespace
-}  // namespace sr::testing
-
 namespace sr::testing {
 namespace {
 
@@ -436,6 +433,38 @@ TEST_CASE("sign: an unreadable evidence file is named, and the others keep their
   REQUIRE(evs.back().kind() == strongroom::v1::EVENT_KIND_REFUSAL);
   CHECK(EventReasons(evs.back().refusal()) == want);
   CHECK_FALSE(PathExists(st.root + "/out"));
+}
+
+}  // namespace
+}  // namespace sr::testing
+
+TEST_CASE(
+    "sign: inputs the evidence store cannot keep fail the release: logged, nothing released") {
+  SignStation st;
+  World w = st.Scenario();
+  REQUIRE(st.InstallPolicy(w).rc == 0);
+  Inputs in = st.Write(w);
+  // The store cannot take the approval: a directory holds its name.
+  const std::string blocked = st.station + "/evidence/" + FileSha(in.approval);
+  REQUIRE(MakeDirs(blocked, 0700).ok());
+  const std::size_t before = st.Events().size();
+  CmdResult r = st.Sign(in, "out");
+  CHECK(r.rc != 0);
+  CHECK_MESSAGE(r.err.find("evidence store") != std::string::npos, r.all());
+  CHECK_FALSE(PathExists(st.root + "/out"));
+  auto evs = st.Events();
+  REQUIRE(evs.size() > before);
+  CHECK(CountKind(evs, v1::EVENT_KIND_SIGNING) == 0);
+  // What the log says of it: a failed signing (or, had the store failed
+  // before the intent, nothing signed); never a SIGNING event.
+  REQUIRE(evs.back().kind() == v1::EVENT_KIND_REFUSAL);
+  CHECK(evs.back().refusal().reasons(0).code() == "SIGNING_FAILED");
+  CHECK(st.LogVerify().rc == 0);
+  // With the obstacle gone, the same release signs.
+  std::filesystem::remove_all(blocked);
+  CmdResult again = st.Sign(in, "out");
+  CHECK_MESSAGE(again.rc == 0, again.all());
+  CHECK(PathExists(st.root + "/out/manifest.dsse.json"));
 }
 
 }  // namespace
