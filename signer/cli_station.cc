@@ -87,7 +87,8 @@ void RegisterStationCommands(CLI::App& app, Context& ctx) {
       "init",
       "Create a new station directory: its own SoftHSMv2 configuration and token folder, a\n"
       "release token (release keys; later unlocked by M-of-N custodians) and a log token (the\n"
-      "station's Ed25519 log key, unlocked by the station operator), and station.json.\n"
+      "station's Ed25519 log key for checkpoints and its ECDSA P-256 attestation key for VSAs,\n"
+      "unlocked by the station operator), and station.json.\n"
       "Each token gets a security-officer (SO) PIN and a user PIN. PINs are read from a file\n"
       "(file:PATH, mode 600, one trailing newline ignored), an inherited descriptor (fd:N) or,\n"
       "by default, a no-echo prompt on the terminal. PINs on the command line or in the\n"
