@@ -35,10 +35,10 @@ ArtifactPrehash::~ArtifactPrehash() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool ArtifactPrehash::Claim(std::size_t i) {
+void ArtifactPrehash::Claim(std::size_t i) {
   Slot& s = *slots_[i];
   int expected = kPending;
-  if (!s.state.compare_exchange_strong(expected, kHashing)) return false;
+  if (!s.state.compare_exchange_strong(expected, kHashing)) return;
   std::optional<Result<FileDigests>> r;
   // lstat, as HashFile opens with O_NOFOLLOW: a link is hashed (and refused)
   // there, whatever it points to.
@@ -52,7 +52,6 @@ bool ArtifactPrehash::Claim(std::size_t i) {
     s.state.store(kDone);
   }
   done_.notify_all();
-  return true;
 }
 
 std::optional<Result<FileDigests>> ArtifactPrehash::Take(const std::string& path) {

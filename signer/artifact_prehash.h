@@ -59,8 +59,8 @@ class ArtifactPrehash {
     std::atomic<int> state{kPending};
     std::optional<Result<FileDigests>> result;  // set before state becomes kDone
   };
-  // Hashes slot i if nobody has claimed it; true if this call did.
-  bool Claim(std::size_t i);
+  // Hashes slot i unless another thread has claimed it.
+  void Claim(std::size_t i);
 
   std::vector<std::unique_ptr<Slot>> slots_;
   std::map<std::string, std::size_t> index_;  // path -> slot; fixed after construction

@@ -413,6 +413,9 @@ TEST_CASE(
   CHECK(st.LogVerify().rc == 0);
 }
 
+}  // namespace
+}  // namespace sr::testing
+
 namespace sr::testing {
 namespace {
 
@@ -435,9 +438,6 @@ TEST_CASE("sign: an unreadable evidence file is named, and the others keep their
   CHECK_FALSE(PathExists(st.root + "/out"));
 }
 
-}  // namespace
-}  // namespace sr::testing
-
 TEST_CASE(
     "sign: inputs the evidence store cannot keep fail the release: logged, nothing released") {
   SignStation st;
@@ -455,8 +455,7 @@ TEST_CASE(
   auto evs = st.Events();
   REQUIRE(evs.size() > before);
   CHECK(CountKind(evs, v1::EVENT_KIND_SIGNING) == 0);
-  // What the log says of it: a failed signing (or, had the store failed
-  // before the intent, nothing signed); never a SIGNING event.
+  // What the log says of it: a failed signing, never a SIGNING event.
   REQUIRE(evs.back().kind() == v1::EVENT_KIND_REFUSAL);
   CHECK(evs.back().refusal().reasons(0).code() == "SIGNING_FAILED");
   CHECK(st.LogVerify().rc == 0);
