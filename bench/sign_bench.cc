@@ -48,7 +48,7 @@
 #include "hsm/module.h"
 #include "hsm/session.h"
 #include "policy/keys.h"
-#include "signer/station.h"
+#include "station/station.h"
 #include "tests/policy/fixtures.h"
 
 extern char** environ;

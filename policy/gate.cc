@@ -450,4 +450,12 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
   return std::move(e.d);
 }
 
+strongroom::v1::RefusalReason RefusalReasonOf(const Failure& f) {
+  strongroom::v1::RefusalReason r;
+  r.set_code(std::string(ReasonName(f.reason)));
+  r.set_message(f.message);
+  r.set_input(f.input);
+  return r;
+}
+
 }  // namespace sr::policy

@@ -14,6 +14,7 @@
 #include "policy/statement.h"
 #include "policy/trust_policy.h"
 #include "proto/decision.pb.h"
+#include "proto/event.pb.h"
 
 namespace sr::policy {
 
@@ -79,6 +80,9 @@ KeyAuthorizationCheck CheckKeyAuthorization(const strongroom::v1::TrustPolicy& p
 
 Decision Evaluate(const SigningRequest& request, const GateInputs& inputs, const LogFacts& facts,
                   Clock::time_point now);
+
+// A gate failure as a refusal event records it (code, input, message).
+strongroom::v1::RefusalReason RefusalReasonOf(const Failure& f);
 
 }  // namespace sr::policy
 

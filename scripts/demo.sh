@@ -10,7 +10,7 @@
 set -euo pipefail
 
 BUILD_DIR=${1:?usage: scripts/demo.sh BUILD_DIR}
-SR="$(cd "$BUILD_DIR" && pwd)/signer/strongroom"
+SR="$(cd "$BUILD_DIR" && pwd)/cli/strongroom"
 [ -x "$SR" ] || { echo "demo: $SR not built; run make first" >&2; exit 1; }
 HERE="$(cd "$(dirname "$0")" && pwd)"
 DSSE="$HERE/dsse-sign-openssl"

@@ -2,7 +2,7 @@
 #include "base/encoding.h"
 #include "base/hash.h"
 #include "hsm/pubkey.h"
-#include "signer/release_outputs.h"
+#include "release/outputs.h"
 #include "signer/signing_internal.h"
 
 namespace sr::signer::internal {
@@ -106,8 +106,8 @@ v1::Event Refusal(const Prepared& p, const std::vector<v1::RefusalReason>& reaso
 
 void BuildPayloads(const SessionContext& ctx, Prepared& p, std::string_view log_origin) {
   std::vector<policy::Artifact> artifacts = p.ArtifactList();
-  p.manifest_payload = ManifestPayload(artifacts, Manifest(ctx, p, log_origin));
-  p.vsa_payload = VsaPayload(artifacts, Vsa(ctx, p));
+  p.manifest_payload = release::ManifestPayload(artifacts, Manifest(ctx, p, log_origin));
+  p.vsa_payload = release::VsaPayload(artifacts, Vsa(ctx, p));
   p.manifest_sha256 = Sha256Hex(p.manifest_payload);
   p.vsa_sha256 = Sha256Hex(p.vsa_payload);
 }

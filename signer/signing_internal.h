@@ -14,7 +14,7 @@
 #include "proto/event.pb.h"
 #include "proto/signing.pb.h"
 #include "signer/artifact_prehash.h"
-#include "signer/log_state.h"
+#include "station/log_state.h"
 #include "signer/signing_session.h"
 
 namespace sr::signer::internal {

@@ -10,7 +10,8 @@
 #include "base/hash.h"
 #include "base/progress.h"
 #include "policy/json.h"
-#include "signer/release_outputs.h"
+#include "release/outputs.h"
+#include "signer/output_staging.h"
 #include "signer/signing_internal.h"
 
 namespace sr::signer::internal {
@@ -49,7 +50,7 @@ void CheckNames(Prepared& p) {
   std::set<std::string> names;
   for (const std::string& path : r.artifact_paths) {
     std::string name = BaseName(path);
-    if (Status s = ValidateArtifactName(name); !s.ok()) Malformed(p, s.message());
+    if (Status s = release::ValidateArtifactName(name); !s.ok()) Malformed(p, s.message());
     if (!names.insert(name).second)
       Malformed(p, "two artifacts are named '" + name +
                        "'; artifact file names must be unique (they name the signature files)");

@@ -14,9 +14,11 @@
 #include "policy/dsse.h"
 #include "policy/trust_policy.h"
 #include "signer/evidence_store.h"
-#include "signer/release_outputs.h"
+#include "release/outputs.h"
+#include "signer/output_staging.h"
 #include "signer/signing_internal.h"
-#include "signer/station_log.h"
+#include "station/station_log.h"
+#include "station/layout.h"
 
 namespace sr::signer {
 namespace v1 = strongroom::v1;
@@ -35,7 +37,7 @@ void At(const SessionOptions& o, std::string_view step) {
 }
 
 Result<std::string> ReadInstalledPolicy(const Station& st) {
-  std::string path = JoinPath(JoinPath(st.dir(), "policy"), "current.json");
+  std::string path = layout::CurrentPolicy(st.dir());
   if (!PathExists(path)) return std::string();
   return ReadFile(path, kMaxPolicyBytes);
 }
@@ -184,7 +186,7 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
     auto proof = log::ProveInclusion(log.dir(), p.signing_index, log.writer().checkpoint_note(),
                                      log.writer().checkpoint());
     Result<std::vector<OutputFile>> files =
-        proof.ok() ? AssembleOutputs(events[j], p.manifest_payload, p.vsa_payload, proof->Format(),
+        proof.ok() ? release::AssembleOutputs(events[j], p.manifest_payload, p.vsa_payload, proof->Format(),
                                      attest_pem)
                    : Result<std::vector<OutputFile>>(proof.status());
     Status w = files.status();
@@ -283,7 +285,7 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   if (!release.ok()) return FailAll(*log, releases, release.status());
   auto policy_bytes = ReadInstalledPolicy(station);
   if (!policy_bytes.ok()) return FailAll(*log, releases, policy_bytes.status());
-  auto store = EvidenceStore::Open(JoinPath(station.dir(), "evidence"));
+  auto store = EvidenceStore::Open(layout::EvidenceDir(station.dir()));
   if (!store.ok()) return FailAll(*log, releases, store.status());
   std::optional<policy::LoadedPolicy> parsed = ParseOnce(*policy_bytes);
   std::map<std::string, std::string> approver_names = ApproverNames(parsed);
@@ -330,7 +332,7 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   for (const Prepared* p : allowed) {
     std::vector<std::string> names;
     for (const internal::HashedArtifact& a : p->artifacts) names.push_back(a.name);
-    outputs.push_back(OutputNames(names));
+    outputs.push_back(release::OutputNames(names));
     files += outputs.back().size();
   }
   auto prepare = [&] {
@@ -367,14 +369,6 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   for (Prepared* p : allowed) allowed_results.push_back(&results[p - ps.data()]);
   Complete(ctx, *log, allowed, staging, o, allowed_results);
   return results;
-}
-
-v1::RefusalReason RefusalReasonOf(const policy::Failure& f) {
-  v1::RefusalReason r;
-  r.set_code(std::string(policy::ReasonName(f.reason)));
-  r.set_message(f.message);
-  r.set_input(f.input);
-  return r;
 }
 
 std::function<void(std::string_view)> CrashPointsFromEnvironment() {

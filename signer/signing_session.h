@@ -31,22 +31,21 @@
 
 #include "base/secret.h"
 #include "base/status.h"
+#include "policy/gate.h"
 #include "policy/reason.h"
 #include "proto/event.pb.h"
+#include "release/outputs.h"
 #include "signer/artifact_prehash.h"
-#include "signer/station.h"
+#include "station/station.h"
 
 namespace sr::signer {
 
-// Ed25519 signs whole messages (no pre-hash), so an artifact signed with an
-// Ed25519 key is read into memory; this bounds it.
-inline constexpr std::uint64_t kMaxEd25519ArtifactBytes = 64u << 20;
+using release::kMaxEd25519ArtifactBytes;
 
 // Station-side reason codes of refusal events (the gate's are policy::Reason).
 inline constexpr std::string_view kReasonSigningFailed = "SIGNING_FAILED";
 
-// A gate failure as a refusal event records it (code, input, message).
-strongroom::v1::RefusalReason RefusalReasonOf(const policy::Failure& f);
+using policy::RefusalReasonOf;
 
 struct ReleaseRequest {
   std::string product;

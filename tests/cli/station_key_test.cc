@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "base/file.h"
-#include "signer/cli.h"
+#include "cli/common.h"
 
 namespace {
 

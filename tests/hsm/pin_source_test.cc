@@ -1,4 +1,4 @@
-#include "signer/pin_source.h"
+#include "station/pin_source.h"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 // In-process tests of sr::Station and the log-key signer the log module uses.
-#include "signer/station.h"
+#include "station/station.h"
 
 #include <doctest/doctest.h>
 #include <openssl/evp.h>

@@ -24,7 +24,7 @@
 #include "policy/gate.h"
 #include "policy/provenance.h"
 #include "policy/trust_policy.h"
-#include "signer/key_file.h"
+#include "release/key_file.h"
 
 namespace sr::testing {
 
@@ -32,6 +32,7 @@ namespace v1 = strongroom::v1;
 using policy::Artifact;
 using policy::Clock;
 using policy::Signer;
+using release::KeyFileSigner;
 
 // A fresh private key in PEM: "ec256", "ec384", "ed25519" or "rsa" (2048).
 inline SecretBytes NewKeyPem(const std::string& kind) {

@@ -12,7 +12,7 @@ namespace {
 
 TEST_CASE("demo: make demo runs the firmware 5.4.3 ceremony end to end in under a minute") {
   std::string build = STRONGROOM_BINARY;
-  build = build.substr(0, build.rfind("/signer/"));
+  build = build.substr(0, build.rfind("/cli/"));
   std::string cmd =
       "'" + std::string(STRONGROOM_SOURCE_DIR) + "/scripts/demo.sh' '" + build + "' 2>&1";
   auto t0 = std::chrono::steady_clock::now();

@@ -9,7 +9,7 @@
 
 #include "proto/event.pb.h"
 #include "proto/log_facts.pb.h"
-#include "signer/log_state.h"
+#include "station/log_state.h"
 
 namespace sr::signer {
 namespace {

@@ -7,7 +7,8 @@
 #include <filesystem>
 
 #include "base/file.h"
-#include "signer/release_outputs.h"
+#include "release/outputs.h"
+#include "signer/output_staging.h"
 
 namespace sr::signer {
 namespace {
@@ -30,7 +31,7 @@ int StagingDirs(const std::string& root) {
 TEST_CASE("OutputStaging: empty files until Commit, then the directory appears whole") {
   std::string root = NewDir();
   std::string out = root + "/out";
-  std::vector<std::string> names = OutputNames({"a.bin", "b.bin"});
+  std::vector<std::string> names = release::OutputNames({"a.bin", "b.bin"});
   CHECK(names == std::vector<std::string>{"manifest.dsse.json", "a.bin.sig", "b.bin.sig",
                                           "signing-event.tlog-proof", "vsa.dsse.json",
                                           "signing-key.pem", "station-attestation.pem"});
@@ -61,21 +62,21 @@ TEST_CASE("OutputStaging: dropped or refused, nothing stays behind") {
   std::string root = NewDir();
   std::string out = root + "/out";
   {
-    auto st = OutputStaging::Create(out, OutputNames({"a.bin"}));
+    auto st = OutputStaging::Create(out, release::OutputNames({"a.bin"}));
     REQUIRE(st.ok());
     CHECK(StagingDirs(root) == 1);
   }  // never committed (the signing was not logged): removed
   CHECK(StagingDirs(root) == 0);
   CHECK_FALSE(PathExists(out));
 
-  auto st = OutputStaging::Create(out, OutputNames({"a.bin"}));
+  auto st = OutputStaging::Create(out, release::OutputNames({"a.bin"}));
   REQUIRE(st.ok());
   // Files other than those prepared are refused, and nothing is moved.
   Status s = (*st)->Commit({{"other.sig", "x"}}, nullptr);
   CHECK_FALSE(s.ok());
   // ... and so is a file given twice in place of another.
   std::vector<OutputFile> twice;
-  for (const std::string& n : OutputNames({"a.bin"})) twice.push_back({n, "x"});
+  for (const std::string& n : release::OutputNames({"a.bin"})) twice.push_back({n, "x"});
   twice[1] = twice[0];
   CHECK_FALSE((*st)->Commit(twice, nullptr).ok());
   CHECK_FALSE(PathExists(out));
@@ -85,7 +86,7 @@ TEST_CASE("OutputStaging: dropped or refused, nothing stays behind") {
   // A taken output directory is refused before anything is created.
   REQUIRE(MakeDirs(out).ok());
   REQUIRE(WriteFileAtomic(out + "/old", "x").ok());
-  auto taken = OutputStaging::Create(out, OutputNames({"a.bin"}));
+  auto taken = OutputStaging::Create(out, release::OutputNames({"a.bin"}));
   CHECK(taken.status().code() == Code::kAlreadyExists);
   CHECK(StagingDirs(root) == 0);
   fs::remove_all(root);
@@ -96,7 +97,7 @@ TEST_CASE("OutputStaging: a release of many artifacts is written whole, or not m
   std::string out = root + "/out";
   std::vector<std::string> artifacts;
   for (int i = 0; i < 300; ++i) artifacts.push_back("part-" + std::to_string(i) + ".bin");
-  std::vector<std::string> names = OutputNames(artifacts);
+  std::vector<std::string> names = release::OutputNames(artifacts);
   std::vector<OutputFile> files;
   for (const std::string& n : names) files.push_back({n, "signature of " + n});
   {

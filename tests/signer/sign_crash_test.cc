@@ -19,8 +19,8 @@
 
 #include "base/hash.h"
 #include "log/record.h"
-#include "signer/log_state.h"
-#include "signer/station.h"
+#include "station/log_state.h"
+#include "station/station.h"
 #include "tests/signer/sign_fixture.h"
 
 namespace sr::testing {
@@ -232,15 +232,15 @@ void Reissue(const SignStation& st, const Release& r, const v1::Event& signing,
 // The facts a session judges by, gathered while opening the log (the
 // signed events as the open checks them, then the unsigned ones), equal
 // those read from disk event by event; returns them.
-signer::LogState FactsBothWays(const SignStation& st) {
+sr::LogState FactsBothWays(const SignStation& st) {
   auto station = Station::Open(st.station);
   REQUIRE_MESSAGE(station.ok(), station.status().message());
   std::string pin = "pin-of-log";
   SecretBytes log_pin(pin.begin(), pin.end());
-  signer::LogState via_open;
-  auto log = signer::OpenLogWithState(**station, log_pin, &via_open);
+  sr::LogState via_open;
+  auto log = OpenLogWithState(**station, log_pin, &via_open);
   REQUIRE_MESSAGE(log.ok(), log.status().message());
-  auto from_disk = signer::ReadLogState(LogDir(**station));
+  auto from_disk = ReadLogState(LogDir(**station));
   REQUIRE_MESSAGE(from_disk.ok(), from_disk.status().message());
   CHECK(via_open.installed_policy_version == from_disk->installed_policy_version);
   CHECK(via_open.installed_policy_digest == from_disk->installed_policy_digest);
@@ -312,7 +312,7 @@ void CrashAt(const std::string& step, bool durable) {
 
   // A durable SIGNING event counts for the next session, signed by a
   // checkpoint yet (after-commit and later) or not (after-append).
-  signer::LogState facts = FactsBothWays(st);
+  sr::LogState facts = FactsBothWays(st);
   bool seen = false;
   for (const auto& rel : facts.releases["IC-22"]) seen |= rel.version == r.version;
   CHECK(seen == durable);

@@ -1,0 +1,402 @@
+// `strongroom log ...`: the auditor's verbs, which need no HSM, plus the
+// station's `recover` (signs with the HSM log key) and `outputs` (re-issues a
+// signed release's outputs from the log and the evidence store).
+#include <google/protobuf/util/json_util.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "base/encoding.h"
+#include "base/file.h"
+#include "log/note.h"
+#include "log/proof.h"
+#include "log/reader.h"
+#include "log/record.h"
+#include "log/verify.h"
+#include "log/writer.h"
+#include "cli/common.h"
+#include "station/pin_source.h"
+#include "release/outputs.h"
+#include "signer/output_staging.h"
+#include "station/station.h"
+#include "station/station_log.h"
+#include "station/layout.h"
+
+extern char** environ;
+
+namespace sr::cli {
+namespace {
+
+struct LogOpts {
+  std::string log_dir, station_dir, vkey, since, out, from, event_file, old_file, proof_file, pem,
+      log_pin_source = "prompt";
+  std::vector<std::string> operators;
+  std::uint64_t index = 0, count = 0;
+  bool has_index = false;
+};
+
+Result<std::string> LogDir(const LogOpts& o) {
+  if (!o.log_dir.empty() && !o.station_dir.empty()) {
+    return InvalidArgument("give --log DIR or --station DIR, not both");
+  }
+  if (!o.log_dir.empty()) return o.log_dir;
+  if (!o.station_dir.empty()) return layout::LogDir(o.station_dir);
+  return InvalidArgument("say which log: --log DIR (or --station DIR for DIR/log)");
+}
+
+void AddDirOptions(CLI::App* c, LogOpts& o) {
+  c->add_option("--log", o.log_dir, "The log directory (STATION/log)");
+  c->add_option("--station", o.station_dir, "The station directory; the log is STATION/log");
+}
+
+Result<log::NoteVerifier> LoadVkey(const std::string& arg) {
+  if (arg.empty())
+    return InvalidArgument("give the log's verifier key with --vkey (a key string or a file)");
+  SR_ASSIGN_OR_RETURN(std::string text, VerifierKeyText(arg));
+  return log::NoteVerifier::Parse(text);
+}
+
+Status WriteOut(const std::string& out, const std::string& data) {
+  if (out.empty() || out == "-") {
+    std::cout << data;
+    return Status::Ok();
+  }
+  return WriteFileAtomic(out, data, 0644);
+}
+
+void ProgressBar(std::uint64_t done, std::uint64_t total) {
+  static int last = -1;
+  int pct = total ? static_cast<int>(done * 100 / total) : 100;
+  if (pct == last) return;
+  last = pct;
+  std::string bar(static_cast<std::size_t>(pct / 4), '#');
+  bar.resize(25, ' ');
+  std::fprintf(stderr, "\rverifying log [%s] %3d%%%s", bar.c_str(), pct, pct == 100 ? "\n" : "");
+}
+
+int RunVerify(Context& ctx, const LogOpts& o) {
+  auto dir = LogDir(o);
+  if (!dir.ok()) return ReportError(ctx, dir.status());
+  auto vk = LoadVkey(o.vkey);
+  if (!vk.ok()) return ReportError(ctx, vk.status().Annotate("--vkey"));
+  log::VerifyOptions vo;
+  vo.dir = *dir;
+  vo.vkey = vk->ToString();
+  if (!o.since.empty()) {
+    auto s = ReadFile(o.since, log::kMaxNoteBytes);
+    if (!s.ok()) return ReportError(ctx, s.status().Annotate("--since"));
+    vo.since = *s;
+  }
+  if (!ctx.json && ::isatty(2)) vo.progress = ProgressBar;
+  auto rep = log::VerifyLog(vo);
+  if (!rep.ok()) return ReportError(ctx, rep.status());
+  if (ctx.json) {
+    std::cout << "{\"ok\":" << (rep->ok ? "true" : "false") << ",\"origin\":\""
+              << JsonEscape(rep->origin) << "\",\"checkpoint_size\":" << rep->checkpoint_size
+              << ",\"events\":" << rep->events << ",\"bytes\":" << rep->bytes;
+    if (rep->since_size) std::cout << ",\"since_size\":" << *rep->since_size;
+    if (rep->ok) std::cout << ",\"root\":\"" << Base64Encode(rep->root) << "\"";
+    if (rep->failure) {
+      const auto& f = *rep->failure;
+      std::cout << ",\"failure\":{\"check\":\"" << f.check << "\",\"index\":" << f.index
+                << ",\"offset\":" << f.offset << ",\"message\":\"" << JsonEscape(f.message)
+                << "\"}";
+    }
+    std::cout << "}\n";
+  } else if (rep->ok) {
+    std::cout << "log verified: " << rep->origin << ", " << rep->checkpoint_size << " events, root "
+              << Base64Encode(rep->root)
+              << (rep->since_size ? ", consistent with your checkpoint of size " +
+                                        std::to_string(*rep->since_size)
+                                  : std::string())
+              << "\n";
+  } else {
+    const auto& f = *rep->failure;
+    std::cerr << "strongroom: log verification FAILED: check " << f.check;
+    if (f.index >= 0) std::cerr << ", event " << f.index;
+    if (f.offset >= 0) std::cerr << ", byte offset " << f.offset;
+    std::cerr << ": " << f.message << "\n";
+  }
+  if (rep->ok) return kExitOk;
+  return rep->failure->check == "io" ? kExitIo : kExitTampered;
+}
+
+int RunShow(Context& ctx, const LogOpts& o) {
+  auto dir = LogDir(o);
+  if (!dir.ok()) return ReportError(ctx, dir.status());
+  auto r = log::LogReader::Open(*dir);
+  if (!r.ok()) return ReportError(ctx, r.status());
+  std::uint64_t first = o.has_index ? o.index : 0;
+  std::uint64_t end = r->indexed_size();
+  if (o.has_index)
+    end = std::min(end, first + (o.count ? o.count : 1));
+  else if (o.count)
+    end = std::min(end, first + o.count);
+  if (o.has_index && first >= r->indexed_size()) {
+    return ReportError(ctx, NotFound("event " + std::to_string(first) + " is not in the log (" +
+                                     std::to_string(r->indexed_size()) + " events)"));
+  }
+  google::protobuf::util::JsonPrintOptions jo;
+  jo.preserve_proto_field_names = true;
+  jo.add_whitespace = !ctx.json;
+  if (ctx.json) std::cout << "[";
+  for (std::uint64_t i = first; i < end; ++i) {
+    auto bytes = r->ReadEvent(i);
+    if (!bytes.ok()) return ReportError(ctx, bytes.status());
+    strongroom::v1::Event ev;
+    std::string js;
+    if (!ev.ParseFromString(*bytes) ||
+        !google::protobuf::util::MessageToJsonString(ev, &js, jo).ok()) {
+      return ReportError(ctx, DataLoss("event " + std::to_string(i) + " is not a valid Event"));
+    }
+    if (ctx.json) {
+      std::cout << (i == first ? "\n" : ",\n") << "{\"index\":" << i << ",\"event\":" << js << "}";
+    } else {
+      std::cout << "--- event " << i << " (" << strongroom::v1::EventKind_Name(ev.kind()) << ", "
+                << ev.time() << ")\n"
+                << js;
+    }
+  }
+  if (ctx.json) std::cout << "\n]\n";
+  return kExitOk;
+}
+
+int RunProve(Context& ctx, const LogOpts& o) {
+  auto dir = LogDir(o);
+  if (!dir.ok()) return ReportError(ctx, dir.status());
+  auto f = log::ProveInclusion(*dir, o.index);
+  if (!f.ok()) return ReportError(ctx, f.status());
+  Status s = WriteOut(o.out, f->Format());
+  return s.ok() ? kExitOk : ReportError(ctx, s);
+}
+
+int RunConsistency(Context& ctx, const LogOpts& o) {
+  auto dir = LogDir(o);
+  if (!dir.ok()) return ReportError(ctx, dir.status());
+  auto old = ReadFile(o.from, log::kMaxNoteBytes);
+  if (!old.ok()) return ReportError(ctx, old.status().Annotate("--from"));
+  auto f = log::ProveConsistency(*dir, *old);
+  if (!f.ok()) return ReportError(ctx, f.status());
+  Status s = WriteOut(o.out, f->Format());
+  return s.ok() ? kExitOk : ReportError(ctx, s);
+}
+
+int RunVerifyProof(Context& ctx, const LogOpts& o) {
+  auto vk = LoadVkey(o.vkey);
+  if (!vk.ok()) return ReportError(ctx, vk.status().Annotate("--vkey"));
+  auto text = ReadFile(o.proof_file, log::kMaxProofBytes);
+  if (!text.ok()) return ReportError(ctx, text.status());
+  std::optional<std::string> event, old;
+  if (!o.event_file.empty()) {
+    auto e = ReadFile(o.event_file, log::kMaxEventBytes);
+    if (!e.ok()) return ReportError(ctx, e.status().Annotate("--event"));
+    event = *e;
+  }
+  if (!o.old_file.empty()) {
+    auto e = ReadFile(o.old_file, log::kMaxNoteBytes);
+    if (!e.ok()) return ReportError(ctx, e.status().Annotate("--old"));
+    old = *e;
+  }
+  auto pc = log::VerifyProofFile(*text, *vk, event, old);
+  if (!pc.ok()) {
+    int rc = ReportError(ctx, pc.status());
+    return rc == kExitTampered ? kExitRefused : rc;
+  }
+  if (ctx.json) {
+    std::cout << "{\"ok\":true,\"kind\":\"" << (pc->inclusion ? "inclusion" : "consistency")
+              << "\",\"tree_size\":" << pc->checkpoint.size;
+    if (pc->inclusion)
+      std::cout << ",\"index\":" << pc->index;
+    else
+      std::cout << ",\"old_size\":" << pc->old_size;
+    std::cout << "}\n";
+  } else if (pc->inclusion) {
+    std::cout << "proof verified: event " << pc->index << " is in " << pc->checkpoint.origin
+              << " at tree size " << pc->checkpoint.size << "\n";
+  } else {
+    std::cout << "proof verified: tree size " << pc->old_size << " is a prefix of "
+              << pc->checkpoint.origin << " at tree size " << pc->checkpoint.size << "\n";
+  }
+  return kExitOk;
+}
+
+int RunVkey(Context& ctx, const LogOpts& o) {
+  auto dir = LogDir(o);
+  if (!dir.ok()) return ReportError(ctx, dir.status());
+  auto text = ReadFile(JoinPath(*dir, log::kVkeyFile), 4096);
+  if (!text.ok()) return ReportError(ctx, text.status());
+  auto vk = log::NoteVerifier::Parse(*text);
+  if (!vk.ok()) return ReportError(ctx, vk.status().Annotate("the log's vkey file"));
+  if (ctx.json)
+    std::cout << "{\"vkey\":\"" << JsonEscape(vk->ToString()) << "\"}\n";
+  else
+    std::cout << vk->ToString() << "\n";
+  return kExitOk;
+}
+
+// The signer of a recovery checkpoint: the station's HSM log key (with
+// --station), or a PEM key for a stand-alone test log (--log-key-pem).
+struct RecoverSigner {
+  std::unique_ptr<Station> station;
+  std::unique_ptr<log::NoteSigner> signer;
+};
+
+Result<RecoverSigner> OpenRecoverSigner(const LogOpts& o, const std::string& dir) {
+  RecoverSigner r;
+  if (!o.pem.empty()) {
+    SR_ASSIGN_OR_RETURN(std::string text, ReadFile(JoinPath(dir, log::kVkeyFile), 4096));
+    SR_ASSIGN_OR_RETURN(log::NoteVerifier vk, log::NoteVerifier::Parse(text));
+    SR_ASSIGN_OR_RETURN(r.signer, log::Ed25519NoteSigner::FromPemFile(vk.name(), o.pem));
+    return r;
+  }
+  if (o.station_dir.empty())
+    return FailedPrecondition(
+        "recover signs a checkpoint: give --station DIR (the station's HSM log key, with "
+        "--log-pin-source) or, for a test log, --log-key-pem FILE");
+  SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
+  SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(o.log_pin_source, "log token user PIN"));
+  SR_ASSIGN_OR_RETURN(r.station, Station::Open(o.station_dir, /*wait_for_lock=*/true));
+  SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
+  SR_ASSIGN_OR_RETURN(r.signer, OpenLogSigner(*r.station, pin));
+  return r;
+}
+
+int RunRecover(Context& ctx, const LogOpts& o) {
+  auto dir = LogDir(o);
+  if (!dir.ok()) return ReportError(ctx, dir.status());
+  auto signer = OpenRecoverSigner(o, *dir);
+  if (!signer.ok()) return ReportError(ctx, signer.status().Annotate("log recover"));
+  strongroom::v1::Event tmpl;
+  tmpl.set_time(NowRfc3339());
+  if (signer->station) tmpl.set_station_id(signer->station->record().station_id());
+  for (const std::string& op : o.operators) tmpl.add_operators(op);
+  auto rep = log::LogWriter::Recover(*dir, *signer->signer, tmpl);
+  if (!rep.ok()) return ReportError(ctx, rep.status());
+  if (ctx.json) {
+    std::cout << "{\"ok\":true,\"torn\":" << (rep->torn ? "true" : "false")
+              << ",\"removed_offset\":" << rep->removed_offset
+              << ",\"removed_length\":" << rep->removed_length << ",\"removed_sha256\":\""
+              << rep->removed_sha256 << "\",\"tree_size\":" << rep->size << "}\n";
+  } else if (rep->torn) {
+    std::cout << "removed a torn tail of " << rep->removed_length << " bytes at byte offset "
+              << rep->removed_offset << " (sha256 " << rep->removed_sha256 << "); logged as event "
+              << rep->recovered_event_index << "; checkpoint signed at size " << rep->size << "\n";
+  } else {
+    std::cout << "no torn tail; checkpoint signed at size " << rep->size << "\n";
+  }
+  return kExitOk;
+}
+
+int RunOutputs(Context& ctx, const LogOpts& o) {
+  if (o.station_dir.empty())
+    return ReportError(ctx, InvalidArgument("log outputs needs --station DIR"));
+  auto station = Station::Open(o.station_dir, /*wait_for_lock=*/true);
+  if (!station.ok()) return ReportError(ctx, station.status());
+  auto files = signer::ReissueOutputs((*station)->dir(), o.index,
+                                      (*station)->record().attestation_key().public_key_pem());
+  if (!files.ok()) return ReportError(ctx, files.status().Annotate("log outputs"));
+  Status w = signer::WriteOutputDir(o.out, *files);
+  if (!w.ok()) return ReportError(ctx, w.Annotate("log outputs"));
+  if (ctx.json) {
+    std::cout << "{\"ok\":true,\"event_index\":" << o.index << ",\"out_dir\":\""
+              << JsonEscape(o.out) << "\",\"files\":" << files->size() << "}\n";
+  } else {
+    std::cout << "wrote the outputs of signing event " << o.index << " (" << files->size()
+              << " files) to " << o.out << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterLogCommands(CLI::App& app, Context& ctx) {
+  auto* log = app.add_subcommand("log", "Inspect, prove and verify the signing-event log");
+  log->require_subcommand(1);
+  // Lets global flags such as --json also come after the verb.
+  log->fallthrough();
+  auto o = std::make_shared<LogOpts>();
+
+  auto* v = log->add_subcommand(
+      "verify",
+      "Verify a whole log offline: every event's checksum and sequence number, every leaf hash,\n"
+      "the root against the signed checkpoint, and (with --since) that the checkpoint you kept\n"
+      "earlier is a prefix of this log. Names the check, event index and byte offset of the\n"
+      "first problem. Exit 0 = verified, 6 = tampering or corruption found.");
+  AddDirOptions(v, *o);
+  v->add_option("--vkey", o->vkey,
+                "The log's verifier key you trust (the string, or a file holding it);\n"
+                "never take it from the log directory you are auditing")
+      ->required();
+  v->add_option("--since", o->since, "An older checkpoint file you kept; the log must extend it");
+  v->callback([&ctx, o] { ctx.exit_code = RunVerify(ctx, *o); });
+
+  auto* s =
+      log->add_subcommand("show", "Print events (human-readable, or a JSON array with --json)");
+  AddDirOptions(s, *o);
+  s->add_option("--index", o->index, "First event to print (default: all events)")
+      ->each([o](const std::string&) { o->has_index = true; });
+  s->add_option("--count", o->count, "How many events to print (default 1 with --index, else all)");
+  s->callback([&ctx, o] { ctx.exit_code = RunShow(ctx, *o); });
+
+  auto* p = log->add_subcommand(
+      "prove",
+      "Write a C2SP tlog-proof@v1 file showing that event N is in the log's current signed\n"
+      "checkpoint. The event itself travels in the proof's 'extra' line.");
+  AddDirOptions(p, *o);
+  p->add_option("--index", o->index, "The event's index")->required();
+  p->add_option("--out", o->out, "Output file (default: standard output)");
+  p->callback([&ctx, o] { ctx.exit_code = RunProve(ctx, *o); });
+
+  auto* c = log->add_subcommand(
+      "consistency",
+      "Write a consistency proof from an older checkpoint you kept to the current checkpoint");
+  AddDirOptions(c, *o);
+  c->add_option("--from", o->from, "The older checkpoint file")->required();
+  c->add_option("--out", o->out, "Output file (default: standard output)");
+  c->callback([&ctx, o] { ctx.exit_code = RunConsistency(ctx, *o); });
+
+  auto* vp = log->add_subcommand(
+      "verify-proof",
+      "Verify an inclusion (tlog-proof) or consistency proof file against the log's verifier key.\n"
+      "Exit 0 = valid, 1 = the proof does not verify.");
+  vp->add_option("proof", o->proof_file, "The proof file")->required();
+  vp->add_option("--vkey", o->vkey, "The log's verifier key (the string, or a file holding it)")
+      ->required();
+  vp->add_option("--event", o->event_file,
+                 "Inclusion: the event bytes to check (instead of the extra line)");
+  vp->add_option("--old", o->old_file,
+                 "Consistency: the older checkpoint you kept; must match the proof");
+  vp->callback([&ctx, o] { ctx.exit_code = RunVerifyProof(ctx, *o); });
+
+  auto* k = log->add_subcommand("vkey", "Print the log's verifier key (C2SP vkey string)");
+  AddDirOptions(k, *o);
+  k->callback([&ctx, o] { ctx.exit_code = RunVkey(ctx, *o); });
+
+  auto* r = log->add_subcommand(
+      "recover",
+      "After a crash: remove only an incomplete last record (a torn tail), log a 'log recovered'\n"
+      "event saying what was removed (offset, length, sha256), and sign a checkpoint with the\n"
+      "station's HSM log key (--station, --log-pin-source). Refuses anything else that\n"
+      "disagrees with the signed checkpoint: that is tampering.");
+  AddDirOptions(r, *o);
+  r->add_option("--log-pin-source", o->log_pin_source,
+                "With --station: the log token user PIN (file:PATH, fd:N or prompt)");
+  r->add_option("--log-key-pem", o->pem, "Ed25519 log key as a PEM file (stand-alone test logs)");
+  r->add_option("--operator", o->operators, "Name of a person performing the recovery (repeat)");
+  r->callback([&ctx, o] { ctx.exit_code = RunRecover(ctx, *o); });
+  auto* out = log->add_subcommand(
+      "outputs",
+      "Write the outputs of signing event N again (after a crash, or for a lost copy): the\n"
+      "manifest, detached signatures and VSA exactly as signed (their signatures are in the\n"
+      "log, their payloads in the evidence store) and a fresh tlog-proof. Needs no PIN.");
+  out->add_option("--station", o->station_dir, "The station directory")->required();
+  out->add_option("--index", o->index, "Index of the SIGNING event")->required();
+  out->add_option("--out", o->out, "Output directory (must not exist or be empty)")->required();
+  out->callback([&ctx, o] { ctx.exit_code = RunOutputs(ctx, *o); });
+  for (CLI::App* sub : {v, s, p, c, vp, k, r, out}) sub->fallthrough();
+}
+
+}  // namespace sr::cli

@@ -1,0 +1,217 @@
+// `strongroom policy sign|install|show`. install keeps every installed
+// version by digest in STATION/policy/<sha256>.json and points
+// STATION/policy/current.json at the newest (atomic replace).
+#include <google/protobuf/util/json_util.h>
+
+#include <iostream>
+
+#include "base/file.h"
+#include "policy/json.h"
+#include "policy/trust_policy.h"
+#include "cli/common.h"
+#include "release/key_file.h"
+#include "station/pin_source.h"
+#include "station/policy_store.h"
+#include "station/station.h"
+#include "station/layout.h"
+
+extern char** environ;
+
+namespace sr::cli {
+namespace {
+
+namespace v1 = strongroom::v1;
+namespace pb = google::protobuf;
+using policy::Clock;
+
+bool LooksLikeEnvelope(std::string_view text) {
+  auto obj = policy::ParseJsonObject(text, "input");
+  return obj.ok() && policy::FindField(obj.value(), "payloadType") != nullptr;
+}
+
+struct SignOptions {
+  std::string key, in, out;
+};
+
+int RunSign(Context& ctx, const SignOptions& o) {
+  auto text = ReadFile(o.in, policy::kMaxDocumentBytes);
+  if (!text.ok()) return ReportError(ctx, text.status());
+  policy::Envelope env{std::string(policy::kPolicyPayloadType), text.value(), {}, false};
+  if (LooksLikeEnvelope(text.value())) {
+    auto parsed = policy::ParsePolicy(text.value(), o.in);
+    if (!parsed.ok()) return ReportError(ctx, policy::FailureToStatus(parsed.failure()));
+    env = parsed->envelope;
+  } else {
+    auto p = policy::ParsePolicyJson(text.value(), o.in);
+    if (!p.ok()) return ReportError(ctx, policy::FailureToStatus(p.failure()));
+  }
+  auto signer = release::KeyFileSigner::FromFile(o.key);
+  if (!signer.ok()) return ReportError(ctx, signer.status());
+  Status st = policy::AddSignature(&env, *signer.value());
+  if (!st.ok()) return ReportError(ctx, st);
+  st = WriteFileAtomic(o.out.empty() ? o.in : o.out, policy::SerializeEnvelope(env));
+  if (!st.ok()) return ReportError(ctx, st);
+  if (ctx.json) {
+    std::cout << "{\"ok\":true,\"keyid\":\"" << signer.value()->KeyId()
+              << "\",\"signatures\":" << env.signatures.size() << "}\n";
+  } else {
+    std::cout << "signed by " << signer.value()->KeyId() << "; the envelope holds "
+              << env.signatures.size() << " signature(s)\n";
+  }
+  return kExitOk;
+}
+
+void PrintFailures(const Context& ctx, const std::vector<policy::Failure>& fs,
+                   const std::string& what) {
+  if (ctx.json) {
+    std::cout << "{\"ok\":false,\"refused\":[";
+    for (std::size_t i = 0; i < fs.size(); ++i)
+      std::cout << (i ? "," : "") << "{\"reason\":\"" << policy::ReasonName(fs[i].reason)
+                << "\",\"message\":\"" << JsonEscape(fs[i].message) << "\"}";
+    std::cout << "]}\n";
+  }
+  std::cerr << "strongroom: " << what << " refused:\n";
+  for (const auto& f : fs) std::cerr << "  " << policy::FormatFailure(f) << "\n";
+}
+
+struct InstallOptions {
+  std::string station, in, log_pin_source = "prompt";
+  std::vector<std::string> operators;
+};
+
+// Opens the station, reads the log PIN and installs (station/policy_store.h).
+Result<PolicyInstallResult> Install(const InstallOptions& o) {
+  SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
+  SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(o.log_pin_source, "log token user PIN"));
+  SR_ASSIGN_OR_RETURN(auto station, Station::Open(o.station));
+  SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
+  return InstallPolicy(*station, pin, o.in, o.operators, Clock::now());
+}
+
+int RunInstall(Context& ctx, const InstallOptions& o) {
+  auto r = Install(o);
+  if (!r.ok()) return ReportError(ctx, r.status().Annotate("policy install"));
+  if (r->refused) {
+    PrintFailures(ctx, r->failures,
+                  "policy installation (logged as event " + std::to_string(r->event_index) + ")");
+    return kExitRefused;
+  }
+  if (r->already_installed) {
+    if (ctx.json)
+      std::cout << "{\"ok\":true,\"version\":" << r->version << ",\"digest\":\"" << r->digest
+                << "\",\"already_installed\":true}\n";
+    else
+      std::cout << "policy version " << r->version
+                << " is already installed (the log records it); " << r->current_path
+                << " is up to date\n";
+    return kExitOk;
+  }
+  if (ctx.json) {
+    std::cout << "{\"ok\":true,\"version\":" << r->version << ",\"digest\":\"" << r->digest
+              << "\",\"previous_version\":" << r->previous_version
+              << ",\"event_index\":" << r->event_index << "}\n";
+  } else {
+    std::cout << "installed policy version " << r->version << " (sha256 " << r->digest << ")";
+    if (r->previous_version != 0) std::cout << " over version " << r->previous_version;
+    std::cout << "; logged as event " << r->event_index << "\n";
+  }
+  return kExitOk;
+}
+
+void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure>& fs) {
+  const auto& p = lp.policy;
+  std::cout << "policy version " << p.version() << "  sha256 " << lp.digest << "\n"
+            << "  issued " << policy::FormatTime(p.issued()) << ", expires "
+            << policy::FormatTime(p.expires()) << "\n"
+            << "  signatures: " << lp.envelope.signatures.size() << " ("
+            << (fs.empty() ? "governance threshold met" : "NOT valid now") << ")\n"
+            << "  governance: " << p.governance().threshold() << " of "
+            << p.governance().keys_size() << "\n";
+  for (const auto& k : lp.governance)
+    std::cout << "    " << k.fingerprint() << " " << k.algorithm() << "\n";
+  for (const auto& prod : p.products()) {
+    std::cout << "  product " << prod.name() << ": approvers " << prod.approvers().threshold()
+              << " of " << prod.approvers().keys_size() << "; builders " << prod.builders_size()
+              << "; test labs " << prod.test_labs_size() << "\n";
+    for (const auto& b : prod.builders()) std::cout << "    builder " << b.id() << "\n";
+    std::string tests, configs;
+    for (const auto& t : prod.required_tests()) tests += " " + t;
+    for (const auto& c : prod.configurations()) configs += " " + c;
+    std::cout << "    required tests:" << tests << "\n    configurations:" << configs << "\n";
+  }
+  for (const auto& a : p.key_authorizations())
+    std::cout << "  key authorization " << a.id() << ": " << a.key_fingerprint() << " "
+              << a.product() << " " << a.min_version() << ".."
+              << (a.max_version().empty() ? "*" : a.max_version()) << " " << a.purpose()
+              << " until " << policy::FormatTime(a.not_after()) << "\n";
+  for (const auto& r : p.revoked_keys())
+    std::cout << "  revoked " << r.key_fingerprint() << " (" << r.reason() << ")\n";
+  for (const auto& f : fs) std::cout << "  ! " << policy::FormatFailure(f) << "\n";
+}
+
+struct ShowOptions {
+  std::string station, in;
+};
+
+int RunShow(Context& ctx, const ShowOptions& o) {
+  std::string path = o.in.empty() ? layout::CurrentPolicy(o.station) : o.in;
+  if (o.in.empty() && o.station.empty())
+    return ReportError(ctx, InvalidArgument("give --station DIR or --in FILE"));
+  auto text = ReadFile(path, policy::kMaxDocumentBytes);
+  if (!text.ok()) return ReportError(ctx, text.status());
+  auto lp = policy::ParsePolicy(text.value(), path);
+  if (!lp.ok()) return ReportError(ctx, policy::FailureToStatus(lp.failure()));
+  auto fs = policy::VerifyPolicySelf(lp.value(), Clock::now());
+  if (ctx.json) {
+    std::string pj;
+    (void)pb::util::MessageToJsonString(lp->policy, &pj);
+    std::cout << "{\"ok\":true,\"digest\":\"" << lp->digest
+              << "\",\"valid\":" << (fs.empty() ? "true" : "false")
+              << ",\"signatures\":" << lp->envelope.signatures.size() << ",\"policy\":" << pj
+              << "}\n";
+  } else {
+    ShowHuman(lp.value(), fs);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterPolicySign(CLI::App& policy, Context& ctx) {
+  auto o = std::make_shared<SignOptions>();
+  auto* c = policy.add_subcommand(
+      "sign",
+      "Sign a policy as a governance member. Given the policy JSON, wraps it in a DSSE envelope;\n"
+      "given an envelope, adds your signature to it. Pass the file from member to member until\n"
+      "the governance threshold is met.");
+  c->add_option("--key", o->key, "Your PEM private-key file")->required();
+  c->add_option("--in", o->in, "Policy JSON or policy envelope to sign")->required();
+  c->add_option("--out", o->out, "Envelope to write (default: replace --in)");
+  c->callback([&ctx, o] { ctx.exit_code = RunSign(ctx, *o); });
+}
+
+void RegisterPolicyInstallShow(CLI::App& policy, Context& ctx) {
+  auto io = std::make_shared<InstallOptions>();
+  auto* i = policy.add_subcommand(
+      "install",
+      "Verify a signed policy and make it the station's policy. The first policy must meet its\n"
+      "own governance threshold; a later one must have a higher version and be signed by a\n"
+      "threshold of the CURRENT governance keys and a threshold of its own. The installation\n"
+      "(or the refusal) is written to the station's log, which `sign` trusts over any file:\n"
+      "a policy file that is not the one the log records installed is refused. Earlier\n"
+      "versions are kept by digest in STATION/policy/.");
+  i->add_option("--station", io->station, "Station directory")->required();
+  i->add_option("--in", io->in, "Signed policy envelope")->required();
+  i->add_option("--log-pin-source", io->log_pin_source,
+                "Log token user PIN, to record the installation: file:PATH, fd:N or prompt");
+  i->add_option("--operator", io->operators, "A person present and acting (repeat); logged");
+  i->callback([&ctx, io] { ctx.exit_code = RunInstall(ctx, *io); });
+  auto so = std::make_shared<ShowOptions>();
+  auto* s = policy.add_subcommand(
+      "show", "Print the station's current policy (or --in FILE) and whether it is valid now.");
+  s->add_option("--station", so->station, "Station directory");
+  s->add_option("--in", so->in, "A policy envelope file instead of the station's");
+  s->callback([&ctx, so] { ctx.exit_code = RunShow(ctx, *so); });
+}
+
+}  // namespace sr::cli

@@ -1,0 +1,233 @@
+// `strongroom sign`: the gate-protected signing session (signing_session.h).
+#include <iostream>
+
+#include "base/file.h"
+#include "policy/json.h"
+#include "proto/signing.pb.h"
+#include "cli/common.h"
+#include "station/pin_source.h"
+#include "release/outputs.h"
+#include "signer/output_staging.h"
+#include "signer/signing_session.h"
+#include "station/station.h"
+
+extern char** environ;
+
+namespace sr::cli {
+namespace {
+
+namespace v1 = strongroom::v1;
+using signer::Outcome;
+using signer::ReleaseRequest;
+using signer::ReleaseResult;
+
+struct SignArgs {
+  std::string station, product, version, approval, provenance, key, out, batch, resource_uri,
+      session_id;
+  std::vector<std::string> artifacts, evidence, operators;
+  std::string pin_source = "prompt", log_pin_source = "prompt";
+};
+
+std::string Resolve(const std::string& base, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return JoinPath(base, path);
+}
+
+// A product or version that can name a directory: what an artifact name may
+// be (a safe file name), and at most 64 bytes.
+bool SafeDirPart(const std::string& s) {
+  return s.size() <= 64 && release::ValidateArtifactName(s).ok();
+}
+
+ReleaseRequest FromBatch(const v1::BatchRelease& b, const SignArgs& a, const std::string& dir) {
+  ReleaseRequest r;
+  r.product = b.product();
+  r.version = b.version();
+  for (const auto& f : b.artifacts()) r.artifact_paths.push_back(Resolve(dir, f));
+  r.approval_path = Resolve(dir, b.approval());
+  r.provenance_path = Resolve(dir, b.provenance());
+  for (const auto& f : b.evidence()) r.evidence_paths.push_back(Resolve(dir, f));
+  r.key = b.key().empty() ? a.key : b.key();
+  r.resource_uri = b.resource_uri();
+  if (!b.out().empty()) {
+    r.out_dir = Resolve(dir, b.out());
+  } else if (!a.out.empty() && SafeDirPart(r.product) && SafeDirPart(r.version)) {
+    r.out_dir = JoinPath(a.out, r.product + "-" + r.version);
+  } else if (!a.out.empty()) {
+    r.invalid.push_back({policy::Reason::kRequestMalformed, "request",
+                         "product \"" + r.product.substr(0, 64) + "\" and version \"" +
+                             r.version.substr(0, 64) +
+                             "\" do not make a directory name under --out (up to 64 letters, "
+                             "digits and . _ + -, not starting with . or -); give the batch "
+                             "entry an \"out\""});
+  }
+  return r;
+}
+
+// The releases of this session: one from the flags, or each entry of --batch.
+// A batch file that cannot be read or parsed becomes one refused request.
+std::vector<ReleaseRequest> Requests(const SignArgs& a) {
+  if (a.batch.empty()) {
+    ReleaseRequest r{a.product,  a.version, a.artifacts, a.approval,     a.provenance,
+                     a.evidence, a.key,     a.out,       a.resource_uri, {}};
+    return {r};
+  }
+  auto text = ReadFile(a.batch, policy::kMaxDocumentBytes);
+  v1::SigningBatch batch;
+  policy::Failure bad{policy::Reason::kInputBadJson, "batch", ""};
+  if (!text.ok()) {
+    bad = {policy::Reason::kInputMissing, "batch", text.status().message()};
+  } else if (auto ok = policy::ParseJsonMessage(*text, &batch, "batch"); !ok.ok()) {
+    bad = ok.failure();
+  } else if (batch.releases_size() == 0) {
+    bad = {policy::Reason::kInputMissingField, "batch", a.batch + " lists no releases"};
+  } else {
+    std::vector<ReleaseRequest> out;
+    for (const auto& b : batch.releases()) out.push_back(FromBatch(b, a, DirName(a.batch)));
+    return out;
+  }
+  ReleaseRequest r;
+  r.invalid.push_back(bad);
+  return {r};
+}
+
+std::string OutcomeName(Outcome o) {
+  return o == Outcome::kSigned ? "signed" : o == Outcome::kRefused ? "refused" : "failed";
+}
+
+void PrintJson(const std::vector<ReleaseResult>& rs, bool ok) {
+  std::cout << "{\"ok\":" << (ok ? "true" : "false") << ",\"releases\":[";
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    const ReleaseResult& r = rs[i];
+    std::cout << (i ? "," : "") << "{\"product\":\"" << JsonEscape(r.product) << "\",\"version\":\""
+              << JsonEscape(r.version) << "\",\"outcome\":\"" << OutcomeName(r.outcome) << "\"";
+    if (r.logged) std::cout << ",\"event_index\":" << r.event_index;
+    if (r.outcome == Outcome::kSigned) {
+      std::cout << ",\"out_dir\":\"" << JsonEscape(r.out_dir) << "\",\"files\":[";
+      for (std::size_t k = 0; k < r.files.size(); ++k)
+        std::cout << (k ? "," : "") << "\"" << JsonEscape(r.files[k]) << "\"";
+      std::cout << "]";
+    }
+    if (!r.failures.empty()) {
+      std::cout << ",\"reasons\":[";
+      for (std::size_t k = 0; k < r.failures.size(); ++k)
+        std::cout << (k ? "," : "") << "{\"reason\":\"" << policy::ReasonName(r.failures[k].reason)
+                  << "\",\"input\":\"" << JsonEscape(r.failures[k].input) << "\",\"message\":\""
+                  << JsonEscape(r.failures[k].message) << "\"}";
+      std::cout << "]";
+    }
+    if (r.outcome == Outcome::kFailed)
+      std::cout << ",\"error\":{\"code\":\"" << CodeName(r.error.code()) << "\",\"message\":\""
+                << JsonEscape(r.error.message()) << "\"}";
+    std::cout << "}";
+  }
+  std::cout << "]}\n";
+}
+
+void PrintHuman(const std::vector<ReleaseResult>& rs) {
+  for (const ReleaseResult& r : rs) {
+    std::string what = r.product + " " + r.version;
+    std::string ev = r.logged ? " (log event " + std::to_string(r.event_index) + ")" : "";
+    if (r.outcome == Outcome::kSigned) {
+      std::cout << "SIGNED " << what << ev << ": " << r.files.size() << " files in " << r.out_dir
+                << "\n";
+      continue;
+    }
+    if (r.outcome == Outcome::kRefused) {
+      std::cerr << "strongroom: REFUSED " << what << ev << ":\n";
+      for (const auto& f : r.failures) std::cerr << "  " << policy::FormatFailure(f) << "\n";
+      continue;
+    }
+    std::cerr << "strongroom: FAILED " << what << ev << ": " << r.error.message() << "\n";
+    if (!r.logged) std::cerr << "  (this failure could not be written to the log)\n";
+  }
+}
+
+int ExitFor(const std::vector<ReleaseResult>& rs) {
+  int code = kExitOk;
+  for (const ReleaseResult& r : rs) {
+    if (r.outcome == Outcome::kFailed) return ExitCodeFor(r.error);
+    if (r.outcome == Outcome::kRefused) code = kExitRefused;
+  }
+  return code;
+}
+
+int RunSign(Context& ctx, const SignArgs& a) {
+  if (Status s = RefusePinsInEnvironment(environ); !s.ok()) return ReportError(ctx, s);
+  if (a.batch.empty() && (a.product.empty() || a.version.empty()))
+    return ReportError(ctx, InvalidArgument("give --product and --version (or --batch FILE)"));
+  auto rel = ParsePinSource(a.pin_source, "release token user PIN");
+  if (!rel.ok()) return ReportError(ctx, rel.status().Annotate("--pin-source"));
+  auto logsrc = ParsePinSource(a.log_pin_source, "log token user PIN");
+  if (!logsrc.ok()) return ReportError(ctx, logsrc.status().Annotate("--log-pin-source"));
+  // The artifacts are hashed on a second thread from here on, while the
+  // station is opened and the HSM comes up (artifact_prehash.h).
+  std::vector<signer::ReleaseRequest> requests = Requests(a);
+  std::vector<std::string> artifacts;
+  for (const signer::ReleaseRequest& r : requests)
+    artifacts.insert(artifacts.end(), r.artifact_paths.begin(), r.artifact_paths.end());
+  signer::ArtifactPrehash prehash(artifacts);
+  // Two sign processes on one station run one after the other.
+  auto station = Station::Open(a.station, /*wait_for_lock=*/true);
+  if (!station.ok()) return ReportError(ctx, station.status());
+  auto release_pin = (*rel)->ReadPin();
+  if (!release_pin.ok()) return ReportError(ctx, release_pin.status());
+  auto log_pin = (*logsrc)->ReadPin();
+  if (!log_pin.ok()) return ReportError(ctx, log_pin.status());
+  signer::SessionOptions o;
+  o.operators = a.operators;
+  o.session_id = a.session_id;
+  o.at = signer::CrashPointsFromEnvironment();
+  o.prehash = &prehash;
+  auto results = signer::SignReleases(**station, *log_pin, *release_pin, requests, o);
+  if (!results.ok()) return ReportError(ctx, results.status().Annotate("sign"));
+  int code = ExitFor(*results);
+  if (ctx.json) {
+    PrintJson(*results, code == kExitOk);
+  } else {
+    PrintHuman(*results);
+  }
+  return code;
+}
+
+}  // namespace
+
+void RegisterSignCommands(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<SignArgs>();
+  CLI::App* c = app.add_subcommand(
+      "sign",
+      "Sign a release, only if the station's trust policy allows it. The gate checks the\n"
+      "release approval (M-of-N approvers, bound to these artifacts), the build provenance\n"
+      "(trusted builder, same digests), the required test evidence per configuration in\n"
+      "scope, the key's authorization and the log (no rollback, no reuse of a version).\n"
+      "A refusal lists every failed check, is logged, and exits 1. When allowed, the HSM\n"
+      "signs each artifact, the update manifest and the VSA; the signing event is made\n"
+      "durable in the log and only then are the outputs written (manifest.dsse.json,\n"
+      "<artifact>.sig, signing-event.tlog-proof, vsa.dsse.json, signing-key.pem,\n"
+      "station-attestation.pem), all at once. Waits for another sign on the station.");
+  c->add_option("--station", a->station, "Station directory")->required();
+  c->add_option("--product", a->product, "Product, e.g. IC-22");
+  c->add_option("--version", a->version, "Release version, e.g. 5.4.3");
+  c->add_option("--artifact", a->artifacts, "An artifact to sign (repeat); its file name names it");
+  c->add_option("--approval", a->approval, "Release approval envelope (DSSE)");
+  c->add_option("--provenance", a->provenance,
+                "Build provenance envelope (DSSE, or a Sigstore bundle holding one)");
+  c->add_option("--evidence", a->evidence, "Test-result attestation envelope (repeat)");
+  c->add_option("--key", a->key, "Signing key in the release token: label or PKCS#11 URI");
+  c->add_option("--out", a->out,
+                "Output directory (must not exist or be empty); with --batch, the parent of\n"
+                "one <product>-<version> directory per release");
+  c->add_option("--batch", a->batch,
+                "JSON file listing several releases for one session (docs/formats.md)");
+  c->add_option("--resource-uri", a->resource_uri,
+                "resourceUri of the VSA (default pkg:generic/<product>@<version>)");
+  c->add_option("--operator", a->operators, "A person present and acting (repeat); logged");
+  c->add_option("--session-id", a->session_id, "Ceremony or session id recorded in the events");
+  c->add_option("--pin-source", a->pin_source,
+                "Release token user PIN: file:PATH, fd:N or prompt (default)");
+  c->add_option("--log-pin-source", a->log_pin_source,
+                "Log token user PIN: file:PATH, fd:N or prompt (default)");
+  c->callback([&ctx, a] { ctx.exit_code = RunSign(ctx, *a); });
+}
+
+}  // namespace sr::cli

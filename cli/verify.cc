@@ -1,0 +1,86 @@
+// `strongroom verify`: the consumer's offline check of a signed release.
+#include <iostream>
+
+#include "base/file.h"
+#include "policy/json.h"
+#include "cli/common.h"
+#include "release/verify.h"
+
+namespace sr::cli {
+namespace {
+
+struct VerifyArgs {
+  std::string release, key, policy, vkey, attestation_key;
+  std::vector<std::string> artifacts;
+};
+
+int RunVerify(Context& ctx, const VerifyArgs& a) {
+  release::ReleaseVerifyOptions o;
+  o.release_dir = a.release;
+  o.artifacts = a.artifacts;
+  for (auto [path, dest] : {std::pair{&a.key, &o.key_pem}, std::pair{&a.policy, &o.policy_envelope},
+                            std::pair{&a.attestation_key, &o.attestation_key_pem}}) {
+    if (path->empty()) continue;
+    auto text = ReadFile(*path, policy::kMaxDocumentBytes);
+    if (!text.ok()) return ReportError(ctx, text.status());
+    *dest = std::move(text).value();
+  }
+  auto vk = VerifierKeyText(a.vkey);
+  if (!vk.ok()) return ReportError(ctx, vk.status().Annotate("--vkey"));
+  o.vkey = *vk;
+  auto rep = release::VerifyRelease(o);
+  if (!rep.ok()) return ReportError(ctx, rep.status().Annotate("verify"));
+  if (ctx.json) {
+    std::cout << "{\"ok\":" << (rep->ok ? "true" : "false") << ",\"product\":\""
+              << JsonEscape(rep->product) << "\",\"version\":\"" << JsonEscape(rep->version)
+              << "\",\"log_index\":" << rep->log_index << ",\"key_fingerprint\":\""
+              << rep->key_fingerprint << "\",\"checks\":[";
+    for (std::size_t i = 0; i < rep->checks.size(); ++i) {
+      const auto& c = rep->checks[i];
+      std::cout << (i ? "," : "") << "{\"check\":\"" << c.check << "\",\"subject\":\""
+                << JsonEscape(c.subject) << "\",\"ok\":" << (c.ok ? "true" : "false")
+                << ",\"message\":\"" << JsonEscape(c.message) << "\"}";
+    }
+    std::cout << "]}\n";
+  } else {
+    for (const auto& c : rep->checks) {
+      (c.ok ? std::cout : std::cerr)
+          << (c.ok ? "  ok      " : "  FAILED  ") << c.check
+          << (c.subject.empty() ? "" : " [" + c.subject + "]") << ": " << c.message << "\n";
+    }
+    if (rep->ok)
+      std::cout << "verified: " << rep->product << " " << rep->version
+                << " is signed by an authorized key and logged as event " << rep->log_index << "\n";
+    else
+      std::cerr << "strongroom: verification FAILED for " << a.release << "\n";
+  }
+  return rep->ok ? kExitOk : kExitRefused;
+}
+
+}  // namespace
+
+void RegisterVerifyCommands(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<VerifyArgs>();
+  CLI::App* c = app.add_subcommand(
+      "verify",
+      "Verify a signed release offline, as a device or deployment service does before\n"
+      "installing it: the manifest's signature by a key you trust (or one your trusted\n"
+      "policy authorizes for this product and version), each artifact's digest and detached\n"
+      "signature, the tlog-proof of the signing event under the log's verifier key, that the\n"
+      "logged event binds exactly this manifest, key and signatures, and the VSA.\n"
+      "Exit 0 = verified, 1 = a check failed (each failure is named). No network, ever.");
+  c->add_option("--release", a->release, "The release's output directory (from `sign`)")
+      ->required();
+  c->add_option("--artifact", a->artifacts, "An artifact file to check (repeat)")->required();
+  c->add_option("--key", a->key, "The signing public key (PEM) you trust");
+  c->add_option("--policy", a->policy,
+                "Or: a trust policy envelope you trust; the key must be authorized by it");
+  c->add_option("--vkey", a->vkey,
+                "The log's verifier key (string or file); default: the policy's logVerifierKey");
+  c->add_option("--attestation-key", a->attestation_key,
+                "The station attestation key (PEM) for the VSA (default: the release's copy,\n"
+                "accepted only if the logged signing event names its fingerprint)");
+  c->callback([&ctx, a] { ctx.exit_code = RunVerify(ctx, *a); });
+}
+
+}  // namespace sr::cli

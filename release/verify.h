@@ -1,0 +1,59 @@
+// Consumer-side verification of a signed release, offline (`strongroom
+// verify`): what a device or deployment service checks before installing.
+// Uses policy/ (DSSE, keys, policy) and log/ (proofs) only: no HSM, no
+// station, no network.
+//
+// Checks, each reported by a stable name (docs/cli.md, "verify"):
+//   manifest          the manifest envelope parses as an update manifest
+//   trusted-key       the signing key is the one given, or one the policy
+//                     authorizes for this product and version at signing time
+//   manifest-signature the release key signed the manifest
+//   artifact-digest   each artifact's SHA-256 is a subject of the manifest, by name
+//   artifact-signature its detached signature verifies over the file
+//   tlog-proof        the inclusion proof verifies under the log's verifier key
+//   event             the proven event is the SIGNING event of exactly this
+//                     manifest, key, artifacts and signatures
+//   vsa               the VSA is the one logged, signed by the station
+//                     attestation key the event names, and says PASSED
+// Thread-compatible.
+#ifndef STRONGROOM_RELEASE_VERIFY_H_
+#define STRONGROOM_RELEASE_VERIFY_H_
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace sr::release {
+
+struct ReleaseVerifyOptions {
+  std::string release_dir;             // the outputs of `strongroom sign`
+  std::vector<std::string> artifacts;  // the files to check (at least one)
+  std::string key_pem;                 // the trusted signing public key, or
+  std::string policy_envelope;         // a trusted policy (key from release_dir)
+  std::string vkey;                    // the log's verifier key (default: the policy's)
+  std::string attestation_key_pem;     // default: release_dir/station-attestation.pem
+};
+
+struct VerifyCheck {
+  std::string check;    // stable name, above
+  std::string subject;  // artifact name, or "" for the release
+  bool ok = false;
+  std::string message;
+};
+
+struct ReleaseVerifyReport {
+  bool ok = false;
+  std::string product, version;
+  std::uint64_t log_index = 0;
+  std::string key_fingerprint;
+  std::vector<VerifyCheck> checks;  // every check made, passed or failed
+};
+
+// Never fails for a bad release (that is a report with ok=false); a non-OK
+// Status only for unusable options (no artifact, no key, unreadable files).
+Result<ReleaseVerifyReport> VerifyRelease(const ReleaseVerifyOptions& options);
+
+}  // namespace sr::release
+
+#endif  // STRONGROOM_RELEASE_VERIFY_H_

@@ -1,0 +1,240 @@
+#include "station/pin_source.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "base/file.h"
+
+namespace sr {
+namespace {
+
+// Reads up to kMaxPinBytes + 3 bytes from fd into SecretBytes (more means
+// too long: the caller reports it), as few reads as the source allows.
+// stop_at_newline is for terminals, whose reads end at the line.
+Result<SecretBytes> ReadBounded(int fd, std::string_view what, bool stop_at_newline) {
+  SecretBytes out(kMaxPinBytes + 3);
+  std::size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError("reading PIN from", what, errno);
+    if (n == 0) break;
+    const auto* nl =
+        stop_at_newline
+            ? static_cast<const std::uint8_t*>(std::memchr(out.data() + got, '\n', std::size_t(n)))
+            : nullptr;
+    if (nl != nullptr) {
+      got = std::size_t(nl - out.data());
+      break;
+    }
+    got += std::size_t(n);
+  }
+  // Whatever was read past the PIN (a terminal's line after its newline) is
+  // wiped now, not only when the buffer is released.
+  OPENSSL_cleanse(out.data() + got, out.size() - got);
+  out.resize(got);
+  return out;
+}
+
+class FilePinSource final : public PinSource {
+ public:
+  explicit FilePinSource(std::string path) : path_(std::move(path)) {}
+  Result<SecretBytes> ReadPin() override {
+    UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) return ErrnoError("opening PIN file", path_, errno);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return ErrnoError("inspecting PIN file", path_, errno);
+    if (!S_ISREG(st.st_mode))
+      return InvalidArgument("PIN file " + path_ + " is not a regular file");
+    if (st.st_mode & S_IROTH) {
+      return Status(Code::kPermissionDenied,
+                    "PIN file " + path_ + " is readable by every user; chmod 600 it first");
+    }
+    SR_ASSIGN_OR_RETURN(SecretBytes raw, ReadBounded(fd.get(), Describe(), false));
+    return NormalizePin(std::move(raw), Describe());
+  }
+  std::string Describe() const override { return "file:" + path_; }
+
+ private:
+  std::string path_;
+};
+
+class FdPinSource final : public PinSource {
+ public:
+  explicit FdPinSource(int fd) : fd_(fd) {}
+  Result<SecretBytes> ReadPin() override {
+    SR_ASSIGN_OR_RETURN(SecretBytes raw, ReadBounded(fd_, Describe(), false));
+    return NormalizePin(std::move(raw), Describe());
+  }
+  std::string Describe() const override { return "fd:" + std::to_string(fd_); }
+
+ private:
+  int fd_;
+};
+
+// Restores the terminal's echo setting on every path out.
+class EchoOff {
+ public:
+  explicit EchoOff(int fd) : fd_(fd) {
+    if (::tcgetattr(fd_, &saved_) == 0) {
+      struct termios t = saved_;
+      t.c_lflag &= ~(ECHO | ECHONL);
+      t.c_lflag |= ICANON;
+      ok_ = ::tcsetattr(fd_, TCSAFLUSH, &t) == 0;
+    }
+  }
+  ~EchoOff() {
+    if (ok_) ::tcsetattr(fd_, TCSAFLUSH, &saved_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  int fd_;
+  struct termios saved_ {};
+  bool ok_ = false;
+};
+
+class TerminalPinSource final : public PinSource {
+ public:
+  explicit TerminalPinSource(std::string prompt) : prompt_(std::move(prompt)) {}
+  Result<SecretBytes> ReadPin() override {
+    UniqueFd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!tty.valid()) {
+      return FailedPrecondition("no terminal to prompt for the " + prompt_ +
+                                "; give it with a --*pin-source file:PATH or fd:N option instead");
+    }
+    Result<SecretBytes> raw = Status(Code::kInternal, "unread");
+    {
+      EchoOff echo(tty.get());
+      if (!echo.ok()) return FailedPrecondition("cannot turn off terminal echo for the PIN prompt");
+      std::string p = prompt_ + ": ";
+      SR_RETURN_IF_ERROR(WriteAll(tty.get(), p, "/dev/tty"));
+      raw = ReadBounded(tty.get(), Describe(), true);
+    }
+    SR_RETURN_IF_ERROR(WriteAll(tty.get(), "\n", "/dev/tty"));
+    if (!raw.ok()) return raw.status();
+    return NormalizePin(std::move(raw).value(), Describe());
+  }
+  std::string Describe() const override { return "terminal prompt for the " + prompt_; }
+
+ private:
+  std::string prompt_;
+};
+
+bool ContainsPinCaseInsensitive(std::string_view s) {
+  for (std::size_t i = 0; i + 3 <= s.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) == 'p' &&
+        std::tolower(static_cast<unsigned char>(s[i + 1])) == 'i' &&
+        std::tolower(static_cast<unsigned char>(s[i + 2])) == 'n') {
+      return true;
+    }
+  }
+  return false;
+}
+
+// True for option names with a word "pin" (--pin, --so-pin, --user_pin),
+// but not for --*pin-source or words that merely contain the letters.
+bool IsPinOption(std::string_view name) {
+  if (name.ends_with("pin-source")) return false;
+  std::size_t pos = 0;
+  while (pos < name.size()) {
+    std::size_t end = name.find_first_of("-_", pos);
+    if (end == std::string_view::npos) end = name.size();
+    std::string_view word = name.substr(pos, end - pos);
+    if (word.size() == 3 && ContainsPinCaseInsensitive(word)) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<SecretBytes> NormalizePin(SecretBytes raw, std::string_view what) {
+  if (!raw.empty() && raw.back() == '\n') {
+    raw.pop_back();
+    if (!raw.empty() && raw.back() == '\r') raw.pop_back();
+  }
+  if (raw.size() < kMinPinBytes || raw.size() > kMaxPinBytes) {
+    return InvalidArgument("PIN from " + std::string(what) + " must be " +
+                           std::to_string(kMinPinBytes) + " to " + std::to_string(kMaxPinBytes) +
+                           " bytes long");
+  }
+  for (unsigned char c : raw) {
+    if (c == 0 || c == '\n' || c == '\r') {
+      return InvalidArgument("PIN from " + std::string(what) +
+                             " contains a NUL or line break inside it");
+    }
+  }
+  return raw;
+}
+
+Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::string prompt_text) {
+  if (spec.empty() || spec == "prompt") {
+    return std::unique_ptr<PinSource>(new TerminalPinSource(std::move(prompt_text)));
+  }
+  if (spec.starts_with("file:") && spec.size() > 5) {
+    return std::unique_ptr<PinSource>(new FilePinSource(std::string(spec.substr(5))));
+  }
+  if (spec.starts_with("fd:")) {
+    int fd = -1;
+    std::string_view n = spec.substr(3);
+    auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), fd);
+    if (ec != std::errc() || p != n.data() + n.size() || fd < 0) {
+      return InvalidArgument("pin source 'fd:' needs a file descriptor number, as in fd:3");
+    }
+    return std::unique_ptr<PinSource>(new FdPinSource(fd));
+  }
+  if (spec.starts_with("pass:") || spec.starts_with("env:")) {
+    return Status(Code::kPermissionDenied,
+                  "a PIN on the command line or in the environment is refused (pin source '" +
+                      std::string(spec.substr(0, spec.find(':') + 1)) +
+                      "...'); use file:PATH, fd:N or the terminal prompt");
+  }
+  return InvalidArgument("unknown pin source kind; use file:PATH, fd:N or prompt");
+}
+
+Status RefusePinsInEnvironment(char** envp) {
+  for (char** e = envp; e != nullptr && *e != nullptr; ++e) {
+    std::string_view var(*e);
+    std::string_view name = var.substr(0, var.find('='));
+    if (ContainsPinCaseInsensitive(name)) {
+      return Status(Code::kPermissionDenied,
+                    "environment variable " + std::string(name) +
+                        " looks like it carries a PIN; PINs in the environment are refused "
+                        "(other processes can read them); unset it and use a --*pin-source "
+                        "option");
+    }
+  }
+  return Status::Ok();
+}
+
+Status RefusePinsInArgv(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a(argv[i]);
+    if (!a.starts_with("-")) continue;
+    std::string_view name = a.substr(0, a.find('='));
+    bool pin_option = IsPinOption(name);
+    bool pin_value = name.ends_with("pin-source") &&
+                     ((a.find("=pass:") != std::string_view::npos ||
+                       a.find("=env:") != std::string_view::npos) ||
+                      (i + 1 < argc && (std::string_view(argv[i + 1]).starts_with("pass:") ||
+                                        std::string_view(argv[i + 1]).starts_with("env:"))));
+    if (pin_option || pin_value) {
+      return Status(Code::kPermissionDenied,
+                    "a PIN on the command line is refused (" + std::string(name) +
+                        "): command lines are visible to every process; use a --*pin-source "
+                        "option with file:PATH, fd:N or the terminal prompt");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace sr

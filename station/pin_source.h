@@ -1,0 +1,59 @@
+// Where PINs come from. A PIN is read from a file (file:PATH), an inherited
+// file descriptor (fd:N) or a no-echo terminal prompt, straight into
+// sr::SecretBytes. PINs on the command line (pass:..., --pin) and in the
+// environment (any variable whose name contains "PIN") are refused with
+// kPermissionDenied, because both leak to other processes (/proc/*/cmdline,
+// /proc/*/environ), shell history and crash reports.
+//
+// PinSource is an interface so that a later issue can add a source that
+// combines M-of-N custodian shares. Implementations are not thread-safe; each
+// ReadPin() call reads a fresh PIN (a file is re-read, an fd is read to EOF).
+#ifndef STRONGROOM_STATION_PIN_SOURCE_H_
+#define STRONGROOM_STATION_PIN_SOURCE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/secret.h"
+#include "base/status.h"
+
+namespace sr {
+
+// PKCS#11 tokens commonly accept 4..255 bytes; SoftHSMv2 does.
+inline constexpr std::size_t kMinPinBytes = 4;
+inline constexpr std::size_t kMaxPinBytes = 255;
+
+class PinSource {
+ public:
+  virtual ~PinSource() = default;
+  // Returns the PIN: kMinPinBytes..kMaxPinBytes bytes, no NUL, CR or LF
+  // (one trailing newline, "\n" or "\r\n", is stripped). Errors name the
+  // source (never the PIN).
+  virtual Result<SecretBytes> ReadPin() = 0;
+  // "file:/path", "fd:3", "terminal prompt": for messages.
+  virtual std::string Describe() const = 0;
+};
+
+// Builds a source from an operator's spec: "file:PATH", "fd:N", "prompt" or
+// "" (both mean the terminal prompt, showing prompt_text). "pass:" and "env:"
+// are refused with kPermissionDenied; anything else is kInvalidArgument.
+Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::string prompt_text);
+
+// Validates and normalizes raw bytes read from a source: strips one trailing
+// newline, checks length and forbidden bytes. what names the source.
+Result<SecretBytes> NormalizePin(SecretBytes raw, std::string_view what);
+
+// kPermissionDenied naming the variable (never its value) if any variable of
+// envp (NULL-terminated, e.g. environ) has a name containing "PIN" in any
+// case, such as STRONGROOM_PIN, SOFTHSM_PIN or PKCS11_PIN.
+Status RefusePinsInEnvironment(char** envp);
+
+// kPermissionDenied if argv carries a PIN: an option whose name contains
+// "pin" other than --*pin-source (e.g. --pin, --so-pin=...), or a pin source
+// spec of the pass: or env: kind. The message never repeats the value.
+Status RefusePinsInArgv(int argc, char** argv);
+
+}  // namespace sr
+
+#endif  // STRONGROOM_STATION_PIN_SOURCE_H_

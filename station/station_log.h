@@ -1,0 +1,102 @@
+// The station's signing-event log, with checkpoints signed by the Ed25519 log
+// key in the station's log token. This is the one place where log/ meets the
+// HSM: log/ only sees a log::NoteSigner.
+//
+// Ownership: a StationLog holds the log writer's lock and a logged-in session
+// on the log token until destroyed; the Station must outlive it. Not
+// thread-safe. Failure: the log writer's errors (kFailedPrecondition for a
+// torn log: run `strongroom log recover`; kDataLoss for a log that disagrees
+// with its signed checkpoint), kHsm for the log token.
+#ifndef STRONGROOM_STATION_STATION_LOG_H_
+#define STRONGROOM_STATION_STATION_LOG_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/secret.h"
+#include "base/status.h"
+#include "log/note.h"
+#include "log/writer.h"
+#include "proto/event.pb.h"
+#include "station/station.h"
+
+namespace sr {
+
+// "strongroom/<station id>": the checkpoint origin and log key name.
+std::string LogOrigin(const strongroom::v1::Station& record);
+std::string LogDir(const Station& station);
+
+// log::NoteSigner over the HSM log key.
+class HsmNoteSigner final : public log::NoteSigner {
+ public:
+  HsmNoteSigner(std::string name, std::unique_ptr<LogKeySigner> key)
+      : name_(std::move(name)), key_(std::move(key)) {}
+  std::string Name() const override { return name_; }
+  std::string PublicKey() const override { return key_->PublicKey(); }
+  Result<std::string> Sign(std::string_view msg) override { return key_->Sign(msg); }
+  // The log-token signer (also holds the station attestation key).
+  LogKeySigner& keys() { return *key_; }
+
+ private:
+  std::string name_;
+  std::unique_ptr<LogKeySigner> key_;
+};
+
+// Opens the HSM log key of station as a NoteSigner (logs in to the log token).
+Result<std::unique_ptr<HsmNoteSigner>> OpenLogSigner(Station& station, const SecretBytes& log_pin);
+
+class StationLog {
+ public:
+  // Creates the empty log of a new station (STATION/log) with its first
+  // signed checkpoint.
+  static Status Create(Station& station, HsmNoteSigner& signer);
+  // Opens the log for appending, logging in to the log token with log_pin.
+  // visit sees the signed events as the open checks them
+  // (log::LogWriter::Open).
+  static Result<std::unique_ptr<StationLog>> Open(Station& station, const SecretBytes& log_pin,
+                                                  const log::EventVisitor& visit = {});
+  // The same, with a log signer the caller already opened.
+  static Result<std::unique_ptr<StationLog>> Open(Station& station,
+                                                  std::unique_ptr<HsmNoteSigner> signer,
+                                                  const log::EventVisitor& visit = {});
+
+  // Fills in time (now, if empty), station id and operators (if empty), and
+  // appends durably (fdatasync) before returning the event's index.
+  Result<std::uint64_t> Append(strongroom::v1::Event event);
+  // The same for several events with one write and one sync (all durable
+  // when it returns, none acknowledged on failure); fills in each event as
+  // logged (defaults, sequence) and returns the first index.
+  Result<std::uint64_t> AppendMany(std::vector<strongroom::v1::Event>& events);
+  // Signs a checkpoint over everything appended; returns the note.
+  Result<std::string> Commit();
+  // Append + Commit, for one-event sessions (key generated, policy installed).
+  Result<std::uint64_t> AppendAndCommit(strongroom::v1::Event event);
+
+  void set_operators(std::vector<std::string> operators) { operators_ = std::move(operators); }
+  void set_session_id(std::string id) { session_id_ = std::move(id); }
+  log::LogWriter& writer() { return *writer_; }
+  log::NoteSigner& signer() { return *signer_; }
+  HsmNoteSigner& hsm_signer() { return *signer_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  StationLog(Station& station, std::string dir, std::unique_ptr<HsmNoteSigner> signer)
+      : station_(station), dir_(std::move(dir)), signer_(std::move(signer)) {}
+  Station& station_;
+  std::string dir_;
+  std::unique_ptr<HsmNoteSigner> signer_;
+  std::unique_ptr<log::LogWriter> writer_;
+  std::vector<std::string> operators_;
+  std::string session_id_;
+  void FillDefaults(strongroom::v1::Event& event) const;
+};
+
+// The KEY_GENERATED event for a key GenerateStationKey made (reads the key's
+// public key and proof-of-possession files back from keys/).
+Result<strongroom::v1::Event> KeyGeneratedEvent(const GeneratedKey& key,
+                                                std::string_view token_serial);
+
+}  // namespace sr
+
+#endif  // STRONGROOM_STATION_STATION_LOG_H_
