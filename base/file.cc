@@ -22,20 +22,44 @@ UniqueFd::~UniqueFd() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+namespace {
+
+// What a file that is not a regular file is, for the error message.
+std::string_view KindOf(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+}  // namespace
+
 Result<UniqueFd> OpenReadOnly(std::string_view path) {
   std::string p(path);
-  int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open", path, errno);
-  return UniqueFd(fd);
+  // O_NONBLOCK: opening a FIFO or a device must never wait (a FIFO's open
+  // blocks until a writer comes, while the caller may hold the station and
+  // log locks). Regular files ignore the flag; it is cleared below anyway.
+  int raw = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (raw < 0) return ErrnoError("cannot open", path, errno);
+  UniqueFd fd(raw);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
+  if (!S_ISREG(st.st_mode))
+    return InvalidArgument("'" + p + "' is " + std::string(KindOf(st.st_mode)) +
+                           ", not a regular file; strongroom reads inputs only from regular " +
+                           "files: copy it to a file first");
+  int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
+    return ErrnoError("cannot set blocking mode on", path, errno);
+  return fd;
 }
 
 Result<std::string> ReadFile(std::string_view path, std::uint64_t max_bytes) {
   SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnly(path));
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
-  if (!S_ISREG(st.st_mode)) {
-    return InvalidArgument("'" + std::string(path) + "' is not a regular file");
-  }
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
     return InvalidArgument("'" + std::string(path) + "' is " + std::to_string(st.st_size) +
                            " bytes; the limit for this input is " + std::to_string(max_bytes));

@@ -37,11 +37,14 @@ class UniqueFd {
 // Default bound on any input file we parse (policy, approval, provenance...).
 inline constexpr std::uint64_t kMaxInputFileBytes = 16u << 20;
 
-// Reads a whole regular file of at most max_bytes. Refuses symbolic links
-// (O_NOFOLLOW), directories and devices; the error names the path.
+// Reads a whole regular file of at most max_bytes (OpenReadOnly: refuses
+// symbolic links, FIFOs, directories and devices without blocking); the error
+// names the path.
 Result<std::string> ReadFile(std::string_view path, std::uint64_t max_bytes = kMaxInputFileBytes);
 
-// Opens an existing file read-only with O_NOFOLLOW|O_CLOEXEC.
+// Opens an existing regular file read-only (O_NOFOLLOW|O_CLOEXEC) without
+// ever blocking: a FIFO, device, socket or directory is refused by kind
+// (kInvalidArgument naming the path and what it is), a symbolic link too.
 Result<UniqueFd> OpenReadOnly(std::string_view path);
 
 // Writes data to path atomically: a temp file in the same directory, fsync,

@@ -86,9 +86,11 @@ int RunVerify(Context& ctx, const LogOpts& o) {
   vo.dir = *dir;
   vo.vkey = vk->ToString();
   if (!o.since.empty()) {
-    auto s = ReadFile(o.since, log::kMaxNoteBytes);
+    auto s = ReadFile(o.since, log::kMaxProofBytes);
     if (!s.ok()) return ReportError(ctx, s.status().Annotate("--since"));
-    vo.since = *s;
+    auto note = log::CheckpointNoteOf(*s, "--since " + o.since);
+    if (!note.ok()) return ReportError(ctx, note.status());
+    vo.since = *note;
   }
   if (!ctx.json && ::isatty(2)) vo.progress = ProgressBar;
   auto rep = log::VerifyLog(vo);
@@ -176,8 +178,10 @@ int RunProve(Context& ctx, const LogOpts& o) {
 int RunConsistency(Context& ctx, const LogOpts& o) {
   auto dir = LogDir(o);
   if (!dir.ok()) return ReportError(ctx, dir.status());
-  auto old = ReadFile(o.from, log::kMaxNoteBytes);
-  if (!old.ok()) return ReportError(ctx, old.status().Annotate("--from"));
+  auto old_file = ReadFile(o.from, log::kMaxProofBytes);
+  if (!old_file.ok()) return ReportError(ctx, old_file.status().Annotate("--from"));
+  auto old = log::CheckpointNoteOf(*old_file, "--from " + o.from);
+  if (!old.ok()) return ReportError(ctx, old.status());
   auto f = log::ProveConsistency(*dir, *old);
   if (!f.ok()) return ReportError(ctx, f.status());
   Status s = WriteOut(o.out, f->Format());
@@ -196,10 +200,18 @@ int RunVerifyProof(Context& ctx, const LogOpts& o) {
     event = *e;
   }
   if (!o.old_file.empty()) {
-    auto e = ReadFile(o.old_file, log::kMaxNoteBytes);
+    auto e = ReadFile(o.old_file, log::kMaxProofBytes);
     if (!e.ok()) return ReportError(ctx, e.status().Annotate("--old"));
-    old = *e;
+    auto note = log::CheckpointNoteOf(*e, "--old " + o.old_file);
+    if (!note.ok()) return ReportError(ctx, note.status());
+    old = *note;
   }
+  if (!old && text->substr(0, text->find('\n')) == log::kConsistencyHeader)
+    return ReportError(
+        ctx, InvalidArgument("a consistency proof is only worth checking against the older "
+                             "checkpoint you kept: give --old CHECKPOINT (a checkpoint note or "
+                             "a release's .tlog-proof); without it nothing ties the proof to a "
+                             "checkpoint you hold, so nothing was verified"));
   auto pc = log::VerifyProofFile(*text, *vk, event, old);
   if (!pc.ok()) {
     int rc = ReportError(ctx, pc.status());
@@ -330,7 +342,8 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
                 "The log's verifier key you trust (the string, or a file holding it);\n"
                 "never take it from the log directory you are auditing")
       ->required();
-  v->add_option("--since", o->since, "An older checkpoint file you kept; the log must extend it");
+  v->add_option("--since", o->since, "An older checkpoint you kept (a checkpoint note, or a release's\n"
+                "signing-event.tlog-proof: its checkpoint); the log must extend it");
   v->callback([&ctx, o] { ctx.exit_code = RunVerify(ctx, *o); });
 
   auto* s =
@@ -354,7 +367,9 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
       "consistency",
       "Write a consistency proof from an older checkpoint you kept to the current checkpoint");
   AddDirOptions(c, *o);
-  c->add_option("--from", o->from, "The older checkpoint file")->required();
+  c->add_option("--from", o->from,
+                "The older checkpoint: a checkpoint note or a release's .tlog-proof")
+      ->required();
   c->add_option("--out", o->out, "Output file (default: standard output)");
   c->callback([&ctx, o] { ctx.exit_code = RunConsistency(ctx, *o); });
 
@@ -368,7 +383,8 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
   vp->add_option("--event", o->event_file,
                  "Inclusion: the event bytes to check (instead of the extra line)");
   vp->add_option("--old", o->old_file,
-                 "Consistency: the older checkpoint you kept; must match the proof");
+                 "Consistency (required): the older checkpoint you kept (a checkpoint note or a\n"
+                 "release's .tlog-proof); must match the proof");
   vp->callback([&ctx, o] { ctx.exit_code = RunVerifyProof(ctx, *o); });
 
   auto* k = log->add_subcommand("vkey", "Print the log's verifier key (C2SP vkey string)");

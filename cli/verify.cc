@@ -12,12 +12,19 @@ namespace {
 struct VerifyArgs {
   std::string release, key, policy, vkey, attestation_key;
   std::vector<std::string> artifacts;
+  bool name = false;
+  std::string product, configuration, cohort, installed_version;
 };
 
 int RunVerify(Context& ctx, const VerifyArgs& a) {
   release::ReleaseVerifyOptions o;
   o.release_dir = a.release;
   o.artifacts = a.artifacts;
+  o.match_names = a.name;
+  o.product = a.product;
+  o.configuration = a.configuration;
+  o.cohort = a.cohort;
+  o.installed_version = a.installed_version;
   for (auto [path, dest] : {std::pair{&a.key, &o.key_pem}, std::pair{&a.policy, &o.policy_envelope},
                             std::pair{&a.attestation_key, &o.attestation_key_pem}}) {
     if (path->empty()) continue;
@@ -38,7 +45,7 @@ int RunVerify(Context& ctx, const VerifyArgs& a) {
     for (std::size_t i = 0; i < rep->checks.size(); ++i) {
       const auto& c = rep->checks[i];
       std::cout << (i ? "," : "") << "{\"check\":\"" << c.check << "\",\"subject\":\""
-                << JsonEscape(c.subject) << "\",\"ok\":" << (c.ok ? "true" : "false")
+                << JsonEscape(c.subject) << "\",\"file\":\"" << JsonEscape(c.file) << "\",\"ok\":" << (c.ok ? "true" : "false")
                 << ",\"message\":\"" << JsonEscape(c.message) << "\"}";
     }
     std::cout << "]}\n";
@@ -46,7 +53,8 @@ int RunVerify(Context& ctx, const VerifyArgs& a) {
     for (const auto& c : rep->checks) {
       (c.ok ? std::cout : std::cerr)
           << (c.ok ? "  ok      " : "  FAILED  ") << c.check
-          << (c.subject.empty() ? "" : " [" + c.subject + "]") << ": " << c.message << "\n";
+          << (c.subject.empty() ? (c.file.empty() ? "" : " [" + c.file + "]") : " [" + c.subject + "]")
+          << ": " << c.message << "\n";
     }
     if (rep->ok)
       std::cout << "verified: " << rep->product << " " << rep->version
@@ -68,6 +76,10 @@ void RegisterVerifyCommands(CLI::App& app, Context& ctx) {
       "policy authorizes for this product and version), each artifact's digest and detached\n"
       "signature, the tlog-proof of the signing event under the log's verifier key, that the\n"
       "logged event binds exactly this manifest, key and signatures, and the VSA.\n"
+      "Artifacts are matched to the manifest by digest, whatever their file names. What the\n"
+      "device knows of itself is checked too: --product, --configuration, --cohort and\n"
+      "--installed-version (a release for another product, an excluded or unapproved\n"
+      "configuration, an unapproved cohort, or a version not above the installed one fails).\n"
       "Exit 0 = verified, 1 = a check failed (each failure is named). No network, ever.");
   c->add_option("--release", a->release, "The release's output directory (from `sign`)")
       ->required();
@@ -80,6 +92,15 @@ void RegisterVerifyCommands(CLI::App& app, Context& ctx) {
   c->add_option("--attestation-key", a->attestation_key,
                 "The station attestation key (PEM) for the VSA (default: the release's copy,\n"
                 "accepted only if the logged signing event names its fingerprint)");
+  c->add_flag("--name", a->name,
+              "Also require each artifact's file name to be its subject name in the manifest");
+  c->add_option("--product", a->product,
+                "The product this device is; required when the trusted policy covers several");
+  c->add_option("--configuration", a->configuration,
+                "The device's configuration: refused when excluded or outside the approved scope");
+  c->add_option("--cohort", a->cohort, "The device's deployment cohort: refused when not approved");
+  c->add_option("--installed-version", a->installed_version,
+                "The version the device runs now: refused unless the release's is above it");
   c->callback([&ctx, a] { ctx.exit_code = RunVerify(ctx, *a); });
 }
 

@@ -217,4 +217,22 @@ Result<ProofCheck> VerifyProofFile(std::string_view text, const NoteVerifier& ve
   return pc;
 }
 
+Result<std::string> CheckpointNoteOf(std::string_view text, std::string_view what) {
+  std::string_view first = text.substr(0, text.find('\n'));
+  if (first == kTlogProofHeader) {
+    auto p = InclusionProofFile::Parse(text);
+    if (!p.ok()) return p.status().Annotate(std::string(what) + " (a tlog-proof)");
+    return p->checkpoint_note;
+  }
+  if (first == kConsistencyHeader) {
+    auto p = ConsistencyProofFile::Parse(text);
+    if (!p.ok()) return p.status().Annotate(std::string(what) + " (a consistency proof)");
+    return p->checkpoint_note;
+  }
+  if (ParseCheckpointUnverified(text).ok()) return std::string(text);
+  return InvalidArgument(std::string(what) +
+                         " is not a checkpoint: give a checkpoint note you kept (a copy of "
+                         "LOG/checkpoint) or a release's signing-event.tlog-proof");
+}
+
 }  // namespace sr::log

@@ -75,6 +75,13 @@ Result<ProofCheck> VerifyProofFile(std::string_view text, const NoteVerifier& ve
                                    std::optional<std::string_view> event,
                                    std::optional<std::string_view> old_note);
 
+// The checkpoint note a file holds, for options that take "an older
+// checkpoint you kept": a checkpoint note itself, a C2SP tlog-proof (a
+// release's signing-event.tlog-proof: its checkpoint), or a consistency
+// proof (its new checkpoint). Not verified here. kInvalidArgument naming
+// `what` and saying what to give instead for any other file.
+Result<std::string> CheckpointNoteOf(std::string_view text, std::string_view what);
+
 }  // namespace sr::log
 
 #endif  // STRONGROOM_LOG_PROOF_H_

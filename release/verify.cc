@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -15,6 +16,7 @@
 #include "policy/json.h"
 #include "policy/keys.h"
 #include "policy/trust_policy.h"
+#include "policy/version.h"
 #include "proto/event.pb.h"
 #include "proto/signing.pb.h"
 #include "release/outputs.h"
@@ -27,8 +29,10 @@ constexpr std::uint64_t kMaxSmallFile = 4u << 20;
 
 struct Checker {
   ReleaseVerifyReport report;
-  bool Check(bool ok, std::string check, std::string subject, std::string message) {
-    report.checks.push_back({std::move(check), std::move(subject), ok, std::move(message)});
+  bool Check(bool ok, std::string check, std::string subject, std::string message,
+             std::string file = "") {
+    report.checks.push_back(
+        {std::move(check), std::move(subject), std::move(file), ok, std::move(message)});
     return ok;
   }
   // Records a failed check of the release; what the check functions return then.
@@ -77,6 +81,11 @@ std::optional<policy::PublicKey> TrustedKey(Checker& c, const ReleaseVerifyOptio
   std::string problems;
   for (const auto& f : policy::VerifyPolicySelf(*lp, when))
     problems += " " + policy::FormatFailure(f) + ";";
+  if (o.product.empty() && lp->policy.products_size() > 1)
+    return c.Fail("product",
+                  "the trusted policy covers " + std::to_string(lp->policy.products_size()) +
+                      " products: give --product (the product this device is), or a release "
+                      "of one product could be installed on another");
   auto pem = ReadFile(JoinPath(o.release_dir, kSigningKeyFile), 16384);
   if (!pem.ok()) return c.Fail("trusted-key", pem.status().message());
   auto k = policy::PublicKey::FromPem(*pem, std::string(kSigningKeyFile));
@@ -98,13 +107,13 @@ std::optional<policy::PublicKey> TrustedKey(Checker& c, const ReleaseVerifyOptio
 void CheckArtifacts(Checker& c, const ReleaseVerifyOptions& o, const Manifest& m,
                     const policy::PublicKey& key, std::map<std::string, std::string>* sigs) {
   for (const std::string& path : o.artifacts) {
-    std::string name = BaseName(path);
+    std::string file = BaseName(path);
     bool ed = key.digest_name().empty();
     std::string bytes, sha256, keyed;
     if (ed) {
       auto b = ReadFile(path, kMaxEd25519ArtifactBytes);
       if (!b.ok()) {
-        c.Check(false, "artifact-digest", name, b.status().message());
+        c.Check(false, "artifact-digest", "", b.status().message(), file);
         continue;
       }
       bytes = std::move(b).value();
@@ -112,32 +121,116 @@ void CheckArtifacts(Checker& c, const ReleaseVerifyOptions& o, const Manifest& m
     } else {
       auto d = HashFile(path, key.digest_name() == "sha384");
       if (!d.ok()) {
-        c.Check(false, "artifact-digest", name, d.status().message());
+        c.Check(false, "artifact-digest", "", d.status().message(), file);
         continue;
       }
       sha256 = d->sha256;
       keyed = key.digest_name() == "sha384" ? d->sha384 : d->sha256;
     }
+    // Artifacts are matched to subjects by digest: a device may have saved
+    // the download under any name. The subject's name then names the
+    // signature file.
     std::string hex = HexEncode(sha256);
-    bool listed = false;
+    const policy::Subject* subject = nullptr;
+    bool digest_ok = false;
     for (const auto& s : m.statement.subjects) {
       auto it = s.digest.find("sha256");
-      if (s.name == name && it != s.digest.end() && it->second == hex) listed = true;
+      if (it != s.digest.end() && it->second == hex) subject = &s;
     }
-    c.Check(listed, "artifact-digest", name,
-            listed ? "sha256 " + hex + " is a subject of the manifest"
-                   : "sha256 " + hex + " is not the manifest's digest for '" + name +
-                         "': this is not the artifact that was signed");
+    digest_ok = subject != nullptr;
+    if (subject == nullptr) {
+      // Named like a subject but other bytes: say which, and check its
+      // signature too (it fails), so the report shows both.
+      const policy::Subject* named = nullptr;
+      for (const auto& s : m.statement.subjects)
+        if (s.name == file) named = &s;
+      c.Check(false, "artifact-digest", named ? named->name : "",
+              "sha256 " + hex + " of " + file +
+                  " is not the digest of any artifact of this manifest: this is not an "
+                  "artifact that was signed in this release" +
+                  (named ? " (the manifest's '" + file + "' has another digest)" : ""),
+              file);
+      if (named == nullptr) continue;
+      subject = named;
+    }
+    const std::string& name = subject->name;
+    if (o.match_names && name != file) {
+      c.Check(false, "artifact-digest", name,
+              "the file is named '" + file + "' but the manifest names this artifact '" + name +
+                  "' (--name makes the name part of the check)", file);
+      continue;
+    }
+    if (digest_ok)
+      c.Check(true, "artifact-digest", name,
+              "sha256 " + hex + " is the manifest's artifact '" + name + "'" +
+                  (name == file ? std::string() : " (checked as the file '" + file + "')"),
+              file);
     auto sig = ReadFile(JoinPath(o.release_dir, name + std::string(kSignatureSuffix)), 4096);
     if (!sig.ok()) {
-      c.Check(false, "artifact-signature", name, sig.status().message());
+      c.Check(false, "artifact-signature", name, sig.status().message(), file);
       continue;
     }
     bool ok = ed ? key.Verify(bytes, *sig) : key.VerifyDigest(keyed, *sig);
     c.Check(ok, "artifact-signature", name,
             ok ? "detached signature verifies with key " + key.fingerprint().substr(0, 16) + "..."
-               : "the detached signature " + name + ".sig does not verify over the file");
+               : "the detached signature " + name + ".sig does not verify over " + file,
+            file);
     (*sigs)[name] = *sig;
+  }
+}
+
+// What the device says of itself against what the release was approved for.
+void CheckDevice(Checker& c, const ReleaseVerifyOptions& o, const Manifest& m) {
+  const v1::UpdateManifest& mf = m.m;
+  if (!o.product.empty())
+    c.Check(mf.product() == o.product, "product", "",
+            mf.product() == o.product
+                ? "the release is for product " + mf.product()
+                : "the release is for product " + mf.product() + ", not " + o.product +
+                      ": a release of another product must not be installed");
+  if (!o.configuration.empty()) {
+    const v1::Exclusion* excluded = nullptr;
+    for (const auto& e : mf.exclusions())
+      if (e.configuration() == o.configuration) excluded = &e;
+    const auto& cfgs = mf.scope().configurations();
+    bool in_scope = std::find(cfgs.begin(), cfgs.end(), o.configuration) != cfgs.end();
+    if (excluded != nullptr)
+      c.Check(false, "scope", "",
+              "configuration " + o.configuration + " is excluded from this release (" +
+                  excluded->reason() + "; follow-up " + excluded->follow_up_date() +
+                  "): do not install it");
+    else if (!in_scope)
+      c.Check(false, "scope", "",
+              "configuration " + o.configuration +
+                  " is not in the release's approved scope (" +
+                  [&] {
+                    std::string l;
+                    for (const auto& x : cfgs) l += (l.empty() ? "" : ", ") + x;
+                    return l.empty() ? std::string("none") : l;
+                  }() +
+                  ")");
+    else
+      c.Check(true, "scope", "", "configuration " + o.configuration + " is approved");
+  }
+  if (!o.cohort.empty()) {
+    const auto& cohorts = mf.scope().cohorts();
+    bool ok = std::find(cohorts.begin(), cohorts.end(), o.cohort) != cohorts.end();
+    c.Check(ok, "scope", "",
+            ok ? "cohort " + o.cohort + " is approved"
+               : "cohort " + o.cohort + " is not approved for this release");
+  }
+  if (!o.installed_version.empty()) {
+    auto cmp = policy::CompareVersions(mf.version(), o.installed_version);
+    if (!cmp)
+      c.Check(false, "version", "",
+              "cannot compare the release's version " + mf.version() + " with the installed " +
+                  o.installed_version + " (dotted decimal versions only)");
+    else
+      c.Check(*cmp > 0, "version", "",
+              *cmp > 0 ? "version " + mf.version() + " is above the installed " +
+                             o.installed_version
+                       : "version " + mf.version() + " is not above the installed " +
+                             o.installed_version + ": installing it would be a rollback");
   }
 }
 
@@ -262,6 +355,7 @@ Result<ReleaseVerifyReport> VerifyRelease(const ReleaseVerifyOptions& o) {
   c.Check(ms, "manifest-signature", "",
           ms ? "the manifest is signed by the trusted key"
              : "the manifest is not signed by the trusted key " + key->fingerprint());
+  CheckDevice(c, o, *m);
   std::map<std::string, std::string> sigs;
   CheckArtifacts(c, o, *m, *key, &sigs);
   if (vkey.empty()) {

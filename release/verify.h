@@ -8,7 +8,14 @@
 //   trusted-key       the signing key is the one given, or one the policy
 //                     authorizes for this product and version at signing time
 //   manifest-signature the release key signed the manifest
-//   artifact-digest   each artifact's SHA-256 is a subject of the manifest, by name
+//   artifact-digest   each artifact's SHA-256 is a subject of the manifest; the
+//                     file may have any name (the report names the subject);
+//                     with match_names its file name must be the subject's too
+//   product           the manifest is for the product the device says it is
+//                     (required when the trusted policy covers several products)
+//   scope             the device's configuration is in the approved scope and not
+//                     excluded; its cohort is approved
+//   version           the release's version is above the installed one (anti-rollback)
 //   artifact-signature its detached signature verifies over the file
 //   tlog-proof        the inclusion proof verifies under the log's verifier key
 //   event             the proven event is the SIGNING event of exactly this
@@ -33,11 +40,18 @@ struct ReleaseVerifyOptions {
   std::string policy_envelope;         // a trusted policy (key from release_dir)
   std::string vkey;                    // the log's verifier key (default: the policy's)
   std::string attestation_key_pem;     // default: release_dir/station-attestation.pem
+  bool match_names = false;            // the artifact's file name must be the subject name
+  // What the device knows of itself; each one given is checked, "" skips it.
+  std::string product;            // which product the device is
+  std::string configuration;      // the device's configuration (e.g. "regional")
+  std::string cohort;             // the device's deployment cohort (e.g. "A")
+  std::string installed_version;  // the version the device runs now
 };
 
 struct VerifyCheck {
   std::string check;    // stable name, above
-  std::string subject;  // artifact name, or "" for the release
+  std::string subject;  // the artifact's subject name in the manifest, or "" for the release
+  std::string file;     // for artifact checks: the file checked
   bool ok = false;
   std::string message;
 };

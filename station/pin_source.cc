@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
 #include "base/file.h"
@@ -48,15 +49,19 @@ class FilePinSource final : public PinSource {
  public:
   explicit FilePinSource(std::string path) : path_(std::move(path)) {}
   Result<SecretBytes> ReadPin() override {
-    UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd.valid()) return ErrnoError("opening PIN file", path_, errno);
+    // OpenReadOnly never blocks (a FIFO is refused, not waited on).
+    auto opened = OpenReadOnly(path_);
+    if (!opened.ok()) return opened.status().Annotate("PIN file");
+    UniqueFd fd = std::move(opened).value();
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return ErrnoError("inspecting PIN file", path_, errno);
-    if (!S_ISREG(st.st_mode))
-      return InvalidArgument("PIN file " + path_ + " is not a regular file");
-    if (st.st_mode & S_IROTH) {
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
       return Status(Code::kPermissionDenied,
-                    "PIN file " + path_ + " is readable by every user; chmod 600 it first");
+                    "PIN file " + path_ + " has mode " + mode +
+                        ": other users or its group may read or change it; run `chmod 600 " +
+                        path_ + "` and try again");
     }
     SR_ASSIGN_OR_RETURN(SecretBytes raw, ReadBounded(fd.get(), Describe(), false));
     return NormalizePin(std::move(raw), Describe());
@@ -129,13 +134,27 @@ class TerminalPinSource final : public PinSource {
   std::string prompt_;
 };
 
-bool ContainsPinCaseInsensitive(std::string_view s) {
-  for (std::size_t i = 0; i + 3 <= s.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) == 'p' &&
-        std::tolower(static_cast<unsigned char>(s[i + 1])) == 'i' &&
-        std::tolower(static_cast<unsigned char>(s[i + 2])) == 'n') {
-      return true;
-    }
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+// True when one of name's words (split on '-' and '_') is a PIN word: "pin",
+// "pins", "sopin", "userpin", "pincode". "pinentry" (GnuPG) or "spinner" are
+// other words, not PINs.
+bool HasPinWord(std::string_view name) {
+  std::size_t pos = 0;
+  while (pos <= name.size()) {
+    std::size_t end = name.find_first_of("-_", pos);
+    if (end == std::string_view::npos) end = name.size();
+    std::string_view word = name.substr(pos, end - pos);
+    for (std::string_view w : {"pin", "pins", "sopin", "userpin", "pincode"})
+      if (EqualsIgnoreCase(word, w)) return true;
+    pos = end + 1;
   }
   return false;
 }
@@ -144,15 +163,21 @@ bool ContainsPinCaseInsensitive(std::string_view s) {
 // but not for --*pin-source or words that merely contain the letters.
 bool IsPinOption(std::string_view name) {
   if (name.ends_with("pin-source")) return false;
-  std::size_t pos = 0;
-  while (pos < name.size()) {
-    std::size_t end = name.find_first_of("-_", pos);
-    if (end == std::string_view::npos) end = name.size();
-    std::string_view word = name.substr(pos, end - pos);
-    if (word.size() == 3 && ContainsPinCaseInsensitive(word)) return true;
-    pos = end + 1;
-  }
-  return false;
+  return HasPinWord(name);
+}
+
+// The environment variables that could carry a strongroom or PKCS#11 PIN
+// (docs/hsm.md, "PINs"): a name with a PIN word (PIN, SO_PIN, PKCS11_PIN,
+// SOFTHSM2_USER_PIN, MY_TOKEN_PINS, ...), and any STRONGROOM_ or PKCS11
+// variable whose name contains "PIN" at all. Other tools' settings that only
+// contain the letters (PINENTRY_USER_DATA, SPINNER_STYLE) are not refused.
+bool MayCarryPin(std::string_view name) {
+  if (HasPinWord(name)) return true;
+  std::string upper(name);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  bool ours = upper.starts_with("STRONGROOM") || upper.starts_with("PKCS11") ||
+              upper.starts_with("P11") || upper.starts_with("SOFTHSM");
+  return ours && upper.find("PIN") != std::string::npos;
 }
 
 }  // namespace
@@ -205,12 +230,12 @@ Status RefusePinsInEnvironment(char** envp) {
   for (char** e = envp; e != nullptr && *e != nullptr; ++e) {
     std::string_view var(*e);
     std::string_view name = var.substr(0, var.find('='));
-    if (ContainsPinCaseInsensitive(name)) {
+    if (MayCarryPin(name)) {
       return Status(Code::kPermissionDenied,
                     "environment variable " + std::string(name) +
                         " looks like it carries a PIN; PINs in the environment are refused "
                         "(other processes can read them); unset it and use a --*pin-source "
-                        "option");
+                        "option (docs/hsm.md, \"PINs\", says which names are refused)");
     }
   }
   return Status::Ok();

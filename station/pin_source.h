@@ -44,9 +44,12 @@ Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::st
 // newline, checks length and forbidden bytes. what names the source.
 Result<SecretBytes> NormalizePin(SecretBytes raw, std::string_view what);
 
-// kPermissionDenied naming the variable (never its value) if any variable of
-// envp (NULL-terminated, e.g. environ) has a name containing "PIN" in any
-// case, such as STRONGROOM_PIN, SOFTHSM_PIN or PKCS11_PIN.
+// kPermissionDenied naming the variable (never its value) if a variable of
+// envp (NULL-terminated, e.g. environ) could carry a strongroom or PKCS#11
+// PIN: a name with the word PIN (any case, words split on '_' and '-': PIN,
+// SO_PIN, PKCS11_PIN, USER_PINS, SOPIN), or a STRONGROOM*, PKCS11*, P11* or
+// SOFTHSM* name containing "PIN" anywhere. Other tools' settings that merely
+// contain the letters (GnuPG's PINENTRY_USER_DATA) are left alone.
 Status RefusePinsInEnvironment(char** envp);
 
 // kPermissionDenied if argv carries a PIN: an option whose name contains

@@ -111,7 +111,7 @@ TEST_CASE("pins: PIN options in argv are refused but pin-source options and look
   check({"strongroom", "key", "list"}, false);
 }
 
-TEST_CASE("pins: any environment variable whose name contains PIN is refused by name") {
+TEST_CASE("pins: an environment variable that could carry a PIN is refused by name") {
   std::string a = "PATH=/usr/bin", b = "SOFTHSM_PIN=1234", c = "pkcs11_pin=1", d = "HOME=/root";
   char* with[] = {a.data(), b.data(), d.data(), nullptr};
   sr::Status s = sr::RefusePinsInEnvironment(with);
@@ -122,4 +122,47 @@ TEST_CASE("pins: any environment variable whose name contains PIN is refused by 
   CHECK_FALSE(sr::RefusePinsInEnvironment(lower).ok());
   char* clean[] = {a.data(), d.data(), nullptr};
   CHECK(sr::RefusePinsInEnvironment(clean).ok());
+}
+
+TEST_CASE("pins: the environment rule refuses PIN names and leaves other tools' settings alone") {
+  struct Row {
+    const char* name;
+    bool refused;
+  };
+  const Row rows[] = {
+      {"PIN", true},           {"SO_PIN", true},        {"PKCS11_PIN", true},
+      {"USER_PINS", true},     {"my-token-pin", true},  {"SOPIN", true},
+      {"STRONGROOM_LOGPIN", true}, {"SOFTHSM2_USERPIN", true}, {"P11PIN", true},
+      {"PINENTRY_USER_DATA", false}, {"SPINNER_STYLE", false}, {"GPG_PINENTRY", false},
+      {"SHIPPING_ADDRESS", false},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.name);
+    std::string var = std::string(r.name) + "=x";
+    char* env[] = {var.data(), nullptr};
+    sr::Status s = sr::RefusePinsInEnvironment(env);
+    CHECK(s.ok() == !r.refused);
+    if (r.refused) CHECK(s.message().find(r.name) != std::string::npos);
+  }
+}
+
+TEST_CASE("pins: a PIN file its group may read is refused with the chmod to run") {
+  std::string dir = TempDir();
+  for (mode_t mode : {0640, 0620, 0604, 0660}) {
+    CAPTURE(mode);
+    std::string p = PinFile(dir, "123456\n", mode);
+    auto r = (*sr::ParsePinSource("file:" + p, "p"))->ReadPin();
+    CHECK(r.status().code() == sr::Code::kPermissionDenied);
+    CHECK(r.status().message().find("chmod 600 " + p) != std::string::npos);
+  }
+  CHECK((*sr::ParsePinSource("file:" + PinFile(dir, "123456\n", 0400), "p"))->ReadPin().ok());
+}
+
+TEST_CASE("pins: a FIFO given as a PIN file is refused at once, never waited on") {
+  std::string dir = TempDir();
+  std::string fifo = dir + "/pin.fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto r = (*sr::ParsePinSource("file:" + fifo, "p"))->ReadPin();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("a FIFO (named pipe), not a regular file") != std::string::npos);
 }
