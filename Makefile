@@ -3,7 +3,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo asan-test fuzz bench clean format
+.PHONY: all deps configure build test demo asan-test tsan-test fuzz bench clean format
 
 all: build
 
@@ -26,6 +26,23 @@ demo: build
 asan-test:
 	@$(MAKE) --no-print-directory test BUILD=build-asan CMAKE_FLAGS="-DSTRONGROOM_SANITIZE=ON $(CMAKE_FLAGS)"
 
+# The suite under ThreadSanitizer, in build-tsan. Every report, of a test or
+# of a strongroom/log_tool process it starts, is written to
+# build-tsan/tsan-reports/ and fails the target; tests/sanitizers/tsan.supp
+# suppresses, one entry each, reports that are not ours. TSAN_CTEST_ARGS
+# selects tests (empty: the whole suite; .ci/run says what CI runs and why).
+TSAN_CTEST_ARGS ?=
+TSAN_DIR = $(CURDIR)/build-tsan
+tsan-test:
+	@$(MAKE) --no-print-directory build BUILD=build-tsan CMAKE_FLAGS="-DSTRONGROOM_TSAN=ON $(CMAKE_FLAGS)"
+	@rm -rf $(TSAN_DIR)/tsan-reports && mkdir -p $(TSAN_DIR)/tsan-reports
+	@cd $(TSAN_DIR) && rc=0; \
+	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/sanitizers/tsan.supp:log_path=$(TSAN_DIR)/tsan-reports/report:second_deadlock_stack=1" \
+	    ctest --output-on-failure -j$(JOBS) $(TSAN_CTEST_ARGS) || rc=$$?; \
+	  if ls tsan-reports/report.* >/dev/null 2>&1; then \
+	    cat tsan-reports/report.*; echo "tsan-test: ThreadSanitizer reports (build-tsan/tsan-reports/)" >&2; exit 1; \
+	  fi; exit $$rc
+
 # libFuzzer targets (clang), each run for a short bounded time.
 fuzz: deps
 	@scripts/fuzz-smoke
@@ -37,4 +54,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz

@@ -250,6 +250,10 @@ bool Verifier::Stream(int fd, std::uint64_t total) {
   unsigned threads =
       opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
   std::size_t max_inflight = std::clamp<std::size_t>(2 * threads, 2, 8);
+  // std::async's futures, not std::thread: a future of a launched batch waits
+  // for it when destroyed, so a return or a throw out of consume() never
+  // destroys a running worker (no std::terminate; no jthread needed), and the
+  // batch it reads is kept alive by its own shared_ptr.
   std::deque<std::pair<std::future<BatchResult>, std::shared_ptr<Batch>>> q;
   std::vector<std::unique_ptr<char[]>> pool;
   read_off_ = kEventsMagic.size();

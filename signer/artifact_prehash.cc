@@ -16,7 +16,7 @@ ArtifactPrehash::ArtifactPrehash(const std::vector<std::string>& paths) {
   }
   if (slots_.empty()) return;
   const int here = ::sched_getcpu();
-  thread_ = std::thread([this, here] {
+  thread_ = std::jthread([this, here](std::stop_token stop) {
     // Off the CPU the session runs on, when there is another: beside it,
     // the two would only take turns.
     cpu_set_t allowed;
@@ -25,14 +25,8 @@ ArtifactPrehash::ArtifactPrehash(const std::vector<std::string>& paths) {
       CPU_CLR(here, &allowed);
       ::sched_setaffinity(0, sizeof allowed, &allowed);
     }
-    for (std::size_t i = 0; i < slots_.size() && !stop_.load(std::memory_order_relaxed); ++i)
-      Claim(i);
+    for (std::size_t i = 0; i < slots_.size() && !stop.stop_requested(); ++i) Claim(i);
   });
-}
-
-ArtifactPrehash::~ArtifactPrehash() {
-  stop_.store(true, std::memory_order_relaxed);
-  if (thread_.joinable()) thread_.join();
 }
 
 void ArtifactPrehash::Claim(std::size_t i) {

@@ -41,8 +41,9 @@ class ArtifactPrehash {
   // Starts one thread hashing the files of paths in order (a path given
   // twice is hashed once).
   explicit ArtifactPrehash(const std::vector<std::string>& paths);
-  // Stops starting new files and waits for the one in hand.
-  ~ArtifactPrehash();
+  // Stops starting new files and waits for the one in hand (thread_, a
+  // std::jthread declared last: stop requested and joined before the slots go).
+  ~ArtifactPrehash() = default;
   ArtifactPrehash(const ArtifactPrehash&) = delete;
   ArtifactPrehash& operator=(const ArtifactPrehash&) = delete;
 
@@ -66,8 +67,7 @@ class ArtifactPrehash {
   std::map<std::string, std::size_t> index_;  // path -> slot; fixed after construction
   std::mutex mu_;
   std::condition_variable done_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  std::jthread thread_;  // last: joined first
 };
 
 }  // namespace sr::signer

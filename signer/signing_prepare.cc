@@ -125,10 +125,14 @@ void HashArtifacts(Prepared& p, ArtifactPrehash* prehash) {
     for (std::size_t i = t; i < paths.size(); i += threads)
       out[i] = HashOne(paths[i], ed25519, sha384, threads == 1, prehash);
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& th : pool) th.join();
+  {
+    // jthreads: if starting one or work(0) throws, those started are joined
+    // (a joinable std::thread destroyed would std::terminate).
+    std::vector<std::jthread> pool;
+    pool.reserve(threads - 1);
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+  }
   for (auto& r : out) {
     if (!r->ok()) {
       Malformed(p, r->status().message());

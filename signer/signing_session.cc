@@ -339,9 +339,11 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
     for (std::size_t j = 0; j < allowed.size(); ++j)
       staging.push_back(OutputStaging::Create(allowed[j]->out_dir, outputs[j]));
   };
-  std::thread prepare_outputs;
+  // A jthread: should the signing loop throw, it is joined on the way out
+  // (before staging and outputs go) instead of std::terminate.
+  std::jthread prepare_outputs;
   if (files > kOutputFilesOnThisThread) {
-    prepare_outputs = std::thread(prepare);
+    prepare_outputs = std::jthread(prepare);
   } else {
     prepare();
   }

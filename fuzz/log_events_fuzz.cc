@@ -9,17 +9,10 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "fuzz/fuzz.h"
 #include "log/record.h"
 #include "log/verify.h"
 #include "log/writer.h"
-
-#define LOG_FUZZ_CHECK(c)                                      \
-  do {                                                         \
-    if (!(c)) {                                                \
-      std::fprintf(stderr, "fuzz invariant failed: %s\n", #c); \
-      std::abort();                                            \
-    }                                                          \
-  } while (0)
 
 namespace {
 
@@ -55,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.vkey = f.vkey;
   o.threads = 1;
   auto r = sr::log::VerifyLog(o);
-  LOG_FUZZ_CHECK(r.ok());
-  if (r->ok) LOG_FUZZ_CHECK(bytes == f.events);
+  SR_FUZZ_CHECK(r.ok());
+  if (r->ok) SR_FUZZ_CHECK(bytes == f.events);
   return 0;
 }

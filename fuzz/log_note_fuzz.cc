@@ -5,15 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "fuzz/fuzz.h"
 #include "log/note.h"
-
-#define LOG_FUZZ_CHECK(c)                                      \
-  do {                                                         \
-    if (!(c)) {                                                \
-      std::fprintf(stderr, "fuzz invariant failed: %s\n", #c); \
-      std::abort();                                            \
-    }                                                          \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
@@ -23,13 +16,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto opened = sr::log::OpenNote(in, *verifier);
   // Nobody holds that key's private half in this process: nothing verifies
   // unless the input is one of the spec's real example notes.
-  if (opened.ok()) LOG_FUZZ_CHECK(in.find("example.com/foo") != std::string_view::npos);
+  if (opened.ok()) SR_FUZZ_CHECK(in.find("example.com/foo") != std::string_view::npos);
   auto cp = sr::log::Checkpoint::ParseText(in);
   if (cp.ok()) {
     auto again = sr::log::Checkpoint::ParseText(cp->Text());
-    LOG_FUZZ_CHECK(again.ok());
-    LOG_FUZZ_CHECK(again->origin == cp->origin && again->size == cp->size &&
-                   again->root == cp->root);
+    SR_FUZZ_CHECK(again.ok());
+    SR_FUZZ_CHECK(again->origin == cp->origin && again->size == cp->size &&
+                  again->root == cp->root);
   }
   (void)sr::log::ParseCheckpointUnverified(in);
   return 0;

@@ -6,29 +6,22 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "fuzz/fuzz.h"
 #include "log/merkle.h"
 #include "log/proof.h"
-
-#define LOG_FUZZ_CHECK(c)                                      \
-  do {                                                         \
-    if (!(c)) {                                                \
-      std::fprintf(stderr, "fuzz invariant failed: %s\n", #c); \
-      std::abort();                                            \
-    }                                                          \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
   auto inc = sr::log::InclusionProofFile::Parse(in);
   if (inc.ok()) {
     auto again = sr::log::InclusionProofFile::Parse(inc->Format());
-    LOG_FUZZ_CHECK(again.ok() && again->index == inc->index && again->hashes == inc->hashes &&
-                   again->extra == inc->extra && again->checkpoint_note == inc->checkpoint_note);
+    SR_FUZZ_CHECK(again.ok() && again->index == inc->index && again->hashes == inc->hashes &&
+                  again->extra == inc->extra && again->checkpoint_note == inc->checkpoint_note);
   }
   auto con = sr::log::ConsistencyProofFile::Parse(in);
   if (con.ok()) {
     auto again = sr::log::ConsistencyProofFile::Parse(con->Format());
-    LOG_FUZZ_CHECK(again.ok() && again->old_size == con->old_size && again->hashes == con->hashes);
+    SR_FUZZ_CHECK(again.ok() && again->old_size == con->old_size && again->hashes == con->hashes);
   }
   if (size >= 24) {
     std::uint64_t a, b, c;
