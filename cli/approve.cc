@@ -13,6 +13,7 @@
 #include "policy/json.h"
 #include "policy/trust_policy.h"
 #include "cli/common.h"
+#include "cli/json.h"
 #include "release/key_file.h"
 
 namespace sr::cli {
@@ -95,8 +96,7 @@ int RunCreate(Context& ctx, const CreateOptions& o) {
   Status st = WriteFileAtomic(o.out, policy::SerializeEnvelope(env), 0644, !o.force);
   if (!st.ok()) return ReportError(ctx, st);
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"out\":\"" << JsonEscape(o.out) << "\",\"subjects\":" << arts.size()
-              << "}\n";
+    PrintJson({{"ok", true}, {"out", o.out}, {"subjects", arts.size()}});
   } else {
     std::cout << "wrote unsigned approval of " << o.product << " " << o.version << " ("
               << arts.size() << " artifact(s)) to " << o.out
@@ -128,8 +128,7 @@ int RunSign(Context& ctx, const SignOptions& o) {
     st = WriteFileAtomic(o.out.empty() ? o.in : o.out, policy::SerializeEnvelope(env.value()));
   if (!st.ok()) return ReportError(ctx, st);
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"keyid\":\"" << signer.value()->KeyId()
-              << "\",\"signatures\":" << env->signatures.size() << "}\n";
+    PrintJson({{"ok", true}, {"keyid", signer.value()->KeyId()}, {"signatures", env->signatures.size()}});
   } else {
     std::cout << "approved by " << signer.value()->KeyId() << "; " << env->signatures.size()
               << " signature(s) on the approval\n";
@@ -154,7 +153,7 @@ int RunMerge(Context& ctx, const MergeOptions& o) {
   Status st = WriteFileAtomic(o.out, policy::SerializeEnvelope(merged.value()));
   if (!st.ok()) return ReportError(ctx, st);
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"signatures\":" << merged->signatures.size() << "}\n";
+    PrintJson({{"ok", true}, {"signatures", merged->signatures.size()}});
   } else {
     std::cout << "merged " << o.in.size() << " approval(s): " << merged->signatures.size()
               << " signature(s) in " << o.out << "\n";
@@ -166,15 +165,16 @@ int RunShow(Context& ctx, const std::string& in) {
   auto env = LoadApproval(in);
   if (!env.ok()) return ReportError(ctx, env.status());
   auto a = policy::ParseApproval(env.value(), in);
-  std::string pj;
-  pb::util::JsonPrintOptions opts;
-  opts.add_whitespace = !ctx.json;
-  (void)pb::util::MessageToJsonString(a->predicate, &pj, opts);
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"signatures\":" << env->signatures.size() << ",\"approval\":" << pj
-              << "}\n";
+    PrintJson({{"ok", true},
+               {"signatures", env->signatures.size()},
+               {"approval", MessageJson(a->predicate, /*proto_names=*/false)}});
     return kExitOk;
   }
+  std::string pj;
+  pb::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  (void)pb::util::MessageToJsonString(a->predicate, &pj, opts);
   std::cout << "approval of " << a->predicate.product() << " " << a->predicate.version() << ", "
             << env->signatures.size() << " signature(s)\n";
   for (const auto& s : a->statement.subjects)

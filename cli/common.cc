@@ -1,8 +1,11 @@
+#include "cli/common.h"
+
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "base/file.h"
-#include "cli/common.h"
+#include "cli/json.h"
 
 namespace sr::cli {
 
@@ -43,15 +46,62 @@ Result<std::string> VerifierKeyText(const std::string& arg) {
   return text;
 }
 
+namespace {
+
+void PrintErrorObject(std::string_view code_name, const std::string& message, int code) {
+  Json error;
+  error["code"] = code_name;
+  error["message"] = message;
+  error["exit"] = code;
+  PrintJson({{"ok", false}, {"error", std::move(error)}});
+}
+
+}  // namespace
+
 int ReportError(const Context& ctx, const Status& s) {
   int code = ExitCodeFor(s);
-  if (ctx.json) {
-    std::cout << "{\"ok\":false,\"error\":{\"code\":\""
-              << JsonEscape(std::string(CodeName(s.code()))) << "\",\"message\":\""
-              << JsonEscape(s.message()) << "\",\"exit\":" << code << "}}\n";
-  }
+  if (ctx.json) PrintErrorObject(CodeName(s.code()), s.message(), code);
   std::cerr << "strongroom: error: " << s.message() << "\n";
   return code;
+}
+
+int ReportUsageError(const Context& ctx, const std::string& message) {
+  if (ctx.json) PrintErrorObject("usage", message, kExitUsage);
+  return kExitUsage;
+}
+
+bool JsonRequested(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) return false;
+    if (std::strcmp(argv[i], "--json") == 0) return true;
+  }
+  return false;
+}
+
+CLI::Option* AddStationOption(CLI::App* cmd, std::string& dir) {
+  return cmd->add_option("--station", dir, "Station directory");
+}
+
+CLI::Option* AddPinSourceOption(CLI::App* cmd, std::string& spec) {
+  return cmd->add_option("--pin-source", spec,
+                         "Where to read the user PIN of the release token (of the log token\n"
+                         "with key generate --token log): file:PATH, fd:N or prompt (default)");
+}
+
+CLI::Option* AddLogPinSourceOption(CLI::App* cmd, std::string& spec) {
+  return cmd->add_option("--log-pin-source", spec,
+                         "Where to read the user PIN of the log token, which records the\n"
+                         "operation in the log: file:PATH, fd:N or prompt (default)");
+}
+
+CLI::Option* AddOperatorOption(CLI::App* cmd, std::vector<std::string>& names) {
+  return cmd->add_option("--operator", names, "A person present and acting (repeat); logged");
+}
+
+void AddJsonFlag(CLI::App& app, Context& ctx) {
+  if (app.get_option_no_throw("--json") == nullptr)
+    app.add_flag("--json", ctx.json, "Machine-readable JSON output on stdout (docs/cli.md)");
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) AddJsonFlag(*sub, ctx);
 }
 
 }  // namespace sr::cli

@@ -5,8 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
-#include "base/encoding.h"  // JsonEscape
 #include "base/status.h"
 
 namespace sr::cli {
@@ -41,9 +41,28 @@ struct Context {
   int exit_code = 0;  // set by the subcommand that ran
 };
 
-// Prints "strongroom: error: <message>" on stderr (or a JSON error object on
-// stdout with --json) and returns the exit code for s.
+// Prints "strongroom: error: <message>" on stderr (and with --json the
+// object {"ok":false,"error":{"code","message","exit"}} on stdout) and
+// returns the exit code for s.
 int ReportError(const Context& ctx, const Status& s);
+
+// A command line CLI11 rejected: with --json, the error object above with
+// code "usage" and exit 2 on stdout (CLI11 has written its message on stderr).
+int ReportUsageError(const Context& ctx, const std::string& message);
+
+// Whether argv asks for --json (before "--"), for the errors reported before
+// the command line is parsed.
+bool JsonRequested(int argc, char** argv);
+
+// Options several verbs share, declared here once, each with one help text.
+// Each returns the option, for ->required() where a verb needs it.
+CLI::Option* AddStationOption(CLI::App* cmd, std::string& dir);          // --station DIR
+CLI::Option* AddPinSourceOption(CLI::App* cmd, std::string& spec);       // --pin-source SRC
+CLI::Option* AddLogPinSourceOption(CLI::App* cmd, std::string& spec);    // --log-pin-source SRC
+CLI::Option* AddOperatorOption(CLI::App* cmd, std::vector<std::string>& names);  // --operator
+// --json on app and on every subcommand below it, so that it may come before
+// or after the verb. Call after the verbs are registered.
+void AddJsonFlag(CLI::App& app, Context& ctx);
 
 // Registrars, one per verb group.
 void RegisterLogCommands(CLI::App& app, Context& ctx);      // signer/cli_log.cc

@@ -5,6 +5,7 @@
 #include "base/file.h"
 #include "hsm/pubkey.h"
 #include "cli/common.h"
+#include "cli/json.h"
 #include "station/pin_source.h"
 #include "station/station.h"
 #include "station/station_log.h"
@@ -25,11 +26,12 @@ struct KeyArgs {
   std::vector<std::string> operators;
 };
 
-std::string KeyJson(std::string_view token, const hsm::KeyInfo& k) {
-  return "{\"token\":\"" + JsonEscape(std::string(token)) + "\",\"label\":\"" +
-         JsonEscape(k.label) + "\",\"algorithm\":\"" +
-         std::string(hsm::AlgorithmName(k.algorithm)) + "\",\"fingerprint\":\"" +
-         k.fingerprint_hex + "\",\"uri\":\"" + JsonEscape(k.uri) + "\"}";
+Json KeyJson(std::string_view token, const hsm::KeyInfo& k) {
+  return {{"token", token},
+          {"label", k.label},
+          {"algorithm", hsm::AlgorithmName(k.algorithm)},
+          {"fingerprint", k.fingerprint_hex},
+          {"uri", k.uri}};
 }
 
 Status Generate(Context& ctx, const KeyArgs& a) {
@@ -52,10 +54,12 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   SR_ASSIGN_OR_RETURN(strongroom::v1::Event event, KeyGeneratedEvent(key, session->token().serial));
   SR_ASSIGN_OR_RETURN(std::uint64_t index, log->AppendAndCommit(std::move(event)));
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"key\":" << KeyJson(a.token, key.info) << ",\"public_key\":\""
-              << JsonEscape(key.pem_path) << "\",\"proof_statement\":\""
-              << JsonEscape(key.statement_path) << "\",\"proof_signature\":\""
-              << JsonEscape(key.signature_path) << "\",\"event_index\":" << index << "}\n";
+    PrintJson({{"ok", true},
+               {"key", KeyJson(a.token, key.info)},
+               {"public_key", key.pem_path},
+               {"proof_statement", key.statement_path},
+               {"proof_signature", key.signature_path},
+               {"event_index", index}});
   } else {
     std::cout << "Generated " << hsm::AlgorithmName(alg) << " key '" << key.info.label
               << "' in the " << a.token << " token (private key sensitive, never extractable)\n"
@@ -86,11 +90,9 @@ Status List(Context& ctx, const KeyArgs& a) {
   SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.station));
   SR_ASSIGN_OR_RETURN(auto keys, CollectKeys(*station, a.token));
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"keys\":[";
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      std::cout << (i ? "," : "") << KeyJson(keys[i].first, keys[i].second);
-    }
-    std::cout << "]}\n";
+    Json list = Json::array();
+    for (const auto& [token, k] : keys) list.push_back(KeyJson(token, k));
+    PrintJson({{"ok", true}, {"keys", std::move(list)}});
     return Status::Ok();
   }
   for (const auto& [token, k] : keys) {
@@ -110,8 +112,7 @@ Status Export(Context& ctx, const KeyArgs& a) {
       SR_RETURN_IF_ERROR(WriteFileAtomic(a.out, pem, 0644, /*exclusive=*/true));
     }
     if (ctx.json) {
-      std::cout << "{\"ok\":true,\"key\":" << KeyJson(token, k) << ",\"pem\":\"" << JsonEscape(pem)
-                << "\"}\n";
+      PrintJson({{"ok", true}, {"key", KeyJson(token, k)}, {"pem", pem}});
     } else if (a.out.empty()) {
       std::cout << pem;
     } else {
@@ -123,9 +124,7 @@ Status Export(Context& ctx, const KeyArgs& a) {
   return NotFound("no key labelled '" + a.label + "' in station " + a.station);
 }
 
-void AddStation(CLI::App* cmd, KeyArgs& a) {
-  cmd->add_option("--station", a.station, "Station directory")->required();
-}
+void AddStation(CLI::App* cmd, KeyArgs& a) { AddStationOption(cmd, a.station)->required(); }
 
 }  // namespace
 
@@ -146,12 +145,9 @@ void RegisterKeyCommands(CLI::App& app, Context& ctx) {
   gen->add_option("--algorithm", a->algorithm, "ecdsa-p256, ecdsa-p384, ed25519 or rsa-pss-3072")
       ->required();
   gen->add_option("--token", a->token, "Token to generate in: release (default) or log");
-  gen->add_option("--pin-source", a->pin_source,
-                  "Where to read the token's user PIN: file:PATH, fd:N or prompt (default)");
-  gen->add_option("--log-pin-source", a->log_pin_source,
-                  "Log token user PIN, to record the KEY_GENERATED event: file:PATH, fd:N or "
-                  "prompt");
-  gen->add_option("--operator", a->operators, "A person present and acting (repeat); logged");
+  AddPinSourceOption(gen, a->pin_source);
+  AddLogPinSourceOption(gen, a->log_pin_source);
+  AddOperatorOption(gen, a->operators);
   gen->callback([&ctx, a] {
     Status s = Generate(ctx, *a);
     ctx.exit_code = s.ok() ? kExitOk : ReportError(ctx, s.Annotate("key generate"));

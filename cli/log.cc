@@ -18,6 +18,7 @@
 #include "log/verify.h"
 #include "log/writer.h"
 #include "cli/common.h"
+#include "cli/json.h"
 #include "station/pin_source.h"
 #include "release/outputs.h"
 #include "signer/output_staging.h"
@@ -48,8 +49,8 @@ Result<std::string> LogDir(const LogOpts& o) {
 }
 
 void AddDirOptions(CLI::App* c, LogOpts& o) {
-  c->add_option("--log", o.log_dir, "The log directory (STATION/log)");
-  c->add_option("--station", o.station_dir, "The station directory; the log is STATION/log");
+  c->add_option("--log", o.log_dir, "The log directory (with --station instead: STATION/log)");
+  AddStationOption(c, o.station_dir);
 }
 
 Result<log::NoteVerifier> LoadVkey(const std::string& arg) {
@@ -59,12 +60,19 @@ Result<log::NoteVerifier> LoadVkey(const std::string& arg) {
   return log::NoteVerifier::Parse(text);
 }
 
-Status WriteOut(const std::string& out, const std::string& data) {
+// Writes a proof to out, or prints it: as it is, or with --json as
+// {"ok":true,"proof":TEXT} (to a file: {"ok":true,"out":PATH}).
+Status WriteOut(const Context& ctx, const std::string& out, const std::string& data) {
   if (out.empty() || out == "-") {
-    std::cout << data;
+    if (ctx.json)
+      PrintJson({{"ok", true}, {"proof", data}});
+    else
+      std::cout << data;
     return Status::Ok();
   }
-  return WriteFileAtomic(out, data, 0644);
+  SR_RETURN_IF_ERROR(WriteFileAtomic(out, data, 0644));
+  if (ctx.json) PrintJson({{"ok", true}, {"out", out}});
+  return Status::Ok();
 }
 
 void ProgressBar(std::uint64_t done, std::uint64_t total) {
@@ -96,18 +104,19 @@ int RunVerify(Context& ctx, const LogOpts& o) {
   auto rep = log::VerifyLog(vo);
   if (!rep.ok()) return ReportError(ctx, rep.status());
   if (ctx.json) {
-    std::cout << "{\"ok\":" << (rep->ok ? "true" : "false") << ",\"origin\":\""
-              << JsonEscape(rep->origin) << "\",\"checkpoint_size\":" << rep->checkpoint_size
-              << ",\"events\":" << rep->events << ",\"bytes\":" << rep->bytes;
-    if (rep->since_size) std::cout << ",\"since_size\":" << *rep->since_size;
-    if (rep->ok) std::cout << ",\"root\":\"" << Base64Encode(rep->root) << "\"";
+    Json j = {{"ok", rep->ok},
+              {"origin", rep->origin},
+              {"checkpoint_size", rep->checkpoint_size},
+              {"events", rep->events},
+              {"bytes", rep->bytes}};
+    if (rep->since_size) j["since_size"] = *rep->since_size;
+    if (rep->ok) j["root"] = Base64Encode(rep->root);
     if (rep->failure) {
       const auto& f = *rep->failure;
-      std::cout << ",\"failure\":{\"check\":\"" << f.check << "\",\"index\":" << f.index
-                << ",\"offset\":" << f.offset << ",\"message\":\"" << JsonEscape(f.message)
-                << "\"}";
+      j["failure"] = {
+          {"check", f.check}, {"index", f.index}, {"offset", f.offset}, {"message", f.message}};
     }
-    std::cout << "}\n";
+    PrintJson(j);
   } else if (rep->ok) {
     std::cout << "log verified: " << rep->origin << ", " << rep->checkpoint_size << " events, root "
               << Base64Encode(rep->root)
@@ -143,26 +152,29 @@ int RunShow(Context& ctx, const LogOpts& o) {
   }
   google::protobuf::util::JsonPrintOptions jo;
   jo.preserve_proto_field_names = true;
-  jo.add_whitespace = !ctx.json;
-  if (ctx.json) std::cout << "[";
+  jo.add_whitespace = true;
+  // With --json: one array, an event per line; built whole before it is
+  // printed, so that an unreadable event gives the error object alone.
+  std::string array = "[";
   for (std::uint64_t i = first; i < end; ++i) {
     auto bytes = r->ReadEvent(i);
     if (!bytes.ok()) return ReportError(ctx, bytes.status());
     strongroom::v1::Event ev;
-    std::string js;
-    if (!ev.ParseFromString(*bytes) ||
-        !google::protobuf::util::MessageToJsonString(ev, &js, jo).ok()) {
+    if (!ev.ParseFromString(*bytes))
       return ReportError(ctx, DataLoss("event " + std::to_string(i) + " is not a valid Event"));
-    }
     if (ctx.json) {
-      std::cout << (i == first ? "\n" : ",\n") << "{\"index\":" << i << ",\"event\":" << js << "}";
-    } else {
-      std::cout << "--- event " << i << " (" << strongroom::v1::EventKind_Name(ev.kind()) << ", "
-                << ev.time() << ")\n"
-                << js;
+      array += i == first ? "\n" : ",\n";
+      array += DumpJson({{"index", i}, {"event", MessageJson(ev, true)}});
+      continue;
     }
+    std::string js;
+    if (!google::protobuf::util::MessageToJsonString(ev, &js, jo).ok())
+      return ReportError(ctx, DataLoss("event " + std::to_string(i) + " is not a valid Event"));
+    std::cout << "--- event " << i << " (" << strongroom::v1::EventKind_Name(ev.kind()) << ", "
+              << ev.time() << ")\n"
+              << js;
   }
-  if (ctx.json) std::cout << "\n]\n";
+  if (ctx.json) std::cout << array << "\n]\n";
   return kExitOk;
 }
 
@@ -171,7 +183,7 @@ int RunProve(Context& ctx, const LogOpts& o) {
   if (!dir.ok()) return ReportError(ctx, dir.status());
   auto f = log::ProveInclusion(*dir, o.index);
   if (!f.ok()) return ReportError(ctx, f.status());
-  Status s = WriteOut(o.out, f->Format());
+  Status s = WriteOut(ctx, o.out, f->Format());
   return s.ok() ? kExitOk : ReportError(ctx, s);
 }
 
@@ -184,7 +196,7 @@ int RunConsistency(Context& ctx, const LogOpts& o) {
   if (!old.ok()) return ReportError(ctx, old.status());
   auto f = log::ProveConsistency(*dir, *old);
   if (!f.ok()) return ReportError(ctx, f.status());
-  Status s = WriteOut(o.out, f->Format());
+  Status s = WriteOut(ctx, o.out, f->Format());
   return s.ok() ? kExitOk : ReportError(ctx, s);
 }
 
@@ -218,13 +230,14 @@ int RunVerifyProof(Context& ctx, const LogOpts& o) {
     return rc == kExitTampered ? kExitRefused : rc;
   }
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"kind\":\"" << (pc->inclusion ? "inclusion" : "consistency")
-              << "\",\"tree_size\":" << pc->checkpoint.size;
+    Json j = {{"ok", true},
+              {"kind", pc->inclusion ? "inclusion" : "consistency"},
+              {"tree_size", pc->checkpoint.size}};
     if (pc->inclusion)
-      std::cout << ",\"index\":" << pc->index;
+      j["index"] = pc->index;
     else
-      std::cout << ",\"old_size\":" << pc->old_size;
-    std::cout << "}\n";
+      j["old_size"] = pc->old_size;
+    PrintJson(j);
   } else if (pc->inclusion) {
     std::cout << "proof verified: event " << pc->index << " is in " << pc->checkpoint.origin
               << " at tree size " << pc->checkpoint.size << "\n";
@@ -243,7 +256,7 @@ int RunVkey(Context& ctx, const LogOpts& o) {
   auto vk = log::NoteVerifier::Parse(*text);
   if (!vk.ok()) return ReportError(ctx, vk.status().Annotate("the log's vkey file"));
   if (ctx.json)
-    std::cout << "{\"vkey\":\"" << JsonEscape(vk->ToString()) << "\"}\n";
+    PrintJson({{"vkey", vk->ToString()}});
   else
     std::cout << vk->ToString() << "\n";
   return kExitOk;
@@ -288,10 +301,12 @@ int RunRecover(Context& ctx, const LogOpts& o) {
   auto rep = log::LogWriter::Recover(*dir, *signer->signer, tmpl);
   if (!rep.ok()) return ReportError(ctx, rep.status());
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"torn\":" << (rep->torn ? "true" : "false")
-              << ",\"removed_offset\":" << rep->removed_offset
-              << ",\"removed_length\":" << rep->removed_length << ",\"removed_sha256\":\""
-              << rep->removed_sha256 << "\",\"tree_size\":" << rep->size << "}\n";
+    PrintJson({{"ok", true},
+               {"torn", rep->torn},
+               {"removed_offset", rep->removed_offset},
+               {"removed_length", rep->removed_length},
+               {"removed_sha256", rep->removed_sha256},
+               {"tree_size", rep->size}});
   } else if (rep->torn) {
     std::cout << "removed a torn tail of " << rep->removed_length << " bytes at byte offset "
               << rep->removed_offset << " (sha256 " << rep->removed_sha256 << "); logged as event "
@@ -313,8 +328,7 @@ int RunOutputs(Context& ctx, const LogOpts& o) {
   Status w = signer::WriteOutputDir(o.out, *files);
   if (!w.ok()) return ReportError(ctx, w.Annotate("log outputs"));
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"event_index\":" << o.index << ",\"out_dir\":\""
-              << JsonEscape(o.out) << "\",\"files\":" << files->size() << "}\n";
+    PrintJson({{"ok", true}, {"event_index", o.index}, {"out_dir", o.out}, {"files", files->size()}});
   } else {
     std::cout << "wrote the outputs of signing event " << o.index << " (" << files->size()
               << " files) to " << o.out << "\n";
@@ -398,17 +412,16 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
       "station's HSM log key (--station, --log-pin-source). Refuses anything else that\n"
       "disagrees with the signed checkpoint: that is tampering.");
   AddDirOptions(r, *o);
-  r->add_option("--log-pin-source", o->log_pin_source,
-                "With --station: the log token user PIN (file:PATH, fd:N or prompt)");
+  AddLogPinSourceOption(r, o->log_pin_source);
   r->add_option("--log-key-pem", o->pem, "Ed25519 log key as a PEM file (stand-alone test logs)");
-  r->add_option("--operator", o->operators, "Name of a person performing the recovery (repeat)");
+  AddOperatorOption(r, o->operators);
   r->callback([&ctx, o] { ctx.exit_code = RunRecover(ctx, *o); });
   auto* out = log->add_subcommand(
       "outputs",
       "Write the outputs of signing event N again (after a crash, or for a lost copy): the\n"
       "manifest, detached signatures and VSA exactly as signed (their signatures are in the\n"
       "log, their payloads in the evidence store) and a fresh tlog-proof. Needs no PIN.");
-  out->add_option("--station", o->station_dir, "The station directory")->required();
+  AddStationOption(out, o->station_dir)->required();
   out->add_option("--index", o->index, "Index of the SIGNING event")->required();
   out->add_option("--out", o->out, "Output directory (must not exist or be empty)")->required();
   out->callback([&ctx, o] { ctx.exit_code = RunOutputs(ctx, *o); });

@@ -33,7 +33,6 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "strongroom 0.1.0");
   Context ctx;
-  app.add_flag("--json", ctx.json, "Machine-readable JSON output on stdout");
 
   // Verb groups (one registrar per cli_*.cc, each adding the one verb named
   // here). A command line that names a verb builds only that verb's
@@ -59,9 +58,12 @@ int main(int argc, char** argv) {
   }
   for (const Verb& v : kVerbs)
     if (named == nullptr || named == &v) v.add(app, ctx);
+  AddJsonFlag(app, ctx);  // before or after the verb
 
-  // A PIN on the command line is refused before anything else looks at it.
+  // A PIN on the command line is refused before anything else looks at it
+  // (in JSON too when --json is anywhere on the line).
   if (sr::Status pin = sr::RefusePinsInArgv(argc, argv); !pin.ok()) {
+    ctx.json = JsonRequested(argc, argv);
     return ReportError(ctx, pin);
   }
 
@@ -69,7 +71,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? 0 : kExitUsage;
+    if (rc == 0) return 0;  // --help, --version: text
+    ctx.json = JsonRequested(argc, argv);
+    return ReportUsageError(ctx, e.what());
   }
   return ctx.exit_code;
 }

@@ -10,6 +10,7 @@
 #include "policy/json.h"
 #include "policy/trust_policy.h"
 #include "cli/common.h"
+#include "cli/json.h"
 #include "release/key_file.h"
 
 namespace sr::cli {
@@ -119,8 +120,7 @@ int RunInit(Context& ctx, const InitOptions& o) {
   std::string note =
       valid.ok() ? "complete" : "a template: " + policy::FormatFailure(valid.failure());
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"out\":\"" << JsonEscape(o.out)
-              << "\",\"complete\":" << (valid.ok() ? "true" : "false") << "}\n";
+    PrintJson({{"ok", true}, {"out", o.out}, {"complete", valid.ok()}});
   } else {
     std::cout << "wrote policy version " << o.version << " to " << o.out << " (" << note << ")\n";
   }

@@ -9,6 +9,7 @@
 #include "policy/json.h"
 #include "policy/trust_policy.h"
 #include "cli/common.h"
+#include "cli/json.h"
 #include "release/key_file.h"
 #include "station/pin_source.h"
 #include "station/policy_store.h"
@@ -52,8 +53,7 @@ int RunSign(Context& ctx, const SignOptions& o) {
   st = WriteFileAtomic(o.out.empty() ? o.in : o.out, policy::SerializeEnvelope(env));
   if (!st.ok()) return ReportError(ctx, st);
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"keyid\":\"" << signer.value()->KeyId()
-              << "\",\"signatures\":" << env.signatures.size() << "}\n";
+    PrintJson({{"ok", true}, {"keyid", signer.value()->KeyId()}, {"signatures", env.signatures.size()}});
   } else {
     std::cout << "signed by " << signer.value()->KeyId() << "; the envelope holds "
               << env.signatures.size() << " signature(s)\n";
@@ -64,11 +64,10 @@ int RunSign(Context& ctx, const SignOptions& o) {
 void PrintFailures(const Context& ctx, const std::vector<policy::Failure>& fs,
                    const std::string& what) {
   if (ctx.json) {
-    std::cout << "{\"ok\":false,\"refused\":[";
-    for (std::size_t i = 0; i < fs.size(); ++i)
-      std::cout << (i ? "," : "") << "{\"reason\":\"" << policy::ReasonName(fs[i].reason)
-                << "\",\"message\":\"" << JsonEscape(fs[i].message) << "\"}";
-    std::cout << "]}\n";
+    Json refused = Json::array();
+    for (const auto& f : fs)
+      refused.push_back({{"reason", policy::ReasonName(f.reason)}, {"message", f.message}});
+    PrintJson({{"ok", false}, {"refused", std::move(refused)}});
   }
   std::cerr << "strongroom: " << what << " refused:\n";
   for (const auto& f : fs) std::cerr << "  " << policy::FormatFailure(f) << "\n";
@@ -98,8 +97,10 @@ int RunInstall(Context& ctx, const InstallOptions& o) {
   }
   if (r->already_installed) {
     if (ctx.json)
-      std::cout << "{\"ok\":true,\"version\":" << r->version << ",\"digest\":\"" << r->digest
-                << "\",\"already_installed\":true}\n";
+      PrintJson({{"ok", true},
+                 {"version", r->version},
+                 {"digest", r->digest},
+                 {"already_installed", true}});
     else
       std::cout << "policy version " << r->version
                 << " is already installed (the log records it); " << r->current_path
@@ -107,9 +108,11 @@ int RunInstall(Context& ctx, const InstallOptions& o) {
     return kExitOk;
   }
   if (ctx.json) {
-    std::cout << "{\"ok\":true,\"version\":" << r->version << ",\"digest\":\"" << r->digest
-              << "\",\"previous_version\":" << r->previous_version
-              << ",\"event_index\":" << r->event_index << "}\n";
+    PrintJson({{"ok", true},
+               {"version", r->version},
+               {"digest", r->digest},
+               {"previous_version", r->previous_version},
+               {"event_index", r->event_index}});
   } else {
     std::cout << "installed policy version " << r->version << " (sha256 " << r->digest << ")";
     if (r->previous_version != 0) std::cout << " over version " << r->previous_version;
@@ -163,12 +166,11 @@ int RunShow(Context& ctx, const ShowOptions& o) {
   if (!lp.ok()) return ReportError(ctx, policy::FailureToStatus(lp.failure()));
   auto fs = policy::VerifyPolicySelf(lp.value(), Clock::now());
   if (ctx.json) {
-    std::string pj;
-    (void)pb::util::MessageToJsonString(lp->policy, &pj);
-    std::cout << "{\"ok\":true,\"digest\":\"" << lp->digest
-              << "\",\"valid\":" << (fs.empty() ? "true" : "false")
-              << ",\"signatures\":" << lp->envelope.signatures.size() << ",\"policy\":" << pj
-              << "}\n";
+    PrintJson({{"ok", true},
+               {"digest", lp->digest},
+               {"valid", fs.empty()},
+               {"signatures", lp->envelope.signatures.size()},
+               {"policy", MessageJson(lp->policy, /*proto_names=*/false)}});
   } else {
     ShowHuman(lp.value(), fs);
   }
@@ -200,16 +202,15 @@ void RegisterPolicyInstallShow(CLI::App& policy, Context& ctx) {
       "(or the refusal) is written to the station's log, which `sign` trusts over any file:\n"
       "a policy file that is not the one the log records installed is refused. Earlier\n"
       "versions are kept by digest in STATION/policy/.");
-  i->add_option("--station", io->station, "Station directory")->required();
+  AddStationOption(i, io->station)->required();
   i->add_option("--in", io->in, "Signed policy envelope")->required();
-  i->add_option("--log-pin-source", io->log_pin_source,
-                "Log token user PIN, to record the installation: file:PATH, fd:N or prompt");
-  i->add_option("--operator", io->operators, "A person present and acting (repeat); logged");
+  AddLogPinSourceOption(i, io->log_pin_source);
+  AddOperatorOption(i, io->operators);
   i->callback([&ctx, io] { ctx.exit_code = RunInstall(ctx, *io); });
   auto so = std::make_shared<ShowOptions>();
   auto* s = policy.add_subcommand(
       "show", "Print the station's current policy (or --in FILE) and whether it is valid now.");
-  s->add_option("--station", so->station, "Station directory");
+  AddStationOption(s, so->station);
   s->add_option("--in", so->in, "A policy envelope file instead of the station's");
   s->callback([&ctx, so] { ctx.exit_code = RunShow(ctx, *so); });
 }

@@ -5,6 +5,7 @@
 #include "policy/json.h"
 #include "proto/signing.pb.h"
 #include "cli/common.h"
+#include "cli/json.h"
 #include "station/pin_source.h"
 #include "release/outputs.h"
 #include "signer/output_staging.h"
@@ -95,33 +96,27 @@ std::string OutcomeName(Outcome o) {
   return o == Outcome::kSigned ? "signed" : o == Outcome::kRefused ? "refused" : "failed";
 }
 
-void PrintJson(const std::vector<ReleaseResult>& rs, bool ok) {
-  std::cout << "{\"ok\":" << (ok ? "true" : "false") << ",\"releases\":[";
-  for (std::size_t i = 0; i < rs.size(); ++i) {
-    const ReleaseResult& r = rs[i];
-    std::cout << (i ? "," : "") << "{\"product\":\"" << JsonEscape(r.product) << "\",\"version\":\""
-              << JsonEscape(r.version) << "\",\"outcome\":\"" << OutcomeName(r.outcome) << "\"";
-    if (r.logged) std::cout << ",\"event_index\":" << r.event_index;
+void PrintResultsJson(const std::vector<ReleaseResult>& rs, bool ok) {
+  Json releases = Json::array();
+  for (const ReleaseResult& r : rs) {
+    Json j = {{"product", r.product}, {"version", r.version}, {"outcome", OutcomeName(r.outcome)}};
+    if (r.logged) j["event_index"] = r.event_index;
     if (r.outcome == Outcome::kSigned) {
-      std::cout << ",\"out_dir\":\"" << JsonEscape(r.out_dir) << "\",\"files\":[";
-      for (std::size_t k = 0; k < r.files.size(); ++k)
-        std::cout << (k ? "," : "") << "\"" << JsonEscape(r.files[k]) << "\"";
-      std::cout << "]";
+      j["out_dir"] = r.out_dir;
+      j["files"] = r.files;
     }
     if (!r.failures.empty()) {
-      std::cout << ",\"reasons\":[";
-      for (std::size_t k = 0; k < r.failures.size(); ++k)
-        std::cout << (k ? "," : "") << "{\"reason\":\"" << policy::ReasonName(r.failures[k].reason)
-                  << "\",\"input\":\"" << JsonEscape(r.failures[k].input) << "\",\"message\":\""
-                  << JsonEscape(r.failures[k].message) << "\"}";
-      std::cout << "]";
+      Json reasons = Json::array();
+      for (const auto& f : r.failures)
+        reasons.push_back(
+            {{"reason", policy::ReasonName(f.reason)}, {"input", f.input}, {"message", f.message}});
+      j["reasons"] = std::move(reasons);
     }
     if (r.outcome == Outcome::kFailed)
-      std::cout << ",\"error\":{\"code\":\"" << CodeName(r.error.code()) << "\",\"message\":\""
-                << JsonEscape(r.error.message()) << "\"}";
-    std::cout << "}";
+      j["error"] = {{"code", CodeName(r.error.code())}, {"message", r.error.message()}};
+    releases.push_back(std::move(j));
   }
-  std::cout << "]}\n";
+  PrintJson({{"ok", ok}, {"releases", std::move(releases)}});
 }
 
 void PrintHuman(const std::vector<ReleaseResult>& rs) {
@@ -183,7 +178,7 @@ int RunSign(Context& ctx, const SignArgs& a) {
   if (!results.ok()) return ReportError(ctx, results.status().Annotate("sign"));
   int code = ExitFor(*results);
   if (ctx.json) {
-    PrintJson(*results, code == kExitOk);
+    PrintResultsJson(*results, code == kExitOk);
   } else {
     PrintHuman(*results);
   }
@@ -205,7 +200,7 @@ void RegisterSignCommands(CLI::App& app, Context& ctx) {
       "durable in the log and only then are the outputs written (manifest.dsse.json,\n"
       "<artifact>.sig, signing-event.tlog-proof, vsa.dsse.json, signing-key.pem,\n"
       "station-attestation.pem), all at once. Waits for another sign on the station.");
-  c->add_option("--station", a->station, "Station directory")->required();
+  AddStationOption(c, a->station)->required();
   c->add_option("--product", a->product, "Product, e.g. IC-22");
   c->add_option("--version", a->version, "Release version, e.g. 5.4.3");
   c->add_option("--artifact", a->artifacts, "An artifact to sign (repeat); its file name names it");
@@ -221,12 +216,10 @@ void RegisterSignCommands(CLI::App& app, Context& ctx) {
                 "JSON file listing several releases for one session (docs/formats.md)");
   c->add_option("--resource-uri", a->resource_uri,
                 "resourceUri of the VSA (default pkg:generic/<product>@<version>)");
-  c->add_option("--operator", a->operators, "A person present and acting (repeat); logged");
+  AddOperatorOption(c, a->operators);
   c->add_option("--session-id", a->session_id, "Ceremony or session id recorded in the events");
-  c->add_option("--pin-source", a->pin_source,
-                "Release token user PIN: file:PATH, fd:N or prompt (default)");
-  c->add_option("--log-pin-source", a->log_pin_source,
-                "Log token user PIN: file:PATH, fd:N or prompt (default)");
+  AddPinSourceOption(c, a->pin_source);
+  AddLogPinSourceOption(c, a->log_pin_source);
   c->callback([&ctx, a] { ctx.exit_code = RunSign(ctx, *a); });
 }
 

@@ -1,10 +1,10 @@
 // `strongroom station init`.
-#include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
 #include <iostream>
 
 #include "cli/common.h"
+#include "cli/json.h"
 #include "station/pin_source.h"
 #include "station/station.h"
 
@@ -27,12 +27,7 @@ struct StationInitArgs {
 void PrintStation(const Context& ctx, const Station& st) {
   const auto& r = st.record();
   if (ctx.json) {
-    google::protobuf::util::JsonPrintOptions o;
-    o.preserve_proto_field_names = true;
-    std::string json;
-    if (!google::protobuf::util::MessageToJsonString(r, &json, o).ok()) json = "{}";
-    std::cout << "{\"ok\":true,\"dir\":\"" << JsonEscape(st.dir()) << "\",\"station\":" << json
-              << "}\n";
+    PrintJson({{"ok", true}, {"dir", st.dir()}, {"station", MessageJson(r, true)}});
     return;
   }
   std::cout << "Station " << r.station_id() << " created in " << st.dir() << "\n"
@@ -88,21 +83,20 @@ void RegisterStationCommands(CLI::App& app, Context& ctx) {
       "Create a new station directory: its own SoftHSMv2 configuration and token folder, a\n"
       "release token (release keys; later unlocked by M-of-N custodians) and a log token (the\n"
       "station's Ed25519 log key for checkpoints and its ECDSA P-256 attestation key for VSAs,\n"
-      "unlocked by the station operator), and station.json.\n"
+      "unlocked by the station operator), and station.json. The --station directory must be\n"
+      "absent or empty.\n"
       "Each token gets a security-officer (SO) PIN and a user PIN. PINs are read from a file\n"
       "(file:PATH, mode 600, one trailing newline ignored), an inherited descriptor (fd:N) or,\n"
       "by default, a no-echo prompt on the terminal. PINs on the command line or in the\n"
       "environment are refused.");
-  init->add_option("--station", args->dir, "Station directory to create (must be absent or empty)")
-      ->required();
+  AddStationOption(init, args->dir)->required();
   init->add_option("--release-so-pin-source", args->release_so,
                    "Where to read the release token's SO PIN: file:PATH, fd:N or prompt");
   init->add_option("--release-pin-source", args->release_user,
                    "Where to read the release token's user PIN: file:PATH, fd:N or prompt");
   init->add_option("--log-so-pin-source", args->log_so,
                    "Where to read the log token's SO PIN: file:PATH, fd:N or prompt");
-  init->add_option("--log-pin-source", args->log_user,
-                   "Where to read the log token's user PIN: file:PATH, fd:N or prompt");
+  AddLogPinSourceOption(init, args->log_user);
   CLI::Option* module = init->add_option(
       "--module", args->module_path,
       "Use this PKCS#11 module (absolute path) instead of the embedded SoftHSMv2;\n"

@@ -4,6 +4,7 @@
 #include "base/file.h"
 #include "policy/json.h"
 #include "cli/common.h"
+#include "cli/json.h"
 #include "release/verify.h"
 
 namespace sr::cli {
@@ -38,17 +39,20 @@ int RunVerify(Context& ctx, const VerifyArgs& a) {
   auto rep = release::VerifyRelease(o);
   if (!rep.ok()) return ReportError(ctx, rep.status().Annotate("verify"));
   if (ctx.json) {
-    std::cout << "{\"ok\":" << (rep->ok ? "true" : "false") << ",\"product\":\""
-              << JsonEscape(rep->product) << "\",\"version\":\"" << JsonEscape(rep->version)
-              << "\",\"log_index\":" << rep->log_index << ",\"key_fingerprint\":\""
-              << rep->key_fingerprint << "\",\"checks\":[";
-    for (std::size_t i = 0; i < rep->checks.size(); ++i) {
-      const auto& c = rep->checks[i];
-      std::cout << (i ? "," : "") << "{\"check\":\"" << c.check << "\",\"subject\":\""
-                << JsonEscape(c.subject) << "\",\"file\":\"" << JsonEscape(c.file) << "\",\"ok\":" << (c.ok ? "true" : "false")
-                << ",\"message\":\"" << JsonEscape(c.message) << "\"}";
-    }
-    std::cout << "]}\n";
+    Json checks = Json::array();
+    for (const auto& c : rep->checks)
+      checks.push_back(
+          {{"check", c.check},
+           {"subject", c.subject},
+           {"file", c.file},
+           {"ok", c.ok},
+           {"message", c.message}});
+    PrintJson({{"ok", rep->ok},
+               {"product", rep->product},
+               {"version", rep->version},
+               {"log_index", rep->log_index},
+               {"key_fingerprint", rep->key_fingerprint},
+               {"checks", std::move(checks)}});
   } else {
     for (const auto& c : rep->checks) {
       (c.ok ? std::cout : std::cerr)
