@@ -34,6 +34,13 @@ Result<std::string> Base64Decode(std::string_view text, std::string_view field =
 // can sit in HTML unchanged); bytes >= 0x80 pass through unchanged (UTF-8).
 std::string JsonEscape(std::string_view s);
 
+// The length of the valid UTF-8 sequence (RFC 3629: no overlong forms, no
+// surrogates, at most U+10FFFF) starting at s[i], or 0 when there is none.
+std::size_t Utf8SequenceAt(std::string_view s, std::size_t i);
+// s with every byte that does not start a valid UTF-8 sequence replaced by
+// U+FFFD; s itself when it is valid.
+std::string ToValidUtf8(std::string_view s);
+
 }  // namespace sr
 
 #endif  // STRONGROOM_BASE_ENCODING_H_

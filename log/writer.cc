@@ -353,11 +353,47 @@ Result<std::uint64_t> LogWriter::Append(strongroom::v1::Event event) {
   return AppendMany(one);
 }
 
+namespace {
+
+// proto3 `string` fields must hold UTF-8: an event carrying other bytes (a
+// file name or an operator's name taken from the command line) serializes,
+// but can never be parsed back, which would make the log unreadable from
+// that event on. Such bytes are written as U+FFFD instead.
+void MakeStringsUtf8(google::protobuf::Message& m) {
+  namespace pb = google::protobuf;
+  const pb::Reflection* r = m.GetReflection();
+  std::vector<const pb::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const pb::FieldDescriptor* f : fields) {
+    if (f->type() == pb::FieldDescriptor::TYPE_STRING) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(m, f); ++i) {
+          std::string v = r->GetRepeatedString(m, f, i);
+          if (std::string fixed = ToValidUtf8(v); fixed != v) r->SetRepeatedString(&m, f, i, fixed);
+        }
+      } else {
+        std::string v = r->GetString(m, f);
+        if (std::string fixed = ToValidUtf8(v); fixed != v) r->SetString(&m, f, fixed);
+      }
+    } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(m, f); ++i)
+          MakeStringsUtf8(*r->MutableRepeatedMessage(&m, f, i));
+      } else {
+        MakeStringsUtf8(*r->MutableMessage(&m, f));
+      }
+    }
+  }
+}
+
+}  // namespace
+
 Result<std::uint64_t> LogWriter::AppendMany(std::vector<strongroom::v1::Event>& events) {
   std::uint64_t first = size();
   std::vector<std::string> payloads(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     events[i].set_sequence(first + i);
+    MakeStringsUtf8(events[i]);
     if (!events[i].SerializeToString(&payloads[i])) return Internal("cannot serialize the event");
   }
   SR_RETURN_IF_ERROR(AppendRecords(payloads));

@@ -127,3 +127,24 @@ TEST_CASE("JsonEscape: the escapes protobuf's JSON printer writes, UTF-8 as it i
   CHECK(sr::JsonEscape("\xc3\xa9\xf0\x9f\x98\x80") == "\xc3\xa9\xf0\x9f\x98\x80");
   CHECK(sr::JsonEscape("end\n") == "end\\n");
 }
+
+TEST_CASE("utf-8: valid text is kept, every invalid byte becomes U+FFFD") {
+  const std::string fffd = "\xef\xbf\xbd";
+  struct Row {
+    std::string in, out;
+  };
+  const Row rows[] = {
+      {"plain", "plain"},
+      {"\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9"},
+      {"\xf0\x9f\x94\x91", "\xf0\x9f\x94\x91"},  // U+1F511
+      {"a\xff" "b", "a" + fffd + "b"},
+      {"\xc0\xaf", fffd + fffd},                // overlong '/'
+      {"\xed\xa0\x80", fffd + fffd + fffd},     // a surrogate
+      {"\xf4\x90\x80\x80", fffd + fffd + fffd + fffd},  // above U+10FFFF
+      {"\xe2\x82", fffd + fffd},                // truncated
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.in);
+    CHECK(sr::ToValidUtf8(r.in) == r.out);
+  }
+}

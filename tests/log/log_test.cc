@@ -90,6 +90,29 @@ TEST_CASE("log: appended events verify, show their sequence and are durable acro
   CHECK((*w)->signed_size() == 25);
 }
 
+TEST_CASE("log: an event carrying bytes that are not UTF-8 is written readable, with U+FFFD") {
+  TempDir t;
+  auto s = Signer();
+  std::string dir = t.Sub("log");
+  BuildLog(dir, *s, 1);
+  auto w = LogWriter::Open(dir, *s);
+  REQUIRE(w.ok());
+  strongroom::v1::Event ev = TestEvent(1);
+  ev.set_operators(0, "\xc3\xa9ve-\xff");  // an operator name typed on a Latin-1 terminal
+  ev.mutable_ceremony_step()->set_step_name("media/\xfe\xffname");
+  REQUIRE((*w)->Append(ev).ok());
+  REQUIRE((*w)->Commit().ok());
+  auto reader = LogReader::Open(dir);
+  REQUIRE(reader.ok());
+  auto bytes = reader->ReadEvent(1);
+  REQUIRE(bytes.ok());
+  strongroom::v1::Event back;
+  REQUIRE(back.ParseFromString(*bytes));
+  CHECK(back.operators(0) == "\xc3\xa9ve-\xef\xbf\xbd");
+  CHECK(back.ceremony_step().step_name() == "media/\xef\xbf\xbd\xef\xbf\xbdname");
+  CHECK(Verify(dir, *s).ok);
+}
+
 TEST_CASE("log: opening for appends shows each signed event once, in order, as it checks them") {
   TempDir t;
   auto s = Signer();
