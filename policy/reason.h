@@ -7,8 +7,6 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
 #include <vector>
 
 #include "base/status.h"
@@ -97,25 +95,10 @@ std::string FormatFailure(const Failure& f);
 // A Status (kInvalidArgument, or kRefused for non-input reasons) for CLI use.
 Status FailureToStatus(const Failure& f);
 
-// A parsed value or the Failure that prevented parsing.
+// A parsed value or the Failure that prevented parsing: base's Result with a
+// Failure, not a Status, as its error (failure() returns it).
 template <typename T>
-class [[nodiscard]] Checked {
- public:
-  Checked(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  Checked(Failure failure) : v_(std::move(failure)) {}  // NOLINT
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  const Failure& failure() const { return std::get<Failure>(v_); }
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-
- private:
-  std::variant<T, Failure> v_;
-};
+using Checked = Result<T, Failure>;
 
 }  // namespace sr::policy
 
