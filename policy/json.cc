@@ -29,6 +29,22 @@ namespace pb = google::protobuf;
 // document into it, so a document is read once: protobuf's own JSON parser
 // is several times slower, and a release of a thousand artifacts has
 // statements of a thousand subjects.
+//
+// Why strongroom has its own and does not hand signed inputs to protobuf's
+// JSON parser (google::protobuf::util::JsonStringToMessage): that parser is
+// lenient where a signed document must not be. It accepts an object that
+// repeats a key and keeps the last value, so a reviewer's tool that keeps
+// the first would show one document while the gate acts on another; and it
+// takes what follows the value, and numbers out of a double's range. Here a
+// document is refused unless it is strict RFC 8259 (nothing after the
+// value), with every key once per object after unescaping, nesting at most
+// kMaxJsonDepth, valid UTF-8 (no lone surrogates in escapes), and numbers
+// that are exact where an integer is meant (tests/policy/json_test.cc,
+// json_mapping_test.cc). A general-purpose parser in its place would not
+// remove this code: simdjson, for one, checks syntax, depth and UTF-8 but
+// keeps duplicate keys and knows nothing of which numbers must be exact
+// integers, so those rules would remain, as a second walk over its result
+// (measured: docs/performance.md, "Signing").
 class Validator {
  public:
   explicit Validator(std::string_view text) : s_(text) {}
