@@ -44,7 +44,7 @@ namespace pb = google::protobuf;
 // remove this code: simdjson, for one, checks syntax, depth and UTF-8 but
 // keeps duplicate keys and knows nothing of which numbers must be exact
 // integers, so those rules would remain, as a second walk over its result
-// (measured: docs/performance.md, "Signing").
+// (measured: docs/performance.md, "The strict JSON validator and simdjson").
 class Validator {
  public:
   explicit Validator(std::string_view text) : s_(text) {}
