@@ -53,7 +53,7 @@ std::string DigestToString(const Sha256Digest& d) {
 std::string Sha256Bytes(std::string_view data) { return DigestToString(Sha256(data)); }
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256Bytes(data)); }
 
-Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
+Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
   if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), Sha256Md(), nullptr) != 1)
     DigestFailed("a SHA-256 digest (init)");
 }
@@ -88,9 +88,8 @@ Result<FileDigests> HashFile(std::string_view path, bool with_sha384, const Prog
   const std::size_t chunk = static_cast<std::size_t>(
       std::clamp<std::uint64_t>(total + 1, std::uint64_t{4096}, kHashChunkBytes));
   std::unique_ptr<char[]> buf(new char[chunk]);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> h256(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> h384(
-      with_sha384 ? EVP_MD_CTX_new() : nullptr, EVP_MD_CTX_free);
+  MdCtxPtr h256(EVP_MD_CTX_new());
+  MdCtxPtr h384(with_sha384 ? EVP_MD_CTX_new() : nullptr);
   if (!h256 || EVP_DigestInit_ex(h256.get(), Sha256Md(), nullptr) != 1 ||
       (with_sha384 && (!h384 || EVP_DigestInit_ex(h384.get(), Sha384Md(), nullptr) != 1))) {
     return Internal("cannot initialize a digest context");

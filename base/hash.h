@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/openssl_ptr.h"
 #include "base/status.h"
 
 namespace sr {
@@ -37,7 +38,7 @@ class Sha256Hasher {
   Sha256Digest Finish();
 
  private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+  MdCtxPtr ctx_;
 };
 
 // Called with (bytes done, total bytes) while hashing a file.

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "base/encoding.h"
+#include "base/openssl_ptr.h"
 
 namespace sr {
 namespace {
@@ -101,8 +102,7 @@ EVP_PKEY* ImportEc(SpkiKind kind, std::string_view point) {
       OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<char*>(point.data()),
                                         point.size()),
       OSSL_PARAM_construct_end()};
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr), &EVP_PKEY_CTX_free);
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   EVP_PKEY* pkey = nullptr;
   if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
@@ -132,11 +132,11 @@ EVP_PKEY* PkeyOf(SpkiKind kind, std::string_view key) {
   if (kind == SpkiKind::kEd25519)
     return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes, key.size());
   if (EVP_PKEY* g = GeneratorKey(kind)) {
-    EVP_PKEY* pkey = EVP_PKEY_dup(g);
-    if (pkey != nullptr) {
+    PkeyPtr pkey(EVP_PKEY_dup(g));
+    if (pkey) {
       // Decodes the point and checks that it is on the curve.
-      if (EVP_PKEY_set1_encoded_public_key(pkey, bytes, key.size()) == 1) return pkey;
-      EVP_PKEY_free(pkey);
+      if (EVP_PKEY_set1_encoded_public_key(pkey.get(), bytes, key.size()) == 1)
+        return pkey.release();
       return nullptr;
     }
   }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -63,18 +64,36 @@ inline Status IoError(std::string m) { return Status(Code::kIo, std::move(m)); }
 // An I/O error carrying strerror(errno) and the path.
 Status ErrnoError(std::string_view what, std::string_view path, int err);
 
-// Result<T>: a value or a non-OK Status.
-template <typename T>
+// Result<T>: a value or a non-OK Status. Result<T, E>: a value or an error
+// of a module's own type E; the signing gate's parsers return
+// policy::Checked<T>, which is Result<T, policy::Failure> (a reason code, the
+// input and a message; policy/reason.h). One class: the error type is the
+// only difference.
+template <typename T, typename E = Status>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {  // NOLINT
-    if (std::get<Status>(v_).ok()) v_ = Status(Code::kInternal, "Result built from OK status");
+  Result(T value) : v_(std::move(value)) {}     // NOLINT: implicit by design
+  Result(E error) : v_(std::move(error)) {      // NOLINT
+    if constexpr (std::is_same_v<E, Status>) {  // an OK Status is no error
+      if (std::get<Status>(v_).ok()) v_ = Status(Code::kInternal, "Result built from OK status");
+    }
   }
   bool ok() const { return std::holds_alternative<T>(v_); }
-  const Status& status() const {
+  // The error; only when !ok().
+  const E& error() const { return std::get<E>(v_); }
+  // Result<T>'s error, or an OK Status when there is a value.
+  const Status& status() const
+    requires std::is_same_v<E, Status>
+  {
     static const Status kOk;
     return ok() ? kOk : std::get<Status>(v_);
+  }
+  // Result<T, E>'s error under its usual name (Checked<T>::failure()); only
+  // when !ok().
+  const E& failure() const
+    requires(!std::is_same_v<E, Status>)
+  {
+    return std::get<E>(v_);
   }
   T& value() & { return std::get<T>(v_); }
   const T& value() const& { return std::get<T>(v_); }
@@ -85,7 +104,7 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
 
  private:
-  std::variant<T, Status> v_;
+  std::variant<T, E> v_;
 };
 
 }  // namespace sr

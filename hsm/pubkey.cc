@@ -10,13 +10,11 @@
 
 #include <memory>
 
+#include "base/openssl_ptr.h"
 #include "base/spki.h"
 
 namespace sr::hsm {
 namespace {
-
-using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-using BnPtr = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
 
 constexpr char kP256Params[] = "\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07";
 constexpr char kP384Params[] = "\x06\x05\x2b\x81\x04\x00\x22";
@@ -34,16 +32,14 @@ Result<std::string> PkeyToSpki(EVP_PKEY* pkey) {
 // The key the parameters describe (OpenSSL checks them: an EC point must be
 // on the curve).
 Result<PkeyPtr> FromParams(const char* type, OSSL_PARAM_BLD* bld) {
-  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld),
-                                                                 &OSSL_PARAM_free);
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr), &EVP_PKEY_CTX_free);
+  OsslParamPtr params(OSSL_PARAM_BLD_to_param(bld));
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
     return InvalidArgument(std::string("the token returned a malformed ") + type + " public key");
   }
-  return PkeyPtr(raw, &EVP_PKEY_free);
+  return PkeyPtr(raw);
 }
 
 // Removes a DER OCTET STRING wrapper (short or 0x81 length) when present.
@@ -94,20 +90,17 @@ Result<std::string> SpkiFromEcPoint(Algorithm a, std::string_view ec_point) {
   if (spki.empty()) return InvalidArgument("the token returned a compressed or malformed EC point");
   // PkeyOf checks that the point is on the curve; the encoding is written
   // directly (OpenSSL 3's encoder: ~50 us and a process-wide lock).
-  PkeyPtr pkey(PkeyOf(kind, point), &EVP_PKEY_free);
+  PkeyPtr pkey(PkeyOf(kind, point));
   if (!pkey) return InvalidArgument("the token returned an EC point that is not on its curve");
   return spki;
 }
 
 Result<std::string> SpkiFromRsa(std::string_view modulus, std::string_view exponent) {
-  BnPtr n(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(modulus.data()), modulus.size(), nullptr),
-      &BN_free);
-  BnPtr e(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(exponent.data()), exponent.size(), nullptr),
-      &BN_free);
-  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
-                                                                      &OSSL_PARAM_BLD_free);
+  BignumPtr n(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(modulus.data()), modulus.size(), nullptr));
+  BignumPtr e(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(exponent.data()), exponent.size(), nullptr));
+  OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!n || !e || !bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get())) {
     return Internal("building RSA key parameters failed");
@@ -147,9 +140,9 @@ Result<std::string> EcdsaRawToDer(std::string_view raw) {
 Result<std::string> SpkiToPem(std::string_view spki_der) {
   if (SpkiKindOf(spki_der) != SpkiKind::kOther) return SpkiPem(spki_der);
   auto* p = reinterpret_cast<const unsigned char*>(spki_der.data());
-  PkeyPtr pkey(d2i_PUBKEY(nullptr, &p, spki_der.size()), &EVP_PKEY_free);
+  PkeyPtr pkey(d2i_PUBKEY(nullptr, &p, spki_der.size()));
   if (!pkey) return InvalidArgument("not a SubjectPublicKeyInfo");
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || !PEM_write_bio_PUBKEY(bio.get(), pkey.get())) return Internal("PEM encoding failed");
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);

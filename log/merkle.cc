@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "base/hash.h"
+#include "base/openssl_ptr.h"
 
 namespace sr::log {
 namespace {
@@ -72,8 +73,7 @@ const EVP_MD* Sha256Md() {
 }
 
 std::string Hash2(char prefix, std::string_view a, std::string_view b) {
-  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                           &EVP_MD_CTX_free);
+  thread_local MdCtxPtr ctx(EVP_MD_CTX_new());
   std::string out(kHashSize, '\0');
   unsigned len = 0;
   if (!ctx || EVP_DigestInit_ex2(ctx.get(), Sha256Md(), nullptr) != 1 ||

@@ -9,15 +9,13 @@
 #include "base/encoding.h"
 #include "base/file.h"
 #include "base/hash.h"
+#include "base/openssl_ptr.h"
 
 namespace sr::log {
 namespace {
 
 constexpr std::string_view kSigPrefix = "\xE2\x80\x94 ";  // U+2014 EM DASH, space
 constexpr char kTypeEd25519 = 0x01;
-
-using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 
 std::string RawPublicKey(EVP_PKEY* pkey) {
   std::string out(32, '\0');
@@ -57,7 +55,7 @@ std::vector<std::string_view> SplitLines(std::string_view text) {
 }  // namespace
 
 struct Ed25519NoteSigner::Key {
-  PkeyPtr pkey{nullptr, &EVP_PKEY_free};
+  PkeyPtr pkey;
 };
 
 Ed25519NoteSigner::Ed25519NoteSigner(std::string name, std::unique_ptr<Key> key)
@@ -78,8 +76,7 @@ Result<std::unique_ptr<Ed25519NoteSigner>> Ed25519NoteSigner::FromPemFile(std::s
                                                                           std::string_view path) {
   if (!IsValidKeyName(name)) return InvalidArgument("invalid note key name '" + name + "'");
   SR_ASSIGN_OR_RETURN(std::string pem, ReadFile(path, 16 * 1024));
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   auto key = std::make_unique<Key>();
   key->pkey.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   OPENSSL_cleanse(pem.data(), pem.size());
@@ -90,7 +87,7 @@ Result<std::unique_ptr<Ed25519NoteSigner>> Ed25519NoteSigner::FromPemFile(std::s
 }
 
 Result<std::string> Ed25519NoteSigner::Sign(std::string_view msg) {
-  MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
   std::string sig(64, '\0');
   std::size_t len = sig.size();
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_->pkey.get()) != 1 ||
@@ -103,7 +100,7 @@ Result<std::string> Ed25519NoteSigner::Sign(std::string_view msg) {
 }
 
 Status Ed25519NoteSigner::WritePemFile(std::string_view path) const {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_->pkey.get(), nullptr, nullptr, 0, nullptr,
                                        nullptr) != 1) {
     return Internal("OpenSSL could not encode the Ed25519 key as PEM");
@@ -172,7 +169,7 @@ Result<NoteVerifier> NoteVerifier::Parse(std::string_view vkey) {
 
 bool NoteVerifier::VerifySignature(std::string_view msg, std::string_view sig) const {
   if (sig.size() != 64 || !pkey_) return false;
-  MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
   return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey_.get()) == 1 &&
          EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
                           reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;

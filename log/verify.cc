@@ -13,10 +13,10 @@
 
 #include "base/file.h"
 #include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/wire_format_lite.h"
 #include "log/merkle.h"
 #include "log/note.h"
 #include "log/record.h"
+#include "proto/wire_format.h"
 
 namespace sr::log {
 namespace {
@@ -49,17 +49,16 @@ VerifyFailure Fail(std::string check, std::int64_t index, std::int64_t offset, s
 // extracts Event.sequence (field 1, varint; absent means 0). Allocation-free:
 // a full parse costs several times the hashing.
 bool ScanEvent(std::string_view payload, std::uint64_t* sequence) {
-  using google::protobuf::internal::WireFormatLite;
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(payload.data()),
                                             static_cast<int>(payload.size()));
   *sequence = 0;
   while (true) {
     std::uint32_t tag = in.ReadTag();
     if (tag == 0) return in.CurrentPosition() == static_cast<int>(payload.size());
-    if (WireFormatLite::GetTagFieldNumber(tag) == 1) {
-      if (WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_VARINT) return false;
+    if (proto::TagFieldNumber(tag) == 1) {
+      if (proto::TagWireType(tag) != proto::WireType::kVarint) return false;
       if (!in.ReadVarint64(sequence)) return false;
-    } else if (!WireFormatLite::SkipField(&in, tag)) {
+    } else if (!proto::SkipField(&in, tag)) {
       return false;
     }
   }

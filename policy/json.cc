@@ -2,7 +2,6 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/timestamp.pb.h>
-#include <google/protobuf/wire_format_lite.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
@@ -19,6 +18,7 @@
 
 #include "base/encoding.h"
 #include "proto/json_schema.h"
+#include "proto/wire_format.h"
 
 namespace sr::policy {
 namespace {
@@ -29,6 +29,22 @@ namespace pb = google::protobuf;
 // document into it, so a document is read once: protobuf's own JSON parser
 // is several times slower, and a release of a thousand artifacts has
 // statements of a thousand subjects.
+//
+// Why strongroom has its own and does not hand signed inputs to protobuf's
+// JSON parser (google::protobuf::util::JsonStringToMessage): that parser is
+// lenient where a signed document must not be. It accepts an object that
+// repeats a key and keeps the last value, so a reviewer's tool that keeps
+// the first would show one document while the gate acts on another; and it
+// takes what follows the value, and numbers out of a double's range. Here a
+// document is refused unless it is strict RFC 8259 (nothing after the
+// value), with every key once per object after unescaping, nesting at most
+// kMaxJsonDepth, valid UTF-8 (no lone surrogates in escapes), and numbers
+// that are exact where an integer is meant (tests/policy/json_test.cc,
+// json_mapping_test.cc). A general-purpose parser in its place would not
+// remove this code: simdjson, for one, checks syntax, depth and UTF-8 but
+// keeps duplicate keys and knows nothing of which numbers must be exact
+// integers, so those rules would remain, as a second walk over its result
+// (measured: docs/performance.md, "The strict JSON validator and simdjson").
 class Validator {
  public:
   explicit Validator(std::string_view text) : s_(text) {}
@@ -407,20 +423,20 @@ using proto::JsonField;
 using proto::JsonKind;
 using proto::JsonMessage;
 
-using WFL = pb::internal::WireFormatLite;
+using proto::WireType;
 
 // Protobuf wire format (https://protobuf.dev/programming-guides/encoding/),
-// written with protobuf's own varint and tag encoders.
+// written with protobuf's varint encoder and proto/wire_format.h's tags.
 void PutVarint(std::uint64_t v, std::string* out) {
   std::uint8_t buf[10];  // the longest 64-bit varint
   std::uint8_t* end = pb::io::CodedOutputStream::WriteVarint64ToArray(v, buf);
   out->append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(end - buf));
 }
-void PutTag(const JsonField& f, WFL::WireType w, std::string* out) {
-  PutVarint(WFL::MakeTag(static_cast<int>(f.number), w), out);
+void PutTag(const JsonField& f, WireType w, std::string* out) {
+  PutVarint(proto::MakeTag(static_cast<int>(f.number), w), out);
 }
 void PutLength(const JsonField& f, std::string_view bytes, std::string* out) {
-  PutTag(f, WFL::WIRETYPE_LENGTH_DELIMITED, out);
+  PutTag(f, WireType::kLengthDelimited, out);
   PutVarint(bytes.size(), out);
   out->append(bytes);
 }
@@ -446,7 +462,7 @@ class WireReader {
   }
   // Skips the value of a field the table does not know (unknown fields a
   // message kept from a newer writer's bytes).
-  bool Skip(std::uint32_t tag) { return WFL::SkipField(&s_, tag); }
+  bool Skip(std::uint32_t tag) { return proto::SkipField(&s_, tag); }
 
  private:
   std::string_view in_;
@@ -467,17 +483,17 @@ const JsonField* FieldByNumber(const JsonMessage& m, int number) {
 bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out);
 
 // One scalar of kind k, read from r as wire type w.
-bool WriteScalar(JsonKind k, WFL::WireType w, WireReader& r, std::string* out) {
+bool WriteScalar(JsonKind k, WireType w, WireReader& r, std::string* out) {
   std::uint64_t v = 0;
   std::string_view b;
   if (k == JsonKind::kString) {
-    if (w != WFL::WIRETYPE_LENGTH_DELIMITED || !r.Bytes(&b)) return false;
+    if (w != WireType::kLengthDelimited || !r.Bytes(&b)) return false;
     *out += '"';
     *out += JsonEscape(b);
     *out += '"';
     return true;
   }
-  if (w != WFL::WIRETYPE_VARINT || !r.Varint(&v)) return false;
+  if (w != WireType::kVarint || !r.Varint(&v)) return false;
   switch (k) {
     case JsonKind::kBool:
       *out += v != 0 ? "true" : "false";
@@ -503,11 +519,11 @@ bool IsNumeric(JsonKind k) {
 }
 
 // One value of f (an item, if repeated) of wire type w.
-bool WriteValue(const JsonField& f, WFL::WireType w, WireReader& r, std::string* out) {
+bool WriteValue(const JsonField& f, WireType w, WireReader& r, std::string* out) {
   if (f.kind != JsonKind::kMessage && f.kind != JsonKind::kTimestamp)
     return WriteScalar(f.kind, w, r, out);
   std::string_view sub;
-  if (w != WFL::WIRETYPE_LENGTH_DELIMITED || !r.Bytes(&sub)) return false;
+  if (w != WireType::kLengthDelimited || !r.Bytes(&sub)) return false;
   if (f.kind == JsonKind::kMessage) return WriteMessage(proto::JsonSchemaAt(f.message), sub, out);
   pb::Timestamp ts;
   if (!ts.ParseFromArray(sub.data(), static_cast<int>(sub.size()))) return false;
@@ -522,12 +538,12 @@ bool WriteMapEntry(const JsonMessage& entry, std::string_view wire, std::string*
   bool have_value = false;
   WireReader r(wire);
   while (std::uint32_t tag = r.Tag()) {
-    WFL::WireType w = WFL::GetTagWireType(tag);
+    WireType w = proto::TagWireType(tag);
     std::string_view k;
-    if (WFL::GetTagFieldNumber(tag) == 1) {
-      if (w != WFL::WIRETYPE_LENGTH_DELIMITED || !r.Bytes(&k)) return false;
+    if (proto::TagFieldNumber(tag) == 1) {
+      if (w != WireType::kLengthDelimited || !r.Bytes(&k)) return false;
       *key = std::string(k);
-    } else if (WFL::GetTagFieldNumber(tag) == 2) {
+    } else if (proto::TagFieldNumber(tag) == 2) {
       value->clear();
       if (!WriteValue(value_field, w, r, value)) return false;
       have_value = true;
@@ -556,8 +572,8 @@ bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out)
   std::vector<Seen> seen;
   WireReader r(wire);
   while (std::uint32_t tag = r.Tag()) {
-    WFL::WireType w = WFL::GetTagWireType(tag);
-    const JsonField* f = FieldByNumber(m, WFL::GetTagFieldNumber(tag));
+    WireType w = proto::TagWireType(tag);
+    const JsonField* f = FieldByNumber(m, proto::TagFieldNumber(tag));
     if (f == nullptr) {  // unknown to the schema: not part of the JSON form
       if (!r.Skip(tag)) return false;
       continue;
@@ -566,18 +582,18 @@ bool WriteMessage(const JsonMessage& m, std::string_view wire, std::string* out)
     Seen& s = at != seen.end() ? *at : seen.emplace_back(Seen{f, {}, {}});
     if (f->kind == JsonKind::kMap) {
       std::string_view entry;
-      if (w != WFL::WIRETYPE_LENGTH_DELIMITED || !r.Bytes(&entry)) return false;
+      if (w != WireType::kLengthDelimited || !r.Bytes(&entry)) return false;
       std::pair<std::string, std::string> kv;
       if (!WriteMapEntry(proto::JsonSchemaAt(f->message), entry, &kv.first, &kv.second))
         return false;
       s.entries.push_back(std::move(kv));
-    } else if (f->repeated && w == WFL::WIRETYPE_LENGTH_DELIMITED && IsNumeric(f->kind)) {
+    } else if (f->repeated && w == WireType::kLengthDelimited && IsNumeric(f->kind)) {
       std::string_view packed;
       if (!r.Bytes(&packed)) return false;
       WireReader items(packed);
       while (!items.at_end()) {
         if (!s.json.empty()) s.json += ',';
-        if (!WriteScalar(f->kind, WFL::WIRETYPE_VARINT, items, &s.json)) return false;
+        if (!WriteScalar(f->kind, WireType::kVarint, items, &s.json)) return false;
       }
     } else {
       if (f->repeated && !s.json.empty()) s.json += ',';
@@ -690,7 +706,7 @@ class StructReader {
         return true;
       case JsonKind::kBool:
         if (v.kind_case() != pb::Value::kBoolValue) return Fail(where, "must be true or false");
-        PutTag(f, WFL::WIRETYPE_VARINT, out);
+        PutTag(f, WireType::kVarint, out);
         PutVarint(v.bool_value() ? 1 : 0, out);
         return true;
       case JsonKind::kTimestamp: {
@@ -747,7 +763,7 @@ class StructReader {
                                         : (is_wide ? "uint64" : "uint32")));
     // A varint of the two's complement of the value as a 64-bit word (a
     // negative int32 is sign-extended, as protobuf encodes it).
-    PutTag(f, WFL::WIRETYPE_VARINT, out);
+    PutTag(f, WireType::kVarint, out);
     PutVarint(negative ? 0 - magnitude : magnitude, out);
     return true;
   }

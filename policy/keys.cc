@@ -13,17 +13,11 @@
 
 #include "base/encoding.h"
 #include "base/hash.h"
+#include "base/openssl_ptr.h"
 #include "base/spki.h"
 
 namespace sr::policy {
 namespace {
-
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 // The canonical SubjectPublicKeyInfo: EC points uncompressed, as PKCS#11
 // tokens report them, so a key written with a compressed point has the same
@@ -59,20 +53,19 @@ std::string DerOfPem(std::string_view pem) {
 // Converts a raw r||s ECDSA signature to DER; "" if sizes do not fit.
 std::string RawToDer(std::string_view raw, int coord) {
   if (raw.size() != static_cast<std::size_t>(2 * coord)) return "";
-  ECDSA_SIG* sig = ECDSA_SIG_new();
-  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), coord, nullptr);
-  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + coord, coord, nullptr);
+  EcdsaSigPtr sig(ECDSA_SIG_new());
+  BignumPtr r(BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), coord, nullptr));
+  BignumPtr s(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + coord, coord, nullptr));
   std::string out;
-  if (sig && r && s && ECDSA_SIG_set0(sig, r, s) == 1) {
-    r = s = nullptr;  // owned by sig now
+  if (sig && r && s && ECDSA_SIG_set0(sig.get(), r.get(), s.get()) == 1) {
+    (void)r.release();  // owned by sig now
+    (void)s.release();
     unsigned char* der = nullptr;
-    int n = i2d_ECDSA_SIG(sig, &der);
+    int n = i2d_ECDSA_SIG(sig.get(), &der);
     if (n > 0) out.assign(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
     OPENSSL_free(der);
   }
-  BN_free(r);
-  BN_free(s);
-  ECDSA_SIG_free(sig);
   return out;
 }
 
@@ -138,31 +131,27 @@ Result<PublicKey> PublicKey::FromPem(std::string_view pem, std::string_view what
   // DER (~3x faster than OpenSSL 3's PEM reader) takes the others, and the
   // reader stays as the fallback for anything unusual in the armor.
   std::string der = DerOfPem(pem);
-  EVP_PKEY* pkey = PkeyOfCanonical(der);
+  PkeyPtr pkey(PkeyOfCanonical(der));
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  if (pkey == nullptr && !der.empty()) {
-    pkey = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
-    if (pkey != nullptr && p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
-      EVP_PKEY_free(pkey);  // trailing bytes after the key: not a clean SubjectPublicKeyInfo
-      pkey = nullptr;
-    }
+  if (!pkey && !der.empty()) {
+    pkey.reset(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+    if (pkey && p != reinterpret_cast<const unsigned char*>(der.data()) + der.size())
+      pkey.reset();  // trailing bytes after the key: not a clean SubjectPublicKeyInfo
   }
-  std::unique_ptr<BIO, BioFree> bio(
-      pkey ? nullptr : BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (pkey == nullptr && bio) pkey = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
+  BioPtr bio(pkey ? nullptr : BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!pkey && bio) pkey.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   ERR_clear_error();
-  if (pkey == nullptr)
+  if (!pkey)
     return InvalidArgument(std::string(what) +
                            ": not a PEM public key (-----BEGIN PUBLIC KEY-----)");
-  auto k = FromEvpAndDer(pkey, der);
-  EVP_PKEY_free(pkey);
+  auto k = FromEvpAndDer(pkey.get(), der);
   if (!k.ok()) return k.status().Annotate(what);
   return k;
 }
 
 bool PublicKey::Verify(std::string_view message, std::string_view sig) const {
   if (!key_ || sig.empty() || sig.size() > 1024) return false;
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx) return false;
   const EVP_MD* md = nullptr;
   if (algorithm_ == "ecdsa-p256" || algorithm_ == "rsa-pss") md = Sha256Md();
@@ -187,7 +176,7 @@ bool PublicKey::Verify(std::string_view message, std::string_view sig) const {
       der_sig != RawToDer(sig, ec_coord_bytes_)) {
     // A DER signature starting with 0x30 and exactly 2*coord long is rare; try raw too.
     std::string raw = RawToDer(sig, ec_coord_bytes_);
-    std::unique_ptr<EVP_MD_CTX, MdCtxFree> c2(EVP_MD_CTX_new());
+    MdCtxPtr c2(EVP_MD_CTX_new());
     if (c2 && EVP_DigestVerifyInit(c2.get(), nullptr, md, nullptr, key_.get()) == 1)
       rc =
           EVP_DigestVerify(c2.get(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
@@ -212,8 +201,7 @@ bool PublicKey::VerifyDigest(std::string_view digest, std::string_view sig) cons
       static_cast<unsigned char>(sig[0]) != 0x30) {
     der_sig = RawToDer(sig, ec_coord_bytes_);
   }
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
-      EVP_PKEY_CTX_new(key_.get(), nullptr), EVP_PKEY_CTX_free);
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new(key_.get(), nullptr));
   bool ok = ctx && EVP_PKEY_verify_init(ctx.get()) == 1 &&
             EVP_PKEY_CTX_set_signature_md(ctx.get(), md) == 1;
   if (ok && algorithm_ == "rsa-pss") {

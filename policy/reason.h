@@ -7,71 +7,76 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
 #include <vector>
 
 #include "base/status.h"
 
 namespace sr::policy {
 
-// Append only; the strings returned by ReasonName are stable.
+// Every reason code, in enum order: X(enumerator, stable name). The enum, its
+// names (ReasonName) and the list (AllReasons) are all made from this table.
+// Append only; the names are stable (docs/policy.md explains each one).
+#define SR_POLICY_REASONS(X)                                                       \
+  /* Malformed inputs (any input). */                                              \
+  X(kInputMissing, "INPUT_MISSING")                                                \
+  X(kInputTooLarge, "INPUT_TOO_LARGE")                                             \
+  X(kInputBadJson, "INPUT_BAD_JSON")                                               \
+  X(kInputDuplicateKey, "INPUT_DUPLICATE_KEY")                                     \
+  X(kInputBadBase64, "INPUT_BAD_BASE64")                                           \
+  X(kInputMissingField, "INPUT_MISSING_FIELD")                                     \
+  X(kInputBadField, "INPUT_BAD_FIELD")                                             \
+  X(kInputUnknownPayloadType, "INPUT_UNKNOWN_PAYLOAD_TYPE")                        \
+  X(kStatementWrongType, "STATEMENT_WRONG_TYPE")                                   \
+  X(kStatementWrongPredicateType, "STATEMENT_WRONG_PREDICATE_TYPE")                \
+  X(kRequestMalformed, "REQUEST_MALFORMED")                                        \
+  /* Trust policy. */                                                              \
+  X(kPolicyUnsigned, "POLICY_UNSIGNED")                                            \
+  X(kPolicySignatureInvalid, "POLICY_SIGNATURE_INVALID")                           \
+  X(kPolicyGovernanceThresholdNotMet, "POLICY_GOVERNANCE_THRESHOLD_NOT_MET")       \
+  X(kPolicyExpired, "POLICY_EXPIRED")                                              \
+  X(kPolicyVersionBelowInstalled, "POLICY_VERSION_BELOW_INSTALLED")                \
+  X(kPolicyVersionNotHigher, "POLICY_VERSION_NOT_HIGHER")                          \
+  X(kPolicyRotationThresholdNotMet, "POLICY_ROTATION_THRESHOLD_NOT_MET")           \
+  X(kPolicyProductUnknown, "POLICY_PRODUCT_UNKNOWN")                               \
+  /* Release approval. */                                                          \
+  X(kApprovalSignatureInvalid, "APPROVAL_SIGNATURE_INVALID")                       \
+  X(kApprovalUnknownSigner, "APPROVAL_UNKNOWN_SIGNER")                             \
+  X(kApprovalThresholdNotMet, "APPROVAL_THRESHOLD_NOT_MET")                        \
+  X(kApprovalExpired, "APPROVAL_EXPIRED")                                          \
+  X(kApprovalNotYetValid, "APPROVAL_NOT_YET_VALID")                                \
+  X(kApprovalProductMismatch, "APPROVAL_PRODUCT_MISMATCH")                         \
+  X(kApprovalVersionMismatch, "APPROVAL_VERSION_MISMATCH")                         \
+  X(kApprovalSubjectMismatch, "APPROVAL_SUBJECT_MISMATCH")                         \
+  X(kApprovalExclusionIncomplete, "APPROVAL_EXCLUSION_INCOMPLETE")                 \
+  X(kApprovalScopeConflict, "APPROVAL_SCOPE_CONFLICT")                             \
+  /* Build provenance. */                                                          \
+  X(kProvenanceSignatureInvalid, "PROVENANCE_SIGNATURE_INVALID")                   \
+  X(kProvenanceBuilderUntrusted, "PROVENANCE_BUILDER_UNTRUSTED")                   \
+  X(kProvenanceBuilderIdMismatch, "PROVENANCE_BUILDER_ID_MISMATCH")                \
+  X(kProvenanceSourceNotAllowed, "PROVENANCE_SOURCE_NOT_ALLOWED")                  \
+  X(kProvenanceBuildTypeNotAllowed, "PROVENANCE_BUILD_TYPE_NOT_ALLOWED")           \
+  X(kProvenanceSubjectMismatch, "PROVENANCE_SUBJECT_MISMATCH")                     \
+  X(kProvenanceSourceVersionNotEligible, "PROVENANCE_SOURCE_VERSION_NOT_ELIGIBLE") \
+  /* Test evidence. */                                                             \
+  X(kEvidenceSignatureInvalid, "EVIDENCE_SIGNATURE_INVALID")                       \
+  X(kEvidenceSignerUntrusted, "EVIDENCE_SIGNER_UNTRUSTED")                         \
+  X(kEvidenceSubjectMismatch, "EVIDENCE_SUBJECT_MISMATCH")                         \
+  X(kEvidenceRequiredMissing, "EVIDENCE_REQUIRED_MISSING")                         \
+  /* Key authorization. */                                                         \
+  X(kKeyNotAuthorized, "KEY_NOT_AUTHORIZED")                                       \
+  X(kKeyAuthorizationNotYetValid, "KEY_AUTHORIZATION_NOT_YET_VALID")               \
+  X(kKeyAuthorizationExpired, "KEY_AUTHORIZATION_EXPIRED")                         \
+  X(kKeyRevoked, "KEY_REVOKED")                                                    \
+  /* Facts from the signing-event log. */                                          \
+  X(kVersionNotAboveLastSigned, "VERSION_NOT_ABOVE_LAST_SIGNED")                   \
+  X(kVersionArtifactConflict, "VERSION_ARTIFACT_CONFLICT")                         \
+  /* The policy presented is not the one the log records as installed. */          \
+  X(kPolicyNotInstalled, "POLICY_NOT_INSTALLED")
+
 enum class Reason {
-  // Malformed inputs (any input).
-  kInputMissing,
-  kInputTooLarge,
-  kInputBadJson,
-  kInputDuplicateKey,
-  kInputBadBase64,
-  kInputMissingField,
-  kInputBadField,
-  kInputUnknownPayloadType,
-  kStatementWrongType,
-  kStatementWrongPredicateType,
-  kRequestMalformed,
-  // Trust policy.
-  kPolicyUnsigned,
-  kPolicySignatureInvalid,
-  kPolicyGovernanceThresholdNotMet,
-  kPolicyExpired,
-  kPolicyVersionBelowInstalled,
-  kPolicyVersionNotHigher,
-  kPolicyRotationThresholdNotMet,
-  kPolicyProductUnknown,
-  // Release approval.
-  kApprovalSignatureInvalid,
-  kApprovalUnknownSigner,
-  kApprovalThresholdNotMet,
-  kApprovalExpired,
-  kApprovalNotYetValid,
-  kApprovalProductMismatch,
-  kApprovalVersionMismatch,
-  kApprovalSubjectMismatch,
-  kApprovalExclusionIncomplete,
-  kApprovalScopeConflict,
-  // Build provenance.
-  kProvenanceSignatureInvalid,
-  kProvenanceBuilderUntrusted,
-  kProvenanceBuilderIdMismatch,
-  kProvenanceSourceNotAllowed,
-  kProvenanceBuildTypeNotAllowed,
-  kProvenanceSubjectMismatch,
-  kProvenanceSourceVersionNotEligible,
-  // Test evidence.
-  kEvidenceSignatureInvalid,
-  kEvidenceSignerUntrusted,
-  kEvidenceSubjectMismatch,
-  kEvidenceRequiredMissing,
-  // Key authorization.
-  kKeyNotAuthorized,
-  kKeyAuthorizationNotYetValid,
-  kKeyAuthorizationExpired,
-  kKeyRevoked,
-  // Facts from the signing-event log.
-  kVersionNotAboveLastSigned,
-  kVersionArtifactConflict,
-  // The policy presented is not the one the log records as installed.
-  kPolicyNotInstalled,
+#define SR_POLICY_REASON_ENUMERATOR(e, name) e,
+  SR_POLICY_REASONS(SR_POLICY_REASON_ENUMERATOR)
+#undef SR_POLICY_REASON_ENUMERATOR
 };
 
 // The stable string, e.g. "APPROVAL_THRESHOLD_NOT_MET".
@@ -90,25 +95,10 @@ std::string FormatFailure(const Failure& f);
 // A Status (kInvalidArgument, or kRefused for non-input reasons) for CLI use.
 Status FailureToStatus(const Failure& f);
 
-// A parsed value or the Failure that prevented parsing.
+// A parsed value or the Failure that prevented parsing: base's Result with a
+// Failure, not a Status, as its error (failure() returns it).
 template <typename T>
-class [[nodiscard]] Checked {
- public:
-  Checked(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  Checked(Failure failure) : v_(std::move(failure)) {}  // NOLINT
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  const Failure& failure() const { return std::get<Failure>(v_); }
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-
- private:
-  std::variant<T, Failure> v_;
-};
+using Checked = Result<T, Failure>;
 
 }  // namespace sr::policy
 

@@ -15,8 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "proto/descriptors.h"
-
 namespace {
 
 namespace pb = google::protobuf;
@@ -160,7 +158,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: json_schema_gen OUT.cc proto/NAME.proto...\n");
     return 2;
   }
-  sr::proto::RegisterDescriptors();  // looked up by file name below
   Generator g;
   for (int i = 2; i < argc; ++i) {
     const pb::FileDescriptor* f = pb::DescriptorPool::generated_pool()->FindFileByName(argv[i]);

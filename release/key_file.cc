@@ -11,6 +11,7 @@
 
 #include "base/file.h"
 #include "base/hash.h"
+#include "base/openssl_ptr.h"
 
 namespace sr::release {
 namespace {
@@ -34,8 +35,7 @@ Result<std::unique_ptr<KeyFileSigner>> KeyFileSigner::FromFile(std::string_view 
 
 Result<std::unique_ptr<KeyFileSigner>> KeyFileSigner::FromPem(const SecretBytes& pem,
                                                               std::string_view what) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EVP_PKEY* raw = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
   ERR_clear_error();
   if (raw == nullptr)
@@ -47,7 +47,7 @@ Result<std::unique_ptr<KeyFileSigner>> KeyFileSigner::FromPem(const SecretBytes&
 }
 
 Result<std::string> KeyFileSigner::Sign(std::string_view message) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
   const std::string& alg = public_.algorithm();
   const EVP_MD* md = alg == "ed25519" ? nullptr : alg == "ecdsa-p384" ? Sha384Md() : Sha256Md();
   EVP_PKEY_CTX* pctx = nullptr;

@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "policy/json.h"
-#include "proto/descriptors.h"
 #include "proto/event.pb.h"
 #include "proto/json_schema.h"
 #include "proto/signing.pb.h"
@@ -344,7 +343,6 @@ TEST_CASE("json mapping: MessageToJson writes what protobuf's printer writes") {
 }
 
 TEST_CASE("json mapping: the schema tables say what the descriptors say") {
-  proto::RegisterDescriptors();  // looked up by name below
   const pb::DescriptorPool* pool = pb::DescriptorPool::generated_pool();
   REQUIRE(proto::JsonSchemaCount() > 30);
   int readable = 0;
