@@ -6,7 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "base/file.h"
-#include "tests/policy/fixtures.h"
+#include "tests/testing/policy_fixtures.h"
 
 namespace sr::testing {
 namespace {

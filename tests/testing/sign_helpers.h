@@ -1,9 +1,9 @@
 // Helpers shared by the `strongroom sign` / `verify` end-to-end tests
 // (sign_cli_test.cc, sign_refusal_test.cc, sign_verify_test.cc): what the
 // command line printed, what the log holds, and a release re-bound to
-// another version. Builds on tests/signer/sign_fixture.h.
-#ifndef STRONGROOM_TESTS_SIGNER_SIGN_HELPERS_H_
-#define STRONGROOM_TESTS_SIGNER_SIGN_HELPERS_H_
+// another version. Builds on tests/testing/sign_station.h.
+#ifndef STRONGROOM_TESTS_TESTING_SIGN_HELPERS_H_
+#define STRONGROOM_TESTS_TESTING_SIGN_HELPERS_H_
 
 #include <algorithm>
 #include <filesystem>
@@ -16,23 +16,14 @@
 
 #include "base/hash.h"
 #include "policy/dsse.h"
-#include "tests/signer/sign_fixture.h"
+#include "tests/testing/files.h"
+#include "tests/testing/sign_station.h"
 
 namespace sr::testing {
 
 using CodeAndInput = std::pair<std::string, std::string>;
 
-inline std::string Slurp(const std::string& path) {
-  auto b = ReadFile(path);
-  REQUIRE_MESSAGE(b.ok(), path);
-  return *b;
-}
-
-inline std::string FileSha(const std::string& path) { return Sha256Hex(Slurp(path)); }
-
-inline void Put(const std::string& path, const std::string& bytes) {
-  REQUIRE(WriteFileAtomic(path, bytes).ok());
-}
+inline std::string FileSha(const std::string& path) { return Sha256Hex(ReadAll(path)); }
 
 // Replaces the first occurrence of from (which must be there).
 inline std::string ReplaceOnce(std::string s, const std::string& from, const std::string& to) {
@@ -128,7 +119,7 @@ inline void ForVersion(World& w, const std::string& version, const std::string& 
 
 // The payload of a DSSE envelope file.
 inline std::string EnvelopePayload(const std::string& path) {
-  auto env = policy::ParseEnvelope(Slurp(path), "test");
+  auto env = policy::ParseEnvelope(ReadAll(path), "test");
   REQUIRE(env.ok());
   return env->payload;
 }
@@ -163,4 +154,4 @@ struct StringMaker<std::map<std::string, int>> {
 };
 }  // namespace doctest
 
-#endif  // STRONGROOM_TESTS_SIGNER_SIGN_HELPERS_H_
+#endif  // STRONGROOM_TESTS_TESTING_SIGN_HELPERS_H_

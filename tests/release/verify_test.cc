@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "log/note.h"
-#include "tests/signer/sign_helpers.h"
+#include "tests/testing/sign_helpers.h"
 
 namespace sr::testing {
 namespace {
@@ -66,10 +66,10 @@ std::string TrustStation() {
 
 // Rewrites the payload of the DSSE envelope at path, keeping its signatures.
 void EditPayload(const std::string& path, const std::string& from, const std::string& to) {
-  auto env = policy::ParseEnvelope(Slurp(path), "test");
+  auto env = policy::ParseEnvelope(ReadAll(path), "test");
   REQUIRE(env.ok());
   env->payload = ReplaceOnce(env->payload, from, to);
-  Put(path, policy::SerializeEnvelope(*env));
+  WriteAll(path, policy::SerializeEnvelope(*env));
 }
 
 void ExpectFailed(const CmdResult& v, const std::set<std::string>& checks) {
@@ -92,17 +92,17 @@ TEST_CASE("verify: a damaged or substituted release is rejected, naming the fail
   SUBCASE("an artifact with one byte changed") {
     std::string dir = CopyOfRelease("tampered-artifact");
     std::string art = dir + "/" + kBin;
-    std::string bytes = Slurp(r.in.artifacts[0]);
+    std::string bytes = ReadAll(r.in.artifacts[0]);
     bytes[3] ^= 0x01;
-    Put(art, bytes);
+    WriteAll(art, bytes);
     ExpectFailed(VerifyWith(dir, {art, r.in.artifacts[1]}, TrustStation()),
                  {"artifact-digest [" + kBin + "]", "artifact-signature [" + kBin + "]"});
   }
   SUBCASE("the detached signatures of the two artifacts swapped") {
     std::string dir = CopyOfRelease("swapped-sig");
-    std::string a = Slurp(dir + "/" + kBin + ".sig"), b = Slurp(dir + "/" + kManifest + ".sig");
-    Put(dir + "/" + kBin + ".sig", b);
-    Put(dir + "/" + kManifest + ".sig", a);
+    std::string a = ReadAll(dir + "/" + kBin + ".sig"), b = ReadAll(dir + "/" + kManifest + ".sig");
+    WriteAll(dir + "/" + kBin + ".sig", b);
+    WriteAll(dir + "/" + kManifest + ".sig", a);
     ExpectFailed(
         VerifyWith(dir, r.in.artifacts, TrustStation()),
         {"artifact-signature [" + kBin + "]", "artifact-signature [" + kManifest + "]", "event"});
@@ -114,7 +114,8 @@ TEST_CASE("verify: a damaged or substituted release is rejected, naming the fail
   }
   SUBCASE("the tlog-proof of another signing (5.4.4)") {
     std::string dir = CopyOfRelease("other-proof");
-    Put(dir + "/signing-event.tlog-proof", Slurp(r.st.root + "/out2/signing-event.tlog-proof"));
+    WriteAll(dir + "/signing-event.tlog-proof",
+             ReadAll(r.st.root + "/out2/signing-event.tlog-proof"));
     ExpectFailed(VerifyWith(dir, r.in.artifacts, TrustStation()), {"event"});
   }
   SUBCASE("verified against the wrong --key") {
@@ -130,8 +131,8 @@ TEST_CASE("verify: a damaged or substituted release is rejected, naming the fail
     REQUIRE(vk.ok());
     auto other = log::Ed25519NoteSigner::Generate(vk->name());
     REQUIRE(other.ok());
-    Put(r.st.root + "/other.vkey",
-        log::EncodeVerifierKey((*other)->Name(), (*other)->PublicKey()) + "\n");
+    WriteAll(r.st.root + "/other.vkey",
+             log::EncodeVerifierKey((*other)->Name(), (*other)->PublicKey()) + "\n");
     ExpectFailed(
         VerifyWith(dir, r.in.artifacts,
                    "--key " + r.st.station + "/keys/rel.pem --vkey " + r.st.root + "/other.vkey"),
@@ -155,15 +156,15 @@ TEST_CASE("verify: with the trusted policy, the release's key must be authorized
   }
   SUBCASE("a release whose signing-key.pem is a key the policy does not authorize") {
     std::string dir = CopyOfRelease("unauthorized-key");
-    Put(dir + "/signing-key.pem", Slurp(r.other_pem));
+    WriteAll(dir + "/signing-key.pem", ReadAll(r.other_pem));
     ExpectFailed(VerifyWith(dir, r.in.artifacts, policy), {"trusted-key"});
   }
   SUBCASE("a validly signed policy that authorizes only the other key") {
     World w = r.st.Scenario();
-    auto pk = policy::PublicKey::FromPem(Slurp(r.other_pem));
+    auto pk = policy::PublicKey::FromPem(ReadAll(r.other_pem));
     REQUIRE(pk.ok());
     w.policy.mutable_key_authorizations(0)->set_key_fingerprint(pk->fingerprint());
-    Put(r.st.root + "/policy-other.env", w.Build().policy);
+    WriteAll(r.st.root + "/policy-other.env", w.Build().policy);
     ExpectFailed(VerifyWith(r.st.root + "/out", r.in.artifacts,
                             "--policy " + r.st.root + "/policy-other.env"),
                  {"trusted-key"});

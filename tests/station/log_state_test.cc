@@ -1,6 +1,8 @@
 // proto/log_facts.proto against proto/event.proto: every kind of Event, with
 // every field set, parses as an EventFacts (no field number of the facts view
 // meets a different wire type), and the facts read are the event's own.
+#include "station/log_state.h"
+
 #include <doctest/doctest.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/reflection.h>
@@ -9,9 +11,8 @@
 
 #include "proto/event.pb.h"
 #include "proto/log_facts.pb.h"
-#include "station/log_state.h"
 
-namespace sr::signer {
+namespace sr::testing {
 namespace {
 
 namespace v1 = strongroom::v1;
@@ -47,7 +48,8 @@ void FillAll(pb::Message* m, int depth) {
           f->is_repeated() ? r->AddBool(m, f, true) : r->SetBool(m, f, true);
           break;
         case pb::FieldDescriptor::CPPTYPE_ENUM: {
-          const pb::EnumValueDescriptor* v = f->enum_type()->value(f->enum_type()->value_count() - 1);
+          const pb::EnumValueDescriptor* v =
+              f->enum_type()->value(f->enum_type()->value_count() - 1);
           f->is_repeated() ? r->AddEnum(m, f, v) : r->SetEnum(m, f, v);
           break;
         }
@@ -99,7 +101,8 @@ TEST_CASE("the facts of a SIGNING and a POLICY_INSTALLED event are the event's o
   CHECK(facts.signing().product() == s->product());
   CHECK(facts.signing().version() == s->version());
   REQUIRE(facts.signing().artifacts_size() == 1000);
-  for (int i = 0; i < 1000; ++i) CHECK(facts.signing().artifacts(i).sha256() == s->artifacts(i).sha256());
+  for (int i = 0; i < 1000; ++i)
+    CHECK(facts.signing().artifacts(i).sha256() == s->artifacts(i).sha256());
 
   v1::Event pol;
   FillAll(&pol, 4);
@@ -113,7 +116,8 @@ TEST_CASE("the facts of a SIGNING and a POLICY_INSTALLED event are the event's o
   CHECK_FALSE(facts.has_signing());  // parsing again replaces the previous event's facts
 }
 
-TEST_CASE("the facts for a release: the product's last signed version, its releases of that version") {
+TEST_CASE(
+    "the facts for a release: the product's last signed version, its releases of that version") {
   LogState st;
   st.installed_policy_version = 3;
   st.installed_policy_digest = std::string(64, 'd');
@@ -143,4 +147,4 @@ TEST_CASE("the facts for a release: the product's last signed version, its relea
 }
 
 }  // namespace
-}  // namespace sr::signer
+}  // namespace sr::testing

@@ -3,8 +3,8 @@
 // reference scenario (5.4.2 -> 5.4.3, 2 of 3 approvers, rollback + recovery
 // required per configuration, cohort A, regional configuration excluded,
 // VULN-2026-014) that each test case mutates before building the inputs.
-#ifndef STRONGROOM_TESTS_POLICY_FIXTURES_H_
-#define STRONGROOM_TESTS_POLICY_FIXTURES_H_
+#ifndef STRONGROOM_TESTS_TESTING_POLICY_FIXTURES_H_
+#define STRONGROOM_TESTS_TESTING_POLICY_FIXTURES_H_
 
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
@@ -318,4 +318,4 @@ struct World {
 
 }  // namespace sr::testing
 
-#endif  // STRONGROOM_TESTS_POLICY_FIXTURES_H_
+#endif  // STRONGROOM_TESTS_TESTING_POLICY_FIXTURES_H_

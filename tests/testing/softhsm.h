@@ -1,34 +1,32 @@
 // A fresh SoftHSMv2 token in its own temp folder with its own SOFTHSM2_CONF,
 // for one test case. Never touches the system token folder.
-#ifndef STRONGROOM_TESTS_HSM_SOFTHSM_FIXTURE_H_
-#define STRONGROOM_TESTS_HSM_SOFTHSM_FIXTURE_H_
+#ifndef STRONGROOM_TESTS_TESTING_SOFTHSM_H_
+#define STRONGROOM_TESTS_TESTING_SOFTHSM_H_
 
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "base/file.h"
 #include "hsm/module.h"
 #include "hsm/session.h"
+#include "tests/testing/temp_dir.h"
 
-namespace sr::test {
+namespace sr::testing {
 
 inline SecretBytes Pin(std::string_view s) { return SecretBytes(s.begin(), s.end()); }
 
 struct SoftHsmToken {
-  std::string dir;
+  TempDir tmp{"sr-hsm"};
+  std::string dir = tmp.path();
   std::shared_ptr<hsm::Module> module;
   hsm::TokenInfo token;
   SecretBytes so_pin = Pin("so-pin-1234");
   SecretBytes user_pin = Pin("user-pin-5678");
 
   explicit SoftHsmToken(std::string_view label = "test-token") {
-    char tmpl[] = "/tmp/sr-hsm-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
     REQUIRE(MakeDirs(JoinPath(dir, "tokens")).ok());
     std::string conf = JoinPath(dir, "softhsm2.conf");
     REQUIRE(WriteFileAtomic(conf, "directories.tokendir = " + JoinPath(dir, "tokens") +
@@ -44,8 +42,7 @@ struct SoftHsmToken {
   }
 
   ~SoftHsmToken() {
-    module.reset();  // sessions are gone by now: unload before removing the tokens
-    std::filesystem::remove_all(dir);
+    module.reset();  // sessions are gone by now: unload before tmp removes the tokens
   }
 
   std::unique_ptr<hsm::Session> Login() {
@@ -55,6 +52,6 @@ struct SoftHsmToken {
   }
 };
 
-}  // namespace sr::test
+}  // namespace sr::testing
 
-#endif  // STRONGROOM_TESTS_HSM_SOFTHSM_FIXTURE_H_
+#endif  // STRONGROOM_TESTS_TESTING_SOFTHSM_H_

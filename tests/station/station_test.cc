@@ -13,6 +13,7 @@
 #include "base/file.h"
 #include "policy/json.h"
 #include "policy/keys.h"
+#include "tests/testing/temp_dir.h"
 
 namespace {
 
@@ -28,16 +29,7 @@ class FixedPin final : public sr::PinSource {
   sr::SecretBytes pin_;
 };
 
-// A temp dir removed when the test case ends.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sr-station-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using sr::testing::TempDir;
 
 // The four PINs of a test station and the init options that use them.
 struct TestPins {
@@ -69,8 +61,8 @@ bool VerifyEd25519(const std::string& raw_pub, const std::string& msg, const std
 }  // namespace
 
 TEST_CASE("station: the log key signs checkpoints that verify with station.json's public key") {
-  TempDir tmp;
-  std::string dir = tmp.path + "/st";
+  TempDir tmp("sr-station");
+  std::string dir = tmp.path() + "/st";
   TestPins pins;
   sr::StationInitOptions o = pins.Options(dir);
   FixedPin& lus = pins.lus;
@@ -110,8 +102,8 @@ TEST_CASE("station: the log key signs checkpoints that verify with station.json'
 }
 
 TEST_CASE("station: a second user of the same station is refused while the first holds the lock") {
-  TempDir tmp;
-  std::string dir = tmp.path + "/st";
+  TempDir tmp("sr-station");
+  std::string dir = tmp.path() + "/st";
   FixedPin rso("release-so"), rus("release-user"), lso("log-so"), lus("log-user");
   sr::StationInitOptions o{dir, "", "", "", &rso, &rus, &lso, &lus};
   auto first = sr::Station::Init(o);
@@ -123,8 +115,8 @@ TEST_CASE("station: a second user of the same station is refused while the first
 }
 
 TEST_CASE("station: identical release and log user PINs are refused before anything is created") {
-  TempDir tmp;
-  std::string dir = tmp.path + "/st";
+  TempDir tmp("sr-station");
+  std::string dir = tmp.path() + "/st";
   FixedPin rso("release-so"), same("same-user-pin"), lso("log-so");
   sr::StationInitOptions o{dir, "", "", "", &rso, &same, &lso, &same};
   auto st = sr::Station::Init(o);
@@ -134,8 +126,8 @@ TEST_CASE("station: identical release and log user PINs are refused before anyth
 }
 
 TEST_CASE("station: a token file a kill left empty is restored from the station's copy") {
-  TempDir tmp;
-  std::string dir = tmp.path + "/st";
+  TempDir tmp("sr-station");
+  std::string dir = tmp.path() + "/st";
   TestPins pins;
   sr::StationInitOptions o = pins.Options(dir);
   FixedPin& lus = pins.lus;
@@ -192,8 +184,8 @@ bool VerifyWithPem(const std::string& pem, const std::string& msg, const std::st
 
 TEST_CASE(
     "station: the attestation key is ECDSA P-256; an older station's Ed25519 one still signs") {
-  TempDir tmp;
-  std::string dir = tmp.path + "/st";
+  TempDir tmp("sr-station");
+  std::string dir = tmp.path() + "/st";
   TestPins pins;
   sr::StationInitOptions o = pins.Options(dir);
   REQUIRE(sr::Station::Init(o).ok());

@@ -2,30 +2,25 @@
 // running end to end and tell the story of the seed (refused with the
 // regional configuration in scope, signed with it excluded, verified).
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
 #include <chrono>
-#include <cstdio>
 #include <string>
+
+#include "tests/testing/run.h"
 
 namespace {
 
 TEST_CASE("demo: make demo runs the firmware 5.4.3 ceremony end to end in under a minute") {
   std::string build = STRONGROOM_BINARY;
   build = build.substr(0, build.rfind("/cli/"));
-  std::string cmd =
-      "'" + std::string(STRONGROOM_SOURCE_DIR) + "/scripts/demo.sh' '" + build + "' 2>&1";
+  std::string cmd = "'" + std::string(STRONGROOM_SOURCE_DIR) + "/scripts/demo.sh' '" + build + "'";
   auto t0 = std::chrono::steady_clock::now();
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = ::pclose(p);
+  sr::testing::CmdResult r = sr::testing::Run(cmd);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string& out = r.out;
   INFO(out);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  REQUIRE(r.rc != -1);  // exited (not killed by a signal)
+  CHECK(r.rc == 0);
   CHECK(seconds < 60);
   auto has = [&](const char* s) { return out.find(s) != std::string::npos; };
   // Keys of all four algorithms prove possession to openssl.

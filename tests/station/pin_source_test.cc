@@ -8,14 +8,11 @@
 #include <string>
 
 #include "base/file.h"
+#include "tests/testing/temp_dir.h"
 
 namespace {
 
-std::string TempDir() {
-  char tmpl[] = "/tmp/sr-pin-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
+using sr::testing::TempDir;
 
 std::string PinFile(const std::string& dir, const std::string& content, mode_t mode = 0600) {
   std::string p = sr::JoinPath(dir, "pin");
@@ -30,7 +27,8 @@ std::string AsString(const sr::SecretBytes& b) { return std::string(b.begin(), b
 }  // namespace
 
 TEST_CASE("pins: a file PIN loses exactly one trailing newline") {
-  std::string dir = TempDir();
+  TempDir tmp("sr-pin");
+  const std::string& dir = tmp.path();
   struct Case {
     std::string content, expect;
   } cases[] = {{"123456\n", "123456"}, {"123456", "123456"}, {"123456\r\n", "123456"}};
@@ -48,7 +46,8 @@ TEST_CASE("pins: a file PIN loses exactly one trailing newline") {
 }
 
 TEST_CASE("pins: too short, too long and world-readable PIN files are refused by name") {
-  std::string dir = TempDir();
+  TempDir tmp("sr-pin");
+  const std::string& dir = tmp.path();
   auto shortp = (*sr::ParsePinSource("file:" + PinFile(dir, "12\n"), "p"))->ReadPin();
   CHECK(shortp.status().message().find("4 to 255 bytes") != std::string::npos);
   auto longp = (*sr::ParsePinSource("file:" + PinFile(dir, std::string(300, '7')), "p"))->ReadPin();

@@ -1,13 +1,14 @@
-// Shared helpers of the table-driven gate tests (gate_test.cc, gate_input_test.cc).
-#ifndef STRONGROOM_TESTS_POLICY_GATE_TABLE_H_
-#define STRONGROOM_TESTS_POLICY_GATE_TABLE_H_
+// Shared helpers of the table-driven gate tests (tests/policy/gate_test.cc,
+// gate_input_test.cc; tests/signer/sign_refusal_test.cc).
+#ifndef STRONGROOM_TESTS_TESTING_GATE_TABLE_H_
+#define STRONGROOM_TESTS_TESTING_GATE_TABLE_H_
 
 #include <doctest/doctest.h>
 
 #include <functional>
 #include <set>
 
-#include "tests/policy/fixtures.h"
+#include "tests/testing/policy_fixtures.h"
 
 namespace sr::testing {
 
@@ -63,4 +64,4 @@ inline void RunCases(const std::vector<Case>& cases) {
 
 }  // namespace sr::testing
 
-#endif  // STRONGROOM_TESTS_POLICY_GATE_TABLE_H_
+#endif  // STRONGROOM_TESTS_TESTING_GATE_TABLE_H_

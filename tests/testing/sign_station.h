@@ -1,51 +1,27 @@
 // A real signing station for end-to-end tests of `strongroom sign` and
 // `strongroom verify`: the real binary, a SoftHSMv2 station in a temp folder
 // (its own softhsm2.conf), a release key generated in its token, and the
-// IC-22 reference scenario of tests/policy/fixtures.h (World) re-timed to the
+// IC-22 reference scenario of tests/testing/policy_fixtures.h (World) re-timed to the
 // real clock, its key authorization pointing at the station's key, its policy
 // installed through the CLI. Each test mutates the World, writes the inputs
 // with Write() and runs Sign().
-#ifndef STRONGROOM_TESTS_SIGNER_SIGN_FIXTURE_H_
-#define STRONGROOM_TESTS_SIGNER_SIGN_FIXTURE_H_
+#ifndef STRONGROOM_TESTS_TESTING_SIGN_STATION_H_
+#define STRONGROOM_TESTS_TESTING_SIGN_STATION_H_
 
 #include <doctest/doctest.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "base/file.h"
 #include "log/reader.h"
 #include "proto/event.pb.h"
-#include "tests/policy/fixtures.h"
+#include "tests/testing/policy_fixtures.h"
+#include "tests/testing/run.h"
+#include "tests/testing/temp_dir.h"
 
 namespace sr::testing {
-
-struct CmdResult {
-  int rc = -1;
-  std::string out, err;
-  std::string all() const { return out + err; }
-};
-
-// Runs a shell command; stdout and stderr captured separately.
-inline CmdResult Shell(const std::string& cmd, const std::string& err_file) {
-  std::string full = "(" + cmd + ") 2>" + err_file;
-  FILE* p = ::popen(full.c_str(), "r");
-  REQUIRE(p != nullptr);
-  CmdResult r;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  auto e = ReadFile(err_file);
-  if (e.ok()) r.err = *e;
-  return r;
-}
 
 // Paths of one release's inputs as written to disk.
 struct Inputs {
@@ -58,9 +34,7 @@ class SignStation {
  public:
   // alg: the release key's algorithm (ecdsa-p256, ecdsa-p384, ed25519, rsa-pss-3072).
   explicit SignStation(const std::string& alg = "ecdsa-p256", const std::string& label = "rel") {
-    char tmpl[] = "/tmp/sr-sign-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    root = tmpl;
+    root = tmp_.path();
     station = root + "/station";
     pins = root + "/pins";
     REQUIRE(MakeDirs(pins, 0700).ok());
@@ -87,7 +61,6 @@ class SignStation {
     vkey = vk.out.substr(0, vk.out.find('\n'));
     REQUIRE(WriteFileAtomic(root + "/log.vkey", vkey + "\n").ok());
   }
-  ~SignStation() { std::filesystem::remove_all(root); }
   SignStation(const SignStation&) = delete;
   SignStation& operator=(const SignStation&) = delete;
 
@@ -98,7 +71,7 @@ class SignStation {
 
   // Runs the strongroom binary with args (in root).
   CmdResult Sr(const std::string& args) const {
-    return Shell("cd '" + root + "' && '" + STRONGROOM_BINARY + "' " + args, root + "/.stderr");
+    return Run("cd '" + root + "' && '" + STRONGROOM_BINARY + "' " + args, root + "/.stderr");
   }
 
   // The reference scenario re-timed to now and bound to this station's key and log.
@@ -190,9 +163,10 @@ class SignStation {
     return Sr("log verify --station " + station + " --vkey " + root + "/log.vkey");
   }
 
+  TempDir tmp_{"sr-sign"};  // root; removed with the station
   std::string root, station, pins, key_label, key_pem, key_fingerprint, vkey;
 };
 
 }  // namespace sr::testing
 
-#endif  // STRONGROOM_TESTS_SIGNER_SIGN_FIXTURE_H_
+#endif  // STRONGROOM_TESTS_TESTING_SIGN_STATION_H_
