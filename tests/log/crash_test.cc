@@ -14,6 +14,8 @@
 #include "log/reader.h"
 #include "log/record.h"
 #include "log/verify.h"
+#include "log/writer.h"
+#include "proto/event.pb.h"
 #include "tests/testing/files.h"
 #include "tests/testing/run.h"
 #include "tests/testing/temp_dir.h"
