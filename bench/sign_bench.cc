@@ -13,9 +13,9 @@
 //     release, against the raw in-process C_SignInit + C_Sign rate of the
 //     same key (bench/raw_sign.h); median of BULK_RUNS. Target: >= 0.50.
 //
-// The station is set up through the CLI like tests/signer/sign_fixture.h, the
+// The station is set up through the CLI like tests/testing/sign_station.h, the
 // trust policy and envelopes are the IC-22 reference scenario of
-// tests/policy/fixtures.h (keys generated with OpenSSL, envelopes signed with
+// tests/testing/policy_fixtures.h (keys generated with OpenSSL, envelopes signed with
 // policy::AddSignature + KeyFileSigner), re-timed to now. Every sign needs a
 // fresh version with its own approval, provenance and evidence: all of them
 // are written before anything is timed. The PINs are throwaway test PINs
@@ -49,7 +49,7 @@
 #include "hsm/session.h"
 #include "policy/keys.h"
 #include "station/station.h"
-#include "tests/policy/fixtures.h"
+#include "tests/testing/policy_fixtures.h"
 
 extern char** environ;
 
@@ -157,7 +157,7 @@ class Bench {
             "file:" + pins_ + "/log"};
   }
 
-  // The station through the CLI, as tests/signer/sign_fixture.h does.
+  // The station through the CLI, as tests/testing/sign_station.h does.
   void SetUpStation() {
     Check(sr::MakeDirs(pins_, 0700), "mkdir " + pins_);
     for (const char* n : {"release-so", "release", "log-so", "log"}) {

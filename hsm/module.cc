@@ -94,7 +94,7 @@ Module::~Module() {
   // unmapping one costs a short command ~0.05 ms for nothing (the process
   // is about to end, or loads the same module again, which then reuses the
   // mapping). It also lets LeakSanitizer name the module in stacks
-  // (SoftHSMv2 2.6.1 leaks in its Ed25519 code; tests/hsm/lsan.supp
+  // (SoftHSMv2 2.6.1 leaks in its Ed25519 code; tests/testing/lsan.supp
   // suppresses that by library name).
   (void)handle_;
 }

@@ -9,17 +9,15 @@
 #include <vector>
 
 #include "base/hash.h"
+#include "tests/testing/temp_dir.h"
 
 namespace {
-std::string TempDir() {
-  char tmpl[] = "/tmp/sr-base-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
+using sr::testing::TempDir;
 }  // namespace
 
 TEST_CASE("files: atomic write replaces content and exclusive write refuses to overwrite") {
-  std::string dir = TempDir();
+  TempDir tmp("sr-base");
+  const std::string& dir = tmp.path();
   std::string p = sr::JoinPath(dir, "out.txt");
   REQUIRE(sr::WriteFileAtomic(p, "first").ok());
   REQUIRE(sr::WriteFileAtomic(p, "second").ok());
@@ -30,7 +28,8 @@ TEST_CASE("files: atomic write replaces content and exclusive write refuses to o
 }
 
 TEST_CASE("files: reads refuse symbolic links and oversize inputs, naming the path") {
-  std::string dir = TempDir();
+  TempDir tmp("sr-base");
+  const std::string& dir = tmp.path();
   std::string p = sr::JoinPath(dir, "big");
   REQUIRE(sr::WriteFileAtomic(p, std::string(100, 'x')).ok());
   auto r = sr::ReadFile(p, 10);
@@ -44,7 +43,8 @@ TEST_CASE("files: reads refuse symbolic links and oversize inputs, naming the pa
 }
 
 TEST_CASE("files: streaming file hash equals in-memory hash") {
-  std::string dir = TempDir();
+  TempDir tmp("sr-base");
+  const std::string& dir = tmp.path();
   std::string p = sr::JoinPath(dir, "blob");
   std::string data(3 * 1024 * 1024 + 17, '\0');
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 131);
@@ -57,7 +57,8 @@ TEST_CASE("files: streaming file hash equals in-memory hash") {
 }
 
 TEST_CASE("files: HashFile's digests are right at every size around its read size") {
-  std::string dir = TempDir();
+  TempDir tmp("sr-base");
+  const std::string& dir = tmp.path();
   std::string p = sr::JoinPath(dir, "blob");
   const std::size_t c = sr::kHashChunkBytes;
   for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{4095}, std::size_t{4096},
@@ -90,7 +91,8 @@ TEST_CASE("files: HashFile's digests are right at every size around its read siz
 }
 
 TEST_CASE("files: a second non-waiting lock on the same file is refused") {
-  std::string dir = TempDir();
+  TempDir tmp("sr-base");
+  const std::string& dir = tmp.path();
   std::string p = sr::JoinPath(dir, "lock");
   auto a = sr::FileLock::Acquire(p);
   REQUIRE(a.ok());

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/signer/sign_fixture.h"
+#include "tests/testing/sign_station.h"
 
 namespace sr::testing {
 namespace {

@@ -3,9 +3,7 @@
 // openssl and pkcs11-tool command lines as independent checkers.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -13,34 +11,22 @@
 
 #include "base/file.h"
 #include "cli/common.h"
+#include "tests/testing/run.h"
+#include "tests/testing/temp_dir.h"
 
 namespace {
 
-struct Run {
-  int rc;
-  std::string out;
-};
-
-Run Sh(const std::string& cmd) {
-  std::string full = cmd + " 2>&1";
-  FILE* p = ::popen(full.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using sr::testing::CmdResult;
+using sr::testing::Run;
+using sr::testing::TempDir;
 
 const std::string kBin = STRONGROOM_BINARY;
 
 // A temp dir with four 0600 PIN files and a station created from them.
 struct TempStation {
-  std::string root, dir, pins;
+  TempDir tmp{"sr-cli"};
+  std::string root = tmp.path(), dir, pins;
   explicit TempStation(bool init = true) {
-    char tmpl[] = "/tmp/sr-cli-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    root = tmpl;
     dir = root + "/station";
     pins = root + "/pins";
     REQUIRE(sr::MakeDirs(pins, 0700).ok());
@@ -50,22 +36,21 @@ struct TempStation {
       REQUIRE(::chmod(p.c_str(), 0600) == 0);
     }
     if (init) {
-      Run r = Sh(InitCommand());
+      CmdResult r = Run(InitCommand());
       REQUIRE_MESSAGE(r.rc == 0, r.out);
     }
   }
-  ~TempStation() { std::filesystem::remove_all(root); }
   std::string InitCommand() const {
     return kBin + " station init --station " + dir + " --release-so-pin-source file:" + pins +
            "/release-so --release-pin-source file:" + pins +
            "/release --log-so-pin-source file:" + pins + "/log-so --log-pin-source file:" + pins +
            "/log";
   }
-  Run Generate(const std::string& label, const std::string& alg, const std::string& pin = "release",
-               const std::string& log_pin = "log") {
-    return Sh(kBin + " key generate --station " + dir + " --label " + label + " --algorithm " +
-              alg + " --pin-source file:" + pins + "/" + pin + " --log-pin-source file:" + pins +
-              "/" + log_pin);
+  CmdResult Generate(const std::string& label, const std::string& alg,
+                     const std::string& pin = "release", const std::string& log_pin = "log") {
+    return Run(kBin + " key generate --station " + dir + " --label " + label + " --algorithm " +
+               alg + " --pin-source file:" + pins + "/" + pin + " --log-pin-source file:" + pins +
+               "/" + log_pin);
   }
   std::string Key(const std::string& f) const { return dir + "/keys/" + f; }
 };
@@ -76,7 +61,7 @@ TEST_CASE("cli: keys of all four algorithms have proofs of possession that opens
   TempStation st;
   const char* algs[] = {"ecdsa-p256", "ecdsa-p384", "ed25519", "rsa-pss-3072"};
   for (const char* alg : algs) {
-    Run r = st.Generate(std::string("k-") + alg, alg);
+    CmdResult r = st.Generate(std::string("k-") + alg, alg);
     REQUIRE_MESSAGE(r.rc == 0, r.out);
     CHECK(r.out.find("fingerprint: ") != std::string::npos);
   }
@@ -87,7 +72,7 @@ TEST_CASE("cli: keys of all four algorithms have proofs of possession that opens
                                 ".pop -sigfile " + k + ".pop.sig"
                           : "openssl dgst " + how + " -verify " + k + ".pem -signature " + k +
                                 ".pop.sig " + k + ".pop";
-    return Sh(cmd);
+    return Run(cmd);
   };
   const std::string pss = "-sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32";
   CHECK(verify("k-ecdsa-p256", "-sha256").rc == 0);
@@ -96,12 +81,12 @@ TEST_CASE("cli: keys of all four algorithms have proofs of possession that opens
   CHECK(verify("k-rsa-pss-3072", pss).rc == 0);
   CHECK(verify("log", "ed25519").rc == 0);  // the station's log key, made by station init
   // The proof binds the key: a statement edited after signing no longer verifies.
-  Run stmt = Sh("cat " + st.Key("k-ed25519.pop"));
+  CmdResult stmt = Run("cat " + st.Key("k-ed25519.pop"));
   CHECK(stmt.out.starts_with("strongroom proof-of-possession v1\nfingerprint: "));
-  REQUIRE(Sh("sed -i s/k-ed25519/k-evil/ " + st.Key("k-ed25519.pop")).rc == 0);
+  REQUIRE(Run("sed -i s/k-ed25519/k-evil/ " + st.Key("k-ed25519.pop")).rc == 0);
   CHECK(verify("k-ed25519", "ed25519").rc != 0);
 
-  Run list = Sh(kBin + " --json key list --station " + st.dir);
+  CmdResult list = Run(kBin + " --json key list --station " + st.dir);
   REQUIRE_MESSAGE(list.rc == 0, list.out);
   for (const char* alg : algs) {
     CHECK(list.out.find(std::string("\"label\":\"k-") + alg + "\",\"algorithm\":\"" + alg) !=
@@ -109,9 +94,10 @@ TEST_CASE("cli: keys of all four algorithms have proofs of possession that opens
   }
   CHECK(list.out.find("\"label\":\"log\",\"algorithm\":\"ed25519\"") != std::string::npos);
   std::string out = st.root + "/exported.pem";
-  Run exp = Sh(kBin + " key export --station " + st.dir + " --label k-ecdsa-p384 --out " + out);
+  CmdResult exp =
+      Run(kBin + " key export --station " + st.dir + " --label k-ecdsa-p384 --out " + out);
   REQUIRE_MESSAGE(exp.rc == 0, exp.out);
-  CHECK(Sh("cmp " + out + " " + st.Key("k-ecdsa-p384.pem")).rc == 0);
+  CHECK(Run("cmp " + out + " " + st.Key("k-ecdsa-p384.pem")).rc == 0);
 }
 
 TEST_CASE("cli: pkcs11-tool shows generated private keys sensitive and never extractable") {
@@ -120,9 +106,10 @@ TEST_CASE("cli: pkcs11-tool shows generated private keys sensitive and never ext
   REQUIRE(st.Generate("fw-ed", "ed25519").rc == 0);
   // pkcs11-tool has no PIN file option; this throwaway test PIN is the only
   // PIN that ever appears on a command line in strongroom's tree.
-  Run r = Sh("SOFTHSM2_CONF=" + st.dir + "/softhsm2.conf pkcs11-tool --module " +
-             "/usr/lib/softhsm/libsofthsm2.so --token-label release --login --pin pin-of-release " +
-             "--list-objects");
+  CmdResult r =
+      Run("SOFTHSM2_CONF=" + st.dir + "/softhsm2.conf pkcs11-tool --module " +
+          "/usr/lib/softhsm/libsofthsm2.so --token-label release --login --pin pin-of-release " +
+          "--list-objects");
   REQUIRE_MESSAGE(r.rc == 0, r.out);
   std::size_t privs = 0;
   for (std::size_t pos = 0; (pos = r.out.find("Private Key Object", pos)) != std::string::npos;
@@ -143,73 +130,75 @@ TEST_CASE("cli: a PIN in argv or in the environment is refused with the forbidde
   for (const std::string& extra :
        {std::string(" --pin 123456"), std::string(" --pin-source pass:123456"),
         std::string(" --pin-source=env:SOMEVAR")}) {
-    Run r = Sh(gen + extra);
+    CmdResult r = Run(gen + extra);
     INFO(extra);
     CHECK(r.rc == sr::cli::kExitForbidden);
     CHECK(r.out.find("refused") != std::string::npos);
     CHECK(r.out.find("123456") == std::string::npos);
   }
   for (const char* var : {"STRONGROOM_PIN", "SOFTHSM_PIN", "PKCS11_PIN", "MY_PIN_CODE"}) {
-    Run r = Sh(std::string(var) + "=123456 " + gen + " --pin-source file:" + st.pins + "/release");
+    CmdResult r =
+        Run(std::string(var) + "=123456 " + gen + " --pin-source file:" + st.pins + "/release");
     INFO(var);
     CHECK(r.rc == sr::cli::kExitForbidden);
     CHECK(r.out.find(var) != std::string::npos);
   }
-  CHECK(Sh("test -e " + st.Key("x.pem")).rc != 0);
+  CHECK(Run("test -e " + st.Key("x.pem")).rc != 0);
 }
 
 TEST_CASE("cli: a wrong PIN says CKR_PIN_INCORRECT and many wrong tries do not lock the token") {
   TempStation st;
   REQUIRE(sr::WriteFileAtomic(st.pins + "/wrong", "not-the-pin\n", 0600).ok());
   for (int i = 0; i < 10; ++i) {
-    Run r = st.Generate("k", "ed25519", "wrong");
+    CmdResult r = st.Generate("k", "ed25519", "wrong");
     CHECK(r.rc == sr::cli::kExitHsm);
     CHECK(r.out.find("CKR_PIN_INCORRECT") != std::string::npos);
     CHECK(r.out.find("token 'release'") != std::string::npos);
   }
-  Run ok = st.Generate("k", "ed25519");
+  CmdResult ok = st.Generate("k", "ed25519");
   CHECK_MESSAGE(ok.rc == 0, ok.out);
   // The log key cannot be used with the release PIN: the tokens are separate.
-  Run cross = st.Generate("k2", "ed25519", "release");
+  CmdResult cross = st.Generate("k2", "ed25519", "release");
   CHECK(cross.rc == 0);
-  Run log_wrong = Sh(kBin + " key generate --station " + st.dir +
-                     " --token log --label k3 --algorithm ed25519 --pin-source file:" + st.pins +
-                     "/release --log-pin-source file:" + st.pins + "/log");
+  CmdResult log_wrong =
+      Run(kBin + " key generate --station " + st.dir +
+          " --token log --label k3 --algorithm ed25519 --pin-source file:" + st.pins +
+          "/release --log-pin-source file:" + st.pins + "/log");
   CHECK(log_wrong.rc == sr::cli::kExitForbidden);
   CHECK(log_wrong.out.find("differs from the log token PIN") != std::string::npos);
-  Run log_bad = Sh(kBin + " key generate --station " + st.dir +
-                   " --label k4 --algorithm ed25519 --pin-source file:" + st.pins +
-                   "/release --log-pin-source file:" + st.pins + "/release");
+  CmdResult log_bad = Run(kBin + " key generate --station " + st.dir +
+                          " --label k4 --algorithm ed25519 --pin-source file:" + st.pins +
+                          "/release --log-pin-source file:" + st.pins + "/release");
   CHECK(log_bad.rc == sr::cli::kExitHsm);
   CHECK(log_bad.out.find("CKR_PIN_INCORRECT") != std::string::npos);
   CHECK(log_bad.out.find("token 'log'") != std::string::npos);
-  CHECK(Sh("test -e " + st.Key("k4.pem")).rc != 0);  // no key made on a station that cannot log it
+  CHECK(Run("test -e " + st.Key("k4.pem")).rc != 0);  // no key made on a station that cannot log it
 }
 
 TEST_CASE("cli: duplicate labels, missing stations and reused directories fail with their codes") {
   TempStation st;
   REQUIRE(st.Generate("dup", "ecdsa-p256").rc == 0);
-  Run dup = st.Generate("dup", "ed25519");
+  CmdResult dup = st.Generate("dup", "ed25519");
   CHECK(dup.rc == sr::cli::kExitExists);
   CHECK(dup.out.find("'dup'") != std::string::npos);
-  Run none = Sh(kBin + " key list --station " + st.root + "/nowhere");
+  CmdResult none = Run(kBin + " key list --station " + st.root + "/nowhere");
   CHECK(none.rc == sr::cli::kExitNotFound);
-  Run again = Sh(st.InitCommand());
+  CmdResult again = Run(st.InitCommand());
   CHECK(again.rc == sr::cli::kExitExists);
   CHECK(again.out.find("not empty") != std::string::npos);
-  Run bad_alg = st.Generate("k", "dsa-1024");
+  CmdResult bad_alg = st.Generate("k", "dsa-1024");
   CHECK(bad_alg.rc == sr::cli::kExitInvalidInput);
   CHECK(bad_alg.out.find("dsa-1024") != std::string::npos);
-  Run bad_label = st.Generate("../k", "ed25519");
+  CmdResult bad_label = st.Generate("../k", "ed25519");
   CHECK(bad_label.rc == sr::cli::kExitInvalidInput);
-  Run missing_export = Sh(kBin + " key export --station " + st.dir + " --label nope");
+  CmdResult missing_export = Run(kBin + " key export --station " + st.dir + " --label nope");
   CHECK(missing_export.rc == sr::cli::kExitNotFound);
 }
 
 TEST_CASE("cli: every station and key verb has --help text") {
   for (const char* verb :
        {"station", "station init", "key", "key generate", "key list", "key export"}) {
-    Run r = Sh(kBin + " " + verb + " --help");
+    CmdResult r = Run(kBin + " " + verb + " --help");
     INFO(verb);
     CHECK(r.rc == 0);
     bool described = r.out.find("--station") != std::string::npos ||
@@ -237,7 +226,7 @@ TEST_CASE("cli: sign, verify and every log verb explain themselves and their opt
       {"key generate", {"--log-pin-source", "--operator"}},
   };
   for (const auto& [verb, words] : verbs) {
-    Run r = Sh(kBin + " " + verb + " --help");
+    CmdResult r = Run(kBin + " " + verb + " --help");
     INFO(verb, "\n", r.out);
     CHECK(r.rc == 0);
     for (const char* w : words) CHECK_MESSAGE(r.out.find(w) != std::string::npos, w);
@@ -246,29 +235,29 @@ TEST_CASE("cli: sign, verify and every log verb explain themselves and their opt
 
 TEST_CASE("cli: key generate records a KEY_GENERATED event with the key and its operators") {
   TempStation st;
-  Run gen =
-      Sh(kBin + " key generate --station " + st.dir +
-         " --label fw --algorithm ecdsa-p384 --pin-source file:" + st.pins +
-         "/release --log-pin-source file:" + st.pins + "/log --operator dana --operator erin");
+  CmdResult gen =
+      Run(kBin + " key generate --station " + st.dir +
+          " --label fw --algorithm ecdsa-p384 --pin-source file:" + st.pins +
+          "/release --log-pin-source file:" + st.pins + "/log --operator dana --operator erin");
   REQUIRE_MESSAGE(gen.rc == 0, gen.out);
   CHECK(gen.out.find("logged as event 3") != std::string::npos);  // after init's 3 events
-  Run show = Sh(kBin + " --json log show --station " + st.dir + " --index 3");
+  CmdResult show = Run(kBin + " --json log show --station " + st.dir + " --index 3");
   REQUIRE_MESSAGE(show.rc == 0, show.out);
   CHECK(show.out.find("EVENT_KIND_KEY_GENERATED") != std::string::npos);
   CHECK(show.out.find("\"key_label\":\"fw\"") != std::string::npos);
   CHECK(show.out.find("\"algorithm\":\"ecdsa-p384\"") != std::string::npos);
   CHECK(show.out.find("\"operators\":[\"dana\",\"erin\"]") != std::string::npos);
-  std::string vk = Sh(kBin + " log vkey --station " + st.dir).out;
+  std::string vk = Run(kBin + " log vkey --station " + st.dir).out;
   vk.pop_back();
-  CHECK(Sh(kBin + " log verify --station " + st.dir + " --vkey '" + vk + "'").rc == 0);
+  CHECK(Run(kBin + " log verify --station " + st.dir + " --vkey '" + vk + "'").rc == 0);
 }
 
 TEST_CASE("cli: a second process using a locked station is told it is busy") {
   TempStation st;
-  Run r = Sh("flock " + st.dir + "/station.lock " + kBin + " key list --station " + st.dir);
+  CmdResult r = Run("flock " + st.dir + "/station.lock " + kBin + " key list --station " + st.dir);
   CHECK(r.rc == sr::cli::kExitBusy);
   CHECK(r.out.find("station.lock") != std::string::npos);
-  CHECK(Sh(kBin + " key list --station " + st.dir).rc == 0);
+  CHECK(Run(kBin + " key list --station " + st.dir).rc == 0);
 }
 
 TEST_CASE("cli: --module binds a station to existing tokens of another module by URI") {
@@ -282,33 +271,34 @@ TEST_CASE("cli: --module binds a station to existing tokens of another module by
   std::string env = "SOFTHSM2_CONF=" + conf + " ";
   std::string tool = env + "pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so ";
   // Test-only PINs for pkcs11-tool, which has no PIN file option.
-  REQUIRE(Sh(tool + "--init-token --slot-index 0 --label Vendor-HSM --so-pin 87654321").rc == 0);
-  REQUIRE(Sh(tool + "--token-label Vendor-HSM --login --login-type so --so-pin 87654321 "
-                    "--init-pin --pin pin-of-log")
+  REQUIRE(Run(tool + "--init-token --slot-index 0 --label Vendor-HSM --so-pin 87654321").rc == 0);
+  REQUIRE(Run(tool + "--token-label Vendor-HSM --login --login-type so --so-pin 87654321 "
+                     "--init-pin --pin pin-of-log")
               .rc == 0);
-  Run init = Sh(env + kBin + " station init --station " + st.dir +
-                " --module /usr/lib/softhsm/libsofthsm2.so --token 'pkcs11:token=Vendor-HSM'" +
-                " --log-pin-source file:" + st.pins + "/log");
+  CmdResult init =
+      Run(env + kBin + " station init --station " + st.dir +
+          " --module /usr/lib/softhsm/libsofthsm2.so --token 'pkcs11:token=Vendor-HSM'" +
+          " --log-pin-source file:" + st.pins + "/log");
   REQUIRE_MESSAGE(init.rc == 0, init.out);
-  Run list = Sh(env + kBin + " key list --station " + st.dir);
+  CmdResult list = Run(env + kBin + " key list --station " + st.dir);
   REQUIRE_MESSAGE(list.rc == 0, list.out);
   CHECK(list.out.find("release\tlog\ted25519") != std::string::npos);  // same token, both roles
-  CHECK(Sh("test -e " + st.dir + "/softhsm2.conf").rc != 0);
-  Run unknown = Sh(env + kBin + " station init --station " + st.root + "/s2" +
-                   " --module /usr/lib/softhsm/libsofthsm2.so --token 'pkcs11:token=Nope'" +
-                   " --log-pin-source file:" + st.pins + "/log");
+  CHECK(Run("test -e " + st.dir + "/softhsm2.conf").rc != 0);
+  CmdResult unknown = Run(env + kBin + " station init --station " + st.root + "/s2" +
+                          " --module /usr/lib/softhsm/libsofthsm2.so --token 'pkcs11:token=Nope'" +
+                          " --log-pin-source file:" + st.pins + "/log");
   CHECK(unknown.rc == sr::cli::kExitNotFound);
   CHECK(unknown.out.find("'Vendor-HSM'") != std::string::npos);
   // A failed init leaves no half-made station behind, so it can simply be rerun.
-  CHECK(Sh("test -e " + st.root + "/s2/station.lock").rc != 0);
-  Run missing = Sh(kBin + " station init --station " + st.root + "/s3 --module /no/such.so" +
-                   " --token pkcs11:token=x --log-pin-source file:" + st.pins + "/log");
+  CHECK(Run("test -e " + st.root + "/s2/station.lock").rc != 0);
+  CmdResult missing = Run(kBin + " station init --station " + st.root + "/s3 --module /no/such.so" +
+                          " --token pkcs11:token=x --log-pin-source file:" + st.pins + "/log");
   CHECK(missing.rc == sr::cli::kExitNotFound);
   CHECK(missing.out.find("/no/such.so") != std::string::npos);
 }
 
 TEST_CASE("cli: PINs typed at the terminal prompt are not echoed and unlock the tokens") {
-  if (Sh("command -v script").rc != 0) {
+  if (Run("command -v script").rc != 0) {
     MESSAGE("script(1) not installed; skipping the terminal prompt test");
     return;
   }
@@ -318,15 +308,15 @@ TEST_CASE("cli: PINs typed at the terminal prompt are not echoed and unlock the 
   std::string feed =
       "(sleep 0.5; for p in rel-so-pin rel-user-pin log-so-pin log-user-pin; do "
       "printf '%s\\n' $p; sleep 0.3; done; sleep 1) | ";
-  Run init =
-      Sh(feed + "script -qec '" + kBin + " station init --station " + st.dir + "' /dev/null");
+  CmdResult init =
+      Run(feed + "script -qec '" + kBin + " station init --station " + st.dir + "' /dev/null");
   REQUIRE_MESSAGE(init.rc == 0, init.out);
   CHECK(init.out.find("release token SO PIN: ") != std::string::npos);
   CHECK(init.out.find("log token user PIN: ") != std::string::npos);
   CHECK(init.out.find("rel-user-pin") == std::string::npos);  // never echoed
   REQUIRE(sr::WriteFileAtomic(st.pins + "/typed", "rel-user-pin\n", 0600).ok());
   REQUIRE(sr::WriteFileAtomic(st.pins + "/typed-log", "log-user-pin\n", 0600).ok());
-  Run gen = st.Generate("typed", "ed25519", "typed", "typed-log");
+  CmdResult gen = st.Generate("typed", "ed25519", "typed", "typed-log");
   CHECK_MESSAGE(gen.rc == 0, gen.out);
 }
 
@@ -344,10 +334,10 @@ TEST_CASE("cli: the system OpenSSL configuration (OPENSSL_CONF) is never loaded"
                                   st.root + "/evil-provider.so\nactivate = 1\n",
                               0600)
               .ok());
-  CHECK(Sh("OPENSSL_CONF=" + conf + " openssl dgst -sha256 /dev/null").rc != 0);
-  Run plain = Sh(kBin + " key list --station " + st.dir);
+  CHECK(Run("OPENSSL_CONF=" + conf + " openssl dgst -sha256 /dev/null").rc != 0);
+  CmdResult plain = Run(kBin + " key list --station " + st.dir);
   REQUIRE_MESSAGE(plain.rc == 0, plain.out);
-  Run configured = Sh("OPENSSL_CONF=" + conf + " " + kBin + " key list --station " + st.dir);
+  CmdResult configured = Run("OPENSSL_CONF=" + conf + " " + kBin + " key list --station " + st.dir);
   CHECK_MESSAGE(configured.rc == 0, configured.out);
   CHECK(configured.out == plain.out);  // the same keys and fingerprints
   CHECK(plain.out.find("\trel\tecdsa-p256\t") != std::string::npos);

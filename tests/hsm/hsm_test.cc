@@ -8,7 +8,7 @@
 
 #include "hsm/pkcs11_error.h"
 #include "hsm/pubkey.h"
-#include "tests/hsm/softhsm_fixture.h"
+#include "tests/testing/softhsm.h"
 
 namespace {
 
@@ -41,7 +41,7 @@ const Algorithm kAll[] = {Algorithm::kEcdsaP256, Algorithm::kEcdsaP384, Algorith
 }  // namespace
 
 TEST_CASE("hsm: a token holding keys of all four algorithms lists, exports and signs with each") {
-  sr::test::SoftHsmToken t;
+  sr::testing::SoftHsmToken t;
   auto s = t.Login();
   for (Algorithm a : kAll) {
     auto k = s->GenerateKey("key-" + std::string(sr::hsm::AlgorithmName(a)), a);
@@ -71,7 +71,7 @@ TEST_CASE("hsm: a token holding keys of all four algorithms lists, exports and s
 }
 
 TEST_CASE("hsm: generated private keys are sensitive and their CKA_VALUE cannot be read") {
-  sr::test::SoftHsmToken t;
+  sr::testing::SoftHsmToken t;
   auto s = t.Login();
   for (Algorithm a : {Algorithm::kEcdsaP256, Algorithm::kEd25519}) {
     REQUIRE(s->GenerateKey("k" + std::to_string(static_cast<int>(a)), a).ok());
@@ -90,8 +90,8 @@ TEST_CASE("hsm: generated private keys are sensitive and their CKA_VALUE cannot 
 }
 
 TEST_CASE("hsm: a wrong PIN reports CKR_PIN_INCORRECT in words and never locks the token") {
-  sr::test::SoftHsmToken t;
-  sr::SecretBytes wrong = sr::test::Pin("not-the-pin");
+  sr::testing::SoftHsmToken t;
+  sr::SecretBytes wrong = sr::testing::Pin("not-the-pin");
   for (int i = 0; i < 12; ++i) {
     auto s = sr::hsm::Session::Open(t.module, t.token, &wrong);
     REQUIRE_FALSE(s.ok());
@@ -105,7 +105,7 @@ TEST_CASE("hsm: a wrong PIN reports CKR_PIN_INCORRECT in words and never locks t
 }
 
 TEST_CASE("hsm: duplicate labels, unknown keys, unknown tokens and missing modules are named") {
-  sr::test::SoftHsmToken t;
+  sr::testing::SoftHsmToken t;
   auto s = t.Login();
   REQUIRE(s->GenerateKey("release-1", Algorithm::kEcdsaP256).ok());
   auto dup = s->GenerateKey("release-1", Algorithm::kEd25519);
@@ -128,7 +128,7 @@ TEST_CASE("hsm: duplicate labels, unknown keys, unknown tokens and missing modul
 }
 
 TEST_CASE("hsm: FindKey pairs the halves by id and names ambiguous or half keys") {
-  sr::test::SoftHsmToken t;
+  sr::testing::SoftHsmToken t;
   auto s = t.Login();
   auto k = s->GenerateKey("release-1", Algorithm::kEcdsaP256);
   REQUIRE(k.ok());
@@ -194,7 +194,7 @@ TEST_CASE("hsm: FindKey pairs the halves by id and names ambiguous or half keys"
 }
 
 TEST_CASE("hsm: without a login public keys are listed but nothing can be signed") {
-  sr::test::SoftHsmToken t;
+  sr::testing::SoftHsmToken t;
   {
     auto s = t.Login();
     REQUIRE(s->GenerateKey("pub-only", Algorithm::kEd25519).ok());

@@ -4,16 +4,18 @@
 
 #include "log/reader.h"
 #include "log/record.h"
-#include "tests/log/test_util.h"
+#include "tests/testing/files.h"
+#include "tests/testing/run.h"
+#include "tests/testing/temp_dir.h"
 
 namespace sr::log {
 namespace {
 
-using testing::ReadAll;
-using testing::Run;
-using testing::RunResult;
-using testing::TempDir;
-using testing::WriteAllTo;
+using sr::testing::CmdResult;
+using sr::testing::ReadAll;
+using sr::testing::Run;
+using sr::testing::TempDir;
+using sr::testing::WriteAll;
 
 const std::string kBin = STRONGROOM_BINARY;
 const std::string kTool = LOG_TOOL;
@@ -22,21 +24,21 @@ struct CliLog {
   TempDir t;
   std::string dir = t.Sub("log"), pem = t.Sub("key.pem"), vkey;
   explicit CliLog(int n) {
-    REQUIRE(Run(kTool + " create " + dir + " " + pem + " strongroom.test/cli").exit_code == 0);
-    REQUIRE(Run(kTool + " append " + dir + " " + pem + " " + std::to_string(n) + " 100 cli")
-                .exit_code == 0);
+    REQUIRE(Run(kTool + " create " + dir + " " + pem + " strongroom.test/cli").rc == 0);
+    REQUIRE(Run(kTool + " append " + dir + " " + pem + " " + std::to_string(n) + " 100 cli").rc ==
+            0);
     vkey = ReadAll(JoinPath(dir, kVkeyFile));
     vkey.pop_back();
   }
-  RunResult Log(const std::string& args, bool json = false) {
+  CmdResult Log(const std::string& args, bool json = false) {
     return Run(kBin + (json ? " --json" : "") + " log " + args);
   }
 };
 
 TEST_CASE("cli: log verify accepts an untouched 1,000-event log and names a flipped byte's event") {
   CliLog l(1000);
-  RunResult ok = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'");
-  CHECK_MESSAGE(ok.exit_code == 0, ok.out);
+  CmdResult ok = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'");
+  CHECK_MESSAGE(ok.rc == 0, ok.out);
   CHECK(ok.out.find("log verified") != std::string::npos);
   CHECK(ok.out.find("1000 events") != std::string::npos);
 
@@ -44,14 +46,14 @@ TEST_CASE("cli: log verify accepts an untouched 1,000-event log and names a flip
   std::uint64_t off = *r->Offset(617);
   std::string ev = ReadAll(JoinPath(l.dir, kEventsFile));
   ev[off + 30] ^= 0x04;
-  WriteAllTo(JoinPath(l.dir, kEventsFile), ev);
-  RunResult bad = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'");
-  CHECK(bad.exit_code == 6);
+  WriteAll(JoinPath(l.dir, kEventsFile), ev);
+  CmdResult bad = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'");
+  CHECK(bad.rc == 6);
   CHECK_MESSAGE(bad.out.find("event 617, byte offset " + std::to_string(off)) != std::string::npos,
                 bad.out);
   CHECK(bad.out.find("record-checksum") != std::string::npos);
-  RunResult js = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'", true);
-  CHECK(js.exit_code == 6);
+  CmdResult js = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'", true);
+  CHECK(js.rc == 6);
   CHECK_MESSAGE(js.out.find("\"check\":\"record-checksum\",\"index\":617") != std::string::npos,
                 js.out);
 }
@@ -60,86 +62,85 @@ TEST_CASE(
     "cli: log verify reads the vkey from a file, checks --since, and fails on a deleted event") {
   CliLog l(50);
   std::string old = l.t.Sub("old.checkpoint");
-  WriteAllTo(old, ReadAll(JoinPath(l.dir, kCheckpointFile)));
-  WriteAllTo(l.t.Sub("vkey"), l.vkey + "\n");
-  REQUIRE(Run(kTool + " append " + l.dir + " " + l.pem + " 20 100 more").exit_code == 0);
-  RunResult ok =
+  WriteAll(old, ReadAll(JoinPath(l.dir, kCheckpointFile)));
+  WriteAll(l.t.Sub("vkey"), l.vkey + "\n");
+  REQUIRE(Run(kTool + " append " + l.dir + " " + l.pem + " 20 100 more").rc == 0);
+  CmdResult ok =
       l.Log("verify --station " + l.t.path() + " --vkey " + l.t.Sub("vkey") + " --since " + old);
   // --station DIR means DIR/log, which is where CliLog put it.
-  CHECK_MESSAGE(ok.exit_code == 0, ok.out);
+  CHECK_MESSAGE(ok.rc == 0, ok.out);
   CHECK(ok.out.find("consistent with your checkpoint of size 50") != std::string::npos);
 
   // The older checkpoint put back in place of the newer one.
   std::string newer = ReadAll(JoinPath(l.dir, kCheckpointFile));
-  WriteAllTo(JoinPath(l.dir, kCheckpointFile), ReadAll(old));
-  RunResult rolled = l.Log("verify --log " + l.dir + " --vkey " + l.t.Sub("vkey"));
-  CHECK(rolled.exit_code == 6);
+  WriteAll(JoinPath(l.dir, kCheckpointFile), ReadAll(old));
+  CmdResult rolled = l.Log("verify --log " + l.dir + " --vkey " + l.t.Sub("vkey"));
+  CHECK(rolled.rc == 6);
   CHECK_MESSAGE(rolled.out.find("event-count, event 50") != std::string::npos, rolled.out);
-  WriteAllTo(JoinPath(l.dir, kCheckpointFile), newer);
+  WriteAll(JoinPath(l.dir, kCheckpointFile), newer);
 
   auto r = LogReader::Open(l.dir);
   std::uint64_t a = *r->Offset(12), b = *r->Offset(13);
   std::string ev = ReadAll(JoinPath(l.dir, kEventsFile));
   ev.erase(a, b - a);
-  WriteAllTo(JoinPath(l.dir, kEventsFile), ev);
-  RunResult bad = l.Log("verify --log " + l.dir + " --vkey " + l.t.Sub("vkey"));
-  CHECK(bad.exit_code == 6);
+  WriteAll(JoinPath(l.dir, kEventsFile), ev);
+  CmdResult bad = l.Log("verify --log " + l.dir + " --vkey " + l.t.Sub("vkey"));
+  CHECK(bad.rc == 6);
   CHECK_MESSAGE(bad.out.find("event-sequence, event 12") != std::string::npos, bad.out);
 }
 
 TEST_CASE("cli: log prove, consistency and verify-proof round-trip and reject a forged proof") {
   CliLog l(30);
   std::string old = l.t.Sub("old.checkpoint");
-  WriteAllTo(old, ReadAll(JoinPath(l.dir, kCheckpointFile)));
-  REQUIRE(Run(kTool + " append " + l.dir + " " + l.pem + " 7 100 more").exit_code == 0);
+  WriteAll(old, ReadAll(JoinPath(l.dir, kCheckpointFile)));
+  REQUIRE(Run(kTool + " append " + l.dir + " " + l.pem + " 7 100 more").rc == 0);
   std::string proof = l.t.Sub("e12.tlog-proof");
-  REQUIRE(l.Log("prove --log " + l.dir + " --index 12 --out " + proof).exit_code == 0);
+  REQUIRE(l.Log("prove --log " + l.dir + " --index 12 --out " + proof).rc == 0);
   CHECK(ReadAll(proof).rfind("c2sp.org/tlog-proof@v1\nextra ", 0) == 0);
-  RunResult ok = l.Log("verify-proof " + proof + " --vkey '" + l.vkey + "'");
-  CHECK_MESSAGE(ok.exit_code == 0, ok.out);
+  CmdResult ok = l.Log("verify-proof " + proof + " --vkey '" + l.vkey + "'");
+  CHECK_MESSAGE(ok.rc == 0, ok.out);
   CHECK(ok.out.find("event 12 is in strongroom.test/cli at tree size 37") != std::string::npos);
 
   std::string text = ReadAll(proof);
   std::size_t idx = text.find("index 12\n");
   text.replace(idx, 9, "index 13\n");
-  WriteAllTo(proof, text);
-  CHECK(l.Log("verify-proof " + proof + " --vkey '" + l.vkey + "'").exit_code == 1);
+  WriteAll(proof, text);
+  CHECK(l.Log("verify-proof " + proof + " --vkey '" + l.vkey + "'").rc == 1);
 
   std::string cproof = l.t.Sub("c.proof");
-  REQUIRE(l.Log("consistency --log " + l.dir + " --from " + old + " --out " + cproof).exit_code ==
-          0);
-  RunResult c = l.Log("verify-proof " + cproof + " --vkey '" + l.vkey + "' --old " + old, true);
-  CHECK_MESSAGE(c.exit_code == 0, c.out);
+  REQUIRE(l.Log("consistency --log " + l.dir + " --from " + old + " --out " + cproof).rc == 0);
+  CmdResult c = l.Log("verify-proof " + cproof + " --vkey '" + l.vkey + "' --old " + old, true);
+  CHECK_MESSAGE(c.rc == 0, c.out);
   CHECK(c.out.find("\"old_size\":30") != std::string::npos);
 }
 
 TEST_CASE("cli: log show prints events as protobuf JSON and log vkey prints the verifier key") {
   CliLog l(3);
-  RunResult js = l.Log("show --log " + l.dir + " --index 1", true);
-  CHECK(js.exit_code == 0);
+  CmdResult js = l.Log("show --log " + l.dir + " --index 1", true);
+  CHECK(js.rc == 0);
   CHECK_MESSAGE(js.out.find("\"index\":1,\"event\":{\"sequence\":\"1\"") != std::string::npos,
                 js.out);
   CHECK(js.out.find("EVENT_KIND_CEREMONY_STEP") != std::string::npos);
-  RunResult human = l.Log("show --log " + l.dir);
+  CmdResult human = l.Log("show --log " + l.dir);
   CHECK(human.out.find("--- event 2 (EVENT_KIND_CEREMONY_STEP") != std::string::npos);
-  RunResult vk = l.Log("vkey --log " + l.dir);
+  CmdResult vk = l.Log("vkey --log " + l.dir);
   CHECK(vk.out == l.vkey + "\n");
-  CHECK(l.Log("show --log " + l.dir + " --index 3").exit_code == 4);
+  CHECK(l.Log("show --log " + l.dir + " --index 3").rc == 4);
 }
 
 TEST_CASE("cli: log recover removes a torn tail, logs it, and the log verifies again") {
   CliLog l(5);
   std::string path = JoinPath(l.dir, kEventsFile);
-  WriteAllTo(path, ReadAll(path) + std::string("\x00\x00\x01\x00partial", 11));
-  RunResult before = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'");
-  CHECK(before.exit_code == 6);
+  WriteAll(path, ReadAll(path) + std::string("\x00\x00\x01\x00partial", 11));
+  CmdResult before = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'");
+  CHECK(before.rc == 6);
   CHECK(before.out.find("record-truncated, event 5") != std::string::npos);
-  CHECK(Run(kTool + " append " + l.dir + " " + l.pem + " 1 1 x").exit_code != 0);
-  RunResult rec = l.Log("recover --log " + l.dir + " --log-key-pem " + l.pem + " --operator carol");
-  CHECK_MESSAGE(rec.exit_code == 0, rec.out);
+  CHECK(Run(kTool + " append " + l.dir + " " + l.pem + " 1 1 x").rc != 0);
+  CmdResult rec = l.Log("recover --log " + l.dir + " --log-key-pem " + l.pem + " --operator carol");
+  CHECK_MESSAGE(rec.rc == 0, rec.out);
   CHECK(rec.out.find("removed a torn tail of 11 bytes") != std::string::npos);
-  CHECK(l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'").exit_code == 0);
-  RunResult show = l.Log("show --log " + l.dir + " --index 5", true);
+  CHECK(l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'").rc == 0);
+  CmdResult show = l.Log("show --log " + l.dir + " --index 5", true);
   CHECK(show.out.find("EVENT_KIND_LOG_RECOVERED") != std::string::npos);
   CHECK(show.out.find("\"operators\":[\"carol\"]") != std::string::npos);
   CHECK(show.out.find("\"removed_length\":\"11\"") != std::string::npos);

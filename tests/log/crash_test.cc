@@ -14,13 +14,17 @@
 #include "log/reader.h"
 #include "log/record.h"
 #include "log/verify.h"
-#include "tests/log/test_util.h"
+#include "log/writer.h"
+#include "proto/event.pb.h"
+#include "tests/testing/files.h"
+#include "tests/testing/run.h"
+#include "tests/testing/temp_dir.h"
 
 namespace sr::log {
 namespace {
 
-using testing::ReadAll;
-using testing::TempDir;
+using sr::testing::ReadAll;
+using sr::testing::TempDir;
 
 const std::string kTool = LOG_TOOL;
 
@@ -101,7 +105,7 @@ void CheckAcked(const std::string& dir, const std::map<std::uint64_t, std::strin
 TEST_CASE("crash: 200 kill -9s during appends lose no acknowledged event and the log verifies") {
   TempDir t;
   std::string dir = t.Sub("log"), pem = t.Sub("key.pem");
-  REQUIRE(testing::Run(kTool + " create " + dir + " " + pem + " strongroom.test/crash").exit_code ==
+  REQUIRE(sr::testing::Run(kTool + " create " + dir + " " + pem + " strongroom.test/crash").rc ==
           0);
   auto v = NoteVerifier::Parse(ReadAll(JoinPath(dir, kVkeyFile)));
   auto signer = std::move(Ed25519NoteSigner::FromPemFile(v->name(), pem)).value();
@@ -129,7 +133,7 @@ TEST_CASE("crash: 200 kill -9s during appends lose no acknowledged event and the
     // write system call would leave (rare to hit by timing alone).
     if (round % 4 == 3) {
       std::string cut = std::to_string(1 + rng() % 4000);
-      REQUIRE(testing::Run(kTool + " tear " + dir + " " + cut).exit_code == 0);
+      REQUIRE(sr::testing::Run(kTool + " tear " + dir + " " + cut).rc == 0);
     }
     auto w = LogWriter::Open(dir, *signer);
     if (!w.ok()) {
@@ -160,8 +164,7 @@ TEST_CASE(
     "log") {
   TempDir t;
   std::string dir = t.Sub("log"), pem = t.Sub("key.pem");
-  REQUIRE(testing::Run(kTool + " create " + dir + " " + pem + " strongroom.test/race").exit_code ==
-          0);
+  REQUIRE(sr::testing::Run(kTool + " create " + dir + " " + pem + " strongroom.test/race").rc == 0);
   Child a = Spawn({kTool, "append", dir, pem, "1000", "10", "A"});
   Child b = Spawn({kTool, "append", dir, pem, "1000", "10", "B"});
   std::map<std::uint64_t, std::string> acked;

@@ -4,15 +4,17 @@
 
 #include "log/proof.h"
 #include "log/record.h"
-#include "tests/log/test_util.h"
+#include "tests/testing/files.h"
+#include "tests/testing/run.h"
+#include "tests/testing/temp_dir.h"
 
 namespace sr::log {
 namespace {
 
-using testing::ReadAll;
-using testing::Run;
-using testing::TempDir;
-using testing::WriteAllTo;
+using sr::testing::ReadAll;
+using sr::testing::Run;
+using sr::testing::TempDir;
+using sr::testing::WriteAll;
 
 const std::string kBin = STRONGROOM_BINARY;
 const std::string kTool = LOG_TOOL;
@@ -26,7 +28,7 @@ std::string Checker(const TempDir& t) {
                     ":/usr/share/gocode GOCACHE=" + t.Sub("gocache") + " HOME=" + t.path() +
                     " go build -o " + out + " checker.go";
   auto r = Run(cmd);
-  REQUIRE_MESSAGE(r.exit_code == 0, "go build failed: ", r.out);
+  REQUIRE_MESSAGE(r.rc == 0, "go build failed: ", r.out);
   return out;
 }
 
@@ -36,53 +38,53 @@ TEST_CASE(
   TempDir t;
   std::string checker = Checker(t);
   std::string dir = t.Sub("log"), pem = t.Sub("key.pem");
-  REQUIRE(Run(kTool + " create " + dir + " " + pem + " strongroom.test/interop").exit_code == 0);
-  REQUIRE(Run(kTool + " append " + dir + " " + pem + " 13 13 a").exit_code == 0);
+  REQUIRE(Run(kTool + " create " + dir + " " + pem + " strongroom.test/interop").rc == 0);
+  REQUIRE(Run(kTool + " append " + dir + " " + pem + " 13 13 a").rc == 0);
   std::string vkey = JoinPath(dir, kVkeyFile);
   std::string old = t.Sub("old.checkpoint");
-  WriteAllTo(old, ReadAll(JoinPath(dir, kCheckpointFile)));
-  REQUIRE(Run(kTool + " append " + dir + " " + pem + " 30 30 b").exit_code == 0);
+  WriteAll(old, ReadAll(JoinPath(dir, kCheckpointFile)));
+  REQUIRE(Run(kTool + " append " + dir + " " + pem + " 30 30 b").rc == 0);
   std::string cp = JoinPath(dir, kCheckpointFile);
 
   auto vk = Run(checker + " vkey " + vkey);
-  CHECK_MESSAGE(vk.exit_code == 0, vk.out);
+  CHECK_MESSAGE(vk.rc == 0, vk.out);
   auto c = Run(checker + " checkpoint " + vkey + " " + cp);
-  CHECK_MESSAGE(c.exit_code == 0, c.out);
+  CHECK_MESSAGE(c.rc == 0, c.out);
   CHECK(c.out.find("size 43") != std::string::npos);
 
   for (int i : {0, 1, 12, 13, 31, 42}) {
     std::string proof = t.Sub("p" + std::to_string(i));
     REQUIRE(
         Run(kBin + " log prove --log " + dir + " --index " + std::to_string(i) + " --out " + proof)
-            .exit_code == 0);
+            .rc == 0);
     auto r = Run(checker + " inclusion " + vkey + " " + proof);
-    CHECK_MESSAGE(r.exit_code == 0, "index ", i, ": ", r.out);
+    CHECK_MESSAGE(r.rc == 0, "index ", i, ": ", r.out);
   }
   std::string cproof = t.Sub("consistency");
-  REQUIRE(Run(kBin + " log consistency --log " + dir + " --from " + old + " --out " + cproof)
-              .exit_code == 0);
+  REQUIRE(Run(kBin + " log consistency --log " + dir + " --from " + old + " --out " + cproof).rc ==
+          0);
   auto cr = Run(checker + " consistency " + vkey + " " + old + " " + cproof);
-  CHECK_MESSAGE(cr.exit_code == 0, cr.out);
+  CHECK_MESSAGE(cr.rc == 0, cr.out);
 
   SUBCASE("a proof hash altered") {
     auto f = ConsistencyProofFile::Parse(ReadAll(cproof));
     REQUIRE(f.ok());
     f->hashes[0][3] ^= 1;
-    WriteAllTo(cproof, f->Format());
-    CHECK(Run(checker + " consistency " + vkey + " " + old + " " + cproof).exit_code != 0);
+    WriteAll(cproof, f->Format());
+    CHECK(Run(checker + " consistency " + vkey + " " + old + " " + cproof).rc != 0);
   }
   SUBCASE("the event in an inclusion proof altered") {
     auto f = InclusionProofFile::Parse(ReadAll(t.Sub("p12")));
     REQUIRE(f.ok());
     (*f->extra)[4] ^= 1;
-    WriteAllTo(t.Sub("p12"), f->Format());
-    CHECK(Run(checker + " inclusion " + vkey + " " + t.Sub("p12")).exit_code != 0);
+    WriteAll(t.Sub("p12"), f->Format());
+    CHECK(Run(checker + " inclusion " + vkey + " " + t.Sub("p12")).rc != 0);
   }
   SUBCASE("the checkpoint's tree size altered") {
     std::string note = ReadAll(cp);
     note.replace(note.find("\n43\n"), 4, "\n44\n");
-    WriteAllTo(t.Sub("bad.checkpoint"), note);
-    CHECK(Run(checker + " checkpoint " + vkey + " " + t.Sub("bad.checkpoint")).exit_code != 0);
+    WriteAll(t.Sub("bad.checkpoint"), note);
+    CHECK(Run(checker + " checkpoint " + vkey + " " + t.Sub("bad.checkpoint")).rc != 0);
   }
 }
 

@@ -1,6 +1,7 @@
 // The log's library contract: durable appends, signed checkpoints that never
 // contradict each other, proofs, torn-tail recovery and refusals.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,15 +11,17 @@
 #include "log/reader.h"
 #include "log/record.h"
 #include "log/verify.h"
-#include "tests/log/test_util.h"
+#include "tests/testing/events.h"
+#include "tests/testing/files.h"
+#include "tests/testing/temp_dir.h"
 
 namespace sr::log {
 namespace {
 
-using testing::BuildLog;
-using testing::ReadAll;
-using testing::TempDir;
-using testing::TestEvent;
+using sr::testing::BuildLog;
+using sr::testing::ReadAll;
+using sr::testing::TempDir;
+using sr::testing::TestEvent;
 
 std::unique_ptr<Ed25519NoteSigner> Signer(const std::string& name = "strongroom.test/log") {
   auto s = Ed25519NoteSigner::Generate(name);
@@ -125,7 +128,8 @@ TEST_CASE("log: opening for appends shows each signed event once, in order, as i
     REQUIRE(w.ok());
     for (int i = 0; i < 12; ++i) {
       strongroom::v1::Event ev = TestEvent(static_cast<std::uint64_t>(i));
-      ev.mutable_ceremony_step()->set_step_name(std::string(300u << 10, static_cast<char>('a' + i)));
+      ev.mutable_ceremony_step()->set_step_name(
+          std::string(300u << 10, static_cast<char>('a' + i)));
       REQUIRE((*w)->Append(ev).ok());
     }
     REQUIRE((*w)->Commit().ok());
@@ -148,14 +152,16 @@ TEST_CASE("log: opening for appends shows each signed event once, in order, as i
   }
 }
 
-TEST_CASE("log: verify against a checkpoint the caller already holds checks the events against it") {
+TEST_CASE(
+    "log: verify against a checkpoint the caller already holds checks the events against it") {
   TempDir t;
   auto s = Signer();
   std::string dir = t.Sub("log");
   BuildLog(dir, *s, 5);
   auto note = ReadFile(dir + "/checkpoint", kMaxNoteBytes);
   REQUIRE(note.ok());
-  auto cp = OpenCheckpoint(*note, *NoteVerifier::Parse(EncodeVerifierKey(s->Name(), s->PublicKey())));
+  auto cp =
+      OpenCheckpoint(*note, *NoteVerifier::Parse(EncodeVerifierKey(s->Name(), s->PublicKey())));
   REQUIRE(cp.ok());
   VerifyOptions o;
   o.dir = dir;
@@ -163,7 +169,7 @@ TEST_CASE("log: verify against a checkpoint the caller already holds checks the 
   o.checkpoint = *cp;
   // The file is not read again: a damaged copy on disk does not matter here
   // (the caller verified the one it holds).
-  testing::WriteAllTo(dir + "/checkpoint", "not a note\n");
+  sr::testing::WriteAll(dir + "/checkpoint", "not a note\n");
   auto r = VerifyLog(o);
   REQUIRE(r.ok());
   CHECK_MESSAGE(r->ok, (r->failure ? r->failure->message : std::string()));
@@ -353,7 +359,7 @@ TEST_CASE(
   std::uint64_t before = ReadAll(events_path).size();
   std::string torn = "\x00\x00\x00\x40partial";
   // The state a crash leaves between "record what is cut" and "append the event".
-  testing::WriteAllTo(
+  sr::testing::WriteAll(
       JoinPath(dir, kRecoverPendingFile),
       std::to_string(before) + " " + std::to_string(torn.size()) + " " + Sha256Hex(torn) + " 4\n");
   auto w = LogWriter::Open(dir, *s);
@@ -363,7 +369,7 @@ TEST_CASE(
   for (int run = 0; run < 2; ++run) {
     // Run 1 models a crash after the event was appended but before cleanup:
     // it must not append the event a second time.
-    if (run == 1) testing::WriteAllTo(JoinPath(dir, kRecoverPendingFile), pending);
+    if (run == 1) sr::testing::WriteAll(JoinPath(dir, kRecoverPendingFile), pending);
     auto rep = LogWriter::Recover(dir, *s, strongroom::v1::Event());
     REQUIRE_MESSAGE(rep.ok(), rep.status().ToString());
     CHECK(rep->torn);
@@ -400,7 +406,7 @@ TEST_CASE(
   BuildLog(dir, *s, 10);
   std::string tree = ReadAll(JoinPath(dir, kTreeFile));
   tree[NodePos(3, 0) * 32] ^= 1;  // the [0, 8) subtree root
-  testing::WriteAllTo(JoinPath(dir, kTreeFile), tree);
+  sr::testing::WriteAll(JoinPath(dir, kTreeFile), tree);
   auto w = LogWriter::Open(dir, *s);
   CHECK(w.status().code() == Code::kDataLoss);
   CHECK(w.status().message().find("does not match the signed checkpoint") != std::string::npos);
@@ -417,7 +423,7 @@ TEST_CASE(
   std::uint64_t off = *reader->Offset(12);
   std::string ev = ReadAll(JoinPath(dir, kEventsFile));
   ev[off + 9] ^= 0x20;
-  testing::WriteAllTo(JoinPath(dir, kEventsFile), ev);
+  sr::testing::WriteAll(JoinPath(dir, kEventsFile), ev);
   auto w = LogWriter::Open(dir, *s);
   REQUIRE(w.status().code() == Code::kDataLoss);
   CHECK_MESSAGE(w.status().message().find("event 12 at byte offset " + std::to_string(off)) !=

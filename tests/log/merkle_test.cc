@@ -1,4 +1,4 @@
-// RFC 6962 / RFC 9162 (and subtree) proof vectors from shared/testdata/merkle,
+// RFC 6962 / RFC 9162 (and subtree) proof vectors from tests/testdata/merkle,
 // read by one data-driven runner, plus round trips of our proof generator.
 #include "log/merkle.h"
 
@@ -55,7 +55,7 @@ Status RunVector(const std::string& kind, const std::string& text, const Struct&
 }
 
 TEST_CASE("merkle: every public inclusion and consistency vector gives its expected verdict") {
-  const fs::path root = fs::path(STRONGROOM_SHARED_DIR) / "testdata" / "merkle";
+  const fs::path root = fs::path(STRONGROOM_SOURCE_DIR) / "tests" / "testdata" / "merkle";
   std::map<std::string, int> counts;
   int happy = 0, rejected = 0;
   for (const char* kind : {"inclusion", "consistency", "subtreeinclusion", "subtreeconsistency"}) {

@@ -9,14 +9,16 @@
 #include "log/reader.h"
 #include "log/record.h"
 #include "log/verify.h"
-#include "tests/log/test_util.h"
+#include "tests/testing/events.h"
+#include "tests/testing/files.h"
+#include "tests/testing/temp_dir.h"
 
 namespace sr::log {
 namespace {
 
-using testing::ReadAll;
-using testing::TempDir;
-using testing::WriteAllTo;
+using sr::testing::ReadAll;
+using sr::testing::TempDir;
+using sr::testing::WriteAll;
 
 constexpr std::uint64_t kEvents = 1000;
 
@@ -30,10 +32,10 @@ struct Pristine {
   Pristine() {
     signer = std::move(Ed25519NoteSigner::Generate("strongroom.test/tamper")).value();
     dir = tmp.Sub("log");
-    testing::BuildLog(dir, *signer, 500, 250);
+    sr::testing::BuildLog(dir, *signer, 500, 250);
     old_note = ReadAll(JoinPath(dir, kCheckpointFile));
     auto w = LogWriter::Open(dir, *signer);
-    for (std::uint64_t i = 500; i < kEvents; ++i) (void)(*w)->Append(testing::TestEvent(i));
+    for (std::uint64_t i = 500; i < kEvents; ++i) (void)(*w)->Append(sr::testing::TestEvent(i));
     (void)(*w)->Commit();
     w.value().reset();
     auto r = LogReader::Open(dir);
@@ -60,11 +62,11 @@ VerifyReport VerifyMutated(const std::function<void(std::string&)>& mutate,
                            const std::function<void(const std::string&)>& mutate_dir = nullptr) {
   TempDir t;
   std::string dir = t.Sub("log");
-  testing::CopyDir(P().dir, dir);
+  sr::testing::CopyDir(P().dir, dir);
   std::string ev = P().events;
   if (mutate) {
     mutate(ev);
-    WriteAllTo(JoinPath(dir, kEventsFile), ev);
+    WriteAll(JoinPath(dir, kEventsFile), ev);
   }
   if (mutate_dir) mutate_dir(dir);
   VerifyOptions o;
@@ -171,7 +173,7 @@ TEST_CASE(
 TEST_CASE("tamper: an older or forged checkpoint is detected") {
   SUBCASE("the older checkpoint put back") {
     VerifyReport r = VerifyMutated(nullptr, std::nullopt, [](const std::string& dir) {
-      WriteAllTo(JoinPath(dir, kCheckpointFile), P().old_note);
+      WriteAll(JoinPath(dir, kCheckpointFile), P().old_note);
     });
     REQUIRE(!r.ok);
     CHECK(r.failure->check == "event-count");
@@ -180,7 +182,7 @@ TEST_CASE("tamper: an older or forged checkpoint is detected") {
   SUBCASE("the older checkpoint put back, against the newer one the auditor kept") {
     std::string newer = ReadAll(JoinPath(P().dir, kCheckpointFile));
     VerifyReport r = VerifyMutated(nullptr, newer, [](const std::string& dir) {
-      WriteAllTo(JoinPath(dir, kCheckpointFile), P().old_note);
+      WriteAll(JoinPath(dir, kCheckpointFile), P().old_note);
     });
     REQUIRE(!r.ok);
     CHECK(r.failure->check == "since-consistency");
@@ -190,7 +192,7 @@ TEST_CASE("tamper: an older or forged checkpoint is detected") {
     auto cp = ParseCheckpointUnverified(ReadAll(JoinPath(P().dir, kCheckpointFile)));
     auto forged = SignNote(cp->Text(), *forger);
     VerifyReport r = VerifyMutated(nullptr, std::nullopt, [&](const std::string& dir) {
-      WriteAllTo(JoinPath(dir, kCheckpointFile), *forged);
+      WriteAll(JoinPath(dir, kCheckpointFile), *forged);
     });
     REQUIRE(!r.ok);
     CHECK(r.failure->check == "checkpoint-signature");
@@ -199,7 +201,7 @@ TEST_CASE("tamper: an older or forged checkpoint is detected") {
     VerifyReport r = VerifyMutated(nullptr, std::nullopt, [](const std::string& dir) {
       std::string note = ReadAll(JoinPath(dir, kCheckpointFile));
       note.replace(note.find("\n1000\n"), 6, "\n999\n");
-      WriteAllTo(JoinPath(dir, kCheckpointFile), note);
+      WriteAll(JoinPath(dir, kCheckpointFile), note);
     });
     REQUIRE(!r.ok);
     CHECK(r.failure->check == "checkpoint-signature");

@@ -3,40 +3,31 @@
 // approve create, sign by two approvers separately, merge; and the merged
 // approval meets the gate's 2-of-3 threshold.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 
 #include "base/file.h"
-#include "tests/policy/fixtures.h"
+#include "tests/testing/files.h"
+#include "tests/testing/policy_fixtures.h"
+#include "tests/testing/run.h"
+#include "tests/testing/temp_dir.h"
 
 namespace sr::testing {
 namespace {
 
 struct Station {
-  std::string dir;
-  Station() {
-    char tmpl[] = "/tmp/sr-cli-XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~Station() { std::filesystem::remove_all(dir); }
+  TempDir tmp{"sr-cli"};
+  std::string dir = tmp.path();
   std::string P(const std::string& name) const { return dir + "/" + name; }
 
   // Runs strongroom with args in dir; returns the exit code, stdout in *out.
   int Run(const std::string& args, std::string* out = nullptr) const {
-    std::string cmd = "cd '" + dir + "' && '" + STRONGROOM_BINARY + "' " + args + " 2>stderr.txt";
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::string text;
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
-    int st = pclose(p);
-    if (out) *out = text;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    CmdResult r =
+        testing::Run("cd '" + dir + "' && '" + STRONGROOM_BINARY + "' " + args, P("stderr.txt"));
+    if (out) *out = r.out;
+    return r.rc;
   }
-  std::string Stderr() const { return ReadFile(P("stderr.txt")).value(); }
+  std::string Stderr() const { return ReadAll(P("stderr.txt")); }
 
   // A real station (its own SoftHSMv2 tokens and log) in dir/station.
   void InitStation() const {
@@ -52,13 +43,10 @@ struct Station {
 
   void NewKey(const std::string& name) const {
     SecretBytes pem = NewKeyPem("ec256");
-    REQUIRE(WriteFileAtomic(P(name + ".key"),
-                            std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()),
-                            0600)
-                .ok());
+    WriteAll(P(name + ".key"), AsText(pem), 0600);
     auto s = KeyFileSigner::FromPem(pem);
     REQUIRE(s.ok());
-    REQUIRE(WriteFileAtomic(P(name + ".pub"), s.value()->Public().pem()).ok());
+    WriteAll(P(name + ".pub"), s.value()->Public().pem(), 0644);
   }
 };
 

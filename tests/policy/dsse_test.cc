@@ -4,14 +4,10 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "base/encoding.h"
-#include "base/file.h"
 #include "base/spki.h"
-#include "tests/policy/fixtures.h"
+#include "tests/testing/policy_fixtures.h"
 
 namespace sr::testing {
 namespace {
@@ -168,26 +164,6 @@ TEST_CASE(
       CHECK(r.unknown == 1);
     }
   }
-}
-
-TEST_CASE("key file: a public key, a garbage file or a symbolic link is refused as a private key") {
-  auto pub = KeyFileSigner::FromPem(SecretBytes{'x', 'y'});
-  CHECK_FALSE(pub.ok());
-  auto a = NewKey("ec256");
-  std::string pem = a->Public().pem();
-  CHECK_FALSE(KeyFileSigner::FromPem(SecretBytes(pem.begin(), pem.end())).ok());
-  char tmpl[] = "/tmp/sr-keyfile-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  std::string dir = tmpl;
-  SecretBytes key = NewKeyPem("ed25519");
-  REQUIRE(WriteFileAtomic(dir + "/k.pem",
-                          std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
-                          0600)
-              .ok());
-  REQUIRE(symlink((dir + "/k.pem").c_str(), (dir + "/link.pem").c_str()) == 0);
-  CHECK(KeyFileSigner::FromFile(dir + "/k.pem").ok());
-  CHECK_FALSE(KeyFileSigner::FromFile(dir + "/link.pem").ok());
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The signing gate, table-driven: refusals caused by the trust policy and by
 // malformed inputs (bad JSON, duplicate keys, base64, types, sizes).
-#include "tests/policy/gate_table.h"
+#include "tests/testing/gate_table.h"
 
 namespace sr::testing {
 namespace {

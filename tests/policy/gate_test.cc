@@ -2,7 +2,7 @@
 // reference scenario (or tampers with the bytes) and asserts the exact set of
 // reason codes the gate reports. Policy and malformed-input cases: gate_input_test.cc.
 #include "base/file.h"
-#include "tests/policy/gate_table.h"
+#include "tests/testing/gate_table.h"
 
 namespace sr::testing {
 namespace {

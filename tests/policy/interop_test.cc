@@ -3,45 +3,17 @@
 // signs verify here, and envelopes we sign verify there, for ECDSA P-256,
 // P-384 and Ed25519.
 #include <doctest/doctest.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <filesystem>
 
 #include "base/file.h"
-#include "tests/policy/fixtures.h"
+#include "tests/testing/files.h"
+#include "tests/testing/policy_fixtures.h"
+#include "tests/testing/run.h"
+#include "tests/testing/temp_dir.h"
 
 namespace sr::testing {
 namespace {
 
 const std::string kNodeDir = std::string(STRONGROOM_SOURCE_DIR) + "/tests/interop/node";
-
-// Runs a shell command; returns its exit status and stdout.
-int Run(const std::string& cmd, std::string* out) {
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sr-interop-XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string File(const std::string& name) const { return path + "/" + name; }
-};
-
-void Write(const std::string& path, std::string_view data) {
-  REQUIRE(WriteFileAtomic(path, data, 0600).ok());
-}
 
 TEST_CASE("interop: @sigstore/core is installed for the DSSE interoperability test") {
   REQUIRE_MESSAGE(PathExists(kNodeDir + "/node_modules/@sigstore/core/package.json"),
@@ -54,27 +26,26 @@ TEST_CASE(
     return;  // reported above
   for (const char* kind : {"ec256", "ec384", "ed25519"}) {
     SUBCASE(kind) {
-      TempDir dir;
+      TempDir dir("sr-interop");
       SecretBytes pem = NewKeyPem(kind);
-      Write(dir.File("key.pem"),
-            std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()));
+      WriteAll(dir.Sub("key.pem"), AsText(pem));
       auto signer = KeyFileSigner::FromPem(pem);
       REQUIRE(signer.ok());
-      Write(dir.File("pub.pem"), signer.value()->Public().pem());
+      WriteAll(dir.Sub("pub.pem"), signer.value()->Public().pem());
       // UTF-8 in the payload: PAE lengths must be in bytes on both sides. The
       // type stays ASCII: @sigstore/core 2.0 counts payloadType in UTF-16 units
       // and encodes it as latin1, which departs from DSSE for non-ASCII types
       // (strongroom counts bytes, as the spec requires; see docs/policy.md).
       const std::string type = "application/vnd.strongroom.test+json";
       const std::string payload = "{\"caf\xC3\xA9\":\"\xE2\x82\xAC 5.4.3\"}";
-      Write(dir.File("payload"), payload);
+      WriteAll(dir.Sub("payload"), payload);
 
-      std::string out;
-      int rc = Run("cd '" + kNodeDir + "' && node dsse.js sign '" + dir.File("key.pem") + "' '" +
-                       type + "' '" + dir.File("payload") + "'",
-                   &out);
-      REQUIRE(rc == 0);
-      auto env = policy::ParseEnvelope(out, "node envelope");
+      CmdResult signed_by_node =
+          Run("cd '" + kNodeDir + "' && node dsse.js sign '" + dir.Sub("key.pem") + "' '" + type +
+                  "' '" + dir.Sub("payload") + "'",
+              dir.Sub("stderr"));
+      REQUIRE_MESSAGE(signed_by_node.rc == 0, signed_by_node.err);
+      auto env = policy::ParseEnvelope(signed_by_node.out, "node envelope");
       REQUIRE(env.ok());
       CHECK(env->payload == payload);
       CHECK(policy::VerifySignatures(env.value(), {signer.value()->Public()}).accepted.size() == 1);
@@ -83,17 +54,17 @@ TEST_CASE(
 
       policy::Envelope ours{type, payload, {}, false};
       REQUIRE(policy::AddSignature(&ours, *signer.value()).ok());
-      Write(dir.File("ours.json"), policy::SerializeEnvelope(ours));
-      std::string verdict;
-      CHECK(Run("cd '" + kNodeDir + "' && node dsse.js verify '" + dir.File("pub.pem") + "' '" +
-                    dir.File("ours.json") + "'",
-                &verdict) == 0);
+      WriteAll(dir.Sub("ours.json"), policy::SerializeEnvelope(ours));
+      CHECK(Run("cd '" + kNodeDir + "' && node dsse.js verify '" + dir.Sub("pub.pem") + "' '" +
+                    dir.Sub("ours.json") + "'",
+                dir.Sub("stderr"))
+                .rc == 0);
       ours.payload = "tampered";
-      Write(dir.File("bad.json"), policy::SerializeEnvelope(ours));
-      verdict.clear();
-      CHECK(Run("cd '" + kNodeDir + "' && node dsse.js verify '" + dir.File("pub.pem") + "' '" +
-                    dir.File("bad.json") + "'",
-                &verdict) == 1);
+      WriteAll(dir.Sub("bad.json"), policy::SerializeEnvelope(ours));
+      CHECK(Run("cd '" + kNodeDir + "' && node dsse.js verify '" + dir.Sub("pub.pem") + "' '" +
+                    dir.Sub("bad.json") + "'",
+                dir.Sub("stderr"))
+                .rc == 1);
     }
   }
 }

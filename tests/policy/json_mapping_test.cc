@@ -20,7 +20,7 @@
 #include "proto/json_schema.h"
 #include "proto/signing.pb.h"
 #include "proto/station.pb.h"
-#include "tests/policy/fixtures.h"
+#include "tests/testing/policy_fixtures.h"
 
 namespace sr::testing {
 namespace {
@@ -326,10 +326,10 @@ TEST_CASE("json mapping: MessageToJson writes what protobuf's printer writes") {
   // part of the JSON form, whatever their wire type.
   v1::UpdateManifest known = Manifest();
   std::string wire = known.SerializeAsString();
-  wire += std::string("\xa8\x06\x07", 3);                       // 101: varint 7
-  wire += std::string("\xb5\x06\x01\x02\x03\x04", 6);           // 102: fixed32
+  wire += std::string("\xa8\x06\x07", 3);                               // 101: varint 7
+  wire += std::string("\xb5\x06\x01\x02\x03\x04", 6);                   // 102: fixed32
   wire += std::string("\xb9\x06\x01\x02\x03\x04\x05\x06\x07\x08", 10);  // 103: fixed64
-  wire += std::string("\xc2\x06\x02hi", 5);                     // 104: bytes
+  wire += std::string("\xc2\x06\x02hi", 5);                             // 104: bytes
   v1::UpdateManifest with_unknown;
   REQUIRE(with_unknown.ParseFromString(wire));
   CHECK(policy::MessageToJson(with_unknown) == Json(known));

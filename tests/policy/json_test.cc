@@ -41,7 +41,7 @@ TEST_CASE("json: the Struct built while validating equals protobuf's, for hand-m
 
 TEST_CASE("json: the Struct built while validating equals protobuf's, for real attestations") {
   int n = 0;
-  auto dir = std::string(STRONGROOM_SHARED_DIR) + "/testdata/realworld";
+  auto dir = std::string(STRONGROOM_SOURCE_DIR) + "/tests/testdata/realworld";
   for (const auto& f : std::filesystem::directory_iterator(dir)) {
     std::string name = f.path().filename().string();
     if (!name.ends_with(".jsonl") && !name.ends_with(".slsa")) continue;

@@ -1,4 +1,4 @@
-// Real provenance from public builders (testdata/realworld): the parsers must
+// Real provenance from public builders (tests/testdata/realworld): the parsers must
 // accept it unmodified, match its subjects against the real artifacts, and
 // extract builder.id, buildType and the source repository. The signatures are
 // Sigstore keyless, so the gate test re-signs the unchanged payload with a
@@ -6,7 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "base/file.h"
-#include "tests/policy/fixtures.h"
+#include "tests/testing/policy_fixtures.h"
 
 namespace sr::testing {
 namespace {
@@ -52,7 +52,7 @@ const Sample kSamples[] = {
 };
 
 std::string Path(const char* name) {
-  return std::string(STRONGROOM_SHARED_DIR) + "/testdata/realworld/" + name;
+  return std::string(STRONGROOM_SOURCE_DIR) + "/tests/testdata/realworld/" + name;
 }
 
 Artifact ArtifactOf(const char* name) {

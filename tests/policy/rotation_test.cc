@@ -3,7 +3,7 @@
 // threshold of its own.
 #include <doctest/doctest.h>
 
-#include "tests/policy/fixtures.h"
+#include "tests/testing/policy_fixtures.h"
 
 namespace sr::testing {
 namespace {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "tests/signer/sign_helpers.h"
+#include "tests/testing/sign_helpers.h"
 
 namespace sr::testing {
 namespace {

@@ -7,24 +7,16 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/file.h"
+#include "tests/testing/temp_dir.h"
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sr-prehash-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using sr::testing::TempDir;
 
 // n files of different contents; returns their paths.
 std::vector<std::string> MakeFiles(const std::string& dir, int n, std::size_t size = 4096) {
@@ -43,10 +35,10 @@ std::vector<std::string> MakeFiles(const std::string& dir, int n, std::size_t si
 
 TEST_CASE(
     "prehash: every file's digests are HashFile's, errors included, and unknown paths are not") {
-  TempDir tmp;
-  std::vector<std::string> paths = MakeFiles(tmp.path, 5, 200000);
-  std::string missing = tmp.path + "/missing.bin";
-  std::string link = tmp.path + "/link.bin";
+  TempDir tmp("sr-prehash");
+  std::vector<std::string> paths = MakeFiles(tmp.path(), 5, 200000);
+  std::string missing = tmp.path() + "/missing.bin";
+  std::string link = tmp.path() + "/link.bin";
   REQUIRE(::symlink(paths[0].c_str(), link.c_str()) == 0);
   std::vector<std::string> given = paths;
   given.push_back(missing);
@@ -68,26 +60,26 @@ TEST_CASE(
     }
   }
   CHECK(prehash.Take(paths[0]).value().ok());  // taken twice: still there
-  CHECK_FALSE(prehash.Take(tmp.path + "/not-given.bin").has_value());
+  CHECK_FALSE(prehash.Take(tmp.path() + "/not-given.bin").has_value());
 }
 
 TEST_CASE("prehash: files of 64 MiB or more are left to the session and its progress bar") {
-  TempDir tmp;
-  std::string big = tmp.path + "/big.bin";
+  TempDir tmp("sr-prehash");
+  std::string big = tmp.path() + "/big.bin";
   {
     auto fd = sr::UniqueFd(::open(big.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
     REQUIRE(fd.valid());
     REQUIRE(::ftruncate(fd.get(), static_cast<off_t>(sr::signer::ArtifactPrehash::kMaxBytes)) == 0);
   }
-  std::vector<std::string> small = MakeFiles(tmp.path, 1);
+  std::vector<std::string> small = MakeFiles(tmp.path(), 1);
   sr::signer::ArtifactPrehash prehash({big, small[0]});
   CHECK_FALSE(prehash.Take(big).has_value());
   CHECK(prehash.Take(small[0]).has_value());
 }
 
 TEST_CASE("prehash: many takers at once each get every file's own digest; ending early is safe") {
-  TempDir tmp;
-  std::vector<std::string> paths = MakeFiles(tmp.path, 300);
+  TempDir tmp("sr-prehash");
+  std::vector<std::string> paths = MakeFiles(tmp.path(), 300);
   std::vector<std::string> want;
   for (const std::string& p : paths) want.push_back(sr::HashFile(p, false).value().sha256);
   {

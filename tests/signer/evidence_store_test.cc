@@ -4,21 +4,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include "base/file.h"
 #include "base/hash.h"
+#include "tests/testing/temp_dir.h"
 
 namespace {
-std::string TempDir() {
-  char tmpl[] = "/tmp/sr-evidence-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
+using sr::testing::TempDir;
 }  // namespace
 
 TEST_CASE("evidence store: objects are named by their digest and read back intact") {
-  auto store = sr::signer::EvidenceStore::Open(sr::JoinPath(TempDir(), "evidence"));
+  TempDir tmp("sr-evidence");
+  auto store = sr::signer::EvidenceStore::Open(sr::JoinPath(tmp.path(), "evidence"));
   REQUIRE(store.ok());
   auto name = store->Put("{\"approval\":1}");
   REQUIRE(name.ok());
@@ -30,7 +26,8 @@ TEST_CASE("evidence store: objects are named by their digest and read back intac
 }
 
 TEST_CASE("evidence store: an altered object is reported, never served or overwritten") {
-  auto store = sr::signer::EvidenceStore::Open(sr::JoinPath(TempDir(), "evidence"));
+  TempDir tmp("sr-evidence");
+  auto store = sr::signer::EvidenceStore::Open(sr::JoinPath(tmp.path(), "evidence"));
   REQUIRE(store.ok());
   std::string name = store->Put("original").value();
   std::string path = sr::JoinPath(store->dir(), name);

@@ -1,25 +1,22 @@
 // OutputStaging: files created empty, filled only by Commit, the directory
 // appearing whole under its name or not at all.
+#include "signer/output_staging.h"
+
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
-#include <cstdlib>
 #include <filesystem>
 
 #include "base/file.h"
 #include "release/outputs.h"
-#include "signer/output_staging.h"
+#include "tests/testing/temp_dir.h"
 
 namespace sr::signer {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string NewDir() {
-  char tmpl[] = "/tmp/sr-staging-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
+using sr::testing::TempDir;
 
 int StagingDirs(const std::string& root) {
   int n = 0;
@@ -29,7 +26,8 @@ int StagingDirs(const std::string& root) {
 }
 
 TEST_CASE("OutputStaging: empty files until Commit, then the directory appears whole") {
-  std::string root = NewDir();
+  TempDir tmp("sr-staging");
+  const std::string& root = tmp.path();
   std::string out = root + "/out";
   std::vector<std::string> names = release::OutputNames({"a.bin", "b.bin"});
   CHECK(names == std::vector<std::string>{"manifest.dsse.json", "a.bin.sig", "b.bin.sig",
@@ -55,11 +53,11 @@ TEST_CASE("OutputStaging: empty files until Commit, then the directory appears w
   }
   st.value().reset();  // committed: nothing removed
   CHECK(PathExists(out + "/a.bin.sig"));
-  fs::remove_all(root);
 }
 
 TEST_CASE("OutputStaging: dropped or refused, nothing stays behind") {
-  std::string root = NewDir();
+  TempDir tmp("sr-staging");
+  const std::string& root = tmp.path();
   std::string out = root + "/out";
   {
     auto st = OutputStaging::Create(out, release::OutputNames({"a.bin"}));
@@ -89,11 +87,11 @@ TEST_CASE("OutputStaging: dropped or refused, nothing stays behind") {
   auto taken = OutputStaging::Create(out, release::OutputNames({"a.bin"}));
   CHECK(taken.status().code() == Code::kAlreadyExists);
   CHECK(StagingDirs(root) == 0);
-  fs::remove_all(root);
 }
 
 TEST_CASE("OutputStaging: a release of many artifacts is written whole, or not moved at all") {
-  std::string root = NewDir();
+  TempDir tmp("sr-staging");
+  const std::string& root = tmp.path();
   std::string out = root + "/out";
   std::vector<std::string> artifacts;
   for (int i = 0; i < 300; ++i) artifacts.push_back("part-" + std::to_string(i) + ".bin");
@@ -135,7 +133,6 @@ TEST_CASE("OutputStaging: a release of many artifacts is written whole, or not m
   CHECK_FALSE(PathExists(root + "/elsewhere"));  // nothing written through the link
   st.value().reset();
   CHECK(StagingDirs(root) == 0);
-  fs::remove_all(root);
 }
 
 }  // namespace

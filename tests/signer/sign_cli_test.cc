@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <map>
 
-#include "tests/signer/sign_helpers.h"
+#include "tests/testing/sign_helpers.h"
 
 namespace sr::testing {
 namespace {
@@ -103,19 +103,19 @@ TEST_CASE(
       REQUIRE_MESSAGE(r.rc == 0, r.all());
       // The key we trust is the station's, not the release's copy; they must be the same key.
       std::string key = st.station + "/keys/" + st.key_label + ".pem";
-      auto shipped = policy::PublicKey::FromPem(Slurp(st.root + "/out/signing-key.pem"));
+      auto shipped = policy::PublicKey::FromPem(ReadAll(st.root + "/out/signing-key.pem"));
       REQUIRE(shipped.ok());
       CHECK(shipped->fingerprint() == st.key_fingerprint);
       for (const std::string& art : in.artifacts) {
         std::string name = art.substr(art.rfind('/') + 1);
-        CmdResult v = Shell(OpensslVerify(alg, key, st.root + "/out/" + name + ".sig", art),
-                            st.root + "/.openssl-err");
+        CmdResult v = Run(OpensslVerify(alg, key, st.root + "/out/" + name + ".sig", art),
+                          st.root + "/.openssl-err");
         CHECK_MESSAGE(v.rc == 0, name, ": ", v.all());
       }
       // The same check over the other artifact fails: openssl really checks.
       CmdResult wrong =
-          Shell(OpensslVerify(alg, key, st.root + "/out/ic22-fw-5.4.3.bin.sig", in.artifacts[1]),
-                st.root + "/.openssl-err");
+          Run(OpensslVerify(alg, key, st.root + "/out/ic22-fw-5.4.3.bin.sig", in.artifacts[1]),
+              st.root + "/.openssl-err");
       CHECK(wrong.rc != 0);
       auto evs = st.Events();
       REQUIRE(evs.back().kind() == v1::EVENT_KIND_SIGNING);
@@ -190,7 +190,7 @@ TEST_CASE(
   for (const std::string& f : kept) {
     std::string obj = st.station + "/evidence/" + FileSha(f);
     REQUIRE_MESSAGE(PathExists(obj), f);
-    CHECK(Slurp(obj) == Slurp(f));
+    CHECK(ReadAll(obj) == ReadAll(f));
   }
   for (const std::string& d : {s.manifest_sha256(), s.vsa_sha256()})
     CHECK(PathExists(st.station + "/evidence/" + d));
@@ -208,7 +208,7 @@ std::string WriteBatch(const SignStation& st, const std::vector<std::string>& ve
             ".manifest\"],\"approval\":\"" + v + "/approval.dsse.json\",\"provenance\":\"" + v +
             "/provenance.dsse.json\",\"evidence\":[\"" + v + "/evidence0.dsse.json\"]}";
   }
-  Put(st.root + "/batch/batch.json", json + "]}");
+  WriteAll(st.root + "/batch/batch.json", json + "]}");
   return st.root + "/batch/batch.json";
 }
 
@@ -263,7 +263,7 @@ TEST_CASE("sign: a batch file that is not JSON is refused and logged, and nothin
   CmdResult inst = st.InstallPolicy(st.Scenario());
   REQUIRE_MESSAGE(inst.rc == 0, inst.all());
   REQUIRE(MakeDirs(st.root + "/batch", 0755).ok());
-  Put(st.root + "/batch/batch.json", "{\"releases\":[{\"product\":\"IC-22\",");
+  WriteAll(st.root + "/batch/batch.json", "{\"releases\":[{\"product\":\"IC-22\",");
   std::size_t before = st.Events().size();
   CmdResult r = st.Sr("sign --station " + st.station + " --key " + st.key_label + " --batch " +
                       st.root + "/batch/batch.json --out " + st.root + "/releases" + st.Pins());
@@ -282,9 +282,9 @@ TEST_CASE("sign: a batch release whose product cannot name its output directory 
   SignStation st;
   REQUIRE(st.InstallPolicy(st.Scenario()).rc == 0);
   REQUIRE(MakeDirs(st.root + "/batch", 0755).ok());
-  Put(st.root + "/batch/batch.json",
-      "{\"releases\":[{\"product\":\"../"
-      "IC-22\",\"version\":\"5.4.3\",\"artifacts\":[\"fw.bin\"]}]}");
+  WriteAll(st.root + "/batch/batch.json",
+           "{\"releases\":[{\"product\":\"../"
+           "IC-22\",\"version\":\"5.4.3\",\"artifacts\":[\"fw.bin\"]}]}");
   CmdResult r = st.Sr("sign --station " + st.station + " --key " + st.key_label + " --batch " +
                       st.root + "/batch/batch.json --out " + st.root + "/releases" + st.Pins());
   CHECK(r.rc == 1);
@@ -317,7 +317,7 @@ TEST_CASE(
   CHECK(DirNames(st.root + "/reissued") == DirNames(st.root + "/out"));
   for (const char* f : {"manifest.dsse.json", "ic22-fw-5.4.3.bin.sig", "ic22-fw-5.4.3.manifest.sig",
                         "vsa.dsse.json", "signing-key.pem", "station-attestation.pem"})
-    CHECK_MESSAGE(Slurp(st.root + "/reissued/" + f) == Slurp(st.root + "/out/" + f), f);
+    CHECK_MESSAGE(ReadAll(st.root + "/reissued/" + f) == ReadAll(st.root + "/out/" + f), f);
   CmdResult proof = st.Sr("log verify-proof " + st.root +
                           "/reissued/signing-event.tlog-proof --vkey " + st.root + "/log.vkey");
   CHECK_MESSAGE(proof.rc == 0, proof.all());
@@ -349,11 +349,11 @@ TEST_CASE(
     CHECK_FALSE(PathExists(st.root + "/not-signing"));
   }
   SUBCASE("an output directory holding another release") {
-    std::string before = Slurp(st.root + "/out2/manifest.dsse.json");
+    std::string before = ReadAll(st.root + "/out2/manifest.dsse.json");
     CmdResult bad = st.Sr("log outputs --station " + st.station + " --index " +
                           std::to_string(index) + " --out " + st.root + "/out2");
     CHECK(bad.rc == 11);
-    CHECK(Slurp(st.root + "/out2/manifest.dsse.json") == before);
+    CHECK(ReadAll(st.root + "/out2/manifest.dsse.json") == before);
   }
 }
 
@@ -384,7 +384,7 @@ TEST_CASE(
                     " >" + p + "1.out 2>" + p + "1.err; echo $? >" + p + "1.rc) & (" + bin +
                     SignArgsWithKey(st, in30, "out30", "IC-30", "5.4.4", st.key_label) + " >" + p +
                     "2.out 2>" + p + "2.err; echo $? >" + p + "2.rc) & wait";
-  CmdResult both = Shell(cmd, st.root + "/.both-err");
+  CmdResult both = Run(cmd, st.root + "/.both-err");
   REQUIRE(both.rc == 0);
   for (const char* n : {"1", "2"}) {
     auto rc = ReadFile(p + n + ".rc"), err = ReadFile(p + n + ".err");

@@ -21,7 +21,7 @@
 #include "log/record.h"
 #include "station/log_state.h"
 #include "station/station.h"
-#include "tests/signer/sign_fixture.h"
+#include "tests/testing/sign_station.h"
 
 namespace sr::testing {
 namespace {

@@ -6,7 +6,7 @@
 #include "base/hash.h"
 #include "log/proof.h"
 #include "policy/dsse.h"
-#include "tests/signer/sign_fixture.h"
+#include "tests/testing/sign_helpers.h"
 
 namespace sr::testing {
 namespace {
@@ -16,7 +16,7 @@ namespace v1 = strongroom::v1;
 const std::string kNodeDir = std::string(STRONGROOM_SOURCE_DIR) + "/tests/interop/node";
 
 CmdResult Cmd(const SignStation& st, const std::string& cmd) {
-  return Shell(cmd, st.root + "/.interop-stderr");
+  return Run(cmd, st.root + "/.interop-stderr");
 }
 
 // Builds the Go checker in GOPATH mode with private caches (CI's HOME may be unusable).
@@ -31,11 +31,7 @@ std::string GoChecker(const SignStation& st) {
 }
 
 void Flip(const std::string& path, const std::string& from, const std::string& to) {
-  std::string text = ReadFile(path).value();
-  auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  text.replace(at, from.size(), to);
-  REQUIRE(WriteFileAtomic(path, text).ok());
+  WriteAll(path, ReplaceOnce(ReadAll(path), from, to));
 }
 
 TEST_CASE("interop: the manifest and the VSA verify with @sigstore/core + node:crypto") {

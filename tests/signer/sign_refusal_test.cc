@@ -8,8 +8,8 @@
 #include <functional>
 #include <memory>
 
-#include "tests/policy/gate_table.h"
-#include "tests/signer/sign_helpers.h"
+#include "tests/testing/gate_table.h"
+#include "tests/testing/sign_helpers.h"
 
 namespace sr::testing {
 namespace {
@@ -115,7 +115,7 @@ std::vector<Row> PolicyRows() {
        [](Attempt& a) {
          World other = a.st.Scenario();
          other.policy.mutable_products(0)->mutable_approvers()->set_threshold(1);
-         Put(a.st.station + "/policy/current.json", other.Build().policy);
+         WriteAll(a.st.station + "/policy/current.json", other.Build().policy);
        },
        {{"POLICY_NOT_INSTALLED", "policy"}}},
       {"policy: a product the installed policy does not name (--product IC-23)",
@@ -285,7 +285,7 @@ std::vector<Row> RequestRows() {
        [](Attempt& a) {
          std::string dup = a.st.root + "/" + a.out + "-dup";
          REQUIRE(MakeDirs(dup, 0755).ok());
-         Put(dup + "/ic22-fw-5.4.3.bin", "another image with the same name");
+         WriteAll(dup + "/ic22-fw-5.4.3.bin", "another image with the same name");
          a.in.artifacts.push_back(dup + "/ic22-fw-5.4.3.bin");
        },
        // The gate judges the three digests too: neither approved nor built.
@@ -302,7 +302,7 @@ std::vector<Row> RequestRows() {
        {},
        [](Attempt& a) {
          REQUIRE(MakeDirs(a.st.root + "/" + a.out, 0755).ok());
-         Put(a.st.root + "/" + a.out + "/manifest.dsse.json", "outputs of another signing");
+         WriteAll(a.st.root + "/" + a.out + "/manifest.dsse.json", "outputs of another signing");
        },
        malformed},
       {"request: a key label the release token does not hold",

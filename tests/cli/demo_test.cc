@@ -1,0 +1,51 @@
+// `make demo` is part of the product: the firmware 5.4.3 ceremony must keep
+// running end to end and tell the story of the seed (refused with the
+// regional configuration in scope, signed with it excluded, verified).
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+
+#include "tests/testing/run.h"
+
+namespace {
+
+TEST_CASE("demo: make demo runs the firmware 5.4.3 ceremony end to end in under a minute") {
+  std::string build = STRONGROOM_BINARY;
+  build = build.substr(0, build.rfind("/cli/"));
+  std::string cmd = "'" + std::string(STRONGROOM_SOURCE_DIR) + "/scripts/demo.sh' '" + build + "'";
+  auto t0 = std::chrono::steady_clock::now();
+  sr::testing::CmdResult r = sr::testing::Run(cmd);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string& out = r.out;
+  INFO(out);
+  REQUIRE(r.rc != -1);  // exited (not killed by a signal)
+  CHECK(r.rc == 0);
+  CHECK(seconds < 60);
+  auto has = [&](const char* s) { return out.find(s) != std::string::npos; };
+  // Keys of all four algorithms prove possession to openssl.
+  auto count = [&](const std::string& s) {
+    std::size_t n = 0;
+    for (auto at = out.find(s); at != std::string::npos; at = out.find(s, at + 1)) ++n;
+    return n;
+  };
+  // openssl dgst: P-256, P-384, RSA-PSS proofs and the boot loader's check;
+  // openssl pkeyutl: the Ed25519 proofs (a demo key and the log key).
+  CHECK(count("Verified OK") == 4);
+  CHECK(count("Signature Verified Successfully") == 2);
+  CHECK(has("KEY_GENERATED          6"));
+  // The refusal names the untested configuration and the missing test.
+  CHECK(has("REFUSED IC-22 5.4.3"));
+  CHECK(has("EVIDENCE_REQUIRED_MISSING"));
+  CHECK(has("configuration \"regional\" is in scope but has no passing \"recovery\""));
+  // The seed's approval is signed, verified by strongroom and by openssl.
+  CHECK(has("SIGNED IC-22 5.4.3"));
+  CHECK(has("verified: IC-22 5.4.3 is signed by an authorized key"));
+  CHECK(has("Verified OK"));
+  CHECK(has("VERSION_NOT_ABOVE_LAST_SIGNED"));
+  CHECK(has("log verified: strongroom/"));
+  CHECK(has("SIGNING                1"));
+  CHECK(has("REFUSAL                2"));
+}
+
+}  // namespace
