@@ -58,7 +58,7 @@ std::string Json(const SignStation& st, const std::string& args, int want) {
   std::string file = st.root + "/.json-out";
   REQUIRE(WriteFileAtomic(file, r.out).ok());
   REQUIRE(WriteFileAtomic(st.root + "/.strict.py", kStrictJson).ok());
-  CmdResult py = Shell("python3 " + Q(st.root + "/.strict.py") + " " + std::to_string(r.rc) +
+  CmdResult py = Run("python3 " + Q(st.root + "/.strict.py") + " " + std::to_string(r.rc) +
                            " < " + Q(file),
                        st.root + "/.py-err");
   INFO("python: ", py.err);

@@ -146,7 +146,8 @@ TEST_CASE("pins: the environment rule refuses PIN names and leaves other tools' 
 }
 
 TEST_CASE("pins: a PIN file its group may read is refused with the chmod to run") {
-  std::string dir = TempDir();
+  TempDir tmp("sr-pin");
+  const std::string& dir = tmp.path();
   for (mode_t mode : {0640, 0620, 0604, 0660}) {
     CAPTURE(mode);
     std::string p = PinFile(dir, "123456\n", mode);
@@ -158,7 +159,8 @@ TEST_CASE("pins: a PIN file its group may read is refused with the chmod to run"
 }
 
 TEST_CASE("pins: a FIFO given as a PIN file is refused at once, never waited on") {
-  std::string dir = TempDir();
+  TempDir tmp("sr-pin");
+  const std::string& dir = tmp.path();
   std::string fifo = dir + "/pin.fifo";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   auto r = (*sr::ParsePinSource("file:" + fifo, "p"))->ReadPin();
