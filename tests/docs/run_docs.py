@@ -19,6 +19,10 @@ block runs (the documents say these come from outside the station):
     (SLSA provenance by the builder the README's policy trusts) and
     tests-reference.json (rollback and recovery passed, reference
     configuration);
+  - for ceremonies/README.md, what the release engineer brings: the
+    approval (signed by alice and bob) and the DSSE envelopes of the two
+    statements, approval.dsse.json, provenance.dsse.json and
+    tests-reference.dsse.json;
   - vkey.txt, my-old.checkpoint: only for docs/auditor-guide.md, which audits
     a log made by a short ceremony (station, key, policy, signing) run here.
 
@@ -90,7 +94,7 @@ def sh(cmd, cwd, env):
     return r.stdout
 
 
-def prepare(work, src, env, auditor):
+def prepare(work, src, env, auditor, media):
     os.symlink(os.path.join(os.path.abspath(src), "scripts"), os.path.join(work, "scripts"))
     pins = os.path.join(work, "pins")
     os.mkdir(pins, 0o700)
@@ -121,6 +125,18 @@ def prepare(work, src, env, auditor):
                 '"uri":"https://lab.example.com/configs/reference"}],'
                 '"url":"https://lab.example.com/runs/1","passedTests":["rollback","recovery"],'
                 '"failedTests":[]}}\n' % subject)
+    if media:
+        # What the release engineer brings (ceremonies/README.md, section 3),
+        # made as the README's ceremony makes it.
+        sh("strongroom approve create --product IC-22 --version 5.4.3 --artifact fw.bin --cohort A"
+           " --configuration reference"
+           " --exclusion 'regional;recovery test pending;stays on 5.4.2;2026-12-15'"
+           " --required-evidence rollback --required-evidence recovery --out approval.dsse.json"
+           " && strongroom approve sign --key alice.pem --in approval.dsse.json"
+           " && strongroom approve sign --key bob.pem --in approval.dsse.json", work, env)
+        sh("scripts/dsse-sign-openssl application/vnd.in-toto+json provenance.json builder.pem"
+           " provenance.dsse.json && scripts/dsse-sign-openssl application/vnd.in-toto+json"
+           " tests-reference.json lab.pem tests-reference.dsse.json", work, env)
     if auditor:
         # A station whose log the guide audits: the README's ceremony, run
         # here; ./log is a copy of its log, vkey.txt its verifier key (kept
@@ -160,7 +176,7 @@ def run_doc(doc, src, binary):
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     failures = 0
     try:
-        prepare(work, src, env, doc == "docs/auditor-guide.md")
+        prepare(work, src, env, doc == "docs/auditor-guide.md", doc == "ceremonies/README.md")
         for line, reason, body in blocks(text):
             where = "%s:%d" % (doc, line)
             if reason is not None:
