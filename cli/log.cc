@@ -1,6 +1,7 @@
 // `strongroom log ...`: the auditor's verbs, which need no HSM, plus the
 // station's `recover` (signs with the HSM log key) and `outputs` (re-issues a
 // signed release's outputs from the log and the evidence store).
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "base/encoding.h"
 #include "base/file.h"
@@ -135,6 +137,16 @@ int RunVerify(Context& ctx, const LogOpts& o) {
   return rep->failure->check == "io" ? kExitIo : kExitTampered;
 }
 
+// An event in protobuf's JSON mapping (lowerCamelCase), with "sequence"
+// first and present even for event 0 (proto3 omits zero values).
+Json EventJson(const strongroom::v1::Event& ev) {
+  Json mapped = MessageJson(ev, /*proto_names=*/false);
+  if (mapped.contains("sequence")) return mapped;
+  Json j = {{"sequence", std::to_string(ev.sequence())}};
+  for (auto& [k, v] : mapped.items()) j[k] = v;
+  return j;
+}
+
 int RunShow(Context& ctx, const LogOpts& o) {
   auto dir = LogDir(o);
   if (!dir.ok()) return ReportError(ctx, dir.status());
@@ -150,8 +162,10 @@ int RunShow(Context& ctx, const LogOpts& o) {
     return ReportError(ctx, NotFound("event " + std::to_string(first) + " is not in the log (" +
                                      std::to_string(r->indexed_size()) + " events)"));
   }
+  // protobuf's JSON mapping with its default lowerCamelCase names
+  // (docs/formats.md); `sequence` is printed even when it is 0, which proto3
+  // would omit, so that every event says its position.
   google::protobuf::util::JsonPrintOptions jo;
-  jo.preserve_proto_field_names = true;
   jo.add_whitespace = true;
   // With --json: one array, an event per line; built whole before it is
   // printed, so that an unreadable event gives the error object alone.
@@ -164,12 +178,13 @@ int RunShow(Context& ctx, const LogOpts& o) {
       return ReportError(ctx, DataLoss("event " + std::to_string(i) + " is not a valid Event"));
     if (ctx.json) {
       array += i == first ? "\n" : ",\n";
-      array += DumpJson({{"index", i}, {"event", MessageJson(ev, true)}});
+      array += DumpJson({{"index", i}, {"event", EventJson(ev)}});
       continue;
     }
     std::string js;
     if (!google::protobuf::util::MessageToJsonString(ev, &js, jo).ok())
       return ReportError(ctx, DataLoss("event " + std::to_string(i) + " is not a valid Event"));
+    if (ev.sequence() == 0 && js.rfind("{\n", 0) == 0) js.insert(2, " \"sequence\": \"0\",\n");
     std::cout << "--- event " << i << " (" << strongroom::v1::EventKind_Name(ev.kind()) << ", "
               << ev.time() << ")\n"
               << js;
@@ -244,6 +259,40 @@ int RunVerifyProof(Context& ctx, const LogOpts& o) {
   } else {
     std::cout << "proof verified: tree size " << pc->old_size << " is a prefix of "
               << pc->checkpoint.origin << " at tree size " << pc->checkpoint.size << "\n";
+  }
+  return kExitOk;
+}
+
+// `log schema --out DIR`: the schemas the log's events are written with, as
+// .proto text printed from the descriptors compiled into this binary
+// (FileDescriptor::DebugString), at their import paths under DIR, so that
+// `protoc --decode strongroom.v1.Event -I DIR DIR/proto/event.proto` works
+// anywhere. Comments of the source files are not kept; field names, numbers
+// and types are exactly those the binary reads and writes.
+int RunSchema(Context& ctx, const LogOpts& o) {
+  if (o.out.empty()) return ReportError(ctx, InvalidArgument("give the folder to write to: --out DIR"));
+  std::vector<const google::protobuf::FileDescriptor*> todo = {
+      strongroom::v1::Event::descriptor()->file()};
+  std::set<std::string> seen;
+  std::vector<std::string> written;
+  while (!todo.empty()) {
+    const google::protobuf::FileDescriptor* f = todo.back();
+    todo.pop_back();
+    if (!seen.insert(f->name()).second) continue;
+    for (int i = 0; i < f->dependency_count(); ++i) todo.push_back(f->dependency(i));
+    std::string path = JoinPath(o.out, f->name());
+    Status s = MakeDirs(path.substr(0, path.rfind('/')), 0755);
+    if (s.ok()) s = WriteFileAtomic(path, f->DebugString(), 0644);
+    if (!s.ok()) return ReportError(ctx, s.Annotate("--out"));
+    written.push_back(path);
+  }
+  if (ctx.json) {
+    PrintJson({{"ok", true}, {"out", o.out}, {"files", written}});
+  } else {
+    for (const auto& w : written) std::cout << "wrote " << w << "\n";
+    std::cout << "decode an event with: protoc --decode strongroom.v1.Event -I " << o.out << " "
+              << JoinPath(o.out, strongroom::v1::Event::descriptor()->file()->name())
+              << " < event.bin\n";
   }
   return kExitOk;
 }
@@ -405,6 +454,14 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
   AddDirOptions(k, *o);
   k->callback([&ctx, o] { ctx.exit_code = RunVkey(ctx, *o); });
 
+  auto* sc = log->add_subcommand(
+      "schema",
+      "Write the .proto schemas the log's events are written with (proto/event.proto and\n"
+      "what it imports) under DIR, for decoding events without the source tree:\n"
+      "protoc --decode strongroom.v1.Event -I DIR DIR/proto/event.proto < event.bin");
+  sc->add_option("--out", o->out, "Folder to write into (created if missing)")->required();
+  sc->callback([&ctx, o] { ctx.exit_code = RunSchema(ctx, *o); });
+
   auto* r = log->add_subcommand(
       "recover",
       "After a crash: remove only an incomplete last record (a torn tail), log a 'log recovered'\n"
@@ -425,7 +482,7 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
   out->add_option("--index", o->index, "Index of the SIGNING event")->required();
   out->add_option("--out", o->out, "Output directory (must not exist or be empty)")->required();
   out->callback([&ctx, o] { ctx.exit_code = RunOutputs(ctx, *o); });
-  for (CLI::App* sub : {v, s, p, c, vp, k, r, out}) sub->fallthrough();
+  for (CLI::App* sub : {v, s, p, c, vp, k, sc, r, out}) sub->fallthrough();
 }
 
 }  // namespace sr::cli

@@ -244,7 +244,7 @@ TEST_CASE("cli: key generate records a KEY_GENERATED event with the key and its 
   CmdResult show = Run(kBin + " --json log show --station " + st.dir + " --index 3");
   REQUIRE_MESSAGE(show.rc == 0, show.out);
   CHECK(show.out.find("EVENT_KIND_KEY_GENERATED") != std::string::npos);
-  CHECK(show.out.find("\"key_label\":\"fw\"") != std::string::npos);
+  CHECK(show.out.find("\"keyLabel\":\"fw\"") != std::string::npos);
   CHECK(show.out.find("\"algorithm\":\"ecdsa-p384\"") != std::string::npos);
   CHECK(show.out.find("\"operators\":[\"dana\",\"erin\"]") != std::string::npos);
   std::string vk = Run(kBin + " log vkey --station " + st.dir).out;
