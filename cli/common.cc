@@ -6,6 +6,7 @@
 
 #include "base/file.h"
 #include "cli/json.h"
+#include "station/station.h"
 
 namespace sr::cli {
 
@@ -96,6 +97,18 @@ CLI::Option* AddLogPinSourceOption(CLI::App* cmd, std::string& spec) {
 
 CLI::Option* AddOperatorOption(CLI::App* cmd, std::vector<std::string>& names) {
   return cmd->add_option("--operator", names, "A person present and acting (repeat); logged");
+}
+
+CLI::Option* AddWaitOption(CLI::App* cmd, int& seconds) {
+  seconds = kDefaultLockWaitSeconds;
+  return cmd
+      ->add_option("--wait", seconds,
+                   "Seconds to wait for the station lock while another strongroom process\n"
+                   "holds it (default " +
+                       std::to_string(kDefaultLockWaitSeconds) +
+                       "; 0: do not wait); the holder is named on stderr,\n"
+                       "and giving up exits 8 (docs/cli.md, \"Locks\")")
+      ->check(CLI::NonNegativeNumber);
 }
 
 void AddJsonFlag(CLI::App& app, Context& ctx) {

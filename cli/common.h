@@ -60,6 +60,9 @@ CLI::Option* AddStationOption(CLI::App* cmd, std::string& dir);          // --st
 CLI::Option* AddPinSourceOption(CLI::App* cmd, std::string& spec);       // --pin-source SRC
 CLI::Option* AddLogPinSourceOption(CLI::App* cmd, std::string& spec);    // --log-pin-source SRC
 CLI::Option* AddOperatorOption(CLI::App* cmd, std::vector<std::string>& names);  // --operator
+// --wait SECONDS: how long a verb that takes STATION/station.lock waits for
+// it (default kDefaultLockWaitSeconds of station/station.h; 0: not at all).
+CLI::Option* AddWaitOption(CLI::App* cmd, int& seconds);
 // --json on app and on every subcommand below it, so that it may come before
 // or after the verb. Call after the verbs are registered.
 void AddJsonFlag(CLI::App& app, Context& ctx);

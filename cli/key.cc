@@ -24,6 +24,7 @@ struct KeyArgs {
   std::string log_pin_source = "prompt";
   std::string out;
   std::vector<std::string> operators;
+  int wait = kDefaultLockWaitSeconds;
 };
 
 Json KeyJson(std::string_view token, const hsm::KeyInfo& k) {
@@ -42,7 +43,8 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(a.pin_source, std::string(TokenRoleName(role)) +
                                                                     " token user PIN"));
   SR_ASSIGN_OR_RETURN(auto log_source, ParsePinSource(a.log_pin_source, "log token user PIN"));
-  SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.station));
+  SR_ASSIGN_OR_RETURN(auto station,
+                      Station::Open(a.station, StationLockOptions::Take("key generate", a.wait)));
   SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
   SR_ASSIGN_OR_RETURN(SecretBytes log_pin, log_source->ReadPin());
   // The log is opened first: a key is generated only on a station that can
@@ -73,7 +75,8 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   return Status::Ok();
 }
 
-// Public keys are public objects, so listing and exporting need no PIN.
+// Public keys are public objects, so listing and exporting need no PIN, and,
+// reading only, they do not take station.lock (docs/cli.md, "Locks").
 Result<std::vector<std::pair<std::string, hsm::KeyInfo>>> CollectKeys(Station& st,
                                                                       std::string_view only) {
   std::vector<std::pair<std::string, hsm::KeyInfo>> out;
@@ -87,7 +90,7 @@ Result<std::vector<std::pair<std::string, hsm::KeyInfo>>> CollectKeys(Station& s
 }
 
 Status List(Context& ctx, const KeyArgs& a) {
-  SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.station));
+  SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.station, StationLockOptions::ReadOnly()));
   SR_ASSIGN_OR_RETURN(auto keys, CollectKeys(*station, a.token));
   if (ctx.json) {
     Json list = Json::array();
@@ -103,7 +106,7 @@ Status List(Context& ctx, const KeyArgs& a) {
 }
 
 Status Export(Context& ctx, const KeyArgs& a) {
-  SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.station));
+  SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.station, StationLockOptions::ReadOnly()));
   SR_ASSIGN_OR_RETURN(auto keys, CollectKeys(*station, a.token));
   for (const auto& [token, k] : keys) {
     if (k.label != a.label) continue;
@@ -148,6 +151,7 @@ void RegisterKeyCommands(CLI::App& app, Context& ctx) {
   AddPinSourceOption(gen, a->pin_source);
   AddLogPinSourceOption(gen, a->log_pin_source);
   AddOperatorOption(gen, a->operators);
+  AddWaitOption(gen, a->wait);
   gen->callback([&ctx, a] {
     Status s = Generate(ctx, *a);
     ctx.exit_code = s.ok() ? kExitOk : ReportError(ctx, s.Annotate("key generate"));

@@ -332,7 +332,7 @@ Result<RecoverSigner> OpenRecoverSigner(const LogOpts& o, const std::string& dir
         "--log-pin-source) or, for a test log, --log-key-pem FILE");
   SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
   SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(o.log_pin_source, "log token user PIN"));
-  SR_ASSIGN_OR_RETURN(r.station, Station::Open(o.station_dir, /*wait_for_lock=*/true));
+  SR_ASSIGN_OR_RETURN(r.station, Station::Open(o.station_dir, StationLockOptions::Take("log recover")));
   SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
   SR_ASSIGN_OR_RETURN(r.signer, OpenLogSigner(*r.station, pin));
   return r;
@@ -369,7 +369,8 @@ int RunRecover(Context& ctx, const LogOpts& o) {
 int RunOutputs(Context& ctx, const LogOpts& o) {
   if (o.station_dir.empty())
     return ReportError(ctx, InvalidArgument("log outputs needs --station DIR"));
-  auto station = Station::Open(o.station_dir, /*wait_for_lock=*/true);
+  // Reads the log and evidence only: no station lock (docs/cli.md, "Locks").
+  auto station = Station::Open(o.station_dir, StationLockOptions::ReadOnly());
   if (!station.ok()) return ReportError(ctx, station.status());
   auto files = signer::ReissueOutputs((*station)->dir(), o.index,
                                       (*station)->record().attestation_key().public_key_pem());

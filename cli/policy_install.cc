@@ -76,13 +76,15 @@ void PrintFailures(const Context& ctx, const std::vector<policy::Failure>& fs,
 struct InstallOptions {
   std::string station, in, log_pin_source = "prompt";
   std::vector<std::string> operators;
+  int wait = kDefaultLockWaitSeconds;
 };
 
 // Opens the station, reads the log PIN and installs (station/policy_store.h).
 Result<PolicyInstallResult> Install(const InstallOptions& o) {
   SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
   SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(o.log_pin_source, "log token user PIN"));
-  SR_ASSIGN_OR_RETURN(auto station, Station::Open(o.station));
+  SR_ASSIGN_OR_RETURN(auto station,
+                      Station::Open(o.station, StationLockOptions::Take("policy install", o.wait)));
   SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
   return InstallPolicy(*station, pin, o.in, o.operators, Clock::now());
 }
@@ -206,6 +208,7 @@ void RegisterPolicyInstallShow(CLI::App& policy, Context& ctx) {
   i->add_option("--in", io->in, "Signed policy envelope")->required();
   AddLogPinSourceOption(i, io->log_pin_source);
   AddOperatorOption(i, io->operators);
+  AddWaitOption(i, io->wait);
   i->callback([&ctx, io] { ctx.exit_code = RunInstall(ctx, *io); });
   auto so = std::make_shared<ShowOptions>();
   auto* s = policy.add_subcommand(

@@ -27,6 +27,7 @@ struct SignArgs {
       session_id;
   std::vector<std::string> artifacts, evidence, operators;
   std::string pin_source = "prompt", log_pin_source = "prompt";
+  int wait = kDefaultLockWaitSeconds;
 };
 
 std::string Resolve(const std::string& base, const std::string& path) {
@@ -162,8 +163,8 @@ int RunSign(Context& ctx, const SignArgs& a) {
   for (const signer::ReleaseRequest& r : requests)
     artifacts.insert(artifacts.end(), r.artifact_paths.begin(), r.artifact_paths.end());
   signer::ArtifactPrehash prehash(artifacts);
-  // Two sign processes on one station run one after the other.
-  auto station = Station::Open(a.station, /*wait_for_lock=*/true);
+  // Two sign processes on one station run one after the other (--wait).
+  auto station = Station::Open(a.station, StationLockOptions::Take("sign", a.wait));
   if (!station.ok()) return ReportError(ctx, station.status());
   auto release_pin = (*rel)->ReadPin();
   if (!release_pin.ok()) return ReportError(ctx, release_pin.status());
@@ -220,6 +221,7 @@ void RegisterSignCommands(CLI::App& app, Context& ctx) {
   c->add_option("--session-id", a->session_id, "Ceremony or session id recorded in the events");
   AddPinSourceOption(c, a->pin_source);
   AddLogPinSourceOption(c, a->log_pin_source);
+  AddWaitOption(c, a->wait);
   c->callback([&ctx, a] { ctx.exit_code = RunSign(ctx, *a); });
 }
 

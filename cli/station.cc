@@ -1,4 +1,6 @@
-// `strongroom station init`.
+// `strongroom station init` and `strongroom station change-pin`.
+#include "station/station.h"
+
 #include <unistd.h>
 
 #include <iostream>
@@ -6,7 +8,7 @@
 #include "cli/common.h"
 #include "cli/json.h"
 #include "station/pin_source.h"
-#include "station/station.h"
+#include "station/station_log.h"
 
 extern char** environ;
 
@@ -53,7 +55,11 @@ int RunStationInit(Context& ctx, const StationInitArgs& a) {
   const char* prompts[4] = {"release token SO PIN", "release token user PIN", "log token SO PIN",
                             "log token user PIN"};
   for (int i = 0; i < 4; ++i) {
-    auto s = ParsePinSource(*specs[i], prompts[i]);
+    // The PINs are new (asked twice at a prompt), except the log user PIN of
+    // a token an external module already has.
+    bool existing = i == 3 && !a.module_path.empty();
+    auto s =
+        existing ? ParsePinSource(*specs[i], prompts[i]) : ParseNewPinSource(*specs[i], prompts[i]);
     if (!s.ok()) return ReportError(ctx, s.status().Annotate(prompts[i]));
     sources[i] = std::move(s).value();
   }
@@ -70,6 +76,80 @@ int RunStationInit(Context& ctx, const StationInitArgs& a) {
   if (!st.ok()) return ReportError(ctx, st.status().Annotate("station init"));
   PrintStation(ctx, **st);
   return kExitOk;
+}
+
+struct ChangePinArgs {
+  std::string dir;
+  std::string token = "release";
+  bool so = false;
+  std::string old_pin = "prompt";
+  std::string new_pin = "prompt";
+  std::string log_pin = "prompt";
+  std::vector<std::string> operators;
+  int wait = kDefaultLockWaitSeconds;
+};
+
+Status ChangePin(Context& ctx, const ChangePinArgs& a) {
+  SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
+  SR_ASSIGN_OR_RETURN(TokenRole role, ParseTokenRole(a.token));
+  const std::string which = a.so ? "SO PIN" : "user PIN";
+  const std::string what = std::string(TokenRoleName(role)) + " token " + which;
+  SR_ASSIGN_OR_RETURN(auto old_source, ParsePinSource(a.old_pin, "current " + what));
+  SR_ASSIGN_OR_RETURN(auto new_source, ParseNewPinSource(a.new_pin, what));
+  SR_ASSIGN_OR_RETURN(auto station,
+                      Station::Open(a.dir, StationLockOptions::Take("station change-pin", a.wait)));
+  // Does the change replace the PIN the log is written with? (The log token's
+  // user PIN, or the release user PIN when both roles share one token.)
+  const bool log_pin_changes = !a.so && (role == TokenRole::kLog || station->RolesShareToken());
+  SR_ASSIGN_OR_RETURN(SecretBytes old_pin, old_source->ReadPin());
+  SR_ASSIGN_OR_RETURN(SecretBytes new_pin, new_source->ReadPin());
+  if (SecretEquals(old_pin, new_pin)) {
+    return InvalidArgument("the new " + what + " is the current one; nothing to change");
+  }
+  SecretBytes log_pin;
+  if (log_pin_changes) {
+    log_pin = old_pin;
+  } else {
+    SR_ASSIGN_OR_RETURN(auto log_source, ParsePinSource(a.log_pin, "log token user PIN"));
+    SR_ASSIGN_OR_RETURN(log_pin, log_source->ReadPin());
+  }
+  // The log is opened first: a PIN changes only on a station that can
+  // record the change (the log PIN works, the log is intact).
+  SR_ASSIGN_OR_RETURN(auto log, StationLog::Open(*station, log_pin));
+  // One login per token and process: a change on the log's token needs the
+  // log's session closed, and the log reopened after it.
+  const bool same_token = role == TokenRole::kLog || station->RolesShareToken();
+  if (same_token) log.reset();
+  SR_ASSIGN_OR_RETURN(hsm::TokenInfo token, station->ChangePin(role, a.so, old_pin, new_pin));
+  auto logged = [&]() -> Result<std::uint64_t> {
+    if (log == nullptr) {
+      SR_ASSIGN_OR_RETURN(log, StationLog::Open(*station, log_pin_changes ? new_pin : log_pin));
+    }
+    log->set_operators(a.operators);
+    strongroom::v1::Event e;
+    e.set_kind(strongroom::v1::EVENT_KIND_PIN_CHANGED);
+    auto* p = e.mutable_pin_changed();
+    p->set_token_role(std::string(TokenRoleName(role)));
+    p->set_token_label(token.label);
+    p->set_token_serial(token.serial);
+    p->set_pin(a.so ? "so" : "user");
+    return log->AppendAndCommit(std::move(e));
+  }();
+  if (!logged.ok()) {
+    return logged.status().Annotate("the " + what + " WAS changed, but logging the change failed");
+  }
+  if (ctx.json) {
+    PrintJson({{"ok", true},
+               {"token", TokenRoleName(role)},
+               {"token_serial", token.serial},
+               {"pin", a.so ? "so" : "user"},
+               {"event_index", *logged}});
+  } else {
+    std::cout << "Changed the " << which << " of the " << TokenRoleName(role) << " token '"
+              << token.label << "' (serial " << token.serial << ")\n"
+              << "  logged as event " << *logged << " (PIN_CHANGED)\n";
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -108,6 +188,29 @@ void RegisterStationCommands(CLI::App& app, Context& ctx) {
                    "With --module: PKCS#11 URI of the log token (default: the release token)")
       ->needs(module);
   init->callback([&ctx, args] { ctx.exit_code = RunStationInit(ctx, *args); });
+
+  auto cp = std::make_shared<ChangePinArgs>();
+  CLI::App* change = station->add_subcommand(
+      "change-pin",
+      "Change a token's user PIN (with --so: its security officer's PIN) with C_SetPIN, logged\n"
+      "in with the current one, and log the change (a PIN_CHANGED event naming the token,\n"
+      "which PIN and the operators; never a PIN). The new PIN, at a terminal prompt, is typed\n"
+      "twice. Changing the log token's user PIN needs no --log-pin-source: the change is\n"
+      "logged with the new PIN.");
+  AddStationOption(change, cp->dir)->required();
+  change->add_option("--token", cp->token, "Whose PIN: release (default) or log");
+  change->add_flag("--so", cp->so, "Change the SO PIN instead of the user PIN");
+  change->add_option("--old-pin-source", cp->old_pin,
+                     "Where to read the current PIN: file:PATH, fd:N or prompt (default)");
+  change->add_option("--new-pin-source", cp->new_pin,
+                     "Where to read the new PIN: file:PATH, fd:N or prompt (default; asked twice)");
+  AddLogPinSourceOption(change, cp->log_pin);
+  AddOperatorOption(change, cp->operators);
+  AddWaitOption(change, cp->wait);
+  change->callback([&ctx, cp] {
+    Status s = ChangePin(ctx, *cp);
+    ctx.exit_code = s.ok() ? kExitOk : ReportError(ctx, s.Annotate("station change-pin"));
+  });
 }
 
 }  // namespace sr::cli

@@ -108,6 +108,30 @@ Result<std::unique_ptr<Session>> Session::Open(std::shared_ptr<Module> module,
   return s;
 }
 
+Status Session::ChangePin(std::shared_ptr<Module> module, const TokenInfo& token, bool so,
+                          const SecretBytes& old_pin, const SecretBytes& new_pin) {
+  CK_FUNCTION_LIST_PTR fn = module->functions();
+  std::string where =
+      module->Describe() + ", token '" + token.label + "' (serial " + token.serial + ")";
+  CK_SESSION_HANDLE h = 0;
+  CK_RV rv =
+      fn->C_OpenSession(token.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &h);
+  if (rv != CKR_OK) return CkrError(rv, "C_OpenSession", where);
+  rv = fn->C_Login(h, so ? CKU_SO : CKU_USER, const_cast<CK_UTF8CHAR_PTR>(old_pin.data()),
+                   old_pin.size());
+  if (rv != CKR_OK) {
+    fn->C_CloseSession(h);
+    return CkrError(rv, so ? "C_Login as SO" : "C_Login as user", where);
+  }
+  rv = fn->C_SetPIN(h, const_cast<CK_UTF8CHAR_PTR>(old_pin.data()), old_pin.size(),
+                    const_cast<CK_UTF8CHAR_PTR>(new_pin.data()), new_pin.size());
+  fn->C_Logout(h);
+  fn->C_CloseSession(h);
+  if (rv != CKR_OK)
+    return CkrError(rv, so ? "C_SetPIN of the SO PIN" : "C_SetPIN of the user PIN", where);
+  return Status::Ok();
+}
+
 Session::~Session() {
   CK_FUNCTION_LIST_PTR fn = module_->functions();
   if (logged_in_) fn->C_Logout(handle_);

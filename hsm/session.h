@@ -45,6 +45,15 @@ class Session {
   // login it then uses (and never logs out).
   static Result<std::unique_ptr<Session>> Open(std::shared_ptr<Module> module,
                                                const TokenInfo& token, const SecretBytes* pin);
+  // Changes the token's user PIN (with so: its security officer's PIN):
+  // opens a read-write session, logs in with old_pin as the user (as the SO),
+  // calls C_SetPIN(old_pin, new_pin) and logs out. One attempt each, never
+  // retried: CKR_PIN_INCORRECT for a wrong old PIN, CKR_PIN_LEN_RANGE or
+  // CKR_PIN_INVALID for a new PIN the token refuses, each by name. Fails with
+  // CKR_USER_ALREADY_LOGGED_IN (or ..._ANOTHER_...) when this process has a
+  // logged-in Session on the token: close it first.
+  static Status ChangePin(std::shared_ptr<Module> module, const TokenInfo& token, bool so,
+                          const SecretBytes& old_pin, const SecretBytes& new_pin);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   ~Session();

@@ -109,29 +109,55 @@ class EchoOff {
 
 class TerminalPinSource final : public PinSource {
  public:
-  explicit TerminalPinSource(std::string prompt) : prompt_(std::move(prompt)) {}
+  TerminalPinSource(std::string prompt, bool confirm)
+      : prompt_(std::move(prompt)), confirm_(confirm) {}
   Result<SecretBytes> ReadPin() override {
     UniqueFd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!tty.valid()) {
       return FailedPrecondition("no terminal to prompt for the " + prompt_ +
                                 "; give it with a --*pin-source file:PATH or fd:N option instead");
     }
-    Result<SecretBytes> raw = Status(Code::kInternal, "unread");
-    {
-      EchoOff echo(tty.get());
-      if (!echo.ok()) return FailedPrecondition("cannot turn off terminal echo for the PIN prompt");
-      std::string p = prompt_ + ": ";
-      SR_RETURN_IF_ERROR(WriteAll(tty.get(), p, "/dev/tty"));
-      raw = ReadBounded(tty.get(), Describe(), true);
+    if (!confirm_) return ReadOnce(tty.get(), prompt_);
+    // A new PIN: typed twice, kept only when both entries match.
+    for (int attempt = 1; attempt <= kNewPinPromptTries; ++attempt) {
+      Result<SecretBytes> first = ReadOnce(tty.get(), "new " + prompt_);
+      if (first.status().code() == Code::kInvalidArgument) {  // too short, too long, ...
+        SR_RETURN_IF_ERROR(WriteAll(tty.get(), first.status().message() + "\n", "/dev/tty"));
+        continue;
+      }
+      if (!first.ok()) return first.status();
+      SR_ASSIGN_OR_RETURN(SecretBytes second,
+                          ReadOnce(tty.get(), "new " + prompt_ + " again, to confirm"));
+      if (SecretEquals(*first, second)) return std::move(first).value();
+      SR_RETURN_IF_ERROR(
+          WriteAll(tty.get(),
+                   "the two entries of the new " + prompt_ + " differ; " +
+                       (attempt < kNewPinPromptTries ? "try again\n" : "giving up\n"),
+                   "/dev/tty"));
     }
-    SR_RETURN_IF_ERROR(WriteAll(tty.get(), "\n", "/dev/tty"));
-    if (!raw.ok()) return raw.status();
-    return NormalizePin(std::move(raw).value(), Describe());
+    return InvalidArgument("no matching entries of the new " + prompt_ + " after " +
+                           std::to_string(kNewPinPromptTries) +
+                           " tries at the terminal prompt; nothing was set");
   }
   std::string Describe() const override { return "terminal prompt for the " + prompt_; }
 
  private:
+  Result<SecretBytes> ReadOnce(int tty, const std::string& prompt) {
+    Result<SecretBytes> raw = Status(Code::kInternal, "unread");
+    {
+      EchoOff echo(tty);
+      if (!echo.ok()) return FailedPrecondition("cannot turn off terminal echo for the PIN prompt");
+      std::string p = prompt + ": ";
+      SR_RETURN_IF_ERROR(WriteAll(tty, p, "/dev/tty"));
+      raw = ReadBounded(tty, Describe(), true);
+    }
+    SR_RETURN_IF_ERROR(WriteAll(tty, "\n", "/dev/tty"));
+    if (!raw.ok()) return raw.status();
+    return NormalizePin(std::move(raw).value(), Describe());
+  }
+
   std::string prompt_;
+  bool confirm_;
 };
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -201,9 +227,12 @@ Result<SecretBytes> NormalizePin(SecretBytes raw, std::string_view what) {
   return raw;
 }
 
-Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::string prompt_text) {
+namespace {
+
+Result<std::unique_ptr<PinSource>> MakePinSource(std::string_view spec, std::string prompt_text,
+                                                 bool confirm_new) {
   if (spec.empty() || spec == "prompt") {
-    return std::unique_ptr<PinSource>(new TerminalPinSource(std::move(prompt_text)));
+    return std::unique_ptr<PinSource>(new TerminalPinSource(std::move(prompt_text), confirm_new));
   }
   if (spec.starts_with("file:") && spec.size() > 5) {
     return std::unique_ptr<PinSource>(new FilePinSource(std::string(spec.substr(5))));
@@ -224,6 +253,17 @@ Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::st
                       "...'); use file:PATH, fd:N or the terminal prompt");
   }
   return InvalidArgument("unknown pin source kind; use file:PATH, fd:N or prompt");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::string prompt_text) {
+  return MakePinSource(spec, std::move(prompt_text), false);
+}
+
+Result<std::unique_ptr<PinSource>> ParseNewPinSource(std::string_view spec,
+                                                     std::string prompt_text) {
+  return MakePinSource(spec, std::move(prompt_text), true);
 }
 
 Status RefusePinsInEnvironment(char** envp) {

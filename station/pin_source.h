@@ -40,6 +40,16 @@ class PinSource {
 // are refused with kPermissionDenied; anything else is kInvalidArgument.
 Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::string prompt_text);
 
+// As ParsePinSource, for a PIN being set (station init, station change-pin):
+// the terminal prompt asks for it twice and accepts it only when both entries
+// match, re-asking after a mismatch or an unusable PIN, at most
+// kNewPinPromptTries times (then kInvalidArgument: nothing was set). A typo in
+// a new SO PIN would otherwise lock the operator out of the token. file: and
+// fd: sources are read once, as they are.
+inline constexpr int kNewPinPromptTries = 3;
+Result<std::unique_ptr<PinSource>> ParseNewPinSource(std::string_view spec,
+                                                     std::string prompt_text);
+
 // Validates and normalizes raw bytes read from a source: strips one trailing
 // newline, checks length and forbidden bytes. what names the source.
 Result<SecretBytes> NormalizePin(SecretBytes raw, std::string_view what);

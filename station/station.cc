@@ -1,23 +1,29 @@
 #include "station/station.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <google/protobuf/util/json_util.h>
 #include <openssl/rand.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <ctime>
+#include <thread>
 
 #include "base/encoding.h"
 #include "hsm/uri.h"
 #include "policy/json.h"
+#include "station/layout.h"
 #include "station/station_log.h"
 #include "station/token_guard.h"
-#include "station/layout.h"
 
 namespace sr {
 namespace {
@@ -88,7 +94,73 @@ void AddToken(strongroom::v1::Station& record, TokenRole role, const hsm::TokenI
   b->set_uri(u.ToString());
 }
 
+// Takes station.lock as o says (see Station::Open) and records the holder.
+Result<FileLock> TakeStationLock(const std::string& dir, const StationLockOptions& o) {
+  using Clock = std::chrono::steady_clock;
+  const std::string path = layout::LockFile(dir);
+  const auto deadline = Clock::now() + std::chrono::seconds(std::max(0, o.wait_seconds));
+  std::string announced;
+  for (;;) {
+    auto lock = FileLock::Acquire(path, /*wait=*/false);
+    if (lock.ok()) {
+      // The flock is the lock; this record only tells waiters who holds it.
+      std::string record = "pid=" + std::to_string(::getpid()) +
+                           "\nverb=" + (o.verb.empty() ? std::string("strongroom") : o.verb) +
+                           "\nsince=" + NowRfc3339() + "\n";
+      int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0) {
+        UniqueFd guard(fd);
+        (void)WriteAll(fd, record, path);
+      }
+      return lock;
+    }
+    if (lock.status().code() != Code::kUnavailable) return lock.status();
+    std::string holder = DescribeStationLockHolder(dir);
+    if (Clock::now() >= deadline) {
+      return Status(
+          Code::kUnavailable,
+          "the station lock " + path + " is held by " + holder +
+              (o.wait_seconds > 0 ? "; gave up after waiting " + std::to_string(o.wait_seconds) +
+                                        " s (--wait SECONDS waits longer)"
+                                  : "; not waiting (--wait 0)"));
+    }
+    if (holder != announced) {
+      std::fprintf(stderr, "strongroom: waiting up to %d s for the station lock %s, held by %s\n",
+                   o.wait_seconds, path.c_str(), holder.c_str());
+      announced = holder;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 }  // namespace
+
+std::string DescribeStationLockHolder(std::string_view dir) {
+  auto text = ReadFile(layout::LockFile(dir), 4096);
+  std::string pid, verb, since;
+  if (text.ok()) {
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+      std::size_t nl = rest.find('\n');
+      std::string_view line = rest.substr(0, nl);
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+      std::size_t eq = line.find('=');
+      if (eq == std::string_view::npos) continue;
+      std::string_view k = line.substr(0, eq), v = line.substr(eq + 1);
+      if (k == "pid") pid = v;
+      if (k == "verb") verb = v;
+      if (k == "since") since = v;
+    }
+  }
+  if (pid.empty()) return "a process that has not recorded itself (e.g. flock(1))";
+  int n = std::atoi(pid.c_str());
+  if (n > 0 && ::kill(n, 0) != 0 && errno == ESRCH) {
+    return "a process that has not recorded itself (the record names pid " + pid +
+           ", which has exited)";
+  }
+  return "pid " + pid + " (" + (verb.empty() ? "strongroom" : verb) +
+         (since.empty() ? "" : ", since " + since) + ")";
+}
 
 struct InitPins {
   SecretBytes release_so, release_user, log_so, log_user;
@@ -213,7 +285,9 @@ Status Station::LoadModule() {
     // ours, so it overrides whatever SOFTHSM2_CONF the caller had.
     std::string conf = JoinPath(dir_, record_.softhsm2_conf());
     if (::setenv("SOFTHSM2_CONF", conf.c_str(), 1) != 0) return ErrnoError("setenv", conf, errno);
-    SR_RETURN_IF_ERROR(GuardTokens());
+    // Repairing token files is for the lock's holder; a read-only Open
+    // without the lock leaves them to it.
+    if (lock_.has_value()) SR_RETURN_IF_ERROR(GuardTokens());
   }
   SR_ASSIGN_OR_RETURN(module_, hsm::Module::Load(record_.module_path()));
   return Status::Ok();
@@ -253,7 +327,9 @@ Result<std::unique_ptr<Station>> Station::Init(const StationInitOptions& o) {
 Result<std::unique_ptr<Station>> Station::InitPrepared(const std::string& dir,
                                                        const StationInitOptions& o,
                                                        const InitPins& pins) {
-  SR_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(layout::LockFile(dir), false));
+  SR_ASSIGN_OR_RETURN(
+      FileLock lock,
+      TakeStationLock(dir, StationLockOptions::Take("station init", 0)));
   std::unique_ptr<Station> st(new Station(dir, std::move(lock)));
   strongroom::v1::Station& r = st->record_;
   r.set_format_version(1);
@@ -286,7 +362,13 @@ Result<std::unique_ptr<Station>> Station::InitPrepared(const std::string& dir,
   return st;
 }
 
-Result<std::unique_ptr<Station>> Station::Open(std::string_view dir_in, bool wait_for_lock) {
+Result<std::unique_ptr<Station>> Station::Open(std::string_view dir, bool wait_for_lock) {
+  return Open(dir, StationLockOptions::Take("strongroom",
+                                            wait_for_lock ? kDefaultLockWaitSeconds : 0));
+}
+
+Result<std::unique_ptr<Station>> Station::Open(std::string_view dir_in,
+                                               const StationLockOptions& lock_options) {
   std::string dir(dir_in);
   std::string json_path = layout::StationJson(dir);
   if (!PathExists(json_path)) {
@@ -294,8 +376,11 @@ Result<std::unique_ptr<Station>> Station::Open(std::string_view dir_in, bool wai
                     "); create one with `strongroom station init --station " + dir + "`");
   }
   SR_ASSIGN_OR_RETURN(std::string json, ReadFile(json_path, kMaxStationJsonBytes));
-  SR_ASSIGN_OR_RETURN(FileLock lock,
-                      FileLock::Acquire(layout::LockFile(dir), wait_for_lock));
+  std::optional<FileLock> lock;
+  if (lock_options.take) {
+    SR_ASSIGN_OR_RETURN(FileLock taken, TakeStationLock(dir, lock_options));
+    lock.emplace(std::move(taken));
+  }
   std::unique_ptr<Station> st(new Station(dir, std::move(lock)));
   if (auto ok = policy::ParseJsonMessage(json, &st->record_, json_path, kMaxStationJsonBytes);
       !ok.ok()) {
@@ -306,6 +391,15 @@ Result<std::unique_ptr<Station>> Station::Open(std::string_view dir_in, bool wai
   }
   SR_RETURN_IF_ERROR(st->LoadModule());
   return st;
+}
+
+Station::~Station() {
+  // Whoever takes the lock next writes its own record; until then nobody
+  // should be named as its holder.
+  if (lock_.has_value() && ::truncate(layout::LockFile(dir_).c_str(), 0) != 0) {
+    // Best effort: a stale record names a pid that has exited, which
+    // DescribeStationLockHolder says.
+  }
 }
 
 bool Station::RolesShareToken() const {
@@ -336,6 +430,17 @@ Result<hsm::TokenInfo> Station::FindToken(const strongroom::v1::TokenBinding& t)
       return s;
   }
   return module_->FindToken(t.label(), t.serial(), &tokens_seen_);
+}
+
+Result<hsm::TokenInfo> Station::ChangePin(TokenRole role, bool so, const SecretBytes& old_pin,
+                                          const SecretBytes& new_pin) {
+  for (const auto& t : record_.tokens()) {
+    if (t.role() != TokenRoleName(role)) continue;
+    SR_ASSIGN_OR_RETURN(hsm::TokenInfo info, FindToken(t));
+    SR_RETURN_IF_ERROR(hsm::Session::ChangePin(module_, info, so, old_pin, new_pin));
+    return info;
+  }
+  return NotFound("station " + dir_ + " has no " + std::string(TokenRoleName(role)) + " token");
 }
 
 Result<std::unique_ptr<hsm::Session>> Station::OpenSession(TokenRole role, const SecretBytes* pin) {

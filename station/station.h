@@ -11,6 +11,7 @@
 #define STRONGROOM_STATION_STATION_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,37 @@ inline constexpr hsm::Algorithm kAttestationKeyAlgorithm = hsm::Algorithm::kEcds
 
 struct InitPins;  // station.cc
 
+// How long a command waits for STATION/station.lock when another process
+// holds it, unless --wait says otherwise (docs/cli.md, "Locks").
+inline constexpr int kDefaultLockWaitSeconds = 60;
+
+// How Station::Open treats station.lock.
+struct StationLockOptions {
+  // false: a read-only use (key list, key export) that neither takes nor
+  // waits for the lock; the token files are then not repaired (token_guard.h).
+  bool take = true;
+  // Seconds to wait while another process holds the lock, telling stderr who
+  // holds it; 0 fails at once. Then kUnavailable naming the holder.
+  int wait_seconds = kDefaultLockWaitSeconds;
+  // The command, as the lock's holder record shows it to whoever waits
+  // ("key generate", "sign").
+  std::string verb;
+
+  // Takes the lock for verb, waiting at most wait_seconds.
+  static StationLockOptions Take(std::string verb, int wait_seconds = kDefaultLockWaitSeconds) {
+    StationLockOptions o;
+    o.verb = std::move(verb);
+    o.wait_seconds = wait_seconds;
+    return o;
+  }
+  // A read-only use: no lock.
+  static StationLockOptions ReadOnly() {
+    StationLockOptions o;
+    o.take = false;
+    return o;
+  }
+};
+
 struct StationInitOptions {
   std::string dir;                // must not exist yet, or be an empty directory
   std::string module_path;        // empty: the embedded SoftHSMv2 with its own tokens
@@ -63,9 +95,19 @@ class Station {
   // station.json, written last. Reads every PIN before changing anything.
   static Result<std::unique_ptr<Station>> Init(const StationInitOptions& options);
 
-  // Opens an existing station and takes station.lock (waiting for it when
-  // wait_for_lock, else kUnavailable at once).
+  // Opens an existing station and, unless lock.take is false, takes
+  // station.lock (a flock) and writes the holder record into the file:
+  // "pid=N\nverb=...\nsince=RFC3339\n". While another process holds it, says
+  // on stderr that it waits and for whom, and gives up after
+  // lock.wait_seconds with kUnavailable naming the holder.
+  static Result<std::unique_ptr<Station>> Open(std::string_view dir,
+                                               const StationLockOptions& lock);
+  // The older form: waits kDefaultLockWaitSeconds when wait_for_lock, else
+  // not at all.
   static Result<std::unique_ptr<Station>> Open(std::string_view dir, bool wait_for_lock = false);
+
+  // Clears the lock's holder record before the lock is released.
+  ~Station();
 
   const strongroom::v1::Station& record() const { return record_; }
   const std::string& dir() const { return dir_; }
@@ -82,11 +124,17 @@ class Station {
   // The log session must outlive the one returned.
   Result<std::unique_ptr<hsm::Session>> OpenSessionBesideLog(TokenRole role, const SecretBytes& pin,
                                                              const SecretBytes& log_pin);
+  // Changes the user PIN (with so: the SO PIN) of role's token with
+  // C_SetPIN (hsm::Session::ChangePin) and returns that token. No Session of
+  // this process may be logged in to the token meanwhile.
+  Result<hsm::TokenInfo> ChangePin(TokenRole role, bool so, const SecretBytes& old_pin,
+                                   const SecretBytes& new_pin);
   // True when the release and log roles are bound to the same token.
   bool RolesShareToken() const;
 
  private:
-  Station(std::string dir, FileLock lock) : dir_(std::move(dir)), lock_(std::move(lock)) {}
+  Station(std::string dir, std::optional<FileLock> lock)
+      : dir_(std::move(dir)), lock_(std::move(lock)) {}
   Status LoadModule();
   // Embedded SoftHSMv2 only: repairs token files a kill left empty (token_guard.h).
   Status GuardTokens();
@@ -99,7 +147,7 @@ class Station {
   Result<hsm::TokenInfo> FindToken(const strongroom::v1::TokenBinding& t);
 
   std::string dir_;
-  FileLock lock_;
+  std::optional<FileLock> lock_;  // empty for a read-only Open
   strongroom::v1::Station record_;
   std::shared_ptr<hsm::Module> module_;
   // The tokens the last module look-up read (a sign opens both of the
@@ -154,6 +202,12 @@ class LogKeySigner {
 
 // RFC 3339 UTC of now, to the second.
 std::string NowRfc3339();
+
+// Who holds STATION/station.lock, from the record its holder wrote:
+// "pid 1234 (key generate, since 2026-12-06T11:20:00Z)"; a holder that wrote
+// none (flock(1), a process still starting) is "a process that has not
+// recorded itself". For messages; the flock itself is the lock.
+std::string DescribeStationLockHolder(std::string_view dir);
 
 }  // namespace sr
 
