@@ -201,7 +201,14 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
         Reason::kProvenanceSignatureInvalid, "provenance",
         "a signature names a trusted builder key but does not verify: the provenance was altered");
   if (r.accepted.empty()) {
-    if (r.invalid == 0)
+    if (r.invalid == 0 && env.value().has_certificate)
+      e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
+             "this provenance is signed only with a keyless (certificate-based, Sigstore) "
+             "signature, and this station does not trust keyless signatures yet: it trusts the "
+             "builder keys of the policy's builders for " + pp.name() +
+                 "; have the builder re-sign the provenance with a key listed in the policy's "
+                 "builders (docs/policy.md, \"Interoperability notes\")");
+    else if (r.invalid == 0)
       e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
              "no builder trusted for " + pp.name() + " signed this provenance");
     return;
