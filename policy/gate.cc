@@ -323,10 +323,27 @@ void CheckKeyAuthorization(Eval& e, const v1::TrustPolicy& p) {
 void CheckLogFacts(Eval& e, const LogFacts& facts) {
   if (facts.last_signed_version) {
     auto c = CompareVersions(e.req.version, *facts.last_signed_version);
-    if (c && *c <= 0)
+    const SignedRelease* same = nullptr;  // this very version, already signed
+    for (const SignedRelease& s : facts.signed_releases) {
+      auto v = CompareVersions(e.req.version, s.version);
+      if (v && *v == 0) same = &s;
+    }
+    if (c && *c <= 0 && same != nullptr && same->event_index) {
+      std::string n = std::to_string(*same->event_index);
+      e.Fail(Reason::kVersionNotAboveLastSigned, "log",
+             e.req.product + " " + e.req.version + " was already signed, as log event " + n +
+                 "; a version is signed once. To get its outputs again: `strongroom log outputs "
+                 "--station DIR --index " + n + " --out DIR` re-issues them");
+    } else if (c && *c <= 0 && same != nullptr) {
+      e.Fail(Reason::kVersionNotAboveLastSigned, "log",
+             e.req.product + " " + e.req.version +
+                 " was already signed; a version is signed once (`strongroom log outputs` "
+                 "re-issues the outputs of its SIGNING event)");
+    } else if (c && *c <= 0) {
       e.Fail(Reason::kVersionNotAboveLastSigned, "log",
              "version " + e.req.version + " is not above " + *facts.last_signed_version +
                  ", the last version of " + e.req.product + " signed: a rollback is refused");
+    }
   }
   // Only a release of the same version is compared, so the cost does not
   // grow with every artifact the log has ever seen signed.
