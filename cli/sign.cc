@@ -77,8 +77,10 @@ std::vector<ReleaseRequest> Requests(const SignArgs& a) {
   auto text = ReadFile(a.batch, policy::kMaxDocumentBytes);
   v1::SigningBatch batch;
   policy::Failure bad{policy::Reason::kInputBadJson, "batch", ""};
+  Code mistake = Code::kOk;
   if (!text.ok()) {
-    bad = {policy::Reason::kInputMissing, "batch", text.status().message()};
+    bad = signer::UnreadableInput("batch", a.batch, text.status(), policy::kMaxDocumentBytes);
+    if (bad.reason == policy::Reason::kInputMissing) mistake = Code::kNotFound;
   } else if (auto ok = policy::ParseJsonMessage(*text, &batch, "batch"); !ok.ok()) {
     bad = ok.failure();
   } else if (batch.releases_size() == 0) {
@@ -90,6 +92,7 @@ std::vector<ReleaseRequest> Requests(const SignArgs& a) {
   }
   ReleaseRequest r;
   r.invalid.push_back(bad);
+  r.mistake = mistake;
   return {r};
 }
 
@@ -139,11 +142,18 @@ void PrintHuman(const std::vector<ReleaseResult>& rs) {
   }
 }
 
+// A station failure's code first; then a mistake in a request (4: an unknown
+// key label or a missing file, 11: a non-empty --out), so that a script can
+// tell a typo from a refusal of the gate; then 1 for any refusal.
 int ExitFor(const std::vector<ReleaseResult>& rs) {
   int code = kExitOk;
   for (const ReleaseResult& r : rs) {
     if (r.outcome == Outcome::kFailed) return ExitCodeFor(r.error);
-    if (r.outcome == Outcome::kRefused) code = kExitRefused;
+  }
+  for (const ReleaseResult& r : rs) {
+    if (r.outcome != Outcome::kRefused) continue;
+    if (r.mistake != Code::kOk) return ExitCodeFor(Status(r.mistake, ""));
+    code = kExitRefused;
   }
   return code;
 }
@@ -196,7 +206,9 @@ void RegisterSignCommands(CLI::App& app, Context& ctx) {
       "release approval (M-of-N approvers, bound to these artifacts), the build provenance\n"
       "(trusted builder, same digests), the required test evidence per configuration in\n"
       "scope, the key's authorization and the log (no rollback, no reuse of a version).\n"
-      "A refusal lists every failed check, is logged, and exits 1. When allowed, the HSM\n"
+      "A refusal lists every failed check, is logged, and exits 1; a mistake in the request\n"
+      "is refused and logged too but exits 4 (unknown --key label, an input file that does\n"
+      "not exist) or 11 (--out not empty). When allowed, the HSM\n"
       "signs each artifact, the update manifest and the VSA; the signing event is made\n"
       "durable in the log and only then are the outputs written (manifest.dsse.json,\n"
       "<artifact>.sig, signing-event.tlog-proof, vsa.dsse.json, signing-key.pem,\n"

@@ -65,6 +65,7 @@ Checked<Envelope> FromObject(const pb::Struct& obj, std::string_view input, std:
     auto raw = DecodeB64(s.struct_value(), "sig", input, at);
     if (!raw.ok()) return raw.failure();
     sig.sig = std::move(raw).value();
+    if (s.struct_value().fields().count("cert")) env.has_certificate = true;
     env.signatures.push_back(std::move(sig));
   }
   return env;
@@ -88,7 +89,14 @@ Checked<Envelope> ParseEnvelope(std::string_view text, std::string_view input) {
           "mediaType \"" + media.value().substr(0, 80) + "\" is not a Sigstore bundle media type");
     }
     auto env = FromObject(*bundle.value(), input, "dsseEnvelope");
-    if (env.ok()) env->from_sigstore_bundle = true;
+    if (env.ok()) {
+      env->from_sigstore_bundle = true;
+      auto vm = obj.value().fields().find("verificationMaterial");
+      if (vm != obj.value().fields().end() && vm->second.has_struct_value()) {
+        const auto& f = vm->second.struct_value().fields();
+        if (f.count("certificate") || f.count("x509CertificateChain")) env->has_certificate = true;
+      }
+    }
     return env;
   }
   return FromObject(obj.value(), input, "envelope");

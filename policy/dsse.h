@@ -30,6 +30,10 @@ struct Envelope {
   std::string payload;  // raw SERIALIZED_BODY bytes
   std::vector<DsseSignature> signatures;
   bool from_sigstore_bundle = false;
+  // A signature comes with an X.509 certificate (Sigstore keyless: a bundle's
+  // verificationMaterial.certificate / x509CertificateChain, or a "cert"
+  // next to a signature). Not verified: the station trusts keys only.
+  bool has_certificate = false;
 };
 
 // PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body,

@@ -201,7 +201,14 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
         Reason::kProvenanceSignatureInvalid, "provenance",
         "a signature names a trusted builder key but does not verify: the provenance was altered");
   if (r.accepted.empty()) {
-    if (r.invalid == 0)
+    if (r.invalid == 0 && env.value().has_certificate)
+      e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
+             "this provenance is signed only with a keyless (certificate-based, Sigstore) "
+             "signature, and this station does not trust keyless signatures yet: it trusts the "
+             "builder keys of the policy's builders for " + pp.name() +
+                 "; have the builder re-sign the provenance with a key listed in the policy's "
+                 "builders (docs/policy.md, \"Interoperability notes\")");
+    else if (r.invalid == 0)
       e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
              "no builder trusted for " + pp.name() + " signed this provenance");
     return;
@@ -316,10 +323,27 @@ void CheckKeyAuthorization(Eval& e, const v1::TrustPolicy& p) {
 void CheckLogFacts(Eval& e, const LogFacts& facts) {
   if (facts.last_signed_version) {
     auto c = CompareVersions(e.req.version, *facts.last_signed_version);
-    if (c && *c <= 0)
+    const SignedRelease* same = nullptr;  // this very version, already signed
+    for (const SignedRelease& s : facts.signed_releases) {
+      auto v = CompareVersions(e.req.version, s.version);
+      if (v && *v == 0) same = &s;
+    }
+    if (c && *c <= 0 && same != nullptr && same->event_index) {
+      std::string n = std::to_string(*same->event_index);
+      e.Fail(Reason::kVersionNotAboveLastSigned, "log",
+             e.req.product + " " + e.req.version + " was already signed, as log event " + n +
+                 "; a version is signed once. To get its outputs again: `strongroom log outputs "
+                 "--station DIR --index " + n + " --out DIR` re-issues them");
+    } else if (c && *c <= 0 && same != nullptr) {
+      e.Fail(Reason::kVersionNotAboveLastSigned, "log",
+             e.req.product + " " + e.req.version +
+                 " was already signed; a version is signed once (`strongroom log outputs` "
+                 "re-issues the outputs of its SIGNING event)");
+    } else if (c && *c <= 0) {
       e.Fail(Reason::kVersionNotAboveLastSigned, "log",
              "version " + e.req.version + " is not above " + *facts.last_signed_version +
                  ", the last version of " + e.req.product + " signed: a rollback is refused");
+    }
   }
   // Only a release of the same version is compared, so the cost does not
   // grow with every artifact the log has ever seen signed.

@@ -43,6 +43,8 @@ struct GateInputs {
 struct SignedRelease {
   std::string version;
   std::vector<std::string> artifact_sha256;
+  // Its SIGNING event, when known (not for a release pending in this session).
+  std::optional<std::uint64_t> event_index = std::nullopt;
 };
 
 // Facts the signer reads from the signing-event log before asking.

@@ -71,7 +71,9 @@ namespace sr::policy {
   X(kVersionNotAboveLastSigned, "VERSION_NOT_ABOVE_LAST_SIGNED")                   \
   X(kVersionArtifactConflict, "VERSION_ARTIFACT_CONFLICT")                         \
   /* The policy presented is not the one the log records as installed. */          \
-  X(kPolicyNotInstalled, "POLICY_NOT_INSTALLED")
+  X(kPolicyNotInstalled, "POLICY_NOT_INSTALLED")                                  \
+  /* An input path names a FIFO, device, socket or directory. */                   \
+  X(kInputNotRegularFile, "INPUT_NOT_REGULAR_FILE")
 
 enum class Reason {
 #define SR_POLICY_REASON_ENUMERATOR(e, name) e,

@@ -36,6 +36,7 @@ struct Prepared {
   std::vector<PresentedFile> inputs;  // policy, approval, provenance, evidence[i]
   const hsm::KeyHandle* key = nullptr;
   std::vector<policy::Failure> failures;  // preflight or gate
+  Code mistake = Code::kOk;               // ReleaseResult::mistake (first one found)
   policy::Decision decision;
   std::string now;              // RFC 3339 time of the decision
   std::string previous_signed;  // last version of the product the log shows signed

@@ -1,5 +1,7 @@
 // Preparing one release of a signing session: checks the request, reads and
 // hashes what was presented, and asks the gate.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -14,32 +16,66 @@
 #include "signer/output_staging.h"
 #include "signer/signing_internal.h"
 
+namespace sr::signer {
+namespace {
+
+// Whether path (not followed) is there and is a FIFO, device, socket or
+// directory: what OpenReadOnly refuses by kind, without waiting on it.
+bool NotRegular(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return false;
+  return S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ||
+         S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+policy::Failure UnreadableInput(const std::string& role, const std::string& path,
+                                const Status& error, std::uint64_t limit) {
+  using policy::Reason;
+  if (error.code() == Code::kNotFound)
+    return {Reason::kInputMissing, role, "cannot read " + path + ": " + error.message()};
+  if (NotRegular(path)) return {Reason::kInputNotRegularFile, role, error.message()};
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<std::uint64_t>(st.st_size) > limit)
+    return {Reason::kInputTooLarge, role,
+            path + " is " + std::to_string(st.st_size) + " bytes, above the limit of " +
+                std::to_string(limit >> 20) + " MiB (" + std::to_string(limit) +
+                " bytes) for this input; check it is the right file"};
+  return {Reason::kInputBadField, role, "cannot read " + path + ": " + error.message()};
+}
+
+}  // namespace sr::signer
+
 namespace sr::signer::internal {
 namespace {
 
 using policy::Failure;
 using policy::Reason;
 
-void Malformed(Prepared& p, std::string message) {
+void Malformed(Prepared& p, std::string message, Code mistake = Code::kOk) {
   p.failures.push_back(Failure{Reason::kRequestMalformed, "request", std::move(message)});
+  if (p.mistake == Code::kOk) p.mistake = mistake;
 }
 
 // Reads one document input. An empty path means "not presented" (the gate
-// reports INPUT_MISSING); a path that cannot be read is reported here.
+// reports INPUT_MISSING); a path that cannot be read, or an empty file, is
+// reported here.
 void ReadInput(Prepared& p, const std::string& role, const std::string& path) {
   if (path.empty()) return;
-  auto bytes = ReadFile(path, policy::kMaxDocumentBytes + 1);
+  auto bytes = ReadFile(path, policy::kMaxDocumentBytes);
   if (!bytes.ok()) {
-    Reason r =
-        bytes.status().code() == Code::kNotFound ? Reason::kInputMissing : Reason::kInputBadField;
-    p.failures.push_back(Failure{r, role, "cannot read " + path + ": " + bytes.status().message()});
+    Failure f = UnreadableInput(role, path, bytes.status(), policy::kMaxDocumentBytes);
+    if (f.reason == Reason::kInputMissing && p.mistake == Code::kOk) p.mistake = Code::kNotFound;
+    p.failures.push_back(std::move(f));
     return;
   }
-  if (bytes->size() > policy::kMaxDocumentBytes) {
-    p.failures.push_back(Failure{
-        Reason::kInputTooLarge, role,
-        path + " is larger than " + std::to_string(policy::kMaxDocumentBytes >> 20) + " MiB"});
-    return;
+  if (bytes->empty()) {
+    // Presented, but empty: not the same as no file at all.
+    p.failures.push_back(Failure{Reason::kInputBadJson, role,
+                                 path + " is empty (0 bytes); expected a DSSE envelope or a "
+                                        "Sigstore bundle (JSON): check it is the right file"});
   }
   p.inputs.push_back({role, BaseName(path), std::move(bytes).value()});
 }
@@ -58,7 +94,7 @@ void CheckNames(Prepared& p) {
   if (p.out_dir.empty()) {
     Malformed(p, "no output directory given (--out DIR)");
   } else if (Status s = CheckOutputDirFree(p.out_dir); !s.ok()) {
-    Malformed(p, s.message());
+    Malformed(p, s.message(), s.code() == Code::kAlreadyExists ? Code::kAlreadyExists : Code::kOk);
   }
 }
 
@@ -68,7 +104,21 @@ void FindKey(SessionContext& ctx, Prepared& p) {
   auto it = ctx.keys.find(spec);
   if (it == ctx.keys.end()) {
     auto k = ctx.release.FindKey(spec);
-    if (!k.ok()) return Malformed(p, k.status().message());
+    if (!k.ok()) {
+      std::string msg = k.status().message();
+      if (k.status().code() == Code::kNotFound) {
+        // Most often a typo: name what the token holds.
+        std::string labels;
+        if (auto keys = ctx.release.ListKeys(); keys.ok()) {
+          std::set<std::string> seen;
+          for (const hsm::KeyInfo& i : *keys)
+            if (seen.insert(i.label).second) labels += (labels.empty() ? "" : ", ") + i.label;
+        }
+        msg += labels.empty() ? "; the release token holds no key"
+                              : "; the release token holds the key labels: " + labels;
+      }
+      return Malformed(p, msg, k.status().code() == Code::kNotFound ? Code::kNotFound : Code::kOk);
+    }
     it = ctx.keys.emplace(spec, std::move(k).value()).first;
   }
   p.key = &it->second;
@@ -82,7 +132,8 @@ Result<HashedArtifact> HashOne(const std::string& path, bool ed25519, bool sha38
   HashedArtifact a{BaseName(path), path, {}, {}, {}};
   if (prehash != nullptr && !ed25519 && !sha384) {
     if (std::optional<Result<FileDigests>> d = prehash->Take(path)) {
-      if (!d->ok()) return InvalidArgument("artifact " + path + ": " + d->status().message());
+      if (!d->ok())
+        return Status(d->status().code(), "artifact " + path + ": " + d->status().message());
       a.sha256 = std::move((*d)->sha256);
       return a;
     }
@@ -90,7 +141,7 @@ Result<HashedArtifact> HashOne(const std::string& path, bool ed25519, bool sha38
   if (ed25519) {
     auto bytes = ReadFile(path, kMaxEd25519ArtifactBytes);
     if (!bytes.ok())
-      return InvalidArgument("artifact " + path + ": " + bytes.status().message() +
+      return Status(bytes.status().code(), "artifact " + path + ": " + bytes.status().message() +
                              " (Ed25519 keys sign whole files, at most " +
                              std::to_string(kMaxEd25519ArtifactBytes >> 20) +
                              " MiB; use an ECDSA or RSA key for larger artifacts)");
@@ -104,7 +155,7 @@ Result<HashedArtifact> HashOne(const std::string& path, bool ed25519, bool sha38
     if (!bar) bar.emplace("hashing " + a.name, total);
     bar->Update(done);
   });
-  if (!d.ok()) return InvalidArgument("artifact " + path + ": " + d.status().message());
+  if (!d.ok()) return Status(d.status().code(), "artifact " + path + ": " + d.status().message());
   a.sha256 = std::move(d->sha256);
   a.sha384 = std::move(d->sha384);
   return a;
@@ -133,9 +184,18 @@ void HashArtifacts(Prepared& p, ArtifactPrehash* prehash) {
     for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
     work(0);
   }
-  for (auto& r : out) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto& r = out[i];
     if (!r->ok()) {
-      Malformed(p, r->status().message());
+      // A FIFO, device or directory is refused by kind (never read, so no
+      // wait); a file that does not exist is a mistake in the request.
+      if (NotRegular(paths[i])) {
+        p.failures.push_back(
+            Failure{Reason::kInputNotRegularFile, "artifact", r->status().message()});
+      } else {
+        Malformed(p, r->status().message(),
+                  r->status().code() == Code::kNotFound ? Code::kNotFound : Code::kOk);
+      }
       continue;
     }
     p.artifacts.push_back(std::move(**r));
@@ -158,6 +218,7 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   if (!ctx.policy_bytes.empty()) p.inputs.push_back({"policy", "current.json", ctx.policy_bytes});
   if (!request.invalid.empty()) {
     p.failures = request.invalid;
+    p.mistake = request.mistake;
     return p;
   }
   CheckNames(p);
@@ -201,8 +262,11 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   p.failures = std::move(request_failures);
   // A file that could not be read was already named; the gate only saw it
   // missing (or empty).
+  std::size_t request_only = p.failures.size();
   for (const policy::Failure& f : p.decision.failures)
     if (!unread.count(f.input)) p.failures.push_back(f);
+  // The gate refuses on its own too: that, not the typo, decides the exit code.
+  if (p.failures.size() > request_only) p.mistake = Code::kOk;
   return p;
 }
 

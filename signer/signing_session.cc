@@ -116,6 +116,7 @@ ReleaseResult ResultOf(const Prepared& p) {
   r.version = p.request->version;
   r.out_dir = p.out_dir;
   r.failures = p.failures;
+  r.mistake = p.mistake;
   if (!p.failures.empty()) {
     r.outcome = Outcome::kRefused;
   } else {

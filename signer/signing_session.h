@@ -60,6 +60,8 @@ struct ReleaseRequest {
   // Problems found while building the request (e.g. a malformed batch
   // entry): the release is refused with exactly these, and logged.
   std::vector<policy::Failure> invalid;
+  // With invalid: kNotFound when a file it names does not exist (exit 4).
+  Code mistake = Code::kOk;
 };
 
 enum class Outcome { kSigned, kRefused, kFailed };
@@ -72,6 +74,11 @@ struct ReleaseResult {
   std::vector<policy::Failure> failures;  // kRefused: every failed check
   Status error;                           // kFailed: what went wrong at the station
   std::vector<std::string> files;         // kSigned: files in out_dir
+  // kRefused because of a mistake in the request rather than the gate:
+  // kNotFound (an unknown key label, an input file that does not exist) or
+  // kAlreadyExists (a non-empty output directory), when the gate found
+  // nothing else to refuse; kOk otherwise.
+  Code mistake = Code::kOk;
 };
 
 struct SessionOptions {
@@ -86,6 +93,13 @@ struct SessionOptions {
   // prepared.
   ArtifactPrehash* prehash = nullptr;
 };
+
+// The Failure of `role` for an input file ReadFile could not read (error):
+// INPUT_MISSING (no such file), INPUT_NOT_REGULAR_FILE (a FIFO, device,
+// socket or directory: refused without waiting on it), INPUT_TOO_LARGE
+// (above `limit` bytes, named in MiB), otherwise INPUT_BAD_FIELD.
+policy::Failure UnreadableInput(const std::string& role, const std::string& path,
+                                const Status& error, std::uint64_t limit);
 
 Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBytes& log_pin,
                                                 const SecretBytes& release_pin,

@@ -53,7 +53,7 @@ class FactsReader {
         break;
       case v1::EVENT_KIND_SIGNING: {
         const v1::facts::SigningFacts& s = ev_.signing();
-        policy::SignedRelease r{s.version(), {}};
+        policy::SignedRelease r{s.version(), {}, index};
         r.artifact_sha256.reserve(static_cast<std::size_t>(s.artifacts_size()));
         for (const auto& a : s.artifacts()) r.artifact_sha256.push_back(a.sha256());
         st_->releases[s.product()].push_back(std::move(r));

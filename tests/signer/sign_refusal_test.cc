@@ -2,9 +2,9 @@
 // (and of the station's own preflight) reached from the command line of the
 // real binary on a real SoftHSMv2 station. Each row changes one thing in the
 // IC-22 reference scenario and asserts what an operator and an auditor rely
-// on: exit 1, the exact reason codes on stderr, a REFUSAL event carrying the
-// same codes and inputs and the digests of everything presented, no output,
-// and a log that still verifies.
+// on: exit 1 (4 or 11 for a mistake in the request), the exact reason codes
+// on stderr, a REFUSAL event carrying the same codes and inputs and the
+// digests of everything presented, no output, and a log that still verifies.
 #include <functional>
 #include <memory>
 
@@ -36,6 +36,7 @@ struct Row {
   std::function<void(World&)> change;     // before the inputs are written (may be empty)
   std::function<void(Attempt&)> present;  // after: files, flags, station (may be empty)
   std::set<CodeAndInput> reasons;
+  int rc = 1;  // 4 or 11 for a mistake in the request (unknown key, missing file, --out taken)
 };
 
 std::unique_ptr<SignStation> NewStation() {
@@ -296,7 +297,8 @@ std::vector<Row> RequestRows() {
        Where::kShared,
        {},
        [](Attempt& a) { a.in.artifacts.push_back(a.st.root + "/no-such-artifact.bin"); },
-       malformed},
+       malformed,
+       4},
       {"request: an output directory that is not empty",
        Where::kShared,
        {},
@@ -304,12 +306,14 @@ std::vector<Row> RequestRows() {
          REQUIRE(MakeDirs(a.st.root + "/" + a.out, 0755).ok());
          WriteAll(a.st.root + "/" + a.out + "/manifest.dsse.json", "outputs of another signing");
        },
-       malformed},
+       malformed,
+       11},
       {"request: a key label the release token does not hold",
        Where::kShared,
        {},
        [](Attempt& a) { a.key = "no-such-key"; },
-       malformed},
+       malformed,
+       4},
       {"input missing: no --approval",
        Where::kShared,
        {},
@@ -319,7 +323,8 @@ std::vector<Row> RequestRows() {
        Where::kShared,
        {},
        [](Attempt& a) { a.in.approval = a.st.root + "/no-such-approval.json"; },
-       {{"INPUT_MISSING", "approval"}}},
+       {{"INPUT_MISSING", "approval"}},
+       4},
   };
 }
 
@@ -361,7 +366,7 @@ void RunRow(const Row& row, std::size_t n) {
 
   CmdResult r = st.Sr("sign " + SignArgsWithKey(st, a.in, a.out, a.product, a.version, a.key));
   INFO("row: ", std::string(row.name), "\n", r.all());
-  CHECK(r.rc == 1);
+  CHECK(r.rc == row.rc);
   CHECK(StderrReasons(r.err) == row.reasons);
   CHECK(r.err.find("REFUSED " + a.product + " " + a.version + " (log event " +
                    std::to_string(before) + ")") != std::string::npos);
