@@ -5,15 +5,19 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <iostream>
+#include <optional>
 
 #include "base/encoding.h"
 #include "base/file.h"
 #include "base/hash.h"
+#include "base/progress.h"
 #include "policy/approval.h"
 #include "policy/json.h"
 #include "policy/trust_policy.h"
 #include "cli/common.h"
 #include "cli/json.h"
+#include "cli/key_set.h"
+#include "station/layout.h"
 #include "release/key_file.h"
 
 namespace sr::cli {
@@ -78,10 +82,21 @@ Result<v1::ReleaseApproval> BuildPredicate(const CreateOptions& o) {
   return a;
 }
 
+// SHA-256 of an artifact, with `sign`'s progress bar (base/progress.h: drawn
+// only on a terminal) for files of 64 MiB or more.
+Result<Sha256Digest> HashArtifact(const std::string& path) {
+  std::optional<ProgressBar> bar;
+  return Sha256File(path, [&](std::uint64_t done, std::uint64_t total) {
+    if (total < (64u << 20)) return;
+    if (!bar) bar.emplace("hashing " + BaseName(path), total);
+    bar->Update(done);
+  });
+}
+
 int RunCreate(Context& ctx, const CreateOptions& o) {
   std::vector<policy::Artifact> arts;
   for (const auto& path : o.artifacts) {
-    auto d = Sha256File(path);
+    auto d = HashArtifact(path);
     if (!d.ok()) return ReportError(ctx, d.status());
     arts.push_back({BaseName(path), HexEncode(DigestToString(d.value()))});
   }
@@ -161,14 +176,40 @@ int RunMerge(Context& ctx, const MergeOptions& o) {
   return kExitOk;
 }
 
-int RunShow(Context& ctx, const std::string& in) {
+struct ShowOptions {
+  std::string in, policy, station;
+};
+
+int RunShow(Context& ctx, const ShowOptions& o) {
+  const std::string& in = o.in;
   auto env = LoadApproval(in);
   if (!env.ok()) return ReportError(ctx, env.status());
   auto a = policy::ParseApproval(env.value(), in);
+  // With a policy: each signature checked against the product's approvers.
+  std::optional<policy::KeySetStatus> approvers;
+  std::string policy_path = !o.policy.empty()    ? o.policy
+                            : !o.station.empty() ? layout::CurrentPolicy(o.station)
+                                                 : std::string();
+  if (!policy_path.empty()) {
+    auto text = ReadFile(policy_path, policy::kMaxDocumentBytes);
+    if (!text.ok()) return ReportError(ctx, text.status());
+    auto lp = policy::ParsePolicy(text.value(), policy_path);
+    if (!lp.ok()) return ReportError(ctx, policy::FailureToStatus(lp.failure()));
+    const v1::ProductPolicy* prod = nullptr;
+    for (const auto& p : lp->policy.products())
+      if (p.name() == a->predicate.product()) prod = &p;
+    if (prod == nullptr)
+      return ReportError(ctx, InvalidArgument("policy " + policy_path + " (version " +
+                                              std::to_string(lp->policy.version()) +
+                                              ") has no product \"" + a->predicate.product() +
+                                              "\"; it cannot name the approvers"));
+    approvers = policy::CheckKeySet(env.value(), lp.value(), prod->approvers());
+  }
   if (ctx.json) {
-    PrintJson({{"ok", true},
-               {"signatures", env->signatures.size()},
-               {"approval", MessageJson(a->predicate, /*proto_names=*/false)}});
+    Json j = {{"ok", true}, {"signatures", env->signatures.size()}};
+    if (approvers) j["approvers"] = KeySetJson(*approvers);
+    j["approval"] = MessageJson(a->predicate, /*proto_names=*/false);
+    PrintJson(j);
     return kExitOk;
   }
   std::string pj;
@@ -179,8 +220,15 @@ int RunShow(Context& ctx, const std::string& in) {
             << env->signatures.size() << " signature(s)\n";
   for (const auto& s : a->statement.subjects)
     std::cout << "  subject " << s.name << " sha256 " << s.digest.at("sha256") << "\n";
-  for (const auto& s : env->signatures)
-    std::cout << "  signed, keyid " << (s.keyid.empty() ? "(none)" : s.keyid) << "\n";
+  if (approvers) {
+    PrintSignatures(std::cout, *approvers, "  ");
+    std::cout << "  approvers of " << a->predicate.product() << ": "
+              << ThresholdLine(*approvers, "approver") << "\n";
+  } else {
+    for (const auto& s : env->signatures)
+      std::cout << "  signed, keyid " << (s.keyid.empty() ? "(none)" : s.keyid)
+                << " (not checked: give --policy or --station)\n";
+  }
   std::cout << pj;
   return kExitOk;
 }
@@ -237,11 +285,17 @@ void RegisterApproveCommands(CLI::App& app, Context& ctx) {
   m->add_option("--in", mo->in, "Signed copy of the approval (repeat)")->required();
   m->add_option("--out", mo->out, "Merged envelope to write")->required();
   m->callback([&ctx, mo] { ctx.exit_code = RunMerge(ctx, *mo); });
-  auto in = std::make_shared<std::string>();
+  auto sho = std::make_shared<ShowOptions>();
   auto* sh = approve->add_subcommand(
-      "show", "Print an approval: subjects, signatures and every predicate field.");
-  sh->add_option("--in", *in, "Approval envelope")->required();
-  sh->callback([&ctx, in] { ctx.exit_code = RunShow(ctx, *in); });
+      "show",
+      "Print an approval: subjects, signatures and every predicate field. With --policy (or\n"
+      "--station: its current policy), check each signature against the policy's approvers of\n"
+      "the approval's product, name them (valid / invalid / unknown key), and say whether the\n"
+      "approval threshold is met and who else may sign.");
+  sh->add_option("--in", sho->in, "Approval envelope")->required();
+  sh->add_option("--policy", sho->policy, "Signed policy envelope naming the approvers");
+  AddStationOption(sh, sho->station);
+  sh->callback([&ctx, sho] { ctx.exit_code = RunShow(ctx, *sho); });
 }
 
 }  // namespace sr::cli

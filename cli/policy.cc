@@ -21,10 +21,10 @@ namespace pb = google::protobuf;
 using policy::Clock;
 
 struct InitOptions {
-  std::string out, product = "PRODUCT", builder_id, builder_key, lab_key, signing_key,
-                   min_version = "0.0.1", max_version, log_vkey;
-  std::vector<std::string> governance_keys, approver_keys, source_repos, build_types,
-      required_tests, configurations;
+  std::string out, builder_id, builder_key, signing_key, min_version = "0.0.1", max_version,
+      log_vkey;
+  std::vector<std::string> products, builders, lab_keys, governance_keys, approver_keys,
+      source_repos, build_types, required_tests, configurations;
   unsigned governance_threshold = 0, approval_threshold = 0, valid_days = 365, slsa_level = 0;
   std::uint64_t version = 1;
   bool force = false;
@@ -52,8 +52,36 @@ Status AddKeys(const std::vector<std::string>& files, v1::KeySet* set, unsigned 
     k->set_name("REPLACE: key holder");
     k->set_public_key_pem(kPlaceholderPem);
   }
-  set->set_threshold(threshold ? threshold
-                               : static_cast<unsigned>(std::max<std::size_t>(1, files.size())));
+  // Default: a majority of the keys (2 of 3, 3 of 4), not all of them.
+  set->set_threshold(threshold ? threshold : static_cast<unsigned>(files.size() / 2 + 1));
+  return Status::Ok();
+}
+
+// The builders: each --builder ID=KEYFILE, then --builder-id/--builder-key
+// (one builder), else one placeholder builder.
+Status AddBuilders(const InitOptions& o, v1::ProductPolicy* prod) {
+  std::vector<std::pair<std::string, std::string>> specs;
+  for (const auto& spec : o.builders) {
+    auto eq = spec.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      return InvalidArgument("--builder \"" + spec + "\" must be ID=KEYFILE");
+    specs.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
+  }
+  if (!o.builder_id.empty() || !o.builder_key.empty() || specs.empty())
+    specs.emplace_back(o.builder_id, o.builder_key);
+  for (const auto& [id, key] : specs) {
+    auto* b = prod->add_builders();
+    b->set_id(id.empty() ? "REPLACE: exact builder.id" : id);
+    if (!key.empty()) {
+      SR_ASSIGN_OR_RETURN(*b->mutable_key(), KeyFromFile(key));
+    } else {
+      b->mutable_key()->set_name("REPLACE: builder");
+      b->mutable_key()->set_public_key_pem(kPlaceholderPem);
+    }
+    for (const auto& r : o.source_repos) b->add_allowed_source_repositories(r);
+    for (const auto& t : o.build_types) b->add_allowed_build_types(t);
+    b->set_slsa_build_level(o.slsa_level);
+  }
   return Status::Ok();
 }
 
@@ -65,40 +93,37 @@ Result<v1::TrustPolicy> BuildPolicy(const InitOptions& o) {
   p.mutable_issued()->set_seconds(now);
   p.mutable_expires()->set_seconds(now + 86400LL * o.valid_days);
   SR_RETURN_IF_ERROR(AddKeys(o.governance_keys, p.mutable_governance(), o.governance_threshold));
-  auto* prod = p.add_products();
-  prod->set_name(o.product);
-  SR_RETURN_IF_ERROR(AddKeys(o.approver_keys, prod->mutable_approvers(), o.approval_threshold));
-  auto* b = prod->add_builders();
-  b->set_id(o.builder_id.empty() ? "REPLACE: exact builder.id" : o.builder_id);
-  if (!o.builder_key.empty()) {
-    SR_ASSIGN_OR_RETURN(*b->mutable_key(), KeyFromFile(o.builder_key));
-  } else {
-    b->mutable_key()->set_name("REPLACE: builder");
-    b->mutable_key()->set_public_key_pem(kPlaceholderPem);
-  }
-  for (const auto& r : o.source_repos) b->add_allowed_source_repositories(r);
-  for (const auto& t : o.build_types) b->add_allowed_build_types(t);
-  b->set_slsa_build_level(o.slsa_level);
-  if (!o.lab_key.empty()) {
-    SR_ASSIGN_OR_RETURN(*prod->add_test_labs(), KeyFromFile(o.lab_key));
-  }
-  for (const auto& t : o.required_tests) prod->add_required_tests(t);
-  for (const auto& c : o.configurations) prod->add_configurations(c);
-  auto* a = p.add_key_authorizations();
-  a->set_id("auth-" + o.product + "-1");
+  // Every product gets the same approvers, builders, test labs, tests and
+  // configurations, and its own key authorization; edit the JSON to differ.
+  std::vector<std::string> products = o.products;
+  if (products.empty()) products.push_back("PRODUCT");
+  std::string fingerprint = "REPLACE: SHA-256 hex of the signing key's SubjectPublicKeyInfo";
   if (!o.signing_key.empty()) {
     SR_ASSIGN_OR_RETURN(v1::TrustedKey k, KeyFromFile(o.signing_key));
     SR_ASSIGN_OR_RETURN(policy::PublicKey pk, policy::PublicKey::FromPem(k.public_key_pem()));
-    a->set_key_fingerprint(pk.fingerprint());
-  } else {
-    a->set_key_fingerprint("REPLACE: SHA-256 hex of the signing key's SubjectPublicKeyInfo");
+    fingerprint = pk.fingerprint();
   }
-  a->set_product(o.product);
-  a->set_min_version(o.min_version);
-  a->set_max_version(o.max_version);
-  *a->mutable_not_before() = p.issued();
-  *a->mutable_not_after() = p.expires();
-  a->set_purpose("release-signing");
+  for (const auto& name : products) {
+    auto* prod = p.add_products();
+    prod->set_name(name);
+    SR_RETURN_IF_ERROR(
+        AddKeys(o.approver_keys, prod->mutable_approvers(), o.approval_threshold));
+    SR_RETURN_IF_ERROR(AddBuilders(o, prod));
+    for (const auto& lab : o.lab_keys) {
+      SR_ASSIGN_OR_RETURN(*prod->add_test_labs(), KeyFromFile(lab));
+    }
+    for (const auto& t : o.required_tests) prod->add_required_tests(t);
+    for (const auto& c : o.configurations) prod->add_configurations(c);
+    auto* a = p.add_key_authorizations();
+    a->set_id("auth-" + name + "-1");
+    a->set_key_fingerprint(fingerprint);
+    a->set_product(name);
+    a->set_min_version(o.min_version);
+    a->set_max_version(o.max_version);
+    *a->mutable_not_before() = p.issued();
+    *a->mutable_not_after() = p.expires();
+    a->set_purpose("release-signing");
+  }
   if (!o.log_vkey.empty()) {
     SR_ASSIGN_OR_RETURN(std::string vkey, VerifierKeyText(o.log_vkey));
     SR_RETURN_IF_ERROR(log::NoteVerifier::Parse(vkey).status().Annotate("--log-vkey"));
@@ -136,22 +161,31 @@ void RegisterInit(CLI::App& policy, Context& ctx) {
       "from a PEM public-key file; anything not given is left as a REPLACE placeholder, which\n"
       "`policy sign` refuses until it is filled in.");
   c->add_option("--out", o->out, "Policy JSON file to write")->required();
-  c->add_option("--product", o->product, "Product name, e.g. IC-22");
+  c->add_option("--product", o->products,
+                "Product name, e.g. IC-22 (repeat: each product gets the same approvers,\n"
+                "builders, test labs, tests and configurations, and its own key authorization)");
   c->add_option("--version", o->version, "Policy version (strictly increasing; default 1)");
   c->add_option("--valid-days", o->valid_days, "Days until the policy expires (default 365)");
   c->add_option("--governance-key", o->governance_keys,
                 "PEM public key of a governance member (repeat)");
   c->add_option("--governance-threshold", o->governance_threshold,
-                "Governance signatures required");
+                "Governance signatures required (default: a majority, floor(N/2)+1 of the N\n"
+                "governance keys: 2 of 3, 3 of 4)");
   c->add_option("--approver-key", o->approver_keys,
                 "PEM public key of a release approver (repeat)");
-  c->add_option("--approval-threshold", o->approval_threshold, "Distinct approvers required");
-  c->add_option("--builder-id", o->builder_id, "Exact builder.id of the trusted build system");
+  c->add_option("--approval-threshold", o->approval_threshold, "Distinct approvers required (default: a majority, floor(N/2)+1 of the N approvers)");
+  c->add_option("--builder", o->builders,
+                "A trusted build system: ID=KEYFILE, its exact builder.id and the PEM public key\n"
+                "that signs its provenance (repeat; --source-repo, --build-type and\n"
+                "--slsa-build-level apply to every builder)");
+  c->add_option("--builder-id", o->builder_id,
+                "Exact builder.id of one trusted build system (or use --builder)");
   c->add_option("--builder-key", o->builder_key,
-                "PEM public key that signs the builder's provenance");
+                "PEM public key that signs --builder-id's provenance");
   c->add_option("--source-repo", o->source_repos, "Allowed source repository URL (repeat)");
   c->add_option("--build-type", o->build_types, "Allowed buildType URI (repeat)");
-  c->add_option("--test-lab-key", o->lab_key, "PEM public key of the trusted test lab");
+  c->add_option("--test-lab-key,--test-lab", o->lab_keys,
+                "PEM public key of a trusted test lab (repeat)");
   c->add_option("--required-test", o->required_tests,
                 "Test required per configuration, e.g. rollback (repeat)");
   c->add_option("--configuration", o->configurations, "A configuration of the product (repeat)");

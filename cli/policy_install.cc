@@ -4,12 +4,14 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <iostream>
+#include <optional>
 
 #include "base/file.h"
 #include "policy/json.h"
 #include "policy/trust_policy.h"
 #include "cli/common.h"
 #include "cli/json.h"
+#include "cli/key_set.h"
 #include "release/key_file.h"
 #include "station/pin_source.h"
 #include "station/policy_store.h"
@@ -52,11 +54,18 @@ int RunSign(Context& ctx, const SignOptions& o) {
   if (!st.ok()) return ReportError(ctx, st);
   st = WriteFileAtomic(o.out.empty() ? o.in : o.out, policy::SerializeEnvelope(env));
   if (!st.ok()) return ReportError(ctx, st);
+  // Who has signed among the policy's governance keys, and who is still needed.
+  std::optional<policy::KeySetStatus> gov;
+  auto lp = policy::ParsePolicy(policy::SerializeEnvelope(env), o.in);
+  if (lp.ok()) gov = policy::CheckKeySet(env, lp.value(), lp->policy.governance());
   if (ctx.json) {
-    PrintJson({{"ok", true}, {"keyid", signer.value()->KeyId()}, {"signatures", env.signatures.size()}});
+    Json j = {{"ok", true}, {"keyid", signer.value()->KeyId()}, {"signatures", env.signatures.size()}};
+    if (gov) j["governance"] = KeySetJson(*gov);
+    PrintJson(j);
   } else {
     std::cout << "signed by " << signer.value()->KeyId() << "; the envelope holds "
               << env.signatures.size() << " signature(s)\n";
+    if (gov) std::cout << "governance: " << ThresholdLine(*gov, "governance") << "\n";
   }
   return kExitOk;
 }
@@ -123,7 +132,42 @@ int RunInstall(Context& ctx, const InstallOptions& o) {
   return kExitOk;
 }
 
-void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure>& fs) {
+// Every key of the policy with its role, name and fingerprint: what a witness
+// compares against the key holders' own fingerprints.
+struct RoleKey {
+  std::string role, product, id, name, fingerprint;
+};
+
+std::vector<RoleKey> RoleKeys(const policy::LoadedPolicy& lp) {
+  std::vector<RoleKey> out;
+  auto fp = [&](const v1::TrustedKey& k) {
+    const policy::PublicKey* pk = lp.Key(k);
+    return pk ? pk->fingerprint() : std::string("(unparsed)");
+  };
+  for (const auto& k : lp.policy.governance().keys())
+    out.push_back({"governance", "", "", k.name(), fp(k)});
+  for (const auto& prod : lp.policy.products()) {
+    for (const auto& k : prod.approvers().keys())
+      out.push_back({"approver", prod.name(), "", k.name(), fp(k)});
+    for (const auto& b : prod.builders())
+      out.push_back({"builder", prod.name(), b.id(), b.key().name(), fp(b.key())});
+    for (const auto& k : prod.test_labs())
+      out.push_back({"test lab", prod.name(), "", k.name(), fp(k)});
+  }
+  for (const auto& a : lp.policy.key_authorizations())
+    out.push_back({"key authorization", a.product(), a.id(), "", a.key_fingerprint()});
+  return out;
+}
+
+std::string RoleText(const RoleKey& k) {
+  if (k.role == "governance") return "governance";
+  if (k.role == "builder") return "builder " + k.id + " for " + k.product;
+  if (k.role == "key authorization") return "key authorization " + k.id + " for " + k.product;
+  return k.role + " for " + k.product;
+}
+
+void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure>& fs,
+               const policy::KeySetStatus& gov) {
   const auto& p = lp.policy;
   std::cout << "policy version " << p.version() << "  sha256 " << lp.digest << "\n"
             << "  issued " << policy::FormatTime(p.issued()) << ", expires "
@@ -131,14 +175,22 @@ void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure
             << "  signatures: " << lp.envelope.signatures.size() << " ("
             << (fs.empty() ? "governance threshold met" : "NOT valid now") << ")\n"
             << "  governance: " << p.governance().threshold() << " of "
-            << p.governance().keys_size() << "\n";
-  for (const auto& k : lp.governance)
-    std::cout << "    " << k.fingerprint() << " " << k.algorithm() << "\n";
+            << p.governance().keys_size() << "; " << ThresholdLine(gov, "governance") << "\n";
+  for (const auto& k : gov.keys)
+    std::cout << "    " << (k.signed_ ? "signed     " : "not signed ") << KeyLabel(k.name, k.fingerprint)
+              << "\n";
+  for (const auto& s : gov.signatures)
+    if (s.kind != policy::KeySetSignature::Kind::kValid)
+      std::cout << "    signature " << KindName(s.kind) << ": keyid "
+                << (s.keyid.empty() ? "(none)" : s.keyid) << "\n";
+  std::cout << "  keys:\n";
+  for (const auto& k : RoleKeys(lp))
+    std::cout << "    " << RoleText(k) << ": " << (k.name.empty() ? "" : k.name + " ")
+              << k.fingerprint << "\n";
   for (const auto& prod : p.products()) {
     std::cout << "  product " << prod.name() << ": approvers " << prod.approvers().threshold()
               << " of " << prod.approvers().keys_size() << "; builders " << prod.builders_size()
               << "; test labs " << prod.test_labs_size() << "\n";
-    for (const auto& b : prod.builders()) std::cout << "    builder " << b.id() << "\n";
     std::string tests, configs;
     for (const auto& t : prod.required_tests()) tests += " " + t;
     for (const auto& c : prod.configurations()) configs += " " + c;
@@ -167,14 +219,26 @@ int RunShow(Context& ctx, const ShowOptions& o) {
   auto lp = policy::ParsePolicy(text.value(), path);
   if (!lp.ok()) return ReportError(ctx, policy::FailureToStatus(lp.failure()));
   auto fs = policy::VerifyPolicySelf(lp.value(), Clock::now());
+  auto gov = policy::CheckKeySet(lp->envelope, lp.value(), lp->policy.governance());
   if (ctx.json) {
+    Json keys = Json::array();
+    for (const auto& k : RoleKeys(lp.value())) {
+      Json j = {{"role", k.role}};
+      if (!k.product.empty()) j["product"] = k.product;
+      if (!k.id.empty()) j["id"] = k.id;
+      j["name"] = k.name;
+      j["fingerprint"] = k.fingerprint;
+      keys.push_back(std::move(j));
+    }
     PrintJson({{"ok", true},
                {"digest", lp->digest},
                {"valid", fs.empty()},
                {"signatures", lp->envelope.signatures.size()},
+               {"governance", KeySetJson(gov)},
+               {"keys", std::move(keys)},
                {"policy", MessageJson(lp->policy, /*proto_names=*/false)}});
   } else {
-    ShowHuman(lp.value(), fs);
+    ShowHuman(lp.value(), fs, gov);
   }
   return kExitOk;
 }

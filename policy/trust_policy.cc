@@ -205,4 +205,59 @@ std::vector<Failure> VerifyPolicyInstall(const LoadedPolicy* current, const Load
   return out;
 }
 
+unsigned KeySetStatus::signed_count() const {
+  unsigned n = 0;
+  for (const auto& k : keys) n += k.signed_ ? 1 : 0;
+  return n;
+}
+
+unsigned KeySetStatus::more_needed() const {
+  unsigned n = signed_count();
+  return n >= threshold ? 0 : threshold - n;
+}
+
+std::vector<const KeySetKey*> KeySetStatus::missing() const {
+  std::vector<const KeySetKey*> out;
+  for (const auto& k : keys)
+    if (!k.signed_) out.push_back(&k);
+  return out;
+}
+
+KeySetStatus CheckKeySet(const Envelope& env, const LoadedPolicy& p, const v1::KeySet& set) {
+  KeySetStatus st;
+  st.threshold = set.threshold();
+  std::vector<PublicKey> trusted;
+  for (const auto& k : set.keys()) {
+    const PublicKey* pk = p.Key(k);
+    st.keys.push_back({k.name(), pk ? pk->fingerprint() : std::string(), false});
+    if (pk) trusted.push_back(*pk);
+  }
+  auto name_of = [&](const std::string& fp) -> const KeySetKey* {
+    for (const auto& k : st.keys)
+      if (!fp.empty() && k.fingerprint == fp) return &k;
+    return nullptr;
+  };
+  // One signature at a time, so each is named (VerifySignatures counts).
+  for (const auto& sig : env.signatures) {
+    Envelope one{env.payload_type, env.payload, {sig}, env.from_sigstore_bundle};
+    ThresholdResult r = VerifySignatures(one, trusted);
+    KeySetSignature s;
+    s.keyid = sig.keyid;
+    if (!r.accepted.empty()) {
+      s.kind = KeySetSignature::Kind::kValid;
+      s.fingerprint = *r.accepted.begin();
+      for (auto& k : st.keys)
+        if (k.fingerprint == s.fingerprint) k.signed_ = true;
+    } else if (r.invalid > 0) {
+      s.kind = KeySetSignature::Kind::kInvalid;
+      for (const auto& k : st.keys)
+        if (!k.fingerprint.empty() && sig.keyid == k.fingerprint)
+          s.fingerprint = k.fingerprint;
+    }
+    if (const KeySetKey* k = name_of(s.fingerprint)) s.name = k->name;
+    st.signatures.push_back(std::move(s));
+  }
+  return st;
+}
+
 }  // namespace sr::policy

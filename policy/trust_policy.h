@@ -53,6 +53,31 @@ std::vector<Failure> VerifyPolicySelf(const LoadedPolicy& p, Clock::time_point n
 std::vector<Failure> VerifyPolicyInstall(const LoadedPolicy* current, const LoadedPolicy& candidate,
                                          Clock::time_point now);
 
+// Who signed an envelope among the keys of one key set of a policy (the
+// governance keys, or a product's approvers), for people: `policy sign|show`
+// and `approve show` name the keys that signed and those still needed.
+struct KeySetSignature {
+  enum class Kind { kValid, kInvalid, kUnknown };
+  Kind kind = Kind::kUnknown;
+  std::string keyid;        // the signature's unauthenticated hint
+  std::string name;         // the key's name in the policy (kValid, kInvalid)
+  std::string fingerprint;  // of the key (kValid; kInvalid: the key its keyid names)
+};
+struct KeySetKey {
+  std::string name, fingerprint;
+  bool signed_ = false;  // a valid signature by this key is on the envelope
+};
+struct KeySetStatus {
+  unsigned threshold = 0;
+  std::vector<KeySetKey> keys;               // the set's keys, in its order
+  std::vector<KeySetSignature> signatures;   // one per signature, in the envelope's order
+  unsigned signed_count() const;             // distinct keys of the set that signed
+  unsigned more_needed() const;              // 0 when the threshold is met
+  std::vector<const KeySetKey*> missing() const;  // keys of the set that have not signed
+};
+KeySetStatus CheckKeySet(const Envelope& env, const LoadedPolicy& p,
+                         const strongroom::v1::KeySet& set);
+
 Clock::time_point ToTimePoint(const google::protobuf::Timestamp& ts);
 std::string FormatTime(const google::protobuf::Timestamp& ts);
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <optional>
 #include <set>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "base/file.h"
 #include "base/hash.h"
 #include "base/progress.h"
+#include "policy/approval.h"
 #include "policy/json.h"
 #include "release/outputs.h"
 #include "signer/output_staging.h"
@@ -202,6 +204,39 @@ void HashArtifacts(Prepared& p, ArtifactPrehash* prehash) {
   }
 }
 
+// An artifact whose file name differs from the approval's subject with the
+// same SHA-256 is named after the subject: its outputs and manifest subject
+// carry the approved name (`verify` matches files by digest). Said on stderr.
+void NameAfterApproval(Prepared& p) {
+  const PresentedFile* approval = nullptr;
+  for (const PresentedFile& f : p.inputs)
+    if (f.role == "approval") approval = &f;
+  if (approval == nullptr) return;
+  auto env = policy::ParseEnvelope(approval->bytes, "approval");
+  if (!env.ok()) return;  // the gate names the problem
+  auto a = policy::ParseApproval(env.value(), "approval");
+  if (!a.ok()) return;
+  std::set<std::string> names;
+  for (const HashedArtifact& h : p.artifacts) names.insert(h.name);
+  for (HashedArtifact& h : p.artifacts) {
+    std::string hex = HexEncode(h.sha256), subject;
+    for (const policy::Subject& s : a->statement.subjects) {
+      auto d = s.digest.find("sha256");
+      if (d != s.digest.end() && d->second == hex) subject = s.name;
+    }
+    if (subject.empty() || subject == h.name || names.count(subject) ||
+        !release::ValidateArtifactName(subject).ok())
+      continue;
+    std::fprintf(stderr,
+                 "strongroom: artifact %s has the SHA-256 of the approved subject %s; its "
+                 "outputs are named %s\n",
+                 h.path.c_str(), subject.c_str(), subject.c_str());
+    names.erase(h.name);
+    names.insert(subject);
+    h.name = subject;
+  }
+}
+
 }  // namespace
 
 std::vector<policy::Artifact> Prepared::ArtifactList() const {
@@ -228,6 +263,7 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   for (std::size_t i = 0; i < request.evidence_paths.size(); ++i)
     ReadInput(p, "evidence[" + std::to_string(i) + "]", request.evidence_paths[i]);
   HashArtifacts(p, ctx.prehash);
+  NameAfterApproval(p);
   // Without the key or every artifact's digest the gate cannot judge the
   // release; otherwise it runs even after a request problem, so that the
   // refusal lists every reason (e.g. a taken output directory AND a version
