@@ -252,12 +252,15 @@ TEST_CASE("cli: key generate records a KEY_GENERATED event with the key and its 
   CHECK(Run(kBin + " log verify --station " + st.dir + " --vkey '" + vk + "'").rc == 0);
 }
 
-TEST_CASE("cli: a second process using a locked station is told it is busy") {
+TEST_CASE("cli: a second process that needs a locked station is told it is busy; key list is not") {
   TempStation st;
-  CmdResult r = Run("flock " + st.dir + "/station.lock " + kBin + " key list --station " + st.dir);
+  CmdResult r = Run("flock " + st.dir + "/station.lock " + kBin + " key generate --station " +
+                    st.dir + " --label busy --algorithm ecdsa-p256 --pin-source file:" + st.pins +
+                    "/release --log-pin-source file:" + st.pins + "/log --wait 0");
   CHECK(r.rc == sr::cli::kExitBusy);
   CHECK(r.out.find("station.lock") != std::string::npos);
-  CHECK(Run(kBin + " key list --station " + st.dir).rc == 0);
+  // Read-only verbs never take the station lock (docs/cli.md, "Locks").
+  CHECK(Run("flock " + st.dir + "/station.lock " + kBin + " key list --station " + st.dir).rc == 0);
 }
 
 TEST_CASE("cli: --module binds a station to existing tokens of another module by URI") {
@@ -304,10 +307,10 @@ TEST_CASE("cli: PINs typed at the terminal prompt are not echoed and unlock the 
   }
   TempStation st(/*init=*/false);
   // script(1) gives strongroom a real pseudo-terminal; the PINs are typed
-  // into it one prompt at a time.
+  // into it one prompt at a time, each new PIN twice (entry and confirmation).
   std::string feed =
       "(sleep 0.5; for p in rel-so-pin rel-user-pin log-so-pin log-user-pin; do "
-      "printf '%s\\n' $p; sleep 0.3; done; sleep 1) | ";
+      "printf '%s\\n' $p; sleep 0.3; printf '%s\\n' $p; sleep 0.3; done; sleep 1) | ";
   CmdResult init =
       Run(feed + "script -qec '" + kBin + " station init --station " + st.dir + "' /dev/null");
   REQUIRE_MESSAGE(init.rc == 0, init.out);
