@@ -75,6 +75,8 @@ void RegisterStationCommands(CLI::App& app, Context& ctx);  // cli_station.cc
 void RegisterKeyCommands(CLI::App& app, Context& ctx);      // cli_key.cc
 void RegisterSignCommands(CLI::App& app, Context& ctx);     // cli_sign.cc
 void RegisterVerifyCommands(CLI::App& app, Context& ctx);   // cli_verify.cc
+// Adds `transcript` to the `ceremony` verb group (cli/ceremony_transcript.cc).
+void RegisterCeremonyTranscript(CLI::App& ceremony_group, Context& ctx);
 
 }  // namespace sr::cli
 

@@ -1,0 +1,166 @@
+#include "ceremonies/transcript.h"
+
+#include <set>
+
+#include "base/file.h"
+#include "log/note.h"
+#include "log/proof.h"
+#include "log/reader.h"
+#include "log/verify.h"
+
+namespace sr::ceremonies {
+namespace {
+
+using strongroom::v1::Event;
+
+constexpr std::size_t kMaxCeremonyIdBytes = 256;
+constexpr std::size_t kMaxListedIds = 50;
+
+// The ceremony an event's payload names ("" for other kinds).
+const std::string& PayloadCeremony(const Event& ev) {
+  static const std::string kNone;
+  switch (ev.payload_case()) {
+    case Event::kCeremonyStarted:
+      return ev.ceremony_started().ceremony_id();
+    case Event::kCeremonyStep:
+      return ev.ceremony_step().ceremony();
+    case Event::kCeremonyException:
+      return ev.ceremony_exception().ceremony_id();
+    case Event::kCeremonyCompleted:
+      return ev.ceremony_completed().ceremony_id();
+    default:
+      return kNone;
+  }
+}
+
+bool BelongsTo(const Event& ev, std::string_view id) {
+  return ev.session_id() == id || PayloadCeremony(ev) == id;
+}
+
+Status NoSuchCeremony(std::string_view id, std::uint64_t size, const std::set<std::string>& ids) {
+  std::string msg = "ceremony '" + CleanText(id, false) + "' is not in the log (" +
+                    std::to_string(size) + " events under its signed checkpoint); ";
+  if (ids.empty()) return NotFound(msg + "the log holds no ceremony events");
+  msg += "ceremonies in the log: ";
+  std::size_t n = 0;
+  for (const std::string& c : ids) {
+    if (n == kMaxListedIds) {
+      msg += ", and " + std::to_string(ids.size() - n) + " more";
+      break;
+    }
+    msg += (n++ ? ", " : "") + CleanText(c, false);
+  }
+  return NotFound(msg);
+}
+
+Status VerifyFailed(const log::VerifyReport& rep) {
+  const log::VerifyFailure& f = *rep.failure;
+  std::string where;
+  if (f.index >= 0) where += ", event " + std::to_string(f.index);
+  if (f.offset >= 0) where += ", byte offset " + std::to_string(f.offset);
+  std::string msg = "the log does not verify against its signed checkpoint (check " + f.check +
+                    where + ": " + f.message + "); no transcript was written";
+  return f.check == "io" ? IoError(msg) : DataLoss(msg);
+}
+
+}  // namespace
+
+Result<Transcript> CollectTranscript(const TranscriptOptions& o) {
+  if (o.ceremony_id.empty()) return InvalidArgument("give the ceremony id: --ceremony ID");
+  if (o.ceremony_id.size() > kMaxCeremonyIdBytes)
+    return InvalidArgument("the ceremony id is longer than " +
+                           std::to_string(kMaxCeremonyIdBytes) + " bytes");
+  auto verifier = log::NoteVerifier::Parse(o.vkey);
+  if (!verifier.ok()) return verifier.status().Annotate("the log's verifier key");
+
+  // One checkpoint, read and verified once: the log is verified against it
+  // and every proof is built against it, so a station appending meanwhile
+  // changes nothing here.
+  SR_ASSIGN_OR_RETURN(log::LogReader reader, log::LogReader::Open(o.log_dir));
+  auto note = reader.CheckpointNote();
+  if (!note.ok()) return note.status().Annotate("the log's checkpoint");
+  auto cp = log::OpenCheckpoint(*note, *verifier);
+  if (!cp.ok())
+    return DataLoss("the log's checkpoint does not verify with the verifier key you gave (" +
+                    cp.status().message() + "); no transcript was written");
+
+  Transcript t;
+  t.ceremony_id = o.ceremony_id;
+  t.vkey = verifier->ToString();
+  t.checkpoint_note = *note;
+  t.origin = cp->origin;
+  t.checkpoint_size = cp->size;
+  t.root = cp->root;
+
+  std::set<std::string> ids;
+  Status parse = Status::Ok();
+  log::VerifyOptions vo;
+  vo.dir = o.log_dir;
+  vo.vkey = t.vkey;
+  vo.checkpoint = *cp;
+  vo.signed_prefix_only = true;
+  vo.on_event = [&](std::uint64_t index, std::string_view bytes) {
+    Event ev;
+    if (!ev.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      if (parse.ok()) parse = DataLoss("event " + std::to_string(index) + " is not a valid Event");
+      return;
+    }
+    if (!PayloadCeremony(ev).empty()) {
+      ids.insert(ev.session_id().empty() ? PayloadCeremony(ev) : ev.session_id());
+    }
+    if (BelongsTo(ev, o.ceremony_id)) t.events.push_back({index, std::move(ev), std::string(bytes), {}});
+  };
+  auto rep = log::VerifyLog(vo);
+  if (!rep.ok()) return rep.status();
+  if (!rep->ok) return VerifyFailed(*rep);
+  SR_RETURN_IF_ERROR(parse);
+  if (t.events.empty()) return NoSuchCeremony(o.ceremony_id, t.checkpoint_size, ids);
+
+  for (ProvenEvent& pe : t.events) {
+    auto proof = log::ProveInclusion(o.log_dir, pe.index, t.checkpoint_note, *cp);
+    if (!proof.ok()) return proof.status().Annotate("proving event " + std::to_string(pe.index));
+    pe.proof = proof->Format();
+  }
+  return t;
+}
+
+TranscriptFiles TranscriptFiles::For(std::string_view out) {
+  std::string base(out);
+  for (std::string_view ext : {".md", ".html"}) {
+    if (base.size() > ext.size() && base.ends_with(ext)) {
+      base.resize(base.size() - ext.size());
+      break;
+    }
+  }
+  TranscriptFiles f;
+  f.base = base;
+  f.markdown = base + ".md";
+  f.html = base + ".html";
+  f.proof_dir = base + ".proofs";
+  f.checkpoint = JoinPath(f.proof_dir, "checkpoint");
+  return f;
+}
+
+std::string TranscriptFiles::ProofPath(std::uint64_t index) const {
+  return JoinPath(proof_dir, "event-" + std::to_string(index) + ".tlog-proof");
+}
+
+std::string TranscriptFiles::ProofRelative(std::uint64_t index) const {
+  return BaseName(proof_dir) + "/event-" + std::to_string(index) + ".tlog-proof";
+}
+
+std::string TranscriptFiles::CheckpointRelative() const {
+  return BaseName(proof_dir) + "/checkpoint";
+}
+
+Status WriteTranscript(const Transcript& t, const TranscriptFiles& files) {
+  SR_RETURN_IF_ERROR(MakeDirs(files.proof_dir, 0755));
+  SR_RETURN_IF_ERROR(WriteFileAtomic(files.checkpoint, t.checkpoint_note, 0644));
+  for (const ProvenEvent& pe : t.events)
+    SR_RETURN_IF_ERROR(WriteFileAtomic(files.ProofPath(pe.index), pe.proof, 0644));
+  Document doc = TranscriptDocument(t, files);
+  SR_RETURN_IF_ERROR(WriteFileAtomic(files.markdown, doc.Markdown(), 0644));
+  return WriteFileAtomic(files.html, doc.Html(), 0644);
+}
+
+}  // namespace sr::ceremonies
