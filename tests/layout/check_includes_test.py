@@ -28,7 +28,8 @@ def minimal_tree(root):
     write(root, "release/outputs.cc", '#include "policy/gate.h"\n#include "log/writer.h"\n')
     write(root, "station/station.cc", '#include "hsm/session.h"\n#include "release/outputs.h"\n')
     write(root, "signer/session.cc", '#include "station/station.h"\n')
-    write(root, "cli/main.cc", '#include "signer/session.h"\n')
+    write(root, "ceremonies/transcript.cc", '#include "station/station.h"\n#include "log/writer.h"\n')
+    write(root, "cli/main.cc", '#include "signer/session.h"\n#include "ceremonies/transcript.h"\n')
     write(root, "base/CMakeLists.txt", "sr_library(sr_base SOURCES status.cc DEPS OpenSSL::Crypto)\n")
     write(root, "hsm/CMakeLists.txt", "sr_library(sr_hsm\n  SOURCES session.cc\n  DEPS sr_base)\n")
     write(root, "log/CMakeLists.txt", "sr_library(sr_log SOURCES writer.cc DEPS sr_base)\n")
@@ -74,6 +75,15 @@ case("station/ including signer/ fails",
 case("signer/ including cli/ fails",
      lambda r: write(r, "signer/x.cc", '#include "cli/common.h"\n'),
      False, ['signer/x.cc:1', '#include "cli/common.h"'])
+case("ceremonies/ including cli/ fails",
+     lambda r: write(r, "ceremonies/x.cc", '#include "cli/common.h"\n'),
+     False, ['ceremonies/x.cc:1', '#include "cli/common.h"', "ceremonies/ may not include cli/"])
+case("ceremonies/ including signer/ fails",
+     lambda r: write(r, "ceremonies/y.cc", '#include "signer/session.h"\n'),
+     False, ['ceremonies/y.cc:1', '#include "signer/session.h"'])
+case("station/ including ceremonies/ fails",
+     lambda r: write(r, "station/z.cc", '#include "ceremonies/transcript.h"\n'),
+     False, ['station/z.cc:1', '#include "ceremonies/transcript.h"'])
 case("a commented-out include is not an include",
      lambda r: write(r, "log/ok.cc", '// #include "hsm/session.h"\n'), True)
 case("release/ linking sr_hsm through sr_log fails",
