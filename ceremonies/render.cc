@@ -14,8 +14,8 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 // controls, and the bidirectional overrides and isolates (U+202A..U+202E,
 // U+2066..U+2069) that can make a name read backwards on paper.
 bool Deceptive(std::string_view seq) {
-  if (seq.size() == 2) return static_cast<unsigned char>(seq[0]) == 0xC2 &&
-                              static_cast<unsigned char>(seq[1]) < 0xA0;
+  if (seq.size() == 2)
+    return static_cast<unsigned char>(seq[0]) == 0xC2 && static_cast<unsigned char>(seq[1]) < 0xA0;
   if (seq.size() != 3 || static_cast<unsigned char>(seq[0]) != 0xE2) return false;
   auto b1 = static_cast<unsigned char>(seq[1]), b2 = static_cast<unsigned char>(seq[2]);
   return (b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9);
@@ -103,12 +103,23 @@ std::string EscapeHtml(std::string_view s) {
   out.reserve(s.size() + 16);
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -202,7 +213,8 @@ std::string Document::Markdown() const {
         md += "\n" + EscapeMarkdown(line.role) +
               (line.name.empty() ? std::string() : ": " + EscapeMarkdown(line.name)) +
               (line.note.empty() ? std::string() : " (" + EscapeMarkdown(line.note) + ")") +
-              "\n\nSignature: \\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_"
+              "\n\nSignature: "
+              "\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_"
               "\\_\\_\\_\\_  Date: \\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\n";
       }
     }

@@ -68,8 +68,8 @@ Status VerifyFailed(const log::VerifyReport& rep) {
 Result<Transcript> CollectTranscript(const TranscriptOptions& o) {
   if (o.ceremony_id.empty()) return InvalidArgument("give the ceremony id: --ceremony ID");
   if (o.ceremony_id.size() > kMaxCeremonyIdBytes)
-    return InvalidArgument("the ceremony id is longer than " +
-                           std::to_string(kMaxCeremonyIdBytes) + " bytes");
+    return InvalidArgument("the ceremony id is longer than " + std::to_string(kMaxCeremonyIdBytes) +
+                           " bytes");
   auto verifier = log::NoteVerifier::Parse(o.vkey);
   if (!verifier.ok()) return verifier.status().Annotate("the log's verifier key");
 
@@ -108,7 +108,8 @@ Result<Transcript> CollectTranscript(const TranscriptOptions& o) {
     if (!PayloadCeremony(ev).empty()) {
       ids.insert(ev.session_id().empty() ? PayloadCeremony(ev) : ev.session_id());
     }
-    if (BelongsTo(ev, o.ceremony_id)) t.events.push_back({index, std::move(ev), std::string(bytes), {}});
+    if (BelongsTo(ev, o.ceremony_id))
+      t.events.push_back({index, std::move(ev), std::string(bytes), {}});
   };
   auto rep = log::VerifyLog(vo);
   if (!rep.ok()) return rep.status();

@@ -46,11 +46,11 @@ struct ProvenEvent {
 
 struct Transcript {
   std::string ceremony_id;
-  std::string vkey;             // the verifier key the log was verified with
-  std::string origin;           // the checkpoint's origin line
+  std::string vkey;    // the verifier key the log was verified with
+  std::string origin;  // the checkpoint's origin line
   std::uint64_t checkpoint_size = 0;
-  std::string root;             // the checkpoint's root hash, 32 raw bytes
-  std::string checkpoint_note;  // the signed checkpoint, verbatim
+  std::string root;                 // the checkpoint's root hash, 32 raw bytes
+  std::string checkpoint_note;      // the signed checkpoint, verbatim
   std::vector<ProvenEvent> events;  // the ceremony's events, in log order
 };
 

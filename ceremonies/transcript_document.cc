@@ -116,8 +116,9 @@ void Overview(Document& d, const Transcript& t) {
   }
   d.Table({"Field", "Value"}, std::move(rows));
   if (started == 0)
-    d.Paragraph("No CEREMONY_STARTED event of this ceremony is in the log: its events were "
-                "written without a ceremony run.");
+    d.Paragraph(
+        "No CEREMONY_STARTED event of this ceremony is in the log: its events were "
+        "written without a ceremony run.");
 }
 
 // Authenticated participants: on events and as step confirmations, each once.
@@ -127,9 +128,10 @@ void Participants(Document& d, const Transcript& t, std::vector<SignatureLine>& 
   Rows auth;
   auto add = [&](const Participant& p, std::uint64_t index, std::string_view how) {
     if (!seen.insert({p.name(), p.role(), p.key_fingerprint()}).second) return;
-    auth.push_back({p.name(), p.role(), p.key_fingerprint(), std::string(how),
-                    std::to_string(index)});
-    lines.push_back({p.name(), p.role(), "authenticated, key " + p.key_fingerprint().substr(0, 16)});
+    auth.push_back(
+        {p.name(), p.role(), p.key_fingerprint(), std::string(how), std::to_string(index)});
+    lines.push_back(
+        {p.name(), p.role(), "authenticated, key " + p.key_fingerprint().substr(0, 16)});
   };
   std::map<std::string, std::vector<std::uint64_t>> typed;
   for (const ProvenEvent& pe : t.events) {
@@ -200,10 +202,9 @@ void Exceptions(Document& d, const Transcript& t) {
                       std::to_string(x.step()) + " " + x.step_name(), x.reason(), x.detail()});
     } else if (pe.event.payload_case() == Event::kExceptionRecorded) {
       const auto& x = pe.event.exception_recorded();
-      rows.push_back({std::to_string(pe.index), pe.event.time(), "",
-                      x.summary(), x.detail() + (x.approved_by().empty()
-                                                     ? ""
-                                                     : " (approved by " + x.approved_by() + ")")});
+      rows.push_back(
+          {std::to_string(pe.index), pe.event.time(), "", x.summary(),
+           x.detail() + (x.approved_by().empty() ? "" : " (approved by " + x.approved_by() + ")")});
     }
   }
   if (rows.empty())
@@ -218,9 +219,10 @@ void Outcome(Document& d, const Transcript& t) {
   for (const ProvenEvent& pe : t.events)
     if (pe.event.payload_case() == Event::kCeremonyCompleted) done = &pe;
   if (done == nullptr) {
-    d.Paragraph("NOT FINISHED: no CEREMONY_COMPLETED event of this ceremony is under the "
-                "checkpoint. The run was interrupted, or was still going when the checkpoint was "
-                "signed.");
+    d.Paragraph(
+        "NOT FINISHED: no CEREMONY_COMPLETED event of this ceremony is under the "
+        "checkpoint. The run was interrupted, or was still going when the checkpoint was "
+        "signed.");
     return;
   }
   const auto& c = done->event.ceremony_completed();
@@ -242,13 +244,15 @@ void Proofs(Document& d, const Transcript& t, const TranscriptFiles& files) {
                 t.vkey + "'\n";
   }
   d.Table({"Event", "Time", "Kind", "What", "Event SHA-256", "Proof file"}, std::move(rows));
-  d.Paragraph("Every proof is a C2SP tlog-proof (the event in its extra line) against the "
-              "checkpoint in " +
-              files.CheckpointRelative() + " (" + t.origin + ", tree size " +
-              std::to_string(t.checkpoint_size) + "). Check each one, from the folder holding "
-              "this transcript, with the verifier key you hold (the one shown is the key this "
-              "transcript was checked with); each prints 'proof verified: event N is in " +
-              t.origin + " at tree size " + std::to_string(t.checkpoint_size) + "':");
+  d.Paragraph(
+      "Every proof is a C2SP tlog-proof (the event in its extra line) against the "
+      "checkpoint in " +
+      files.CheckpointRelative() + " (" + t.origin + ", tree size " +
+      std::to_string(t.checkpoint_size) +
+      "). Check each one, from the folder holding "
+      "this transcript, with the verifier key you hold (the one shown is the key this "
+      "transcript was checked with); each prints 'proof verified: event N is in " +
+      t.origin + " at tree size " + std::to_string(t.checkpoint_size) + "':");
   d.Code(commands);
   d.Subheading("The checkpoint");
   d.Code(t.checkpoint_note);
@@ -266,8 +270,9 @@ Document TranscriptDocument(const Transcript& t, const TranscriptFiles& files) {
   Outcome(d, t);
   Proofs(d, t, files);
   d.Section("Signatures");
-  d.Paragraph("Each signer confirms that this transcript matches the ceremony as they saw it "
-              "run. The witness signs last, having checked the proofs.");
+  d.Paragraph(
+      "Each signer confirms that this transcript matches the ceremony as they saw it "
+      "run. The witness signs last, having checked the proofs.");
   lines.push_back({"", "Witness", ""});
   d.Signatures(std::move(lines));
   return d;

@@ -31,7 +31,8 @@ std::string Chromium(const std::string& dir, const std::string& args) {
   return "cd " + dir + " && HOME=" + dir + " timeout 180 " + kChromium +
          " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
          " --disable-background-networking --disable-component-update --disable-sync"
-         " --user-data-dir=" + dir + "/profile " + args + " 2>" + dir + "/chromium.log";
+         " --user-data-dir=" +
+         dir + "/profile " + args + " 2>" + dir + "/chromium.log";
 }
 
 TEST_CASE("ceremony transcript: Chromium prints the page on A4, a section a page, names as text") {
@@ -43,8 +44,8 @@ TEST_CASE("ceremony transcript: Chromium prints the page on A4, a section a page
   REQUIRE_MESSAGE(t.rc == 0, t.out);
   std::string url = "file://" + l.t.Sub("kr.html");
 
-  CmdResult pdf = Run(Chromium(l.t.path(), "--no-pdf-header-footer --print-to-pdf=" +
-                                               l.t.Sub("kr.pdf") + " " + url));
+  CmdResult pdf = Run(Chromium(
+      l.t.path(), "--no-pdf-header-footer --print-to-pdf=" + l.t.Sub("kr.pdf") + " " + url));
   REQUIRE_MESSAGE(pdf.rc == 0, pdf.out, ReadAll(l.t.Sub("chromium.log")));
   std::string doc = ReadAll(l.t.Sub("kr.pdf"));
   REQUIRE(doc.rfind("%PDF-", 0) == 0);

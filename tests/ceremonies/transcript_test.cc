@@ -23,7 +23,8 @@ using sr::testing::ReadAll;
 using sr::testing::Run;
 
 const std::string kBin = STRONGROOM_BINARY;
-const std::string kHtmlCheck = std::string(STRONGROOM_SOURCE_DIR) + "/tests/ceremonies/check_html.py";
+const std::string kHtmlCheck =
+    std::string(STRONGROOM_SOURCE_DIR) + "/tests/ceremonies/check_html.py";
 
 bool Has(const std::string& text, const std::string& what) {
   return text.find(what) != std::string::npos;
@@ -52,15 +53,17 @@ TEST_CASE("ceremony transcript: lists participants, steps, outputs, exceptions a
                     " | NOT authenticated (typed name) | 1, 2 |"));
   CHECK(Has(md, "### Typed names (--operator): NOT authenticated"));
   // Steps: action, exit code, outcome, confirmation; outputs with digests.
-  CHECK(Has(md, "| 1 | generate the new release key | key generate --label "
-                "ic22-release-2027 --algorithm ecdsa-p256 | 0 | completed |"));
-  CHECK(Has(md, "| 2 | export the public key | key export --label ic22-release-2027 | 5 | "
-                "failed | (none) | 6 |"));
-  CHECK(Has(md, "| 1 | public-key | ic22-release-2027.pub | " + sr::testing::kOutputSha +
-                " |"));
+  CHECK(Has(md,
+            "| 1 | generate the new release key | key generate --label "
+            "ic22-release-2027 --algorithm ecdsa-p256 | 0 | completed |"));
+  CHECK(Has(md,
+            "| 2 | export the public key | key export --label ic22-release-2027 | 5 | "
+            "failed | (none) | 6 |"));
+  CHECK(Has(md, "| 1 | public-key | ic22-release-2027.pub | " + sr::testing::kOutputSha + " |"));
   // The exception and the outcome.
-  CHECK(Has(md, "| 5 | 2026-12-06T09:00:00Z | 2 export the public key | action-failed | "
-                "exit code 5: the token was removed |"));
+  CHECK(Has(md,
+            "| 5 | 2026-12-06T09:00:00Z | 2 export the public key | action-failed | "
+            "exit code 5: the token was removed |"));
   CHECK(Has(md, "| Outcome | aborted |"));
   CHECK(Has(md, "| Reason | step 2 failed |"));
   // The definition it ran.
@@ -73,7 +76,8 @@ TEST_CASE("ceremony transcript: lists participants, steps, outputs, exceptions a
   }
   for (int i : {0, 4}) {
     CHECK_FALSE(Has(md, "event-" + std::to_string(i) + ".tlog-proof"));
-    CHECK_FALSE(std::filesystem::exists(l.t.Sub("kr.proofs/event-" + std::to_string(i) + ".tlog-proof")));
+    CHECK_FALSE(
+        std::filesystem::exists(l.t.Sub("kr.proofs/event-" + std::to_string(i) + ".tlog-proof")));
   }
   CHECK(Has(md, "| 3 | 2026-12-06T09:00:00Z | KEY\\_GENERATED | ic22-release-2027 ecdsa"));
   // Signature lines: each participant, each typed name, and the witness.
@@ -100,7 +104,8 @@ TEST_CASE("ceremony transcript: every proof it names verifies with the command i
   while (std::getline(lines, line)) {
     if (line.rfind("strongroom log verify-proof ", 0) != 0) continue;
     // Run exactly the printed command, from the transcript's folder.
-    CmdResult r = Run("cd " + l.t.path() + " && " + kBin + line.substr(std::string("strongroom").size()));
+    CmdResult r =
+        Run("cd " + l.t.path() + " && " + kBin + line.substr(std::string("strongroom").size()));
     CHECK_MESSAGE(r.rc == 0, line, "\n", r.out);
     CHECK(Has(r.out, "proof verified: event "));
     CHECK(Has(r.out, " is in strongroom.test/ceremony at tree size 8"));
@@ -155,8 +160,9 @@ TEST_CASE("ceremony transcript: an unknown ceremony id is refused with the ids t
   CeremonyLog l;
   CmdResult bad = Transcript(l, "kr-2025-01", l.t.Sub("kr"));
   CHECK(bad.rc == 4);
-  CHECK_MESSAGE(Has(bad.out, "ceremony 'kr-2025-01' is not in the log (8 events under its signed "
-                             "checkpoint); ceremonies in the log: kr-2026-12, other-ceremony"),
+  CHECK_MESSAGE(Has(bad.out,
+                    "ceremony 'kr-2025-01' is not in the log (8 events under its signed "
+                    "checkpoint); ceremonies in the log: kr-2026-12, other-ceremony"),
                 bad.out);
   CHECK_FALSE(std::filesystem::exists(l.t.Sub("kr.md")));
   CmdResult js = Transcript(l, "kr-2025-01", l.t.Sub("kr"), /*json=*/true);
@@ -164,7 +170,8 @@ TEST_CASE("ceremony transcript: an unknown ceremony id is refused with the ids t
   CHECK(Has(js.out, "\"code\":\"not found\""));
 }
 
-TEST_CASE("ceremony transcript: the HTML page is self-contained, printable, and shows markup as text") {
+TEST_CASE(
+    "ceremony transcript: the HTML page is self-contained, printable, and shows markup as text") {
   CeremonyLog l;
   REQUIRE(Transcript(l, kCeremonyId, l.t.Sub("kr")).rc == 0);
   CmdResult r = Run("python3 " + kHtmlCheck + " " + l.t.Sub("kr.html"));
@@ -199,8 +206,11 @@ TEST_CASE("render: escaping leaves no markup in Markdown or HTML") {
   CHECK(Has(html, "&lt;script&gt;x&lt;/script&gt; &amp; `code`"));
   CHECK_FALSE(Has(html, "<script>"));
   // Control characters and bidi overrides never reach the page.
-  CHECK(EscapeHtml(CleanText("a\x1b[31mb\xe2\x80\xae" "c\xff", false)) ==
-        "a\xEF\xBF\xBD[31mb\xEF\xBF\xBD" "c\xEF\xBF\xBD");
+  CHECK(EscapeHtml(CleanText("a\x1b[31mb\xe2\x80\xae"
+                             "c\xff",
+                             false)) ==
+        "a\xEF\xBF\xBD[31mb\xEF\xBF\xBD"
+        "c\xEF\xBF\xBD");
 }
 
 }  // namespace
