@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -128,13 +129,16 @@ struct CeremonyLog {
   TempDir t{"sr-ceremony"};
   std::string dir = t.Sub("log");
   std::string vkey;
-  CeremonyLog() {
+  // events: how many of CeremonyEvents() to write (all by default).
+  explicit CeremonyLog(std::size_t events = 8) {
     auto signer = log::Ed25519NoteSigner::Generate("strongroom.test/ceremony");
     REQUIRE(signer.ok());
     REQUIRE(log::LogWriter::Create(dir, **signer).ok());
     auto w = log::LogWriter::Open(dir, **signer);
     REQUIRE_MESSAGE(w.ok(), w.status().ToString());
-    for (auto& ev : CeremonyEvents()) REQUIRE((*w)->Append(ev).ok());
+    auto all = CeremonyEvents();
+    all.resize(std::min(events, all.size()));
+    for (auto& ev : all) REQUIRE((*w)->Append(ev).ok());
     REQUIRE((*w)->Commit().ok());
     vkey = log::EncodeVerifierKey((*signer)->Name(), (*signer)->PublicKey());
   }

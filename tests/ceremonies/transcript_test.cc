@@ -128,6 +128,16 @@ TEST_CASE("ceremony transcript: every proof it names verifies with the command i
   CHECK(bad.rc == 1);
 }
 
+TEST_CASE("ceremony transcript: a run without CEREMONY_COMPLETED is shown as not finished") {
+  CeremonyLog l(/*events=*/3);  // started, step 1, its KEY_GENERATED
+  CmdResult r = Transcript(l, kCeremonyId, l.t.Sub("kr"));
+  REQUIRE_MESSAGE(r.rc == 0, r.out);
+  std::string md = ReadAll(l.t.Sub("kr.md"));
+  CHECK(Has(md, "## Outcome\n\nNOT FINISHED: no CEREMONY\\_COMPLETED event"));
+  CHECK(Has(md, "## Exceptions\n\nNone recorded"));
+  CHECK_FALSE(Has(md, "| Steps completed |"));
+}
+
 TEST_CASE("ceremony transcript: a tampered log is refused and nothing is written") {
   CeremonyLog l;
   auto r = log::LogReader::Open(l.dir);
