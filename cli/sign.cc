@@ -162,7 +162,7 @@ int RunSign(Context& ctx, const SignArgs& a) {
   if (Status s = RefusePinsInEnvironment(environ); !s.ok()) return ReportError(ctx, s);
   if (a.batch.empty() && (a.product.empty() || a.version.empty()))
     return ReportError(ctx, InvalidArgument("give --product and --version (or --batch FILE)"));
-  auto rel = ParsePinSource(a.pin_source, "release token user PIN");
+  auto rel = ParsePinSource(a.pin_source, "release token user PIN", PinTarget{a.station});
   if (!rel.ok()) return ReportError(ctx, rel.status().Annotate("--pin-source"));
   auto logsrc = ParsePinSource(a.log_pin_source, "log token user PIN");
   if (!logsrc.ok()) return ReportError(ctx, logsrc.status().Annotate("--log-pin-source"));
@@ -183,6 +183,7 @@ int RunSign(Context& ctx, const SignArgs& a) {
   signer::SessionOptions o;
   o.operators = a.operators;
   o.session_id = a.session_id;
+  o.pin_share_fingerprints = (*rel)->ShareFingerprints();
   o.at = signer::CrashPointsFromEnvironment();
   o.prehash = &prehash;
   auto results = signer::SignReleases(**station, *log_pin, *release_pin, requests, o);
