@@ -1,0 +1,143 @@
+// M-of-N custody end to end: the real binary on a real SoftHSMv2 station
+// whose release PINs `station init --custody 2-of-3` split among three
+// custodians; `sign --pin-source shares:a,b`; every refused share; `custody
+// resplit` and the old shares failing afterwards.
+#include <unistd.h>
+
+#include "station/custody.h"
+#include "station/pin_source.h"
+#include "tests/testing/sign_helpers.h"
+
+namespace sr::testing {
+namespace {
+
+namespace v1 = strongroom::v1;
+
+const std::string kCustody2of3 =
+    " --custody 2-of-3 --custodian alice --custodian bob --custodian carol --shares-out shares";
+
+// key generate takes its release PIN from a file: the test recovers it from
+// two shares in process, and SignStation deletes the file afterwards.
+void RecoverReleasePin(const SignStation& st) {
+  auto src = ParsePinSource("shares:" + st.root + "/shares/alice-release-user.share," + st.root +
+                                "/shares/bob-release-user.share",
+                            "release PIN", PinTarget{st.station});
+  REQUIRE(src.ok());
+  auto pin = (*src)->ReadPin();
+  REQUIRE_MESSAGE(pin.ok(), pin.status().ToString());
+  REQUIRE(WriteFileAtomic(st.pins + "/release", std::string(pin->begin(), pin->end()), 0600).ok());
+}
+
+std::string Share(const SignStation& st, const std::string& who, const std::string& dir = "shares",
+                  const std::string& pin = "user") {
+  return st.root + "/" + dir + "/" + who + "-release-" + pin + ".share";
+}
+
+std::vector<std::string> Fingerprints(const SignStation& st) {
+  auto rec = custody::ReadRecord(st.station, "release", "user");
+  REQUIRE(rec.ok());
+  return rec->current.fingerprints;
+}
+
+TEST_CASE("custody: a station split 2-of-3 signs with two custodians' shares, logged by fingerprint") {
+  SignStation st("ecdsa-p256", "rel", kCustody2of3, RecoverReleasePin);
+  for (const char* who : {"alice", "bob", "carol"})
+    for (const char* f : {"-release-user.share", "-release-so.share", "-log-so.share"})
+      CHECK_MESSAGE(PathExists(st.root + "/shares/" + who + f), who, f);
+  CHECK_FALSE(PathExists(st.pins + "/release"));
+
+  auto evs = st.Events();
+  int issued = 0;
+  for (const auto& e : evs) {
+    if (e.kind() != v1::EVENT_KIND_CUSTODY_SHARES_ISSUED) continue;
+    ++issued;
+    CHECK(e.custody_shares_issued().threshold() == 2);
+    CHECK(e.custody_shares_issued().share_fingerprints_size() == 3);
+    CHECK(e.custody_shares_issued().custodians(2) == "carol");
+  }
+  CHECK(issued == 3);
+
+  st.release_pin_source = "shares:" + Share(st, "carol") + "," + Share(st, "alice");
+  World w = st.Scenario();
+  REQUIRE(st.InstallPolicy(w).rc == 0);
+  Inputs in = st.Write(w);
+  CmdResult r = st.Sign(in, "out");
+  REQUIRE_MESSAGE(r.rc == 0, r.all());
+  evs = st.Events();
+  REQUIRE(evs.back().kind() == v1::EVENT_KIND_SIGNING);
+  std::vector<std::string> fps = Fingerprints(st);
+  const auto& used = evs.back().pin_share_fingerprints();
+  REQUIRE(used.size() == 2);
+  CHECK(used[0] == fps[2]);
+  CHECK(used[1] == fps[0]);
+  CHECK(evs[evs.back().signing().intent_index()].pin_share_fingerprints_size() == 2);
+  CHECK(st.Verify("out", in).rc == 0);
+  CHECK(st.LogVerify().rc == 0);
+}
+
+TEST_CASE("custody: bad shares are refused by name; after a resplit the old shares fail") {
+  SignStation st("ecdsa-p256", "rel", kCustody2of3, RecoverReleasePin);
+  World w = st.Scenario();
+  REQUIRE(st.InstallPolicy(w).rc == 0);
+  Inputs in = st.Write(w);
+  const std::string a = Share(st, "alice"), b = Share(st, "bob");
+  const std::size_t logged = st.Events().size();
+  auto refused = [&](const std::string& shares, const std::string& says) {
+    st.release_pin_source = "shares:" + shares;
+    CmdResult r = st.Sign(in, "out");
+    CHECK_MESSAGE(r.rc != 0, r.all());
+    CHECK_MESSAGE(r.err.find(says) != std::string::npos, r.err);
+    CHECK_FALSE(PathExists(st.root + "/out/manifest.dsse.json"));
+  };
+  refused(a, "2 of 3 shares are needed to open the release token's user PIN, 1 given");
+  refused(a + "," + a, a + " is given twice");
+  std::string text = *ReadFile(b);
+  std::size_t data = text.find("data: ") + 6;
+  text[data] = text[data] == 'a' ? 'b' : 'a';
+  REQUIRE(WriteFileAtomic(st.root + "/corrupt.share", text, 0600).ok());
+  refused(a + "," + st.root + "/corrupt.share",
+          st.root + "/corrupt.share: line 14 (\"data: ...\") does not match its check");
+  // Another station, split the same way.
+  CmdResult other = st.Sr("station init --station other --log-pin-source file:" + st.pins +
+                          "/log --custody 2-of-3 --custodian alice --custodian bob --custodian "
+                          "carol --shares-out other-shares");
+  REQUIRE_MESSAGE(other.rc == 0, other.all());
+  refused(a + "," + Share(st, "bob", "other-shares"), " belongs to another station");
+  CHECK(st.Events().size() == logged);  // nothing signed, the token never opened
+
+  // A custodian change: dan, erin and fay replace alice, bob and carol.
+  RecoverReleasePin(st);  // the old PIN, kept to show it stops working
+  CmdResult rs = st.Sr("custody resplit --station " + st.station + " --pin-source shares:" + a +
+                       "," + b + " --log-pin-source file:" + st.pins +
+                       "/log --threshold 2 --custodian dan --custodian erin --custodian fay "
+                       "--shares-out new --operator erin");
+  REQUIRE_MESSAGE(rs.rc == 0, rs.all());
+  CHECK(rs.out.find("old shares no longer open") != std::string::npos);
+  auto evs = st.Events();
+  REQUIRE(evs.back().kind() == v1::EVENT_KIND_CUSTODY_SHARES_ISSUED);
+  CHECK(evs.back().custody_shares_issued().custodians(0) == "dan");
+  CHECK(evs.back().pin_share_fingerprints_size() == 2);
+  std::vector<std::string> fps = Fingerprints(st);
+  CHECK(evs.back().custody_shares_issued().share_fingerprints(1) == fps[1]);
+
+  refused(a + "," + b, a + " is from an older split");
+  // The old PIN itself no longer opens the token (C_SetPIN changed it).
+  st.release_pin_source = "file:" + st.pins + "/release";
+  CmdResult old = st.Sign(in, "out");
+  CHECK(old.rc != 0);
+  CHECK_MESSAGE(old.err.find("CKR_PIN_INCORRECT") != std::string::npos, old.err);
+
+  st.release_pin_source =
+      "shares:" + Share(st, "dan", "new") + "," + Share(st, "fay", "new");
+  CmdResult r = st.Sign(in, "out2");
+  REQUIRE_MESSAGE(r.rc == 0, r.all());
+  evs = st.Events();
+  REQUIRE(evs.back().kind() == v1::EVENT_KIND_SIGNING);
+  REQUIRE(evs.back().pin_share_fingerprints_size() == 2);
+  CHECK(evs.back().pin_share_fingerprints(0) == fps[0]);
+  CHECK(evs.back().pin_share_fingerprints(1) == fps[2]);
+  CHECK(st.LogVerify().rc == 0);
+}
+
+}  // namespace
+}  // namespace sr::testing
