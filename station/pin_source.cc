@@ -240,8 +240,8 @@ class SharesPinSource final : public PinSource {
     const unsigned need = rec.current.threshold;
     for (unsigned k = 1; k <= need; ++k) {
       std::string ask = "share " + std::to_string(k) + " of " + std::to_string(need) +
-                        " needed: the path of a share file, or the share's text (ending with "
-                        "its checksum line):\n";
+                        " needed (the path of a share file, or the share's text ending with "
+                        "its checksum line): ";
       SR_RETURN_IF_ERROR(WriteAll(tty.get(), ask, "/dev/tty"));
       custody::ShareInput in;
       in.what = "share " + std::to_string(k) + " given at the prompt";

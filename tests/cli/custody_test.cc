@@ -141,3 +141,72 @@ TEST_CASE("custody: bad shares are refused by name; after a resplit the old shar
 
 }  // namespace
 }  // namespace sr::testing
+
+namespace sr::testing {
+namespace {
+
+// A station split 2-of-3 (bob's shares sealed with a passphrase), no keys.
+struct CustodyStation {
+  CustodyStation() {
+    REQUIRE(WriteFileAtomic(root + "/log.pin", "log-pin-12345\n", 0600).ok());
+    REQUIRE(WriteFileAtomic(root + "/bob.pass", "correct horse\n", 0600).ok());
+    CmdResult init = Sr("station init --station st --log-pin-source file:log.pin --custody 2-of-3 "
+                        "--custodian alice --custodian bob --custodian carol --shares-out shares "
+                        "--passphrase-source bob=file:bob.pass");
+    REQUIRE_MESSAGE(init.rc == 0, init.all());
+  }
+  CmdResult Sr(const std::string& args) const {
+    return Run("cd '" + root + "' && '" + STRONGROOM_BINARY + "' " + args, root + "/.stderr");
+  }
+  std::string Resplit(const std::string& extra) const {
+    return "custody resplit --station st --log-pin-source file:log.pin --threshold 2 "
+           "--custodian dan --custodian erin" + extra;
+  }
+  TempDir tmp{"sr-custody"};
+  std::string root = tmp.path();
+};
+
+TEST_CASE("custody: shares typed at the prompt, one sealed by a passphrase, open a resplit") {
+  CustodyStation cs;
+  const std::string alice = cs.root + "/shares/alice-release-user.share";
+  const std::string bob = cs.root + "/shares/bob-release-user.share";
+  CHECK(ReadFile(bob)->find("protection: scrypt") != std::string::npos);
+  CHECK(ReadFile(alice)->find("protection: none") != std::string::npos);
+  CmdResult r = Run("cd '" + cs.root + "' && python3 '" + std::string(PTY_ANSWER) + "' " + alice +
+                    " " + bob + " 'correct horse' -- '" + STRONGROOM_BINARY + "' " +
+                    cs.Resplit(" --pin-source shares:prompt --shares-out new"));
+  REQUIRE_MESSAGE(r.rc == 0, r.all());
+  CHECK(r.out.find("share 1 of 2 needed") != std::string::npos);
+  CHECK(r.out.find("passphrase of share file " + bob) != std::string::npos);
+  CHECK(PathExists(cs.root + "/new/erin-release-user.share"));
+  auto rec = custody::ReadRecord(cs.root + "/st", "release", "user");
+  REQUIRE(rec.ok());
+  CHECK(rec->current.custodians == std::vector<std::string>{"dan", "erin"});
+  CHECK_FALSE(rec->pending.has_value());
+}
+
+TEST_CASE("custody: a resplit of the SO PIN works; the log user PIN is not for custodians") {
+  CustodyStation cs;
+  CmdResult so = cs.Sr(cs.Resplit(" --so --pin-source shares:shares/alice-release-so.share,"
+                                  "shares/carol-release-so.share --shares-out so --json"));
+  REQUIRE_MESSAGE(so.rc == 0, so.all());
+  CHECK(so.out.find("\"pin\":\"so\"") != std::string::npos);
+  // The old SO shares are retired, the user PIN's shares are untouched.
+  CmdResult again = cs.Sr(cs.Resplit(" --so --pin-source shares:shares/alice-release-so.share,"
+                                     "shares/carol-release-so.share --shares-out so2"));
+  CHECK(again.rc == 9);
+  CHECK(again.err.find("older split") != std::string::npos);
+  CHECK_FALSE(PathExists(cs.root + "/so2/dan-release-so.share"));
+  CmdResult log = cs.Sr(cs.Resplit(" --token log --pin-source file:log.pin --shares-out l"));
+  CHECK(log.rc == 10);
+  CHECK(log.err.find("stays the station operator's") != std::string::npos);
+  CmdResult bad = cs.Sr("custody resplit --station st --log-pin-source file:log.pin --threshold 3 "
+                        "--custodian dan --custodian erin --shares-out x --pin-source "
+                        "shares:shares/alice-release-user.share");
+  CHECK(bad.rc == 3);
+  CHECK(bad.err.find("threshold must be 2 to the number of custodians (2); got 3") !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace sr::testing
