@@ -66,8 +66,8 @@ Result<custody::IssueOptions> ReadCustodyIssueOptions(const CustodyArgs& a) {
     if (eq == std::string::npos || it == o.custodians.end())
       return InvalidArgument("--passphrase-source takes CUSTODIAN=SPEC for a --custodian; got \"" +
                              name.substr(0, 64) + "\"");
-    SR_ASSIGN_OR_RETURN(auto src, ParseNewPinSource(ps.substr(eq + 1),
-                                                    "share passphrase of custodian " + name));
+    SR_ASSIGN_OR_RETURN(
+        auto src, ParseNewPinSource(ps.substr(eq + 1), "share passphrase of custodian " + name));
     SR_ASSIGN_OR_RETURN(o.passphrases[std::size_t(it - o.custodians.begin())], src->ReadPin());
   }
   return o;
@@ -92,8 +92,8 @@ Status Resplit(Context& ctx, const ResplitArgs& a) {
                       ParsePinSource(a.pin_source, "current " + what, {a.station, a.token, kind}));
   SR_ASSIGN_OR_RETURN(auto log_source, ParsePinSource(a.log_pin_source, "log token user PIN"));
   SR_ASSIGN_OR_RETURN(custody::IssueOptions issue, ReadCustodyIssueOptions(a.custody));
-  SR_ASSIGN_OR_RETURN(auto station,
-                      Station::Open(a.station, StationLockOptions::Take("custody resplit", a.wait)));
+  SR_ASSIGN_OR_RETURN(
+      auto station, Station::Open(a.station, StationLockOptions::Take("custody resplit", a.wait)));
   custody::ResplitOptions o;
   o.role = role;
   o.so = a.so;
@@ -146,8 +146,9 @@ void RegisterCustodyCommands(CLI::App& app, Context& ctx) {
                       "Where the current PIN comes from: shares:FILE,FILE... or shares:prompt\n"
                       "(default), or file:PATH / fd:N / prompt for a PIN not yet in custody");
   AddLogPinSourceOption(resplit, a->log_pin_source);
-  resplit->add_option("--threshold", a->custody.threshold,
-                      "M: how many of the new shares open the PIN (2..number of custodians)")
+  resplit
+      ->add_option("--threshold", a->custody.threshold,
+                   "M: how many of the new shares open the PIN (2..number of custodians)")
       ->required();
   AddCustodyIssueOptions(resplit, a->custody)->required();
   AddOperatorOption(resplit, a->operators);

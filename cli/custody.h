@@ -13,7 +13,7 @@
 namespace sr::cli {
 
 struct CustodyArgs {
-  std::string split;  // "M-of-N" (station init) ...
+  std::string split;       // "M-of-N" (station init) ...
   unsigned threshold = 0;  // ... or M (custody resplit)
   std::vector<std::string> custodians;
   std::vector<std::string> passphrase_sources;  // NAME=SPEC

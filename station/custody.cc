@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-
 #include <unistd.h>
 
 #include <map>
@@ -38,10 +37,10 @@ std::string PinCheck(std::string_view salt_hex, const SecretBytes& pin) {
 }
 
 nlohmann::ordered_json SplitJson(const SplitRecord& s) {
-  return {{"split_id", s.split_id},         {"issued", s.issued},
-          {"threshold", s.threshold},       {"shares", s.shares},
+  return {{"split_id", s.split_id},           {"issued", s.issued},
+          {"threshold", s.threshold},         {"shares", s.shares},
           {"secret_length", s.secret_length}, {"salt", s.salt},
-          {"pin_check", s.pin_check},       {"share_fingerprints", s.fingerprints},
+          {"pin_check", s.pin_check},         {"share_fingerprints", s.fingerprints},
           {"custodians", s.custodians}};
 }
 
@@ -63,9 +62,7 @@ std::string PinName(std::string_view token, std::string_view pin) {
   return "the " + std::string(token) + " token's " + (pin == "so" ? "SO" : "user") + " PIN";
 }
 
-std::string Short(std::string_view fingerprint) {
-  return std::string(fingerprint.substr(0, 16));
-}
+std::string Short(std::string_view fingerprint) { return std::string(fingerprint.substr(0, 16)); }
 
 }  // namespace
 
@@ -147,8 +144,8 @@ Result<Issued> IssueShares(std::string_view station_id, std::string_view token,
   SR_RETURN_IF_ERROR(ValidateIssueOptions(o));
   Issued out;
   for (const std::string& c : o.custodians) {
-    out.files.push_back(JoinPath(o.shares_out, c + "-" + std::string(token) + "-" +
-                                                   std::string(pin_kind) + ".share"));
+    out.files.push_back(JoinPath(
+        o.shares_out, c + "-" + std::string(token) + "-" + std::string(pin_kind) + ".share"));
     if (PathExists(out.files.back()))
       return Status(Code::kAlreadyExists, "share file " + out.files.back() +
                                               " exists; refusing to overwrite a custodian's share");
@@ -217,19 +214,17 @@ Result<Reconstructed> Reconstruct(std::string_view station_dir, std::string_view
       SR_ASSIGN_OR_RETURN(passphrase, in.passphrase());
     }
     SR_ASSIGN_OR_RETURN(Share s, OpenShare(p, passphrase, in.what));
-    if (h.index > split->fingerprints.size() ||
-        split->fingerprints[h.index - 1] != s.fingerprint)
+    if (h.index > split->fingerprints.size() || split->fingerprints[h.index - 1] != s.fingerprint)
       return Status(Code::kPermissionDenied,
                     in.what + " (fingerprint " + Short(s.fingerprint) +
                         "...) is not a current share of " + pin_name +
                         ": its fingerprint is not in the station's custody record");
     if (auto it = seen.find(h.index); it != seen.end())
-      return InvalidArgument((it->second == in.what ? in.what + " is given twice"
-                                                    : in.what + " and " + it->second +
-                                                          " are the same share") +
-                             " (share " + std::to_string(h.index) + ", fingerprint " +
-                             Short(s.fingerprint) + "...); " + std::to_string(split->threshold) +
-                             " different shares are needed");
+      return InvalidArgument(
+          (it->second == in.what ? in.what + " is given twice"
+                                 : in.what + " and " + it->second + " are the same share") +
+          " (share " + std::to_string(h.index) + ", fingerprint " + Short(s.fingerprint) +
+          "...); " + std::to_string(split->threshold) + " different shares are needed");
     seen[h.index] = in.what;
     if (!splits.empty() && splits.front() != split)
       return InvalidArgument(in.what + " is of a different split than " + inputs.front().what +
@@ -239,9 +234,9 @@ Result<Reconstructed> Reconstruct(std::string_view station_dir, std::string_view
   }
   const SplitRecord& split = splits.empty() ? rec.current : *splits.front();
   if (shares.size() < split.threshold)
-    return InvalidArgument(std::to_string(split.threshold) + " of " +
-                           std::to_string(split.shares) + " shares are needed to open " +
-                           pin_name + ", " + std::to_string(shares.size()) + " given");
+    return InvalidArgument(std::to_string(split.threshold) + " of " + std::to_string(split.shares) +
+                           " shares are needed to open " + pin_name + ", " +
+                           std::to_string(shares.size()) + " given");
   std::vector<const Share*> use;
   for (const Share& s : shares) use.push_back(&s);
   SR_ASSIGN_OR_RETURN(SecretBytes pin, Combine(use));
@@ -299,8 +294,7 @@ Result<ResplitResult> Resplit(Station& station, const ResplitOptions& o) {
     return existing.status();
   }
   SR_ASSIGN_OR_RETURN(SecretBytes fresh, GeneratePin());
-  SR_ASSIGN_OR_RETURN(Issued issued,
-                      IssueShares(rec.station_id, role, kind, fresh, o.issue));
+  SR_ASSIGN_OR_RETURN(Issued issued, IssueShares(rec.station_id, role, kind, fresh, o.issue));
   rec.pending = issued.split;
   SR_RETURN_IF_ERROR(WriteRecord(station.dir(), rec).Annotate("recording the new split"));
   auto token = station.ChangePin(o.role, o.so, current, fresh);

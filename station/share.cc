@@ -61,17 +61,16 @@ std::string LineCheck(std::size_t number, std::string_view content) {
       .substr(0, 4);
 }
 
-Result<SecretBytes> ScryptKey(const SecretBytes& passphrase, std::string_view salt,
-                              std::uint64_t n, unsigned r, unsigned p) {
+Result<SecretBytes> ScryptKey(const SecretBytes& passphrase, std::string_view salt, std::uint64_t n,
+                              unsigned r, unsigned p) {
   std::unique_ptr<EVP_KDF, KdfFree> kdf(EVP_KDF_fetch(nullptr, "SCRYPT", nullptr));
   if (!kdf) return Internal("OpenSSL has no scrypt KDF");
   std::unique_ptr<EVP_KDF_CTX, KdfFree> ctx(EVP_KDF_CTX_new(kdf.get()));
   std::uint64_t maxmem = 256u << 20;
   std::uint32_t r32 = r, p32 = p;
   OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
-                                        const_cast<std::uint8_t*>(passphrase.data()),
-                                        passphrase.size()),
+      OSSL_PARAM_construct_octet_string(
+          OSSL_KDF_PARAM_PASSWORD, const_cast<std::uint8_t*>(passphrase.data()), passphrase.size()),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<char*>(salt.data()),
                                         salt.size()),
       OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
@@ -323,7 +322,8 @@ Result<ParsedShare> ParseShare(std::span<const std::uint8_t> text, std::string_v
                       ": the share is damaged or the line was mistyped; retype it");
     if (content.starts_with("checksum: ")) {
       if (content.substr(10) != Sha256Hex(all))
-        return DataLoss(what + ": its checksum does not cover its lines (a line is missing, "
+        return DataLoss(what +
+                        ": its checksum does not cover its lines (a line is missing, "
                         "added or moved): the share is damaged");
       ended = true;
       continue;
@@ -334,9 +334,9 @@ Result<ParsedShare> ParseShare(std::span<const std::uint8_t> text, std::string_v
   }
   OPENSSL_cleanse(all.data(), all.size());
   if (!ended) return DataLoss(what + " ends before its checksum line: the share is incomplete");
-  const char* keys[] = {"station", "token",         "pin",       "split",
-                        "index",   "threshold",     "shares",    "secret-length",
-                        "custodian", "issued",      "fingerprint", "protection"};
+  const char* keys[] = {"station",   "token",     "pin",         "split",
+                        "index",     "threshold", "shares",      "secret-length",
+                        "custodian", "issued",    "fingerprint", "protection"};
   if (lines.size() < 1 + std::size(keys) + 1)
     return DataLoss(what + " is missing lines: the share is incomplete");
   std::string values[std::size(keys)];
@@ -372,8 +372,8 @@ Result<ParsedShare> ParseShare(std::span<const std::uint8_t> text, std::string_v
     unsigned r = 0, pp = 0;
     char tail[16] = {};
     if (std::sscanf(prot.c_str(), "scrypt N=%llu r=%u p=%u %15s", &n, &r, &pp, tail) != 4 ||
-        std::string_view(tail) != "aes-256-gcm" || n < 1024 || n > (1u << 22) || r < 1 ||
-        r > 32 || pp < 1 || pp > 16)
+        std::string_view(tail) != "aes-256-gcm" || n < 1024 || n > (1u << 22) || r < 1 || r > 32 ||
+        pp < 1 || pp > 16)
       return InvalidArgument(what + ": unsupported protection \"" + prot + "\"");
     p.encrypted = true;
     p.scrypt_n = n;

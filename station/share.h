@@ -33,21 +33,21 @@ inline constexpr std::size_t kMaxSecretBytes = 255;
 
 // What a share belongs to; all of it is bound into the share's fingerprint.
 struct ShareHeader {
-  std::string station_id;    // the station that split the PIN
-  std::string token;         // "release" or "log"
-  std::string pin;           // "user" or "so"
-  std::string split_id;      // random id of one split (a resplit makes a new one)
-  unsigned index = 0;        // 1..shares
-  unsigned threshold = 0;    // M
-  unsigned shares = 0;       // N
+  std::string station_id;  // the station that split the PIN
+  std::string token;       // "release" or "log"
+  std::string pin;         // "user" or "so"
+  std::string split_id;    // random id of one split (a resplit makes a new one)
+  unsigned index = 0;      // 1..shares
+  unsigned threshold = 0;  // M
+  unsigned shares = 0;     // N
   unsigned secret_length = 0;
-  std::string custodian;     // who received it (a safe file-name word)
-  std::string issued;        // RFC 3339 UTC
+  std::string custodian;  // who received it (a safe file-name word)
+  std::string issued;     // RFC 3339 UTC
 };
 
 struct Share {
   ShareHeader header;
-  SecretBytes data;          // secret_length bytes of libgfshare output
+  SecretBytes data;  // secret_length bytes of libgfshare output
   // SHA-256 hex over the header's binding fields and data (ShareFingerprint).
   std::string fingerprint;
 };
@@ -85,7 +85,7 @@ struct ParsedShare {
   ShareHeader header;
   std::string fingerprint;  // as written in the share
   bool encrypted = false;
-  SecretBytes payload;      // the data, or salt||nonce||ciphertext||tag when encrypted
+  SecretBytes payload;  // the data, or salt||nonce||ciphertext||tag when encrypted
   std::uint64_t scrypt_n = 0;
   unsigned scrypt_r = 0, scrypt_p = 0;
 };

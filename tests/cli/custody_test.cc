@@ -2,9 +2,10 @@
 // whose release PINs `station init --custody 2-of-3` split among three
 // custodians; `sign --pin-source shares:a,b`; every refused share; `custody
 // resplit` and the old shares failing afterwards.
+#include "station/custody.h"
+
 #include <unistd.h>
 
-#include "station/custody.h"
 #include "station/pin_source.h"
 #include "tests/testing/sign_helpers.h"
 
@@ -39,7 +40,8 @@ std::vector<std::string> Fingerprints(const SignStation& st) {
   return rec->current.fingerprints;
 }
 
-TEST_CASE("custody: a station split 2-of-3 signs with two custodians' shares, logged by fingerprint") {
+TEST_CASE(
+    "custody: a station split 2-of-3 signs with two custodians' shares, logged by fingerprint") {
   SignStation st("ecdsa-p256", "rel", kCustody2of3, RecoverReleasePin);
   for (const char* who : {"alice", "bob", "carol"})
     for (const char* f : {"-release-user.share", "-release-so.share", "-log-so.share"})
@@ -127,8 +129,7 @@ TEST_CASE("custody: bad shares are refused by name; after a resplit the old shar
   CHECK(old.rc != 0);
   CHECK_MESSAGE(old.err.find("CKR_PIN_INCORRECT") != std::string::npos, old.err);
 
-  st.release_pin_source =
-      "shares:" + Share(st, "dan", "new") + "," + Share(st, "fay", "new");
+  st.release_pin_source = "shares:" + Share(st, "dan", "new") + "," + Share(st, "fay", "new");
   CmdResult r = st.Sign(in, "out2");
   REQUIRE_MESSAGE(r.rc == 0, r.all());
   evs = st.Events();
@@ -150,9 +151,10 @@ struct CustodyStation {
   CustodyStation() {
     REQUIRE(WriteFileAtomic(root + "/log.pin", "log-pin-12345\n", 0600).ok());
     REQUIRE(WriteFileAtomic(root + "/bob.pass", "correct horse\n", 0600).ok());
-    CmdResult init = Sr("station init --station st --log-pin-source file:log.pin --custody 2-of-3 "
-                        "--custodian alice --custodian bob --custodian carol --shares-out shares "
-                        "--passphrase-source bob=file:bob.pass");
+    CmdResult init =
+        Sr("station init --station st --log-pin-source file:log.pin --custody 2-of-3 "
+           "--custodian alice --custodian bob --custodian carol --shares-out shares "
+           "--passphrase-source bob=file:bob.pass");
     REQUIRE_MESSAGE(init.rc == 0, init.all());
   }
   CmdResult Sr(const std::string& args) const {
@@ -160,7 +162,8 @@ struct CustodyStation {
   }
   std::string Resplit(const std::string& extra) const {
     return "custody resplit --station st --log-pin-source file:log.pin --threshold 2 "
-           "--custodian dan --custodian erin" + extra;
+           "--custodian dan --custodian erin" +
+           extra;
   }
   TempDir tmp{"sr-custody"};
   std::string root = tmp.path();
@@ -187,22 +190,25 @@ TEST_CASE("custody: shares typed at the prompt, one sealed by a passphrase, open
 
 TEST_CASE("custody: a resplit of the SO PIN works; the log user PIN is not for custodians") {
   CustodyStation cs;
-  CmdResult so = cs.Sr(cs.Resplit(" --so --pin-source shares:shares/alice-release-so.share,"
-                                  "shares/carol-release-so.share --shares-out so --json"));
+  CmdResult so =
+      cs.Sr(cs.Resplit(" --so --pin-source shares:shares/alice-release-so.share,"
+                       "shares/carol-release-so.share --shares-out so --json"));
   REQUIRE_MESSAGE(so.rc == 0, so.all());
   CHECK(so.out.find("\"pin\":\"so\"") != std::string::npos);
   // The old SO shares are retired, the user PIN's shares are untouched.
-  CmdResult again = cs.Sr(cs.Resplit(" --so --pin-source shares:shares/alice-release-so.share,"
-                                     "shares/carol-release-so.share --shares-out so2"));
+  CmdResult again =
+      cs.Sr(cs.Resplit(" --so --pin-source shares:shares/alice-release-so.share,"
+                       "shares/carol-release-so.share --shares-out so2"));
   CHECK(again.rc == 9);
   CHECK(again.err.find("older split") != std::string::npos);
   CHECK_FALSE(PathExists(cs.root + "/so2/dan-release-so.share"));
   CmdResult log = cs.Sr(cs.Resplit(" --token log --pin-source file:log.pin --shares-out l"));
   CHECK(log.rc == 10);
   CHECK(log.err.find("stays the station operator's") != std::string::npos);
-  CmdResult bad = cs.Sr("custody resplit --station st --log-pin-source file:log.pin --threshold 3 "
-                        "--custodian dan --custodian erin --shares-out x --pin-source "
-                        "shares:shares/alice-release-user.share");
+  CmdResult bad = cs.Sr(
+      "custody resplit --station st --log-pin-source file:log.pin --threshold 3 "
+      "--custodian dan --custodian erin --shares-out x --pin-source "
+      "shares:shares/alice-release-user.share");
   CHECK(bad.rc == 3);
   CHECK(bad.err.find("threshold must be 2 to the number of custodians (2); got 3") !=
         std::string::npos);

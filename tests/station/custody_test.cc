@@ -138,7 +138,8 @@ TEST_CASE("custody: shares:a,b opens the PIN for 2 of 3 and names the shares use
   REQUIRE(rec.ok());
   std::vector<std::string> fps;
   REQUIRE(f.Read(f.Share("bob") + "," + f.Share("carol"), &fps).ok());
-  CHECK(fps == std::vector<std::string>{rec->current.fingerprints[1], rec->current.fingerprints[2]});
+  CHECK(fps ==
+        std::vector<std::string>{rec->current.fingerprints[1], rec->current.fingerprints[2]});
   // The record never holds the PIN.
   auto text = sr::ReadFile(sr::layout::CustodyRecord(f.dir, "release", "user"));
   REQUIRE(text.ok());
@@ -215,8 +216,8 @@ TEST_CASE("custody: too few, duplicated, corrupted, foreign and old shares are r
     CHECK(e.find("not in the station's custody record") != std::string::npos);
   }
   SUBCASE("a PIN not held by custodians") {
-    auto src = sr::ParsePinSource("shares:" + a + "," + b, "p",
-                                  sr::PinTarget{f.dir, "log", "user"});
+    auto src =
+        sr::ParsePinSource("shares:" + a + "," + b, "p", sr::PinTarget{f.dir, "log", "user"});
     REQUIRE(src.ok());
     auto r = (*src)->ReadPin();
     CHECK(r.status().code() == sr::Code::kNotFound);
@@ -281,8 +282,10 @@ TEST_CASE("custody: the printable form survives retyping and names a mistyped li
     // Retyped: CRLF, upper-case checks, extra spaces and blank lines are fine.
     std::string typed;
     for (char c : t) {
-      if (c == '\n') typed += "   \r\n\n";
-      else typed += c;
+      if (c == '\n')
+        typed += "   \r\n\n";
+      else
+        typed += c;
     }
     for (std::size_t p = typed.find('~'); p != std::string::npos; p = typed.find('~', p + 1))
       for (std::size_t k = 1; k <= 4; ++k) typed[p + k] = char(std::toupper(typed[p + k]));
