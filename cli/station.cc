@@ -118,6 +118,13 @@ Status ChangePin(Context& ctx, const ChangePinArgs& a) {
   SR_ASSIGN_OR_RETURN(TokenRole role, ParseTokenRole(a.token));
   const std::string which = a.so ? "SO PIN" : "user PIN";
   const std::string what = std::string(TokenRoleName(role)) + " token " + which;
+  // A PIN held by custodians changes only with new shares: a plain change
+  // would leave the shares opening a PIN the token no longer has.
+  if (PathExists(layout::CustodyRecord(a.dir, TokenRoleName(role), a.so ? "so" : "user"))) {
+    return FailedPrecondition("the " + what +
+                              " is held by custodians (docs/custody.md); change it with `strongroom "
+                              "custody resplit`, which issues new shares");
+  }
   SR_ASSIGN_OR_RETURN(auto old_source, ParsePinSource(a.old_pin, "current " + what));
   SR_ASSIGN_OR_RETURN(auto new_source, ParseNewPinSource(a.new_pin, what));
   SR_ASSIGN_OR_RETURN(auto station,

@@ -231,6 +231,7 @@ Result<SecretBytes> FormatShare(const Share& s, const SecretBytes& passphrase) {
   out.insert(out.end(), intro.begin(), intro.end());
   std::size_t number = 0;
   std::string all;  // every content line, for the whole-share checksum
+  all.reserve(kMaxShareTextBytes);  // never reallocated: wiped once, below
   auto line = [&](const std::string& content) {
     AddLine(out, number, content);
     all += content + "\n";
@@ -291,6 +292,7 @@ Result<ParsedShare> ParseShare(std::span<const std::uint8_t> text, std::string_v
   std::vector<std::string_view> lines;  // contents, checks verified
   std::size_t number = 0;
   std::string all;
+  all.reserve(text.size());  // never reallocated: wiped once, below
   bool ended = false;
   while (!rest.empty()) {
     std::size_t nl = rest.find('\n');

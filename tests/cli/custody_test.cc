@@ -205,6 +205,11 @@ TEST_CASE("custody: a resplit of the SO PIN works; the log user PIN is not for c
   CmdResult log = cs.Sr(cs.Resplit(" --token log --pin-source file:log.pin --shares-out l"));
   CHECK(log.rc == 10);
   CHECK(log.err.find("stays the station operator's") != std::string::npos);
+  CmdResult change = cs.Sr(
+      "station change-pin --station st --old-pin-source file:log.pin --new-pin-source "
+      "file:log.pin --log-pin-source file:log.pin");
+  CHECK(change.rc == 10);
+  CHECK(change.err.find("held by custodians") != std::string::npos);
   CmdResult bad = cs.Sr(
       "custody resplit --station st --log-pin-source file:log.pin --threshold 3 "
       "--custodian dan --custodian erin --shares-out x --pin-source "
