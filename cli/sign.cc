@@ -10,6 +10,7 @@
 #include "release/outputs.h"
 #include "signer/output_staging.h"
 #include "signer/signing_session.h"
+#include "station/custody.h"
 #include "station/station.h"
 
 extern char** environ;
@@ -177,6 +178,17 @@ int RunSign(Context& ctx, const SignArgs& a) {
   auto station = Station::Open(a.station, StationLockOptions::Take("sign", a.wait));
   if (!station.ok()) return ReportError(ctx, station.status());
   auto release_pin = (*rel)->ReadPin();
+  if (!release_pin.ok() && custody::IsShareRefusal(**rel, release_pin.status())) {
+    // Refused custodian shares are an event of the station: logged.
+    auto log_pin = (*logsrc)->ReadPin();
+    if (!log_pin.ok()) return ReportError(ctx, release_pin.status());
+    auto logged = custody::LogShareRefusal(**station, *log_pin, "sign", release_pin.status(),
+                                           a.operators);
+    const Status& why = release_pin.status();
+    return ReportError(ctx, logged.ok() ? Status(why.code(), why.message() + " (logged as event " +
+                                                                 std::to_string(*logged) + ")")
+                                        : why);
+  }
   if (!release_pin.ok()) return ReportError(ctx, release_pin.status());
   auto log_pin = (*logsrc)->ReadPin();
   if (!log_pin.ok()) return ReportError(ctx, log_pin.status());

@@ -265,6 +265,36 @@ strongroom::v1::Event SharesIssuedEvent(const hsm::TokenInfo& token, std::string
   return e;
 }
 
+bool IsShareRefusal(const PinSource& source, const Status& error) {
+  if (!source.Describe().starts_with("shares:")) return false;
+  Code c = error.code();
+  return c == Code::kInvalidArgument || c == Code::kDataLoss || c == Code::kPermissionDenied;
+}
+
+Result<std::uint64_t> LogShareRefusal(Station& station, const SecretBytes& log_pin,
+                                      std::string_view verb, const Status& why,
+                                      const std::vector<std::string>& operators) {
+  SR_ASSIGN_OR_RETURN(auto log, StationLog::Open(station, log_pin));
+  log->set_operators(operators);
+  strongroom::v1::Event e;
+  e.set_kind(strongroom::v1::EVENT_KIND_EXCEPTION_RECORDED);
+  e.mutable_exception_recorded()->set_summary("custodian PIN shares refused by " +
+                                              std::string(verb));
+  e.mutable_exception_recorded()->set_detail(why.message());
+  return log->AppendAndCommit(std::move(e));
+}
+
+// A share refusal, logged when the log PIN can be read and the log opened;
+// the refusal is returned either way, saying whether it was logged.
+Status Refused(Station& station, PinSource* log_source, std::string_view verb, const Status& why,
+               const std::vector<std::string>& operators) {
+  auto log_pin = log_source->ReadPin();
+  if (!log_pin.ok()) return why;
+  auto index = LogShareRefusal(station, *log_pin, verb, why, operators);
+  if (!index.ok()) return why;
+  return Status(why.code(), why.message() + " (logged as event " + std::to_string(*index) + ")");
+}
+
 Result<ResplitResult> Resplit(Station& station, const ResplitOptions& o) {
   SR_RETURN_IF_ERROR(ValidateIssueOptions(o.issue));
   const std::string role(TokenRoleName(o.role));
@@ -275,7 +305,10 @@ Result<ResplitResult> Resplit(Station& station, const ResplitOptions& o) {
         "custodians; use `station change-pin --token log`");
   if (o.current == nullptr || o.log_pin == nullptr)
     return Internal("custody resplit needs the current PIN and the log PIN sources");
-  SR_ASSIGN_OR_RETURN(SecretBytes current, o.current->ReadPin());
+  auto read = o.current->ReadPin();
+  if (!read.ok() && IsShareRefusal(*o.current, read.status()))
+    return Refused(station, o.log_pin, "custody resplit", read.status(), o.operators);
+  SR_ASSIGN_OR_RETURN(SecretBytes current, std::move(read));
   std::vector<std::string> used = o.current->ShareFingerprints();
   SR_ASSIGN_OR_RETURN(SecretBytes log_pin, o.log_pin->ReadPin());
   // The log first: a PIN changes only on a station that can record it.

@@ -101,6 +101,19 @@ Result<Reconstructed> Reconstruct(std::string_view station_dir, std::string_view
 strongroom::v1::Event SharesIssuedEvent(const hsm::TokenInfo& token, std::string_view role,
                                         std::string_view pin_kind, const SplitRecord& split);
 
+// Whether a PIN source's failure is a refusal of the custodian shares it
+// was given (source describes "shares:..."; a damaged, foreign, old,
+// duplicated or missing share, a wrong passphrase), which the log records.
+bool IsShareRefusal(const PinSource& source, const Status& error);
+
+// Records a refusal of custodian shares in the log as EXCEPTION_RECORDED
+// (summary "custodian PIN shares refused by <verb>", detail: the message,
+// which names the share, never its content), with operators. Returns the
+// event's index.
+Result<std::uint64_t> LogShareRefusal(Station& station, const SecretBytes& log_pin,
+                                      std::string_view verb, const Status& why,
+                                      const std::vector<std::string>& operators);
+
 // `custody resplit`: the PIN of role's token (user, or SO with so) changes to
 // a new generated one, split among new custodians; old shares stop working.
 struct ResplitOptions {

@@ -90,6 +90,7 @@ TEST_CASE("custody: bad shares are refused by name; after a resplit the old shar
     CHECK_MESSAGE(r.rc != 0, r.all());
     CHECK_MESSAGE(r.err.find(says) != std::string::npos, r.err);
     CHECK_FALSE(PathExists(st.root + "/out/manifest.dsse.json"));
+    CHECK_MESSAGE(r.err.find("(logged as event ") != std::string::npos, r.err);
   };
   refused(a, "2 of 3 shares are needed to open the release token's user PIN, 1 given");
   refused(a + "," + a, a + " is given twice");
@@ -105,7 +106,15 @@ TEST_CASE("custody: bad shares are refused by name; after a resplit the old shar
                           "carol --shares-out other-shares");
   REQUIRE_MESSAGE(other.rc == 0, other.all());
   refused(a + "," + Share(st, "bob", "other-shares"), " belongs to another station");
-  CHECK(st.Events().size() == logged);  // nothing signed, the token never opened
+  // Nothing signed, the token never opened; each refusal is in the log.
+  auto after = st.Events();
+  REQUIRE(after.size() == logged + 4);
+  for (std::size_t i = logged; i < after.size(); ++i) {
+    CHECK(after[i].kind() == v1::EVENT_KIND_EXCEPTION_RECORDED);
+    CHECK(after[i].exception_recorded().summary() == "custodian PIN shares refused by sign");
+  }
+  CHECK(after.back().exception_recorded().detail().find("belongs to another station") !=
+        std::string::npos);
 
   // A custodian change: dan, erin and fay replace alice, bob and carol.
   RecoverReleasePin(st);  // the old PIN, kept to show it stops working
