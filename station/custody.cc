@@ -219,6 +219,9 @@ Result<Reconstructed> Reconstruct(std::string_view station_dir, std::string_view
                     in.what + " (fingerprint " + Short(s.fingerprint) +
                         "...) is not a current share of " + pin_name +
                         ": its fingerprint is not in the station's custody record");
+    if (!splits.empty() && splits.front() != split)
+      return InvalidArgument(in.what + " is of a different split than " + inputs.front().what +
+                             " (an unfinished resplit); give shares of one split");
     if (auto it = seen.find(h.index); it != seen.end())
       return InvalidArgument(
           (it->second == in.what ? in.what + " is given twice"
@@ -226,9 +229,6 @@ Result<Reconstructed> Reconstruct(std::string_view station_dir, std::string_view
           " (share " + std::to_string(h.index) + ", fingerprint " + Short(s.fingerprint) +
           "...); " + std::to_string(split->threshold) + " different shares are needed");
     seen[h.index] = in.what;
-    if (!splits.empty() && splits.front() != split)
-      return InvalidArgument(in.what + " is of a different split than " + inputs.front().what +
-                             " (an unfinished resplit); give shares of one split");
     splits.push_back(split);
     shares.push_back(std::move(s));
   }

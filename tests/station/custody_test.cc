@@ -306,3 +306,31 @@ TEST_CASE("custody: the printable form survives retyping and names a mistyped li
   }
   CHECK(custody::ParseShare(Bytes("hello\n"), "x").status().code() == sr::Code::kInvalidArgument);
 }
+
+TEST_CASE("custody: during an unfinished resplit both splits open, but never mixed") {
+  Fixture f;
+  // What custody resplit leaves when killed after recording the new split:
+  // current = the old split, pending = the new one.
+  auto old_rec = custody::ReadRecord(f.dir, "release", "user");
+  REQUIRE(old_rec.ok());
+  custody::IssueOptions o;
+  o.threshold = 2;
+  o.custodians = {"dan", "erin"};
+  o.shares_out = f.tmp.path() + "/new";
+  auto issued = custody::IssueShares(f.id, "release", "user", f.pin, o);
+  REQUIRE(issued.ok());
+  custody::CustodyRecord rec = *old_rec;
+  rec.pending = issued->split;
+  REQUIRE(custody::WriteRecord(f.dir, rec).ok());
+  auto back = custody::ReadRecord(f.dir, "release", "user");
+  REQUIRE(back.ok());
+  REQUIRE(back->pending.has_value());
+  CHECK(back->pending->custodians == o.custodians);
+
+  CHECK(f.Read(f.Share("alice") + "," + f.Share("bob")).ok());
+  const std::string dan = o.shares_out + "/dan-release-user.share";
+  const std::string erin = o.shares_out + "/erin-release-user.share";
+  CHECK(f.Read(dan + "," + erin).ok());
+  std::string e = ErrorOf(f.Read(f.Share("alice") + "," + dan));
+  CHECK(e.find("of a different split") != std::string::npos);
+}
