@@ -86,7 +86,8 @@ CLI::Option* AddStationOption(CLI::App* cmd, std::string& dir) {
 CLI::Option* AddPinSourceOption(CLI::App* cmd, std::string& spec) {
   return cmd->add_option("--pin-source", spec,
                          "Where to read the user PIN of the release token (of the log token\n"
-                         "with key generate --token log): file:PATH, fd:N or prompt (default)");
+                         "with key generate --token log): file:PATH, fd:N, prompt (default)\n"
+                         "or, for a PIN held by custodians, shares:FILE,FILE... or shares:prompt");
 }
 
 CLI::Option* AddLogPinSourceOption(CLI::App* cmd, std::string& spec) {

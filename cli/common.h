@@ -77,6 +77,7 @@ void RegisterSignCommands(CLI::App& app, Context& ctx);     // cli_sign.cc
 void RegisterVerifyCommands(CLI::App& app, Context& ctx);   // cli_verify.cc
 // Adds `transcript` to the `ceremony` verb group (cli/ceremony_transcript.cc).
 void RegisterCeremonyTranscript(CLI::App& ceremony_group, Context& ctx);
+void RegisterCustodyCommands(CLI::App& app, Context& ctx);  // custody.cc
 
 }  // namespace sr::cli
 

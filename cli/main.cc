@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
       {"station", RegisterStationCommands}, {"key", RegisterKeyCommands},
       {"policy", RegisterPolicyCommands},   {"approve", RegisterApproveCommands},
       {"sign", RegisterSignCommands},       {"verify", RegisterVerifyCommands},
-      {"log", RegisterLogCommands},         {"ceremony", RegisterCeremonyGroup}};
+      {"log", RegisterLogCommands},         {"ceremony", RegisterCeremonyGroup},
+      {"custody", RegisterCustodyCommands}};
   const Verb* named = nullptr;
   for (int i = 1; i < argc && named == nullptr; ++i) {
     std::string_view arg(argv[i]);

@@ -10,6 +10,7 @@
 #include "release/outputs.h"
 #include "signer/output_staging.h"
 #include "signer/signing_session.h"
+#include "station/custody.h"
 #include "station/station.h"
 
 extern char** environ;
@@ -162,7 +163,7 @@ int RunSign(Context& ctx, const SignArgs& a) {
   if (Status s = RefusePinsInEnvironment(environ); !s.ok()) return ReportError(ctx, s);
   if (a.batch.empty() && (a.product.empty() || a.version.empty()))
     return ReportError(ctx, InvalidArgument("give --product and --version (or --batch FILE)"));
-  auto rel = ParsePinSource(a.pin_source, "release token user PIN");
+  auto rel = ParsePinSource(a.pin_source, "release token user PIN", PinTarget{a.station});
   if (!rel.ok()) return ReportError(ctx, rel.status().Annotate("--pin-source"));
   auto logsrc = ParsePinSource(a.log_pin_source, "log token user PIN");
   if (!logsrc.ok()) return ReportError(ctx, logsrc.status().Annotate("--log-pin-source"));
@@ -177,12 +178,24 @@ int RunSign(Context& ctx, const SignArgs& a) {
   auto station = Station::Open(a.station, StationLockOptions::Take("sign", a.wait));
   if (!station.ok()) return ReportError(ctx, station.status());
   auto release_pin = (*rel)->ReadPin();
+  if (!release_pin.ok() && custody::IsShareRefusal(**rel, release_pin.status())) {
+    // Refused custodian shares are an event of the station: logged.
+    auto log_pin = (*logsrc)->ReadPin();
+    if (!log_pin.ok()) return ReportError(ctx, release_pin.status());
+    auto logged = custody::LogShareRefusal(**station, *log_pin, "sign", release_pin.status(),
+                                           a.operators);
+    const Status& why = release_pin.status();
+    return ReportError(ctx, logged.ok() ? Status(why.code(), why.message() + " (logged as event " +
+                                                                 std::to_string(*logged) + ")")
+                                        : why);
+  }
   if (!release_pin.ok()) return ReportError(ctx, release_pin.status());
   auto log_pin = (*logsrc)->ReadPin();
   if (!log_pin.ok()) return ReportError(ctx, log_pin.status());
   signer::SessionOptions o;
   o.operators = a.operators;
   o.session_id = a.session_id;
+  o.pin_share_fingerprints = (*rel)->ShareFingerprints();
   o.at = signer::CrashPointsFromEnvironment();
   o.prehash = &prehash;
   auto results = signer::SignReleases(**station, *log_pin, *release_pin, requests, o);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/common.h"
+#include "cli/custody.h"
 #include "cli/json.h"
 #include "station/pin_source.h"
 #include "station/station_log.h"
@@ -24,6 +25,8 @@ struct StationInitArgs {
   std::string release_user = "prompt";
   std::string log_so = "prompt";
   std::string log_user = "prompt";
+  CustodyArgs custody;
+  bool release_pins_given = false;  // any of the three PIN options --custody generates
 };
 
 void PrintStation(const Context& ctx, const Station& st) {
@@ -50,11 +53,20 @@ void PrintStation(const Context& ctx, const Station& st) {
 int RunStationInit(Context& ctx, const StationInitArgs& a) {
   Status env = RefusePinsInEnvironment(environ);
   if (!env.ok()) return ReportError(ctx, env);
+  const bool with_custody = !a.custody.split.empty();
+  if (with_custody && a.release_pins_given)
+    return ReportError(ctx, InvalidArgument("with --custody the station generates the release "
+                                            "token's PINs and the log token's SO PIN; drop "
+                                            "--release-pin-source, --release-so-pin-source and "
+                                            "--log-so-pin-source"));
+  if (!with_custody && (!a.custody.custodians.empty() || !a.custody.shares_out.empty()))
+    return ReportError(ctx, InvalidArgument("--custodian and --shares-out need --custody M-of-N"));
   std::unique_ptr<PinSource> sources[4];
   const std::string* specs[4] = {&a.release_so, &a.release_user, &a.log_so, &a.log_user};
   const char* prompts[4] = {"release token SO PIN", "release token user PIN", "log token SO PIN",
                             "log token user PIN"};
   for (int i = 0; i < 4; ++i) {
+    if (with_custody && i < 3) continue;  // generated
     // The PINs are new (asked twice at a prompt), except the log user PIN of
     // a token an external module already has.
     bool existing = i == 3 && !a.module_path.empty();
@@ -72,9 +84,21 @@ int RunStationInit(Context& ctx, const StationInitArgs& a) {
   o.release_user = sources[1].get();
   o.log_so = sources[2].get();
   o.log_user = sources[3].get();
+  custody::IssueOptions issue;
+  if (with_custody) {
+    auto read = ReadCustodyIssueOptions(a.custody);
+    if (!read.ok()) return ReportError(ctx, read.status().Annotate("station init --custody"));
+    issue = std::move(read).value();
+    o.custody = &issue;
+  }
   auto st = Station::Init(o);
   if (!st.ok()) return ReportError(ctx, st.status().Annotate("station init"));
   PrintStation(ctx, **st);
+  if (with_custody && !ctx.json) {
+    std::cout << "  custody: the release user PIN and both SO PINs are split " << a.custody.split
+              << "; share files <custodian>-<token>-<pin>.share in " << a.custody.shares_out
+              << " (hand each custodian theirs; the fingerprints are in the log)\n";
+  }
   return kExitOk;
 }
 
@@ -94,6 +118,13 @@ Status ChangePin(Context& ctx, const ChangePinArgs& a) {
   SR_ASSIGN_OR_RETURN(TokenRole role, ParseTokenRole(a.token));
   const std::string which = a.so ? "SO PIN" : "user PIN";
   const std::string what = std::string(TokenRoleName(role)) + " token " + which;
+  // A PIN held by custodians changes only with new shares: a plain change
+  // would leave the shares opening a PIN the token no longer has.
+  if (PathExists(layout::CustodyRecord(a.dir, TokenRoleName(role), a.so ? "so" : "user"))) {
+    return FailedPrecondition("the " + what +
+                              " is held by custodians (docs/custody.md); change it with `strongroom "
+                              "custody resplit`, which issues new shares");
+  }
   SR_ASSIGN_OR_RETURN(auto old_source, ParsePinSource(a.old_pin, "current " + what));
   SR_ASSIGN_OR_RETURN(auto new_source, ParseNewPinSource(a.new_pin, what));
   SR_ASSIGN_OR_RETURN(auto station,
@@ -170,12 +201,19 @@ void RegisterStationCommands(CLI::App& app, Context& ctx) {
       "by default, a no-echo prompt on the terminal. PINs on the command line or in the\n"
       "environment are refused.");
   AddStationOption(init, args->dir)->required();
-  init->add_option("--release-so-pin-source", args->release_so,
-                   "Where to read the release token's SO PIN: file:PATH, fd:N or prompt");
-  init->add_option("--release-pin-source", args->release_user,
-                   "Where to read the release token's user PIN: file:PATH, fd:N or prompt");
-  init->add_option("--log-so-pin-source", args->log_so,
-                   "Where to read the log token's SO PIN: file:PATH, fd:N or prompt");
+  CLI::Option* pin_opts[3] = {
+      init->add_option("--release-so-pin-source", args->release_so,
+                       "Where to read the release token's SO PIN: file:PATH, fd:N or prompt"),
+      init->add_option("--release-pin-source", args->release_user,
+                       "Where to read the release token's user PIN: file:PATH, fd:N or prompt"),
+      init->add_option("--log-so-pin-source", args->log_so,
+                       "Where to read the log token's SO PIN: file:PATH, fd:N or prompt")};
+  init->add_option(
+      "--custody", args->custody.split,
+      "M-of-N: the station generates the release token's user PIN and both SO PINs\n"
+      "(32 random bytes each, never shown) and splits each among the N --custodian names,\n"
+      "any M of whom open it (docs/custody.md); the log user PIN stays the operator's");
+  AddCustodyIssueOptions(init, args->custody);
   AddLogPinSourceOption(init, args->log_user);
   CLI::Option* module = init->add_option(
       "--module", args->module_path,
@@ -187,7 +225,10 @@ void RegisterStationCommands(CLI::App& app, Context& ctx) {
   init->add_option("--log-token", args->log_token_uri,
                    "With --module: PKCS#11 URI of the log token (default: the release token)")
       ->needs(module);
-  init->callback([&ctx, args] { ctx.exit_code = RunStationInit(ctx, *args); });
+  init->callback([&ctx, args, pin_opts] {
+    for (CLI::Option* p : pin_opts) args->release_pins_given |= p->count() > 0;
+    ctx.exit_code = RunStationInit(ctx, *args);
+  });
 
   auto cp = std::make_shared<ChangePinArgs>();
   CLI::App* change = station->add_subcommand(

@@ -282,6 +282,7 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   SR_ASSIGN_OR_RETURN(std::unique_ptr<StationLog> log, OpenLogWithState(station, log_pin, &state));
   log->set_operators(o.operators);
   log->set_session_id(o.session_id);
+  log->set_pin_share_fingerprints(o.pin_share_fingerprints);
   auto release = station.OpenSessionBesideLog(TokenRole::kRelease, release_pin, log_pin);
   if (!release.ok()) return FailAll(*log, releases, release.status());
   auto policy_bytes = ReadInstalledPolicy(station);

@@ -84,6 +84,9 @@ struct ReleaseResult {
 struct SessionOptions {
   std::vector<std::string> operators;  // people present, recorded in every event
   std::string session_id;
+  // The custodian shares that opened the release token (PinSource::
+  // ShareFingerprints), recorded in every event of the session.
+  std::vector<std::string> pin_share_fingerprints;
   // Called with the name of each protocol step as it is reached
   // ("before-hsm", "mid-hsm", "after-hsm", "after-append", "after-commit",
   // "mid-output", "after-output"); the crash tests kill the process there.

@@ -11,6 +11,9 @@
 //   STATION/evidence/<sha256>   every input and signed payload, by digest
 //   STATION/policy/<sha256>.json every installed policy envelope, by digest
 //   STATION/policy/current.json the installed policy (the log says which it must be)
+//   STATION/custody/<token>-<pin>.json the custody record of a PIN split among
+//                               custodians (station/custody.h): its split, the salted
+//                               hash of the PIN and the current share fingerprints
 // Pure functions of the station directory; thread-safe.
 #ifndef STRONGROOM_STATION_LAYOUT_H_
 #define STRONGROOM_STATION_LAYOUT_H_
@@ -32,6 +35,7 @@ inline constexpr std::string_view kLogDir = "log";
 inline constexpr std::string_view kEvidenceDir = "evidence";
 inline constexpr std::string_view kPolicyDir = "policy";
 inline constexpr std::string_view kCurrentPolicyFile = "current.json";
+inline constexpr std::string_view kCustodyDir = "custody";
 
 inline std::string StationJson(std::string_view station) { return JoinPath(station, kStationJson); }
 inline std::string LockFile(std::string_view station) { return JoinPath(station, kLockFile); }
@@ -50,6 +54,13 @@ inline std::string CurrentPolicy(std::string_view station) {
 // STATION/policy/<sha256>.json: an installed policy envelope, by digest.
 inline std::string InstalledPolicy(std::string_view station, std::string_view sha256) {
   return JoinPath(PolicyDir(station), std::string(sha256) + ".json");
+}
+
+inline std::string CustodyDir(std::string_view station) { return JoinPath(station, kCustodyDir); }
+// STATION/custody/<token>-<pin>.json, e.g. custody/release-user.json.
+inline std::string CustodyRecord(std::string_view station, std::string_view token,
+                                 std::string_view pin) {
+  return JoinPath(CustodyDir(station), std::string(token) + "-" + std::string(pin) + ".json");
 }
 
 }  // namespace sr::layout

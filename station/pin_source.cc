@@ -11,8 +11,10 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 
 #include "base/file.h"
+#include "station/custody.h"
 
 namespace sr {
 namespace {
@@ -160,6 +162,151 @@ class TerminalPinSource final : public PinSource {
   bool confirm_;
 };
 
+
+// Reads a share file into SecretBytes (a share is a secret), bounded.
+Result<SecretBytes> ReadShareFile(const std::string& path) {
+  auto opened = OpenReadOnly(path);
+  if (!opened.ok()) return opened.status().Annotate("share file");
+  UniqueFd fd = std::move(opened).value();
+  SecretBytes out(custody::kMaxShareTextBytes + 1);
+  std::size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError("reading share file", path, errno);
+    if (n == 0) break;
+    got += std::size_t(n);
+  }
+  out.resize(got);
+  return out;
+}
+
+struct ShareItem {
+  std::string path;
+  std::string passphrase_spec;  // empty: ask at the terminal if needed
+};
+
+// A passphrase getter for a share: from spec, or the terminal.
+std::function<Result<SecretBytes>()> PassphraseFor(const std::string& spec,
+                                                  const std::string& what) {
+  return [spec, what]() -> Result<SecretBytes> {
+    SR_ASSIGN_OR_RETURN(auto src, ParsePinSource(spec.empty() ? "prompt" : spec,
+                                                 "passphrase of " + what));
+    return src->ReadPin();
+  };
+}
+
+class SharesPinSource final : public PinSource {
+ public:
+  SharesPinSource(std::vector<ShareItem> items, PinTarget target)
+      : items_(std::move(items)), target_(std::move(target)) {}
+  Result<SecretBytes> ReadPin() override {
+    fingerprints_.clear();
+    std::vector<custody::ShareInput> inputs;
+    if (items_.empty()) {
+      SR_RETURN_IF_ERROR(AskAtTerminal(inputs));
+    } else {
+      for (const ShareItem& item : items_) {
+        custody::ShareInput in;
+        in.what = "share file " + item.path;
+        SR_ASSIGN_OR_RETURN(in.text, ReadShareFile(item.path));
+        in.passphrase = PassphraseFor(item.passphrase_spec, in.what);
+        inputs.push_back(std::move(in));
+      }
+    }
+    SR_ASSIGN_OR_RETURN(custody::Reconstructed r,
+                        custody::Reconstruct(target_.station_dir, target_.token, target_.pin,
+                                             inputs));
+    fingerprints_ = r.fingerprints;
+    return NormalizePin(std::move(r.pin), Describe());
+  }
+  std::string Describe() const override {
+    std::string d = "shares:";
+    if (items_.empty()) return d + "prompt";
+    for (std::size_t i = 0; i < items_.size(); ++i) d += (i ? "," : "") + items_[i].path;
+    return d;
+  }
+  std::vector<std::string> ShareFingerprints() const override { return fingerprints_; }
+
+ private:
+  // shares:prompt: one share at a time on the terminal, as many as the
+  // custody record's threshold.
+  Status AskAtTerminal(std::vector<custody::ShareInput>& inputs) {
+    SR_ASSIGN_OR_RETURN(custody::CustodyRecord rec,
+                        custody::ReadRecord(target_.station_dir, target_.token, target_.pin));
+    UniqueFd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!tty.valid())
+      return FailedPrecondition("no terminal to ask for PIN shares; give them as shares:FILE,FILE");
+    const unsigned need = rec.current.threshold;
+    for (unsigned k = 1; k <= need; ++k) {
+      std::string ask = "share " + std::to_string(k) + " of " + std::to_string(need) +
+                        " needed (the path of a share file, or the share's text ending with "
+                        "its checksum line): ";
+      SR_RETURN_IF_ERROR(WriteAll(tty.get(), ask, "/dev/tty"));
+      custody::ShareInput in;
+      in.what = "share " + std::to_string(k) + " given at the prompt";
+      SR_ASSIGN_OR_RETURN(SecretBytes first, ReadBounded(tty.get(), "/dev/tty", true));
+      std::string_view line(reinterpret_cast<const char*>(first.data()), first.size());
+      if (line.empty()) return InvalidArgument("no share given at the prompt");
+      if (line.starts_with("#") || line.starts_with(custody::kShareMagic)) {
+        in.text = first;
+        in.text.push_back('\n');
+        for (int lines = 0; lines < 64; ++lines) {
+          SR_ASSIGN_OR_RETURN(SecretBytes next, ReadBounded(tty.get(), "/dev/tty", true));
+          in.text.insert(in.text.end(), next.begin(), next.end());
+          in.text.push_back('\n');
+          std::string_view l(reinterpret_cast<const char*>(next.data()), next.size());
+          if (l.starts_with("checksum:") || l.empty()) break;
+        }
+      } else {
+        std::string path(line);
+        in.what = "share file " + path;
+        SR_ASSIGN_OR_RETURN(in.text, ReadShareFile(path));
+      }
+      in.passphrase = PassphraseFor("", in.what);
+      inputs.push_back(std::move(in));
+    }
+    return Status::Ok();
+  }
+
+  std::vector<ShareItem> items_;
+  PinTarget target_;
+  std::vector<std::string> fingerprints_;
+};
+
+Result<std::unique_ptr<PinSource>> MakeSharesSource(std::string_view list,
+                                                    const PinTarget& target) {
+  if (target.station_dir.empty())
+    return InvalidArgument("a shares: pin source opens a station token's PIN held by custodians; "
+                           "it cannot be used here");
+  if (list == "prompt")
+    return std::unique_ptr<PinSource>(new SharesPinSource({}, target));
+  std::vector<ShareItem> items;
+  while (!list.empty()) {
+    std::size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    ShareItem s;
+    std::size_t q = item.find("?passphrase=");
+    s.path = std::string(item.substr(0, q));
+    if (q != std::string_view::npos) {
+      s.passphrase_spec = std::string(item.substr(q + 12));
+      if (s.passphrase_spec.starts_with("pass:") || s.passphrase_spec.starts_with("env:"))
+        return Status(Code::kPermissionDenied,
+                      "a share passphrase on the command line or in the environment is refused; "
+                      "use ?passphrase=file:PATH, fd:N or prompt");
+    }
+    if (s.path.empty()) return InvalidArgument("pin source shares: has an empty file name");
+    items.push_back(std::move(s));
+    if (items.size() > kMaxShareItems)
+      return InvalidArgument("pin source shares: takes at most " +
+                             std::to_string(kMaxShareItems) + " share files");
+  }
+  if (items.empty())
+    return InvalidArgument("pin source shares: needs share files (shares:A,B) or prompt");
+  return std::unique_ptr<PinSource>(new SharesPinSource(std::move(items), target));
+}
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -230,7 +377,14 @@ Result<SecretBytes> NormalizePin(SecretBytes raw, std::string_view what) {
 namespace {
 
 Result<std::unique_ptr<PinSource>> MakePinSource(std::string_view spec, std::string prompt_text,
-                                                 bool confirm_new) {
+                                                 bool confirm_new,
+                                                 const PinTarget* target = nullptr) {
+  if (spec.starts_with("shares:")) {
+    if (confirm_new || target == nullptr)
+      return InvalidArgument("a shares: pin source opens a station token's PIN held by "
+                             "custodians; it cannot be used here");
+    return MakeSharesSource(spec.substr(7), *target);
+  }
   if (spec.empty() || spec == "prompt") {
     return std::unique_ptr<PinSource>(new TerminalPinSource(std::move(prompt_text), confirm_new));
   }
@@ -252,13 +406,20 @@ Result<std::unique_ptr<PinSource>> MakePinSource(std::string_view spec, std::str
                       std::string(spec.substr(0, spec.find(':') + 1)) +
                       "...'); use file:PATH, fd:N or the terminal prompt");
   }
-  return InvalidArgument("unknown pin source kind; use file:PATH, fd:N or prompt");
+  return InvalidArgument(
+      "unknown pin source kind; use file:PATH, fd:N, prompt or (for a PIN held by custodians) "
+      "shares:FILE,FILE");
 }
 
 }  // namespace
 
 Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::string prompt_text) {
   return MakePinSource(spec, std::move(prompt_text), false);
+}
+
+Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::string prompt_text,
+                                                  const PinTarget& target) {
+  return MakePinSource(spec, std::move(prompt_text), false, &target);
 }
 
 Result<std::unique_ptr<PinSource>> ParseNewPinSource(std::string_view spec,

@@ -5,15 +5,19 @@
 // kPermissionDenied, because both leak to other processes (/proc/*/cmdline,
 // /proc/*/environ), shell history and crash reports.
 //
-// PinSource is an interface so that a later issue can add a source that
-// combines M-of-N custodian shares. Implementations are not thread-safe; each
-// ReadPin() call reads a fresh PIN (a file is re-read, an fd is read to EOF).
+// A PIN held by custodians (docs/custody.md) comes from shares:FILE[,FILE...]
+// or shares:prompt: the shares are checked against the station's custody
+// record (station/custody.h) and the PIN is recombined in SecretBytes only;
+// ShareFingerprints() then says which shares were used, for the log.
+// Implementations are not thread-safe; each ReadPin() call reads a fresh PIN
+// (a file is re-read, an fd is read to EOF).
 #ifndef STRONGROOM_STATION_PIN_SOURCE_H_
 #define STRONGROOM_STATION_PIN_SOURCE_H_
 
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/secret.h"
 #include "base/status.h"
@@ -33,12 +37,38 @@ class PinSource {
   virtual Result<SecretBytes> ReadPin() = 0;
   // "file:/path", "fd:3", "terminal prompt": for messages.
   virtual std::string Describe() const = 0;
+  // After a successful ReadPin of custodian shares: the fingerprints of the
+  // shares combined (SHA-256 hex, never a share), for
+  // Event.pin_share_fingerprints. Empty for every other source.
+  virtual std::vector<std::string> ShareFingerprints() const { return {}; }
+};
+
+// Which station PIN a source is for: a shares: source checks its shares
+// against STATION/custody/<token>-<pin>.json when ReadPin is called (the
+// station need not exist when the source is parsed).
+struct PinTarget {
+  std::string station_dir;
+  std::string token = "release";  // "release" or "log"
+  std::string pin = "user";       // "user" or "so"
 };
 
 // Builds a source from an operator's spec: "file:PATH", "fd:N", "prompt" or
 // "" (both mean the terminal prompt, showing prompt_text). "pass:" and "env:"
 // are refused with kPermissionDenied; anything else is kInvalidArgument.
+// "shares:..." needs a target (the overload below): here kInvalidArgument.
 Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::string prompt_text);
+
+// As above, and "shares:ITEM[,ITEM...]" (at most kMaxShareItems) or
+// "shares:prompt" for target's PIN. An ITEM is a share file's path,
+// optionally followed by "?passphrase=SPEC" (SPEC: file:PATH, fd:N or
+// prompt) for a share protected by a passphrase; an encrypted share without
+// one is asked for at the terminal. shares:prompt asks on the terminal for
+// one share at a time (a file path, or the share's text pasted or typed,
+// ended by its checksum line) until the threshold is reached. ReadPin then
+// fails naming the bad share (station/custody.h, Reconstruct).
+inline constexpr std::size_t kMaxShareItems = 16;
+Result<std::unique_ptr<PinSource>> ParsePinSource(std::string_view spec, std::string prompt_text,
+                                                  const PinTarget& target);
 
 // As ParsePinSource, for a PIN being set (station init, station change-pin):
 // the terminal prompt asks for it twice and accepts it only when both entries

@@ -21,6 +21,7 @@
 #include "base/encoding.h"
 #include "hsm/uri.h"
 #include "policy/json.h"
+#include "station/custody.h"
 #include "station/layout.h"
 #include "station/station_log.h"
 #include "station/token_guard.h"
@@ -171,6 +172,17 @@ namespace {
 // Reads every PIN the init needs before anything on disk changes.
 Result<InitPins> ReadInitPins(const StationInitOptions& o) {
   InitPins p;
+  if (o.custody != nullptr) {
+    if (!o.module_path.empty())
+      return InvalidArgument("--custody is for the embedded SoftHSMv2: an external module's "
+                             "tokens keep the PINs their administrators set");
+    SR_RETURN_IF_ERROR(custody::ValidateIssueOptions(*o.custody));
+    SR_ASSIGN_OR_RETURN(p.release_so, custody::GeneratePin());
+    SR_ASSIGN_OR_RETURN(p.release_user, custody::GeneratePin());
+    SR_ASSIGN_OR_RETURN(p.log_so, custody::GeneratePin());
+    SR_ASSIGN_OR_RETURN(p.log_user, ReadRequiredPin(o.log_user, "log token user PIN"));
+    return p;
+  }
   if (!o.module_path.empty()) {
     SR_ASSIGN_OR_RETURN(p.log_user, ReadRequiredPin(o.log_user, "log token user PIN"));
     return p;
@@ -232,7 +244,8 @@ Status RecordStationKey(const GeneratedKey& key, strongroom::v1::LogKey* lk) {
 // Creates STATION/log with its first events: the station's birth, its log key
 // and its attestation key.
 Status CreateStationLog(Station& st, const SecretBytes& log_pin, const GeneratedKey& log_key,
-                        const GeneratedKey& attest_key) {
+                        const GeneratedKey& attest_key,
+                        std::vector<strongroom::v1::Event> more) {
   const strongroom::v1::Station& r = st.record();
   SR_ASSIGN_OR_RETURN(std::unique_ptr<HsmNoteSigner> signer, OpenLogSigner(st, log_pin));
   SR_RETURN_IF_ERROR(StationLog::Create(st, *signer));
@@ -255,7 +268,40 @@ Status CreateStationLog(Station& st, const SecretBytes& log_pin, const Generated
   SR_RETURN_IF_ERROR(sl->Append(std::move(born)).status());
   SR_RETURN_IF_ERROR(sl->Append(std::move(key_event)).status());
   SR_RETURN_IF_ERROR(sl->Append(std::move(attest_event)).status());
+  for (auto& e : more) SR_RETURN_IF_ERROR(sl->Append(std::move(e)).status());
   return sl->Commit().status();
+}
+
+// --custody: splits the generated release user PIN and both SO PINs among
+// the custodians; the share files written are added to files (for removal
+// if the init fails), the CUSTODY_SHARES_ISSUED events to events.
+Status IssueInitCustody(Station& st, const custody::IssueOptions& o, const InitPins& pins,
+                        std::vector<std::string>& files,
+                        std::vector<strongroom::v1::Event>& events) {
+  struct Pin {
+    TokenRole role;
+    const char* kind;
+    const SecretBytes* value;
+  };
+  for (const Pin& p : {Pin{TokenRole::kRelease, "user", &pins.release_user},
+                       Pin{TokenRole::kRelease, "so", &pins.release_so},
+                       Pin{TokenRole::kLog, "so", &pins.log_so}}) {
+    const std::string role(TokenRoleName(p.role));
+    SR_ASSIGN_OR_RETURN(custody::Issued issued,
+                        custody::IssueShares(st.record().station_id(), role, p.kind, *p.value, o));
+    files.insert(files.end(), issued.files.begin(), issued.files.end());
+    custody::CustodyRecord rec;
+    rec.station_id = st.record().station_id();
+    rec.token = role;
+    rec.pin = p.kind;
+    rec.current = issued.split;
+    SR_RETURN_IF_ERROR(custody::WriteRecord(st.dir(), rec));
+    hsm::TokenInfo token;
+    for (const auto& t : st.record().tokens())
+      if (t.role() == role) token.label = t.label(), token.serial = t.serial();
+    events.push_back(custody::SharesIssuedEvent(token, role, p.kind, issued.split));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -315,8 +361,11 @@ Result<std::unique_ptr<Station>> Station::Init(const StationInitOptions& o) {
   SR_ASSIGN_OR_RETURN(InitPins pins, ReadInitPins(o));
   SR_RETURN_IF_ERROR(PrepareStationDir(o.dir));
   SR_ASSIGN_OR_RETURN(std::string dir, AbsolutePath(o.dir));
-  auto st = InitPrepared(dir, o, pins);
+  std::vector<std::string> share_files;
+  auto st = InitPrepared(dir, o, pins, share_files);
   if (!st.ok()) {
+    // Shares of a station that does not exist would only confuse custodians.
+    for (const std::string& f : share_files) ::unlink(f.c_str());
     // The directory was empty (or absent) before: empty it again so a fixed
     // command line can simply be rerun. Nothing outside it is touched.
     ::nftw(dir.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
@@ -326,7 +375,8 @@ Result<std::unique_ptr<Station>> Station::Init(const StationInitOptions& o) {
 
 Result<std::unique_ptr<Station>> Station::InitPrepared(const std::string& dir,
                                                        const StationInitOptions& o,
-                                                       const InitPins& pins) {
+                                                       const InitPins& pins,
+                                                       std::vector<std::string>& share_files) {
   SR_ASSIGN_OR_RETURN(
       FileLock lock,
       TakeStationLock(dir, StationLockOptions::Take("station init", 0)));
@@ -356,7 +406,10 @@ Result<std::unique_ptr<Station>> Station::InitPrepared(const std::string& dir,
                                                               kAttestationKeyAlgorithm));
   SR_RETURN_IF_ERROR(RecordStationKey(attest, r.mutable_attestation_key()));
   session.reset();  // one login per token per process: the log signer logs in next
-  SR_RETURN_IF_ERROR(CreateStationLog(*st, pins.log_user, key, attest));
+  std::vector<strongroom::v1::Event> custody_events;
+  if (o.custody != nullptr)
+    SR_RETURN_IF_ERROR(IssueInitCustody(*st, *o.custody, pins, share_files, custody_events));
+  SR_RETURN_IF_ERROR(CreateStationLog(*st, pins.log_user, key, attest, std::move(custody_events)));
   SR_RETURN_IF_ERROR(WriteStationJson(dir, r));
   if (embedded) SR_RETURN_IF_ERROR(st->GuardTokens());  // the first copies
   return st;

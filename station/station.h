@@ -43,6 +43,9 @@ inline constexpr std::string_view kAttestationKeyLabel = "attest";
 inline constexpr hsm::Algorithm kAttestationKeyAlgorithm = hsm::Algorithm::kEcdsaP256;
 
 struct InitPins;  // station.cc
+namespace custody {
+struct IssueOptions;  // station/custody.h
+}
 
 // How long a command waits for STATION/station.lock when another process
 // holds it, unless --wait says otherwise (docs/cli.md, "Locks").
@@ -86,6 +89,12 @@ struct StationInitOptions {
   PinSource* release_user = nullptr;
   PinSource* log_so = nullptr;
   PinSource* log_user = nullptr;
+  // Embedded SoftHSMv2 only: the station generates the release token's user
+  // PIN and both SO PINs (release_so, release_user and log_so are unused)
+  // and splits each among these custodians (station/custody.h), writing
+  // their share files and custody records, and logging
+  // CUSTODY_SHARES_ISSUED for each. The log user PIN stays the operator's.
+  const custody::IssueOptions* custody = nullptr;
 };
 
 class Station {
@@ -140,7 +149,8 @@ class Station {
   Status GuardTokens();
   static Result<std::unique_ptr<Station>> InitPrepared(const std::string& dir,
                                                        const StationInitOptions& o,
-                                                       const InitPins& pins);
+                                                       const InitPins& pins,
+                                                       std::vector<std::string>& share_files);
 
   // The token bound to t: from tokens_seen_ when an earlier look-up read it
   // on its way, else from the module.

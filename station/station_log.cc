@@ -43,6 +43,9 @@ void StationLog::FillDefaults(strongroom::v1::Event& event) const {
     for (const auto& op : operators_) event.add_operators(op);
   }
   if (event.session_id().empty()) event.set_session_id(session_id_);
+  if (event.pin_share_fingerprints_size() == 0) {
+    for (const auto& f : share_fingerprints_) event.add_pin_share_fingerprints(f);
+  }
 }
 
 Result<std::uint64_t> StationLog::Append(strongroom::v1::Event event) {

@@ -75,6 +75,9 @@ class StationLog {
 
   void set_operators(std::vector<std::string> operators) { operators_ = std::move(operators); }
   void set_session_id(std::string id) { session_id_ = std::move(id); }
+  // The custodian shares that opened a token for this command (their
+  // fingerprints), recorded in every event appended that has none.
+  void set_pin_share_fingerprints(std::vector<std::string> f) { share_fingerprints_ = std::move(f); }
   log::LogWriter& writer() { return *writer_; }
   log::NoteSigner& signer() { return *signer_; }
   HsmNoteSigner& hsm_signer() { return *signer_; }
@@ -89,6 +92,7 @@ class StationLog {
   std::unique_ptr<log::LogWriter> writer_;
   std::vector<std::string> operators_;
   std::string session_id_;
+  std::vector<std::string> share_fingerprints_;
   void FillDefaults(strongroom::v1::Event& event) const;
 };
 

@@ -10,7 +10,10 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,7 +36,13 @@ struct Inputs {
 class SignStation {
  public:
   // alg: the release key's algorithm (ecdsa-p256, ecdsa-p384, ed25519, rsa-pss-3072).
-  explicit SignStation(const std::string& alg = "ecdsa-p256", const std::string& label = "rel") {
+  // custody: `station init` options that put the release PINs in custodians'
+  // hands (" --custody 2-of-3 --custodian ... --shares-out DIR"); then
+  // recover_pin(*this) must write the release user PIN to pins/release
+  // (from the shares) for the key generation, and is deleted after it.
+  explicit SignStation(const std::string& alg = "ecdsa-p256", const std::string& label = "rel",
+                       const std::string& custody = "",
+                       const std::function<void(const SignStation&)>& recover_pin = {}) {
     root = tmp_.path();
     station = root + "/station";
     pins = root + "/pins";
@@ -42,14 +51,23 @@ class SignStation {
       REQUIRE(WriteFileAtomic(pins + "/" + n, std::string("pin-of-") + n + "\n", 0600).ok());
     }
     CmdResult init =
-        Sr("station init --station " + station + " --release-so-pin-source file:" + pins +
-           "/release-so --release-pin-source file:" + pins + "/release --log-so-pin-source file:" +
-           pins + "/log-so --log-pin-source file:" + pins + "/log");
+        custody.empty()
+            ? Sr("station init --station " + station + " --release-so-pin-source file:" + pins +
+                 "/release-so --release-pin-source file:" + pins +
+                 "/release --log-so-pin-source file:" + pins + "/log-so --log-pin-source file:" +
+                 pins + "/log")
+            : Sr("station init --station " + station + " --log-pin-source file:" + pins + "/log" +
+                 custody);
     REQUIRE_MESSAGE(init.rc == 0, init.all());
+    if (!custody.empty()) {
+      ::unlink((pins + "/release").c_str());
+      recover_pin(*this);
+    }
     key_label = label;
     CmdResult gen = Sr("key generate --station " + station + " --label " + label + " --algorithm " +
                        alg + Pins());
     REQUIRE_MESSAGE(gen.rc == 0, gen.all());
+    if (!custody.empty()) ::unlink((pins + "/release").c_str());
     auto pem = ReadFile(station + "/keys/" + label + ".pem");
     REQUIRE(pem.ok());
     key_pem = *pem;
@@ -66,7 +84,9 @@ class SignStation {
 
   // " --pin-source file:... --log-pin-source file:..."
   std::string Pins() const {
-    return " --pin-source file:" + pins + "/release --log-pin-source file:" + pins + "/log";
+    return " --pin-source " + (release_pin_source.empty() ? "file:" + pins + "/release"
+                                                          : release_pin_source) +
+           " --log-pin-source file:" + pins + "/log";
   }
 
   // Runs the strongroom binary with args (in root).
@@ -165,6 +185,8 @@ class SignStation {
 
   TempDir tmp_{"sr-sign"};  // root; removed with the station
   std::string root, station, pins, key_label, key_pem, key_fingerprint, vkey;
+  // The release user PIN source of Pins(); empty: file:pins/release.
+  std::string release_pin_source;
 };
 
 }  // namespace sr::testing
