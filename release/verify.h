@@ -22,6 +22,9 @@
 //                     manifest, key, artifacts and signatures
 //   vsa               the VSA is the one logged, signed by the station
 //                     attestation key the event names, and says PASSED
+//   revocation        (a key the trusted policy revokes) the proven SIGNING
+//                     event was logged before the revocation and before any
+//                     compromise (policy/revocation.h)
 // Thread-compatible.
 #ifndef STRONGROOM_RELEASE_VERIFY_H_
 #define STRONGROOM_RELEASE_VERIFY_H_

@@ -1,0 +1,254 @@
+#include "station/key_lifecycle.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "base/openssl_ptr.h"
+#include "policy/trust_policy.h"
+#include "station/log_state.h"
+#include "station/station_log.h"
+
+namespace sr {
+namespace v1 = strongroom::v1;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+// The key and the serial of the release token that holds it.
+Result<std::pair<hsm::KeyInfo, std::string>> FindInReleaseToken(Station& station,
+                                                                std::string_view label) {
+  SR_RETURN_IF_ERROR(hsm::ValidateKeyLabel(label));
+  SR_ASSIGN_OR_RETURN(auto session, station.OpenSession(TokenRole::kRelease, nullptr));
+  SR_ASSIGN_OR_RETURN(std::vector<hsm::KeyInfo> keys, session->ListKeys());
+  std::string labels;
+  for (hsm::KeyInfo& k : keys) {
+    if (k.label == label) return std::make_pair(std::move(k), session->token().serial);
+    labels += (labels.empty() ? "" : ", ") + k.label;
+  }
+  return NotFound("no key labelled '" + std::string(label) + "' in the release token of station " +
+                  station.dir() + " (its keys: " + (labels.empty() ? "none" : labels) +
+                  "; `strongroom key list` shows them)");
+}
+
+}  // namespace
+
+Result<hsm::KeyInfo> FindReleaseKey(Station& station, std::string_view label) {
+  SR_ASSIGN_OR_RETURN(auto found, FindInReleaseToken(station, label));
+  return std::move(found.first);
+}
+
+namespace {
+
+Status CheckReason(const std::string& reason, bool required) {
+  if (required && reason.empty())
+    return InvalidArgument("give --reason: why the key is revoked (it is logged)");
+  if (reason.size() > kMaxKeyEndReasonBytes)
+    return InvalidArgument("--reason is longer than " + std::to_string(kMaxKeyEndReasonBytes) +
+                           " bytes");
+  for (unsigned char ch : reason)
+    if (ch < 0x20 || ch == 0x7f)
+      return InvalidArgument("--reason holds a control character; give one line of text");
+  return Status::Ok();
+}
+
+// compromised_since normalized to RFC 3339 UTC; not in the future.
+Result<std::string> CompromiseTime(const std::string& text) {
+  if (text.empty()) return std::string();
+  google::protobuf::Timestamp ts;
+  if (text.size() > 64 || !TimeUtil::FromString(text, &ts))
+    return InvalidArgument("--compromised-since '" + text.substr(0, 64) +
+                           "' is not an RFC 3339 time (e.g. 2026-11-30T08:00:00Z)");
+  if (policy::ToTimePoint(ts) > policy::Clock::now())
+    return InvalidArgument("--compromised-since " + text +
+                           " is in the future: give the earliest time the key may have been "
+                           "misused");
+  return policy::FormatTime(ts);
+}
+
+template <typename Payload>
+void FillEnd(Payload* p, const hsm::KeyInfo& key, const std::string& reason,
+             const std::string& now) {
+  p->set_key_label(key.label);
+  p->set_fingerprint(key.fingerprint_hex);
+  p->set_reason(reason);
+  p->set_effective_time(now);
+  p->set_algorithm(std::string(hsm::AlgorithmName(key.algorithm)));
+}
+
+Result<KeyEndResult> EndKey(Station& station, const SecretBytes& log_pin, const KeyEndRequest& r,
+                            bool revoke) {
+  SR_RETURN_IF_ERROR(CheckReason(r.reason, revoke));
+  SR_ASSIGN_OR_RETURN(std::string compromised, CompromiseTime(r.compromised_since));
+  SR_ASSIGN_OR_RETURN(auto found, FindInReleaseToken(station, r.label));
+  auto& [key, serial] = found;
+  LogState state;
+  SR_ASSIGN_OR_RETURN(auto log, OpenLogWithState(station, log_pin, &state));
+  if (const policy::EndedKey* e = state.Ended(key.fingerprint_hex)) {
+    // Revoking a retired key is allowed (a retired key found compromised).
+    if (e->revoked || !revoke)
+      return FailedPrecondition("key '" + key.label + "' (" + key.fingerprint_hex.substr(0, 16) +
+                                "...) is already " + (e->revoked ? "revoked" : "retired") +
+                                " (event " + std::to_string(e->event_index) + ", " +
+                                e->effective_time + ")");
+  }
+  log->set_operators(r.operators);
+  std::string now = NowRfc3339();
+  v1::Event ev;
+  ev.set_time(now);
+  if (revoke) {
+    ev.set_kind(v1::EVENT_KIND_KEY_REVOKED);
+    FillEnd(ev.mutable_key_revoked(), key, r.reason, now);
+    ev.mutable_key_revoked()->set_compromised_since(compromised);
+    ev.mutable_key_revoked()->set_token_serial(serial);
+  } else {
+    ev.set_kind(v1::EVENT_KIND_KEY_RETIRED);
+    FillEnd(ev.mutable_key_retired(), key, r.reason, now);
+    ev.mutable_key_retired()->set_token_serial(serial);
+  }
+  SR_ASSIGN_OR_RETURN(std::uint64_t index, log->AppendAndCommit(std::move(ev)));
+  return KeyEndResult{std::move(key), index, now, compromised};
+}
+
+// The signature AlgorithmIdentifier for key's algorithm. RSASSA-PSS needs
+// explicit parameters, which OpenSSL builds only inside a signing context
+// for a key it holds itself; the DER of RFC 4055's SHA-256 / MGF1-SHA-256 /
+// salt 32 parameters is fixed, so it is written here.
+Result<X509_ALGOR*> SignatureAlgorithm(hsm::Algorithm a) {
+  X509_ALGOR* alg = X509_ALGOR_new();
+  if (alg == nullptr) return Internal("out of memory");
+  int ok = 0;
+  switch (a) {
+    case hsm::Algorithm::kEcdsaP256:
+      ok = X509_ALGOR_set0(alg, OBJ_nid2obj(NID_ecdsa_with_SHA256), V_ASN1_UNDEF, nullptr);
+      break;
+    case hsm::Algorithm::kEcdsaP384:
+      ok = X509_ALGOR_set0(alg, OBJ_nid2obj(NID_ecdsa_with_SHA384), V_ASN1_UNDEF, nullptr);
+      break;
+    case hsm::Algorithm::kEd25519:
+      ok = X509_ALGOR_set0(alg, OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF, nullptr);
+      break;
+    case hsm::Algorithm::kRsaPss3072: {
+      static const unsigned char kPssSha256[] = {
+          0x30, 0x34, 0xa0, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+          0x04, 0x02, 0x01, 0x05, 0x00, 0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09, 0x2a, 0x86, 0x48,
+          0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+          0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, 0x20};
+      ASN1_STRING* params = ASN1_STRING_new();
+      if (params != nullptr && ASN1_STRING_set(params, kPssSha256, sizeof kPssSha256) == 1) {
+        ok = X509_ALGOR_set0(alg, OBJ_nid2obj(NID_rsassaPss), V_ASN1_SEQUENCE, params);
+        if (ok != 1) ASN1_STRING_free(params);
+      } else {
+        ASN1_STRING_free(params);
+      }
+      break;
+    }
+  }
+  if (ok != 1) {
+    X509_ALGOR_free(alg);
+    return Internal("cannot build the CSR's signature algorithm");
+  }
+  return alg;
+}
+
+// Splits "/C=DE/O=Org/CN=Name" or "CN=Name,O=Org" into (field, value)
+// pairs; a backslash escapes the next character.
+Result<std::vector<std::pair<std::string, std::string>>> ParseSubject(std::string_view dn) {
+  if (dn.empty() || dn.size() > 1024)
+    return InvalidArgument(
+        "--subject must be a distinguished name of 1 to 1024 bytes, e.g. "
+        "\"/O=Example/CN=IC-22 release signing\"");
+  char sep = dn.front() == '/' ? '/' : ',';
+  if (sep == '/') dn.remove_prefix(1);
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string part;
+  auto flush = [&]() -> Status {
+    auto eq = part.find('=');
+    std::size_t b = part.find_first_not_of(' ');
+    if (eq == std::string::npos || b == std::string::npos || b >= eq)
+      return InvalidArgument("--subject: '" + part + "' is not FIELD=value (e.g. CN=Name)");
+    std::string field = part.substr(b, eq - b);
+    while (!field.empty() && field.back() == ' ') field.pop_back();
+    out.emplace_back(field, part.substr(eq + 1));
+    part.clear();
+    return Status::Ok();
+  };
+  for (std::size_t i = 0; i < dn.size(); ++i) {
+    unsigned char ch = static_cast<unsigned char>(dn[i]);
+    if (ch < 0x20 || ch == 0x7f) return InvalidArgument("--subject holds a control character");
+    if (dn[i] == '\\' && i + 1 < dn.size()) {
+      part += dn[++i];
+    } else if (dn[i] == sep) {
+      SR_RETURN_IF_ERROR(flush());
+    } else {
+      part += dn[i];
+    }
+  }
+  SR_RETURN_IF_ERROR(flush());
+  return out;
+}
+
+using ReqPtr = std::unique_ptr<X509_REQ, OpensslFree<&X509_REQ_free>>;
+
+}  // namespace
+
+Result<KeyEndResult> RevokeKey(Station& station, const SecretBytes& log_pin,
+                               const KeyEndRequest& r) {
+  return EndKey(station, log_pin, r, /*revoke=*/true);
+}
+
+Result<KeyEndResult> RetireKey(Station& station, const SecretBytes& log_pin,
+                               const KeyEndRequest& r) {
+  if (!r.compromised_since.empty())
+    return InvalidArgument("--compromised-since is for `key revoke`: a compromised key is revoked");
+  return EndKey(station, log_pin, r, /*revoke=*/false);
+}
+
+Result<std::string> KeyCsr(Station& station, const SecretBytes& pin, std::string_view label,
+                           std::string_view subject) {
+  SR_RETURN_IF_ERROR(hsm::ValidateKeyLabel(label));
+  SR_ASSIGN_OR_RETURN(auto fields, ParseSubject(subject));
+  SR_ASSIGN_OR_RETURN(auto session, station.OpenSession(TokenRole::kRelease, &pin));
+  SR_ASSIGN_OR_RETURN(hsm::KeyHandle key, session->FindKey(label));
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(key.info.spki_der.data());
+  PkeyPtr pub(d2i_PUBKEY(nullptr, &p, static_cast<long>(key.info.spki_der.size())));
+  ReqPtr req(X509_REQ_new());
+  if (!pub || !req) return Internal("cannot read the public key of '" + std::string(label) + "'");
+  X509_NAME* name = X509_REQ_get_subject_name(req.get());
+  for (const auto& [field, value] : fields) {
+    if (X509_NAME_add_entry_by_txt(name, field.c_str(), MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(value.data()),
+                                   static_cast<int>(value.size()), -1, 0) != 1)
+      return InvalidArgument("--subject: '" + field + "=" + value +
+                             "' is not an attribute OpenSSL knows (use C, ST, L, O, OU, CN, "
+                             "emailAddress, ...) or its value is too long");
+  }
+  if (X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1 ||
+      X509_REQ_set_pubkey(req.get(), pub.get()) != 1)
+    return Internal("cannot build the certification request");
+  SR_ASSIGN_OR_RETURN(X509_ALGOR * alg, SignatureAlgorithm(key.info.algorithm));
+  int set = X509_REQ_set1_signature_algo(req.get(), alg);
+  X509_ALGOR_free(alg);
+  if (set != 1) return Internal("cannot set the CSR's signature algorithm");
+  unsigned char* tbs = nullptr;
+  int len = i2d_re_X509_REQ_tbs(req.get(), &tbs);
+  if (len <= 0) return Internal("cannot encode the certification request");
+  std::string info(reinterpret_cast<char*>(tbs), static_cast<std::size_t>(len));
+  OPENSSL_free(tbs);
+  SR_ASSIGN_OR_RETURN(std::string sig, session->Sign(key, info));
+  ASN1_BIT_STRING* bits = ASN1_BIT_STRING_new();
+  if (bits == nullptr || ASN1_BIT_STRING_set(bits, reinterpret_cast<unsigned char*>(sig.data()),
+                                             static_cast<int>(sig.size())) != 1) {
+    ASN1_BIT_STRING_free(bits);
+    return Internal("out of memory");
+  }
+  X509_REQ_set0_signature(req.get(), bits);
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1)
+    return Internal("cannot write the certification request as PEM");
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+}  // namespace sr
