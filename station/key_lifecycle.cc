@@ -242,6 +242,10 @@ Result<std::string> KeyCsr(Station& station, const SecretBytes& pin, std::string
     ASN1_BIT_STRING_free(bits);
     return Internal("out of memory");
   }
+  // A signature is a whole number of bytes: no unused bits (OpenSSL's own
+  // signing code sets the same flags; there is no setter for them).
+  bits->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
+  bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
   X509_REQ_set0_signature(req.get(), bits);
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1)
