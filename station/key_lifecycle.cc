@@ -19,6 +19,11 @@ namespace {
 Result<std::pair<hsm::KeyInfo, std::string>> FindInReleaseToken(Station& station,
                                                                 std::string_view label) {
   SR_RETURN_IF_ERROR(hsm::ValidateKeyLabel(label));
+  // With one token for both roles (--module) the station's own keys sit
+  // beside the release keys: they are not release keys.
+  if (label == kLogKeyLabel || label == kAttestationKeyLabel)
+    return InvalidArgument("'" + std::string(label) +
+                           "' is the station's own key in the log token, not a release key");
   SR_ASSIGN_OR_RETURN(auto session, station.OpenSession(TokenRole::kRelease, nullptr));
   SR_ASSIGN_OR_RETURN(std::vector<hsm::KeyInfo> keys, session->ListKeys());
   std::string labels;
