@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include "base/openssl_ptr.h"
+#include "policy/gate.h"
 #include "policy/trust_policy.h"
 #include "station/log_state.h"
 #include "station/station_log.h"
@@ -81,23 +82,49 @@ void FillEnd(Payload* p, const hsm::KeyInfo& key, const std::string& reason,
   p->set_algorithm(std::string(hsm::AlgorithmName(key.algorithm)));
 }
 
+// A refused revoke/retire is logged like every refusal of the station: a
+// REFUSAL naming the key and why (no product: it is not a signing). Returns
+// `why`, with a note when the refusal itself could not be logged.
+Status LogRefusal(StationLog& log, const std::string& label, const std::string& fingerprint,
+                  policy::Reason reason, const char* input, const Status& why) {
+  v1::Event ev;
+  ev.set_kind(v1::EVENT_KIND_REFUSAL);
+  v1::RefusalEvent* ref = ev.mutable_refusal();
+  ref->set_key_label(label);
+  ref->set_key_fingerprint(fingerprint);
+  *ref->add_reasons() = policy::RefusalReasonOf({reason, input, why.message()});
+  Result<std::uint64_t> logged = log.AppendAndCommit(std::move(ev));
+  if (!logged.ok())
+    return Status(why.code(), why.message() + " (and the refusal could not be logged: " +
+                                  logged.status().message() + ")");
+  return why;
+}
+
 Result<KeyEndResult> EndKey(Station& station, const SecretBytes& log_pin, const KeyEndRequest& r,
                             bool revoke) {
   SR_RETURN_IF_ERROR(CheckReason(r.reason, revoke));
   SR_ASSIGN_OR_RETURN(std::string compromised, CompromiseTime(r.compromised_since));
-  SR_ASSIGN_OR_RETURN(auto found, FindInReleaseToken(station, r.label));
-  auto& [key, serial] = found;
+  SR_RETURN_IF_ERROR(hsm::ValidateKeyLabel(r.label));
   LogState state;
   SR_ASSIGN_OR_RETURN(auto log, OpenLogWithState(station, log_pin, &state));
+  log->set_operators(r.operators);
+  auto found = FindInReleaseToken(station, r.label);
+  if (!found.ok() && found.status().code() == Code::kNotFound)
+    return LogRefusal(*log, r.label, "", policy::Reason::kRequestMalformed, "request",
+                      found.status());
+  if (!found.ok()) return found.status();
+  auto& [key, serial] = *found;
   if (const policy::EndedKey* e = state.Ended(key.fingerprint_hex)) {
     // Revoking a retired key is allowed (a retired key found compromised).
     if (e->revoked || !revoke)
-      return FailedPrecondition("key '" + key.label + "' (" + key.fingerprint_hex.substr(0, 16) +
-                                "...) is already " + (e->revoked ? "revoked" : "retired") +
-                                " (event " + std::to_string(e->event_index) + ", " +
-                                e->effective_time + ")");
+      return LogRefusal(
+          *log, key.label, key.fingerprint_hex,
+          e->revoked ? policy::Reason::kKeyRevoked : policy::Reason::kKeyRetired, "log",
+          FailedPrecondition("key '" + key.label + "' (" + key.fingerprint_hex.substr(0, 16) +
+                             "...) is already " + (e->revoked ? "revoked" : "retired") +
+                             " (event " + std::to_string(e->event_index) + ", " +
+                             e->effective_time + ")"));
   }
-  log->set_operators(r.operators);
   std::string now = NowRfc3339();
   v1::Event ev;
   ev.set_time(now);

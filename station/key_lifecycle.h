@@ -8,8 +8,9 @@
 // station.lock); not thread-safe. Failure: kNotFound for a label that names
 // no key of the release token, kFailedPrecondition for a key already revoked
 // (or already retired, for RetireKey), kInvalidArgument for a bad reason,
-// time or subject; the log's and the HSM's errors otherwise. Nothing is
-// logged when the call fails.
+// time or subject; the log's and the HSM's errors otherwise. A revoke or
+// retire refused for an unknown or already ended key is logged as a REFUSAL
+// (docs/key-lifecycle.md); other failures log nothing.
 #ifndef STRONGROOM_STATION_KEY_LIFECYCLE_H_
 #define STRONGROOM_STATION_KEY_LIFECYCLE_H_
 

@@ -72,14 +72,25 @@ TEST_CASE(
             .out.find("revoked (event " + std::to_string(R) + ")") != std::string::npos);
   CHECK(st.LogVerify().rc == 0);
 
-  SUBCASE("revoking it again, or a key the station does not have, is refused and not logged") {
+  SUBCASE("revoking it again, or a key the station does not have, is refused and logged") {
     CmdResult again = Revoke(st, st.key_label);
     CHECK(again.rc == 10);
     CHECK(again.all().find("already revoked (event " + std::to_string(R)) != std::string::npos);
+    v1::Event refusal = Last(st.Events());
+    REQUIRE(refusal.kind() == v1::EVENT_KIND_REFUSAL);
+    CHECK(refusal.refusal().key_fingerprint() == st.key_fingerprint);
+    CHECK(EventReasons(refusal.refusal()) == std::set<CodeAndInput>{{"KEY_REVOKED", "log"}});
     CmdResult unknown = Revoke(st, "no-such-key");
     CHECK(unknown.rc == 4);
     CHECK(unknown.all().find("no key labelled 'no-such-key'") != std::string::npos);
-    CHECK(Last(st.Events()).sequence() == R);
+    refusal = Last(st.Events());
+    REQUIRE(refusal.kind() == v1::EVENT_KIND_REFUSAL);
+    CHECK(refusal.refusal().key_label() == "no-such-key");
+    CHECK(EventReasons(refusal.refusal()) ==
+          std::set<CodeAndInput>{{"REQUEST_MALFORMED", "request"}});
+    CHECK(st.Sr("key list --station " + st.station)
+              .out.find("revoked (event " + std::to_string(R) + ")") != std::string::npos);
+    CHECK(st.LogVerify().rc == 0);
   }
 
   SUBCASE("sign refuses the revoked key at once, though the installed policy authorizes it") {
@@ -198,6 +209,8 @@ TEST_CASE(
       st.Sr("key retire --station " + st.station + " --label " + st.key_label + LogPin(st));
   CHECK(again.rc == 10);
   CHECK(again.all().find("already retired") != std::string::npos);
+  CHECK(EventReasons(Last(st.Events()).refusal()) ==
+        std::set<CodeAndInput>{{"KEY_RETIRED", "log"}});
 
   CmdResult future = Revoke(st, st.key_label, " --compromised-since 2999-01-01T00:00:00Z");
   CHECK(future.rc == 3);
