@@ -368,6 +368,14 @@ Result<ReleaseVerifyReport> VerifyRelease(const ReleaseVerifyOptions& o) {
   if (o.key_pem.empty() == o.policy_envelope.empty())
     return InvalidArgument(
         "give exactly one of --key PEM (the signing key you trust) or --policy FILE");
+  std::optional<google::protobuf::Timestamp> compromised;
+  if (!o.compromised_since.empty()) {
+    compromised.emplace();
+    if (o.compromised_since.size() > 64 ||
+        !google::protobuf::util::TimeUtil::FromString(o.compromised_since, &*compromised))
+      return InvalidArgument("--compromised-since '" + o.compromised_since.substr(0, 64) +
+                             "' is not an RFC 3339 time (e.g. 2026-11-30T08:00:00Z)");
+  }
   SR_ASSIGN_OR_RETURN(std::string text,
                       ReadFile(JoinPath(o.release_dir, kManifestFile), kMaxSmallFile));
   Checker c;
@@ -398,6 +406,16 @@ Result<ReleaseVerifyReport> VerifyRelease(const ReleaseVerifyOptions& o) {
     CheckVsa(c, o, s->signing, *m);
   }
   if (trusted_policy) CheckRevocation(c, *trusted_policy, key->fingerprint(), proven);
+  if (compromised) {
+    // The same rule as a policy's compromisedSince, for this key alone.
+    v1::TrustPolicy known;
+    v1::RevokedKey* rk = known.add_revoked_keys();
+    rk->set_key_fingerprint(key->fingerprint());
+    rk->set_reason("--compromised-since " + o.compromised_since);
+    *rk->mutable_compromised_since() = *compromised;
+    *rk->mutable_revoked_at() = *compromised;
+    CheckRevocation(c, known, key->fingerprint(), proven);
+  }
   c.report.ok = true;
   for (const auto& ch : c.report.checks) c.report.ok = c.report.ok && ch.ok;
   return c.report;

@@ -49,6 +49,10 @@ struct ReleaseVerifyOptions {
   std::string configuration;      // the device's configuration (e.g. "regional")
   std::string cohort;             // the device's deployment cohort (e.g. "A")
   std::string installed_version;  // the version the device runs now
+  // RFC 3339: the verifier knows the signing key compromised since then
+  // (before a policy says so): the release's proven SIGNING event must be
+  // logged before it (check "revocation"). "" for none.
+  std::string compromised_since;
 };
 
 struct VerifyCheck {

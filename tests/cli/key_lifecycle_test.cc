@@ -135,6 +135,18 @@ TEST_CASE(
     CHECK(Last(st.Events()).kind() == v1::EVENT_KIND_REFUSAL);
   }
 
+  SUBCASE("verify --compromised-since: before the signing refused, after it accepted") {
+    std::string args = "verify --release " + st.root + "/out --key " + st.station + "/keys/" +
+                       st.key_label + ".pem --vkey " + st.root + "/log.vkey";
+    for (const auto& a : in.artifacts) args += " --artifact " + a;
+    CmdResult before = st.Sr(args + " --compromised-since 2026-01-01T00:00:00Z");
+    CHECK(before.rc == 1);
+    CHECK(FailedChecks(before.err) == std::set<std::string>{"revocation"});
+    CmdResult after = st.Sr(args + " --compromised-since " + revoked.time());
+    CHECK_MESSAGE(after.rc == 0, after.all());
+    CHECK(st.Sr(args + " --compromised-since soon").rc == 3);
+  }
+
   SUBCASE("by revocation time alone (revokedAt) the old release verifies too") {
     v1::RevokedKey rk;
     rk.set_key_fingerprint(st.key_fingerprint);
