@@ -17,7 +17,9 @@ std::string Refuses(const v1::RevokedKey& rk, const ProvenSigning& s) {
   if (has_index && s.log_index >= rk.revoked_at_log_index())
     return "this signature was logged at " + at + ", not before the revocation at event " +
            std::to_string(rk.revoked_at_log_index());
-  if (rk.has_revoked_at() && s.time >= ToTimePoint(rk.revoked_at()))
+  // The index is exact (the log's own order); a time, to the second, only
+  // decides when no index is given.
+  if (!has_index && rk.has_revoked_at() && s.time >= ToTimePoint(rk.revoked_at()))
     return "this signature was logged at or after the revocation time " +
            FormatTime(rk.revoked_at());
   if (!has_index && !rk.has_revoked_at())
