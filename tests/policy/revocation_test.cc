@@ -88,5 +88,25 @@ TEST_CASE("revocation: revokedAtLogIndex and compromisedSince read from the poli
   CHECK(policy::FormatTime(back->revoked_keys(0).compromised_since()) == "2026-02-01T00:00:00Z");
 }
 
+TEST_CASE(
+    "gate: a key the log records as revoked or retired is refused whatever the policy "
+    "says, with the event named") {
+  World w;
+  REQUIRE(w.Evaluate().allowed());
+  for (bool revoked : {true, false}) {
+    CAPTURE(revoked);
+    w.facts.key_ended = policy::EndedKey{revoked, 17, "rel", "rotated", "2026-03-01T00:00:00Z"};
+    policy::Decision d = w.Evaluate();
+    CHECK(d.ReasonNames() == std::vector<std::string>{revoked ? "KEY_REVOKED" : "KEY_RETIRED"});
+    REQUIRE(d.failures.size() == 1);
+    CHECK(d.failures[0].input == "log");
+    CHECK(d.failures[0].message.find("event 17") != std::string::npos);
+  }
+  // Even with no policy at all, the log's word is reported.
+  w.tamper = [](policy::GateInputs& in) { in.policy.clear(); };
+  policy::Decision d = w.Evaluate();
+  CHECK(d.Has(policy::Reason::kKeyRetired));
+}
+
 }  // namespace
 }  // namespace sr::testing
