@@ -146,8 +146,14 @@ Result<KeyEndResult> EndKey(Station& station, const SecretBytes& log_pin, const 
 // explicit parameters, which OpenSSL builds only inside a signing context
 // for a key it holds itself; the DER of RFC 4055's SHA-256 / MGF1-SHA-256 /
 // salt 32 parameters is fixed, so it is written here.
-Result<X509_ALGOR*> SignatureAlgorithm(hsm::Algorithm a) {
-  X509_ALGOR* alg = X509_ALGOR_new();
+using AlgorPtr = std::unique_ptr<X509_ALGOR, OpensslFree<&X509_ALGOR_free>>;
+using Asn1StringPtr = std::unique_ptr<ASN1_STRING, OpensslFree<&ASN1_STRING_free>>;
+using BitStringPtr = std::unique_ptr<ASN1_BIT_STRING, OpensslFree<&ASN1_BIT_STRING_free>>;
+using ReqPtr = std::unique_ptr<X509_REQ, OpensslFree<&X509_REQ_free>>;
+
+Result<AlgorPtr> SignatureAlgorithm(hsm::Algorithm a) {
+  AlgorPtr owned(X509_ALGOR_new());
+  X509_ALGOR* alg = owned.get();
   if (alg == nullptr) return Internal("out of memory");
   int ok = 0;
   switch (a) {
@@ -166,21 +172,16 @@ Result<X509_ALGOR*> SignatureAlgorithm(hsm::Algorithm a) {
           0x04, 0x02, 0x01, 0x05, 0x00, 0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09, 0x2a, 0x86, 0x48,
           0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
           0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, 0x20};
-      ASN1_STRING* params = ASN1_STRING_new();
-      if (params != nullptr && ASN1_STRING_set(params, kPssSha256, sizeof kPssSha256) == 1) {
-        ok = X509_ALGOR_set0(alg, OBJ_nid2obj(NID_rsassaPss), V_ASN1_SEQUENCE, params);
-        if (ok != 1) ASN1_STRING_free(params);
-      } else {
-        ASN1_STRING_free(params);
+      Asn1StringPtr params(ASN1_STRING_new());
+      if (params && ASN1_STRING_set(params.get(), kPssSha256, sizeof kPssSha256) == 1) {
+        ok = X509_ALGOR_set0(alg, OBJ_nid2obj(NID_rsassaPss), V_ASN1_SEQUENCE, params.get());
+        if (ok == 1) params.release();  // alg owns it now
       }
       break;
     }
   }
-  if (ok != 1) {
-    X509_ALGOR_free(alg);
-    return Internal("cannot build the CSR's signature algorithm");
-  }
-  return alg;
+  if (ok != 1) return Internal("cannot build the CSR's signature algorithm");
+  return owned;
 }
 
 // Splits "/C=DE/O=Org/CN=Name" or "CN=Name,O=Org" into (field, value)
@@ -220,7 +221,30 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseSubject(std::strin
   return out;
 }
 
-using ReqPtr = std::unique_ptr<X509_REQ, OpensslFree<&X509_REQ_free>>;
+// The request with subject, public key and signature algorithm, unsigned.
+Result<ReqPtr> UnsignedRequest(const hsm::KeyInfo& key, std::string_view subject) {
+  SR_ASSIGN_OR_RETURN(auto fields, ParseSubject(subject));
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(key.spki_der.data());
+  PkeyPtr pub(d2i_PUBKEY(nullptr, &p, static_cast<long>(key.spki_der.size())));
+  ReqPtr req(X509_REQ_new());
+  if (!pub || !req) return Internal("cannot read the public key of '" + key.label + "'");
+  X509_NAME* name = X509_REQ_get_subject_name(req.get());
+  for (const auto& [field, value] : fields) {
+    if (X509_NAME_add_entry_by_txt(name, field.c_str(), MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(value.data()),
+                                   static_cast<int>(value.size()), -1, 0) != 1)
+      return InvalidArgument("--subject: '" + field + "=" + value +
+                             "' is not an attribute OpenSSL knows (use C, ST, L, O, OU, CN, "
+                             "emailAddress, ...) or its value is too long");
+  }
+  if (X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1 ||
+      X509_REQ_set_pubkey(req.get(), pub.get()) != 1)
+    return Internal("cannot build the certification request");
+  SR_ASSIGN_OR_RETURN(AlgorPtr alg, SignatureAlgorithm(key.algorithm));
+  if (X509_REQ_set1_signature_algo(req.get(), alg.get()) != 1)
+    return Internal("cannot set the CSR's signature algorithm");
+  return req;
+}
 
 }  // namespace
 
@@ -239,46 +263,25 @@ Result<KeyEndResult> RetireKey(Station& station, const SecretBytes& log_pin,
 Result<std::string> KeyCsr(Station& station, const SecretBytes& pin, std::string_view label,
                            std::string_view subject) {
   SR_RETURN_IF_ERROR(hsm::ValidateKeyLabel(label));
-  SR_ASSIGN_OR_RETURN(auto fields, ParseSubject(subject));
+  SR_RETURN_IF_ERROR(ParseSubject(subject).status());  // before any login
   SR_ASSIGN_OR_RETURN(auto session, station.OpenSession(TokenRole::kRelease, &pin));
   SR_ASSIGN_OR_RETURN(hsm::KeyHandle key, session->FindKey(label));
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(key.info.spki_der.data());
-  PkeyPtr pub(d2i_PUBKEY(nullptr, &p, static_cast<long>(key.info.spki_der.size())));
-  ReqPtr req(X509_REQ_new());
-  if (!pub || !req) return Internal("cannot read the public key of '" + std::string(label) + "'");
-  X509_NAME* name = X509_REQ_get_subject_name(req.get());
-  for (const auto& [field, value] : fields) {
-    if (X509_NAME_add_entry_by_txt(name, field.c_str(), MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(value.data()),
-                                   static_cast<int>(value.size()), -1, 0) != 1)
-      return InvalidArgument("--subject: '" + field + "=" + value +
-                             "' is not an attribute OpenSSL knows (use C, ST, L, O, OU, CN, "
-                             "emailAddress, ...) or its value is too long");
-  }
-  if (X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1 ||
-      X509_REQ_set_pubkey(req.get(), pub.get()) != 1)
-    return Internal("cannot build the certification request");
-  SR_ASSIGN_OR_RETURN(X509_ALGOR * alg, SignatureAlgorithm(key.info.algorithm));
-  int set = X509_REQ_set1_signature_algo(req.get(), alg);
-  X509_ALGOR_free(alg);
-  if (set != 1) return Internal("cannot set the CSR's signature algorithm");
+  SR_ASSIGN_OR_RETURN(ReqPtr req, UnsignedRequest(key.info, subject));
   unsigned char* tbs = nullptr;
   int len = i2d_re_X509_REQ_tbs(req.get(), &tbs);
   if (len <= 0) return Internal("cannot encode the certification request");
   std::string info(reinterpret_cast<char*>(tbs), static_cast<std::size_t>(len));
   OPENSSL_free(tbs);
   SR_ASSIGN_OR_RETURN(std::string sig, session->Sign(key, info));
-  ASN1_BIT_STRING* bits = ASN1_BIT_STRING_new();
-  if (bits == nullptr || ASN1_BIT_STRING_set(bits, reinterpret_cast<unsigned char*>(sig.data()),
-                                             static_cast<int>(sig.size())) != 1) {
-    ASN1_BIT_STRING_free(bits);
+  BitStringPtr bits(ASN1_BIT_STRING_new());
+  if (!bits || ASN1_BIT_STRING_set(bits.get(), reinterpret_cast<unsigned char*>(sig.data()),
+                                   static_cast<int>(sig.size())) != 1)
     return Internal("out of memory");
-  }
   // A signature is a whole number of bytes: no unused bits (OpenSSL's own
   // signing code sets the same flags; there is no setter for them).
   bits->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
   bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
-  X509_REQ_set0_signature(req.get(), bits);
+  X509_REQ_set0_signature(req.get(), bits.release());
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1)
     return Internal("cannot write the certification request as PEM");
