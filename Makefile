@@ -3,7 +3,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo asan-test tsan-test fuzz bench clean format
+.PHONY: all deps configure build test demo demo-rotation asan-test tsan-test fuzz bench clean format
 
 all: build
 
@@ -21,6 +21,11 @@ test: build
 
 demo: build
 	@scripts/demo.sh $(BUILD)
+
+# Key rotation: A signs, B is generated, A revoked, policy v2 installed; A's
+# release still verifies, A is refused, B signs (docs/key-lifecycle.md).
+demo-rotation: build
+	@scripts/demo-rotation.sh $(BUILD)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan-test:

@@ -1,11 +1,14 @@
-// `strongroom key generate|list|export`. There is deliberately no verb that
-// signs arbitrary data with a key (see docs/hsm.md).
+// `strongroom key generate|list|export|revoke|retire|csr`. There is
+// deliberately no verb that signs arbitrary data with a key (see docs/hsm.md):
+// `key csr` signs only a certification request for the key's own public key.
 #include <iostream>
 
 #include "base/file.h"
 #include "hsm/pubkey.h"
 #include "cli/common.h"
 #include "cli/json.h"
+#include "station/key_lifecycle.h"
+#include "station/log_state.h"
 #include "station/pin_source.h"
 #include "station/station.h"
 #include "station/station_log.h"
@@ -23,6 +26,9 @@ struct KeyArgs {
   std::string pin_source = "prompt";
   std::string log_pin_source = "prompt";
   std::string out;
+  std::string reason;
+  std::string compromised_since;
+  std::string subject;
   std::vector<std::string> operators;
   int wait = kDefaultLockWaitSeconds;
 };
@@ -89,18 +95,108 @@ Result<std::vector<std::pair<std::string, hsm::KeyInfo>>> CollectKeys(Station& s
   return out;
 }
 
+// "active", or "revoked (event N)" / "retired (event N)" from the log.
+std::string StateOf(const LogState* state, const hsm::KeyInfo& k) {
+  if (state == nullptr) return "unknown";
+  const policy::EndedKey* e = state->Ended(k.fingerprint_hex);
+  if (e == nullptr) return "active";
+  return std::string(e->revoked ? "revoked" : "retired") + " (event " +
+         std::to_string(e->event_index) + ")";
+}
+
 Status List(Context& ctx, const KeyArgs& a) {
   SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.station, StationLockOptions::ReadOnly()));
   SR_ASSIGN_OR_RETURN(auto keys, CollectKeys(*station, a.token));
+  // The state comes from the log's events, read without the PIN (listing
+  // checks nothing; `log verify` does).
+  Result<LogState> read = ReadLogState(LogDir(*station));
+  const LogState* state = read.ok() ? &read.value() : nullptr;
+  if (state == nullptr)
+    std::cerr << "strongroom: warning: key states unknown, the log cannot be read: "
+              << read.status().message() << "\n";
   if (ctx.json) {
     Json list = Json::array();
-    for (const auto& [token, k] : keys) list.push_back(KeyJson(token, k));
+    for (const auto& [token, k] : keys) {
+      Json j = KeyJson(token, k);
+      const policy::EndedKey* e = state ? state->Ended(k.fingerprint_hex) : nullptr;
+      j["state"] = state == nullptr ? "unknown"
+                   : e == nullptr   ? "active"
+                   : e->revoked     ? "revoked"
+                                    : "retired";
+      if (e != nullptr) {
+        j["state_event_index"] = e->event_index;
+        j["state_time"] = e->effective_time;
+        j["state_reason"] = e->reason;
+      }
+      list.push_back(std::move(j));
+    }
     PrintJson({{"ok", true}, {"keys", std::move(list)}});
     return Status::Ok();
   }
   for (const auto& [token, k] : keys) {
     std::cout << token << "\t" << k.label << "\t" << hsm::AlgorithmName(k.algorithm) << "\t"
-              << k.fingerprint_hex << "\t" << k.uri << "\n";
+              << k.fingerprint_hex << "\t" << StateOf(state, k) << "\t" << k.uri << "\n";
+  }
+  return Status::Ok();
+}
+
+Status EndKey(Context& ctx, const KeyArgs& a, bool revoke) {
+  SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
+  SR_ASSIGN_OR_RETURN(auto log_source, ParsePinSource(a.log_pin_source, "log token user PIN"));
+  const char* verb = revoke ? "key revoke" : "key retire";
+  SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.station, StationLockOptions::Take(verb, a.wait)));
+  SR_ASSIGN_OR_RETURN(SecretBytes log_pin, log_source->ReadPin());
+  KeyEndRequest r{a.label, a.reason, a.compromised_since, a.operators};
+  SR_ASSIGN_OR_RETURN(KeyEndResult k, revoke ? RevokeKey(*station, log_pin, r)
+                                             : RetireKey(*station, log_pin, r));
+  const char* kind = revoke ? "KEY_REVOKED" : "KEY_RETIRED";
+  if (ctx.json) {
+    PrintJson({{"ok", true},
+               {"key", KeyJson("release", k.key)},
+               {"state", revoke ? "revoked" : "retired"},
+               {"event", kind},
+               {"event_index", k.event_index},
+               {"effective_time", k.effective_time},
+               {"compromised_since", k.compromised_since},
+               {"reason", a.reason}});
+    return Status::Ok();
+  }
+  std::cout << (revoke ? "Revoked" : "Retired") << " key '" << k.key.label << "' ("
+            << k.key.fingerprint_hex << ")\n"
+            << "  logged as event " << k.event_index << " (" << kind << ") at "
+            << k.effective_time << "\n";
+  if (!k.compromised_since.empty())
+    std::cout << "  compromised since " << k.compromised_since
+              << ": signatures logged from then on do not verify\n";
+  std::cout << "  `sign` refuses this key from now on.\n";
+  if (revoke)
+    std::cout << "  For verifiers: list it in the next policy's revokedKeys with "
+                 "\"revokedAtLogIndex\": \""
+              << k.event_index << "\""
+              << (k.compromised_since.empty()
+                      ? std::string()
+                      : ", \"compromisedSince\": \"" + k.compromised_since + "\"")
+              << " (releases it signed before event " << k.event_index
+              << " keep verifying with their .tlog-proof).\n";
+  return Status::Ok();
+}
+
+Status Csr(Context& ctx, const KeyArgs& a) {
+  SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
+  SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(a.pin_source, "release token user PIN"));
+  SR_ASSIGN_OR_RETURN(auto station,
+                      Station::Open(a.station, StationLockOptions::Take("key csr", a.wait)));
+  SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
+  SR_ASSIGN_OR_RETURN(std::string pem, KeyCsr(*station, pin, a.label, a.subject));
+  if (!a.out.empty()) SR_RETURN_IF_ERROR(WriteFileAtomic(a.out, pem, 0644, /*exclusive=*/true));
+  if (ctx.json) {
+    PrintJson({{"ok", true}, {"label", a.label}, {"subject", a.subject}, {"out", a.out},
+               {"pem", pem}});
+  } else if (a.out.empty()) {
+    std::cout << pem;
+  } else {
+    std::cout << "Wrote a PKCS#10 request for '" << a.label << "' (" << a.subject
+              << "), signed in the release token, to " << a.out << "\n";
   }
   return Status::Ok();
 }
@@ -133,7 +229,9 @@ void AddStation(CLI::App* cmd, KeyArgs& a) { AddStationOption(cmd, a.station)->r
 
 void RegisterKeyCommands(CLI::App& app, Context& ctx) {
   CLI::App* key = app.add_subcommand(
-      "key", "Generate, list and export the station's keys (no verb signs arbitrary data)");
+      "key",
+      "Generate, list, export, revoke and retire the station's keys, and request certificates\n"
+      "for them (no verb signs arbitrary data)");
   key->require_subcommand(1);
   auto a = std::make_shared<KeyArgs>();
   CLI::App* gen = key->add_subcommand(
@@ -157,7 +255,9 @@ void RegisterKeyCommands(CLI::App& app, Context& ctx) {
     ctx.exit_code = s.ok() ? kExitOk : ReportError(ctx, s.Annotate("key generate"));
   });
   CLI::App* list = key->add_subcommand(
-      "list", "List the keys in the station's tokens: token, label, algorithm, fingerprint, URI");
+      "list",
+      "List the keys in the station's tokens: token, label, algorithm, fingerprint, state\n"
+      "(active, or revoked/retired with the log event that did it), URI");
   AddStation(list, *a);
   list->add_option("--token", a->token, "Only this token: release or log (default: both)")
       ->default_str("");
@@ -175,6 +275,58 @@ void RegisterKeyCommands(CLI::App& app, Context& ctx) {
     a->token.clear();
     Status s = Export(ctx, *a);
     ctx.exit_code = s.ok() ? kExitOk : ReportError(ctx, s.Annotate("key export"));
+  });
+  CLI::App* rev = key->add_subcommand(
+      "revoke",
+      "Revoke a release key: logs KEY_REVOKED (its event index is the revocation's log index)\n"
+      "and `sign` refuses the key from then on, whatever the policy says. Releases it signed\n"
+      "before stay valid for verifiers once the next policy lists it in revokedKeys with\n"
+      "revokedAtLogIndex (docs/key-lifecycle.md). Needs only the log token's PIN.");
+  AddStation(rev, *a);
+  rev->add_option("--label", a->label, "Label of the release key")->required();
+  rev->add_option("--reason", a->reason, "Why (logged; one line)")->required();
+  rev->add_option("--compromised-since", a->compromised_since,
+                  "RFC 3339 time from which the key may have been misused: signatures logged\n"
+                  "from then on must not be trusted (logged; put it in the policy's\n"
+                  "compromisedSince)");
+  AddLogPinSourceOption(rev, a->log_pin_source);
+  AddOperatorOption(rev, a->operators);
+  AddWaitOption(rev, a->wait);
+  rev->callback([&ctx, a] {
+    Status s = EndKey(ctx, *a, /*revoke=*/true);
+    ctx.exit_code = s.ok() ? kExitOk : ReportError(ctx, s.Annotate("key revoke"));
+  });
+  CLI::App* ret = key->add_subcommand(
+      "retire",
+      "Retire a release key (rotation, end of life): logs KEY_RETIRED and `sign` refuses the\n"
+      "key from then on; everything it signed stays valid. Needs only the log token's PIN.");
+  AddStation(ret, *a);
+  ret->add_option("--label", a->label, "Label of the release key")->required();
+  ret->add_option("--reason", a->reason, "Why (logged; one line)");
+  AddLogPinSourceOption(ret, a->log_pin_source);
+  AddOperatorOption(ret, a->operators);
+  AddWaitOption(ret, a->wait);
+  ret->callback([&ctx, a] {
+    Status s = EndKey(ctx, *a, /*revoke=*/false);
+    ctx.exit_code = s.ok() ? kExitOk : ReportError(ctx, s.Annotate("key retire"));
+  });
+  CLI::App* csr = key->add_subcommand(
+      "csr",
+      "Write a PKCS#10 certificate signing request for a release key (for a code-signing\n"
+      "certificate): the key's public key and --subject, signed in the token by the key\n"
+      "itself. `openssl req -verify -in FILE -noout` checks it.");
+  AddStation(csr, *a);
+  csr->add_option("--label", a->label, "Label of the release key")->required();
+  csr->add_option("--subject", a->subject,
+                  "Distinguished name, e.g. \"/C=DE/O=Example/CN=IC-22 release signing\" or\n"
+                  "\"CN=IC-22 release signing,O=Example\"")
+      ->required();
+  csr->add_option("--out", a->out, "Write the PEM here (refuses to overwrite) instead of stdout");
+  AddPinSourceOption(csr, a->pin_source);
+  AddWaitOption(csr, a->wait);
+  csr->callback([&ctx, a] {
+    Status s = Csr(ctx, *a);
+    ctx.exit_code = s.ok() ? kExitOk : ReportError(ctx, s.Annotate("key csr"));
   });
 }
 

@@ -201,8 +201,14 @@ void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure
               << a.product() << " " << a.min_version() << ".."
               << (a.max_version().empty() ? "*" : a.max_version()) << " " << a.purpose()
               << " until " << policy::FormatTime(a.not_after()) << "\n";
-  for (const auto& r : p.revoked_keys())
-    std::cout << "  revoked " << r.key_fingerprint() << " (" << r.reason() << ")\n";
+  for (const auto& r : p.revoked_keys()) {
+    std::cout << "  revoked " << r.key_fingerprint() << " (" << r.reason() << ")";
+    if (r.revoked_at_log_index() != 0) std::cout << " at log index " << r.revoked_at_log_index();
+    if (r.has_revoked_at()) std::cout << " at " << policy::FormatTime(r.revoked_at());
+    if (r.has_compromised_since())
+      std::cout << ", compromised since " << policy::FormatTime(r.compromised_since());
+    std::cout << "\n";
+  }
   for (const auto& f : fs) std::cout << "  ! " << policy::FormatFailure(f) << "\n";
 }
 

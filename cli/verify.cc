@@ -15,6 +15,7 @@ struct VerifyArgs {
   std::vector<std::string> artifacts;
   bool name = false;
   std::string product, configuration, cohort, installed_version;
+  std::string compromised_since;
 };
 
 int RunVerify(Context& ctx, const VerifyArgs& a) {
@@ -26,6 +27,7 @@ int RunVerify(Context& ctx, const VerifyArgs& a) {
   o.configuration = a.configuration;
   o.cohort = a.cohort;
   o.installed_version = a.installed_version;
+  o.compromised_since = a.compromised_since;
   for (auto [path, dest] : {std::pair{&a.key, &o.key_pem}, std::pair{&a.policy, &o.policy_envelope},
                             std::pair{&a.attestation_key, &o.attestation_key_pem}}) {
     if (path->empty()) continue;
@@ -105,6 +107,10 @@ void RegisterVerifyCommands(CLI::App& app, Context& ctx) {
   c->add_option("--cohort", a->cohort, "The device's deployment cohort: refused when not approved");
   c->add_option("--installed-version", a->installed_version,
                 "The version the device runs now: refused unless the release's is above it");
+  c->add_option("--compromised-since", a->compromised_since,
+                "RFC 3339 time from which the signing key is known compromised: refused unless\n"
+                "the release's tlog-proof shows its SIGNING event logged before it (as the\n"
+                "policy's compromisedSince)");
   c->callback([&ctx, a] { ctx.exit_code = RunVerify(ctx, *a); });
 }
 

@@ -364,6 +364,19 @@ void CheckLogFacts(Eval& e, const LogFacts& facts) {
   }
 }
 
+// The log's own word on the key: a revoked or retired key signs nothing new,
+// whatever the policy presented says.
+void CheckKeyEnded(Eval& e, const LogFacts& facts) {
+  if (!facts.key_ended) return;
+  const EndedKey& k = *facts.key_ended;
+  std::string what = k.revoked ? "revoked" : "retired";
+  e.Fail(k.revoked ? Reason::kKeyRevoked : Reason::kKeyRetired, "log",
+         "signing key '" + k.label + "' (" + e.req.key_fingerprint.substr(0, 16) + "...) was " +
+             what + " at " + k.effective_time + " (event " + std::to_string(k.event_index) +
+             (k.reason.empty() ? "" : ": " + k.reason) +
+             "): it signs nothing new; sign with a key the policy authorizes");
+}
+
 }  // namespace
 
 KeyAuthorizationCheck CheckKeyAuthorization(const v1::TrustPolicy& p, const SigningRequest& req,
@@ -449,6 +462,7 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
   if (in.evidence.size() > kMaxEvidence)
     e.Fail(Reason::kInputTooLarge, "evidence",
            "more than " + std::to_string(kMaxEvidence) + " evidence files");
+  CheckKeyEnded(e, facts);
   if (policy == nullptr) return std::move(e.d);
   const v1::ProductPolicy* pp = CheckPolicy(e, *policy, facts);
   CheckKeyAuthorization(e, policy->policy);

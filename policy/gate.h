@@ -47,6 +47,13 @@ struct SignedRelease {
   std::optional<std::uint64_t> event_index = std::nullopt;
 };
 
+// A key the log records as taken out of service (`key revoke`, `key retire`).
+struct EndedKey {
+  bool revoked = false;  // KEY_REVOKED; else KEY_RETIRED
+  std::uint64_t event_index = 0;
+  std::string label, reason, effective_time;
+};
+
 // Facts the signer reads from the signing-event log before asking.
 struct LogFacts {
   std::uint64_t installed_policy_version = 0;  // 0: none recorded
@@ -57,6 +64,9 @@ struct LogFacts {
   // For this product; only releases of the requested version matter (a
   // caller may leave out the others).
   std::vector<SignedRelease> signed_releases;
+  // The requested key's KEY_REVOKED (else KEY_RETIRED) event, if the log has
+  // one: the gate refuses the key whatever the policy says.
+  std::optional<EndedKey> key_ended;
 };
 
 struct Decision {

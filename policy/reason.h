@@ -73,7 +73,9 @@ namespace sr::policy {
   /* The policy presented is not the one the log records as installed. */          \
   X(kPolicyNotInstalled, "POLICY_NOT_INSTALLED")                                  \
   /* An input path names a FIFO, device, socket or directory. */                   \
-  X(kInputNotRegularFile, "INPUT_NOT_REGULAR_FILE")
+  X(kInputNotRegularFile, "INPUT_NOT_REGULAR_FILE")                               \
+  /* The log records the signing key as retired (`key retire`). */                 \
+  X(kKeyRetired, "KEY_RETIRED")
 
 enum class Reason {
 #define SR_POLICY_REASON_ENUMERATOR(e, name) e,

@@ -15,6 +15,7 @@
 #include "policy/gate.h"
 #include "policy/json.h"
 #include "policy/keys.h"
+#include "policy/revocation.h"
 #include "policy/trust_policy.h"
 #include "policy/version.h"
 #include "proto/event.pb.h"
@@ -64,8 +65,12 @@ std::optional<Manifest> ParseManifest(Checker& c, const std::string& text) {
 
 // The trusted signing key: given directly, or found in the release directory
 // and authorized by a trusted policy for this product and version.
+// A key the policy revokes is not refused here: whether its signature stands
+// depends on where the log proves it was made (CheckRevocation); *policy_out
+// keeps the trusted policy for that.
 std::optional<policy::PublicKey> TrustedKey(Checker& c, const ReleaseVerifyOptions& o,
-                                            const Manifest& m, std::string* vkey_out) {
+                                            const Manifest& m, std::string* vkey_out,
+                                            std::optional<v1::TrustPolicy>* policy_out) {
   if (!o.key_pem.empty()) {
     auto k = policy::PublicKey::FromPem(o.key_pem, "--key");
     if (!k.ok()) return c.Fail("trusted-key", k.status().message());
@@ -92,9 +97,11 @@ std::optional<policy::PublicKey> TrustedKey(Checker& c, const ReleaseVerifyOptio
   if (!k.ok()) return c.Fail("trusted-key", k.status().message());
   policy::SigningRequest req{m.m.product(), m.m.version(), {}, k->fingerprint()};
   auto auth = policy::CheckKeyAuthorization(lp->policy, req, when);
-  for (const auto& f : auth.failures) problems += " " + policy::FormatFailure(f) + ";";
+  for (const auto& f : auth.failures)
+    if (f.reason != policy::Reason::kKeyRevoked) problems += " " + policy::FormatFailure(f) + ";";
+  *policy_out = lp->policy;
   if (vkey_out->empty()) *vkey_out = lp->policy.log_verifier_key();
-  if (!problems.empty())
+  if (!problems.empty() || auth.authorization_id.empty())
     return c.Fail("trusted-key",
                   "policy version " + std::to_string(lp->policy.version()) + ":" + problems);
   c.Check(true, "trusted-key", "",
@@ -234,7 +241,14 @@ void CheckDevice(Checker& c, const ReleaseVerifyOptions& o, const Manifest& m) {
   }
 }
 
-std::optional<v1::SigningEvent> CheckProof(Checker& c, const ReleaseVerifyOptions& o,
+// The SIGNING event a verified inclusion proof shows, with its log index and time.
+struct ProvenEvent {
+  v1::SigningEvent signing;
+  std::uint64_t index = 0;
+  std::string time;  // Event.time, RFC 3339
+};
+
+std::optional<ProvenEvent> CheckProof(Checker& c, const ReleaseVerifyOptions& o,
                                            const std::string& vkey, const Manifest& m) {
   auto vk = log::NoteVerifier::Parse(vkey);
   if (!vk.ok()) return c.Fail("tlog-proof", "log verifier key: " + vk.status().message());
@@ -262,10 +276,10 @@ std::optional<v1::SigningEvent> CheckProof(Checker& c, const ReleaseVerifyOption
   else if (s.product() != m.m.product() || s.version() != m.m.version())
     why = "the event is for another release";
   if (!why.empty()) return c.Fail("event", why);
-  return s;
+  return ProvenEvent{s, pc->index, ev.time()};
 }
 
-void CheckEvent(Checker& c, const v1::SigningEvent& s, const Manifest& m,
+bool CheckEvent(Checker& c, const v1::SigningEvent& s, const Manifest& m,
                 const policy::PublicKey& key, const std::map<std::string, std::string>& sigs) {
   bool ok = s.key_fingerprint() == key.fingerprint();
   const v1::SignatureRecord* ms = FindSignature(s, "manifest");
@@ -281,6 +295,22 @@ void CheckEvent(Checker& c, const v1::SigningEvent& s, const Manifest& m,
                    std::to_string(s.policy_version()) + ", authorization " +
                    s.key_authorization_id() + ")"
              : "the logged SIGNING event does not hold this key or these signatures");
+  return ok;
+}
+
+// A key the trusted policy revokes: its signature stands only when the
+// verified SIGNING event (proven; nullopt without a verified proof) was
+// logged before the revocation and before any compromise.
+void CheckRevocation(Checker& c, const v1::TrustPolicy& p, const std::string& fp,
+                     const std::optional<ProvenEvent>& proven) {
+  std::optional<policy::ProvenSigning> at;
+  google::protobuf::Timestamp t;
+  if (proven && google::protobuf::util::TimeUtil::FromString(proven->time, &t))
+    at = policy::ProvenSigning{proven->index, policy::ToTimePoint(t)};
+  policy::RevocationJudgement j = policy::JudgeRevocation(p, fp, at);
+  if (!j.revoked) return;
+  for (const auto& f : j.failures) c.Check(false, "revocation", "", policy::FormatFailure(f));
+  if (j.failures.empty()) c.Check(true, "revocation", "", j.summary);
 }
 
 std::vector<policy::Artifact> ManifestArtifacts(const Manifest& m) {
@@ -338,6 +368,14 @@ Result<ReleaseVerifyReport> VerifyRelease(const ReleaseVerifyOptions& o) {
   if (o.key_pem.empty() == o.policy_envelope.empty())
     return InvalidArgument(
         "give exactly one of --key PEM (the signing key you trust) or --policy FILE");
+  std::optional<google::protobuf::Timestamp> compromised;
+  if (!o.compromised_since.empty()) {
+    compromised.emplace();
+    if (o.compromised_since.size() > 64 ||
+        !google::protobuf::util::TimeUtil::FromString(o.compromised_since, &*compromised))
+      return InvalidArgument("--compromised-since '" + o.compromised_since.substr(0, 64) +
+                             "' is not an RFC 3339 time (e.g. 2026-11-30T08:00:00Z)");
+  }
   SR_ASSIGN_OR_RETURN(std::string text,
                       ReadFile(JoinPath(o.release_dir, kManifestFile), kMaxSmallFile));
   Checker c;
@@ -347,7 +385,8 @@ Result<ReleaseVerifyReport> VerifyRelease(const ReleaseVerifyOptions& o) {
   c.report.version = m->m.version();
   c.report.log_index = m->m.log_index();
   std::string vkey = o.vkey;
-  std::optional<policy::PublicKey> key = TrustedKey(c, o, *m, &vkey);
+  std::optional<v1::TrustPolicy> trusted_policy;
+  std::optional<policy::PublicKey> key = TrustedKey(c, o, *m, &vkey, &trusted_policy);
   if (!key) return c.report;
   c.report.key_fingerprint = key->fingerprint();
   bool ms = policy::VerifySignatures(m->env, {*key}).accepted.size() == 1 &&
@@ -358,12 +397,24 @@ Result<ReleaseVerifyReport> VerifyRelease(const ReleaseVerifyOptions& o) {
   CheckDevice(c, o, *m);
   std::map<std::string, std::string> sigs;
   CheckArtifacts(c, o, *m, *key, &sigs);
+  std::optional<ProvenEvent> proven;
   if (vkey.empty()) {
     c.Check(false, "tlog-proof", "",
             "no log verifier key: give --vkey (or a policy that names one)");
   } else if (auto s = CheckProof(c, o, vkey, *m)) {
-    CheckEvent(c, *s, *m, *key, sigs);
-    CheckVsa(c, o, *s, *m);
+    if (CheckEvent(c, s->signing, *m, *key, sigs)) proven = *s;
+    CheckVsa(c, o, s->signing, *m);
+  }
+  if (trusted_policy) CheckRevocation(c, *trusted_policy, key->fingerprint(), proven);
+  if (compromised) {
+    // The same rule as a policy's compromisedSince, for this key alone.
+    v1::TrustPolicy known;
+    v1::RevokedKey* rk = known.add_revoked_keys();
+    rk->set_key_fingerprint(key->fingerprint());
+    rk->set_reason("--compromised-since " + o.compromised_since);
+    *rk->mutable_compromised_since() = *compromised;
+    *rk->mutable_revoked_at() = *compromised;
+    CheckRevocation(c, known, key->fingerprint(), proven);
   }
   c.report.ok = true;
   for (const auto& ch : c.report.checks) c.report.ok = c.report.ok && ch.ok;

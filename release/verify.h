@@ -22,6 +22,9 @@
 //                     manifest, key, artifacts and signatures
 //   vsa               the VSA is the one logged, signed by the station
 //                     attestation key the event names, and says PASSED
+//   revocation        (a key the trusted policy revokes) the proven SIGNING
+//                     event was logged before the revocation and before any
+//                     compromise (policy/revocation.h)
 // Thread-compatible.
 #ifndef STRONGROOM_RELEASE_VERIFY_H_
 #define STRONGROOM_RELEASE_VERIFY_H_
@@ -46,6 +49,10 @@ struct ReleaseVerifyOptions {
   std::string configuration;      // the device's configuration (e.g. "regional")
   std::string cohort;             // the device's deployment cohort (e.g. "A")
   std::string installed_version;  // the version the device runs now
+  // RFC 3339: the verifier knows the signing key compromised since then
+  // (before a policy says so): the release's proven SIGNING event must be
+  // logged before it (check "revocation"). "" for none.
+  std::string compromised_since;
 };
 
 struct VerifyCheck {

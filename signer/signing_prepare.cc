@@ -292,7 +292,7 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
     if (f.role == "provenance") in.provenance = f.bytes;
     if (f.role.starts_with("evidence[")) in.evidence[std::stoul(f.role.substr(9))] = f.bytes;
   }
-  policy::LogFacts facts = ctx.state.FactsFor(request.product, request.version);
+  policy::LogFacts facts = ctx.state.FactsFor(request.product, request.version, req.key_fingerprint);
   p.previous_signed = facts.last_signed_version.value_or("");
   p.decision = policy::Evaluate(req, in, facts, policy::Clock::now());
   p.failures = std::move(request_failures);

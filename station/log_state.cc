@@ -9,10 +9,17 @@
 namespace sr {
 namespace v1 = strongroom::v1;
 
-policy::LogFacts LogState::FactsFor(std::string_view product, std::string_view version) const {
+const policy::EndedKey* LogState::Ended(std::string_view fingerprint) const {
+  auto it = ended_keys.find(std::string(fingerprint));
+  return it == ended_keys.end() ? nullptr : &it->second;
+}
+
+policy::LogFacts LogState::FactsFor(std::string_view product, std::string_view version,
+                                    std::string_view key_fingerprint) const {
   policy::LogFacts f;
   f.installed_policy_version = installed_policy_version;
   f.installed_policy_digest = installed_policy_digest;
+  if (const policy::EndedKey* k = Ended(key_fingerprint)) f.key_ended = *k;
   auto it = releases.find(std::string(product));
   if (it == releases.end()) return f;
   for (const policy::SignedRelease& r : it->second) {
@@ -59,6 +66,12 @@ class FactsReader {
         st_->releases[s.product()].push_back(std::move(r));
         break;
       }
+      case v1::EVENT_KIND_KEY_REVOKED:
+        EndKey(index, ev_.key_revoked(), /*revoked=*/true);
+        break;
+      case v1::EVENT_KIND_KEY_RETIRED:
+        EndKey(index, ev_.key_retired(), /*revoked=*/false);
+        break;
       default:
         break;
     }
@@ -76,6 +89,13 @@ class FactsReader {
   }
 
  private:
+  void EndKey(std::uint64_t index, const v1::facts::KeyEndFacts& k, bool revoked) {
+    if (k.fingerprint().empty()) return;
+    auto [it, fresh] = st_->ended_keys.try_emplace(k.fingerprint());
+    if (!fresh && (it->second.revoked || !revoked)) return;
+    it->second = policy::EndedKey{revoked, index, k.key_label(), k.reason(), k.effective_time()};
+  }
+
   LogState* st_;
   std::string dir_;
   v1::facts::EventFacts ev_;

@@ -29,11 +29,18 @@ struct LogState {
   std::string installed_policy_digest;  // payload sha256 of the last POLICY_INSTALLED
   // The SIGNING events, by product, in log order.
   std::map<std::string, std::vector<policy::SignedRelease>> releases;
+  // Keys taken out of service, by SPKI fingerprint: the KEY_REVOKED event
+  // (which wins over a KEY_RETIRED), else the first KEY_RETIRED.
+  std::map<std::string, policy::EndedKey> ended_keys;
 
   // The facts the gate needs for one release: signed_releases holds only the
   // product's releases of that same version (all the gate compares against),
   // so judging a release does not copy every digest the log has signed.
-  policy::LogFacts FactsFor(std::string_view product, std::string_view version) const;
+  // key_ended is set when key_fingerprint is one of ended_keys.
+  policy::LogFacts FactsFor(std::string_view product, std::string_view version,
+                            std::string_view key_fingerprint = {}) const;
+  // The ended_keys entry of fingerprint, or nullptr.
+  const policy::EndedKey* Ended(std::string_view fingerprint) const;
   // Records a release about to be signed in this session, so a later release
   // of the same product in the same batch is judged against it.
   void AddPending(const std::string& product, const std::string& version,
