@@ -46,8 +46,10 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   SR_ASSIGN_OR_RETURN(hsm::Algorithm alg, hsm::ParseAlgorithm(a.algorithm));
   SR_ASSIGN_OR_RETURN(TokenRole role, ParseTokenRole(a.token));
   SR_RETURN_IF_ERROR(hsm::ValidateKeyLabel(a.label));
-  SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(a.pin_source, std::string(TokenRoleName(role)) +
-                                                                    " token user PIN"));
+  SR_ASSIGN_OR_RETURN(
+      auto source,
+      ParsePinSource(a.pin_source, std::string(TokenRoleName(role)) + " token user PIN",
+                     PinTarget{a.station, std::string(TokenRoleName(role))}));
   SR_ASSIGN_OR_RETURN(auto log_source, ParsePinSource(a.log_pin_source, "log token user PIN"));
   SR_ASSIGN_OR_RETURN(auto station,
                       Station::Open(a.station, StationLockOptions::Take("key generate", a.wait)));
@@ -57,6 +59,7 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   // record it, and the KEY_GENERATED event is durable before we report success.
   SR_ASSIGN_OR_RETURN(auto log, StationLog::Open(*station, log_pin));
   log->set_operators(a.operators);
+  log->set_pin_share_fingerprints(source->ShareFingerprints());
   SR_ASSIGN_OR_RETURN(auto session, station->OpenSessionBesideLog(role, pin, log_pin));
   SR_ASSIGN_OR_RETURN(GeneratedKey key, GenerateStationKey(*station, *session, a.label, alg));
   SR_ASSIGN_OR_RETURN(strongroom::v1::Event event, KeyGeneratedEvent(key, session->token().serial));
@@ -183,7 +186,8 @@ Status EndKey(Context& ctx, const KeyArgs& a, bool revoke) {
 
 Status Csr(Context& ctx, const KeyArgs& a) {
   SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
-  SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(a.pin_source, "release token user PIN"));
+  SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(a.pin_source, "release token user PIN",
+                                                   PinTarget{a.station}));
   SR_ASSIGN_OR_RETURN(auto station,
                       Station::Open(a.station, StationLockOptions::Take("key csr", a.wait)));
   SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
