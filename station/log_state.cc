@@ -13,6 +13,11 @@ policy::LogFacts LogState::FactsFor(std::string_view product, std::string_view v
   policy::LogFacts f;
   f.installed_policy_version = installed_policy_version;
   f.installed_policy_digest = installed_policy_digest;
+  if (last_event) {
+    f.last_event_time = last_event->time;
+    f.last_event_index = last_event->index;
+    f.last_event_time_text = last_event->time_text;
+  }
   auto it = releases.find(std::string(product));
   if (it == releases.end()) return f;
   for (const policy::SignedRelease& r : it->second) {
@@ -103,6 +108,7 @@ Result<std::unique_ptr<StationLog>> OpenLogWithState(Station& station, const Sec
   // The events after the signed checkpoint (a crash left them unsigned) are
   // not part of the open's check: read here.
   SR_RETURN_IF_ERROR(facts.AddFrom(log->writer().signed_size()));
+  state->last_event = log->last_event();
   return log;
 }
 

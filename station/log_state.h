@@ -29,6 +29,9 @@ struct LogState {
   std::string installed_policy_digest;  // payload sha256 of the last POLICY_INSTALLED
   // The SIGNING events, by product, in log order.
   std::map<std::string, std::vector<policy::SignedRelease>> releases;
+  // The log's last event when it was opened (OpenLogWithState), so the gate
+  // can refuse a clock behind it.
+  std::optional<StationLog::LastEvent> last_event;
 
   // The facts the gate needs for one release: signed_releases holds only the
   // product's releases of that same version (all the gate compares against),
