@@ -60,6 +60,7 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   SR_ASSIGN_OR_RETURN(auto log, StationLog::Open(*station, log_pin));
   log->set_operators(a.operators);
   log->set_pin_share_fingerprints(source->ShareFingerprints());
+  SR_RETURN_IF_ERROR(log->RefuseIfClockBehind("key generate"));
   SR_ASSIGN_OR_RETURN(auto session, station->OpenSessionBesideLog(role, pin, log_pin));
   SR_ASSIGN_OR_RETURN(GeneratedKey key, GenerateStationKey(*station, *session, a.label, alg));
   SR_ASSIGN_OR_RETURN(strongroom::v1::Event event, KeyGeneratedEvent(key, session->token().serial));

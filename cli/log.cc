@@ -13,6 +13,7 @@
 
 #include "base/encoding.h"
 #include "base/file.h"
+#include "log/event_times.h"
 #include "log/note.h"
 #include "log/proof.h"
 #include "log/reader.h"
@@ -103,6 +104,8 @@ int RunVerify(Context& ctx, const LogOpts& o) {
     vo.since = *note;
   }
   if (!ctx.json && ::isatty(2)) vo.progress = ProgressBar;
+  log::EventTimeCheck times;
+  vo.on_event = [&times](std::uint64_t i, std::string_view event) { times.See(i, event); };
   auto rep = log::VerifyLog(vo);
   if (!rep.ok()) return ReportError(ctx, rep.status());
   if (ctx.json) {
@@ -113,6 +116,17 @@ int RunVerify(Context& ctx, const LogOpts& o) {
               {"bytes", rep->bytes}};
     if (rep->since_size) j["since_size"] = *rep->since_size;
     if (rep->ok) j["root"] = Base64Encode(rep->root);
+    if (rep->ok) {
+      Json back = Json::array();
+      for (const auto& t : times.regressions())
+        back.push_back({{"index", t.index},
+                        {"kind", t.kind},
+                        {"time", t.time},
+                        {"previousIndex", t.previous_index},
+                        {"previousTime", t.previous_time}});
+      j["timeRegressions"] = back;
+      j["timeRegressionCount"] = times.regression_count();
+    }
     if (rep->failure) {
       const auto& f = *rep->failure;
       j["failure"] = {
@@ -126,6 +140,15 @@ int RunVerify(Context& ctx, const LogOpts& o) {
                                         std::to_string(*rep->since_size)
                                   : std::string())
               << "\n";
+    if (times.regression_count() > 0) {
+      std::cout << "warning: " << times.regression_count()
+                << " event(s) dated before the event preceding them: the station clock went back "
+                   "(a REFUSAL or CLOCK_CHECKED is the station's own record of it; any other kind "
+                   "was logged with a clock set back):\n";
+      for (const auto& t : times.regressions())
+        std::cout << "  event " << t.index << " (" << t.kind << ") at " << t.time << ", after event "
+                  << t.previous_index << " at " << t.previous_time << "\n";
+    }
   } else {
     const auto& f = *rep->failure;
     std::cerr << "strongroom: log verification FAILED: check " << f.check;

@@ -8,6 +8,9 @@
 #include "cli/common.h"
 #include "cli/custody.h"
 #include "cli/json.h"
+#include "policy/gate.h"
+#include "station/clock.h"
+#include "station/layout.h"
 #include "station/pin_source.h"
 #include "station/station_log.h"
 
@@ -147,6 +150,8 @@ Status ChangePin(Context& ctx, const ChangePinArgs& a) {
   // The log is opened first: a PIN changes only on a station that can
   // record the change (the log PIN works, the log is intact).
   SR_ASSIGN_OR_RETURN(auto log, StationLog::Open(*station, log_pin));
+  log->set_operators(a.operators);
+  SR_RETURN_IF_ERROR(log->RefuseIfClockBehind("station change-pin"));
   // One login per token and process: a change on the log's token needs the
   // log's session closed, and the log reopened after it.
   const bool same_token = role == TokenRole::kLog || station->RolesShareToken();
@@ -179,6 +184,80 @@ Status ChangePin(Context& ctx, const ChangePinArgs& a) {
     std::cout << "Changed the " << which << " of the " << TokenRoleName(role) << " token '"
               << token.label << "' (serial " << token.serial << ")\n"
               << "  logged as event " << *logged << " (PIN_CHANGED)\n";
+  }
+  return Status::Ok();
+}
+
+struct ClockArgs {
+  std::string dir;
+  std::string reference_time;
+  std::string reference;
+  std::string log_pin = "prompt";
+  std::vector<std::string> operators;
+  int wait = kDefaultLockWaitSeconds;
+};
+
+std::string SignedSeconds(std::int64_t s) {
+  return (s < 0 ? "-" : "+") + std::to_string(s < 0 ? -s : s) + " s";
+}
+
+Status ShowClock(Context& ctx, const ClockArgs& a) {
+  SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.dir, StationLockOptions::ReadOnly()));
+  SR_ASSIGN_OR_RETURN(ClockReport r, ReadClock(layout::LogDir(station->dir())));
+  if (ctx.json) {
+    Json j = {{"ok", true},
+              {"stationTime", r.station_time},
+              {"toleranceSeconds", policy::kClockTolerance.count()},
+              {"behindLog", r.behind}};
+    if (r.last_event_index) {
+      j["lastEventIndex"] = *r.last_event_index;
+      j["lastEventTime"] = r.last_event_time;
+      j["differenceSeconds"] = r.difference_seconds;
+    }
+    PrintJson(j);
+  } else {
+    std::cout << "station clock:   " << r.station_time << "\n";
+    if (!r.last_event_index) {
+      std::cout << "last logged:     (the log is empty)\n";
+    } else {
+      std::cout << "last logged:     " << r.last_event_time << " (event " << *r.last_event_index
+                << ")\n"
+                << "difference:      " << SignedSeconds(r.difference_seconds)
+                << " (clock minus last event; tolerance " << policy::kClockTolerance.count()
+                << " s)\n";
+    }
+    if (r.behind)
+      std::cout << "BEHIND THE LOG: every logged action is refused (CLOCK_BEHIND_LOG). Set the "
+                   "clock from a reference, then record the check with witnesses:\n"
+                   "  strongroom station clock --station "
+                << a.dir << " --reference-time TIME --reference WHAT --operator NAME...\n";
+  }
+  if (r.behind) return Status(Code::kFailedPrecondition, "the station clock is behind the log");
+  return Status::Ok();
+}
+
+Status CheckClock(Context& ctx, const ClockArgs& a) {
+  if (a.operators.empty())
+    return InvalidArgument(
+        "--reference-time is a witnessed check: name who read the reference with --operator");
+  SR_ASSIGN_OR_RETURN(auto log_source, ParsePinSource(a.log_pin, "log token user PIN"));
+  SR_ASSIGN_OR_RETURN(auto station,
+                      Station::Open(a.dir, StationLockOptions::Take("station clock", a.wait)));
+  SR_ASSIGN_OR_RETURN(SecretBytes log_pin, log_source->ReadPin());
+  SR_ASSIGN_OR_RETURN(auto log, StationLog::Open(*station, log_pin));
+  log->set_operators(a.operators);
+  SR_ASSIGN_OR_RETURN(ClockCheck c, RecordClockCheck(*log, a.reference_time, a.reference));
+  if (ctx.json) {
+    PrintJson({{"ok", true},
+               {"eventIndex", c.event_index},
+               {"differenceSeconds", c.difference_seconds},
+               {"wasBehindLog", c.was_behind_log}});
+  } else {
+    std::cout << "The station clock agrees with the reference (" << SignedSeconds(c.difference_seconds)
+              << ")\n  logged as event " << c.event_index << " (CLOCK_CHECKED)\n";
+    if (c.was_behind_log)
+      std::cout << "  the clock was behind the last event before this check: later actions are "
+                   "judged against this event\n";
   }
   return Status::Ok();
 }
@@ -251,6 +330,34 @@ void RegisterStationCommands(CLI::App& app, Context& ctx) {
   change->callback([&ctx, cp] {
     Status s = ChangePin(ctx, *cp);
     ctx.exit_code = s.ok() ? kExitOk : ReportError(ctx, s.Annotate("station change-pin"));
+  });
+
+  auto ck = std::make_shared<ClockArgs>();
+  CLI::App* clock = station->add_subcommand(
+      "clock",
+      "Show the station clock, the time of the last logged event and the difference. The log's\n"
+      "last event is the latest time the station is known to have reached: while the clock is\n"
+      "behind it by more than " +
+          std::to_string(policy::kClockTolerance.count()) +
+          " seconds, every logged action is refused (CLOCK_BEHIND_LOG, logged\n"
+          "with both times), so a clock set back cannot revive an expired approval or key\n"
+          "authorization. Exit 10 when the clock is behind.\n"
+          "With --reference-time, the people present (--operator) read the time from a\n"
+          "reference and the check is logged (CLOCK_CHECKED) when the clock agrees with it\n"
+          "within the tolerance; later actions are judged against that event. A clock that\n"
+          "disagrees is refused (CLOCK_DISAGREES_WITH_REFERENCE): set it first (date -s).");
+  AddStationOption(clock, ck->dir)->required();
+  clock->add_option("--reference-time", ck->reference_time,
+                    "The time the witnesses read from the reference, RFC 3339 (UTC), e.g. "
+                    "2026-12-06T13:05:00Z");
+  clock->add_option("--reference", ck->reference,
+                    "What the reference was, e.g. \"GPS receiver\" (recorded in the event)");
+  AddLogPinSourceOption(clock, ck->log_pin);
+  AddOperatorOption(clock, ck->operators);
+  AddWaitOption(clock, ck->wait);
+  clock->callback([&ctx, ck] {
+    Status s = ck->reference_time.empty() ? ShowClock(ctx, *ck) : CheckClock(ctx, *ck);
+    ctx.exit_code = s.ok() ? kExitOk : ReportError(ctx, s.Annotate("station clock"));
   });
 }
 

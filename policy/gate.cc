@@ -377,7 +377,37 @@ void CheckKeyEnded(Eval& e, const LogFacts& facts) {
              "): it signs nothing new; sign with a key the policy authorizes");
 }
 
+std::string DurationText(std::chrono::seconds d) {
+  using namespace std::chrono;
+  auto s = d.count();
+  if (s >= 2 * 86400) return std::to_string(s / 86400) + " days";
+  if (s >= 2 * 3600) return std::to_string(s / 3600) + " hours";
+  if (s >= 120) return std::to_string(s / 60) + " minutes";
+  return std::to_string(s) + " seconds";
+}
+
 }  // namespace
+
+std::optional<Failure> CheckClockAgainstLog(Clock::time_point now,
+                                            std::optional<Clock::time_point> last_event_time,
+                                            std::uint64_t last_event_index,
+                                            std::string_view last_event_time_text) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  if (!last_event_time || now + kClockTolerance >= *last_event_time) return std::nullopt;
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(duration_cast<seconds>(now.time_since_epoch()).count());
+  return Failure{Reason::kClockBehindLog, "station",
+                 "the station clock reads " + FormatTime(ts) + ", " +
+                     DurationText(duration_cast<seconds>(*last_event_time - now)) +
+                     " before the latest event in the log (event " + std::to_string(last_event_index) +
+                     " at " + std::string(last_event_time_text) +
+                     "); a clock that went back could revive an expired approval or key "
+                     "authorization, so nothing is judged with it (tolerance " +
+                     std::to_string(kClockTolerance.count()) +
+                     " s). Set the clock from a reference and check it with `strongroom station "
+                     "clock --reference-time`, witnessed"};
+}
 
 KeyAuthorizationCheck CheckKeyAuthorization(const v1::TrustPolicy& p, const SigningRequest& req,
                                             Clock::time_point now) {
@@ -422,6 +452,9 @@ KeyAuthorizationCheck CheckKeyAuthorization(const v1::TrustPolicy& p, const Sign
 Decision Evaluate(const SigningRequest& request, const GateInputs& in, const LogFacts& facts,
                   Clock::time_point now) {
   Eval e{request, now, {}};
+  if (auto f = CheckClockAgainstLog(now, facts.last_event_time, facts.last_event_index,
+                                    facts.last_event_time_text))
+    e.Fail(*f);
   CheckRequest(e);
   // Parse every input first so that each malformation is reported.
   std::optional<Checked<LoadedPolicy>> parsed;

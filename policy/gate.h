@@ -67,7 +67,28 @@ struct LogFacts {
   // The requested key's KEY_REVOKED (else KEY_RETIRED) event, if the log has
   // one: the gate refuses the key whatever the policy says.
   std::optional<EndedKey> key_ended;
+  // The time of the last event in the log (its index and RFC 3339 text), so
+  // the gate never judges expiry with a clock that went back: a station
+  // whose clock is behind it by more than kClockTolerance is refused
+  // (CLOCK_BEHIND_LOG) whatever else the inputs say.
+  std::optional<Clock::time_point> last_event_time;
+  std::uint64_t last_event_index = 0;
+  std::string last_event_time_text;
 };
+
+// How far the station clock may be behind the last logged event before
+// every logged action is refused: room for an RTC corrected by hand by a
+// minute or two, never enough to revive an approval or authorization
+// (their windows are days). docs/threat-model.md explains the rule.
+inline constexpr std::chrono::seconds kClockTolerance{300};
+
+// The CLOCK_BEHIND_LOG failure (input "station") when now is behind the last
+// logged event by more than kClockTolerance, naming both times and what to
+// do; nullopt otherwise or when the log is empty.
+std::optional<Failure> CheckClockAgainstLog(Clock::time_point now,
+                                            std::optional<Clock::time_point> last_event_time,
+                                            std::uint64_t last_event_index,
+                                            std::string_view last_event_time_text);
 
 struct Decision {
   std::vector<Failure> failures;

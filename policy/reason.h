@@ -70,6 +70,10 @@ namespace sr::policy {
   /* Facts from the signing-event log. */                                          \
   X(kVersionNotAboveLastSigned, "VERSION_NOT_ABOVE_LAST_SIGNED")                   \
   X(kVersionArtifactConflict, "VERSION_ARTIFACT_CONFLICT")                         \
+  /* The station clock is behind the last logged event (a clock set back). */      \
+  X(kClockBehindLog, "CLOCK_BEHIND_LOG")                                           \
+  /* `station clock --reference-time`: the clock disagrees with the reference. */  \
+  X(kClockDisagreesWithReference, "CLOCK_DISAGREES_WITH_REFERENCE")                \
   /* The policy presented is not the one the log records as installed. */          \
   X(kPolicyNotInstalled, "POLICY_NOT_INSTALLED")                                  \
   /* An input path names a FIFO, device, socket or directory. */                   \

@@ -20,6 +20,11 @@ policy::LogFacts LogState::FactsFor(std::string_view product, std::string_view v
   f.installed_policy_version = installed_policy_version;
   f.installed_policy_digest = installed_policy_digest;
   if (const policy::EndedKey* k = Ended(key_fingerprint)) f.key_ended = *k;
+  if (last_event) {
+    f.last_event_time = last_event->time;
+    f.last_event_index = last_event->index;
+    f.last_event_time_text = last_event->time_text;
+  }
   auto it = releases.find(std::string(product));
   if (it == releases.end()) return f;
   for (const policy::SignedRelease& r : it->second) {
@@ -123,6 +128,7 @@ Result<std::unique_ptr<StationLog>> OpenLogWithState(Station& station, const Sec
   // The events after the signed checkpoint (a crash left them unsigned) are
   // not part of the open's check: read here.
   SR_RETURN_IF_ERROR(facts.AddFrom(log->writer().signed_size()));
+  state->last_event = log->last_event();
   return log;
 }
 

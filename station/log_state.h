@@ -32,6 +32,9 @@ struct LogState {
   // Keys taken out of service, by SPKI fingerprint: the KEY_REVOKED event
   // (which wins over a KEY_RETIRED), else the first KEY_RETIRED.
   std::map<std::string, policy::EndedKey> ended_keys;
+  // The log's last event when it was opened (OpenLogWithState), so the gate
+  // can refuse a clock behind it.
+  std::optional<StationLog::LastEvent> last_event;
 
   // The facts the gate needs for one release: signed_releases holds only the
   // product's releases of that same version (all the gate compares against),

@@ -74,6 +74,7 @@ Result<PolicyInstallResult> InstallPolicy(Station& station, const SecretBytes& l
   LogState state;
   SR_ASSIGN_OR_RETURN(auto log, OpenLogWithState(station, log_pin, &state));
   log->set_operators(operators);
+  SR_RETURN_IF_ERROR(log->RefuseIfClockBehind("policy install"));
   SR_RETURN_IF_ERROR(MakeDirs(layout::PolicyDir(station.dir()), 0755));
   PolicyInstallResult out;
   out.current_path = layout::CurrentPolicy(station.dir());

@@ -1,6 +1,11 @@
 #include "station/station_log.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include "base/hash.h"
+#include "log/reader.h"
+#include "policy/gate.h"
+#include "proto/log_facts.pb.h"
 #include "station/layout.h"
 
 namespace sr {
@@ -33,7 +38,77 @@ Result<std::unique_ptr<StationLog>> StationLog::Open(Station& station,
   auto writer = log::LogWriter::Open(sl->dir_, *sl->signer_, /*wait=*/true, visit);
   if (!writer.ok()) return writer.status().Annotate("opening the station log " + sl->dir_);
   sl->writer_ = std::move(writer).value();
+  SR_RETURN_IF_ERROR(sl->ReadLastEvent());
   return sl;
+}
+
+namespace {
+
+std::optional<std::chrono::system_clock::time_point> ParseEventTime(const std::string& text) {
+  google::protobuf::Timestamp ts;
+  if (!google::protobuf::util::TimeUtil::FromString(text, &ts)) return std::nullopt;
+  return std::chrono::system_clock::time_point(std::chrono::seconds(ts.seconds()));
+}
+
+// Events recorded with whatever time the clock reads, even behind the log:
+// a refusal (of a clock behind the log, among others), the record of a
+// repair, and a witnessed clock correction.
+bool MayGoBackInTime(strongroom::v1::EventKind kind) {
+  return kind == strongroom::v1::EVENT_KIND_REFUSAL ||
+         kind == strongroom::v1::EVENT_KIND_LOG_RECOVERED ||
+         kind == strongroom::v1::EVENT_KIND_CLOCK_CHECKED;
+}
+
+}  // namespace
+
+Result<std::optional<StationLog::LastEvent>> ReadClockFloor(std::string_view log_dir) {
+  std::optional<StationLog::LastEvent> floor;
+  SR_ASSIGN_OR_RETURN(log::LogReader reader, log::LogReader::Open(log_dir));
+  strongroom::v1::facts::EventFacts facts;
+  for (std::uint64_t i = reader.indexed_size(); i-- > 0;) {
+    SR_ASSIGN_OR_RETURN(std::string bytes, reader.ReadEvent(i));
+    if (!facts.ParseFromString(bytes))
+      return DataLoss("event " + std::to_string(i) + " of the log in " + std::string(log_dir) +
+                      " is not a valid Event");
+    auto t = ParseEventTime(facts.time());
+    if (!floor || (t && (!floor->time || *t > *floor->time)))
+      floor = StationLog::LastEvent{i, facts.time(), t};
+    const auto kind = static_cast<strongroom::v1::EventKind>(facts.kind());
+    if (kind == strongroom::v1::EVENT_KIND_CLOCK_CHECKED || !MayGoBackInTime(kind)) break;
+  }
+  return floor;
+}
+
+Status StationLog::ReadLastEvent() {
+  if (writer_->size() == 0) return Status::Ok();
+  SR_ASSIGN_OR_RETURN(last_event_, ReadClockFloor(dir_));
+  return Status::Ok();
+}
+
+void StationLog::NoteAppended(std::uint64_t index, const strongroom::v1::Event& event) {
+  auto t = ParseEventTime(event.time());
+  if (event.kind() == strongroom::v1::EVENT_KIND_CLOCK_CHECKED || !last_event_ ||
+      (t && (!last_event_->time || *t > *last_event_->time)))
+    last_event_ = LastEvent{index, event.time(), t};
+}
+
+Status StationLog::RefuseIfClockBehind(std::string_view action) {
+  if (!last_event_) return Status::Ok();
+  auto f = policy::CheckClockAgainstLog(std::chrono::system_clock::now(), last_event_->time,
+                                        last_event_->index, last_event_->time_text);
+  if (!f) return Status::Ok();
+  strongroom::v1::Event e;
+  e.set_kind(strongroom::v1::EVENT_KIND_REFUSAL);
+  *e.mutable_refusal()->add_reasons() = policy::RefusalReasonOf(*f);
+  auto* in = e.mutable_refusal()->add_inputs();
+  in->set_role("action");
+  in->set_name(std::string(action));
+  Status refused = policy::FailureToStatus(*f).Annotate(std::string(action));
+  auto logged = AppendAndCommit(std::move(e));
+  if (!logged.ok())
+    return refused.Annotate("(the refusal could not be logged: " + logged.status().ToString() +
+                            ")");
+  return refused.Annotate("refusal logged as event " + std::to_string(*logged));
 }
 
 void StationLog::FillDefaults(strongroom::v1::Event& event) const {
@@ -50,12 +125,25 @@ void StationLog::FillDefaults(strongroom::v1::Event& event) const {
 
 Result<std::uint64_t> StationLog::Append(strongroom::v1::Event event) {
   FillDefaults(event);
-  return writer_->Append(std::move(event));
+  if (!MayGoBackInTime(event.kind())) SR_RETURN_IF_ERROR(RefuseIfClockBehind("logging an event"));
+  strongroom::v1::Event stamp;
+  stamp.set_kind(event.kind());
+  stamp.set_time(event.time());
+  SR_ASSIGN_OR_RETURN(std::uint64_t index, writer_->Append(std::move(event)));
+  NoteAppended(index, stamp);
+  return index;
 }
 
 Result<std::uint64_t> StationLog::AppendMany(std::vector<strongroom::v1::Event>& events) {
-  for (auto& e : events) FillDefaults(e);
-  return writer_->AppendMany(events);
+  bool check = false;
+  for (auto& e : events) {
+    FillDefaults(e);
+    check = check || !MayGoBackInTime(e.kind());
+  }
+  if (check) SR_RETURN_IF_ERROR(RefuseIfClockBehind("logging events"));
+  SR_ASSIGN_OR_RETURN(std::uint64_t first, writer_->AppendMany(events));
+  for (std::size_t i = 0; i < events.size(); ++i) NoteAppended(first + i, events[i]);
+  return first;
 }
 
 Result<std::string> StationLog::Commit() { return writer_->Commit(); }

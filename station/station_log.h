@@ -10,7 +10,9 @@
 #ifndef STRONGROOM_STATION_STATION_LOG_H_
 #define STRONGROOM_STATION_STATION_LOG_H_
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +70,26 @@ class StationLog {
   // when it returns, none acknowledged on failure); fills in each event as
   // logged (defaults, sequence) and returns the first index.
   Result<std::uint64_t> AppendMany(std::vector<strongroom::v1::Event>& events);
+  // The station clock against the log: the latest time the station is known
+  // to have reached (the event of the log with that time, its index and
+  // time), as read when the log was opened and updated by each append. A
+  // refusal or recovery logged with a clock behind it does not lower it; a
+  // CLOCK_CHECKED (witnessed correction) resets it.
+  struct LastEvent {
+    std::uint64_t index = 0;
+    std::string time_text;                                       // RFC 3339, as logged
+    std::optional<std::chrono::system_clock::time_point> time;  // nullopt: empty log or unparsable
+  };
+  const std::optional<LastEvent>& last_event() const { return last_event_; }
+  // Refuses, with a REFUSAL event (reason CLOCK_BEHIND_LOG, both times) logged
+  // and committed, when the station clock is behind the last logged event by
+  // more than policy::kClockTolerance: `action` ("key generate") is what was
+  // refused. Call it before an action that changes a token or the station.
+  // Append and AppendMany apply the same rule to every event except
+  // REFUSAL, LOG_RECOVERED and CLOCK_CHECKED (a refusal, a repair and a
+  // witnessed clock correction are recorded with the time the clock reads).
+  Status RefuseIfClockBehind(std::string_view action);
+
   // Signs a checkpoint over everything appended; returns the note.
   Result<std::string> Commit();
   // Append + Commit, for one-event sessions (key generated, policy installed).
@@ -93,8 +115,17 @@ class StationLog {
   std::vector<std::string> operators_;
   std::string session_id_;
   std::vector<std::string> share_fingerprints_;
+  std::optional<LastEvent> last_event_;
   void FillDefaults(strongroom::v1::Event& event) const;
+  Status ReadLastEvent();
+  void NoteAppended(std::uint64_t index, const strongroom::v1::Event& event);
 };
+
+// The latest time the station is known to have reached, from the log in
+// log_dir (see StationLog::last_event): read backwards from the last event,
+// past refusals and recoveries, to the last other event or CLOCK_CHECKED.
+// nullopt for an empty log. Reads without a lock.
+Result<std::optional<StationLog::LastEvent>> ReadClockFloor(std::string_view log_dir);
 
 // The KEY_GENERATED event for a key GenerateStationKey made (reads the key's
 // public key and proof-of-possession files back from keys/).
