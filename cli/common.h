@@ -75,6 +75,7 @@ void RegisterStationCommands(CLI::App& app, Context& ctx);  // cli_station.cc
 void RegisterKeyCommands(CLI::App& app, Context& ctx);      // cli_key.cc
 void RegisterSignCommands(CLI::App& app, Context& ctx);     // cli_sign.cc
 void RegisterVerifyCommands(CLI::App& app, Context& ctx);   // cli_verify.cc
+void RegisterCeremonyCommands(CLI::App& app, Context& ctx);  // ceremony.cc
 
 }  // namespace sr::cli
 

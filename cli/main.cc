@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
       {"station", RegisterStationCommands}, {"key", RegisterKeyCommands},
       {"policy", RegisterPolicyCommands},   {"approve", RegisterApproveCommands},
       {"sign", RegisterSignCommands},       {"verify", RegisterVerifyCommands},
-      {"log", RegisterLogCommands}};
+      {"log", RegisterLogCommands},         {"ceremony", RegisterCeremonyCommands}};
   const Verb* named = nullptr;
   for (int i = 1; i < argc && named == nullptr; ++i) {
     std::string_view arg(argv[i]);
