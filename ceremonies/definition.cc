@@ -64,8 +64,9 @@ Status CheckActionArg(std::string_view source, const std::string& field, std::st
   if (lower.starts_with("pass:") || lower.starts_with("env:") ||
       (lower.starts_with("--") && lower.find("pin") != std::string::npos &&
        lower.find("pin-source") == std::string::npos))
-    return Bad(source, field, "an action may not carry a PIN (\"" + std::string(arg.substr(0, 16)) +
-                                  "...\"); pass a pin source as a ${..._pin_source} parameter");
+    return Bad(source, field,
+               "an action may not carry a PIN (the value is not repeated here); pass a pin source "
+               "as a ${..._pin_source} parameter");
   if (lower.find("-pin-source=") != std::string::npos)
     return Bad(source, field, "give a pin source as a separate argument ${..._pin_source}");
   return Status::Ok();
