@@ -483,6 +483,40 @@ TEST_CASE("ceremony: an interactive run on a terminal: keys typed, steps confirm
   }
 }
 
+TEST_CASE("ceremony: a run killed at a prompt is visible as interrupted in the log and resumes") {
+  Rig rig;
+  REQUIRE(rig.st.InstallPolicy(rig.w).rc == 0);
+  std::string def = kDefinitions + "/audit.textproto";
+  std::string approval = rig.Approve(def);
+  // Judy confirms step 1; at step 2's confirmation prompt the answers have
+  // run out and pty_answer.py kills the runner (SIGKILL, exit 125).
+  CmdResult killed = Run(std::string("python3 ") + PTY_ANSWER + " " + KeyOf("Dana") + " " + KeyOf("Judy") +
+                         " Judy -- " + STRONGROOM_BINARY + " ceremony run " + def + " --approval " +
+                         approval + " --station " + rig.st.station + " --log-pin-source file:" +
+                         rig.st.pins + "/log --workdir " + rig.st.root + " --param vkey=" + rig.st.root +
+                         "/log.vkey");
+  REQUIRE_MESSAGE(killed.rc == 125, killed.all());
+  auto es = rig.st.Events();
+  std::string id;
+  for (const auto& e : es)
+    if (e.kind() == v1::EVENT_KIND_CEREMONY_STARTED) id = e.session_id();
+  REQUIRE_FALSE(id.empty());
+  auto run = EventsOf(es, id);
+  REQUIRE(run.size() == 2);  // STARTED, step 1; no COMPLETED: interrupted
+  CHECK(run[1].ceremony_step().step() == 1);
+  CHECK(rig.st.LogVerify().rc == 0);
+  CmdResult res = rig.st.Sr("--json ceremony run --resume " + id + " --station " + rig.st.station +
+                            " --answers " +
+                            rig.Answers({"Dana", "Judy"}, {{"verify-log", {"Judy"}}, {"read-events", {"Judy"}}}) +
+                            " --log-pin-source file:" + rig.st.pins + "/log");
+  REQUIRE_MESSAGE(res.rc == 0, res.all());
+  run = EventsOf(rig.st.Events(), id);
+  REQUIRE(run.size() == 5);
+  CHECK(run[2].ceremony_started().resumed());
+  CHECK(run[3].ceremony_step().step() == 2);
+  CHECK(run[4].ceremony_completed().outcome() == "completed");
+}
+
 TEST_CASE("ceremony print: Markdown and printable HTML of a shipped definition") {
   Rig rig;
   std::string def = kDefinitions + "/signing-session.textproto";
