@@ -517,6 +517,59 @@ TEST_CASE("ceremony: a run killed at a prompt is visible as interrupted in the l
   CHECK(run[4].ceremony_completed().outcome() == "completed");
 }
 
+// The text-format string of a PEM block.
+std::string Quoted(const std::string& pem) {
+  std::string q = "\"";
+  for (char c : pem) q += c == '\n' ? std::string("\\n") : std::string(1, c);
+  return q + "\"";
+}
+
+TEST_CASE("ceremony: a participant signs the challenge with a key on a PKCS#11 token") {
+  // The station's SoftHSMv2 release token stands in for the participant's own
+  // token: the participant's key is the release key "rel".
+  Rig rig;
+  REQUIRE(rig.st.InstallPolicy(rig.w).rc == 0);
+  std::string def = rig.st.root + "/token.textproto";
+  REQUIRE(WriteFileAtomic(def,
+                          "name: \"token-audit\"\nkind: CEREMONY_KIND_AUDIT\n"
+                          "roles { name: \"ceremony-administrator\" min_present: 1 }\n"
+                          "roles { name: \"auditor\" min_present: 1 }\n"
+                          "participants { name: \"Dana\" role: \"ceremony-administrator\" public_key_pem: " +
+                              Quoted(ReadFile(kPeople + "/dana.pub").value()) +
+                              " }\n"
+                              "participants { name: \"Tess\" role: \"auditor\" public_key_pem: " +
+                              Quoted(rig.st.key_pem) +
+                              " }\n"
+                              "steps { name: \"verify-log\" instruction: \"Verify.\" action: [\"log\", "
+                              "\"verify\", \"--station\", \"${station}\", \"--vkey\", \"${workdir}/log.vkey\"] "
+                              "confirm_roles: \"auditor\" }\n")
+              .ok());
+  Json answers = {{"participants",
+                   {{"Dana", {{"key", KeyOf("Dana")}}},
+                    {"Tess",
+                     {{"pkcs11", "pkcs11:token=release;object=" + rig.st.key_label +
+                                     "?module-path=/usr/lib/softhsm/libsofthsm2.so"},
+                      {"pin_source", "file:" + rig.st.pins + "/release"}}}}},
+                  {"steps", {{"verify-log", {{"confirm", {"Tess"}}}}}}};
+  std::string path = rig.st.root + "/token-answers.json";
+  REQUIRE(WriteFileAtomic(path, answers.dump()).ok());
+  CmdResult r = rig.Run(def, rig.Approve(def), path);
+  REQUIRE_MESSAGE(r.rc == 0, r.all());
+  auto es = EventsOf(rig.st.Events(), Parse(r)["ceremony_id"]);
+  REQUIRE(es.size() == 3);
+  CHECK(es[0].participants(1).name() == "Tess");
+  CHECK(es[0].participants(1).key_fingerprint() == rig.st.key_fingerprint);
+  SUBCASE("a wrong token PIN refuses the participant") {
+    REQUIRE(WriteFileAtomic(rig.st.root + "/wrong-pin", "not-the-pin\n", 0600).ok());
+    answers["participants"]["Tess"]["pin_source"] = "file:" + rig.st.root + "/wrong-pin";
+    REQUIRE(WriteFileAtomic(path, answers.dump()).ok());
+    CmdResult bad = rig.Run(def, rig.st.root + "/token.textproto.approval.json", path);
+    CHECK(bad.rc == 1);
+    CHECK(bad.all().find("Tess (auditor) could not sign the challenge") != std::string::npos);
+    CHECK(rig.st.Events().back().refusal().reasons(0).code() == "CEREMONY_PARTICIPANT_REFUSED");
+  }
+}
+
 TEST_CASE("ceremony print: Markdown and printable HTML of a shipped definition") {
   Rig rig;
   std::string def = kDefinitions + "/signing-session.textproto";
