@@ -10,7 +10,8 @@ namespace {
 using Json = nlohmann::json;
 
 Status Bad(const std::string& field, const std::string& what) {
-  return InvalidArgument("answers file: " + field + ": " + what + " (docs/formats.md, \"Ceremony answers\")");
+  return InvalidArgument("answers file: " + field + ": " + what +
+                         " (docs/formats.md, \"Ceremony answers\")");
 }
 
 std::string Resolve(std::string_view base, const std::string& path) {
@@ -26,7 +27,8 @@ Result<std::string> String(const Json& obj, const char* key, const std::string& 
 }
 
 Result<Credential> ParseCredential(const Json& j, const std::string& field, std::string_view base) {
-  if (!j.is_object()) return Bad(field, "must be an object {\"key\": FILE} or {\"pkcs11\": URI, ...}");
+  if (!j.is_object())
+    return Bad(field, "must be an object {\"key\": FILE} or {\"pkcs11\": URI, ...}");
   for (const auto& [k, v] : j.items())
     if (k != "key" && k != "pkcs11" && k != "pin_source")
       return Bad(field + "." + k, "unknown field (key, pkcs11, pin_source)");
@@ -34,12 +36,14 @@ Result<Credential> ParseCredential(const Json& j, const std::string& field, std:
   SR_ASSIGN_OR_RETURN(c.key_file, String(j, "key", field));
   SR_ASSIGN_OR_RETURN(c.pkcs11_uri, String(j, "pkcs11", field));
   SR_ASSIGN_OR_RETURN(c.pin_source, String(j, "pin_source", field));
-  if (c.key_file.empty() == c.pkcs11_uri.empty()) return Bad(field, "give exactly one of key, pkcs11");
+  if (c.key_file.empty() == c.pkcs11_uri.empty())
+    return Bad(field, "give exactly one of key, pkcs11");
   if (!c.key_file.empty() && !c.pin_source.empty())
     return Bad(field + ".pin_source", "only a pkcs11 key has a PIN");
   if (!c.pkcs11_uri.empty() && c.pin_source.empty())
     return Bad(field + ".pin_source", "a pkcs11 key needs a pin source (file:PATH or fd:N)");
-  if (!c.pin_source.empty() && !c.pin_source.starts_with("file:") && !c.pin_source.starts_with("fd:"))
+  if (!c.pin_source.empty() && !c.pin_source.starts_with("file:") &&
+      !c.pin_source.starts_with("fd:"))
     return Bad(field + ".pin_source", "must be file:PATH or fd:N (never a PIN)");
   c.key_file = Resolve(base, c.key_file);
   if (c.pin_source.starts_with("file:"))
@@ -66,7 +70,8 @@ Result<Answers> ParseAnswers(std::string_view text, std::string_view base) {
     if (!it->is_object()) return Bad("steps", "must be an object keyed by step name");
     for (const auto& [name, step] : it->items()) {
       std::string f = "steps." + name;
-      if (!step.is_object()) return Bad(f, "must be an object {\"confirm\": [NAMES], \"abort\": REASON}");
+      if (!step.is_object())
+        return Bad(f, "must be an object {\"confirm\": [NAMES], \"abort\": REASON}");
       StepAnswer s;
       for (const auto& [k, v] : step.items()) {
         if (k == "confirm") {

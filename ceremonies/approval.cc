@@ -44,10 +44,10 @@ Result<ApprovalCheck> CheckApproval(const Definition& def, std::string_view enve
   code = "CEREMONY_NOT_APPROVED";
   if (out.approvers.size() < out.threshold)
     return Status(Code::kRefused,
-                  "ceremony definition " + def.source + " is not approved: " +
-                      std::to_string(out.approvers.size()) + " valid governance signature(s) of the " +
-                      std::to_string(out.threshold) + " the policy (version " +
-                      std::to_string(governance.policy.version()) +
+                  "ceremony definition " + def.source +
+                      " is not approved: " + std::to_string(out.approvers.size()) +
+                      " valid governance signature(s) of the " + std::to_string(out.threshold) +
+                      " the policy (version " + std::to_string(governance.policy.version()) +
                       ") requires; more governance members must sign it with `ceremony approve`");
   code.clear();
   return out;

@@ -35,8 +35,8 @@ inline constexpr std::uint64_t kMaxApprovalBytes = 1u << 20;
 Status AddApproval(policy::Envelope* env, const Definition& def, policy::Signer& signer);
 
 struct ApprovalCheck {
-  std::string envelope_sha256;        // SHA-256 hex of the envelope file's bytes
-  std::set<std::string> approvers;    // governance key fingerprints that signed
+  std::string envelope_sha256;      // SHA-256 hex of the envelope file's bytes
+  std::set<std::string> approvers;  // governance key fingerprints that signed
   unsigned threshold = 0;
 };
 

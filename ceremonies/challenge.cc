@@ -78,14 +78,14 @@ Status CheckQuorum(const Definition& def, const std::vector<v1::Participant>& pr
   std::string short_of;
   for (const auto& r : def.ceremony.roles())
     if (count[r.name()] < r.min_present())
-      short_of += "; role " + r.name() + ": " + std::to_string(count[r.name()]) + " present of the " +
-                  std::to_string(r.min_present()) + " required";
+      short_of += "; role " + r.name() + ": " + std::to_string(count[r.name()]) +
+                  " present of the " + std::to_string(r.min_present()) + " required";
   if (count["custodian"] < def.ceremony.custodian_threshold())
     short_of += "; custodians: " + std::to_string(count["custodian"]) + " present of the " +
                 std::to_string(def.ceremony.custodian_threshold()) + " required";
   if (!short_of.empty())
-    return Status(Code::kRefused, "the ceremony cannot start, too few participants authenticated" +
-                                      short_of);
+    return Status(Code::kRefused,
+                  "the ceremony cannot start, too few participants authenticated" + short_of);
   return Status::Ok();
 }
 

@@ -30,7 +30,8 @@ class FirstError final : public google::protobuf::io::ErrorCollector {
 bool IsName(std::string_view s, bool underscore) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (underscore && c == '_');
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (underscore && c == '_');
     if (!ok) return false;
   }
   return true;
@@ -86,14 +87,16 @@ Status Validate(Definition& d) {
     if (!roles.insert(r.name()).second) return Bad(src, f + ".name", "\"" + r.name() + "\" twice");
   }
   if (roles.empty()) return Bad(src, "roles", "a ceremony needs at least one role");
-  if (c.participants_size() == 0 || static_cast<std::size_t>(c.participants_size()) > kMaxParticipants)
+  if (c.participants_size() == 0 ||
+      static_cast<std::size_t>(c.participants_size()) > kMaxParticipants)
     return Bad(src, "participants", "1 to " + std::to_string(kMaxParticipants) + " participants");
   std::set<std::string> names, fingerprints;
   for (int i = 0; i < c.participants_size(); ++i) {
     const auto& p = c.participants(i);
     std::string f = "participants[" + std::to_string(i) + "] (" + p.name() + ")";
     if (p.name().empty() || p.name().size() > 128) return Bad(src, f + ".name", "1-128 characters");
-    if (!names.insert(p.name()).second) return Bad(src, f + ".name", "two participants of that name");
+    if (!names.insert(p.name()).second)
+      return Bad(src, f + ".name", "two participants of that name");
     if (!roles.contains(p.role()))
       return Bad(src, f + ".role", "role \"" + p.role() + "\" is not defined in roles");
     auto key = policy::PublicKey::FromPem(p.public_key_pem(), f + ".public_key_pem");
@@ -144,7 +147,8 @@ Status Validate(Definition& d) {
       SR_RETURN_IF_ERROR(CheckReferences(src, f, s.expected_outputs(o), params));
     }
     if (s.action_size() == 0 && s.expected_outputs_size() > 0)
-      return Bad(src, StepField(i, s, "expected_outputs"), "a step without an action produces none");
+      return Bad(src, StepField(i, s, "expected_outputs"),
+                 "a step without an action produces none");
     for (const auto& r : s.confirm_roles())
       if (!roles.contains(r))
         return Bad(src, StepField(i, s, "confirm_roles"), "role \"" + r + "\" is not defined");
@@ -161,15 +165,24 @@ Status Validate(Definition& d) {
 
 std::string KindName(v1::CeremonyKind kind) {
   switch (kind) {
-    case v1::CEREMONY_KIND_STATION_INITIALIZATION: return "station-initialization";
-    case v1::CEREMONY_KIND_KEY_GENERATION: return "key-generation";
-    case v1::CEREMONY_KIND_SIGNING_SESSION: return "signing-session";
-    case v1::CEREMONY_KIND_KEY_ROTATION: return "key-rotation";
-    case v1::CEREMONY_KIND_KEY_REVOCATION: return "key-revocation";
-    case v1::CEREMONY_KIND_POLICY_UPDATE: return "policy-update";
-    case v1::CEREMONY_KIND_CUSTODIAN_CHANGE: return "custodian-change";
-    case v1::CEREMONY_KIND_AUDIT: return "audit";
-    default: return "";
+    case v1::CEREMONY_KIND_STATION_INITIALIZATION:
+      return "station-initialization";
+    case v1::CEREMONY_KIND_KEY_GENERATION:
+      return "key-generation";
+    case v1::CEREMONY_KIND_SIGNING_SESSION:
+      return "signing-session";
+    case v1::CEREMONY_KIND_KEY_ROTATION:
+      return "key-rotation";
+    case v1::CEREMONY_KIND_KEY_REVOCATION:
+      return "key-revocation";
+    case v1::CEREMONY_KIND_POLICY_UPDATE:
+      return "policy-update";
+    case v1::CEREMONY_KIND_CUSTODIAN_CHANGE:
+      return "custodian-change";
+    case v1::CEREMONY_KIND_AUDIT:
+      return "audit";
+    default:
+      return "";
   }
 }
 
@@ -186,24 +199,28 @@ Result<std::vector<std::string>> ParameterReferences(std::string_view s) {
       return InvalidArgument("\"" + std::string(s) + "\": a '$' must start a ${parameter}");
     out.emplace_back(s.substr(i + 2, close - i - 2));
     if (!IsName(out.back(), true))
-      return InvalidArgument("\"" + std::string(s) + "\": bad parameter name \"" + out.back() + "\"");
+      return InvalidArgument("\"" + std::string(s) + "\": bad parameter name \"" + out.back() +
+                             "\"");
     i = close;
   }
   return out;
 }
 
-Result<std::string> Substitute(std::string_view s, const std::map<std::string, std::string>& values) {
+Result<std::string> Substitute(std::string_view s,
+                               const std::map<std::string, std::string>& values) {
   std::string out;
   std::size_t i = 0;
   while (i < s.size()) {
     std::size_t d = s.find("${", i);
     if (d == std::string_view::npos) break;
     std::size_t close = s.find('}', d);
-    if (close == std::string_view::npos) return InvalidArgument("unterminated ${ in " + std::string(s));
+    if (close == std::string_view::npos)
+      return InvalidArgument("unterminated ${ in " + std::string(s));
     std::string name(s.substr(d + 2, close - d - 2));
     auto it = values.find(name);
     if (it == values.end())
-      return InvalidArgument("parameter \"" + name + "\" has no value: give --param " + name + "=...");
+      return InvalidArgument("parameter \"" + name + "\" has no value: give --param " + name +
+                             "=...");
     out.append(s.substr(i, d - i)).append(it->second);
     i = close + 1;
   }
@@ -220,9 +237,10 @@ Result<Definition> ParseDefinition(std::string bytes, std::string_view source) {
   FirstError errors;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(bytes, &d.ceremony))
-    return InvalidArgument("ceremony definition " + std::string(source) + ": " +
-                           (errors.error.empty() ? "does not parse" : errors.error) +
-                           " (protobuf text format of strongroom.v1.Ceremony, proto/ceremony.proto)");
+    return InvalidArgument(
+        "ceremony definition " + std::string(source) + ": " +
+        (errors.error.empty() ? "does not parse" : errors.error) +
+        " (protobuf text format of strongroom.v1.Ceremony, proto/ceremony.proto)");
   d.source = std::string(source);
   SR_RETURN_IF_ERROR(Validate(d));
   d.sha256 = Sha256Hex(bytes);

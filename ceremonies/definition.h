@@ -55,7 +55,8 @@ Result<std::vector<std::string>> ParameterReferences(std::string_view s);
 
 // s with every ${name} replaced by values.at(name); kInvalidArgument naming
 // an undefined parameter.
-Result<std::string> Substitute(std::string_view s, const std::map<std::string, std::string>& values);
+Result<std::string> Substitute(std::string_view s,
+                               const std::map<std::string, std::string>& values);
 
 }  // namespace sr::ceremonies
 

@@ -38,12 +38,23 @@ std::string HtmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -77,7 +88,8 @@ std::string RenderMarkdown(const Definition& def) {
     md += "\n## Parameters\n\n";
     for (const auto& p : c.parameters())
       md += "- `" + p.name() + "`: " + MarkdownEscape(p.description()) +
-            (p.default_value().empty() ? " (required)" : " (default " + CodeSpan(p.default_value()) + ")") +
+            (p.default_value().empty() ? " (required)"
+                                       : " (default " + CodeSpan(p.default_value()) + ")") +
             "\n";
   }
   md += "\n## Steps\n";
@@ -124,8 +136,9 @@ std::string RenderHtml(const Definition& def) {
     h += "<h2>Parameters</h2><ul>\n";
     for (const auto& p : c.parameters())
       h += "<li><code>" + HtmlEscape(p.name()) + "</code>: " + HtmlEscape(p.description()) +
-           (p.default_value().empty() ? " (required)"
-                                      : " (default <code>" + HtmlEscape(p.default_value()) + "</code>)") +
+           (p.default_value().empty()
+                ? " (required)"
+                : " (default <code>" + HtmlEscape(p.default_value()) + "</code>)") +
            "</li>\n";
     h += "</ul>\n";
   }
@@ -137,7 +150,8 @@ std::string RenderHtml(const Definition& def) {
     if (s.action_size() > 0) h += "<li>Action: <code>" + HtmlEscape(ActionText(s)) + "</code></li>";
     if (s.expected_exit_code() != 0)
       h += "<li>Expected exit code: " + std::to_string(s.expected_exit_code()) + "</li>";
-    for (const auto& o : s.expected_outputs()) h += "<li>Output: <code>" + HtmlEscape(o) + "</code></li>";
+    for (const auto& o : s.expected_outputs())
+      h += "<li>Output: <code>" + HtmlEscape(o) + "</code></li>";
     if (s.confirm_roles_size() > 0) h += "<li>Confirmed by: " + HtmlEscape(Roles(s)) + "</li>";
     h += "</ul></div>\n";
   }

@@ -21,7 +21,8 @@ Status RunLog::Append(std::vector<v1::Event> events, const std::string& session_
   }
   pending_.insert(pending_.end(), events.begin(), events.end());
   if (!StationExists()) return Status::Ok();
-  SR_ASSIGN_OR_RETURN(auto station, Station::Open(station_, StationLockOptions::Take("ceremony run")));
+  SR_ASSIGN_OR_RETURN(auto station,
+                      Station::Open(station_, StationLockOptions::Take("ceremony run")));
   SR_ASSIGN_OR_RETURN(auto log, StationLog::Open(*station, log_pin_));
   SR_RETURN_IF_ERROR(log->AppendMany(pending_).status());
   SR_RETURN_IF_ERROR(log->Commit().status());
@@ -35,7 +36,8 @@ Result<RunRecord> ReadRunRecord(const std::string& station, const std::string& i
   for (std::uint64_t i = 0; i < reader.indexed_size(); ++i) {
     SR_ASSIGN_OR_RETURN(std::string bytes, reader.ReadEvent(i));
     v1::Event e;
-    if (!e.ParseFromString(bytes)) return DataLoss("log event " + std::to_string(i) + " does not parse");
+    if (!e.ParseFromString(bytes))
+      return DataLoss("log event " + std::to_string(i) + " does not parse");
     if (e.session_id() != id) continue;
     if (e.kind() == v1::EVENT_KIND_CEREMONY_STARTED && !e.ceremony_started().resumed()) {
       r.started = true;

@@ -37,8 +37,8 @@ class RunLog {
 
 // What the log records of one ceremony run.
 struct RunRecord {
-  bool started = false;    // a CEREMONY_STARTED with this id
-  bool finished = false;   // a CEREMONY_COMPLETED with this id
+  bool started = false;   // a CEREMONY_STARTED with this id
+  bool finished = false;  // a CEREMONY_COMPLETED with this id
   std::string definition_sha256;
   unsigned steps_done = 0;  // the highest step number logged as CEREMONY_STEP
 };

@@ -115,10 +115,9 @@ Result<policy::LoadedPolicy> Governance(Run& r) {
   }
   if (installed) {
     if (!r.o.governance_path.empty() && !r.resumed)
-      return InvalidArgument(
-          "the station has an installed policy (version " +
-          std::to_string(installed->policy.version()) +
-          "), whose governance approves its ceremonies: leave out --governance");
+      return InvalidArgument("the station has an installed policy (version " +
+                             std::to_string(installed->policy.version()) +
+                             "), whose governance approves its ceremonies: leave out --governance");
     return std::move(*installed);
   }
   if (r.governance_text.empty())
@@ -196,8 +195,8 @@ Status Authenticate(Run& r, const Challenge& ch) {
     r.out << "Challenge for this run (each participant present signs it):\n" << bytes << "\n";
     for (int i = 0; i < r.def.ceremony.participants_size(); ++i) {
       const auto& p = r.def.ceremony.participants(i);
-      std::string how = Prompt(r, p.name() + " (" + p.role() +
-                                      "), your key file or PKCS#11 URI (empty if absent)");
+      std::string how = Prompt(
+          r, p.name() + " (" + p.role() + "), your key file or PKCS#11 URI (empty if absent)");
       if (how.empty()) continue;
       Credential c;
       if (how.starts_with("pkcs11:")) {
@@ -213,10 +212,10 @@ Status Authenticate(Run& r, const Challenge& ch) {
     const auto& p = r.def.ceremony.participants(i);
     auto sig = SignChallenge(c, bytes);
     if (!sig.ok())
-      return Refuse(r, "CEREMONY_PARTICIPANT_REFUSED",
-                    Status(Code::kRefused, p.name() + " (" + p.role() +
-                                               ") could not sign the challenge: " +
-                                               sig.status().message()));
+      return Refuse(
+          r, "CEREMONY_PARTICIPANT_REFUSED",
+          Status(Code::kRefused, p.name() + " (" + p.role() +
+                                     ") could not sign the challenge: " + sig.status().message()));
     auto who = VerifyParticipant(r.def, i, bytes, sig.value());
     if (!who.ok()) return Refuse(r, "CEREMONY_PARTICIPANT_REFUSED", who.status());
     r.present.push_back(std::move(who).value());
@@ -343,12 +342,12 @@ std::optional<StepDeviation> RunStep(Run& r, unsigned n, v1::Event* event) {
       if (it != r.o.answers->steps.end())
         for (const auto& name : it->second.confirm) ok = ok || name == p->name();
     } else {
-      std::string a = Prompt(r, p->name() + " (" + p->role() + "), type your name to confirm step " +
-                                    std::to_string(n) + " (anything else refuses)");
+      std::string a =
+          Prompt(r, p->name() + " (" + p->role() + "), type your name to confirm step " +
+                        std::to_string(n) + " (anything else refuses)");
       ok = a == p->name();
     }
-    if (!ok)
-      return StepDeviation{p->name() + " (" + p->role() + ") did not confirm the step", ""};
+    if (!ok) return StepDeviation{p->name() + " (" + p->role() + ") did not confirm the step", ""};
     r.out << "  confirmed by " << p->name() << " (" << p->role() << ")\n";
     *st->add_confirmations() = *p;
     st->add_participants(p->name());
@@ -399,8 +398,10 @@ Result<RunResult> Steps(Run& r, unsigned first) {
       auto it = r.o.answers->steps.find(s.name());
       if (it != r.o.answers->steps.end()) abort = it->second.abort;
     } else {
-      std::string a = Prompt(r, "Type a reason to ABORT the ceremony, or nothing to stop it here "
-                                "(resumable with --resume " + r.id + ")");
+      std::string a = Prompt(r,
+                             "Type a reason to ABORT the ceremony, or nothing to stop it here "
+                             "(resumable with --resume " +
+                                 r.id + ")");
       if (!a.empty()) abort = a;
     }
     res.reason = dev->reason;
@@ -435,9 +436,12 @@ Result<SecretBytes> ReadLogPin(const std::string& spec) {
 
 std::string_view OutcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kCompleted: return "completed";
-    case Outcome::kAborted: return "aborted";
-    default: return "interrupted";
+    case Outcome::kCompleted:
+      return "completed";
+    case Outcome::kAborted:
+      return "aborted";
+    default:
+      return "interrupted";
   }
 }
 
@@ -456,13 +460,18 @@ Result<RunResult> RunCeremony(const RunOptions& in) {
     SR_ASSIGN_OR_RETURN(RunRecord rec, ReadRunRecord(o.station, r.id));
     if (!rec.started) return NotFound("the station's log has no ceremony run " + r.id);
     if (rec.finished)
-      return FailedPrecondition("ceremony run " + r.id + " has ended (the log records it completed or aborted)");
+      return FailedPrecondition("ceremony run " + r.id +
+                                " has ended (the log records it completed or aborted)");
     std::string dir = RunDir(o.station, r.id);
-    SR_ASSIGN_OR_RETURN(std::string bytes, ReadFile(JoinPath(dir, "definition.textproto"), kMaxDefinitionBytes));
-    SR_ASSIGN_OR_RETURN(r.def, ParseDefinition(std::move(bytes), JoinPath(dir, "definition.textproto")));
+    SR_ASSIGN_OR_RETURN(std::string bytes,
+                        ReadFile(JoinPath(dir, "definition.textproto"), kMaxDefinitionBytes));
+    SR_ASSIGN_OR_RETURN(r.def,
+                        ParseDefinition(std::move(bytes), JoinPath(dir, "definition.textproto")));
     if (r.def.sha256 != rec.definition_sha256)
-      return DataLoss(dir + "/definition.textproto is not the definition the run started with (altered)");
-    SR_ASSIGN_OR_RETURN(r.approval_text, ReadFile(JoinPath(dir, "approval.dsse.json"), kMaxApprovalBytes));
+      return DataLoss(dir +
+                      "/definition.textproto is not the definition the run started with (altered)");
+    SR_ASSIGN_OR_RETURN(r.approval_text,
+                        ReadFile(JoinPath(dir, "approval.dsse.json"), kMaxApprovalBytes));
     if (PathExists(JoinPath(dir, "governance.dsse.json"))) {
       SR_ASSIGN_OR_RETURN(r.governance_text, ReadFile(JoinPath(dir, "governance.dsse.json")));
     }
@@ -470,7 +479,8 @@ Result<RunResult> RunCeremony(const RunOptions& in) {
     Json run = Json::parse(run_text, nullptr, false);
     if (run.is_discarded() || !run.contains("params") || !run.contains("workdir"))
       return DataLoss(dir + "/run.json is damaged");
-    if (!o.params.empty()) return InvalidArgument("a resumed run keeps its parameters: leave out --param");
+    if (!o.params.empty())
+      return InvalidArgument("a resumed run keeps its parameters: leave out --param");
     given.clear();
     for (const auto& [k, v] : run["params"].items()) given[k] = v.get<std::string>();
     if (in.workdir.empty()) o.workdir = run["workdir"].get<std::string>();
@@ -480,10 +490,12 @@ Result<RunResult> RunCeremony(const RunOptions& in) {
     SR_ASSIGN_OR_RETURN(r.def, LoadDefinition(o.definition_path));
     SR_ASSIGN_OR_RETURN(r.approval_text, ReadFile(o.approval_path, kMaxApprovalBytes));
     if (!o.governance_path.empty()) {
-      SR_ASSIGN_OR_RETURN(r.governance_text, ReadFile(o.governance_path, policy::kMaxDocumentBytes));
+      SR_ASSIGN_OR_RETURN(r.governance_text,
+                          ReadFile(o.governance_path, policy::kMaxDocumentBytes));
     }
   }
-  if (!IsDirectory(o.workdir)) return NotFound("the working folder " + o.workdir + " does not exist");
+  if (!IsDirectory(o.workdir))
+    return NotFound("the working folder " + o.workdir + " does not exist");
   SR_RETURN_IF_ERROR(ResolveParameters(r, given));
   SR_ASSIGN_OR_RETURN(SecretBytes log_pin, ReadLogPin(o.log_pin_source));
   r.log = std::make_unique<RunLog>(o.station, std::move(log_pin));
@@ -497,14 +509,16 @@ Result<RunResult> RunCeremony(const RunOptions& in) {
   } else if (init) {
     r.station_id = "new station at " + o.station;
   } else {
-    return NotFound("no station at " + o.station + " (create it with a station-initialization ceremony)");
+    return NotFound("no station at " + o.station +
+                    " (create it with a station-initialization ceremony)");
   }
   if (r.id.empty()) {
     SR_ASSIGN_OR_RETURN(r.id, NewRunId(r.def));
   }
   auto gov = Governance(r);
   if (!gov.ok()) {
-    if (gov.status().code() == Code::kRefused) return Refuse(r, "CEREMONY_GOVERNANCE_INVALID", gov.status());
+    if (gov.status().code() == Code::kRefused)
+      return Refuse(r, "CEREMONY_GOVERNANCE_INVALID", gov.status());
     return gov.status();
   }
   std::string code;

@@ -48,8 +48,8 @@ struct RunOptions {
   std::string definition_path, approval_path, governance_path;
   // Or a resumption of the interrupted run resume_id.
   std::string resume_id;
-  std::string station;  // the station folder
-  std::string workdir;  // actions run here; "" = the current folder
+  std::string station;                        // the station folder
+  std::string workdir;                        // actions run here; "" = the current folder
   std::map<std::string, std::string> params;  // --param name=value
   // The runner's own log token PIN (read once), also ${log_pin_source}.
   std::string log_pin_source = "prompt";

@@ -99,11 +99,14 @@ int RunRun(Context& ctx, const RunCliOptions& o) {
   cer::RunOptions ro;
   if (o.resume.empty()) {
     if (o.file.empty() || o.approval.empty())
-      return ReportError(ctx, InvalidArgument("give the definition FILE and --approval ENV, or --resume ID"));
+      return ReportError(
+          ctx, InvalidArgument("give the definition FILE and --approval ENV, or --resume ID"));
   } else if (!o.file.empty() || !o.approval.empty() || !o.governance.empty()) {
-    return ReportError(ctx, InvalidArgument(
-                                "--resume ID takes the definition, approval and parameters the run "
-                                "started with (kept in the station): leave out FILE, --approval and --governance"));
+    return ReportError(
+        ctx,
+        InvalidArgument(
+            "--resume ID takes the definition, approval and parameters the run "
+            "started with (kept in the station): leave out FILE, --approval and --governance"));
   }
   ro.definition_path = o.file;
   ro.approval_path = o.approval;
@@ -125,9 +128,9 @@ int RunRun(Context& ctx, const RunCliOptions& o) {
     answers = std::move(a).value();
     ro.answers = &*answers;
   } else if (!::isatty(0)) {
-    return ReportError(ctx, InvalidArgument(
-                                "an interactive ceremony needs a terminal: run it on one, or give "
-                                "--answers FILE for a scripted rehearsal"));
+    return ReportError(
+        ctx, InvalidArgument("an interactive ceremony needs a terminal: run it on one, or give "
+                             "--answers FILE for a scripted rehearsal"));
   }
   if (ctx.json) ro.out = &std::cerr;
   auto r = cer::RunCeremony(ro);
@@ -146,7 +149,9 @@ int RunAbort(Context& ctx, const AbortOptions& o) {
   auto r = cer::AbortCeremony(o.station, o.id, o.reason, o.log_pin_source, o.operators);
   if (!r.ok()) return ReportError(ctx, r.status().Annotate("ceremony abort"));
   if (ctx.json)
-    PrintJson({{"ok", true}, {"ceremony_id", o.id}, {"outcome", "aborted"},
+    PrintJson({{"ok", true},
+               {"ceremony_id", o.id},
+               {"outcome", "aborted"},
                {"steps_completed", r->steps_completed}});
   else
     std::cout << "ceremony " << o.id << " aborted after " << r->steps_completed
@@ -193,7 +198,8 @@ void RegisterCeremonyCommands(CLI::App& app, Context& ctx) {
       "bytes. Run it again on the same --out with another key to add that signature.");
   a->add_option("FILE", ao->file, "Ceremony definition (.textproto)")->required();
   a->add_option("--key", ao->key, "Your PEM private-key file (a governance key)")->required();
-  a->add_option("--out", ao->out, "Approval envelope to write or add to (default FILE.approval.json)");
+  a->add_option("--out", ao->out,
+                "Approval envelope to write or add to (default FILE.approval.json)");
   a->callback([&ctx, ao] { ctx.exit_code = RunApprove(ctx, *ao); });
 
   auto ro = std::make_shared<RunCliOptions>();
@@ -205,13 +211,17 @@ void RegisterCeremonyCommands(CLI::App& app, Context& ctx) {
       "deviation (resume it with --resume ID, or `ceremony abort ID`).");
   r->add_option("FILE", ro->file, "Ceremony definition (.textproto)");
   r->add_option("--approval", ro->approval, "Governance approval envelope of FILE");
-  r->add_option("--governance", ro->governance,
-                "On a station with no installed policy: the signed policy whose governance approved FILE");
+  r->add_option(
+      "--governance", ro->governance,
+      "On a station with no installed policy: the signed policy whose governance approved FILE");
   AddStationOption(r, ro->station)->required();
   r->add_option("--param", ro->params, "NAME=VALUE for a parameter of the definition (repeatable)");
-  r->add_option("--answers", ro->answers, "Scripted run: participants' keys and step confirmations (JSON)");
-  r->add_option("--workdir", ro->workdir, "Folder the actions run in (default: the current folder)");
-  r->add_option("--resume", ro->resume, "Resume the interrupted run ID from its first unlogged step");
+  r->add_option("--answers", ro->answers,
+                "Scripted run: participants' keys and step confirmations (JSON)");
+  r->add_option("--workdir", ro->workdir,
+                "Folder the actions run in (default: the current folder)");
+  r->add_option("--resume", ro->resume,
+                "Resume the interrupted run ID from its first unlogged step");
   AddLogPinSourceOption(r, ro->log_pin_source);
   r->callback([&ctx, ro] { ctx.exit_code = RunRun(ctx, *ro); });
 
@@ -225,8 +235,9 @@ void RegisterCeremonyCommands(CLI::App& app, Context& ctx) {
   b->callback([&ctx, bo] { ctx.exit_code = RunAbort(ctx, *bo); });
 
   auto po = std::make_shared<PrintOptions>();
-  auto* p = g->add_subcommand(
-      "print", "Render a ceremony's script for its participants: Markdown, or printable HTML with signature lines.");
+  auto* p = g->add_subcommand("print",
+                              "Render a ceremony's script for its participants: Markdown, or "
+                              "printable HTML with signature lines.");
   p->add_option("FILE", po->file, "Ceremony definition (.textproto)")->required();
   p->add_option("--out", po->out, "FILE.md or FILE.html")->required();
   p->callback([&ctx, po] { ctx.exit_code = RunPrint(ctx, *po); });

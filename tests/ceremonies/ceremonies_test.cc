@@ -21,7 +21,8 @@ namespace v1 = strongroom::v1;
 using testing::Keys;
 using testing::World;
 
-const std::string kPeople = std::string(STRONGROOM_SOURCE_DIR) + "/tests/testdata/ceremonies/people";
+const std::string kPeople =
+    std::string(STRONGROOM_SOURCE_DIR) + "/tests/testdata/ceremonies/people";
 const std::string kDefinitions = std::string(STRONGROOM_SOURCE_DIR) + "/ceremonies/definitions";
 
 std::string Pub(const std::string& who) {
@@ -78,16 +79,20 @@ TEST_CASE("ceremonies: a definition error names the line, or the field, and the 
     CHECK(m.find("t.textproto") != std::string::npos);
     CHECK(m.find("line 2, column 32") != std::string::npos);
   }
-  SUBCASE("unknown field") { CHECK(ErrorOf("name: \"t\"\nsteps_typo {}\n").find("line 2") != std::string::npos); }
+  SUBCASE("unknown field") {
+    CHECK(ErrorOf("name: \"t\"\nsteps_typo {}\n").find("line 2") != std::string::npos);
+  }
   SUBCASE("confirm_roles names an undefined role") {
-    std::string m = ErrorOf(Minimal(
-        "steps { name: \"a\" instruction: \"x\" action: [\"log\", \"show\"] confirm_roles: \"nobody\" }\n"));
+    std::string m =
+        ErrorOf(Minimal("steps { name: \"a\" instruction: \"x\" action: [\"log\", \"show\"] "
+                        "confirm_roles: \"nobody\" }\n"));
     CHECK(m.find("steps[0] (a).confirm_roles") != std::string::npos);
   }
   SUBCASE("a PIN in an action is refused") {
-    std::string m = ErrorOf(Minimal(
-        "steps { name: \"a\" instruction: \"x\" action: [\"sign\", \"--pin-source\", \"pass:1234\"] "
-        "confirm_roles: \"auditor\" }\n"));
+    std::string m =
+        ErrorOf(Minimal("steps { name: \"a\" instruction: \"x\" action: [\"sign\", "
+                        "\"--pin-source\", \"pass:1234\"] "
+                        "confirm_roles: \"auditor\" }\n"));
     CHECK(m.find("may not carry a PIN") != std::string::npos);
     CHECK(m.find("1234") == std::string::npos);
   }
@@ -101,7 +106,8 @@ TEST_CASE("ceremonies: a definition error names the line, or the field, and the 
     CHECK(m.find("roles[2].min_present") != std::string::npos);
   }
   SUBCASE("custodian threshold above the custodians") {
-    CHECK(ErrorOf(Minimal("", "custodian_threshold: 2\n")).find("custodian_threshold") != std::string::npos);
+    CHECK(ErrorOf(Minimal("", "custodian_threshold: 2\n")).find("custodian_threshold") !=
+          std::string::npos);
   }
   SUBCASE("a participant's key does not parse") {
     std::string t = Minimal();
@@ -109,12 +115,13 @@ TEST_CASE("ceremonies: a definition error names the line, or the field, and the 
     CHECK(ErrorOf(t).find("participants[0] (Dana).public_key_pem") != std::string::npos);
   }
   SUBCASE("the ceremony verb cannot call itself") {
-    CHECK(ErrorOf(Minimal("steps { name: \"a\" instruction: \"x\" action: [\"ceremony\", \"run\"] }\n"))
+    CHECK(ErrorOf(
+              Minimal("steps { name: \"a\" instruction: \"x\" action: [\"ceremony\", \"run\"] }\n"))
               .find("other than ceremony") != std::string::npos);
   }
   SUBCASE("too large") {
-    CHECK(ErrorOf(Minimal() + "# " + std::string(kMaxDefinitionBytes, 'x') + "\n").find("larger than") !=
-          std::string::npos);
+    CHECK(ErrorOf(Minimal() + "# " + std::string(kMaxDefinitionBytes, 'x') + "\n")
+              .find("larger than") != std::string::npos);
   }
 }
 
@@ -139,7 +146,9 @@ std::string Approve(const Definition& d, const std::vector<policy::Signer*>& sig
   return policy::SerializeEnvelope(env);
 }
 
-TEST_CASE("ceremonies: approval by the governance threshold passes; altered or under threshold is refused") {
+TEST_CASE(
+    "ceremonies: approval by the governance threshold passes; altered or under threshold is "
+    "refused") {
   auto d = ParseDefinition(Minimal(), "t.textproto");
   REQUIRE(d.ok());
   auto gov = Governance();
@@ -154,10 +163,12 @@ TEST_CASE("ceremonies: approval by the governance threshold passes; altered or u
     auto a = CheckApproval(*d, Approve(*d, {Keys().gov[0].get(), Keys().gov[0].get()}), gov, &code);
     REQUIRE_FALSE(a.ok());
     CHECK(code == "CEREMONY_NOT_APPROVED");
-    CHECK(a.status().message().find("1 valid governance signature(s) of the 2") != std::string::npos);
+    CHECK(a.status().message().find("1 valid governance signature(s) of the 2") !=
+          std::string::npos);
   }
   SUBCASE("keys that are not governance keys do not count") {
-    auto a = CheckApproval(*d, Approve(*d, {Keys().gov[0].get(), Keys().outsider.get()}), gov, &code);
+    auto a =
+        CheckApproval(*d, Approve(*d, {Keys().gov[0].get(), Keys().outsider.get()}), gov, &code);
     REQUIRE_FALSE(a.ok());
     CHECK(a.status().code() == Code::kRefused);
     CHECK(code == "CEREMONY_NOT_APPROVED");
@@ -189,7 +200,9 @@ TEST_CASE("ceremonies: approval by the governance threshold passes; altered or u
   }
 }
 
-TEST_CASE("ceremonies: a participant is authenticated only by a signature over this challenge with their key") {
+TEST_CASE(
+    "ceremonies: a participant is authenticated only by a signature over this challenge with their "
+    "key") {
   auto d = ParseDefinition(Minimal(), "t.textproto");
   REQUIRE(d.ok());
   Challenge ch{"t-1", "station-1", d->sha256, NewNonce().value()};
@@ -209,7 +222,8 @@ TEST_CASE("ceremonies: a participant is authenticated only by a signature over t
     auto r = VerifyParticipant(*d, 0, bytes, *wrong);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Code::kRefused);
-    CHECK(r.status().message().find("Dana (ceremony-administrator) could not sign") != std::string::npos);
+    CHECK(r.status().message().find("Dana (ceremony-administrator) could not sign") !=
+          std::string::npos);
   }
   SUBCASE("a signature over another nonce (replayed)") {
     Challenge other = ch;
@@ -218,8 +232,10 @@ TEST_CASE("ceremonies: a participant is authenticated only by a signature over t
     CHECK_FALSE(VerifyParticipant(*d, 0, other.Bytes(), *sig).ok());
   }
   SUBCASE("quorum: each role's min_present") {
-    CHECK(CheckQuorum(*d, {*p}).message().find("role auditor: 0 present of the 1") != std::string::npos);
-    auto j = VerifyParticipant(*d, 1, bytes, SignChallenge({kPeople + "/judy.key", "", ""}, bytes).value());
+    CHECK(CheckQuorum(*d, {*p}).message().find("role auditor: 0 present of the 1") !=
+          std::string::npos);
+    auto j = VerifyParticipant(*d, 1, bytes,
+                               SignChallenge({kPeople + "/judy.key", "", ""}, bytes).value());
     REQUIRE(j.ok());
     CHECK(CheckQuorum(*d, {*p, *j}).ok());
   }
@@ -228,13 +244,15 @@ TEST_CASE("ceremonies: a participant is authenticated only by a signature over t
 TEST_CASE("ceremonies: the answers file names keys, confirmations and aborts, never PINs") {
   auto a = ParseAnswers(R"({"participants": {"Dana": {"key": "people/dana.key"},
       "Grace": {"pkcs11": "pkcs11:token=g;object=k?module-path=/m.so", "pin_source": "file:pins/g"}},
-      "steps": {"verify": {"confirm": ["Judy"]}, "b": {"abort": "power cut"}}})", "/base");
+      "steps": {"verify": {"confirm": ["Judy"]}, "b": {"abort": "power cut"}}})",
+                        "/base");
   REQUIRE_MESSAGE(a.ok(), a.status().message());
   REQUIRE(a->participants.size() == 2);
   CHECK(a->participants[0].second.key_file == "/base/people/dana.key");
   CHECK(a->participants[1].second.pin_source == "file:/base/pins/g");
   CHECK(a->steps.at("b").abort.value() == "power cut");
-  CHECK_FALSE(ParseAnswers(R"({"participants": {"G": {"pkcs11": "pkcs11:x", "pin_source": "pass:1"}}})", "/")
+  CHECK_FALSE(ParseAnswers(
+                  R"({"participants": {"G": {"pkcs11": "pkcs11:x", "pin_source": "pass:1"}}})", "/")
                   .ok());
   CHECK_FALSE(ParseAnswers(R"({"participants": {"G": {"key": "a", "pkcs11": "b"}}})", "/").ok());
   CHECK_FALSE(ParseAnswers(R"({"step": {}})", "/").ok());
@@ -253,7 +271,8 @@ TEST_CASE("ceremonies: the printed script escapes what the definition says") {
   std::string md = RenderMarkdown(*d);
   CHECK(md.find("\\<script\\>") != std::string::npos);
   CHECK(md.find("\\*bold\\*") != std::string::npos);
-  CHECK(md.find("` strongroom log verify --station ${station} --vkey ${vkey} `") != std::string::npos);
+  CHECK(md.find("` strongroom log verify --station ${station} --vkey ${vkey} `") !=
+        std::string::npos);
 }
 
 }  // namespace

@@ -20,7 +20,8 @@ namespace {
 namespace v1 = strongroom::v1;
 using Json = nlohmann::json;
 
-const std::string kPeople = std::string(STRONGROOM_SOURCE_DIR) + "/tests/testdata/ceremonies/people";
+const std::string kPeople =
+    std::string(STRONGROOM_SOURCE_DIR) + "/tests/testdata/ceremonies/people";
 const std::string kDefinitions = std::string(STRONGROOM_SOURCE_DIR) + "/ceremonies/definitions";
 
 std::string KeyOf(const std::string& name) {
@@ -53,7 +54,8 @@ struct Rig {
   void UseGovernance(World& world) {
     auto* g = world.policy.mutable_governance();
     g->clear_keys();
-    for (int i = 0; i < 3; ++i) *g->add_keys() = Trusted("governance " + std::to_string(i), *gov[i]);
+    for (int i = 0; i < 3; ++i)
+      *g->add_keys() = Trusted("governance " + std::to_string(i), *gov[i]);
     g->set_threshold(2);
     world.policy_signers = {gov[0].get(), gov[1].get()};
   }
@@ -147,18 +149,20 @@ const std::map<std::string, std::vector<std::string>> kKeyGenSteps = {
     {"list-keys", {"Frank"}}};
 const std::vector<std::string> kKeyGenPeople = {"Dana", "Frank", "Grace", "Heidi"};
 
-TEST_CASE("ceremony: station-initialization creates a new station end to end, approved under --governance") {
+TEST_CASE(
+    "ceremony: station-initialization creates a new station end to end, approved under "
+    "--governance") {
   Rig rig;
   std::string def = kDefinitions + "/station-initialization.textproto";
   std::string approval = rig.Approve(def);
   std::string governance = rig.WritePolicy(rig.w, "governance.env");
   std::string station = rig.st.root + "/new-station";
-  std::string answers = rig.Answers(
-      kKeyGenPeople, {{"check-air-gap", {"Dana", "Frank"}},
-                      {"create-station", {"Dana"}},
-                      {"record-log-vkey", {"Frank"}},
-                      {"generate-release-key", {"Dana", "Frank", "Grace", "Heidi"}},
-                      {"export-release-key", {"Frank"}}});
+  std::string answers =
+      rig.Answers(kKeyGenPeople, {{"check-air-gap", {"Dana", "Frank"}},
+                                  {"create-station", {"Dana"}},
+                                  {"record-log-vkey", {"Frank"}},
+                                  {"generate-release-key", {"Dana", "Frank", "Grace", "Heidi"}},
+                                  {"export-release-key", {"Frank"}}});
   std::string pins = " --param release_so_pin_source=file:" + rig.st.pins + "/release-so" +
                      " --param release_pin_source=file:" + rig.st.pins + "/release" +
                      " --param log_so_pin_source=file:" + rig.st.pins + "/log-so";
@@ -191,7 +195,8 @@ TEST_CASE("ceremony: station-initialization creates a new station end to end, ap
     CHECK(es[5].ceremony_step().outputs(1).sha256() ==
           Sha256Hex(ReadFile(rig.st.root + "/ic22-release.pub").value()));
     CmdResult vk = rig.st.Sr("log vkey --station " + station);
-    CmdResult v = rig.st.Sr("log verify --station " + station + " --vkey " + vk.out.substr(0, vk.out.find('\n')));
+    CmdResult v = rig.st.Sr("log verify --station " + station + " --vkey " +
+                            vk.out.substr(0, vk.out.find('\n')));
     CHECK_MESSAGE(v.rc == 0, v.all());
   }
 }
@@ -202,8 +207,10 @@ TEST_CASE("ceremony: key-generation, policy-update and audit run end to end on a
     std::string def = kDefinitions + "/policy-update.textproto";
     std::string approval = rig.Approve(def);
     std::string v3 = rig.WritePolicy(rig.w, "policy-v3.env");
-    auto steps = std::map<std::string, std::vector<std::string>>{
-        {"review-policy", {"Frank"}}, {"install-policy", {"Dana", "Frank"}}, {"show-installed", {"Frank"}}};
+    auto steps =
+        std::map<std::string, std::vector<std::string>>{{"review-policy", {"Frank"}},
+                                                        {"install-policy", {"Dana", "Frank"}},
+                                                        {"show-installed", {"Frank"}}};
     std::string answers = rig.Answers({"Dana", "Frank"}, steps);
     CmdResult r = rig.Run(def, approval, answers, " --param policy=" + v3 + " --governance " + v3);
     REQUIRE_MESSAGE(r.rc == 0, r.all());
@@ -212,7 +219,8 @@ TEST_CASE("ceremony: key-generation, policy-update and audit run end to end on a
     next.policy.set_version(4);
     std::string v4 = rig.WritePolicy(next, "policy-v4.env");
     SUBCASE("--governance is refused once the station has a policy") {
-      CmdResult again = rig.Run(def, approval, answers, " --param policy=" + v4 + " --governance " + v3);
+      CmdResult again =
+          rig.Run(def, approval, answers, " --param policy=" + v4 + " --governance " + v3);
       CHECK(again.rc == 3);
     }
     CmdResult r2 = rig.Run(def, approval, answers, " --param policy=" + v4);
@@ -231,9 +239,10 @@ TEST_CASE("ceremony: key-generation, policy-update and audit run end to end on a
     CheckCompleted(EventsOf(rig.st.Events(), Parse(r)["ceremony_id"]), def, 3, 4);
     CHECK(PathExists(rig.st.station + "/keys/second-key.pem"));
     std::string audit = kDefinitions + "/audit.textproto";
-    CmdResult a = rig.Run(audit, rig.Approve(audit),
-                          rig.Answers({"Dana", "Judy"}, {{"verify-log", {"Judy"}}, {"read-events", {"Judy"}}}),
-                          " --param vkey=" + rig.st.root + "/log.vkey");
+    CmdResult a = rig.Run(
+        audit, rig.Approve(audit),
+        rig.Answers({"Dana", "Judy"}, {{"verify-log", {"Judy"}}, {"read-events", {"Judy"}}}),
+        " --param vkey=" + rig.st.root + "/log.vkey");
     REQUIRE_MESSAGE(a.rc == 0, a.all());
     CheckCompleted(EventsOf(rig.st.Events(), Parse(a)["ceremony_id"]), audit, 2, 2);
   }
@@ -246,15 +255,15 @@ TEST_CASE("ceremony: signing-session signs an approved release end to end and ve
   REQUIRE(rig.st.InstallPolicy(rig.w).rc == 0);
   Inputs in = rig.st.Write(rig.w);
   std::string def = kDefinitions + "/signing-session.textproto";
-  std::string answers = rig.Answers(
-      {"Dana", "Frank", "Erin", "Grace", "Heidi"},
-      {{"read-approval", {"Erin", "Frank"}}, {"sign-release", {"Dana", "Grace", "Heidi"}},
-       {"verify-release", {"Erin", "Frank"}}});
+  std::string answers = rig.Answers({"Dana", "Frank", "Erin", "Grace", "Heidi"},
+                                    {{"read-approval", {"Erin", "Frank"}},
+                                     {"sign-release", {"Dana", "Grace", "Heidi"}},
+                                     {"verify-release", {"Erin", "Frank"}}});
   std::string params = " --param version=5.4.3 --param artifact=" + in.artifacts[0] +
                        " --param approval=" + in.approval + " --param provenance=" + in.provenance +
-                       " --param evidence=" + in.evidence[0] + " --param key=rel --param out=" +
-                       rig.st.root + "/release --param vkey=" + rig.st.root + "/log.vkey" +
-                       rig.Pin("release");
+                       " --param evidence=" + in.evidence[0] +
+                       " --param key=rel --param out=" + rig.st.root +
+                       "/release --param vkey=" + rig.st.root + "/log.vkey" + rig.Pin("release");
   CmdResult r = rig.Run(def, rig.Approve(def), answers, params);
   REQUIRE_MESSAGE(r.rc == 0, r.all());
   auto all = rig.st.Events();
@@ -273,13 +282,13 @@ TEST_CASE("ceremony: key-rotation runs end to end" * doctest::skip()) {
   next.policy.set_version(4);
   std::string v4 = rig.WritePolicy(next, "policy-v4.env");
   std::string def = kDefinitions + "/key-rotation.textproto";
-  CmdResult r = rig.Run(def, rig.Approve(def),
-                        rig.Answers(kKeyGenPeople, {{"generate-new-key", {"Dana", "Frank", "Grace", "Heidi"}},
-                                                    {"export-new-key", {"Frank"}},
-                                                    {"install-policy", {"Dana", "Frank"}},
-                                                    {"retire-old-key", {"Dana", "Frank"}}}),
-                        " --param new_label=rel-2 --param old_label=rel --param policy=" + v4 +
-                            rig.Pin("release"));
+  CmdResult r = rig.Run(
+      def, rig.Approve(def),
+      rig.Answers(kKeyGenPeople, {{"generate-new-key", {"Dana", "Frank", "Grace", "Heidi"}},
+                                  {"export-new-key", {"Frank"}},
+                                  {"install-policy", {"Dana", "Frank"}},
+                                  {"retire-old-key", {"Dana", "Frank"}}}),
+      " --param new_label=rel-2 --param old_label=rel --param policy=" + v4 + rig.Pin("release"));
   REQUIRE_MESSAGE(r.rc == 0, r.all());
   CheckCompleted(EventsOf(rig.st.Events(), Parse(r)["ceremony_id"]), def, 4, 4);
   CHECK(Count(rig.st.Events(), v1::EVENT_KIND_KEY_RETIRED) == 1);
@@ -311,11 +320,12 @@ TEST_CASE("ceremony: custodian-change runs end to end" * doctest::skip()) {
   Rig rig;
   REQUIRE(rig.st.InstallPolicy(rig.w).rc == 0);
   std::string def = kDefinitions + "/custodian-change.textproto";
-  CmdResult r = rig.Run(def, rig.Approve(def),
-                        rig.Answers(kKeyGenPeople, {{"resplit", {"Dana", "Frank", "Grace", "Heidi"}},
-                                                    {"hand-out-shares", {"Frank", "Grace", "Heidi"}}}),
-                        " --param old_shares=" + rig.st.root + "/shares/1," + rig.st.root +
-                            "/shares/2 --param shares_out=" + rig.st.root + "/new-shares");
+  CmdResult r =
+      rig.Run(def, rig.Approve(def),
+              rig.Answers(kKeyGenPeople, {{"resplit", {"Dana", "Frank", "Grace", "Heidi"}},
+                                          {"hand-out-shares", {"Frank", "Grace", "Heidi"}}}),
+              " --param old_shares=" + rig.st.root + "/shares/1," + rig.st.root +
+                  "/shares/2 --param shares_out=" + rig.st.root + "/new-shares");
   REQUIRE_MESSAGE(r.rc == 0, r.all());
   CheckCompleted(EventsOf(rig.st.Events(), Parse(r)["ceremony_id"]), def, 2, 4);
 }
@@ -333,15 +343,18 @@ void CheckRefused(Rig& rig, const CmdResult& r, const std::string& code, const s
   CHECK(Count(es, v1::EVENT_KIND_KEY_GENERATED) == 3);  // the station's: log, attest, rel
 }
 
-TEST_CASE("ceremony: unapproved, altered-after-approval and wrong-key runs are refused and logged") {
+TEST_CASE(
+    "ceremony: unapproved, altered-after-approval and wrong-key runs are refused and logged") {
   Rig rig;
   REQUIRE(rig.st.InstallPolicy(rig.w).rc == 0);
   std::string def = rig.st.root + "/key-generation.textproto";
   REQUIRE(WriteFileAtomic(def, ReadFile(kDefinitions + "/key-generation.textproto").value()).ok());
   std::string extra = " --param label=k2" + rig.Pin("release");
   SUBCASE("one governance signature of the two required") {
-    CmdResult r = rig.Run(def, rig.Approve(def, 1), rig.Answers(kKeyGenPeople, kKeyGenSteps), extra);
-    CheckRefused(rig, r, "CEREMONY_NOT_APPROVED", "is not approved: 1 valid governance signature(s) of the 2");
+    CmdResult r =
+        rig.Run(def, rig.Approve(def, 1), rig.Answers(kKeyGenPeople, kKeyGenSteps), extra);
+    CheckRefused(rig, r, "CEREMONY_NOT_APPROVED",
+                 "is not approved: 1 valid governance signature(s) of the 2");
   }
   SUBCASE("altered after approval") {
     std::string approval = rig.Approve(def);
@@ -352,18 +365,22 @@ TEST_CASE("ceremony: unapproved, altered-after-approval and wrong-key runs are r
     CheckRefused(rig, r, "CEREMONY_DEFINITION_ALTERED", "was altered after approval");
   }
   SUBCASE("a participant who signs the challenge with another key") {
-    CmdResult r = rig.Run(def, rig.Approve(def),
-                          rig.Answers(kKeyGenPeople, kKeyGenSteps, {{"Frank", KeyOf("mallory")}}), extra);
-    CheckRefused(rig, r, "CEREMONY_PARTICIPANT_REFUSED", "Frank (internal-witness) could not sign the challenge");
+    CmdResult r =
+        rig.Run(def, rig.Approve(def),
+                rig.Answers(kKeyGenPeople, kKeyGenSteps, {{"Frank", KeyOf("mallory")}}), extra);
+    CheckRefused(rig, r, "CEREMONY_PARTICIPANT_REFUSED",
+                 "Frank (internal-witness) could not sign the challenge");
   }
   SUBCASE("a participant whose key file is missing") {
-    CmdResult r = rig.Run(def, rig.Approve(def),
-                          rig.Answers(kKeyGenPeople, kKeyGenSteps, {{"Grace", rig.st.root + "/none.key"}}),
-                          extra);
-    CheckRefused(rig, r, "CEREMONY_PARTICIPANT_REFUSED", "Grace (custodian) could not sign the challenge");
+    CmdResult r = rig.Run(
+        def, rig.Approve(def),
+        rig.Answers(kKeyGenPeople, kKeyGenSteps, {{"Grace", rig.st.root + "/none.key"}}), extra);
+    CheckRefused(rig, r, "CEREMONY_PARTICIPANT_REFUSED",
+                 "Grace (custodian) could not sign the challenge");
   }
   SUBCASE("too few custodians") {
-    CmdResult r = rig.Run(def, rig.Approve(def), rig.Answers({"Dana", "Frank", "Grace"}, kKeyGenSteps), extra);
+    CmdResult r = rig.Run(def, rig.Approve(def),
+                          rig.Answers({"Dana", "Frank", "Grace"}, kKeyGenSteps), extra);
     CheckRefused(rig, r, "CEREMONY_QUORUM_NOT_MET", "custodians: 1 present of the 2 required");
   }
   SUBCASE("a PIN as a pin-source parameter") {
@@ -374,7 +391,9 @@ TEST_CASE("ceremony: unapproved, altered-after-approval and wrong-key runs are r
   }
 }
 
-TEST_CASE("ceremony: a run stopped at a deviation is visible, resumes at its first unlogged step, or is aborted") {
+TEST_CASE(
+    "ceremony: a run stopped at a deviation is visible, resumes at its first unlogged step, or is "
+    "aborted") {
   Rig rig;
   REQUIRE(rig.st.InstallPolicy(rig.w).rc == 0);
   std::string def = kDefinitions + "/key-generation.textproto";
@@ -396,9 +415,10 @@ TEST_CASE("ceremony: a run stopped at a deviation is visible, resumes at its fir
   CHECK(Count(es, v1::EVENT_KIND_CEREMONY_COMPLETED) == 0);
 
   SUBCASE("resumed: participants authenticate again, step 3 runs, steps 1-2 do not") {
-    CmdResult res = rig.st.Sr("--json ceremony run --resume " + id + " --station " + rig.st.station +
-                              " --answers " + rig.Answers(kKeyGenPeople, kKeyGenSteps) +
-                              " --log-pin-source file:" + rig.st.pins + "/log");
+    CmdResult res =
+        rig.st.Sr("--json ceremony run --resume " + id + " --station " + rig.st.station +
+                  " --answers " + rig.Answers(kKeyGenPeople, kKeyGenSteps) +
+                  " --log-pin-source file:" + rig.st.pins + "/log");
     REQUIRE_MESSAGE(res.rc == 0, res.all());
     auto after = EventsOf(rig.st.Events(), id);
     REQUIRE(after.size() == 7);
@@ -410,16 +430,17 @@ TEST_CASE("ceremony: a run stopped at a deviation is visible, resumes at its fir
     CHECK(Count(rig.st.Events(), v1::EVENT_KIND_KEY_GENERATED) == 4);  // log, attest, rel; k2 once
   }
   SUBCASE("resumed by someone with the wrong key: refused, still resumable") {
-    CmdResult res = rig.st.Sr("ceremony run --resume " + id + " --station " + rig.st.station +
-                              " --answers " +
-                              rig.Answers(kKeyGenPeople, kKeyGenSteps, {{"Dana", KeyOf("mallory")}}) +
-                              " --log-pin-source file:" + rig.st.pins + "/log");
+    CmdResult res =
+        rig.st.Sr("ceremony run --resume " + id + " --station " + rig.st.station + " --answers " +
+                  rig.Answers(kKeyGenPeople, kKeyGenSteps, {{"Dana", KeyOf("mallory")}}) +
+                  " --log-pin-source file:" + rig.st.pins + "/log");
     CHECK(res.rc == 1);
     CHECK(Count(EventsOf(rig.st.Events(), id), v1::EVENT_KIND_CEREMONY_COMPLETED) == 0);
   }
   SUBCASE("aborted: logged, and no longer resumable") {
-    CmdResult a = rig.st.Sr("ceremony abort " + id + " --station " + rig.st.station +
-                            " --reason 'witness left' --log-pin-source file:" + rig.st.pins + "/log");
+    CmdResult a =
+        rig.st.Sr("ceremony abort " + id + " --station " + rig.st.station +
+                  " --reason 'witness left' --log-pin-source file:" + rig.st.pins + "/log");
     REQUIRE_MESSAGE(a.rc == 0, a.all());
     auto after = EventsOf(rig.st.Events(), id);
     REQUIRE(after.back().kind() == v1::EVENT_KIND_CEREMONY_COMPLETED);
@@ -430,8 +451,9 @@ TEST_CASE("ceremony: a run stopped at a deviation is visible, resumes at its fir
                               " --answers " + rig.Answers(kKeyGenPeople, kKeyGenSteps) +
                               " --log-pin-source file:" + rig.st.pins + "/log");
     CHECK(res.rc == 10);
-    CHECK(rig.st.Sr("ceremony abort " + id + " --station " + rig.st.station +
-                    " --reason again --log-pin-source file:" + rig.st.pins + "/log")
+    CHECK(rig.st
+              .Sr("ceremony abort " + id + " --station " + rig.st.station +
+                  " --reason again --log-pin-source file:" + rig.st.pins + "/log")
               .rc == 10);
   }
 }
@@ -441,13 +463,15 @@ TEST_CASE("ceremony: a failed action is an exception; the answers may abort the 
   REQUIRE(rig.st.InstallPolicy(rig.w).rc == 0);
   std::string def = kDefinitions + "/key-generation.textproto";
   // The label is taken: key generate fails (exit 11), not the expected 0.
-  CmdResult r = rig.Run(def, rig.Approve(def),
-                        rig.Answers(kKeyGenPeople, kKeyGenSteps, {}, {{"generate-key", "label taken"}}),
-                        " --param label=rel" + rig.Pin("release"));
+  CmdResult r =
+      rig.Run(def, rig.Approve(def),
+              rig.Answers(kKeyGenPeople, kKeyGenSteps, {}, {{"generate-key", "label taken"}}),
+              " --param label=rel" + rig.Pin("release"));
   CHECK_MESSAGE(r.rc == 1, r.all());
   auto es = EventsOf(rig.st.Events(), Parse(r)["ceremony_id"]);
   REQUIRE(es.size() == 3);
-  CHECK(es[1].ceremony_exception().reason().find("exited with 11, expected 0") != std::string::npos);
+  CHECK(es[1].ceremony_exception().reason().find("exited with 11, expected 0") !=
+        std::string::npos);
   CHECK(es[2].ceremony_completed().outcome() == "aborted");
   CHECK(es[2].ceremony_completed().reason() == "label taken");
   CHECK(es[2].ceremony_completed().steps_completed() == 0);
@@ -459,11 +483,11 @@ TEST_CASE("ceremony: an interactive run on a terminal: keys typed, steps confirm
   std::string def = kDefinitions + "/audit.textproto";
   std::string approval = rig.Approve(def);
   // Dana, Judy: key files; Judy confirms both steps by typing her name.
-  std::string cmd = std::string("python3 ") + PTY_ANSWER + " " + KeyOf("Dana") + " " + KeyOf("Judy") +
-                    " Judy Judy -- " + STRONGROOM_BINARY + " ceremony run " + def + " --approval " +
-                    approval + " --station " + rig.st.station + " --log-pin-source file:" +
-                    rig.st.pins + "/log --workdir " + rig.st.root + " --param vkey=" + rig.st.root +
-                    "/log.vkey";
+  std::string cmd = std::string("python3 ") + PTY_ANSWER + " " + KeyOf("Dana") + " " +
+                    KeyOf("Judy") + " Judy Judy -- " + STRONGROOM_BINARY + " ceremony run " + def +
+                    " --approval " + approval + " --station " + rig.st.station +
+                    " --log-pin-source file:" + rig.st.pins + "/log --workdir " + rig.st.root +
+                    " --param vkey=" + rig.st.root + "/log.vkey";
   CmdResult r = Run(cmd);
   REQUIRE_MESSAGE(r.rc == 0, r.all());
   CHECK(r.out.find("Dana (ceremony-administrator), your key file") != std::string::npos);
@@ -473,11 +497,11 @@ TEST_CASE("ceremony: an interactive run on a terminal: keys typed, steps confirm
   CHECK(es.back().kind() == v1::EVENT_KIND_CEREMONY_COMPLETED);
   CHECK(es.back().ceremony_completed().outcome() == "completed");
   SUBCASE("a wrong name at the confirmation stops the run") {
-    CmdResult bad = Run(std::string("python3 ") + PTY_ANSWER + " " + KeyOf("Dana") + " " + KeyOf("Judy") +
-                        " Judith '' -- " + STRONGROOM_BINARY + " ceremony run " + def + " --approval " +
-                        approval + " --station " + rig.st.station + " --log-pin-source file:" +
-                        rig.st.pins + "/log --workdir " + rig.st.root + " --param vkey=" + rig.st.root +
-                        "/log.vkey");
+    CmdResult bad =
+        Run(std::string("python3 ") + PTY_ANSWER + " " + KeyOf("Dana") + " " + KeyOf("Judy") +
+            " Judith '' -- " + STRONGROOM_BINARY + " ceremony run " + def + " --approval " +
+            approval + " --station " + rig.st.station + " --log-pin-source file:" + rig.st.pins +
+            "/log --workdir " + rig.st.root + " --param vkey=" + rig.st.root + "/log.vkey");
     CHECK_MESSAGE(bad.rc == 10, bad.all());
     CHECK(rig.st.Events().back().kind() == v1::EVENT_KIND_CEREMONY_EXCEPTION);
   }
@@ -490,11 +514,11 @@ TEST_CASE("ceremony: a run killed at a prompt is visible as interrupted in the l
   std::string approval = rig.Approve(def);
   // Judy confirms step 1; at step 2's confirmation prompt the answers have
   // run out and pty_answer.py kills the runner (SIGKILL, exit 125).
-  CmdResult killed = Run(std::string("python3 ") + PTY_ANSWER + " " + KeyOf("Dana") + " " + KeyOf("Judy") +
-                         " Judy -- " + STRONGROOM_BINARY + " ceremony run " + def + " --approval " +
-                         approval + " --station " + rig.st.station + " --log-pin-source file:" +
-                         rig.st.pins + "/log --workdir " + rig.st.root + " --param vkey=" + rig.st.root +
-                         "/log.vkey");
+  CmdResult killed =
+      Run(std::string("python3 ") + PTY_ANSWER + " " + KeyOf("Dana") + " " + KeyOf("Judy") +
+          " Judy -- " + STRONGROOM_BINARY + " ceremony run " + def + " --approval " + approval +
+          " --station " + rig.st.station + " --log-pin-source file:" + rig.st.pins +
+          "/log --workdir " + rig.st.root + " --param vkey=" + rig.st.root + "/log.vkey");
   REQUIRE_MESSAGE(killed.rc == 125, killed.all());
   auto es = rig.st.Events();
   std::string id;
@@ -505,10 +529,10 @@ TEST_CASE("ceremony: a run killed at a prompt is visible as interrupted in the l
   REQUIRE(run.size() == 2);  // STARTED, step 1; no COMPLETED: interrupted
   CHECK(run[1].ceremony_step().step() == 1);
   CHECK(rig.st.LogVerify().rc == 0);
-  CmdResult res = rig.st.Sr("--json ceremony run --resume " + id + " --station " + rig.st.station +
-                            " --answers " +
-                            rig.Answers({"Dana", "Judy"}, {{"verify-log", {"Judy"}}, {"read-events", {"Judy"}}}) +
-                            " --log-pin-source file:" + rig.st.pins + "/log");
+  CmdResult res = rig.st.Sr(
+      "--json ceremony run --resume " + id + " --station " + rig.st.station + " --answers " +
+      rig.Answers({"Dana", "Judy"}, {{"verify-log", {"Judy"}}, {"read-events", {"Judy"}}}) +
+      " --log-pin-source file:" + rig.st.pins + "/log");
   REQUIRE_MESSAGE(res.rc == 0, res.all());
   run = EventsOf(rig.st.Events(), id);
   REQUIRE(run.size() == 5);
@@ -530,19 +554,20 @@ TEST_CASE("ceremony: a participant signs the challenge with a key on a PKCS#11 t
   Rig rig;
   REQUIRE(rig.st.InstallPolicy(rig.w).rc == 0);
   std::string def = rig.st.root + "/token.textproto";
-  REQUIRE(WriteFileAtomic(def,
-                          "name: \"token-audit\"\nkind: CEREMONY_KIND_AUDIT\n"
-                          "roles { name: \"ceremony-administrator\" min_present: 1 }\n"
-                          "roles { name: \"auditor\" min_present: 1 }\n"
-                          "participants { name: \"Dana\" role: \"ceremony-administrator\" public_key_pem: " +
-                              Quoted(ReadFile(kPeople + "/dana.pub").value()) +
-                              " }\n"
-                              "participants { name: \"Tess\" role: \"auditor\" public_key_pem: " +
-                              Quoted(rig.st.key_pem) +
-                              " }\n"
-                              "steps { name: \"verify-log\" instruction: \"Verify.\" action: [\"log\", "
-                              "\"verify\", \"--station\", \"${station}\", \"--vkey\", \"${workdir}/log.vkey\"] "
-                              "confirm_roles: \"auditor\" }\n")
+  REQUIRE(WriteFileAtomic(
+              def,
+              "name: \"token-audit\"\nkind: CEREMONY_KIND_AUDIT\n"
+              "roles { name: \"ceremony-administrator\" min_present: 1 }\n"
+              "roles { name: \"auditor\" min_present: 1 }\n"
+              "participants { name: \"Dana\" role: \"ceremony-administrator\" public_key_pem: " +
+                  Quoted(ReadFile(kPeople + "/dana.pub").value()) +
+                  " }\n"
+                  "participants { name: \"Tess\" role: \"auditor\" public_key_pem: " +
+                  Quoted(rig.st.key_pem) +
+                  " }\n"
+                  "steps { name: \"verify-log\" instruction: \"Verify.\" action: [\"log\", "
+                  "\"verify\", \"--station\", \"${station}\", \"--vkey\", \"${workdir}/log.vkey\"] "
+                  "confirm_roles: \"auditor\" }\n")
               .ok());
   Json answers = {{"participants",
                    {{"Dana", {{"key", KeyOf("Dana")}}},
