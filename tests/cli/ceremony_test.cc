@@ -608,5 +608,26 @@ TEST_CASE("ceremony print: Markdown and printable HTML of a shipped definition")
   CHECK(rig.st.Sr("ceremony print " + def + " --out " + rig.st.root + "/s.txt").rc == 3);
 }
 
+TEST_CASE("ceremony: every verb explains itself and its options in --help") {
+  const std::pair<const char*, std::vector<const char*>> verbs[] = {
+      {"ceremony approve", {"--key", "--out", "governance"}},
+      {"ceremony run",
+       {"--approval", "--governance", "--param", "--answers", "--workdir", "--resume",
+        "--log-pin-source", "challenge"}},
+      {"ceremony abort", {"--reason", "--station"}},
+      {"ceremony print", {"--out", "signature"}},
+  };
+  for (const auto& [verb, words] : verbs) {
+    CmdResult r = Run(std::string(STRONGROOM_BINARY) + " " + verb + " --help");
+    INFO(verb, "\n", r.out);
+    CHECK(r.rc == 0);
+    for (const char* w : words) CHECK_MESSAGE(r.out.find(w) != std::string::npos, w);
+  }
+  CmdResult none =
+      Run(std::string(STRONGROOM_BINARY) + " ceremony run --station /nonexistent --answers x");
+  CHECK(none.rc == 3);
+  CHECK(none.out.find("--resume ID") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace sr::testing
