@@ -8,19 +8,6 @@
 #include "cli/common.h"
 #include "station/pin_source.h"
 
-namespace {
-
-// The `ceremony` verb group. Its runner's verbs (cli/ceremony.cc) are
-// written apart; this registers the group with the verbs of this tree.
-void RegisterCeremonyGroup(CLI::App& app, sr::cli::Context& ctx) {
-  auto* ceremony = app.add_subcommand("ceremony", "Ceremonies: their transcripts from the log");
-  ceremony->require_subcommand(1);
-  ceremony->fallthrough();
-  sr::cli::RegisterCeremonyTranscript(*ceremony, ctx);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   using namespace sr::cli;
   // Before any other use of OpenSSL (ours or the PKCS#11 module's):
@@ -60,7 +47,7 @@ int main(int argc, char** argv) {
       {"station", RegisterStationCommands}, {"key", RegisterKeyCommands},
       {"policy", RegisterPolicyCommands},   {"approve", RegisterApproveCommands},
       {"sign", RegisterSignCommands},       {"verify", RegisterVerifyCommands},
-      {"log", RegisterLogCommands},         {"ceremony", RegisterCeremonyGroup},
+      {"log", RegisterLogCommands},         {"ceremony", RegisterCeremonyCommands},
       {"custody", RegisterCustodyCommands}};
   const Verb* named = nullptr;
   for (int i = 1; i < argc && named == nullptr; ++i) {

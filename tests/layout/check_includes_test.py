@@ -72,6 +72,12 @@ case("release/ including station/ fails",
 case("station/ including signer/ fails",
      lambda r: write(r, "station/keys.cc", '#include "signer/session.h"\n'),
      False, ['station/keys.cc:1', '#include "signer/session.h"'])
+case("ceremonies/ including signer/ fails",
+     lambda r: write(r, "ceremonies/runner.cc", '#include "signer/session.h"\n'),
+     False, ['ceremonies/runner.cc:1', '#include "signer/session.h"'])
+case("station/ including ceremonies/ fails",
+     lambda r: write(r, "station/x.cc", '#include "ceremonies/runner.h"\n'),
+     False, ['station/x.cc:1', 'station/ may not include ceremonies/'])
 case("signer/ including cli/ fails",
      lambda r: write(r, "signer/x.cc", '#include "cli/common.h"\n'),
      False, ['signer/x.cc:1', '#include "cli/common.h"'])
