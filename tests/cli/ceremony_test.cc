@@ -602,7 +602,7 @@ TEST_CASE("ceremony print: Markdown and printable HTML of a shipped definition")
   REQUIRE(rig.st.Sr("ceremony print " + def + " --out " + rig.st.root + "/s.html").rc == 0);
   std::string md = ReadFile(rig.st.root + "/s.md").value();
   std::string html = ReadFile(rig.st.root + "/s.html").value();
-  CHECK(md.find("### \u2610 2\\. sign\\-release") != std::string::npos);
+  CHECK(md.find("### \u2610 2. sign-release") != std::string::npos);
   CHECK(html.find("<h3>\u2610 2. sign-release</h3>") != std::string::npos);
   CHECK(html.find(Sha256Hex(ReadFile(def).value())) != std::string::npos);
   CHECK(rig.st.Sr("ceremony print " + def + " --out " + rig.st.root + "/s.txt").rc == 3);
