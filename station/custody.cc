@@ -313,6 +313,8 @@ Result<ResplitResult> Resplit(Station& station, const ResplitOptions& o) {
   SR_ASSIGN_OR_RETURN(SecretBytes log_pin, o.log_pin->ReadPin());
   // The log first: a PIN changes only on a station that can record it.
   SR_ASSIGN_OR_RETURN(auto log, StationLog::Open(station, log_pin));
+  log->set_operators(o.operators);
+  SR_RETURN_IF_ERROR(log->RefuseIfClockBehind("custody resplit"));
   if (o.role == TokenRole::kLog || station.RolesShareToken()) log.reset();  // one login a token
 
   CustodyRecord rec;
