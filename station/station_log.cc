@@ -52,11 +52,15 @@ std::optional<std::chrono::system_clock::time_point> ParseEventTime(const std::s
 
 // Events recorded with whatever time the clock reads, even behind the log:
 // a refusal (of a clock behind the log, among others), the record of a
-// repair, and a witnessed clock correction.
+// repair, a witnessed clock correction, and a key revocation or retirement
+// (they only take trust away, and an emergency revocation must not wait for
+// the clock; verify judges them by log index first).
 bool MayGoBackInTime(strongroom::v1::EventKind kind) {
   return kind == strongroom::v1::EVENT_KIND_REFUSAL ||
          kind == strongroom::v1::EVENT_KIND_LOG_RECOVERED ||
-         kind == strongroom::v1::EVENT_KIND_CLOCK_CHECKED;
+         kind == strongroom::v1::EVENT_KIND_CLOCK_CHECKED ||
+         kind == strongroom::v1::EVENT_KIND_KEY_REVOKED ||
+         kind == strongroom::v1::EVENT_KIND_KEY_RETIRED;
 }
 
 }  // namespace

@@ -86,8 +86,9 @@ class StationLog {
   // more than policy::kClockTolerance: `action` ("key generate") is what was
   // refused. Call it before an action that changes a token or the station.
   // Append and AppendMany apply the same rule to every event except
-  // REFUSAL, LOG_RECOVERED and CLOCK_CHECKED (a refusal, a repair and a
-  // witnessed clock correction are recorded with the time the clock reads).
+  // REFUSAL, LOG_RECOVERED, CLOCK_CHECKED, KEY_REVOKED and KEY_RETIRED (a
+  // refusal, a repair, a witnessed clock correction and taking a key out of
+  // service are recorded with the time the clock reads).
   Status RefuseIfClockBehind(std::string_view action);
 
   // Signs a checkpoint over everything appended; returns the note.

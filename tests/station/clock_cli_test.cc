@@ -216,3 +216,26 @@ TEST_CASE("log verify names an event whose time goes back") {
 
 }  // namespace
 }  // namespace sr::testing
+
+namespace sr::testing {
+namespace {
+
+TEST_CASE("a key revocation never waits for the clock, and does not lower the log's time") {
+  SignStation st;
+  const std::string last_time = st.Events().back().time();
+  CmdResult rev = SrAt(st, "-1d", "key revoke --station " + st.station + " --label " +
+                                      st.key_label + " --reason 'laptop stolen'" + LogPin(st));
+  CHECK_MESSAGE(rev.rc == 0, rev.all());
+  auto events = st.Events();
+  REQUIRE(events.back().kind() == strongroom::v1::EVENT_KIND_KEY_REVOKED);
+  CHECK(events.back().time() < last_time);
+  // Still judged against the event before the revocation.
+  CmdResult gen = SrAt(st, "-1d", "key generate --station " + st.station +
+                                      " --label next --algorithm ecdsa-p256" + st.Pins());
+  CHECK(gen.rc == 1);
+  CHECK_MESSAGE(gen.all().find("CLOCK_BEHIND_LOG") != std::string::npos, gen.all());
+  CHECK(gen.all().find(last_time) != std::string::npos);
+}
+
+}  // namespace
+}  // namespace sr::testing
