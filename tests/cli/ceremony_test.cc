@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ctime>
+
 #include "base/file.h"
 #include "base/hash.h"
 #include "station/pin_source.h"
@@ -271,7 +273,19 @@ TEST_CASE("ceremony: key-generation, policy-update and audit run end to end on a
   }
 }
 
-TEST_CASE("ceremony: signing-session signs an approved release end to end and verifies it") {
+// The current UTC time, RFC 3339, as witnesses read it from a reference.
+std::string UtcNow() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+TEST_CASE(
+    "ceremony: signing-session checks the clock with witnesses, signs an approved release and "
+    "verifies it") {
   Rig rig;
   std::string fw = "ic22-fw-5.4.3.bin";
   rig.w.ForRelease({{fw, Sha256Hex(SignStation::ContentOf(fw))}}, "5.4.3", "5.4.2");
@@ -279,7 +293,8 @@ TEST_CASE("ceremony: signing-session signs an approved release end to end and ve
   Inputs in = rig.st.Write(rig.w);
   std::string def = kDefinitions + "/signing-session.textproto";
   std::string answers = rig.Answers({"Dana", "Frank", "Erin", "Grace", "Heidi"},
-                                    {{"read-approval", {"Erin", "Frank"}},
+                                    {{"check-clock", {"Dana", "Frank"}},
+                                     {"read-approval", {"Erin", "Frank"}},
                                      {"sign-release", {"Dana", "Grace", "Heidi"}},
                                      {"verify-release", {"Erin", "Frank"}}});
   std::string params = " --param version=5.4.3 --param artifact=" + in.artifacts[0] +
@@ -287,12 +302,43 @@ TEST_CASE("ceremony: signing-session signs an approved release end to end and ve
                        " --param evidence=" + in.evidence[0] +
                        " --param key=rel --param out=" + rig.st.root +
                        "/release --param vkey=" + rig.st.root + "/log.vkey" + rig.Pin("release");
-  CmdResult r = rig.Run(def, rig.Approve(def), answers, params);
-  REQUIRE_MESSAGE(r.rc == 0, r.all());
-  auto all = rig.st.Events();
-  CheckCompleted(EventsOf(all, Parse(r)["ceremony_id"]), def, 3, 5);
-  CHECK(Count(all, v1::EVENT_KIND_SIGNING) == 1);
-  CHECK(PathExists(rig.st.root + "/release/" + fw + ".sig"));
+  std::string approval = rig.Approve(def);
+  SUBCASE("completed: the clock check is logged before the signing") {
+    std::string now = UtcNow();
+    CmdResult r = rig.Run(def, approval, answers,
+                          params + " --param reference_time=" + now +
+                              " --param 'clock_reference=radio clock'");
+    REQUIRE_MESSAGE(r.rc == 0, r.all());
+    auto all = rig.st.Events();
+    auto es = EventsOf(all, Parse(r)["ceremony_id"]);
+    CheckCompleted(es, def, 4, 5);
+    CHECK(es[1].ceremony_step().step_name() == "check-clock");
+    CHECK(Count(all, v1::EVENT_KIND_SIGNING) == 1);
+    CHECK(PathExists(rig.st.root + "/release/" + fw + ".sig"));
+    // The CLOCK_CHECKED event: the witnesses' reading, by name, before the
+    // signing's events.
+    std::size_t clock = all.size(), signing = all.size();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (all[i].kind() == v1::EVENT_KIND_CLOCK_CHECKED && clock == all.size()) clock = i;
+      if (all[i].kind() == v1::EVENT_KIND_SIGNING) signing = i;
+    }
+    REQUIRE(clock < signing);
+    CHECK(all[clock].clock_checked().reference_time() == now);
+    CHECK(all[clock].clock_checked().reference() == "radio clock");
+    REQUIRE(all[clock].operators_size() == 2);
+    CHECK(all[clock].operators(0) == "Dana");
+    CHECK(all[clock].operators(1) == "Frank");
+  }
+  SUBCASE("a reference time the clock disagrees with stops the run before the signing") {
+    CmdResult r =
+        rig.Run(def, approval, answers, params + " --param reference_time=2020-01-01T00:00:00Z");
+    CHECK_MESSAGE(r.rc == 10, r.all());
+    CHECK_MESSAGE(r.all().find("CLOCK_DISAGREES_WITH_REFERENCE") != std::string::npos, r.all());
+    auto all = rig.st.Events();
+    CHECK(Count(all, v1::EVENT_KIND_SIGNING) == 0);
+    CHECK(Count(all, v1::EVENT_KIND_CEREMONY_EXCEPTION) == 1);
+    CHECK(Count(all, v1::EVENT_KIND_CEREMONY_COMPLETED) == 0);
+  }
 }
 
 // Key rotation, revocation and custodian change drive the lifecycle and
@@ -648,8 +694,8 @@ TEST_CASE("ceremony print: Markdown and printable HTML of a shipped definition")
   std::string html = ReadFile(rig.st.root + "/s.html").value();
   // The shared renderer (ceremonies/render.cc) escapes only what would be
   // Markdown markup: a step name after the tick box stays plain text.
-  CHECK(md.find("### \u2610 2. sign-release") != std::string::npos);
-  CHECK(html.find("<h3>\u2610 2. sign-release</h3>") != std::string::npos);
+  CHECK(md.find("### \u2610 3. sign-release") != std::string::npos);
+  CHECK(html.find("<h3>\u2610 3. sign-release</h3>") != std::string::npos);
   CHECK(html.find(Sha256Hex(ReadFile(def).value())) != std::string::npos);
   CHECK(rig.st.Sr("ceremony print " + def + " --out " + rig.st.root + "/s.txt").rc == 3);
 }
