@@ -6,9 +6,8 @@
 // pseudo-terminal.
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "base/hash.h"
@@ -305,9 +304,9 @@ TEST_CASE(
   std::string approval = rig.Approve(def);
   SUBCASE("completed: the clock check is logged before the signing") {
     std::string now = UtcNow();
-    CmdResult r = rig.Run(def, approval, answers,
-                          params + " --param reference_time=" + now +
-                              " --param 'clock_reference=radio clock'");
+    CmdResult r = rig.Run(
+        def, approval, answers,
+        params + " --param reference_time=" + now + " --param 'clock_reference=radio clock'");
     REQUIRE_MESSAGE(r.rc == 0, r.all());
     auto all = rig.st.Events();
     auto es = EventsOf(all, Parse(r)["ceremony_id"]);
@@ -386,9 +385,10 @@ TEST_CASE("ceremony: custodian-change runs end to end") {
   // A station whose release PINs Grace, Heidi and Ivan hold, 2 of 3 (the
   // definition's custodians); the ceremony resplits the user PIN from two of
   // their shares, and afterwards only the new shares open the token.
-  Rig rig(" --custody 2-of-3 --custodian Grace --custodian Heidi --custodian Ivan"
-          " --shares-out shares",
-          RecoverReleasePin);
+  Rig rig(
+      " --custody 2-of-3 --custodian Grace --custodian Heidi --custodian Ivan"
+      " --shares-out shares",
+      RecoverReleasePin);
   REQUIRE(rig.st.InstallPolicy(rig.w).rc == 0);
   std::string def = kDefinitions + "/custodian-change.textproto";
   CmdResult r =
