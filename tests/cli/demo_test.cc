@@ -1,6 +1,9 @@
 // `make demo` is part of the product: the firmware 5.4.3 ceremony must keep
 // running end to end and tell the story of the seed (refused with the
-// regional configuration in scope, signed with it excluded, verified).
+// regional configuration in scope, signed with it excluded, verified), the
+// signing as a ceremony run of the signing-session definition with
+// authenticated participants, a witnessed clock check and the release PIN
+// from two custodians' shares, and its transcript printed from the log.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -46,6 +49,19 @@ TEST_CASE("demo: make demo runs the firmware 5.4.3 ceremony end to end in under 
   CHECK(has("log verified: strongroom/"));
   CHECK(has("SIGNING                1"));
   CHECK(has("REFUSAL                2"));
+  // The station's release PINs are in custody, 2 of 3; two shares open the token.
+  CHECK(has("CUSTODY_SHARES_ISSUED  3"));
+  CHECK(has("--pin-source shares:"));
+  // The signing is a ceremony: five people authenticated by their keys, the
+  // clock checked with witnesses, four steps, completed; its transcript shown.
+  CHECK(count("  authenticated: ") == 5);
+  CHECK(has("CLOCK_CHECKED          1"));
+  CHECK(has("CEREMONY_STEP          4"));
+  CHECK(has("CEREMONY_COMPLETED     1"));
+  CHECK(has("== Step 3 of 4: sign-release"));
+  CHECK(has("completed (4 steps, each logged)"));
+  CHECK(has("| Outcome | completed |"));
+  CHECK(has("custodian: Heidi (authenticated, key "));
 }
 
 }  // namespace

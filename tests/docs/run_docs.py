@@ -22,7 +22,10 @@ block runs (the documents say these come from outside the station):
   - for ceremonies/README.md, what the release engineer brings: the
     approval (signed by alice and bob) and the DSSE envelopes of the two
     statements, approval.dsse.json, provenance.dsse.json and
-    tests-reference.dsse.json;
+    tests-reference.dsse.json; and, as a checkout of the repository has
+    them, ceremonies/ -> the source tree's ceremonies/ (the shipped
+    definitions) and people/ -> tests/testdata/ceremonies/people/ (the test
+    keys of the people those definitions name);
   - vkey.txt, my-old.checkpoint: only for docs/auditor-guide.md, which audits
     a log made by a short ceremony (station, key, policy, signing) run here.
 
@@ -126,6 +129,10 @@ def prepare(work, src, env, auditor, media):
                 '"url":"https://lab.example.com/runs/1","passedTests":["rollback","recovery"],'
                 '"failedTests":[]}}\n' % subject)
     if media:
+        os.symlink(os.path.join(os.path.abspath(src), "ceremonies"),
+                   os.path.join(work, "ceremonies"))
+        os.symlink(os.path.join(os.path.abspath(src), "tests", "testdata", "ceremonies", "people"),
+                   os.path.join(work, "people"))
         # What the release engineer brings (ceremonies/README.md, section 3),
         # made as the README's ceremony makes it.
         sh("strongroom approve create --product IC-22 --version 5.4.3 --artifact fw.bin --cohort A"
