@@ -342,23 +342,67 @@ TEST_CASE(
 
 // Key rotation, revocation and custodian change drive the lifecycle and
 // custody verbs (key generate/retire/revoke, policy install, custody resplit).
-TEST_CASE("ceremony: key-rotation runs end to end") {
+// The rotation as it happens on the day: the new key is generated in the
+// ceremony, so governance can sign the policy update that authorizes it only
+// once its fingerprint is known. The run stops at the install step (the
+// update is not there yet: an exception, resumable), governance signs it, and
+// the run resumes: the policy installs, the old key is retired, and the new
+// key signs the next release while the old one is refused.
+TEST_CASE("ceremony: key-rotation runs end to end, governance signing the update mid-ceremony") {
   Rig rig;
   REQUIRE(rig.st.InstallPolicy(rig.w).rc == 0);
+  const std::string v4 = rig.st.root + "/policy-v4.env";
+  std::string def = kDefinitions + "/key-rotation.textproto";
+  const std::map<std::string, std::vector<std::string>> steps = {
+      {"generate-new-key", {"Dana", "Frank", "Grace", "Heidi"}},
+      {"export-new-key", {"Frank"}},
+      {"install-policy", {"Dana", "Frank"}},
+      {"retire-old-key", {"Dana", "Frank"}}};
+  CmdResult r = rig.Run(def, rig.Approve(def), rig.Answers(kKeyGenPeople, steps),
+                        " --param new_label=rel-2 --param old_label=rel --param policy=" + v4 +
+                            rig.Pin("release"));
+  CHECK_MESSAGE(r.rc == 10, r.all());  // stopped at install-policy: no update yet
+  const std::string id = Parse(r)["ceremony_id"];
+  CHECK(Count(EventsOf(rig.st.Events(), id), v1::EVENT_KIND_CEREMONY_EXCEPTION) == 1);
+
+  // Governance signs version 4, authorizing the key the ceremony generated.
+  auto pem = ReadFile(rig.st.root + "/rel-2.pub");
+  REQUIRE_MESSAGE(pem.ok(), pem.status().ToString());
+  auto pk = policy::PublicKey::FromPem(*pem);
+  REQUIRE(pk.ok());
   World next = rig.w;
   next.policy.set_version(4);
-  std::string v4 = rig.WritePolicy(next, "policy-v4.env");
-  std::string def = kDefinitions + "/key-rotation.textproto";
-  CmdResult r = rig.Run(
-      def, rig.Approve(def),
-      rig.Answers(kKeyGenPeople, {{"generate-new-key", {"Dana", "Frank", "Grace", "Heidi"}},
-                                  {"export-new-key", {"Frank"}},
-                                  {"install-policy", {"Dana", "Frank"}},
-                                  {"retire-old-key", {"Dana", "Frank"}}}),
-      " --param new_label=rel-2 --param old_label=rel --param policy=" + v4 + rig.Pin("release"));
-  REQUIRE_MESSAGE(r.rc == 0, r.all());
-  CheckCompleted(EventsOf(rig.st.Events(), Parse(r)["ceremony_id"]), def, 4, 4);
-  CHECK(Count(rig.st.Events(), v1::EVENT_KIND_KEY_RETIRED) == 1);
+  auto* auth = next.policy.add_key_authorizations();
+  *auth = next.policy.key_authorizations(0);
+  auth->set_id("auth-ic22-rel-2");
+  auth->set_key_fingerprint(pk->fingerprint());
+  REQUIRE(WriteFileAtomic(v4, next.Build().policy).ok());
+
+  CmdResult res = rig.st.Sr("--json ceremony run --resume " + id + " --station " +
+                            rig.st.station + " --answers " + rig.Answers(kKeyGenPeople, steps) +
+                            " --log-pin-source file:" + rig.st.pins + "/log");
+  REQUIRE_MESSAGE(res.rc == 0, res.all());
+  auto all = rig.st.Events();
+  auto es = EventsOf(all, id);
+  CHECK(es.back().ceremony_completed().outcome() == "completed");
+  CHECK(Count(all, v1::EVENT_KIND_KEY_RETIRED) == 1);
+  bool v4_installed = false;
+  for (const auto& e : all)
+    if (e.kind() == v1::EVENT_KIND_POLICY_INSTALLED && e.policy_installed().policy_version() == 4)
+      v4_installed = true;
+  CHECK(v4_installed);
+
+  // The old key is refused; the new one signs.
+  Inputs in = rig.st.Write(next);
+  CmdResult old = rig.st.Sign(in, "out-old");
+  CHECK(old.rc == 1);
+  CHECK_MESSAGE(old.all().find("KEY_RETIRED") != std::string::npos, old.all());
+  std::string args = rig.st.SignArgs(in, "out-new");
+  const std::string key = " --key rel ";
+  REQUIRE(args.find(key) != std::string::npos);
+  args.replace(args.find(key), key.size(), " --key rel-2 ");
+  CmdResult fresh = rig.st.Sr("sign " + args);
+  CHECK_MESSAGE(fresh.rc == 0, fresh.all());
 }
 
 TEST_CASE("ceremony: key-revocation runs end to end") {
