@@ -142,9 +142,11 @@ int RunVerify(Context& ctx, const LogOpts& o) {
               << "\n";
     if (times.regression_count() > 0) {
       std::cout << "warning: " << times.regression_count()
-                << " event(s) dated before the event preceding them: the station clock went back "
-                   "(a REFUSAL or CLOCK_CHECKED is the station's own record of it; any other kind "
-                   "was logged with a clock set back):\n";
+                << " event(s) dated before the event preceding them. A REFUSAL, CLOCK_CHECKED, "
+                   "KEY_REVOKED or KEY_RETIRED may be (a clock found behind the log is refused and "
+                   "recorded as it read); a station-initialization ceremony's first events are "
+                   "dated when they happened, before the log existed; any other event was logged "
+                   "with a clock set back, or forged with the log key:\n";
       for (const auto& t : times.regressions())
         std::cout << "  event " << t.index << " (" << t.kind << ") at " << t.time << ", after event "
                   << t.previous_index << " at " << t.previous_time << "\n";
