@@ -21,8 +21,12 @@ namespace v1 = strongroom::v1;
 
 // The strongroom binary with its clock moved by offset ("-2d", "-2m").
 CmdResult SrAt(const SignStation& st, const std::string& offset, const std::string& args) {
-  return Run("cd '" + st.root + "' && faketime -f '" + offset + "' '" + STRONGROOM_BINARY + "' " +
-                 args,
+  // Under ASan, libfaketime is preloaded ahead of the ASan runtime, which
+  // ASan refuses unless told the order is fine (it is: libfaketime replaces
+  // time functions, not the allocator).
+  return Run("cd '" + st.root + "' && ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}" +
+                 "verify_asan_link_order=0\" faketime -f '" + offset + "' '" + STRONGROOM_BINARY +
+                 "' " + args,
              st.root + "/.stderr");
 }
 
