@@ -34,7 +34,8 @@ Result<ClockReport> ReadClock(std::string_view log_dir) {
   SR_ASSIGN_OR_RETURN(auto t, ParseRfc3339(floor->time_text,
                                            "the time of event " + std::to_string(floor->index)));
   r.difference_seconds = duration_cast<seconds>(now - t).count();
-  r.behind = now + policy::kClockTolerance < t;
+  r.behind = policy::CheckClockAgainstLog(now, t, *r.last_event_index, r.last_event_time)
+                 .has_value();
   return r;
 }
 
@@ -45,7 +46,8 @@ Result<ClockCheck> RecordClockCheck(StationLog& log, std::string_view reference_
   ClockCheck out;
   out.difference_seconds = duration_cast<seconds>(now - ref).count();
   const auto& last = log.last_event();
-  out.was_behind_log = last && last->time && now + policy::kClockTolerance < *last->time;
+  out.was_behind_log =
+      last && policy::CheckClockAgainstLog(now, last->time, last->index, last->time_text);
   if (std::llabs(out.difference_seconds) > policy::kClockTolerance.count()) {
     policy::Failure f{
         policy::Reason::kClockDisagreesWithReference, "station",
@@ -55,14 +57,7 @@ Result<ClockCheck> RecordClockCheck(StationLog& log, std::string_view reference_
             std::string(reference_time) + " (tolerance " +
             std::to_string(policy::kClockTolerance.count()) +
             " s): set the station clock from the reference (date -s), then check it again"};
-    v1::Event e;
-    e.set_kind(v1::EVENT_KIND_REFUSAL);
-    *e.mutable_refusal()->add_reasons() = policy::RefusalReasonOf(f);
-    Status refused = policy::FailureToStatus(f);
-    auto logged = log.AppendAndCommit(std::move(e));
-    if (!logged.ok())
-      return refused.Annotate("the refusal could not be logged: " + logged.status().ToString());
-    return refused.Annotate("refusal logged as event " + std::to_string(*logged));
+    return log.LogRefusal(f, "station clock --reference-time");
   }
   v1::Event e;
   e.set_kind(v1::EVENT_KIND_CLOCK_CHECKED);

@@ -101,13 +101,17 @@ Status StationLog::RefuseIfClockBehind(std::string_view action) {
   auto f = policy::CheckClockAgainstLog(std::chrono::system_clock::now(), last_event_->time,
                                         last_event_->index, last_event_->time_text);
   if (!f) return Status::Ok();
+  return LogRefusal(*f, action).Annotate(std::string(action));
+}
+
+Status StationLog::LogRefusal(const policy::Failure& f, std::string_view action) {
   strongroom::v1::Event e;
   e.set_kind(strongroom::v1::EVENT_KIND_REFUSAL);
-  *e.mutable_refusal()->add_reasons() = policy::RefusalReasonOf(*f);
+  *e.mutable_refusal()->add_reasons() = policy::RefusalReasonOf(f);
   auto* in = e.mutable_refusal()->add_inputs();
   in->set_role("action");
   in->set_name(std::string(action));
-  Status refused = policy::FailureToStatus(*f).Annotate(std::string(action));
+  Status refused = policy::FailureToStatus(f);
   auto logged = AppendAndCommit(std::move(e));
   if (!logged.ok())
     return refused.Annotate("(the refusal could not be logged: " + logged.status().ToString() +

@@ -20,6 +20,7 @@
 #include "base/status.h"
 #include "log/note.h"
 #include "log/writer.h"
+#include "policy/reason.h"
 #include "proto/event.pb.h"
 #include "station/station.h"
 
@@ -90,6 +91,9 @@ class StationLog {
   // refusal, a repair, a witnessed clock correction and taking a key out of
   // service are recorded with the time the clock reads).
   Status RefuseIfClockBehind(std::string_view action);
+  // Logs a REFUSAL of `action` for f (and commits); returns f as a Status
+  // saying which event recorded it, or that it could not be recorded.
+  Status LogRefusal(const policy::Failure& f, std::string_view action);
 
   // Signs a checkpoint over everything appended; returns the note.
   Result<std::string> Commit();
