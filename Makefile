@@ -16,8 +16,10 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j$(JOBS)
 
+# CTEST_ARGS selects tests (empty: the whole suite).
+CTEST_ARGS ?=
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 
 demo: build
 	@scripts/demo.sh $(BUILD)
@@ -27,9 +29,12 @@ demo: build
 demo-rotation: build
 	@scripts/demo-rotation.sh $(BUILD)
 
-# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The suite under AddressSanitizer + UndefinedBehaviorSanitizer, in
+# build-asan. ASAN_CTEST_ARGS selects tests (empty: the whole suite; .ci/run
+# says what CI runs and why).
+ASAN_CTEST_ARGS ?=
 asan-test:
-	@$(MAKE) --no-print-directory test BUILD=build-asan CMAKE_FLAGS="-DSTRONGROOM_SANITIZE=ON $(CMAKE_FLAGS)"
+	@$(MAKE) --no-print-directory test BUILD=build-asan CMAKE_FLAGS="-DSTRONGROOM_SANITIZE=ON $(CMAKE_FLAGS)" CTEST_ARGS="$(ASAN_CTEST_ARGS)"
 
 # The suite under ThreadSanitizer, in build-tsan. Every report, of a test or
 # of a strongroom/log_tool process it starts, is written to
