@@ -112,6 +112,14 @@ TEST_CASE("cli: log prove, consistency and verify-proof round-trip and reject a 
   CmdResult c = l.Log("verify-proof " + cproof + " --vkey '" + l.vkey + "' --old " + old, true);
   CHECK_MESSAGE(c.rc == 0, c.out);
   CHECK(c.out.find("\"old_size\":30") != std::string::npos);
+
+  // Without the checkpoint the auditor kept, a consistency proof proves
+  // nothing they hold: it is not reported as verified.
+  CmdResult bare = l.Log("verify-proof " + cproof + " --vkey '" + l.vkey + "'");
+  CHECK(bare.rc != 0);
+  CHECK(bare.all().find("proof verified") == std::string::npos);
+  CHECK_MESSAGE(bare.all().find("give --old CHECKPOINT") != std::string::npos, bare.all());
+  CHECK(bare.all().find("nothing was verified") != std::string::npos);
 }
 
 TEST_CASE("cli: log show prints events as protobuf JSON and log vkey prints the verifier key") {
