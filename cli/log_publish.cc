@@ -22,8 +22,8 @@ namespace sr::cli {
 namespace {
 
 struct PublishOpts {
-  std::string log_dir, station_dir, tiles, since, witness_key, witness_vkey, state, vkey, out,
-      name, checkpoint, cosignature;
+  std::string log_dir, station_dir, tiles, since, witness_key, witness_vkey, state, vkey, out, name,
+      checkpoint, cosignature;
   std::vector<std::string> witnesses;
   bool init = false;
 };

@@ -169,9 +169,8 @@ CosignatureSigner::CosignatureSigner(std::string name, std::unique_ptr<Key> key)
     : name_(std::move(name)), key_(std::move(key)) {
   public_key_.assign(32, '\0');
   std::size_t len = public_key_.size();
-  if (EVP_PKEY_get_raw_public_key(key_->pkey.get(),
-                                  reinterpret_cast<unsigned char*>(public_key_.data()),
-                                  &len) != 1 ||
+  if (EVP_PKEY_get_raw_public_key(
+          key_->pkey.get(), reinterpret_cast<unsigned char*>(public_key_.data()), &len) != 1 ||
       len != 32) {
     public_key_.clear();
   }
@@ -185,11 +184,10 @@ Result<std::unique_ptr<CosignatureSigner>> CosignatureSigner::FromPemFile(std::s
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
   if ((st.st_mode & 077) != 0) {
-    return FailedPrecondition("the witness key file '" + std::string(path) +
-                              "' may be read by other users (mode 0" +
-                              std::to_string((st.st_mode >> 6) & 7) +
-                              std::to_string((st.st_mode >> 3) & 7) +
-                              std::to_string(st.st_mode & 7) + "): chmod 600 it");
+    return FailedPrecondition(
+        "the witness key file '" + std::string(path) + "' may be read by other users (mode 0" +
+        std::to_string((st.st_mode >> 6) & 7) + std::to_string((st.st_mode >> 3) & 7) +
+        std::to_string(st.st_mode & 7) + "): chmod 600 it");
   }
   if (static_cast<std::uint64_t>(st.st_size) > kMaxWitnessKeyBytes || st.st_size == 0) {
     return InvalidArgument("'" + std::string(path) + "' is not a witness key file (size)");
@@ -235,8 +233,7 @@ Result<std::string> CosignatureSigner::Cosign(std::string_view checkpoint_text,
   MdCtxPtr ctx(EVP_MD_CTX_new());
   std::string sig(64, '\0');
   std::size_t len = sig.size();
-  if (!ctx ||
-      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_->pkey.get()) != 1 ||
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_->pkey.get()) != 1 ||
       EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
                      reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) != 1 ||
       len != 64) {
@@ -368,7 +365,8 @@ Result<std::vector<std::pair<std::uint64_t, std::string>>> StoredCosignedNotes(
   ::closedir(d);
   std::sort(sizes.rbegin(), sizes.rend());
   for (std::uint64_t s : sizes) {
-    SR_ASSIGN_OR_RETURN(std::string note, ReadFile(JoinPath(dir, std::to_string(s)), kMaxNoteBytes));
+    SR_ASSIGN_OR_RETURN(std::string note,
+                        ReadFile(JoinPath(dir, std::to_string(s)), kMaxNoteBytes));
     out.emplace_back(s, std::move(note));
   }
   return out;

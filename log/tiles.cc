@@ -143,9 +143,10 @@ Result<ExportReport> ExportTiles(const ExportOptions& o) {
   if (cp.size > 0) {
     auto root = RangeHash(r.nodes(), 0, cp.size);
     if (!root.ok() || *root != cp.root) {
-      return DataLoss("the log's stored tree does not give the root of its signed checkpoint (size " +
-                      std::to_string(cp.size) +
-                      "): nothing was exported; run 'strongroom log verify' on the log");
+      return DataLoss(
+          "the log's stored tree does not give the root of its signed checkpoint (size " +
+          std::to_string(cp.size) +
+          "): nothing was exported; run 'strongroom log verify' on the log");
     }
   }
 
@@ -187,8 +188,7 @@ Result<ExportReport> ExportTiles(const ExportOptions& o) {
     rep.written.push_back(rel);
     return Status::Ok();
   };
-  for (unsigned level = 0; level < kMaxLevels && (cp.size >> (kTileHeight * level)) > 0;
-       ++level) {
+  for (unsigned level = 0; level < kMaxLevels && (cp.size >> (kTileHeight * level)) > 0; ++level) {
     std::uint64_t count = cp.size >> (kTileHeight * level);
     std::uint64_t first = (rep.old_size >> (kTileHeight * level)) / kTileWidth;
     for (std::uint64_t n = first; n <= (count - 1) / kTileWidth; ++n) {
@@ -340,14 +340,16 @@ Result<VerifyReport> VerifyTiles(const VerifyOptions& o) {
   auto note = ReadFile(JoinPath(o.dir, kCheckpointFile), kMaxNoteBytes);
   auto opened = note.ok() ? OpenCheckpoint(*note, nv) : Result<Checkpoint>(note.status());
   if (!opened.ok())
-    return fail("checkpoint-signature", -1, "the export's checkpoint: " + opened.status().message());
+    return fail("checkpoint-signature", -1,
+                "the export's checkpoint: " + opened.status().message());
   const Checkpoint cp = std::move(opened).value();
   rep.checkpoint_size = cp.size;
   rep.origin = cp.origin;
   std::optional<Checkpoint> since;
   if (o.since) {
     auto s = OpenCheckpoint(*o.since, nv);
-    if (!s.ok()) return fail("since-signature", -1, "the older checkpoint: " + s.status().message());
+    if (!s.ok())
+      return fail("since-signature", -1, "the older checkpoint: " + s.status().message());
     since = std::move(s).value();
     rep.since_size = since->size;
     if (since->size > cp.size) {
@@ -369,12 +371,13 @@ Result<VerifyReport> VerifyTiles(const VerifyOptions& o) {
     auto idx = static_cast<std::int64_t>(n * kTileWidth);
     auto data = ReadTileFile(o.dir, EntryBundlePath(n, w), EntryBundlePath(n, kTileWidth),
                              kTileWidth * (kMaxTileEntryBytes + 2), &full);
-    if (!data.ok()) return fail(data.status().code() == Code::kNotFound ? "bundle" : "io", idx,
-                                data.status().message());
+    if (!data.ok())
+      return fail(data.status().code() == Code::kNotFound ? "bundle" : "io", idx,
+                  data.status().message());
     auto entries = ParseEntryBundle(*data, w, full);
     if (!entries.ok()) {
-      return fail("bundle", idx, EntryBundlePath(n, full ? kTileWidth : w) + ": " +
-                                     entries.status().message());
+      return fail("bundle", idx,
+                  EntryBundlePath(n, full ? kTileWidth : w) + ": " + entries.status().message());
     }
     rep.bytes += data->size();
     for (unsigned j = 0; j < w; ++j) {

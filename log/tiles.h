@@ -55,10 +55,10 @@ struct ExportOptions {
 };
 
 struct ExportReport {
-  std::uint64_t old_size = 0;  // tree size already published
-  std::uint64_t size = 0;      // tree size published now
-  std::uint64_t tiles = 0;     // hash tiles written
-  std::uint64_t bundles = 0;   // entry bundles written
+  std::uint64_t old_size = 0;        // tree size already published
+  std::uint64_t size = 0;            // tree size published now
+  std::uint64_t tiles = 0;           // hash tiles written
+  std::uint64_t bundles = 0;         // entry bundles written
   std::vector<std::string> written;  // relative paths, checkpoint last
 };
 

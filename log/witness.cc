@@ -77,15 +77,16 @@ Result<CosignResult> Cosign(const CosignOptions& o, CosignatureSigner& signer) {
     }
     res.old_size = old->size;
     if (cp.size < old->size) {
-      return FailedPrecondition(
-          "the log's checkpoint (" + Describe(cp) + ") is older than the one this witness " +
-          "cosigned before (" + Describe(*old) +
-          "): not cosigned (a stale copy of the log, or a log rolled back)");
+      return FailedPrecondition("the log's checkpoint (" + Describe(cp) +
+                                ") is older than the one this witness " + "cosigned before (" +
+                                Describe(*old) +
+                                "): not cosigned (a stale copy of the log, or a log rolled back)");
     }
     if (cp.size == old->size && cp.root != old->root) {
       return DataLoss("SPLIT VIEW: the log's checkpoint (" + Describe(cp) +
                       ") has the size of the one this witness cosigned before but another root (" +
-                      Describe(*old) + "): the log has shown two different histories. Not "
+                      Describe(*old) +
+                      "): the log has shown two different histories. Not "
                       "cosigned; keep both checkpoints as evidence");
     }
     if (cp.size > old->size && old->size > 0) {

@@ -141,8 +141,8 @@ TEST_CASE(
   p.Append(100, "b");  // 700: tile 2 grows to 188
   CmdResult e = p.Export(p.out);
   REQUIRE_MESSAGE(e.rc == 0, e.out);
-  CHECK(Written(e) == std::set<std::string>{"tile/0/002.p/188", "tile/entries/002.p/188",
-                                            "checkpoint"});
+  CHECK(Written(e) ==
+        std::set<std::string>{"tile/0/002.p/188", "tile/entries/002.p/188", "checkpoint"});
   CHECK(e.out.find("\"old_size\":600") != std::string::npos);
   CHECK(fs::last_write_time(p.out + "/tile/0/000") == full_mtime);
   // The narrower partial stays for clients of the older checkpoint.
@@ -151,8 +151,8 @@ TEST_CASE(
   p.Append(68, "c");  // 768: tile 2 is full, level 1 grows to 3
   e = p.Export(p.out);
   REQUIRE_MESSAGE(e.rc == 0, e.out);
-  CHECK(Written(e) == std::set<std::string>{"tile/0/002", "tile/entries/002", "tile/1/000.p/3",
-                                            "checkpoint"});
+  CHECK(Written(e) ==
+        std::set<std::string>{"tile/0/002", "tile/entries/002", "tile/1/000.p/3", "checkpoint"});
   CmdResult v = p.VerifyTiles(" --since " + cp600);
   CHECK_MESSAGE(v.rc == 0, v.out);
   CHECK(v.out.find("768 events") != std::string::npos);
@@ -166,8 +166,8 @@ TEST_CASE(
   std::string media = p.t.Sub("media");
   e = p.Export(media, " --since " + cp600);
   REQUIRE_MESSAGE(e.rc == 0, e.out);
-  CHECK(Written(e) == std::set<std::string>{"tile/0/002", "tile/entries/002", "tile/1/000.p/3",
-                                            "checkpoint"});
+  CHECK(Written(e) ==
+        std::set<std::string>{"tile/0/002", "tile/entries/002", "tile/1/000.p/3", "checkpoint"});
   // Copied over the published export, it gives the new one.
   fs::copy(media, p.t.Sub("export600"),
            fs::copy_options::recursive | fs::copy_options::overwrite_existing);
@@ -240,7 +240,8 @@ struct Witness {
                        " --vkey-out " + vkey);
     REQUIRE_MESSAGE(k.rc == 0, k.out);
   }
-  CmdResult Cosign(const Published& p, const std::string& dir, const std::string& extra = "") const {
+  CmdResult Cosign(const Published& p, const std::string& dir,
+                   const std::string& extra = "") const {
     return p.Sr("log cosign --witness-key " + key + " --witness-vkey " + vkey + " --log " + dir +
                 " --state " + state + " --vkey " + p.vkey + extra);
   }
@@ -329,8 +330,8 @@ TEST_CASE(
   std::uint64_t t = LoadBe64(blob->data() + 4);
   CHECK(t > 1700000000);
   std::string note = ReadAll(p.dir + "/checkpoint");
-  std::string msg = "cosignature/v1\ntime " + std::to_string(t) + "\n" +
-                    note.substr(0, note.find("\n\n") + 1);
+  std::string msg =
+      "cosignature/v1\ntime " + std::to_string(t) + "\n" + note.substr(0, note.find("\n\n") + 1);
   WriteAll(p.t.Sub("msg"), msg);
   WriteAll(p.t.Sub("sig"), blob->substr(12));
   REQUIRE(Run("openssl pkey -in " + w.key + " -pubout -out " + p.t.Sub("pub.pem")).rc == 0);

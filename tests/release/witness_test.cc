@@ -60,9 +60,9 @@ Witnessed& W() {
 }
 
 TEST_CASE("verify: --witness-threshold 1 accepts a release whose tlog-proof is cosigned") {
-  CmdResult r = W().st.Verify("out-witnessed", W().in,
-                              " --witness " + W().w1 + " --witness " + W().w2 +
-                                  " --witness-threshold 1");
+  CmdResult r =
+      W().st.Verify("out-witnessed", W().in,
+                    " --witness " + W().w1 + " --witness " + W().w2 + " --witness-threshold 1");
   CHECK_MESSAGE(r.rc == 0, r.all());
   CHECK(r.out.find("ok      witness: the proof's checkpoint is cosigned by 1 of 2 witnesses "
                    "(witness.test/w1), 1 required") != std::string::npos);
@@ -83,9 +83,9 @@ TEST_CASE("verify: a release whose proof lacks K valid cosignatures is refused, 
     CHECK(r.all().find("FAILED  witness") != std::string::npos);
   }
   SUBCASE("two required, one cosigned") {
-    CmdResult r = W().st.Verify("out-witnessed", W().in,
-                                " --witness " + W().w1 + " --witness " + W().w2 +
-                                    " --witness-threshold 2");
+    CmdResult r =
+        W().st.Verify("out-witnessed", W().in,
+                      " --witness " + W().w1 + " --witness " + W().w2 + " --witness-threshold 2");
     CHECK(r.rc == 1);
     CHECK(r.all().find("1 valid cosignature(s) by the given witnesses, 2 required") !=
           std::string::npos);
@@ -109,8 +109,8 @@ TEST_CASE("verify: a release whose proof lacks K valid cosignatures is refused, 
     CHECK(r.all().find("ok      tlog-proof") != std::string::npos);
   }
   SUBCASE("a threshold above the keys given is a usage error") {
-    CmdResult r = W().st.Verify("out-witnessed", W().in,
-                                " --witness " + W().w1 + " --witness-threshold 2");
+    CmdResult r =
+        W().st.Verify("out-witnessed", W().in, " --witness " + W().w1 + " --witness-threshold 2");
     CHECK(r.rc == 3);
   }
 }
