@@ -339,10 +339,25 @@ int RunVerifyProof(Context& ctx, const LogOpts& o) {
                              "checkpoint you kept: give --old CHECKPOINT (a checkpoint note or "
                              "a release's .tlog-proof); without it nothing ties the proof to a "
                              "checkpoint you hold, so nothing was verified"));
+  auto witnesses = LoadWitnesses(o);
+  if (!witnesses.ok()) return ReportError(ctx, witnesses.status());
   auto pc = log::VerifyProofFile(*text, *vk, event, old);
   if (!pc.ok()) {
     int rc = ReportError(ctx, pc.status());
     return rc == kExitTampered ? kExitRefused : rc;
+  }
+  if (witnesses->second > 0) {
+    auto note = log::CheckpointNoteOf(*text, "the proof");
+    std::size_t valid =
+        note.ok() ? log::ValidCosigners(*note, witnesses->first).size() : std::size_t{0};
+    if (valid < witnesses->second) {
+      ReportError(ctx, DataLoss("the proof's checkpoint (size " +
+                                std::to_string(pc->checkpoint.size) + ") carries " +
+                                std::to_string(valid) +
+                                " valid cosignature(s) by the given witnesses, " +
+                                std::to_string(witnesses->second) + " required"));
+      return kExitRefused;
+    }
   }
   if (ctx.json) {
     Json j = {{"ok", true},
@@ -557,6 +572,11 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
   vp->add_option("--old", o->old_file,
                  "Consistency (required): the older checkpoint you kept (a checkpoint note or a\n"
                  "release's .tlog-proof); must match the proof");
+  vp->add_option("--witness", o->witnesses,
+                 "A witness's verifier key (type 0x04; string or file), repeatable: the proof's\n"
+                 "checkpoint must carry their cosignatures");
+  vp->add_option("--witness-threshold", o->witness_threshold,
+                 "How many of the --witness keys must have cosigned (default 1)");
   vp->callback([&ctx, o] { ctx.exit_code = RunVerifyProof(ctx, *o); });
 
   auto* k = log->add_subcommand("vkey", "Print the log's verifier key (C2SP vkey string)");

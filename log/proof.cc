@@ -159,8 +159,8 @@ Result<InclusionProofFile> ProveInclusion(std::string_view dir, std::uint64_t in
     SR_ASSIGN_OR_RETURN(std::string vkey, ReadFile(JoinPath(dir, kVkeyFile), 4096));
     SR_ASSIGN_OR_RETURN(NoteVerifier v, NoteVerifier::Parse(vkey));
     auto c = OpenCheckpoint(stored, v);
-    if (!c.ok()) return c.status().Annotate("the cosigned checkpoint stored for size " +
-                                            std::to_string(size));
+    if (!c.ok())
+      return c.status().Annotate("the cosigned checkpoint stored for size " + std::to_string(size));
     return ProveWith(r, index, stored, *c);
   }
   return ProveWith(r, index, note, cp);

@@ -272,8 +272,8 @@ void CheckWitnesses(Checker& c, const std::string& proof_text,
 }
 
 std::optional<ProvenEvent> CheckProof(Checker& c, const ReleaseVerifyOptions& o,
-                                           const std::string& vkey, const Manifest& m,
-                                           const std::vector<log::CosignatureVerifier>& witnesses) {
+                                      const std::string& vkey, const Manifest& m,
+                                      const std::vector<log::CosignatureVerifier>& witnesses) {
   auto vk = log::NoteVerifier::Parse(vkey);
   if (!vk.ok()) return c.Fail("tlog-proof", "log verifier key: " + vk.status().message());
   auto text = ReadFile(JoinPath(o.release_dir, kProofFile), log::kMaxProofBytes);

@@ -401,6 +401,12 @@ TEST_CASE(
   CHECK(f->checkpoint_note.find("\n300\n") != std::string::npos);
   CHECK(f->checkpoint_note.find("witness.test/w1") != std::string::npos);
   CHECK(p.Sr("log verify-proof " + proof + " --vkey " + p.vkey).rc == 0);
+  CmdResult vp = p.Sr("log verify-proof " + proof + " --vkey " + p.vkey + " --witness " + w1.vkey);
+  CHECK_MESSAGE(vp.rc == 0, vp.out);
+  vp = p.Sr("log verify-proof " + proof + " --vkey " + p.vkey + " --witness " + w2.vkey);
+  CHECK(vp.rc == 1);
+  CHECK(vp.out.find("0 valid cosignature(s) by the given witnesses, 1 required") !=
+        std::string::npos);
   // An event after it: against the current checkpoint, without cosignatures.
   REQUIRE(p.Sr("log prove --log " + p.dir + " --index 310 --out " + proof).rc == 0);
   f = InclusionProofFile::Parse(ReadAll(proof));
