@@ -175,6 +175,31 @@ TEST_CASE(
   CHECK_MESSAGE(v.rc == 0, v.out);
 }
 
+TEST_CASE(
+    "tiles: an export that fails half-way leaves the previous export whole: the checkpoint is "
+    "replaced last") {
+  Published p(600);
+  REQUIRE(p.Export(p.out).rc == 0);
+  std::string before = ReadAll(p.out + "/checkpoint");
+  p.Append(700, "b");  // 1300: tiles 2..4 full, 5 partial
+  // A file the export cannot write (a directory in its place), after the
+  // first new tiles were written.
+  fs::create_directories(p.out + "/tile/entries/004/blocker");
+  CmdResult e = p.Export(p.out);
+  CHECK(e.rc != 0);
+  CHECK(ReadAll(p.out + "/checkpoint") == before);
+  CHECK(fs::exists(p.out + "/tile/0/002"));  // written before the failure, unreferenced
+  CmdResult v = p.VerifyTiles();
+  CHECK_MESSAGE(v.rc == 0, v.out);
+  CHECK(v.out.find("600 events") != std::string::npos);
+  fs::remove_all(p.out + "/tile/entries/004");
+  e = p.Export(p.out);
+  CHECK_MESSAGE(e.rc == 0, e.out);
+  v = p.VerifyTiles();
+  CHECK_MESSAGE(v.rc == 0, v.out);
+  CHECK(v.out.find("1300 events") != std::string::npos);
+}
+
 TEST_CASE("tiles: export refuses to extend an export of a forked log, and names the problem") {
   Published p(300);
   std::string fork = p.t.Sub("fork");
