@@ -69,6 +69,8 @@ void AddJsonFlag(CLI::App& app, Context& ctx);
 
 // Registrars, one per verb group.
 void RegisterLogCommands(CLI::App& app, Context& ctx);      // signer/cli_log.cc
+// Adds export, witness-key, cosign and add-cosignature to `log` (log_publish.cc).
+void RegisterLogPublishCommands(CLI::App* log, Context& ctx);
 void RegisterPolicyCommands(CLI::App& app, Context& ctx);   // cli_policy.cc
 void RegisterApproveCommands(CLI::App& app, Context& ctx);  // cli_approve.cc
 void RegisterStationCommands(CLI::App& app, Context& ctx);  // cli_station.cc

@@ -13,11 +13,13 @@
 
 #include "base/encoding.h"
 #include "base/file.h"
+#include "log/cosignature.h"
 #include "log/event_times.h"
 #include "log/note.h"
 #include "log/proof.h"
 #include "log/reader.h"
 #include "log/record.h"
+#include "log/tiles.h"
 #include "log/verify.h"
 #include "log/writer.h"
 #include "cli/common.h"
@@ -36,8 +38,9 @@ namespace {
 
 struct LogOpts {
   std::string log_dir, station_dir, vkey, since, out, from, event_file, old_file, proof_file, pem,
-      log_pin_source = "prompt";
-  std::vector<std::string> operators;
+      tiles, log_pin_source = "prompt";
+  std::vector<std::string> operators, witnesses;
+  unsigned witness_threshold = 0;
   std::uint64_t index = 0, count = 0;
   bool has_index = false;
 };
@@ -88,11 +91,56 @@ void ProgressBar(std::uint64_t done, std::uint64_t total) {
   std::fprintf(stderr, "\rverifying log [%s] %3d%%%s", bar.c_str(), pct, pct == 100 ? "\n" : "");
 }
 
+// --tiles URL-OR-DIR: a folder (or a file:// URL of one); strongroom has
+// no network code, so an http(s) URL is refused with what to do instead.
+Result<std::string> TilesDir(const LogOpts& o) {
+  if (!o.log_dir.empty() || !o.station_dir.empty())
+    return InvalidArgument("give --tiles DIR or --log/--station DIR, not both");
+  std::string d = o.tiles;
+  if (d.rfind("file://", 0) == 0) d = d.substr(7);
+  if (d.find("://") != std::string::npos)
+    return InvalidArgument("--tiles " + o.tiles +
+                           ": strongroom reads no network; copy the export first (e.g. wget "
+                           "--mirror, or the removable media) and give its folder");
+  return d;
+}
+
+// The witnesses a verify requires: K of the --witness keys (K = 1 when
+// --witness-threshold is not given).
+Result<std::pair<std::vector<log::CosignatureVerifier>, unsigned>> LoadWitnesses(const LogOpts& o) {
+  std::vector<log::CosignatureVerifier> ws;
+  for (const std::string& a : o.witnesses) {
+    SR_ASSIGN_OR_RETURN(std::string text, VerifierKeyText(a));
+    auto w = log::CosignatureVerifier::Parse(text);
+    if (!w.ok()) return w.status().Annotate("--witness " + a);
+    ws.push_back(std::move(w).value());
+  }
+  unsigned k = o.witness_threshold;
+  if (k == 0 && !ws.empty()) k = 1;
+  if (k > ws.size())
+    return InvalidArgument("--witness-threshold " + std::to_string(k) + " needs at least " +
+                           std::to_string(k) + " --witness keys (" + std::to_string(ws.size()) +
+                           " given)");
+  return std::make_pair(std::move(ws), k);
+}
+
 int RunVerify(Context& ctx, const LogOpts& o) {
-  auto dir = LogDir(o);
+  bool tiles = !o.tiles.empty();
+  auto dir = tiles ? TilesDir(o) : LogDir(o);
   if (!dir.ok()) return ReportError(ctx, dir.status());
   auto vk = LoadVkey(o.vkey);
   if (!vk.ok()) return ReportError(ctx, vk.status().Annotate("--vkey"));
+  auto witnesses = LoadWitnesses(o);
+  if (!witnesses.ok()) return ReportError(ctx, witnesses.status());
+  // The checkpoint whose cosignatures are counted is read before the
+  // verify and must be the one verified.
+  std::string cosigned;
+  if (witnesses->second > 0) {
+    auto note = ReadFile(JoinPath(*dir, log::kCheckpointFile), log::kMaxNoteBytes);
+    if (note.ok() && !tiles) note = log::WithStoredCosignatures(*dir, *note);
+    if (!note.ok()) return ReportError(ctx, note.status());
+    cosigned = *note;
+  }
   log::VerifyOptions vo;
   vo.dir = *dir;
   vo.vkey = vk->ToString();
@@ -106,8 +154,26 @@ int RunVerify(Context& ctx, const LogOpts& o) {
   if (!ctx.json && ::isatty(2)) vo.progress = ProgressBar;
   log::EventTimeCheck times;
   vo.on_event = [&times](std::uint64_t i, std::string_view event) { times.See(i, event); };
-  auto rep = log::VerifyLog(vo);
+  auto rep = tiles ? log::VerifyTiles(vo) : log::VerifyLog(vo);
   if (!rep.ok()) return ReportError(ctx, rep.status());
+  std::vector<std::string> valid;
+  if (rep->ok && witnesses->second > 0) {
+    auto c = log::ParseCheckpointUnverified(cosigned);
+    valid = log::ValidCosigners(cosigned, witnesses->first);
+    if (!c.ok() || c->size != rep->checkpoint_size || c->root != rep->root) {
+      rep->ok = false;
+      rep->failure = log::VerifyFailure{"witness-cosignatures", -1, -1,
+                                        "the checkpoint changed while it was verified; run again"};
+    } else if (valid.size() < witnesses->second) {
+      rep->ok = false;
+      rep->failure = log::VerifyFailure{
+          "witness-cosignatures", -1, -1,
+          "the checkpoint (size " + std::to_string(rep->checkpoint_size) + ") carries " +
+              std::to_string(valid.size()) + " valid cosignature(s) by the given witnesses, " +
+              std::to_string(witnesses->second) +
+              " required: it was not witnessed (a split view cannot be ruled out)"};
+    }
+  }
   if (ctx.json) {
     Json j = {{"ok", rep->ok},
               {"origin", rep->origin},
@@ -115,6 +181,10 @@ int RunVerify(Context& ctx, const LogOpts& o) {
               {"events", rep->events},
               {"bytes", rep->bytes}};
     if (rep->since_size) j["since_size"] = *rep->since_size;
+    if (witnesses->second > 0) {
+      j["witnesses"] = valid;
+      j["witness_threshold"] = witnesses->second;
+    }
     if (rep->ok) j["root"] = Base64Encode(rep->root);
     if (rep->ok) {
       Json back = Json::array();
@@ -139,6 +209,10 @@ int RunVerify(Context& ctx, const LogOpts& o) {
               << (rep->since_size ? ", consistent with your checkpoint of size " +
                                         std::to_string(*rep->since_size)
                                   : std::string())
+              << (witnesses->second > 0 ? ", cosigned by " + std::to_string(valid.size()) +
+                                              " of the given witnesses (" +
+                                              std::to_string(witnesses->second) + " required)"
+                                        : std::string())
               << "\n";
     if (times.regression_count() > 0) {
       std::cout << "warning: " << times.regression_count()
@@ -159,6 +233,7 @@ int RunVerify(Context& ctx, const LogOpts& o) {
     std::cerr << ": " << f.message << "\n";
   }
   if (rep->ok) return kExitOk;
+  if (rep->failure->check == "witness-cosignatures") return kExitRefused;
   return rep->failure->check == "io" ? kExitIo : kExitTampered;
 }
 
@@ -264,10 +339,25 @@ int RunVerifyProof(Context& ctx, const LogOpts& o) {
                              "checkpoint you kept: give --old CHECKPOINT (a checkpoint note or "
                              "a release's .tlog-proof); without it nothing ties the proof to a "
                              "checkpoint you hold, so nothing was verified"));
+  auto witnesses = LoadWitnesses(o);
+  if (!witnesses.ok()) return ReportError(ctx, witnesses.status());
   auto pc = log::VerifyProofFile(*text, *vk, event, old);
   if (!pc.ok()) {
     int rc = ReportError(ctx, pc.status());
     return rc == kExitTampered ? kExitRefused : rc;
+  }
+  if (witnesses->second > 0) {
+    auto note = log::CheckpointNoteOf(*text, "the proof");
+    std::size_t valid =
+        note.ok() ? log::ValidCosigners(*note, witnesses->first).size() : std::size_t{0};
+    if (valid < witnesses->second) {
+      ReportError(ctx, DataLoss("the proof's checkpoint (size " +
+                                std::to_string(pc->checkpoint.size) + ") carries " +
+                                std::to_string(valid) +
+                                " valid cosignature(s) by the given witnesses, " +
+                                std::to_string(witnesses->second) + " required"));
+      return kExitRefused;
+    }
   }
   if (ctx.json) {
     Json j = {{"ok", true},
@@ -425,8 +515,16 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
       "Verify a whole log offline: every event's checksum and sequence number, every leaf hash,\n"
       "the root against the signed checkpoint, and (with --since) that the checkpoint you kept\n"
       "earlier is a prefix of this log. Names the check, event index and byte offset of the\n"
-      "first problem. Exit 0 = verified, 6 = tampering or corruption found.");
+      "first problem. With --tiles: the same of a tlog-tiles export (`log export`), and every\n"
+      "hash tile. With --witness: the checkpoint must carry K valid cosignatures.\n"
+      "Exit 0 = verified, 6 = tampering or corruption found, 1 = not enough cosignatures.");
   AddDirOptions(v, *o);
+  v->add_option("--tiles", o->tiles,
+                "A tlog-tiles export (a folder, or file:// URL) instead of a log directory");
+  v->add_option("--witness", o->witnesses,
+                "A witness's verifier key (type 0x04; string or file), repeatable");
+  v->add_option("--witness-threshold", o->witness_threshold,
+                "How many of the --witness keys must have cosigned the checkpoint (default 1)");
   v->add_option("--vkey", o->vkey,
                 "The log's verifier key you trust (the string, or a file holding it);\n"
                 "never take it from the log directory you are auditing")
@@ -474,6 +572,11 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
   vp->add_option("--old", o->old_file,
                  "Consistency (required): the older checkpoint you kept (a checkpoint note or a\n"
                  "release's .tlog-proof); must match the proof");
+  vp->add_option("--witness", o->witnesses,
+                 "A witness's verifier key (type 0x04; string or file), repeatable: the proof's\n"
+                 "checkpoint must carry their cosignatures");
+  vp->add_option("--witness-threshold", o->witness_threshold,
+                 "How many of the --witness keys must have cosigned (default 1)");
   vp->callback([&ctx, o] { ctx.exit_code = RunVerifyProof(ctx, *o); });
 
   auto* k = log->add_subcommand("vkey", "Print the log's verifier key (C2SP vkey string)");
@@ -509,6 +612,7 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
   out->add_option("--out", o->out, "Output directory (must not exist or be empty)")->required();
   out->callback([&ctx, o] { ctx.exit_code = RunOutputs(ctx, *o); });
   for (CLI::App* sub : {v, s, p, c, vp, k, sc, r, out}) sub->fallthrough();
+  RegisterLogPublishCommands(log, ctx);
 }
 
 }  // namespace sr::cli

@@ -12,7 +12,8 @@ namespace {
 
 struct VerifyArgs {
   std::string release, key, policy, vkey, attestation_key;
-  std::vector<std::string> artifacts;
+  std::vector<std::string> artifacts, witnesses;
+  unsigned witness_threshold = 0;
   bool name = false;
   std::string product, configuration, cohort, installed_version;
   std::string compromised_since;
@@ -35,6 +36,13 @@ int RunVerify(Context& ctx, const VerifyArgs& a) {
     if (!text.ok()) return ReportError(ctx, text.status());
     *dest = std::move(text).value();
   }
+  for (const std::string& w : a.witnesses) {
+    auto text = VerifierKeyText(w);
+    if (!text.ok()) return ReportError(ctx, text.status().Annotate("--witness"));
+    o.witnesses.push_back(*text);
+  }
+  o.witness_threshold = a.witness_threshold;
+  if (o.witness_threshold == 0 && !o.witnesses.empty()) o.witness_threshold = 1;
   auto vk = VerifierKeyText(a.vkey);
   if (!vk.ok()) return ReportError(ctx, vk.status().Annotate("--vkey"));
   o.vkey = *vk;
@@ -111,6 +119,11 @@ void RegisterVerifyCommands(CLI::App& app, Context& ctx) {
                 "RFC 3339 time from which the signing key is known compromised: refused unless\n"
                 "the release's tlog-proof shows its SIGNING event logged before it (as the\n"
                 "policy's compromisedSince)");
+  c->add_option("--witness", a->witnesses,
+                "A witness's verifier key (tlog-cosignature/v1, type 0x04; string or file),\n"
+                "repeatable: the tlog-proof's checkpoint must carry their cosignatures");
+  c->add_option("--witness-threshold", a->witness_threshold,
+                "How many of the --witness keys must have cosigned (default 1 with --witness)");
   c->callback([&ctx, a] { ctx.exit_code = RunVerify(ctx, *a); });
 }
 

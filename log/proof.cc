@@ -4,6 +4,7 @@
 
 #include "base/encoding.h"
 #include "base/file.h"
+#include "log/cosignature.h"
 #include "log/merkle.h"
 #include "log/reader.h"
 #include "log/record.h"
@@ -149,6 +150,19 @@ Result<InclusionProofFile> ProveInclusion(std::string_view dir, std::uint64_t in
   SR_ASSIGN_OR_RETURN(LogReader r, LogReader::Open(dir));
   Checkpoint cp;
   SR_ASSIGN_OR_RETURN(std::string note, CurrentNote(r, cp));
+  // The newest checkpoint witnesses cosigned (log/cosignature.h) that covers
+  // the event, so that the proof carries their cosignatures; else the
+  // current checkpoint.
+  SR_ASSIGN_OR_RETURN(auto cosigned, StoredCosignedNotes(dir));
+  for (const auto& [size, stored] : cosigned) {
+    if (size <= index || size > cp.size) continue;
+    SR_ASSIGN_OR_RETURN(std::string vkey, ReadFile(JoinPath(dir, kVkeyFile), 4096));
+    SR_ASSIGN_OR_RETURN(NoteVerifier v, NoteVerifier::Parse(vkey));
+    auto c = OpenCheckpoint(stored, v);
+    if (!c.ok())
+      return c.status().Annotate("the cosigned checkpoint stored for size " + std::to_string(size));
+    return ProveWith(r, index, stored, *c);
+  }
   return ProveWith(r, index, note, cp);
 }
 

@@ -47,8 +47,10 @@ struct ConsistencyProofFile {
   static Result<ConsistencyProofFile> Parse(std::string_view text);
 };
 
-// Builds an inclusion proof for event `index` against DIR's current
-// checkpoint, with the event in `extra`.
+// Builds an inclusion proof for event `index`, with the event in `extra`,
+// against the newest checkpoint witnesses cosigned that covers it (stored
+// by AddCosignatures, log/cosignature.h; the proof then carries the
+// cosignatures), else against DIR's current checkpoint.
 Result<InclusionProofFile> ProveInclusion(std::string_view dir, std::uint64_t index);
 // The same against a checkpoint the caller holds already verified: the
 // writer that just signed it (LogWriter::checkpoint(), checkpoint_note()),

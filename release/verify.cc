@@ -9,6 +9,7 @@
 #include "base/encoding.h"
 #include "base/file.h"
 #include "base/hash.h"
+#include "log/cosignature.h"
 #include "log/note.h"
 #include "log/proof.h"
 #include "policy/dsse.h"
@@ -248,8 +249,31 @@ struct ProvenEvent {
   std::string time;  // Event.time, RFC 3339
 };
 
+// The proof's checkpoint must carry K valid cosignatures by the witnesses.
+void CheckWitnesses(Checker& c, const std::string& proof_text,
+                    const std::vector<log::CosignatureVerifier>& witnesses, unsigned k) {
+  auto f = log::InclusionProofFile::Parse(proof_text);
+  if (!f.ok()) return (void)c.Check(false, "witness", "", f.status().message());
+  std::vector<std::string> valid = log::ValidCosigners(f->checkpoint_note, witnesses);
+  std::string names;
+  for (const auto& w : witnesses)
+    if (std::find(valid.begin(), valid.end(), w.ToString()) != valid.end())
+      names += (names.empty() ? "" : ", ") + w.name();
+  bool ok = valid.size() >= k;
+  c.Check(ok, "witness", "",
+          ok ? "the proof's checkpoint is cosigned by " + std::to_string(valid.size()) + " of " +
+                   std::to_string(witnesses.size()) + " witnesses (" + names + "), " +
+                   std::to_string(k) + " required"
+             : "the proof's checkpoint carries " + std::to_string(valid.size()) +
+                   " valid cosignature(s) by the given witnesses, " + std::to_string(k) +
+                   " required: the log's view of this release was not witnessed (a split view "
+                   "cannot be ruled out); get a proof against a cosigned checkpoint "
+                   "(`strongroom log outputs` after `log add-cosignature`)");
+}
+
 std::optional<ProvenEvent> CheckProof(Checker& c, const ReleaseVerifyOptions& o,
-                                           const std::string& vkey, const Manifest& m) {
+                                      const std::string& vkey, const Manifest& m,
+                                      const std::vector<log::CosignatureVerifier>& witnesses) {
   auto vk = log::NoteVerifier::Parse(vkey);
   if (!vk.ok()) return c.Fail("tlog-proof", "log verifier key: " + vk.status().message());
   auto text = ReadFile(JoinPath(o.release_dir, kProofFile), log::kMaxProofBytes);
@@ -260,6 +284,7 @@ std::optional<ProvenEvent> CheckProof(Checker& c, const ReleaseVerifyOptions& o,
   c.Check(true, "tlog-proof", "",
           "event " + std::to_string(pc->index) + " is in " + pc->checkpoint.origin +
               " at tree size " + std::to_string(pc->checkpoint.size));
+  if (o.witness_threshold > 0) CheckWitnesses(c, *text, witnesses, o.witness_threshold);
   v1::Event ev;
   bool ok = ev.ParseFromString(pc->event) && ev.kind() == v1::EVENT_KIND_SIGNING;
   std::string why;
@@ -376,6 +401,16 @@ Result<ReleaseVerifyReport> VerifyRelease(const ReleaseVerifyOptions& o) {
       return InvalidArgument("--compromised-since '" + o.compromised_since.substr(0, 64) +
                              "' is not an RFC 3339 time (e.g. 2026-11-30T08:00:00Z)");
   }
+  std::vector<log::CosignatureVerifier> witnesses;
+  for (const std::string& w : o.witnesses) {
+    auto v = log::CosignatureVerifier::Parse(w);
+    if (!v.ok()) return v.status().Annotate("--witness");
+    witnesses.push_back(std::move(v).value());
+  }
+  if (o.witness_threshold > witnesses.size())
+    return InvalidArgument("--witness-threshold " + std::to_string(o.witness_threshold) +
+                           " needs at least that many --witness keys (" +
+                           std::to_string(witnesses.size()) + " given)");
   SR_ASSIGN_OR_RETURN(std::string text,
                       ReadFile(JoinPath(o.release_dir, kManifestFile), kMaxSmallFile));
   Checker c;
@@ -401,7 +436,7 @@ Result<ReleaseVerifyReport> VerifyRelease(const ReleaseVerifyOptions& o) {
   if (vkey.empty()) {
     c.Check(false, "tlog-proof", "",
             "no log verifier key: give --vkey (or a policy that names one)");
-  } else if (auto s = CheckProof(c, o, vkey, *m)) {
+  } else if (auto s = CheckProof(c, o, vkey, *m, witnesses)) {
     if (CheckEvent(c, s->signing, *m, *key, sigs)) proven = *s;
     CheckVsa(c, o, s->signing, *m);
   }

@@ -18,6 +18,9 @@
 //   version           the release's version is above the installed one (anti-rollback)
 //   artifact-signature its detached signature verifies over the file
 //   tlog-proof        the inclusion proof verifies under the log's verifier key
+//   witness           (witness_threshold > 0) the proof's checkpoint carries
+//                     valid tlog-cosignature/v1 cosignatures by at least K of
+//                     the given witnesses
 //   event             the proven event is the SIGNING event of exactly this
 //                     manifest, key, artifacts and signatures
 //   vsa               the VSA is the one logged, signed by the station
@@ -53,6 +56,11 @@ struct ReleaseVerifyOptions {
   // (before a policy says so): the release's proven SIGNING event must be
   // logged before it (check "revocation"). "" for none.
   std::string compromised_since;
+  // Witnesses' verifier keys (C2SP vkeys of type 0x04) and how many of them
+  // must have cosigned the tlog-proof's checkpoint (check "witness"); 0
+  // requires none. A threshold above the number of keys is an option error.
+  std::vector<std::string> witnesses;
+  unsigned witness_threshold = 0;
 };
 
 struct VerifyCheck {

@@ -2,6 +2,8 @@
 // note and tlog packages (tests/interop/go/checker.go), which we did not write.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "log/proof.h"
 #include "log/record.h"
 #include "tests/testing/files.h"
@@ -85,6 +87,61 @@ TEST_CASE(
     note.replace(note.find("\n43\n"), 4, "\n44\n");
     WriteAll(t.Sub("bad.checkpoint"), note);
     CHECK(Run(checker + " checkpoint " + vkey + " " + t.Sub("bad.checkpoint")).rc != 0);
+  }
+}
+
+TEST_CASE(
+    "interop: Go's tlog.TileHashReader reads our tlog-tiles export: entries hash to the leaves, "
+    "inclusion of several entries, consistency between two exports, and an altered tile is "
+    "caught") {
+  TempDir t;
+  std::string checker = Checker(t);
+  std::string dir = t.Sub("log"), pem = t.Sub("key.pem"), out = t.Sub("export");
+  REQUIRE(Run(kTool + " create " + dir + " " + pem + " strongroom.test/tiles").rc == 0);
+  REQUIRE(Run(kTool + " append " + dir + " " + pem + " 300 300 a").rc == 0);
+  std::string vkey = JoinPath(dir, kVkeyFile);
+  auto e = Run(kBin + " log export --log " + dir + " --tiles " + out);
+  REQUIRE_MESSAGE(e.rc == 0, e.out);
+  auto r = Run(checker + " tiles " + vkey + " " + out + " 0 1 255 256 299");
+  CHECK_MESSAGE(r.rc == 0, r.out);
+  std::filesystem::copy(out, t.Sub("export300"), std::filesystem::copy_options::recursive);
+  std::string fork = t.Sub("fork");
+  std::filesystem::copy(dir, fork, std::filesystem::copy_options::recursive);
+
+  // Incremental: past a full level-0 tile and into level 2 (65,536 leaves
+  // make a full level-1 tile).
+  REQUIRE(Run(kTool + " bulk " + dir + " " + pem + " 65500 b").rc == 0);
+  e = Run(kBin + " log export --log " + dir + " --tiles " + out);
+  REQUIRE_MESSAGE(e.rc == 0, e.out);
+  REQUIRE(std::filesystem::exists(out + "/tile/2/000.p/1"));
+  r = Run(checker + " tiles " + vkey + " " + out + " 0 299 300 65535 65536 65799");
+  CHECK_MESSAGE(r.rc == 0, r.out);
+  CHECK(r.out.find("65800 entries, 6 inclusion proofs") != std::string::npos);
+  r = Run(checker + " tiles-consistency " + vkey + " " + t.Sub("export300") + " " + out);
+  CHECK_MESSAGE(r.rc == 0, r.out);
+  auto v = Run(kBin + " log verify --tiles " + out + " --vkey " + vkey);
+  CHECK_MESSAGE(v.rc == 0, v.out);
+
+  SUBCASE("a hash in a tile altered") {
+    std::string tile = out + "/tile/0/256";
+    std::string b = ReadAll(tile);
+    b[5] ^= 1;
+    WriteAll(tile, b);
+    CHECK(Run(checker + " tiles " + vkey + " " + out + " 65600").rc != 0);
+  }
+  SUBCASE("an entry altered") {
+    std::string bundle = out + "/tile/entries/001";
+    std::string b = ReadAll(bundle);
+    b[b.size() - 2] ^= 1;
+    WriteAll(bundle, b);
+    CHECK(Run(checker + " tiles " + vkey + " " + out).rc != 0);
+  }
+  SUBCASE("the old export is of a fork (the log at 300, extended differently)") {
+    REQUIRE(Run(kTool + " append " + fork + " " + pem + " 10 10 fork").rc == 0);
+    std::string fork_out = t.Sub("fork-export");
+    REQUIRE(Run(kBin + " log export --log " + fork + " --tiles " + fork_out).rc == 0);
+    CHECK(Run(checker + " tiles " + vkey + " " + fork_out + " 305").rc == 0);
+    CHECK(Run(checker + " tiles-consistency " + vkey + " " + fork_out + " " + out).rc != 0);
   }
 }
 

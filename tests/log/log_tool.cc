@@ -3,6 +3,9 @@
 // crash and concurrency tests can kill it or race two of them.
 //   log_tool create DIR PEM NAME
 //   log_tool append DIR PEM COUNT SESSION_SIZE TAG [BIG_EVERY]
+//   log_tool bulk DIR PEM COUNT TAG
+//                            (COUNT events in batches of 4096, one sync per
+//                             batch, one checkpoint: large logs, fast)
 //   log_tool tear DIR BYTES   (writes the first BYTES of a record, as a
 //                              write cut short by a crash would leave)
 // Each session opens the log (waiting for the lock), appends SESSION_SIZE
@@ -12,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "base/file.h"
 #include "log/merkle.h"
@@ -70,6 +74,33 @@ int Append(const std::string& dir, const std::string& pem, long count, long sess
   return 0;
 }
 
+int Bulk(const std::string& dir, const std::string& pem, long count, const std::string& tag) {
+  auto vkey = sr::ReadFile(sr::JoinPath(dir, sr::log::kVkeyFile), 4096);
+  if (!vkey.ok()) return Fail(vkey.status());
+  auto v = sr::log::NoteVerifier::Parse(*vkey);
+  if (!v.ok()) return Fail(v.status());
+  auto signer = sr::log::Ed25519NoteSigner::FromPemFile(v->name(), pem);
+  if (!signer.ok()) return Fail(signer.status());
+  auto w = sr::log::LogWriter::Open(dir, **signer);
+  if (!w.ok()) return Fail(w.status());
+  for (long done = 0; done < count;) {
+    std::vector<strongroom::v1::Event> batch;
+    for (; done < count && batch.size() < 4096; ++done) {
+      strongroom::v1::Event ev;
+      ev.set_kind(strongroom::v1::EVENT_KIND_CEREMONY_STEP);
+      ev.set_station_id("test-station");
+      ev.set_time("2026-11-22T08:00:00Z");
+      ev.set_session_id(tag + "/" + std::to_string(done));
+      ev.mutable_ceremony_step()->set_step(static_cast<unsigned>(done));
+      batch.push_back(std::move(ev));
+    }
+    auto first = (*w)->AppendMany(batch);
+    if (!first.ok()) return Fail(first.status());
+  }
+  auto note = (*w)->Commit();
+  return note.ok() ? 0 : Fail(note.status());
+}
+
 int Tear(const std::string& dir, long bytes) {
   std::string payload(4096, 'T');
   std::string rec = sr::log::EncodeRecord(payload, sr::log::HashLeaf(payload));
@@ -93,6 +124,7 @@ int main(int argc, char** argv) {
     return Append(argv[2], argv[3], std::atol(argv[4]), std::atol(argv[5]), argv[6],
                   argc == 8 ? std::atol(argv[7]) : 0);
   }
+  if (cmd == "bulk" && argc == 6) return Bulk(argv[2], argv[3], std::atol(argv[4]), argv[5]);
   if (cmd == "tear" && argc == 4) return Tear(argv[2], std::atol(argv[3]));
   std::fprintf(
       stderr,
