@@ -10,6 +10,7 @@
 #include <string>
 
 #include "base/file.h"
+#include "log/record.h"
 #include "tests/testing/run.h"
 #include "tests/testing/sign_station.h"
 #include "tests/testing/tpm.h"
@@ -115,6 +116,16 @@ TEST_CASE("tpm: a station on tpm2-pkcs11 over swtpm inits, generates, signs, ref
   CHECK(again.rc != 0);
   CHECK_MESSAGE(Has(again.all(), "VERSION_NOT_ABOVE_LAST_SIGNED"), again.all());
   CHECK_FALSE(PathExists(st.root + "/again"));
+
+  // A kill inside an append leaves a torn record: `log recover` cuts it and
+  // logs that it did, under a new ECDSA checkpoint.
+  std::string events = st.station + "/log/" + std::string(log::kEventsFile);
+  std::string bytes = ReadFile(events, 1u << 20).value();
+  REQUIRE(WriteFileAtomic(events, bytes + std::string("\x00\x00\x01\x00", 4) + "half", 0600).ok());
+  CmdResult rec = st.Sr("log recover --station " + st.station + " --log-pin-source file:" +
+                        st.pins + "/log");
+  CHECK_MESSAGE(rec.rc == 0, rec.all());
+  CHECK(Has(rec.out, "removed a torn tail of 8 bytes"));
 
   // The auditor's check of the whole log (every ECDSA checkpoint).
   CmdResult lv = st.LogVerify();
