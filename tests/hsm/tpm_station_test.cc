@@ -18,7 +18,9 @@
 namespace sr::testing {
 namespace {
 
-bool Has(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+bool Has(const std::string& s, const std::string& what) {
+  return s.find(what) != std::string::npos;
+}
 
 std::string ModuleArgs(const std::string& release, const std::string& log) {
   return std::string(" --module ") + kTpm2Pkcs11Module + " --token pkcs11:token=" + release +
@@ -30,8 +32,9 @@ CmdResult IndependentCheck(const std::string& vkey_file, const std::string& file
              "/tests/interop/ecdsa_note_check.py' '" + vkey_file + "' " + files);
 }
 
-TEST_CASE("tpm: a station on tpm2-pkcs11 over swtpm inits, generates, signs, refuses, recovers "
-          "from a crash and verifies, with ECDSA P-256 checkpoints") {
+TEST_CASE(
+    "tpm: a station on tpm2-pkcs11 over swtpm inits, generates, signs, refuses, recovers "
+    "from a crash and verifies, with ECDSA P-256 checkpoints") {
   // SignStation's PIN files hold "pin-of-<name>": the tokens get those PINs.
   SoftwareTpm tpm({{"release", "so-of-release", "pin-of-release"},
                    {"log", "so-of-log", "pin-of-log"},
@@ -64,19 +67,22 @@ TEST_CASE("tpm: a station on tpm2-pkcs11 over swtpm inits, generates, signs, ref
                          " --label k384 --algorithm ecdsa-p384" + st.Pins());
   CHECK_MESSAGE(p384.rc == 0, p384.all());
   std::string k = st.station + "/keys/";
-  CHECK(Run("openssl dgst -sha384 -verify " + k + "k384.pem -signature " + k + "k384.pop.sig " +
-            k + "k384.pop").rc == 0);
+  CHECK(Run("openssl dgst -sha384 -verify " + k + "k384.pem -signature " + k + "k384.pop.sig " + k +
+            "k384.pop")
+            .rc == 0);
   if (rsa) {
     CmdResult r = st.Sr("key generate --station " + st.station +
                         " --label k3072 --algorithm rsa-pss-3072" + st.Pins());
     CHECK_MESSAGE(r.rc == 0, r.all());
     CHECK(Run("openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 "
-              "-verify " + k + "k3072.pem -signature " + k + "k3072.pop.sig " + k + "k3072.pop")
+              "-verify " +
+              k + "k3072.pem -signature " + k + "k3072.pop.sig " + k + "k3072.pop")
               .rc == 0);
   }
   // The log key's own proof of possession, by openssl.
   CHECK(Run("openssl dgst -sha256 -verify " + k + "log.pem -signature " + k + "log.pop.sig " + k +
-            "log.pop").rc == 0);
+            "log.pop")
+            .rc == 0);
 
   // sign, killed once in the middle (after the TPM signed, before the
   // SIGNING event): nothing is released; the retry signs.
@@ -99,9 +105,10 @@ TEST_CASE("tpm: a station on tpm2-pkcs11 over swtpm inits, generates, signs, ref
   CHECK_MESSAGE(v.rc == 0, v.all());
   std::string out = st.root + "/out/";
   CHECK(Run("openssl dgst -sha256 -verify " + k + "rel.pem -signature " + out +
-            "ic22-fw-5.4.3.bin.sig " + in.artifacts[0]).rc == 0);
-  CmdResult ind = IndependentCheck(st.root + "/log.vkey",
-                                   st.station + "/log/checkpoint " + out + "signing-event.tlog-proof");
+            "ic22-fw-5.4.3.bin.sig " + in.artifacts[0])
+            .rc == 0);
+  CmdResult ind = IndependentCheck(
+      st.root + "/log.vkey", st.station + "/log/checkpoint " + out + "signing-event.tlog-proof");
   CHECK_MESSAGE(ind.rc == 0, ind.all());
   CHECK(Has(ind.out, "ok " + out + "signing-event.tlog-proof"));
   // ... and it is not a check that cannot fail: a changed checkpoint fails it.
@@ -122,8 +129,8 @@ TEST_CASE("tpm: a station on tpm2-pkcs11 over swtpm inits, generates, signs, ref
   std::string events = st.station + "/log/" + std::string(log::kEventsFile);
   std::string bytes = ReadFile(events, 1u << 20).value();
   REQUIRE(WriteFileAtomic(events, bytes + std::string("\x00\x00\x01\x00", 4) + "half", 0600).ok());
-  CmdResult rec = st.Sr("log recover --station " + st.station + " --log-pin-source file:" +
-                        st.pins + "/log");
+  CmdResult rec =
+      st.Sr("log recover --station " + st.station + " --log-pin-source file:" + st.pins + "/log");
   CHECK_MESSAGE(rec.rc == 0, rec.all());
   CHECK(Has(rec.out, "removed a torn tail of 8 bytes"));
 
@@ -134,10 +141,10 @@ TEST_CASE("tpm: a station on tpm2-pkcs11 over swtpm inits, generates, signs, ref
   // The IC-22 demo (scripts/demo.sh) on the module, on its own two tokens.
   std::string build = STRONGROOM_BINARY;
   build = build.substr(0, build.rfind("/cli/"));
-  CmdResult demo = Run("DEMO_MODULE=" + std::string(kTpm2Pkcs11Module) +
-                       " DEMO_TOKENS='demo-release demo-log' DEMO_TOKEN_SECRETS='" +
-                       tpm.Sub("pins") + "' '" + STRONGROOM_SOURCE_DIR + "/scripts/demo.sh' '" +
-                       build + "'");
+  CmdResult demo =
+      Run("DEMO_MODULE=" + std::string(kTpm2Pkcs11Module) +
+          " DEMO_TOKENS='demo-release demo-log' DEMO_TOKEN_SECRETS='" + tpm.Sub("pins") + "' '" +
+          STRONGROOM_SOURCE_DIR + "/scripts/demo.sh' '" + build + "'");
   INFO(demo.out);
   CHECK(demo.rc == 0);
   CHECK(Has(demo.out, "key protection: module " + std::string(kTpm2Pkcs11Module)));

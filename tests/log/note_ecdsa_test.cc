@@ -89,7 +89,8 @@ TEST_CASE("note: an ECDSA-signed checkpoint opens with its key; an altered one i
   CHECK(OpenCheckpoint(*note, *o).status().code() == Code::kDataLoss);
 }
 
-TEST_CASE("note: type 0x02 verifier keys that are not ECDSA SPKIs, or of an unknown type, are refused") {
+TEST_CASE(
+    "note: type 0x02 verifier keys that are not ECDSA SPKIs, or of an unknown type, are refused") {
   EcdsaTestSigner s("n");
   std::string spki = s.PublicKey();
   auto parse = [](const std::string& body, const std::string& id) {
@@ -98,8 +99,8 @@ TEST_CASE("note: type 0x02 verifier keys that are not ECDSA SPKIs, or of an unkn
   std::string good_id = Sha256Bytes(spki).substr(0, 4);
   CHECK(parse("\x02" + spki, good_id).ok());
   CHECK_FALSE(parse("\x02" + spki, std::string(4, '\0')).ok());  // wrong key id
-  std::string ed = std::string("\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00", 12) +
-                   std::string(32, '\x01');
+  std::string ed =
+      std::string("\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00", 12) + std::string(32, '\x01');
   auto not_ec = parse("\x02" + ed, Sha256Bytes(ed).substr(0, 4));
   CHECK(not_ec.status().code() == Code::kInvalidArgument);
   std::string trailing = spki + "x";

@@ -34,7 +34,8 @@
 namespace sr::testing {
 
 // Debian's path of tpm2-pkcs11 (libtpm2-pkcs11-1).
-inline constexpr const char* kTpm2Pkcs11Module = "/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so";
+inline constexpr const char* kTpm2Pkcs11Module =
+    "/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so";
 
 struct TpmToken {
   std::string label, so_pin, user_pin;
@@ -53,9 +54,9 @@ class SoftwareTpm {
                     " is missing: install libtpm2-pkcs11-1 (scripts/install-deps)");
     std::string pins = dir_.Sub("pins");
     REQUIRE(MakeDirs(pins, 0700).ok());
-    std::vector<std::string> args = {"bash", std::string(STRONGROOM_SOURCE_DIR) +
-                                                 "/tests/testing/tpm_up.sh",
-                                     dir_.Sub("tpm"), std::to_string(FreePortPair())};
+    std::vector<std::string> args = {
+        "bash", std::string(STRONGROOM_SOURCE_DIR) + "/tests/testing/tpm_up.sh", dir_.Sub("tpm"),
+        std::to_string(FreePortPair())};
     for (const TpmToken& t : tokens_) {
       std::string so = pins + "/" + t.label + ".so", user = pins + "/" + t.label + ".user";
       REQUIRE(WriteFileAtomic(so, t.so_pin, 0600).ok());
@@ -130,7 +131,8 @@ class SoftwareTpm {
     for (const char* f : {"swtpm.log", "dbus.log", "abrmd.log", "ptool.log"}) {
       auto text = ReadFile(dir_.Sub(std::string("tpm/") + f), 1 << 20);
       if (!text.ok()) continue;
-      out += std::string("--- ") + f + "\n" + text->substr(text->size() > 2000 ? text->size() - 2000 : 0);
+      out += std::string("--- ") + f + "\n" +
+             text->substr(text->size() > 2000 ? text->size() - 2000 : 0);
     }
     return out;
   }
