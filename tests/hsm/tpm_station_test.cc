@@ -62,6 +62,9 @@ TEST_CASE(
   CHECK_MESSAGE(Has(ed.all(), "does not offer ed25519"), ed.all());
   CHECK_MESSAGE(Has(ed.all(), "it offers ecdsa-p256, ecdsa-p384"), ed.all());
   CHECK_FALSE(PathExists(st.station + "/keys/no-ed.pem"));
+  CHECK(ed.rc == 10);
+  CHECK_MESSAGE(Has(ed.all(), "refusal logged as event"), ed.all());
+  CHECK(st.Events().back().kind() == strongroom::v1::EVENT_KIND_REFUSAL);
   bool rsa = Has(ed.all(), "rsa-pss-3072");
   CmdResult p384 = st.Sr("key generate --station " + st.station +
                          " --label k384 --algorithm ecdsa-p384" + st.Pins());
