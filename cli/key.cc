@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "base/file.h"
+#include "hsm/mechanisms.h"
 #include "hsm/pubkey.h"
 #include "cli/common.h"
 #include "cli/json.h"
@@ -62,7 +63,17 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   log->set_pin_share_fingerprints(source->ShareFingerprints());
   SR_RETURN_IF_ERROR(log->RefuseIfClockBehind("key generate"));
   SR_ASSIGN_OR_RETURN(auto session, station->OpenSessionBesideLog(role, pin, log_pin));
-  SR_ASSIGN_OR_RETURN(GeneratedKey key, GenerateStationKey(*station, *session, a.label, alg));
+  // An algorithm the token's module lacks (a TPM has no Ed25519) is refused
+  // before the token is touched, naming what it offers, and the refusal logged.
+  SR_ASSIGN_OR_RETURN(std::vector<hsm::Algorithm> offered,
+                      hsm::OfferedAlgorithms(session->module(), session->token().slot));
+  if (Status lacks = hsm::RequireOffered(offered, alg, session->Describe()); !lacks.ok()) {
+    Status logged = log->LogRefusal(
+        {policy::Reason::kRequestMalformed, "request", lacks.message()}, "key generate");
+    return Status(Code::kFailedPrecondition, logged.message());
+  }
+  SR_ASSIGN_OR_RETURN(GeneratedKey key,
+                      GenerateStationKey(*station, *session, a.label, alg, &offered));
   SR_ASSIGN_OR_RETURN(strongroom::v1::Event event, KeyGeneratedEvent(key, session->token().serial));
   SR_ASSIGN_OR_RETURN(std::uint64_t index, log->AppendAndCommit(std::move(event)));
   if (ctx.json) {

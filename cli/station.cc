@@ -32,10 +32,28 @@ struct StationInitArgs {
   bool release_pins_given = false;  // any of the three PIN options --custody generates
 };
 
+// How the station's keys are protected, which depends on the module: the
+// token-file copies of station/token_guard.h are SoftHSMv2's alone.
+std::string KeyProtection(const Station& st) {
+  const auto& r = st.record();
+  if (!r.softhsm2_conf().empty()) {
+    return "embedded SoftHSMv2: tokens in " + st.dir() + "/tokens (encrypted with the token PINs), "
+           "whole copies of each token file kept in " + st.dir() + "/token-backups and put back "
+           "when a killed process left one empty";
+  }
+  return "module " + r.module_path() + ": the keys were generated in its tokens as "
+         "non-extractable and sensitive, and strongroom keeps no copy of them or of the module's "
+         "files; back up and protect the module's own store (a TPM's key store, an HSM's "
+         "backup procedure) as its documentation says (docs/hsm.md)";
+}
+
 void PrintStation(const Context& ctx, const Station& st) {
   const auto& r = st.record();
   if (ctx.json) {
-    PrintJson({{"ok", true}, {"dir", st.dir()}, {"station", MessageJson(r, true)}});
+    PrintJson({{"ok", true},
+               {"dir", st.dir()},
+               {"station", MessageJson(r, true)},
+               {"key_protection", KeyProtection(st)}});
     return;
   }
   std::cout << "Station " << r.station_id() << " created in " << st.dir() << "\n"
@@ -44,13 +62,16 @@ void PrintStation(const Context& ctx, const Station& st) {
     std::cout << "  " << t.role() << " token: " << t.uri() << "\n";
   }
   std::cout << "  log key: " << r.log_key().uri() << "\n"
-            << "    ed25519 public key (base64): " << r.log_key().public_key() << "\n"
-            << "    fingerprint (SHA-256 of SPKI): " << r.log_key().fingerprint() << "\n";
+            << "    algorithm: " << r.log_key().algorithm() << "\n";
+  if (!r.log_key().public_key().empty())
+    std::cout << "    ed25519 public key (base64): " << r.log_key().public_key() << "\n";
+  std::cout << "    fingerprint (SHA-256 of SPKI): " << r.log_key().fingerprint() << "\n";
   if (r.has_attestation_key()) {
     std::cout << "  attestation key: " << r.attestation_key().uri() << "\n"
               << "    algorithm: " << r.attestation_key().algorithm() << "\n"
               << "    fingerprint (SHA-256 of SPKI): " << r.attestation_key().fingerprint() << "\n";
   }
+  std::cout << "  key protection: " << KeyProtection(st) << "\n";
 }
 
 int RunStationInit(Context& ctx, const StationInitArgs& a) {
@@ -297,7 +318,8 @@ void RegisterStationCommands(CLI::App& app, Context& ctx) {
   CLI::Option* module = init->add_option(
       "--module", args->module_path,
       "Use this PKCS#11 module (absolute path) instead of the embedded SoftHSMv2;\n"
-      "its tokens must already be initialized");
+      "its tokens must already be initialized. The log key is Ed25519 where the module\n"
+      "offers it, else ECDSA P-256 (C2SP note signature type 0x02; docs/hsm.md)");
   init->add_option("--token", args->token_uri,
                    "With --module: PKCS#11 URI of the release token, e.g. pkcs11:token=Release")
       ->needs(module);

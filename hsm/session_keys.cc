@@ -3,6 +3,7 @@
 #include <p11-kit/pkcs11.h>
 
 #include <cstring>
+#include <vector>
 
 #include "hsm/pkcs11_error.h"
 #include "hsm/pubkey.h"
@@ -21,10 +22,18 @@ CK_ATTRIBUTE Attr(CK_ATTRIBUTE_TYPE t, const void* p, std::size_t n) {
 CK_ATTRIBUTE Attr(CK_ATTRIBUTE_TYPE t, std::string_view s) { return Attr(t, s.data(), s.size()); }
 CK_ATTRIBUTE Flag(CK_ATTRIBUTE_TYPE t, bool v) { return Attr(t, v ? &kTrue : &kFalse, 1); }
 
-}  // namespace
+// What a module answers to a key template it will not make (tpm2-pkcs11
+// says CKR_GENERAL_ERROR).
+bool IsTemplateRefusal(CK_RV rv) {
+  return rv == CKR_GENERAL_ERROR || rv == CKR_TEMPLATE_INCONSISTENT ||
+         rv == CKR_ATTRIBUTE_VALUE_INVALID;
+}
 
-Result<unsigned long> Session::GenerateKeyPair(std::string_view label, std::string_view id,
-                                               Algorithm algorithm) {
+// One C_GenerateKeyPair with strongroom's template for algorithm; with
+// deny_encryption false, without CKA_ENCRYPT/CKA_DECRYPT false.
+CK_RV CallGenerateKeyPair(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE session, std::string_view label,
+                          std::string_view id, Algorithm algorithm, bool deny_encryption,
+                          CK_OBJECT_HANDLE* pub_h) {
   static const CK_ULONG kRsaBits = 3072;
   static const unsigned char kExponent[] = {0x01, 0x00, 0x01};
   std::vector<CK_ATTRIBUTE> pub = {Flag(CKA_TOKEN, true),  Flag(CKA_PRIVATE, false),
@@ -36,6 +45,10 @@ Result<unsigned long> Session::GenerateKeyPair(std::string_view label, std::stri
                                     Flag(CKA_SIGN, true),      Flag(CKA_DECRYPT, false),
                                     Flag(CKA_UNWRAP, false),   Flag(CKA_DERIVE, false),
                                     Attr(CKA_LABEL, label),    Attr(CKA_ID, id)};
+  if (!deny_encryption) {
+    std::erase_if(pub, [](const CK_ATTRIBUTE& a) { return a.type == CKA_ENCRYPT; });
+    std::erase_if(priv, [](const CK_ATTRIBUTE& a) { return a.type == CKA_DECRYPT; });
+  }
   CK_MECHANISM_TYPE allowed;
   CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, nullptr, 0};
   std::string_view params = EcParamsFor(algorithm);
@@ -58,9 +71,29 @@ Result<unsigned long> Session::GenerateKeyPair(std::string_view label, std::stri
       break;
   }
   priv.push_back(Attr(CKA_ALLOWED_MECHANISMS, &allowed, sizeof allowed));
-  CK_OBJECT_HANDLE pub_h = 0, priv_h = 0;
-  CK_RV rv = module_->functions()->C_GenerateKeyPair(handle_, &mech, pub.data(), pub.size(),
-                                                     priv.data(), priv.size(), &pub_h, &priv_h);
+  CK_OBJECT_HANDLE priv_h = 0;
+  return fn->C_GenerateKeyPair(session, &mech, pub.data(), pub.size(), priv.data(), priv.size(),
+                               pub_h, &priv_h);
+}
+
+}  // namespace
+
+Result<unsigned long> Session::GenerateKeyPair(std::string_view label, std::string_view id,
+                                               Algorithm algorithm) {
+  CK_OBJECT_HANDLE pub_h = 0;
+  CK_RV rv = CallGenerateKeyPair(module_->functions(), handle_, label, id, algorithm,
+                                 /*deny_encryption=*/true, &pub_h);
+  if (IsTemplateRefusal(rv)) {
+    // A TPM (tpm2-pkcs11) has one object attribute for signing and for
+    // encryption, and refuses a key that may sign but not decrypt; it then
+    // makes nothing. The key is made without CKA_ENCRYPT/CKA_DECRYPT false,
+    // still bound to its one signing mechanism by CKA_ALLOWED_MECHANISMS.
+    SR_ASSIGN_OR_RETURN(std::vector<unsigned long> made, FindObjects(kAnyClass, label, id));
+    if (made.empty()) {
+      rv = CallGenerateKeyPair(module_->functions(), handle_, label, id, algorithm,
+                               /*deny_encryption=*/false, &pub_h);
+    }
+  }
   if (rv != CKR_OK) {
     return CkrError(rv, "C_GenerateKeyPair (" + std::string(AlgorithmName(algorithm)) + ")",
                     Describe() + ", key '" + std::string(label) + "'");

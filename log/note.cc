@@ -1,8 +1,10 @@
 #include "log/note.h"
 
 #include <openssl/bio.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <charconv>
 
@@ -15,7 +17,6 @@ namespace sr::log {
 namespace {
 
 constexpr std::string_view kSigPrefix = "\xE2\x80\x94 ";  // U+2014 EM DASH, space
-constexpr char kTypeEd25519 = 0x01;
 
 std::string RawPublicKey(EVP_PKEY* pkey) {
   std::string out(32, '\0');
@@ -120,19 +121,50 @@ bool IsValidKeyName(std::string_view name) {
   return true;
 }
 
-std::string KeyId(std::string_view name, std::string_view public_key) {
+std::string KeyId(std::string_view name, std::string_view public_key, std::uint8_t type) {
+  if (type == kNoteEcdsa) return Sha256Bytes(public_key).substr(0, 4);
   std::string buf(name);
   buf.push_back('\n');
-  buf.push_back(kTypeEd25519);
+  buf.push_back(static_cast<char>(type));
   buf.append(public_key);
   return Sha256Bytes(buf).substr(0, 4);
 }
 
-std::string EncodeVerifierKey(std::string_view name, std::string_view public_key) {
-  std::string typed(1, kTypeEd25519);
+std::string EncodeVerifierKey(std::string_view name, std::string_view public_key,
+                              std::uint8_t type) {
+  std::string typed(1, static_cast<char>(type));
   typed.append(public_key);
-  return std::string(name) + "+" + HexEncode(KeyId(name, public_key)) + "+" + Base64Encode(typed);
+  return std::string(name) + "+" + HexEncode(KeyId(name, public_key, type)) + "+" +
+         Base64Encode(typed);
 }
+
+std::string VerifierKeyOf(const NoteSigner& signer) {
+  return EncodeVerifierKey(signer.Name(), signer.PublicKey(), signer.SignatureType());
+}
+
+namespace {
+
+// The ECDSA key of a type 0x02 verifier key: an EC SubjectPublicKeyInfo on a
+// curve the spec admits, its DER exactly as given (the key ID hashes it).
+Result<std::shared_ptr<EVP_PKEY>> EcdsaVerifierPkey(std::string_view spki) {
+  const auto* p = reinterpret_cast<const unsigned char*>(spki.data());
+  std::shared_ptr<EVP_PKEY> pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())),
+                                 &EVP_PKEY_free);
+  if (!pkey || p != reinterpret_cast<const unsigned char*>(spki.data() + spki.size()) ||
+      EVP_PKEY_get_base_id(pkey.get()) != EVP_PKEY_EC) {
+    return InvalidArgument("verifier key of type 0x02 does not hold an ECDSA SubjectPublicKeyInfo");
+  }
+  char curve[64] = {0};
+  std::size_t len = 0;
+  if (EVP_PKEY_get_utf8_string_param(pkey.get(), "group", curve, sizeof curve, &len) != 1 ||
+      (std::string_view(curve) != "prime256v1" && std::string_view(curve) != "secp384r1" &&
+       std::string_view(curve) != "secp521r1")) {
+    return InvalidArgument("verifier key of type 0x02 is not on NIST P-256, P-384 or P-521");
+  }
+  return pkey;
+}
+
+}  // namespace
 
 Result<NoteVerifier> NoteVerifier::Parse(std::string_view vkey) {
   while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.remove_suffix(1);
@@ -149,14 +181,27 @@ Result<NoteVerifier> NoteVerifier::Parse(std::string_view vkey) {
   if (hex_id.size() != 8) return InvalidArgument("verifier key id must be 8 hex digits");
   SR_ASSIGN_OR_RETURN(std::string id, HexDecode(hex_id, "verifier key id"));
   SR_ASSIGN_OR_RETURN(std::string typed, Base64Decode(vkey.substr(p2 + 1), "verifier public key"));
-  if (typed.size() != 33 || typed[0] != kTypeEd25519) {
+  const std::uint8_t type =
+      typed.size() < 2 ? 0 : static_cast<std::uint8_t>(std::string_view(typed).front());
+  if (type != kNoteEd25519 && type != kNoteEcdsa) {
+    return InvalidArgument("verifier key is neither Ed25519 (type 0x01) nor ECDSA (type 0x02)");
+  }
+  v.type_ = type;
+  if (v.type_ == kNoteEd25519 && typed.size() != 33) {
     return InvalidArgument("verifier key is not an Ed25519 (type 0x01, 32-byte) key");
   }
+  if (v.type_ == kNoteEcdsa && typed.size() > 1024) {
+    return InvalidArgument("verifier key of type 0x02 is longer than any ECDSA key");
+  }
   v.public_key_ = typed.substr(1);
-  v.key_id_ = KeyId(v.name_, v.public_key_);
+  v.key_id_ = KeyId(v.name_, v.public_key_, v.type_);
   if (v.key_id_ != id) {
     return InvalidArgument("verifier key id " + std::string(hex_id) +
                            " does not match its name and key (" + HexEncode(v.key_id_) + ")");
+  }
+  if (v.type_ == kNoteEcdsa) {
+    SR_ASSIGN_OR_RETURN(v.pkey_, EcdsaVerifierPkey(v.public_key_));
+    return v;
   }
   v.pkey_.reset(
       EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
@@ -168,9 +213,13 @@ Result<NoteVerifier> NoteVerifier::Parse(std::string_view vkey) {
 }
 
 bool NoteVerifier::VerifySignature(std::string_view msg, std::string_view sig) const {
-  if (sig.size() != 64 || !pkey_) return false;
+  if (!pkey_) return false;
+  if (type_ == kNoteEd25519 && sig.size() != 64) return false;
+  if (type_ == kNoteEcdsa && (sig.empty() || sig.size() > 160)) return false;
+  // ECDSA notes hash with SHA-256 whatever the curve (the type's definition).
+  const EVP_MD* md = type_ == kNoteEcdsa ? EVP_sha256() : nullptr;
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey_.get()) == 1 &&
+  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, pkey_.get()) == 1 &&
          EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
                           reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
 }
@@ -181,15 +230,21 @@ Result<std::string> SignNote(std::string_view text, NoteSigner& signer) {
   }
   std::string name = signer.Name();
   std::string pub = signer.PublicKey();
-  if (!IsValidKeyName(name) || pub.size() != 32) {
-    return InvalidArgument("note signer has an invalid name or public key");
+  std::uint8_t type = signer.SignatureType();
+  bool ed25519 = type == kNoteEd25519;
+  if (!IsValidKeyName(name) || (ed25519 && pub.size() != 32) ||
+      (!ed25519 && (type != kNoteEcdsa || pub.empty()))) {
+    return InvalidArgument("note signer has an invalid name, type or public key");
   }
   SR_ASSIGN_OR_RETURN(std::string sig, signer.Sign(text));
-  if (sig.size() != 64) return Internal("note signer returned a signature that is not 64 bytes");
+  if (ed25519 && sig.size() != 64)
+    return Internal("note signer returned a signature that is not 64 bytes");
+  if (!ed25519 && (sig.size() < 8 || sig.size() > 160 || sig[0] != 0x30))
+    return Internal("note signer returned an ECDSA signature that is not DER");
   std::string out(text);
   out += "\n";
   out.append(kSigPrefix);
-  out += name + " " + Base64Encode(KeyId(name, pub) + sig) + "\n";
+  out += name + " " + Base64Encode(KeyId(name, pub, type) + sig) + "\n";
   return out;
 }
 

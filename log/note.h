@@ -1,9 +1,10 @@
-// C2SP signed notes (signed-note@v1) with Ed25519 signatures (type 0x01), and
+// C2SP signed notes (signed-note@v1) with Ed25519 signatures (type 0x01) or
+// ECDSA signatures (type 0x02, for logs whose HSM has no Ed25519: a TPM), and
 // C2SP tlog-checkpoint bodies.
 //
 // log/ never talks to an HSM: it signs through NoteSigner. The station adapts
-// its HSM-resident Ed25519 log key to this interface; Ed25519NoteSigner is an
-// OpenSSL implementation for tests, benchmarks and tools.
+// its HSM-resident log key to this interface; Ed25519NoteSigner is an OpenSSL
+// implementation for tests, benchmarks and tools.
 #ifndef STRONGROOM_LOG_NOTE_H_
 #define STRONGROOM_LOG_NOTE_H_
 
@@ -22,16 +23,30 @@ namespace sr::log {
 // Upper bound on a note or checkpoint file we parse.
 inline constexpr std::size_t kMaxNoteBytes = 64 * 1024;
 
-// Signs note texts with an Ed25519 key. Implementations need not be
-// thread-safe; callers serialize (the log holds its lock while signing).
+// Note signature types (c2sp.org/signed-note, "Signature types").
+// 0x01: Ed25519 over the note text; the verifier key carries the 32-byte
+// RFC 8032 public key, the key ID is SHA-256(name || 0x0A || 0x01 || key)[:4].
+inline constexpr std::uint8_t kNoteEd25519 = 0x01;
+// 0x02: ECDSA "as implemented by github.com/transparency-dev/witness": an
+// ASN.1 DER signature over SHA-256 of the note text whatever the curve (P-256,
+// P-384 or P-521); the verifier key carries the SubjectPublicKeyInfo DER and
+// the key ID is SHA-256(SPKI DER)[:4] (neither name nor type byte).
+inline constexpr std::uint8_t kNoteEcdsa = 0x02;
+
+// Signs note texts. Implementations need not be thread-safe; callers
+// serialize (the log holds its lock while signing).
 class NoteSigner {
  public:
   virtual ~NoteSigner() = default;
   // Key name: non-empty, no whitespace, no '+'. Used as the checkpoint origin.
   virtual std::string Name() const = 0;
-  // 32-byte raw Ed25519 public key (RFC 8032 encoding).
+  // kNoteEd25519 or kNoteEcdsa.
+  virtual std::uint8_t SignatureType() const { return kNoteEd25519; }
+  // The public key as the verifier key carries it: 32 raw bytes (Ed25519),
+  // SubjectPublicKeyInfo DER (ECDSA).
   virtual std::string PublicKey() const = 0;
-  // 64-byte Ed25519 signature over msg.
+  // 64-byte Ed25519 signature over msg; for ECDSA, the DER signature over
+  // SHA-256(msg).
   virtual Result<std::string> Sign(std::string_view msg) = 0;
 };
 
@@ -60,25 +75,34 @@ class Ed25519NoteSigner final : public NoteSigner {
 };
 
 bool IsValidKeyName(std::string_view name);
-// SHA-256(name || 0x0A || 0x01 || public_key)[:4].
-std::string KeyId(std::string_view name, std::string_view public_key);
-// "<name>+<hex key id>+<base64(0x01 || public_key)>".
-std::string EncodeVerifierKey(std::string_view name, std::string_view public_key);
+// Ed25519: SHA-256(name || 0x0A || 0x01 || public_key)[:4];
+// ECDSA: SHA-256(public_key, the SPKI DER)[:4].
+std::string KeyId(std::string_view name, std::string_view public_key,
+                  std::uint8_t type = kNoteEd25519);
+// "<name>+<hex key id>+<base64(type || public_key)>".
+std::string EncodeVerifierKey(std::string_view name, std::string_view public_key,
+                              std::uint8_t type = kNoteEd25519);
+// The verifier key of signer (its name, type and public key).
+std::string VerifierKeyOf(const NoteSigner& signer);
 
-// A parsed Ed25519 verifier key. Immutable; thread-safe.
+// A parsed Ed25519 or ECDSA verifier key. Immutable; thread-safe.
 class NoteVerifier {
  public:
   // Fails with kInvalidArgument naming the part that is wrong (name, key id
-  // mismatch, not type 0x01, key length).
+  // mismatch, an unknown type, key length, an ECDSA key not on P-256, P-384
+  // or P-521).
   static Result<NoteVerifier> Parse(std::string_view vkey);
   const std::string& name() const { return name_; }
   const std::string& key_id() const { return key_id_; }
+  // 32 raw bytes (Ed25519) or the SPKI DER (ECDSA).
   const std::string& public_key() const { return public_key_; }
-  std::string ToString() const { return EncodeVerifierKey(name_, public_key_); }
+  std::uint8_t type() const { return type_; }
+  std::string ToString() const { return EncodeVerifierKey(name_, public_key_, type_); }
   bool VerifySignature(std::string_view msg, std::string_view sig) const;
 
  private:
   std::string name_, key_id_, public_key_;
+  std::uint8_t type_ = kNoteEd25519;
   // Built once by Parse (OpenSSL 3 takes ~20 us to build a key); an
   // EVP_PKEY is safe to verify with from several threads.
   std::shared_ptr<EVP_PKEY> pkey_;

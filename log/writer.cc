@@ -95,7 +95,7 @@ Status LogWriter::Create(std::string_view dir, NoteSigner& signer) {
   if (PathExists(JoinPath(d, kEventsFile))) {
     return Status(Code::kAlreadyExists, "'" + d + "' already holds a signing-event log");
   }
-  std::string vkey = EncodeVerifierKey(signer.Name(), signer.PublicKey());
+  std::string vkey = VerifierKeyOf(signer);
   SR_ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   Checkpoint c{signer.Name(), 0, EmptyRoot(), {}};
   SR_ASSIGN_OR_RETURN(std::string note, SignCheckpoint(c, signer, verifier));
@@ -130,7 +130,7 @@ Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSi
   std::unique_ptr<LogWriter> w(new LogWriter(dir, signer, std::move(lock)));
   SR_ASSIGN_OR_RETURN(std::string vkey_text, ReadFile(JoinPath(dir, kVkeyFile), 4096));
   SR_ASSIGN_OR_RETURN(w->verifier_, NoteVerifier::Parse(vkey_text));
-  if (w->verifier_.ToString() != EncodeVerifierKey(signer.Name(), signer.PublicKey())) {
+  if (w->verifier_.ToString() != VerifierKeyOf(signer)) {
     return FailedPrecondition("the signing key '" + signer.Name() + "' is not this log's key (" +
                               w->verifier_.ToString() + ")");
   }

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "base/encoding.h"
+#include "hsm/mechanisms.h"
 #include "hsm/uri.h"
 #include "policy/json.h"
 #include "station/custody.h"
@@ -260,7 +261,7 @@ Status CreateStationLog(Station& st, const SecretBytes& log_pin, const Generated
     p->add_token_serials(t.serial());
     if (t.role() == "log") log_serial = t.serial();
   }
-  p->set_log_verifier_key(log::EncodeVerifierKey(signer->Name(), signer->PublicKey()));
+  p->set_log_verifier_key(log::VerifierKeyOf(*signer));
   SR_ASSIGN_OR_RETURN(strongroom::v1::Event key_event, KeyGeneratedEvent(log_key, log_serial));
   SR_ASSIGN_OR_RETURN(strongroom::v1::Event attest_event,
                       KeyGeneratedEvent(attest_key, log_serial));
@@ -399,11 +400,15 @@ Result<std::unique_ptr<Station>> Station::InitPrepared(const std::string& dir,
   SR_RETURN_IF_ERROR(embedded ? InitEmbeddedTokens(*st->module_, pins, r)
                               : BindExternalTokens(*st->module_, o, r));
   SR_ASSIGN_OR_RETURN(auto session, st->OpenSession(TokenRole::kLog, &pins.log_user));
+  // The module's mechanisms, read once: Ed25519 where it has it, else P-256.
+  SR_ASSIGN_OR_RETURN(std::vector<hsm::Algorithm> offered,
+                      hsm::OfferedAlgorithms(*st->module_, session->token().slot));
+  SR_ASSIGN_OR_RETURN(StationKeyChoice choice, ChooseStationKeys(offered, session->Describe()));
   SR_ASSIGN_OR_RETURN(GeneratedKey key,
-                      GenerateStationKey(*st, *session, kLogKeyLabel, hsm::Algorithm::kEd25519));
+                      GenerateStationKey(*st, *session, kLogKeyLabel, choice.log, &offered));
   SR_RETURN_IF_ERROR(RecordStationKey(key, r.mutable_log_key()));
   SR_ASSIGN_OR_RETURN(GeneratedKey attest, GenerateStationKey(*st, *session, kAttestationKeyLabel,
-                                                              kAttestationKeyAlgorithm));
+                                                              choice.attestation, &offered));
   SR_RETURN_IF_ERROR(RecordStationKey(attest, r.mutable_attestation_key()));
   session.reset();  // one login per token per process: the log signer logs in next
   std::vector<strongroom::v1::Event> custody_events;

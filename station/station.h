@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/file.h"
 #include "base/secret.h"
@@ -41,6 +42,18 @@ inline constexpr std::string_view kLogKeyLabel = "log";
 // every C_SignInit, ~0.15 ms against ~0.05 ms for ECDSA.
 inline constexpr std::string_view kAttestationKeyLabel = "attest";
 inline constexpr hsm::Algorithm kAttestationKeyAlgorithm = hsm::Algorithm::kEcdsaP256;
+
+// The station's own keys, chosen from what the log token's module offers
+// (hsm/mechanisms.h): the log key is Ed25519 where the module has it (C2SP:
+// "Logs SHOULD use Ed25519"), else ECDSA P-256 (note signature type 0x02);
+// the attestation key is ECDSA P-256, else Ed25519. kFailedPrecondition
+// naming what the module offers when it has neither.
+struct StationKeyChoice {
+  hsm::Algorithm log = hsm::Algorithm::kEd25519;
+  hsm::Algorithm attestation = kAttestationKeyAlgorithm;
+};
+Result<StationKeyChoice> ChooseStationKeys(const std::vector<hsm::Algorithm>& offered,
+                                           std::string_view module);
 
 struct InitPins;  // station.cc
 namespace custody {
@@ -183,20 +196,29 @@ std::string ProofOfPossessionStatement(const hsm::KeyInfo& key, std::string_view
 // Generates a key in session's token, exports its public key, signs and
 // writes the proof of possession. kAlreadyExists for a taken label (in the
 // token or in keys/).
+// An algorithm the token's module does not offer is refused
+// (kFailedPrecondition listing what it offers) before anything is generated;
+// offered, when given, is that list as the caller already read it.
 Result<GeneratedKey> GenerateStationKey(Station& station, hsm::Session& session,
-                                        std::string_view label, hsm::Algorithm algorithm);
+                                        std::string_view label, hsm::Algorithm algorithm,
+                                        const std::vector<hsm::Algorithm>* offered = nullptr);
 
-// Signs with the station's keys in the log token: the Ed25519 log key (for
-// C2SP checkpoints) and the attestation key (for VSAs). One session (one
-// login: PKCS#11 allows one per token and process), one key lookup each,
-// then any number of Sign calls. Thread-safe.
+// Signs with the station's keys in the log token: the log key (for C2SP
+// checkpoints: Ed25519, or ECDSA P-256 on a module without Ed25519) and the
+// attestation key (for VSAs). One session (one login: PKCS#11 allows one per
+// token and process), one key lookup each, then any number of Sign calls.
+// Thread-safe.
 class LogKeySigner {
  public:
   static Result<std::unique_ptr<LogKeySigner>> Open(Station& station, const SecretBytes& pin);
-  // A 64-byte Ed25519 signature over message (pure Ed25519) by the log key.
+  // A signature over message by the log key: 64 bytes of pure Ed25519, or a
+  // DER ECDSA signature over SHA-256(message).
   Result<std::string> Sign(std::string_view message);
-  // The raw 32-byte Ed25519 public key.
+  // The public key as a note verifier key carries it: the raw 32-byte
+  // Ed25519 key, or the P-256 SubjectPublicKeyInfo DER.
   std::string PublicKey() const;
+  // log::kNoteEd25519 or log::kNoteEcdsa.
+  std::uint8_t NoteSignatureType() const;
   // A signature by the attestation key; kNotFound when the station has none.
   Result<std::string> SignAttestation(std::string_view message);
   // The attestation key (empty info when the station has none).

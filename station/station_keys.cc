@@ -1,6 +1,10 @@
 // Station key operations: generation with exported public key and proof of
 // possession, and the log-key signer used for checkpoints.
+#include <algorithm>
+
+#include "hsm/mechanisms.h"
 #include "hsm/pubkey.h"
+#include "log/note.h"
 #include "station/station.h"
 
 namespace sr {
@@ -15,7 +19,8 @@ std::string ProofOfPossessionStatement(const hsm::KeyInfo& key, std::string_view
 }
 
 Result<GeneratedKey> GenerateStationKey(Station& station, hsm::Session& session,
-                                        std::string_view label, hsm::Algorithm algorithm) {
+                                        std::string_view label, hsm::Algorithm algorithm,
+                                        const std::vector<hsm::Algorithm>* offered) {
   SR_RETURN_IF_ERROR(hsm::ValidateKeyLabel(label));
   GeneratedKey out;
   std::string base = JoinPath(station.KeysDir(), label);
@@ -28,6 +33,14 @@ Result<GeneratedKey> GenerateStationKey(Station& station, hsm::Session& session,
                     "key label '" + std::string(label) + "' is taken: " + p + " exists");
     }
   }
+  // Asked before generating, so an algorithm the module lacks is refused by
+  // name with what it has, not with the module's CKR_MECHANISM_INVALID.
+  std::vector<hsm::Algorithm> read;
+  if (offered == nullptr) {
+    SR_ASSIGN_OR_RETURN(read, hsm::OfferedAlgorithms(session.module(), session.token().slot));
+    offered = &read;
+  }
+  SR_RETURN_IF_ERROR(hsm::RequireOffered(*offered, algorithm, session.Describe()));
   SR_ASSIGN_OR_RETURN(out.info, session.GenerateKey(label, algorithm));
   out.created = NowRfc3339();
   SR_ASSIGN_OR_RETURN(std::string pem, hsm::SpkiToPem(out.info.spki_der));
@@ -46,8 +59,9 @@ Result<std::unique_ptr<LogKeySigner>> LogKeySigner::Open(Station& station, const
   const std::string& uri = station.record().log_key().uri();
   SR_ASSIGN_OR_RETURN(hsm::KeyHandle key,
                       session->FindKey(uri.empty() ? std::string(kLogKeyLabel) : uri));
-  if (key.info.algorithm != hsm::Algorithm::kEd25519) {
-    return FailedPrecondition("log key " + key.info.uri + " is not an Ed25519 key");
+  if (key.info.algorithm != hsm::Algorithm::kEd25519 &&
+      key.info.algorithm != hsm::Algorithm::kEcdsaP256) {
+    return FailedPrecondition("log key " + key.info.uri + " is neither Ed25519 nor ECDSA P-256");
   }
   if (!station.record().log_key().fingerprint().empty() &&
       key.info.fingerprint_hex != station.record().log_key().fingerprint()) {
@@ -83,6 +97,35 @@ Result<std::string> LogKeySigner::Sign(std::string_view message) {
   return session_->Sign(key_, message);
 }
 
-std::string LogKeySigner::PublicKey() const { return key_.info.spki_der.substr(12); }
+std::string LogKeySigner::PublicKey() const {
+  // An Ed25519 SubjectPublicKeyInfo is 12 bytes of prefix and the raw key.
+  if (key_.info.algorithm == hsm::Algorithm::kEd25519) return key_.info.spki_der.substr(12);
+  return key_.info.spki_der;
+}
+
+std::uint8_t LogKeySigner::NoteSignatureType() const {
+  return key_.info.algorithm == hsm::Algorithm::kEd25519 ? log::kNoteEd25519 : log::kNoteEcdsa;
+}
+
+Result<StationKeyChoice> ChooseStationKeys(const std::vector<hsm::Algorithm>& offered,
+                                           std::string_view module) {
+  StationKeyChoice c;
+  auto first = [&](std::initializer_list<hsm::Algorithm> prefs) -> const hsm::Algorithm* {
+    for (const hsm::Algorithm& a : prefs)
+      if (hsm::Offers(offered, a)) return &*std::find(offered.begin(), offered.end(), a);
+    return nullptr;
+  };
+  const hsm::Algorithm* log = first({hsm::Algorithm::kEd25519, hsm::Algorithm::kEcdsaP256});
+  const hsm::Algorithm* attest = first({kAttestationKeyAlgorithm, hsm::Algorithm::kEd25519});
+  if (log == nullptr || attest == nullptr) {
+    return FailedPrecondition(std::string(module) +
+                              " offers neither Ed25519 nor ECDSA P-256 key generation and "
+                              "signing (it offers " + hsm::AlgorithmList(offered) +
+                              "): a station needs one of them for its log key");
+  }
+  c.log = *log;
+  c.attestation = *attest;
+  return c;
+}
 
 }  // namespace sr

@@ -1,5 +1,6 @@
-// The station's signing-event log, with checkpoints signed by the Ed25519 log
-// key in the station's log token. This is the one place where log/ meets the
+// The station's signing-event log, with checkpoints signed by the log key in
+// the station's log token (Ed25519, or ECDSA P-256 where the module has no
+// Ed25519: a TPM). This is the one place where log/ meets the
 // HSM: log/ only sees a log::NoteSigner.
 //
 // Ownership: a StationLog holds the log writer's lock and a logged-in session
@@ -36,6 +37,7 @@ class HsmNoteSigner final : public log::NoteSigner {
   HsmNoteSigner(std::string name, std::unique_ptr<LogKeySigner> key)
       : name_(std::move(name)), key_(std::move(key)) {}
   std::string Name() const override { return name_; }
+  std::uint8_t SignatureType() const override { return key_->NoteSignatureType(); }
   std::string PublicKey() const override { return key_->PublicKey(); }
   Result<std::string> Sign(std::string_view msg) override { return key_->Sign(msg); }
   // The log-token signer (also holds the station attestation key).

@@ -42,7 +42,8 @@ class SignStation {
   // (from the shares) for the key generation, and is deleted after it.
   explicit SignStation(const std::string& alg = "ecdsa-p256", const std::string& label = "rel",
                        const std::string& custody = "",
-                       const std::function<void(const SignStation&)>& recover_pin = {}) {
+                       const std::function<void(const SignStation&)>& recover_pin = {},
+                       const std::string& module_args = "") {
     root = tmp_.path();
     station = root + "/station";
     pins = root + "/pins";
@@ -50,8 +51,13 @@ class SignStation {
     for (const char* n : {"release-so", "release", "log-so", "log"}) {
       REQUIRE(WriteFileAtomic(pins + "/" + n, std::string("pin-of-") + n + "\n", 0600).ok());
     }
+    // With module_args (" --module PATH --token URI ..."): a station on an
+    // external module whose tokens' user PINs are the files' contents.
     CmdResult init =
-        custody.empty()
+        !module_args.empty()
+            ? Sr("station init --station " + station + " --log-pin-source file:" + pins + "/log" +
+                 module_args)
+        : custody.empty()
             ? Sr("station init --station " + station + " --release-so-pin-source file:" + pins +
                  "/release-so --release-pin-source file:" + pins +
                  "/release --log-so-pin-source file:" + pins + "/log-so --log-pin-source file:" +
