@@ -247,10 +247,10 @@ class Replayer {
     };
     if (auto it = products_.find(product); it != products_.end()) {
       higher(it->second.last_version);
-      for (const auto& [v, at] : it->second.signed_at) {
-        auto c = policy::CompareVersions(v, version);
-        if (c && *c == 0) f.signed_releases.push_back({v, ArtifactsOf(at), at});
-      }
+      // By its exact text: a scan comparing every version signed would make
+      // the replay quadratic in the releases of a product.
+      if (auto at = it->second.signed_at.find(version); at != it->second.signed_at.end())
+        f.signed_releases.push_back({version, ArtifactsOf(at->second), at->second});
     }
     for (const auto& [i, open] : open_) {
       if (i >= index || open.intent.product() != product) continue;

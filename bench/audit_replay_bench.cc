@@ -158,9 +158,9 @@ int main(int argc, char** argv) {
   }
   double t_gen = bench::Now();
   std::uint64_t releases = 0;
-  std::string previous = "6.0.0";
+  std::string previous = "5.5.0";
   while (events + 2 <= n) {
-    const std::string version = "6.0." + std::to_string(++releases);
+    const std::string version = "5.6." + std::to_string(++releases);
     std::vector<policy::Artifact> artifacts;
     std::vector<std::string> contents;
     for (int a = 0; a < arts; ++a) {
@@ -258,11 +258,11 @@ int main(int argc, char** argv) {
     auto* reason = rf->add_reasons();
     reason->set_code("VERSION_NOT_ABOVE_LAST_SIGNED");
     reason->set_input("log");
-    auto input = [&](const std::string& role, const std::string& name, const std::string& d) {
+    auto input = [&](const std::string& role, const std::string& name, const std::string& digest) {
       auto* x = rf->add_inputs();
       x->set_role(role);
       x->set_name(name);
-      x->set_sha256(d);
+      x->set_sha256(digest);
     };
     input("policy", "current.json", Sha256Hex(policy_env));
     input("approval", "approval.dsse.json", approval);
@@ -279,7 +279,7 @@ int main(int argc, char** argv) {
   }
   if (!w.Commit().ok()) return 1;
   wr->reset();
-  WriteFileAtomic(dir.path() + "/vkey", vkey + "\n");
+  if (!WriteFileAtomic(dir.path() + "/vkey", vkey + "\n").ok()) return 1;
   std::printf("  log written                   : %llu events, %llu releases of %d artifacts "
               "(%.1f s)\n",
               static_cast<unsigned long long>(events), static_cast<unsigned long long>(releases),
