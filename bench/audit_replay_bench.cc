@@ -11,7 +11,7 @@
 // followed by refusals of the same version again (VERSION_NOT_ABOVE_LAST_
 // SIGNED: re-run by the gate, which verifies every input signature again),
 // so most events are refusals. Usage:
-//   audit_replay_bench [EVENTS (1000000)] [STRONGROOM] [ARTIFACTS (32)] [EVENTS_PER_RELEASE (50)]
+//   audit_replay_bench [EVENTS (1000000)] [STRONGROOM] [ARTIFACTS (32)] [EVENTS_PER_RELEASE (200)]
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   const std::uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
   const std::string binary = argc > 2 ? argv[2] : STRONGROOM_BINARY;
   const int arts = argc > 3 ? std::atoi(argv[3]) : 32;
-  const std::uint64_t per_release = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 50;
+  const std::uint64_t per_release = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 200;
   bench::BenchDir dir;
   const std::string ldir = dir.path() + "/log", edir = dir.path() + "/evidence";
   if (!MakeDirs(edir, 0700).ok()) return 1;
