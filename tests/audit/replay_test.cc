@@ -257,6 +257,41 @@ TEST_CASE("audit replay: a SIGNING the policy in force would have refused fails 
         std::string::npos);
 }
 
+TEST_CASE("audit replay: a key that signs after its revocation, and a policy that goes back, fail") {
+  History& h = Shared();
+  SignStation& st = h.st;
+  auto evs = st.Events();
+  const std::uint64_t n = evs.size();
+  // The release key revoked, then 5.4.6's intent and SIGNING again as 5.4.8.
+  v1::Event revoked;
+  revoked.set_kind(v1::EVENT_KIND_KEY_REVOKED);
+  revoked.set_time(evs[h.signing_546].time());
+  revoked.mutable_key_revoked()->set_key_label(st.key_label);
+  revoked.mutable_key_revoked()->set_fingerprint(st.key_fingerprint);
+  revoked.mutable_key_revoked()->set_reason("laptop stolen");
+  v1::Event intent = evs[h.intent_546], signing = evs[h.signing_546];
+  intent.mutable_signing_intent()->set_version("5.4.8");
+  intent.mutable_signing_intent()->set_signing_index(n + 2);
+  signing.mutable_signing()->set_version("5.4.8");
+  signing.mutable_signing()->set_intent_index(n + 1);
+  // The installed policy recorded again, as if it followed itself.
+  v1::Event again;
+  for (const auto& e : evs)
+    if (e.kind() == v1::EVENT_KIND_POLICY_INSTALLED) again = e;
+  std::string dir = Relog(st, "log-revoked", [](std::uint64_t, v1::Event&) {},
+                          {revoked, intent, signing, again});
+  Replayed p = Replay(st, dir, dir + ".vkey", st.station + "/evidence");
+  INFO(p.r.all());
+  CHECK(p.r.rc == 1);
+  auto f = Failures(p.j);
+  CHECK(f.count({n + 2, "key-ended", st.key_fingerprint}) == 1);
+  CHECK(f.count({n + 2, "gate", h.approval_546}) == 1);
+  bool chain = false;
+  for (const auto& [index, check, digest] : f) chain |= index == n + 3 && check == "policy-chain";
+  CHECK(chain);
+  CHECK(p.j["checks"]["policy-chain"]["passed"] == 1);
+}
+
 TEST_CASE("audit replay: a log that does not verify exits 6, and --since checks only what is new") {
   History& h = Shared();
   SignStation& st = h.st;
