@@ -218,7 +218,10 @@ class Replayer {
   }
 
   // The artifacts of the SIGNING event at `index`, read back from the log.
+  // The last one is kept: refusals of a version signed just before (a retry)
+  // come in runs.
   std::vector<std::string> ArtifactsOf(std::uint64_t index) {
+    if (artifacts_of_ && artifacts_of_->first == index) return artifacts_of_->second;
     std::vector<std::string> out;
     if (!reader_) {
       auto r = log::LogReader::Open(o_.log_dir);
@@ -229,6 +232,7 @@ class Replayer {
     v1::Event ev;
     if (!bytes.ok() || !ev.ParseFromString(*bytes)) return out;
     for (const auto& a : ev.signing().artifacts()) out.push_back(a.sha256());
+    artifacts_of_.emplace(index, out);
     return out;
   }
 
@@ -396,6 +400,7 @@ class Replayer {
   Tally* tally_;
   Tally before_;  // what events before --since would have shown: not reported
   std::optional<log::LogReader> reader_;
+  std::optional<std::pair<std::uint64_t, std::vector<std::string>>> artifacts_of_;
   std::shared_ptr<const PolicyInForce> policy_;
   std::string policy_sha256_;
   std::uint64_t policy_version_ = 0;
