@@ -72,8 +72,7 @@ struct CloseOnExit {
 
 std::optional<policy::Clock::time_point> ParseTime(const std::string& text) {
   google::protobuf::Timestamp ts;
-  if (text.empty() || text.size() > 64 ||
-      !google::protobuf::util::TimeUtil::FromString(text, &ts))
+  if (text.empty() || text.size() > 64 || !google::protobuf::util::TimeUtil::FromString(text, &ts))
     return std::nullopt;
   return policy::Clock::time_point(std::chrono::seconds(ts.seconds()));
 }
@@ -150,8 +149,8 @@ class Replayer {
     if (fp.empty()) return;
     auto [it, fresh] = ended_.try_emplace(fp);
     if (!fresh && (it->second.revoked || !revoked)) return;
-    it->second = policy::EndedKey{revoked, index, std::move(label), std::move(reason),
-                                  std::move(time)};
+    it->second =
+        policy::EndedKey{revoked, index, std::move(label), std::move(reason), std::move(time)};
   }
 
   // The envelope of an installed policy: from the evidence store by the
@@ -182,8 +181,8 @@ class Replayer {
     if (p.previous_sha256() != policy_sha256_ || p.previous_version() != policy_version_)
       chain_fail("the event says it follows policy version " +
                  std::to_string(p.previous_version()) + " (" + p.previous_sha256() +
-                 "), but the log's policy before it is version " +
-                 std::to_string(policy_version_) + " (" + policy_sha256_ + ")");
+                 "), but the log's policy before it is version " + std::to_string(policy_version_) +
+                 " (" + policy_sha256_ + ")");
     if (policy_version_ != 0 && p.policy_version() <= policy_version_)
       chain_fail("policy version " + std::to_string(p.policy_version()) +
                  " is not above the installed version " + std::to_string(policy_version_));
@@ -203,9 +202,9 @@ class Replayer {
                    "), not the one the event records");
       } else {
         auto at = ParseTime(ev.time());
-        std::vector<policy::Failure> fs = policy::VerifyPolicyInstall(
-            policy_ ? &policy_->loaded : nullptr, parsed.value(),
-            at.value_or(policy::Clock::time_point{}));
+        std::vector<policy::Failure> fs =
+            policy::VerifyPolicyInstall(policy_ ? &policy_->loaded : nullptr, parsed.value(),
+                                        at.value_or(policy::Clock::time_point{}));
         for (const policy::Failure& f : fs) chain_fail(policy::FormatFailure(f));
         next = std::make_shared<PolicyInForce>(
             PolicyInForce{std::move(text).value(), std::move(parsed).value()});
@@ -271,8 +270,10 @@ class Replayer {
   std::optional<policy::Clock::time_point> TimeOf(std::uint64_t index, const v1::Event& ev,
                                                   Tally* t) {
     auto at = ParseTime(ev.time());
-    if (!at) t->Fail(index, "event", "", "the event's time \"" + ev.time().substr(0, 64) +
-                                             "\" is not an RFC 3339 time: it cannot be judged");
+    if (!at)
+      t->Fail(index, "event", "",
+              "the event's time \"" + ev.time().substr(0, 64) +
+                  "\" is not an RFC 3339 time: it cannot be judged");
     return at;
   }
 
@@ -343,7 +344,8 @@ class Replayer {
       job.policy_sha256 = std::move(it->second.policy_sha256);
       open_.erase(it);
     }
-    if (auto e = ended_.find(s.key_fingerprint()); e != ended_.end() && e->second.event_index < index)
+    if (auto e = ended_.find(s.key_fingerprint());
+        e != ended_.end() && e->second.event_index < index)
       t->Fail(index, "key-ended", s.key_fingerprint(),
               "key " + e->second.label + " signs after the log recorded it " +
                   (e->second.revoked ? "revoked" : "retired") + " (event " +
@@ -377,8 +379,9 @@ class Replayer {
     const v1::RefusalEvent& r = ev.refusal();
     if (r.product().empty()) {
       if (index >= from_)
-        t->NotRerun(index, "not re-runnable: not a signing refusal (a policy, key or station "
-                           "command refused)");
+        t->NotRerun(index,
+                    "not re-runnable: not a signing refusal (a policy, key or station "
+                    "command refused)");
       return;
     }
     auto at = TimeOf(index, ev, t);
@@ -460,8 +463,9 @@ Result<ReplayReport> Replay(const ReplayOptions& o) {
     main.Fail(f.index < 0 ? 0 : static_cast<std::uint64_t>(f.index), "log", "",
               f.check + ": " + f.message);
   }
-  std::stable_sort(main.failures.begin(), main.failures.end(),
-                   [](const ReplayFailure& a, const ReplayFailure& b) { return a.index < b.index; });
+  std::stable_sort(
+      main.failures.begin(), main.failures.end(),
+      [](const ReplayFailure& a, const ReplayFailure& b) { return a.index < b.index; });
   std::stable_sort(
       main.not_rerunnable.begin(), main.not_rerunnable.end(),
       [](const NotRerunnable& a, const NotRerunnable& b) { return a.index < b.index; });

@@ -117,8 +117,8 @@ void CheckSignatures(const Job& j, const std::optional<std::string>& manifest,
     if (r.role() == "artifact") {
       auto it = artifact_digest.find(r.artifact_name());
       if (it == artifact_digest.end() || it->second != r.signed_sha256()) {
-        fail(r.signed_sha256(), "the signature of artifact '" + r.artifact_name() +
-                                    "' is over " + r.signed_sha256() +
+        fail(r.signed_sha256(), "the signature of artifact '" + r.artifact_name() + "' is over " +
+                                    r.signed_sha256() +
                                     ", not an artifact digest the event records");
         continue;
       }
@@ -153,8 +153,8 @@ void CheckSignatures(const Job& j, const std::optional<std::string>& manifest,
       continue;
     }
     if (!k->Verify(pae, r.signature())) {
-      fail(r.signed_sha256(), "the " + r.role() + " signature does not verify under key " +
-                                  Short(k->fingerprint()));
+      fail(r.signed_sha256(),
+           "the " + r.role() + " signature does not verify under key " + Short(k->fingerprint()));
       continue;
     }
     ++t->signatures_verified;
@@ -316,7 +316,8 @@ void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
   if (d.allowed())
     return t->Fail(j.index, "refusal", "",
                    "the gate allows this release on re-run, but the event records it refused "
-                   "for " + r.reasons(0).code());
+                   "for " +
+                       r.reasons(0).code());
   std::vector<std::string> now = d.ReasonNames();
   std::set<std::string> now_set(now.begin(), now.end());
   for (const auto& reason : r.reasons()) {

@@ -33,7 +33,7 @@ struct Job {
   // envelope could not be read: named by policy_sha256).
   std::shared_ptr<const PolicyInForce> policy;
   std::string policy_sha256;
-  policy::LogFacts facts;       // the log's facts before the decision
+  policy::LogFacts facts;        // the log's facts before the decision
   policy::Clock::time_point at;  // when the gate decided
   // Keys the log published (KEY_GENERATED), for the release key (when the
   // event carries no PEM) and the station attestation key (the VSA's).
@@ -51,8 +51,7 @@ struct Tally {
   std::uint64_t signatures_verified = 0, signatures_not_checkable = 0, hashes = 0;
 
   void Pass(const std::string& check) { ++checks[check].passed; }
-  void Fail(std::uint64_t index, const std::string& check, std::string digest,
-            std::string message);
+  void Fail(std::uint64_t index, const std::string& check, std::string digest, std::string message);
   void NotRerun(std::uint64_t index, std::string reason);
   void Merge(Tally&& other);
 };

@@ -64,7 +64,7 @@ std::string Sig(sr::policy::Signer& s, std::string_view msg) {
 // What the replay must verify and hash, counted while writing the log.
 struct Work {
   std::uint64_t ec256 = 0, ed25519 = 0, ec384 = 0;  // signature verifications
-  std::uint64_t hash_bytes = 0;                      // bytes through SHA-256
+  std::uint64_t hash_bytes = 0;                     // bytes through SHA-256
 };
 
 void CountGate(const sr::policy::GateInputs& g, Work& w) {
@@ -104,9 +104,10 @@ double Floor(const Work& w, sr::policy::Signer& p256, sr::policy::Signer& ed) {
   t0 = ThreadCpu();
   for (int i = 0; i < 256; ++i) (void)sr::Sha256(block);
   double per_byte = (ThreadCpu() - t0) / (256.0 * block.size());
-  std::printf("  floor units (one core)        : P-256 verify %.1f us, Ed25519 verify %.1f us, "
-              "SHA-256 %.0f MiB/s\n",
-              ec * 1e6, edv * 1e6, 1.0 / per_byte / (1 << 20));
+  std::printf(
+      "  floor units (one core)        : P-256 verify %.1f us, Ed25519 verify %.1f us, "
+      "SHA-256 %.0f MiB/s\n",
+      ec * 1e6, edv * 1e6, 1.0 / per_byte / (1 << 20));
   return w.ec256 * ec + w.ed25519 * edv + w.hash_bytes * per_byte;
 }
 
@@ -294,10 +295,11 @@ int main(int argc, char** argv) {
   if (!w.Commit().ok()) return 1;
   wr->reset();
   if (!WriteFileAtomic(dir.path() + "/vkey", vkey + "\n").ok()) return 1;
-  std::printf("  log written                   : %llu events, %llu releases of %d artifacts "
-              "(%.1f s)\n",
-              static_cast<unsigned long long>(events), static_cast<unsigned long long>(releases),
-              arts, bench::Now() - t_gen);
+  std::printf(
+      "  log written                   : %llu events, %llu releases of %d artifacts "
+      "(%.1f s)\n",
+      static_cast<unsigned long long>(events), static_cast<unsigned long long>(releases), arts,
+      bench::Now() - t_gen);
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   double floor1 = Floor(work, *keys.signing, *keys.appr[1]);
@@ -309,17 +311,20 @@ int main(int argc, char** argv) {
                          &rss, &cpu, &status);
   const bool passed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   const double target = 1.5 * floor1 / cores;
-  std::printf("  floor (one core)              : %8.2f s (%llu P-256 + %llu Ed25519 verifications,"
-              " %.0f MiB hashed)\n",
-              floor1, static_cast<unsigned long long>(work.ec256),
-              static_cast<unsigned long long>(work.ed25519), work.hash_bytes / 1048576.0);
-  std::printf("  audit replay (%u cores)        : %8.2f s, %s; %.2f x floor / cores (target <= 1.5: "
-              "%s)\n",
-              cores, wall, passed ? "every check passed" : "FAILED (exit status)",
-              wall / (floor1 / cores), wall <= target ? "met" : "MISSED");
-  std::printf("  audit replay CPU time         : %8.2f s, %.2f x the floor (its overhead over the "
-              "verifications and hashes; wall time above also depends on what else runs)\n",
-              cpu, cpu / floor1);
+  std::printf(
+      "  floor (one core)              : %8.2f s (%llu P-256 + %llu Ed25519 verifications,"
+      " %.0f MiB hashed)\n",
+      floor1, static_cast<unsigned long long>(work.ec256),
+      static_cast<unsigned long long>(work.ed25519), work.hash_bytes / 1048576.0);
+  std::printf(
+      "  audit replay (%u cores)        : %8.2f s, %s; %.2f x floor / cores (target <= 1.5: "
+      "%s)\n",
+      cores, wall, passed ? "every check passed" : "FAILED (exit status)", wall / (floor1 / cores),
+      wall <= target ? "met" : "MISSED");
+  std::printf(
+      "  audit replay CPU time         : %8.2f s, %.2f x the floor (its overhead over the "
+      "verifications and hashes; wall time above also depends on what else runs)\n",
+      cpu, cpu / floor1);
   std::printf("  replay peak memory (maxrss)   : %8.1f MiB (limit 128 MiB: %s)\n", rss / 1024.0,
               rss <= 128 * 1024 ? "met" : "MISSED");
   if (!passed) return 1;

@@ -19,7 +19,8 @@ struct ReplayArgs {
 
 Json ReportJson(const audit::ReplayReport& r) {
   Json checks = Json::object();
-  for (const auto& [name, c] : r.checks) checks[name] = {{"passed", c.passed}, {"failed", c.failed}};
+  for (const auto& [name, c] : r.checks)
+    checks[name] = {{"passed", c.passed}, {"failed", c.failed}};
   Json failures = Json::array();
   for (const auto& f : r.failures)
     failures.push_back(
@@ -116,8 +117,7 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx) {
       "verification (as `log verify`), 3/4 = unusable options or files.");
   r->add_option("--log", a->log, "The log directory (STATION/log)")->required();
   r->add_option("--evidence", a->evidence, "The evidence store (STATION/evidence)")->required();
-  r->add_option("--vkey", a->vkey, "The log's verifier key (string or file) you trust")
-      ->required();
+  r->add_option("--vkey", a->vkey, "The log's verifier key (string or file) you trust")->required();
   r->add_option("--policies", a->policies,
                 "Where installed policy envelopes are also looked up as <sha256>.json\n"
                 "(STATION/policy); default: the evidence store only");

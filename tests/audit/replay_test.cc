@@ -5,7 +5,6 @@
 // signature, and a SIGNING the policy in force would have refused. Each
 // failure must name the event index, the check and the evidence digest.
 #include <doctest/doctest.h>
-
 #include <sys/stat.h>
 
 #include <functional>
@@ -91,8 +90,8 @@ struct Replayed {
 
 Replayed Replay(const SignStation& st, const std::string& log, const std::string& vkey_file,
                 const std::string& evidence, const std::string& extra = "") {
-  CmdResult r = st.Sr("--json audit replay --log " + log + " --vkey " + vkey_file +
-                      " --evidence " + evidence + extra);
+  CmdResult r = st.Sr("--json audit replay --log " + log + " --vkey " + vkey_file + " --evidence " +
+                      evidence + extra);
   Json j = Json::parse(r.out, nullptr, false);
   REQUIRE_MESSAGE(!j.is_discarded(), r.all());
   return {r, j};
@@ -244,20 +243,21 @@ TEST_CASE("audit replay: a SIGNING the policy in force would have refused fails 
   intent.mutable_signing_intent()->set_signing_index(n + 1);
   signing.mutable_signing()->set_version("5.4.8");
   signing.mutable_signing()->set_intent_index(n);
-  std::string dir = Relog(st, "log-forged-signing", [](std::uint64_t, v1::Event&) {},
-                          {intent, signing});
+  std::string dir =
+      Relog(st, "log-forged-signing", [](std::uint64_t, v1::Event&) {}, {intent, signing});
   Replayed p = Replay(st, dir, dir + ".vkey", st.station + "/evidence");
   INFO(p.r.all());
   CHECK(p.r.rc == 1);
   auto f = Failures(p.j);
   REQUIRE(f.size() == 1);
-  CHECK(*f.begin() == std::tuple<std::uint64_t, std::string, std::string>{n + 1, "gate",
-                                                                          h.approval_546});
+  CHECK(*f.begin() ==
+        std::tuple<std::uint64_t, std::string, std::string>{n + 1, "gate", h.approval_546});
   CHECK(p.j["failures"][0]["message"].get<std::string>().find("APPROVAL_VERSION_MISMATCH") !=
         std::string::npos);
 }
 
-TEST_CASE("audit replay: a key that signs after its revocation, and a policy that goes back, fail") {
+TEST_CASE(
+    "audit replay: a key that signs after its revocation, and a policy that goes back, fail") {
   History& h = Shared();
   SignStation& st = h.st;
   auto evs = st.Events();
@@ -278,8 +278,8 @@ TEST_CASE("audit replay: a key that signs after its revocation, and a policy tha
   v1::Event again;
   for (const auto& e : evs)
     if (e.kind() == v1::EVENT_KIND_POLICY_INSTALLED) again = e;
-  std::string dir = Relog(st, "log-revoked", [](std::uint64_t, v1::Event&) {},
-                          {revoked, intent, signing, again});
+  std::string dir =
+      Relog(st, "log-revoked", [](std::uint64_t, v1::Event&) {}, {revoked, intent, signing, again});
   Replayed p = Replay(st, dir, dir + ".vkey", st.station + "/evidence");
   INFO(p.r.all());
   CHECK(p.r.rc == 1);
@@ -304,8 +304,8 @@ TEST_CASE("audit replay: a log that does not verify exits 6, and --since checks 
 
   std::string cp = st.root + "/kept-checkpoint";
   WriteAll(cp, ReadAll(st.station + "/log/checkpoint"));
-  Replayed since = Replay(st, st.station + "/log", st.root + "/log.vkey",
-                          st.station + "/evidence", " --since " + cp);
+  Replayed since = Replay(st, st.station + "/log", st.root + "/log.vkey", st.station + "/evidence",
+                          " --since " + cp);
   INFO(since.r.all());
   CHECK(since.r.rc == 0);
   CHECK(since.j["from_index"] == st.Events().size());
