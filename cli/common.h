@@ -80,6 +80,7 @@ void RegisterVerifyCommands(CLI::App& app, Context& ctx);   // cli_verify.cc
 // Adds `transcript` to the `ceremony` verb group (cli/ceremony_transcript.cc).
 void RegisterCeremonyTranscript(CLI::App& ceremony_group, Context& ctx);
 void RegisterCustodyCommands(CLI::App& app, Context& ctx);  // custody.cc
+void RegisterAuditCommands(CLI::App& app, Context& ctx);    // audit.cc
 void RegisterCeremonyCommands(CLI::App& app, Context& ctx);  // ceremony.cc
 
 }  // namespace sr::cli

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
       {"policy", RegisterPolicyCommands},   {"approve", RegisterApproveCommands},
       {"sign", RegisterSignCommands},       {"verify", RegisterVerifyCommands},
       {"log", RegisterLogCommands},         {"ceremony", RegisterCeremonyCommands},
-      {"custody", RegisterCustodyCommands}};
+      {"custody", RegisterCustodyCommands}, {"audit", RegisterAuditCommands}};
   const Verb* named = nullptr;
   for (int i = 1; i < argc && named == nullptr; ++i) {
     std::string_view arg(argv[i]);

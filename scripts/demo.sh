@@ -253,8 +253,12 @@ say "11. Signing 5.4.3 again, or an older version, is refused (anti-rollback)"
 if sign approval-5.4.3.dsse.json "$OUT/again" 2>&1 | grep -E "VERSION_NOT_ABOVE|REFUSED"; then :; fi
 [ ! -e "$OUT/again" ] || { echo "demo: a second signing of 5.4.3 was released" >&2; exit 1; }
 
-say "12. The auditor: verify the whole log offline with the verifier key they kept"
+say "12. The auditor: verify the whole log offline with the verifier key they kept, and replay it"
 "$SR" log verify --station "$STATION" --vkey "$WORK/log.vkey"
+explain "and judge every event again from the evidence the station kept: the signing's" \
+        "intent, signatures and gate decision, each refusal's reasons, the policy chain"
+"$SR" audit replay --log "$STATION/log" --evidence "$STATION/evidence" \
+  --policies "$STATION/policy" --vkey "$WORK/log.vkey"
 
 say "13. The ceremony's transcript, from the log alone, for the witnesses to sign"
 "$SR" ceremony transcript --log "$STATION/log" --vkey "$WORK/log.vkey" --ceremony "$CEREMONY" \

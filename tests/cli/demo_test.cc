@@ -47,6 +47,10 @@ TEST_CASE("demo: make demo runs the firmware 5.4.3 ceremony end to end in under 
   CHECK(has("Verified OK"));
   CHECK(has("VERSION_NOT_ABOVE_LAST_SIGNED"));
   CHECK(has("log verified: strongroom/"));
+  // The auditor's replay: the signing and both refusals judged again.
+  CHECK(has("replay: every event of the log is justified by its evidence"));
+  CHECK(has("ok      gate: 1 passed, 0 failed"));
+  CHECK(has("ok      refusal: 2 passed, 0 failed"));
   CHECK(has("SIGNING                1"));
   CHECK(has("REFUSAL                2"));
   // The station's release PINs are in custody, 2 of 3; two shares open the token.

@@ -37,6 +37,8 @@ def minimal_tree(root):
           "# sr_hsm is not linked here (a comment naming it does not count)\n"
           "sr_library(sr_release\n  SOURCES outputs.cc\n  DEPS sr_base sr_log)\n")
     write(root, "station/CMakeLists.txt", "sr_library(sr_station SOURCES station.cc DEPS sr_hsm sr_release)\n")
+    write(root, "audit/replay.cc", '#include "release/outputs.h"\n#include "log/reader.h"\n')
+    write(root, "audit/CMakeLists.txt", "sr_library(sr_audit SOURCES replay.cc DEPS sr_release sr_log)\n")
 
 
 def run(root):
@@ -100,6 +102,20 @@ case("release/ linking sr_station with target_link_libraries fails",
                      "sr_library(sr_release SOURCES outputs.cc DEPS sr_base)\n"
                      "target_link_libraries(sr_release PRIVATE sr_station)\n"),
      False, ["sr_release links sr_station"])
+case("audit/ including station/ fails",
+     lambda r: write(r, "audit/bad.cc", '#include "station/log_state.h"\n'),
+     False, ['audit/bad.cc:1', "audit/ may not include station/"])
+case("audit/ including signer/ fails",
+     lambda r: write(r, "audit/bad.cc", '#include "signer/evidence_store.h"\n'),
+     False, ['audit/bad.cc:1', "audit/ may not include signer/"])
+case("station/ including audit/ fails",
+     lambda r: write(r, "station/w.cc", '#include "audit/replay.h"\n'),
+     False, ['station/w.cc:1', "station/ may not include audit/"])
+case("audit/ linking sr_station fails",
+     lambda r: write(r, "audit/CMakeLists.txt",
+                     "sr_library(sr_audit SOURCES replay.cc DEPS sr_release)\n"
+                     "target_link_libraries(sr_audit PRIVATE sr_station)\n"),
+     False, ["sr_audit links sr_station", "audit/ may not link sr_station"])
 
 if failures:
     print(f"check_includes_test: {len(failures)} case(s) failed: {', '.join(failures)}")

@@ -1,0 +1,487 @@
+// audit replay: the log streamed once (log::VerifyLog's reader, which also
+// checks the tree and checkpoint), the semantic state kept in log order on
+// this thread, and the costly work of each SIGNING and REFUSAL handed to
+// worker threads through a bounded queue.
+#include "audit/replay.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "audit/replay_jobs.h"
+#include "base/encoding.h"
+#include "base/file.h"
+#include "base/hash.h"
+#include "log/note.h"
+#include "log/reader.h"
+#include "policy/json.h"
+#include "policy/version.h"
+
+namespace sr::audit {
+namespace {
+
+namespace v1 = strongroom::v1;
+using internal::Job;
+using internal::PolicyInForce;
+using internal::Tally;
+
+// Jobs waiting for a worker: Push blocks while `capacity` are queued, so the
+// reader never runs ahead of the workers by more than that.
+class JobQueue {
+ public:
+  explicit JobQueue(std::size_t capacity) : capacity_(capacity) {}
+  void Push(Job&& job) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return jobs_.size() < capacity_; });
+    jobs_.push_back(std::move(job));
+    not_empty_.notify_one();
+  }
+  std::optional<Job> Pop() {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return !jobs_.empty() || closed_; });
+    if (jobs_.empty()) return std::nullopt;
+    Job j = std::move(jobs_.front());
+    jobs_.pop_front();
+    not_full_.notify_one();
+    return j;
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<Job> jobs_;
+  std::size_t capacity_;
+  bool closed_ = false;
+};
+
+// Closes the queue however the stream ends, so the workers finish.
+struct CloseOnExit {
+  JobQueue& q;
+  ~CloseOnExit() { q.Close(); }
+};
+
+std::optional<policy::Clock::time_point> ParseTime(const std::string& text) {
+  google::protobuf::Timestamp ts;
+  if (text.empty() || text.size() > 64 || !google::protobuf::util::TimeUtil::FromString(text, &ts))
+    return std::nullopt;
+  return policy::Clock::time_point(std::chrono::seconds(ts.seconds()));
+}
+
+// A SIGNING_INTENT waiting for its SIGNING, with what the gate was judged
+// against when it was written.
+struct OpenIntent {
+  v1::SigningIntentEvent intent;
+  policy::LogFacts facts;
+  policy::Clock::time_point at;
+  std::shared_ptr<const PolicyInForce> policy;
+  std::string policy_sha256;
+};
+
+// Per product: the highest version signed, and each signed version's
+// SIGNING event (its artifacts are read back from the log when needed, so
+// memory holds one entry per release, not per artifact).
+struct ProductState {
+  std::string last_version;
+  std::unordered_map<std::string, std::uint64_t> signed_at;
+};
+
+class Replayer {
+ public:
+  Replayer(const ReplayOptions& o, std::uint64_t from, JobQueue* q, Tally* t)
+      : o_(o), evidence_(o.evidence_dir), from_(from), queue_(q), tally_(t) {}
+
+  void See(std::uint64_t index, std::string_view bytes) {
+    Tally* t = index >= from_ ? tally_ : &before_;
+    v1::Event ev;
+    if (!ev.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return t->Fail(index, "event", "", "the event does not parse as an Event");
+    }
+    // Intents whose SIGNING should have come by now were interrupted (no
+    // signature left the station): no longer pending.
+    while (!open_.empty() && open_.begin()->second.intent.signing_index() < index)
+      open_.erase(open_.begin());
+    switch (ev.kind()) {
+      case v1::EVENT_KIND_KEY_GENERATED: {
+        const auto& k = ev.key_generated();
+        auto pk = policy::PublicKey::FromPem(k.public_key_pem(), "published key");
+        if (pk.ok() && pk->fingerprint() == k.fingerprint())
+          keys_[k.fingerprint()] = std::make_shared<const policy::PublicKey>(std::move(pk).value());
+        break;
+      }
+      case v1::EVENT_KIND_KEY_REVOKED:
+        EndKey(index, ev.key_revoked().fingerprint(), true, ev.key_revoked().key_label(),
+               ev.key_revoked().reason(), ev.key_revoked().effective_time());
+        break;
+      case v1::EVENT_KIND_KEY_RETIRED:
+        EndKey(index, ev.key_retired().fingerprint(), false, ev.key_retired().key_label(),
+               ev.key_retired().reason(), ev.key_retired().effective_time());
+        break;
+      case v1::EVENT_KIND_POLICY_INSTALLED:
+        PolicyInstalled(index, ev, t);
+        break;
+      case v1::EVENT_KIND_SIGNING_INTENT:
+        Intent(index, ev, t);
+        break;
+      case v1::EVENT_KIND_SIGNING:
+        Signing(index, std::move(ev), t);
+        break;
+      case v1::EVENT_KIND_REFUSAL:
+        Refusal(index, std::move(ev), t);
+        break;
+      default:
+        break;
+    }
+  }
+
+ private:
+  void EndKey(std::uint64_t index, const std::string& fp, bool revoked, std::string label,
+              std::string reason, std::string time) {
+    if (fp.empty()) return;
+    auto [it, fresh] = ended_.try_emplace(fp);
+    if (!fresh && (it->second.revoked || !revoked)) return;
+    it->second =
+        policy::EndedKey{revoked, index, std::move(label), std::move(reason), std::move(time)};
+  }
+
+  // The envelope of an installed policy: from the evidence store by the
+  // envelope's digest, else from --policies as <payload sha256>.json.
+  Result<std::string> PolicyEnvelope(const v1::PolicyInstalledEvent& p) {
+    if (!p.envelope_sha256().empty()) {
+      auto b = evidence_.Get(p.envelope_sha256());
+      if (b.ok() || b.status().code() != Code::kNotFound) return b;
+    }
+    if (o_.policies_dir.empty() || !IsSha256Hex(p.policy_sha256()))
+      return NotFound("the envelope of policy version " + std::to_string(p.policy_version()) +
+                      " is not in the evidence store (give the station's policy directory "
+                      "with --policies)");
+    std::string path = JoinPath(o_.policies_dir, p.policy_sha256() + ".json");
+    SR_ASSIGN_OR_RETURN(std::string text, ReadFile(path, policy::kMaxDocumentBytes));
+    if (!p.envelope_sha256().empty() && Sha256Hex(text) != p.envelope_sha256())
+      return DataLoss(path + " is not the envelope the event records (sha256 " +
+                      p.envelope_sha256() + "): it was altered");
+    return text;
+  }
+
+  void PolicyInstalled(std::uint64_t index, const v1::Event& ev, Tally* t) {
+    const v1::PolicyInstalledEvent& p = ev.policy_installed();
+    const std::uint64_t failed_before = t->failure_count;
+    auto chain_fail = [&](std::string m) {
+      t->Fail(index, "policy-chain", p.envelope_sha256(), std::move(m));
+    };
+    if (p.previous_sha256() != policy_sha256_ || p.previous_version() != policy_version_)
+      chain_fail("the event says it follows policy version " +
+                 std::to_string(p.previous_version()) + " (" + p.previous_sha256() +
+                 "), but the log's policy before it is version " + std::to_string(policy_version_) +
+                 " (" + policy_sha256_ + ")");
+    if (policy_version_ != 0 && p.policy_version() <= policy_version_)
+      chain_fail("policy version " + std::to_string(p.policy_version()) +
+                 " is not above the installed version " + std::to_string(policy_version_));
+    std::shared_ptr<PolicyInForce> next;
+    auto text = PolicyEnvelope(p);
+    if (!text.ok()) {
+      t->Fail(index, "evidence", p.envelope_sha256(), text.status().message());
+    } else {
+      ++t->hashes;
+      auto parsed = policy::ParsePolicy(*text, "installed policy");
+      if (!parsed.ok()) {
+        chain_fail(policy::FormatFailure(parsed.failure()));
+      } else if (parsed->digest != p.policy_sha256() ||
+                 parsed->policy.version() != p.policy_version()) {
+        chain_fail("the stored envelope holds policy version " +
+                   std::to_string(parsed->policy.version()) + " (" + parsed->digest +
+                   "), not the one the event records");
+      } else {
+        auto at = ParseTime(ev.time());
+        std::vector<policy::Failure> fs =
+            policy::VerifyPolicyInstall(policy_ ? &policy_->loaded : nullptr, parsed.value(),
+                                        at.value_or(policy::Clock::time_point{}));
+        for (const policy::Failure& f : fs) chain_fail(policy::FormatFailure(f));
+        next = std::make_shared<PolicyInForce>(
+            PolicyInForce{std::move(text).value(), std::move(parsed).value()});
+      }
+    }
+    if (t->failure_count == failed_before) t->Pass("policy-chain");
+    policy_ = std::move(next);
+    policy_sha256_ = p.policy_sha256();
+    policy_version_ = p.policy_version();
+  }
+
+  // The artifacts of the SIGNING event at `index`, read back from the log.
+  // The last one is kept: refusals of a version signed just before (a retry)
+  // come in runs.
+  std::vector<std::string> ArtifactsOf(std::uint64_t index) {
+    if (artifacts_of_ && artifacts_of_->first == index) return artifacts_of_->second;
+    std::vector<std::string> out;
+    if (!reader_) {
+      auto r = log::LogReader::Open(o_.log_dir);
+      if (!r.ok()) return out;
+      reader_.emplace(std::move(r).value());
+    }
+    auto bytes = reader_->ReadEvent(index);
+    v1::Event ev;
+    if (!bytes.ok() || !ev.ParseFromString(*bytes)) return out;
+    for (const auto& a : ev.signing().artifacts()) out.push_back(a.sha256());
+    artifacts_of_.emplace(index, out);
+    return out;
+  }
+
+  // What LogState::FactsFor gives the station, from the events before
+  // `index` and the intents still pending at it (a batch's earlier releases).
+  policy::LogFacts Facts(const std::string& product, const std::string& version,
+                         const std::string& key, std::uint64_t index) {
+    policy::LogFacts f;
+    f.installed_policy_version = policy_version_;
+    f.installed_policy_digest = policy_sha256_;
+    if (auto it = ended_.find(key); it != ended_.end()) f.key_ended = it->second;
+    auto higher = [&](const std::string& v) {
+      if (!f.last_signed_version) return f.last_signed_version = v, void();
+      auto c = policy::CompareVersions(v, *f.last_signed_version);
+      if (c && *c > 0) f.last_signed_version = v;
+    };
+    if (auto it = products_.find(product); it != products_.end()) {
+      higher(it->second.last_version);
+      // By its exact text: a scan comparing every version signed would make
+      // the replay quadratic in the releases of a product.
+      if (auto at = it->second.signed_at.find(version); at != it->second.signed_at.end())
+        f.signed_releases.push_back({version, ArtifactsOf(at->second), at->second});
+    }
+    for (const auto& [i, open] : open_) {
+      if (i >= index || open.intent.product() != product) continue;
+      higher(open.intent.version());
+      auto c = policy::CompareVersions(open.intent.version(), version);
+      if (!c || *c != 0) continue;
+      policy::SignedRelease r{open.intent.version(), {}, std::nullopt};
+      for (const auto& a : open.intent.artifacts()) r.artifact_sha256.push_back(a.sha256());
+      f.signed_releases.push_back(std::move(r));
+    }
+    return f;
+  }
+
+  std::optional<policy::Clock::time_point> TimeOf(std::uint64_t index, const v1::Event& ev,
+                                                  Tally* t) {
+    auto at = ParseTime(ev.time());
+    if (!at)
+      t->Fail(index, "event", "",
+              "the event's time \"" + ev.time().substr(0, 64) +
+                  "\" is not an RFC 3339 time: it cannot be judged");
+    return at;
+  }
+
+  void Intent(std::uint64_t index, const v1::Event& ev, Tally* t) {
+    const v1::SigningIntentEvent& in = ev.signing_intent();
+    auto at = TimeOf(index, ev, t);
+    if (!at) return;
+    if (in.signing_index() <= index)
+      return t->Fail(index, "intent", "",
+                     "the SIGNING_INTENT names signing index " +
+                         std::to_string(in.signing_index()) + ", not a later event");
+    OpenIntent o{in, Facts(in.product(), in.version(), in.key_fingerprint(), index), *at, policy_,
+                 policy_sha256_};
+    open_.insert_or_assign(index, std::move(o));
+  }
+
+  // The intent's bindings against the SIGNING event's: "" when the same.
+  static std::string IntentMismatch(const v1::SigningIntentEvent& i, const v1::SigningEvent& s,
+                                    std::uint64_t index) {
+    auto same_artifacts = [&] {
+      if (i.artifacts_size() != s.artifacts_size()) return false;
+      for (int k = 0; k < i.artifacts_size(); ++k)
+        if (i.artifacts(k).name() != s.artifacts(k).name() ||
+            i.artifacts(k).sha256() != s.artifacts(k).sha256())
+          return false;
+      return true;
+    };
+    if (i.signing_index() != index)
+      return "its intent names signing index " + std::to_string(i.signing_index());
+    if (i.product() != s.product() || i.version() != s.version())
+      return "its intent is for " + i.product() + " " + i.version();
+    if (!same_artifacts()) return "its intent names other artifacts";
+    if (i.key_fingerprint() != s.key_fingerprint()) return "its intent names another key";
+    if (i.key_authorization_id() != s.key_authorization_id())
+      return "its intent names the key authorization " + i.key_authorization_id();
+    if (i.policy_sha256() != s.policy_sha256() || i.policy_version() != s.policy_version())
+      return "its intent names another policy";
+    if (i.manifest_sha256() != s.manifest_sha256()) return "its intent names another manifest";
+    if (i.vsa_sha256() != s.vsa_sha256()) return "its intent names another VSA";
+    return "";
+  }
+
+  void Signing(std::uint64_t index, v1::Event ev, Tally* t) {
+    const v1::SigningEvent& s = ev.signing();
+    Job job;
+    job.index = index;
+    auto it = open_.find(s.intent_index());
+    if (it == open_.end() || s.intent_index() >= index) {
+      t->Fail(index, "intent", s.manifest_sha256(),
+              "the SIGNING event has no SIGNING_INTENT before it (it names intent index " +
+                  std::to_string(s.intent_index()) + ")");
+      auto at = TimeOf(index, ev, t);
+      if (!at) return;
+      job.facts = Facts(s.product(), s.version(), s.key_fingerprint(), index);
+      job.at = *at;
+      job.policy = policy_;
+      job.policy_sha256 = policy_sha256_;
+    } else {
+      if (std::string m = IntentMismatch(it->second.intent, s, index); !m.empty())
+        t->Fail(index, "intent", s.manifest_sha256(),
+                "the SIGNING event does not match its SIGNING_INTENT (event " +
+                    std::to_string(it->first) + "): " + m);
+      else
+        t->Pass("intent");
+      job.facts = std::move(it->second.facts);
+      job.at = it->second.at;
+      job.policy = std::move(it->second.policy);
+      job.policy_sha256 = std::move(it->second.policy_sha256);
+      open_.erase(it);
+    }
+    if (auto e = ended_.find(s.key_fingerprint());
+        e != ended_.end() && e->second.event_index < index)
+      t->Fail(index, "key-ended", s.key_fingerprint(),
+              "key " + e->second.label + " signs after the log recorded it " +
+                  (e->second.revoked ? "revoked" : "retired") + " (event " +
+                  std::to_string(e->second.event_index) + ")");
+    else
+      t->Pass("key-ended");
+    ProductState& ps = products_[s.product()];
+    if (auto at = ps.signed_at.find(s.version()); at != ps.signed_at.end()) {
+      t->Fail(index, "version-order", s.manifest_sha256(),
+              s.product() + " " + s.version() + " was already signed, as event " +
+                  std::to_string(at->second) + ": a version is signed once");
+    } else if (auto c = policy::CompareVersions(s.version(), ps.last_version);
+               !ps.last_version.empty() && (!c || *c <= 0)) {
+      t->Fail(index, "version-order", s.manifest_sha256(),
+              s.product() + " " + s.version() + " is not above " + ps.last_version +
+                  ", signed before it: versions never go back");
+    } else {
+      t->Pass("version-order");
+    }
+    ps.signed_at.try_emplace(s.version(), index);
+    auto c = policy::CompareVersions(s.version(), ps.last_version);
+    if (ps.last_version.empty() || (c && *c > 0)) ps.last_version = s.version();
+    if (auto k = keys_.find(s.key_fingerprint()); k != keys_.end()) job.release_key = k->second;
+    if (auto k = keys_.find(s.attestation_key_fingerprint()); k != keys_.end())
+      job.attestation_key = k->second;
+    job.event = std::move(ev);
+    if (index >= from_) queue_->Push(std::move(job));
+  }
+
+  void Refusal(std::uint64_t index, v1::Event ev, Tally* t) {
+    const v1::RefusalEvent& r = ev.refusal();
+    if (r.product().empty()) {
+      if (index >= from_)
+        t->NotRerun(index,
+                    "not re-runnable: not a signing refusal (a policy, key or station "
+                    "command refused)");
+      return;
+    }
+    auto at = TimeOf(index, ev, t);
+    if (!at) return;
+    Job job;
+    job.index = index;
+    job.facts = Facts(r.product(), r.version(), r.key_fingerprint(), index);
+    job.at = *at;
+    job.policy = policy_;
+    job.policy_sha256 = policy_sha256_;
+    job.event = std::move(ev);
+    if (index >= from_) queue_->Push(std::move(job));
+  }
+
+  const ReplayOptions& o_;
+  EvidenceDir evidence_;
+  std::uint64_t from_;
+  JobQueue* queue_;
+  Tally* tally_;
+  Tally before_;  // what events before --since would have shown: not reported
+  std::optional<log::LogReader> reader_;
+  std::optional<std::pair<std::uint64_t, std::vector<std::string>>> artifacts_of_;
+  std::shared_ptr<const PolicyInForce> policy_;
+  std::string policy_sha256_;
+  std::uint64_t policy_version_ = 0;
+  std::map<std::string, policy::EndedKey> ended_;
+  std::map<std::string, std::shared_ptr<const policy::PublicKey>> keys_;
+  std::map<std::uint64_t, OpenIntent> open_;
+  std::unordered_map<std::string, ProductState> products_;
+};
+
+}  // namespace
+
+Result<ReplayReport> Replay(const ReplayOptions& o) {
+  if (!PathExists(o.evidence_dir))
+    return NotFound("no evidence store at " + o.evidence_dir +
+                    " (give the station's evidence directory, STATION/evidence)");
+  std::uint64_t from = 0;
+  if (o.since) {
+    auto cp = log::ParseCheckpointUnverified(*o.since);
+    if (!cp.ok()) return cp.status().Annotate("--since");
+    from = cp->size;
+  }
+  unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  Tally main;
+  main.max_kept = o.max_failures_kept;
+  std::vector<Tally> tallies(threads);
+  for (Tally& t : tallies) t.max_kept = o.max_failures_kept;
+  EvidenceDir evidence(o.evidence_dir);
+  JobQueue queue(4 * threads);
+  Result<log::VerifyReport> logrep = log::VerifyReport{};
+  {
+    std::vector<std::jthread> workers;
+    CloseOnExit close{queue};  // destroyed before the workers are joined
+    for (unsigned k = 0; k < threads; ++k)
+      workers.emplace_back([&, k] {
+        while (std::optional<Job> job = queue.Pop()) internal::RunJob(*job, evidence, &tallies[k]);
+      });
+    Replayer replayer(o, from, &queue, &main);
+    log::VerifyOptions vo;
+    vo.dir = o.log_dir;
+    vo.vkey = o.vkey;
+    vo.since = o.since;
+    vo.threads = threads;
+    vo.progress = o.progress;
+    vo.on_event = [&](std::uint64_t i, std::string_view e) { replayer.See(i, e); };
+    logrep = log::VerifyLog(vo);
+  }
+  if (!logrep.ok()) return logrep.status();
+  for (Tally& t : tallies) main.Merge(std::move(t));
+  ReplayReport r;
+  r.log = std::move(logrep).value();
+  r.events = r.log.events;
+  r.from_index = from;
+  if (r.log.ok) {
+    main.Pass("log");
+  } else {
+    const log::VerifyFailure& f = *r.log.failure;
+    main.Fail(f.index < 0 ? 0 : static_cast<std::uint64_t>(f.index), "log", "",
+              f.check + ": " + f.message);
+  }
+  std::stable_sort(
+      main.failures.begin(), main.failures.end(),
+      [](const ReplayFailure& a, const ReplayFailure& b) { return a.index < b.index; });
+  std::stable_sort(
+      main.not_rerunnable.begin(), main.not_rerunnable.end(),
+      [](const NotRerunnable& a, const NotRerunnable& b) { return a.index < b.index; });
+  if (main.failures.size() > o.max_failures_kept) main.failures.resize(o.max_failures_kept);
+  if (main.not_rerunnable.size() > o.max_failures_kept)
+    main.not_rerunnable.resize(o.max_failures_kept);
+  r.checks = std::move(main.checks);
+  r.failures = std::move(main.failures);
+  r.failure_count = main.failure_count;
+  r.not_rerunnable = std::move(main.not_rerunnable);
+  r.not_rerunnable_count = main.not_rerunnable_count;
+  r.signatures_verified = main.signatures_verified;
+  r.signatures_not_checkable = main.signatures_not_checkable;
+  r.hashes = main.hashes;
+  r.ok = r.log.ok && r.failure_count == 0;
+  return r;
+}
+
+}  // namespace sr::audit

@@ -1,0 +1,344 @@
+// The work of audit replay that runs on the worker threads.
+#include "audit/replay_jobs.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <set>
+
+#include "audit/rerun.h"
+#include "base/encoding.h"
+#include "base/hash.h"
+#include "policy/dsse.h"
+#include "policy/statement.h"
+
+namespace sr::audit::internal {
+namespace v1 = strongroom::v1;
+
+void Tally::Fail(std::uint64_t index, const std::string& check, std::string digest,
+                 std::string message) {
+  ++checks[check].failed;
+  ++failure_count;
+  if (failures.size() < max_kept)
+    failures.push_back({index, check, std::move(digest), std::move(message)});
+}
+
+void Tally::NotRerun(std::uint64_t index, std::string reason) {
+  ++not_rerunnable_count;
+  if (not_rerunnable.size() < max_kept) not_rerunnable.push_back({index, std::move(reason)});
+}
+
+void Tally::Merge(Tally&& o) {
+  for (auto& [name, c] : o.checks) {
+    checks[name].passed += c.passed;
+    checks[name].failed += c.failed;
+  }
+  failure_count += o.failure_count;
+  not_rerunnable_count += o.not_rerunnable_count;
+  signatures_verified += o.signatures_verified;
+  signatures_not_checkable += o.signatures_not_checkable;
+  hashes += o.hashes;
+  for (auto& f : o.failures) failures.push_back(std::move(f));
+  for (auto& n : o.not_rerunnable) not_rerunnable.push_back(std::move(n));
+}
+
+namespace {
+
+// One event's evidence reads: a failure names the object; ok() is false once
+// any read failed.
+class Reads {
+ public:
+  Reads(const EvidenceDir& ev, std::uint64_t index, Tally* t) : ev_(ev), index_(index), t_(t) {}
+  std::optional<std::string> Get(const std::string& what, const std::string& digest) {
+    if (digest.empty()) {
+      ok_ = false;
+      t_->Fail(index_, "evidence", "", "the event records no digest for its " + what);
+      return std::nullopt;
+    }
+    auto b = ev_.Get(digest);
+    if (!b.ok()) {
+      ok_ = false;
+      t_->Fail(index_, "evidence", digest, what + ": " + b.status().message());
+      return std::nullopt;
+    }
+    ++t_->hashes;
+    return std::move(b).value();
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  const EvidenceDir& ev_;
+  std::uint64_t index_;
+  Tally* t_;
+  bool ok_ = true;
+};
+
+std::string Short(const std::string& fp) { return fp.substr(0, 16) + "..."; }
+
+// Every recorded signature against the recorded key and digest.
+void CheckSignatures(const Job& j, const std::optional<std::string>& manifest,
+                     const std::optional<std::string>& vsa, Tally* t) {
+  const v1::SigningEvent& s = j.event.signing();
+  const std::uint64_t i = j.index;
+  const std::uint64_t failed_before = t->failure_count;
+  auto fail = [&](std::string digest, std::string m) {
+    t->Fail(i, "signature", std::move(digest), std::move(m));
+  };
+  std::shared_ptr<const policy::PublicKey> key;
+  if (!s.key_public_key_pem().empty()) {
+    auto k = policy::PublicKey::FromPem(s.key_public_key_pem(), "the event's signing key");
+    if (!k.ok())
+      fail("", k.status().message());
+    else if (k->fingerprint() != s.key_fingerprint())
+      fail("", "the event's key_public_key_pem has fingerprint " + Short(k->fingerprint()) +
+                   ", not the key_fingerprint " + Short(s.key_fingerprint()) + " it records");
+    else
+      key = std::make_shared<const policy::PublicKey>(std::move(k).value());
+  } else if (j.release_key && j.release_key->fingerprint() == s.key_fingerprint()) {
+    key = j.release_key;
+  }
+  std::map<std::string, std::string> artifact_digest;
+  for (const auto& a : s.artifacts()) artifact_digest[a.name()] = a.sha256();
+  std::set<std::string> signed_artifacts;
+  bool manifest_signed = false, vsa_signed = false;
+  for (const v1::SignatureRecord& r : s.signatures()) {
+    const policy::PublicKey* k = nullptr;
+    if (key && r.key_fingerprint() == key->fingerprint()) k = key.get();
+    if (j.attestation_key && r.key_fingerprint() == j.attestation_key->fingerprint() &&
+        r.key_fingerprint() == s.attestation_key_fingerprint())
+      k = j.attestation_key.get();
+    const std::string what = r.role() + (r.artifact_name().empty() ? "" : " " + r.artifact_name());
+    if (k == nullptr) {
+      fail(r.signed_sha256(), "the " + what + " signature's key " + Short(r.key_fingerprint()) +
+                                  " is neither the event's signing key nor a station key the "
+                                  "log published (KEY_GENERATED) as its attestation key");
+      continue;
+    }
+    if (r.role() == "artifact") {
+      auto it = artifact_digest.find(r.artifact_name());
+      if (it == artifact_digest.end() || it->second != r.signed_sha256()) {
+        fail(r.signed_sha256(), "the signature of artifact '" + r.artifact_name() + "' is over " +
+                                    r.signed_sha256() +
+                                    ", not an artifact digest the event records");
+        continue;
+      }
+      signed_artifacts.insert(r.artifact_name());
+      if (k->digest_name() != "sha256") {
+        ++t->signatures_not_checkable;  // needs the artifact itself
+        continue;
+      }
+      auto raw = HexDecode(r.signed_sha256());
+      if (!raw.ok() || !k->VerifyDigest(*raw, r.signature())) {
+        fail(r.signed_sha256(), "the signature of artifact '" + r.artifact_name() +
+                                    "' does not verify under key " + Short(k->fingerprint()));
+        continue;
+      }
+      ++t->signatures_verified;
+      continue;
+    }
+    const bool is_manifest = r.role() == "manifest";
+    if (!is_manifest && r.role() != "vsa") {
+      fail(r.signed_sha256(), "a signature with the unknown role '" + r.role() + "'");
+      continue;
+    }
+    (is_manifest ? manifest_signed : vsa_signed) = true;
+    const std::optional<std::string>& payload = is_manifest ? manifest : vsa;
+    if (!payload) continue;  // already a failure of check "evidence"
+    std::string pae = policy::PreAuthEncoding(policy::kInTotoPayloadType, *payload);
+    ++t->hashes;
+    if (Sha256Hex(pae) != r.signed_sha256()) {
+      fail(r.signed_sha256(), "the " + r.role() + " signature is recorded over " +
+                                  r.signed_sha256() + ", not the DSSE encoding of the stored " +
+                                  r.role() + " payload");
+      continue;
+    }
+    if (!k->Verify(pae, r.signature())) {
+      fail(r.signed_sha256(),
+           "the " + r.role() + " signature does not verify under key " + Short(k->fingerprint()));
+      continue;
+    }
+    ++t->signatures_verified;
+  }
+  if (!key) fail("", "the event names no usable signing key (key_public_key_pem)");
+  for (const auto& [name, digest] : artifact_digest)
+    if (!signed_artifacts.count(name))
+      fail(digest, "artifact '" + name + "' has no recorded signature");
+  if (!manifest_signed) fail(s.manifest_sha256(), "no manifest signature is recorded");
+  if (!vsa_signed && !s.vsa_sha256().empty()) fail(s.vsa_sha256(), "no VSA signature is recorded");
+  if (t->failure_count == failed_before) t->Pass("signature");
+}
+
+std::string Reasons(const policy::Decision& d) {
+  std::string out;
+  for (const policy::Failure& f : d.failures) {
+    if (out.size() > 600) return out + "; ...";
+    out += (out.empty() ? "" : "; ") + policy::FormatFailure(f);
+  }
+  return out;
+}
+
+template <typename A, typename B>
+bool SameSet(const A& a, const B& b) {
+  return std::set<std::string>(a.begin(), a.end()) == std::set<std::string>(b.begin(), b.end());
+}
+
+// The bindings the gate gives now against those the event records.
+std::string BindingsMismatch(const v1::SigningBindings& b, const v1::SigningEvent& s) {
+  auto diff = [](const std::string& field, const std::string& now, const std::string& then) {
+    return field + " is " + (now.empty() ? "\"\"" : now) + " on re-run, the event records " +
+           (then.empty() ? "\"\"" : then);
+  };
+  if (b.key_authorization_id() != s.key_authorization_id())
+    return diff("the key authorization", b.key_authorization_id(), s.key_authorization_id());
+  if (b.policy_digest() != s.policy_sha256())
+    return diff("the policy", b.policy_digest(), s.policy_sha256());
+  if (b.policy_version() != s.policy_version())
+    return diff("the policy version", std::to_string(b.policy_version()),
+                std::to_string(s.policy_version()));
+  if (b.approval_digest() != s.approval_sha256())
+    return diff("the approval", b.approval_digest(), s.approval_sha256());
+  if (b.provenance_digest() != s.provenance_sha256())
+    return diff("the provenance", b.provenance_digest(), s.provenance_sha256());
+  if (b.builder_id() != s.builder_id()) return diff("the builder", b.builder_id(), s.builder_id());
+  if (!SameSet(b.evidence_digests(), s.evidence_sha256()))
+    return "the test evidence that counted differs from the event's evidence_sha256";
+  std::vector<std::string> approvers;
+  for (const auto& a : s.approvers()) approvers.push_back(a.fingerprint());
+  if (!SameSet(b.approver_fingerprints(), approvers))
+    return "the approvers that counted differ from the event's approvers";
+  return "";
+}
+
+void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
+  const v1::SigningEvent& s = j.event.signing();
+  Reads r(ev, j.index, t);
+  auto approval = r.Get("approval", s.approval_sha256());
+  auto provenance = r.Get("provenance", s.provenance_sha256());
+  std::vector<std::string> evidence;
+  for (const std::string& d : s.evidence_sha256())
+    if (auto b = r.Get("test evidence", d)) evidence.push_back(std::move(*b));
+  auto manifest = r.Get("manifest payload", s.manifest_sha256());
+  std::optional<std::string> vsa;
+  if (!s.vsa_sha256().empty()) vsa = r.Get("VSA payload", s.vsa_sha256());
+  if (r.ok()) t->Pass("evidence");
+  CheckSignatures(j, manifest, vsa, t);
+
+  if (!j.policy) {
+    t->Fail(j.index, "gate", j.policy_sha256,
+            j.policy_sha256.empty()
+                ? "no policy was installed before this SIGNING event"
+                : "the policy in force (" + j.policy_sha256 +
+                      ") could not be read: give the station's policy directory with --policies");
+    return;
+  }
+  if (!approval || !provenance || static_cast<int>(evidence.size()) != s.evidence_sha256_size())
+    return;  // named by check "evidence"; the gate cannot be re-run without them
+  policy::SigningRequest req;
+  req.product = s.product();
+  req.version = s.version();
+  for (const auto& a : s.artifacts()) req.artifacts.push_back({a.name(), a.sha256()});
+  req.key_fingerprint = s.key_fingerprint();
+  policy::GateInputs in;
+  in.policy = j.policy->envelope;
+  in.parsed_policy = &j.policy->loaded;
+  in.approval = std::move(*approval);
+  in.provenance = std::move(*provenance);
+  in.evidence = std::move(evidence);
+  policy::Decision d = policy::Evaluate(req, in, j.facts, j.at);
+  if (!d.allowed()) {
+    t->Fail(j.index, "gate", s.approval_sha256(),
+            "the policy in force (version " + std::to_string(j.policy->loaded.policy.version()) +
+                ") refuses this release on re-run: " + Reasons(d));
+    return;
+  }
+  if (std::string m = BindingsMismatch(d.bindings, s); !m.empty()) {
+    t->Fail(j.index, "gate", s.approval_sha256(), "the gate allows it on re-run, but " + m);
+    return;
+  }
+  t->Pass("gate");
+}
+
+bool IsDocumentRole(const std::string& role) {
+  return role == "approval" || role == "provenance" || role.starts_with("evidence[");
+}
+
+void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
+  const v1::RefusalEvent& r = j.event.refusal();
+  std::set<std::string> roles;
+  for (const auto& in : r.inputs()) roles.insert(in.role());
+  std::string not_rerun;
+  for (const auto& reason : r.reasons()) {
+    ReasonClass c = ClassifyReason(reason.code());
+    std::string why;
+    if (!c.rerunnable)
+      why = std::string(c.why);
+    else if (IsDocumentRole(reason.input()) && !roles.count(reason.input()))
+      why = "its " + reason.input() + " was not stored (not read)";
+    if (!why.empty()) not_rerun += (not_rerun.empty() ? "" : "; ") + reason.code() + ": " + why;
+  }
+  if (r.reasons_size() == 0) not_rerun = "no reason recorded";
+  if (!not_rerun.empty()) return t->NotRerun(j.index, "not re-runnable: " + not_rerun);
+
+  Reads reads(ev, j.index, t);
+  policy::SigningRequest req;
+  req.product = r.product();
+  req.version = r.version();
+  req.key_fingerprint = r.key_fingerprint();
+  policy::GateInputs in;
+  std::optional<std::string> presented_policy;
+  for (const auto& p : r.inputs()) {
+    if (p.role() == "artifact") {
+      req.artifacts.push_back({p.name(), p.sha256()});
+      continue;
+    }
+    auto b = reads.Get(p.role(), p.sha256());
+    if (!b) continue;
+    if (p.role() == "policy") presented_policy = std::move(*b);
+    if (p.role() == "approval") in.approval = std::move(*b);
+    if (p.role() == "provenance") in.provenance = std::move(*b);
+    if (p.role().starts_with("evidence[")) {
+      std::size_t k = std::strtoul(p.role().c_str() + 9, nullptr, 10);
+      if (k >= policy::kMaxEvidence) continue;
+      if (in.evidence.size() <= k) in.evidence.resize(k + 1);
+      in.evidence[k] = std::move(*b);
+    }
+  }
+  if (!reads.ok()) return;  // named by check "evidence"
+  t->Pass("evidence");
+  if (presented_policy) {
+    in.policy = std::move(*presented_policy);
+    if (j.policy && in.policy == j.policy->envelope) in.parsed_policy = &j.policy->loaded;
+  } else if (j.policy) {
+    in.policy = j.policy->envelope;
+    in.parsed_policy = &j.policy->loaded;
+  }
+  policy::Decision d = policy::Evaluate(req, in, j.facts, j.at);
+  if (d.allowed())
+    return t->Fail(j.index, "refusal", "",
+                   "the gate allows this release on re-run, but the event records it refused "
+                   "for " +
+                       r.reasons(0).code());
+  std::vector<std::string> now = d.ReasonNames();
+  std::set<std::string> now_set(now.begin(), now.end());
+  for (const auto& reason : r.reasons()) {
+    if (!now_set.count(reason.code())) {
+      std::string list;
+      for (const std::string& n : now) list += (list.empty() ? "" : ", ") + n;
+      return t->Fail(j.index, "refusal", "",
+                     "the event records the reason " + reason.code() +
+                         ", which the gate does not find on re-run (it finds: " + list + ")");
+    }
+  }
+  t->Pass("refusal");
+}
+
+}  // namespace
+
+void RunJob(const Job& job, const EvidenceDir& evidence, Tally* tally) {
+  if (job.event.kind() == v1::EVENT_KIND_SIGNING)
+    RunSigning(job, evidence, tally);
+  else
+    RunRefusal(job, evidence, tally);
+}
+
+}  // namespace sr::audit::internal

@@ -1,0 +1,29 @@
+// Which REFUSAL reasons `audit replay` can judge again from the evidence
+// store, and which it cannot (docs/auditor-guide.md "Replay" has the table).
+//
+// A reason is re-runnable when the gate decides it from documents and log
+// facts alone: the policy, approval, provenance and test evidence (kept by
+// digest in the evidence store), the artifacts' digests, the key's
+// fingerprint, and what the log said before the event. It is not when it was
+// about the request or the station at that moment: a file that did not exist
+// or was not a regular file or was too large (never stored), a malformed
+// command line, the station clock, a lock, an HSM failure while signing.
+#ifndef STRONGROOM_AUDIT_RERUN_H_
+#define STRONGROOM_AUDIT_RERUN_H_
+
+#include <string_view>
+
+namespace sr::audit {
+
+struct ReasonClass {
+  bool rerunnable = false;
+  std::string_view why;  // for a reason that is not: what it depended on
+};
+
+// The class of a REFUSAL reason code; an unknown code (a later version's, or
+// one logged outside the gate) is not re-runnable.
+ReasonClass ClassifyReason(std::string_view code);
+
+}  // namespace sr::audit
+
+#endif  // STRONGROOM_AUDIT_RERUN_H_

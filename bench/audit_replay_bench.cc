@@ -1,0 +1,332 @@
+// `strongroom audit replay` of a large log against the floor of the work it
+// cannot avoid, measured in the same run: every signature verification and
+// every SHA-256 it must do, timed one by one on one core, divided by the
+// cores. Target: replay wall time <= 1.5 x that floor / cores, and the
+// replaying process's peak memory <= 128 MiB.
+//
+// The log: a policy installation, then releases of ARTIFACTS artifacts each
+// (SIGNING_INTENT + SIGNING, with real signatures by an in-process P-256
+// release key and attestation key, and real approval, provenance and test
+// evidence of the IC-22 scenario, tests/testing/policy_fixtures.h), each
+// followed by refusals of the same version again (VERSION_NOT_ABOVE_LAST_
+// SIGNED: re-run by the gate, which verifies every input signature again),
+// so most events are refusals. Usage:
+//   audit_replay_bench [EVENTS (1000000)] [STRONGROOM] [ARTIFACTS (32)] [EVENTS_PER_RELEASE (200)]
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "base/file.h"
+#include "bench/log_bench_util.h"
+#include "log/note.h"
+#include "log/writer.h"
+#include "release/outputs.h"
+#include "tests/testing/policy_fixtures.h"
+
+namespace {
+
+namespace v1 = strongroom::v1;
+using sr::testing::World;
+
+// Runs argv, returns wall seconds; *maxrss_kib = the child's peak RSS,
+// *cpu = its user + system seconds.
+double RunChild(const std::vector<std::string>& args, long* maxrss_kib, double* cpu, int* status) {
+  double t0 = sr::bench::Now();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null_fd >= 0) ::dup2(null_fd, 1);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  struct rusage ru {};
+  ::wait4(pid, status, 0, &ru);
+  *maxrss_kib = ru.ru_maxrss;
+  *cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return sr::bench::Now() - t0;
+}
+
+std::string Sig(sr::policy::Signer& s, std::string_view msg) {
+  auto r = s.Sign(msg);
+  if (!r.ok()) std::abort();
+  return *r;
+}
+
+// What the replay must verify and hash, counted while writing the log.
+struct Work {
+  std::uint64_t ec256 = 0, ed25519 = 0, ec384 = 0;  // signature verifications
+  std::uint64_t hash_bytes = 0;                     // bytes through SHA-256
+};
+
+void CountGate(const sr::policy::GateInputs& g, Work& w) {
+  // The policy (the gate checks its governance signatures at every
+  // decision): one P-256 and one Ed25519 key; approval: one P-256 and one
+  // Ed25519 approver; provenance: the P-256 builder; test evidence: the
+  // Ed25519 lab.
+  w.ec256 += 3;
+  w.ed25519 += 2 + g.evidence.size();
+  w.hash_bytes += g.approval.size() + g.provenance.size();
+  for (const auto& e : g.evidence) w.hash_bytes += e.size();
+}
+
+// This thread's CPU seconds: the floor is timed in CPU time, so that other
+// processes on the machine do not inflate it.
+double ThreadCpu() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// One core's seconds for the counted work.
+double Floor(const Work& w, sr::policy::Signer& p256, sr::policy::Signer& ed) {
+  const std::string msg(600, 'm');
+  std::string s1 = Sig(p256, msg), s2 = Sig(ed, msg);
+  std::string digest = sr::Sha256Bytes(msg);
+  const int k = 2000;
+  double t0 = ThreadCpu();
+  for (int i = 0; i < k; ++i)
+    if (!p256.Public().VerifyDigest(digest, s1)) std::abort();
+  double ec = (ThreadCpu() - t0) / k;
+  t0 = ThreadCpu();
+  for (int i = 0; i < k; ++i)
+    if (!ed.Public().Verify(msg, s2)) std::abort();
+  double edv = (ThreadCpu() - t0) / k;
+  std::string block(1 << 20, 'h');
+  t0 = ThreadCpu();
+  for (int i = 0; i < 256; ++i) (void)sr::Sha256(block);
+  double per_byte = (ThreadCpu() - t0) / (256.0 * block.size());
+  std::printf(
+      "  floor units (one core)        : P-256 verify %.1f us, Ed25519 verify %.1f us, "
+      "SHA-256 %.0f MiB/s\n",
+      ec * 1e6, edv * 1e6, 1.0 / per_byte / (1 << 20));
+  return w.ec256 * ec + w.ed25519 * edv + w.hash_bytes * per_byte;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sr;
+  const std::uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
+  const std::string binary = argc > 2 ? argv[2] : STRONGROOM_BINARY;
+  const int arts = argc > 3 ? std::atoi(argv[3]) : 32;
+  const std::uint64_t per_release = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 200;
+  bench::BenchDir dir;
+  const std::string ldir = dir.path() + "/log", edir = dir.path() + "/evidence";
+  if (!MakeDirs(edir, 0700).ok()) return 1;
+  auto signer = log::Ed25519NoteSigner::Generate("strongroom.bench/audit");
+  if (!signer.ok() || !log::LogWriter::Create(ldir, **signer).ok()) return 1;
+  const std::string vkey = log::EncodeVerifierKey((*signer)->Name(), (*signer)->PublicKey());
+  auto wr = log::LogWriter::Open(ldir, **signer);
+  if (!wr.ok()) return 1;
+  auto& w = **wr;
+  auto put = [&](const std::string& bytes) {
+    std::string name = Sha256Hex(bytes);
+    std::string path = JoinPath(edir, name);
+    if (!PathExists(path) && !WriteFileAtomic(path, bytes, 0444, false, false).ok()) std::abort();
+    return name;
+  };
+
+  testing::KeyRing& keys = testing::Keys();
+  auto attest = testing::NewKey("ec256");
+  const auto now = policy::Clock::now();
+  const std::string time = google::protobuf::util::TimeUtil::ToString(testing::TsAt(now));
+  World world;
+  world.ForStation(now, keys.signing->KeyId(), vkey);
+  const std::string policy_env = world.Build().policy;
+  auto loaded = policy::ParsePolicy(policy_env);
+  if (!loaded.ok()) return 1;
+  Work work;
+  std::uint64_t events = 0;
+  auto append = [&](v1::Event e) {
+    e.set_time(time);
+    e.set_station_id("bench");
+    std::string bytes = e.SerializeAsString();
+    work.hash_bytes += bytes.size() + 1;  // the leaf hash
+    if (!w.Append(e).ok()) std::abort();
+    if (++events % 20000 == 0 && !w.Commit().ok()) std::abort();
+  };
+  for (auto* k : {keys.signing.get(), attest.get()}) {
+    v1::Event e;
+    e.set_kind(v1::EVENT_KIND_KEY_GENERATED);
+    e.mutable_key_generated()->set_fingerprint(k->KeyId());
+    e.mutable_key_generated()->set_public_key_pem(k->Public().pem());
+    e.mutable_key_generated()->set_algorithm("ecdsa-p256");
+    append(e);
+  }
+  {
+    v1::Event e;
+    e.set_kind(v1::EVENT_KIND_POLICY_INSTALLED);
+    auto* p = e.mutable_policy_installed();
+    p->set_policy_version(loaded->policy.version());
+    p->set_policy_sha256(loaded->digest);
+    p->set_envelope_sha256(put(policy_env));
+    append(e);
+  }
+  double t_gen = bench::Now();
+  std::uint64_t releases = 0;
+  std::string previous = "5.5.0";
+  while (events + 2 <= n) {
+    const std::string version = "5.6." + std::to_string(++releases);
+    std::vector<policy::Artifact> artifacts;
+    std::vector<std::string> contents;
+    for (int a = 0; a < arts; ++a) {
+      contents.push_back("release " + version + " artifact " + std::to_string(a));
+      artifacts.push_back({"fw-" + std::to_string(a) + ".bin", Sha256Hex(contents.back())});
+    }
+    World r = world;
+    r.ForRelease(artifacts, version, previous);
+    policy::GateInputs g = r.Build();
+    g.policy = policy_env;
+    g.parsed_policy = &*loaded;
+    policy::SigningRequest req = r.request;
+    policy::LogFacts facts;
+    facts.installed_policy_version = loaded->policy.version();
+    facts.installed_policy_digest = loaded->digest;
+    if (releases > 1) facts.last_signed_version = previous;
+    policy::Decision d = policy::Evaluate(req, g, facts, now);
+    if (!d.allowed()) {
+      std::fprintf(stderr, "bench: the gate refuses release %s: %s\n", version.c_str(),
+                   policy::FormatFailure(d.failures[0]).c_str());
+      return 1;
+    }
+    const v1::SigningBindings& b = d.bindings;
+    std::string approval = put(g.approval), provenance = put(g.provenance);
+    std::vector<std::string> evidence;
+    for (const auto& e : g.evidence) evidence.push_back(put(e));
+    v1::UpdateManifest m;
+    m.set_product(b.product());
+    m.set_version(b.version());
+    m.set_key_fingerprint(b.key_fingerprint());
+    std::string manifest = release::ManifestPayload(artifacts, m);
+    v1::VerificationSummary vs;
+    vs.set_verification_result("PASSED");
+    std::string vsa = release::VsaPayload(artifacts, vs);
+    std::string mpae = policy::PreAuthEncoding(policy::kInTotoPayloadType, manifest);
+    std::string vpae = policy::PreAuthEncoding(policy::kInTotoPayloadType, vsa);
+    const std::uint64_t intent_index = w.size(), signing_index = intent_index + 1;
+    v1::Event ie;
+    ie.set_kind(v1::EVENT_KIND_SIGNING_INTENT);
+    auto* i = ie.mutable_signing_intent();
+    i->set_product(b.product());
+    i->set_version(b.version());
+    *i->mutable_artifacts() = b.artifacts();
+    i->set_key_fingerprint(b.key_fingerprint());
+    i->set_key_authorization_id(b.key_authorization_id());
+    i->set_policy_version(b.policy_version());
+    i->set_policy_sha256(b.policy_digest());
+    i->set_manifest_sha256(put(manifest));
+    i->set_vsa_sha256(put(vsa));
+    i->set_signing_index(signing_index);
+    append(ie);
+    v1::Event se;
+    se.set_kind(v1::EVENT_KIND_SIGNING);
+    auto* s = se.mutable_signing();
+    s->set_product(b.product());
+    s->set_version(b.version());
+    *s->mutable_artifacts() = b.artifacts();
+    s->set_key_fingerprint(b.key_fingerprint());
+    s->set_key_authorization_id(b.key_authorization_id());
+    s->set_policy_version(b.policy_version());
+    s->set_policy_sha256(b.policy_digest());
+    s->set_approval_sha256(approval);
+    s->set_provenance_sha256(provenance);
+    for (const auto& e : evidence) s->add_evidence_sha256(e);
+    for (const auto& fp : b.approver_fingerprints()) s->add_approvers()->set_fingerprint(fp);
+    s->set_builder_id(b.builder_id());
+    s->set_manifest_sha256(i->manifest_sha256());
+    s->set_vsa_sha256(i->vsa_sha256());
+    s->set_intent_index(intent_index);
+    s->set_attestation_key_fingerprint(attest->KeyId());
+    s->set_key_public_key_pem(keys.signing->Public().pem());
+    auto sig = [&](const std::string& role, const std::string& name, policy::Signer& k,
+                   std::string_view msg) {
+      auto* rec = s->add_signatures();
+      rec->set_role(role);
+      rec->set_artifact_name(name);
+      rec->set_signature(Sig(k, msg));
+      rec->set_signed_sha256(Sha256Hex(msg));
+      rec->set_key_fingerprint(k.KeyId());
+    };
+    for (int a = 0; a < arts; ++a) sig("artifact", artifacts[a].name, *keys.signing, contents[a]);
+    sig("manifest", "", *keys.signing, mpae);  // DSSE: over the PAE
+    sig("vsa", "", *attest, vpae);
+    append(se);
+    work.ec256 += arts + 2;
+    work.hash_bytes += manifest.size() + vsa.size() + mpae.size() + vpae.size();
+    CountGate(g, work);
+    // Refusals of this version again, until the next release.
+    v1::Event re;
+    re.set_kind(v1::EVENT_KIND_REFUSAL);
+    auto* rf = re.mutable_refusal();
+    rf->set_product(b.product());
+    rf->set_version(b.version());
+    rf->set_key_fingerprint(b.key_fingerprint());
+    auto* reason = rf->add_reasons();
+    reason->set_code("VERSION_NOT_ABOVE_LAST_SIGNED");
+    reason->set_input("log");
+    auto input = [&](const std::string& role, const std::string& name, const std::string& digest) {
+      auto* x = rf->add_inputs();
+      x->set_role(role);
+      x->set_name(name);
+      x->set_sha256(digest);
+    };
+    input("policy", "current.json", Sha256Hex(policy_env));
+    input("approval", "approval.dsse.json", approval);
+    input("provenance", "provenance.dsse.json", provenance);
+    for (std::size_t e = 0; e < evidence.size(); ++e)
+      input("evidence[" + std::to_string(e) + "]", "evidence.dsse.json", evidence[e]);
+    for (const auto& a : artifacts) input("artifact", a.name, a.sha256);
+    for (std::uint64_t k = 2; k < per_release && events < n; ++k) {
+      append(re);
+      CountGate(g, work);
+      work.hash_bytes += policy_env.size();
+    }
+    previous = version;
+  }
+  if (!w.Commit().ok()) return 1;
+  wr->reset();
+  if (!WriteFileAtomic(dir.path() + "/vkey", vkey + "\n").ok()) return 1;
+  std::printf(
+      "  log written                   : %llu events, %llu releases of %d artifacts "
+      "(%.1f s)\n",
+      static_cast<unsigned long long>(events), static_cast<unsigned long long>(releases), arts,
+      bench::Now() - t_gen);
+
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  double floor1 = Floor(work, *keys.signing, *keys.appr[1]);
+  long rss = 0;
+  int status = 0;
+  double cpu = 0;
+  double wall = RunChild({binary, "audit", "replay", "--log", ldir, "--evidence", edir, "--vkey",
+                          dir.path() + "/vkey"},
+                         &rss, &cpu, &status);
+  const bool passed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  const double target = 1.5 * floor1 / cores;
+  std::printf(
+      "  floor (one core)              : %8.2f s (%llu P-256 + %llu Ed25519 verifications,"
+      " %.0f MiB hashed)\n",
+      floor1, static_cast<unsigned long long>(work.ec256),
+      static_cast<unsigned long long>(work.ed25519), work.hash_bytes / 1048576.0);
+  std::printf(
+      "  audit replay (%u cores)        : %8.2f s, %s; %.2f x floor / cores (target <= 1.5: "
+      "%s)\n",
+      cores, wall, passed ? "every check passed" : "FAILED (exit status)", wall / (floor1 / cores),
+      wall <= target ? "met" : "MISSED");
+  std::printf(
+      "  audit replay CPU time         : %8.2f s, %.2f x the floor (its overhead over the "
+      "verifications and hashes; wall time above also depends on what else runs)\n",
+      cpu, cpu / floor1);
+  std::printf("  replay peak memory (maxrss)   : %8.1f MiB (limit 128 MiB: %s)\n", rss / 1024.0,
+              rss <= 128 * 1024 ? "met" : "MISSED");
+  if (!passed) return 1;
+  return wall <= target && rss <= 128 * 1024 ? 0 : 2;
+}

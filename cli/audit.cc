@@ -1,0 +1,131 @@
+// `strongroom audit replay`: the auditor's re-judgement of a whole log
+// (audit/replay.h). Parses, calls audit::Replay, prints.
+#include <iostream>
+
+#include "audit/replay.h"
+#include "base/file.h"
+#include "cli/common.h"
+#include "cli/json.h"
+#include "log/note.h"
+#include "log/proof.h"
+
+namespace sr::cli {
+namespace {
+
+struct ReplayArgs {
+  std::string log, evidence, policies, vkey, since;
+  unsigned threads = 0;
+};
+
+Json ReportJson(const audit::ReplayReport& r) {
+  Json checks = Json::object();
+  for (const auto& [name, c] : r.checks)
+    checks[name] = {{"passed", c.passed}, {"failed", c.failed}};
+  Json failures = Json::array();
+  for (const auto& f : r.failures)
+    failures.push_back(
+        {{"index", f.index}, {"check", f.check}, {"digest", f.digest}, {"message", f.message}});
+  Json skipped = Json::array();
+  for (const auto& n : r.not_rerunnable)
+    skipped.push_back({{"index", n.index}, {"reason", n.reason}});
+  return {{"ok", r.ok},
+          {"events", r.events},
+          {"from_index", r.from_index},
+          {"checks", std::move(checks)},
+          {"signatures_verified", r.signatures_verified},
+          {"signatures_not_checkable", r.signatures_not_checkable},
+          {"hashes", r.hashes},
+          {"failure_count", r.failure_count},
+          {"failures", std::move(failures)},
+          {"not_rerunnable_count", r.not_rerunnable_count},
+          {"not_rerunnable", std::move(skipped)}};
+}
+
+void PrintHuman(const audit::ReplayReport& r) {
+  std::cout << "replayed " << r.events << " events"
+            << (r.from_index ? " (checked from event " + std::to_string(r.from_index) + ")" : "")
+            << ": " << r.signatures_verified << " signatures verified, " << r.hashes
+            << " evidence objects hashed\n";
+  for (const auto& [name, c] : r.checks)
+    std::cout << "  " << (c.failed ? "FAILED  " : "ok      ") << name << ": " << c.passed
+              << " passed, " << c.failed << " failed\n";
+  if (r.signatures_not_checkable)
+    std::cout << "  note: " << r.signatures_not_checkable
+              << " artifact signatures are over SHA-384 or whole files (P-384, Ed25519 keys) "
+                 "and need the artifacts themselves: check them with `strongroom verify`\n";
+  for (const auto& n : r.not_rerunnable)
+    std::cout << "  event " << n.index << ": " << n.reason << "\n";
+  if (r.not_rerunnable_count > r.not_rerunnable.size())
+    std::cout << "  ... " << (r.not_rerunnable_count - r.not_rerunnable.size())
+              << " more refusals not re-runnable\n";
+  for (const auto& f : r.failures)
+    std::cerr << "  FAILED event " << f.index << " [" << f.check << "]"
+              << (f.digest.empty() ? "" : " " + f.digest) << ": " << f.message << "\n";
+  if (r.failure_count > r.failures.size())
+    std::cerr << "  ... and " << (r.failure_count - r.failures.size()) << " more failures\n";
+  if (r.ok)
+    std::cout << "replay: every event of the log is justified by its evidence\n";
+  else
+    std::cerr << "strongroom: audit replay FAILED: " << r.failure_count << " failures\n";
+}
+
+int RunReplay(Context& ctx, const ReplayArgs& a) {
+  audit::ReplayOptions o;
+  o.log_dir = a.log;
+  o.evidence_dir = a.evidence;
+  o.policies_dir = a.policies;
+  o.threads = a.threads;
+  auto vk = VerifierKeyText(a.vkey);
+  if (!vk.ok()) return ReportError(ctx, vk.status().Annotate("--vkey"));
+  o.vkey = *vk;
+  if (!a.since.empty()) {
+    auto s = ReadFile(a.since, log::kMaxProofBytes);
+    if (!s.ok()) return ReportError(ctx, s.status().Annotate("--since"));
+    auto note = log::CheckpointNoteOf(*s, "--since " + a.since);
+    if (!note.ok()) return ReportError(ctx, note.status());
+    o.since = *note;
+  }
+  auto rep = audit::Replay(o);
+  if (!rep.ok()) return ReportError(ctx, rep.status().Annotate("audit replay"));
+  if (ctx.json)
+    PrintJson(ReportJson(*rep));
+  else
+    PrintHuman(*rep);
+  if (rep->ok) return kExitOk;
+  return rep->log.ok ? kExitRefused : kExitTampered;
+}
+
+}  // namespace
+
+void RegisterAuditCommands(CLI::App& app, Context& ctx) {
+  auto* audit = app.add_subcommand("audit", "The auditor's checks of a station's log");
+  audit->require_subcommand(1);
+  audit->fallthrough();
+  auto a = std::make_shared<ReplayArgs>();
+  auto* r = audit->add_subcommand(
+      "replay",
+      "Stream the whole log once and judge every event again, not only its hash: each\n"
+      "SIGNING has its SIGNING_INTENT with the same bindings; every recorded signature\n"
+      "verifies under the recorded key; the manifest, VSA, approval, provenance and test\n"
+      "evidence in the evidence store hash to what the event records; the signing gate,\n"
+      "re-run from the evidence with the policy in force at that index and the event's time,\n"
+      "allows each SIGNING with the same key authorization and refuses each re-runnable\n"
+      "REFUSAL for its recorded reasons; policy installations chain; versions never go back;\n"
+      "no key signs after its revocation. Each failure names the event index, the check and\n"
+      "the evidence digest. Needs no HSM, no PIN and no station lock.\n"
+      "Exit 0 = every check passed, 1 = a replay check failed, 6 = the log itself fails\n"
+      "verification (as `log verify`), 3/4 = unusable options or files.");
+  r->add_option("--log", a->log, "The log directory (STATION/log)")->required();
+  r->add_option("--evidence", a->evidence, "The evidence store (STATION/evidence)")->required();
+  r->add_option("--vkey", a->vkey, "The log's verifier key (string or file) you trust")->required();
+  r->add_option("--policies", a->policies,
+                "Where installed policy envelopes are also looked up as <sha256>.json\n"
+                "(STATION/policy); default: the evidence store only");
+  r->add_option("--since", a->since,
+                "A checkpoint you kept from an earlier replay: the log must extend it, and only\n"
+                "the events after it are checked (the earlier ones still build the state)");
+  r->add_option("--threads", a->threads, "Worker threads (default: all cores)");
+  r->callback([&ctx, a] { ctx.exit_code = RunReplay(ctx, *a); });
+}
+
+}  // namespace sr::cli

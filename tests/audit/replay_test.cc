@@ -1,0 +1,317 @@
+// `strongroom audit replay` against a real station (signings in a batch and
+// alone, refusals that can and cannot be re-run), and against logs forged
+// through the log library with a log key (so the tree and checkpoint verify):
+// an altered evidence object, a SIGNING without its intent, a wrong recorded
+// signature, and a SIGNING the policy in force would have refused. Each
+// failure must name the event index, the check and the evidence digest.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "log/note.h"
+#include "log/writer.h"
+#include "tests/testing/files.h"
+#include "tests/testing/sign_helpers.h"
+#include "tests/testing/sign_station.h"
+
+namespace sr::testing {
+namespace {
+
+namespace v1 = strongroom::v1;
+using Json = nlohmann::json;
+
+// One station shared by every case (creating one costs seconds): the policy
+// installed; a batch of 5.4.3 (signed), 5.4.4 (refused: one approver) and
+// 5.4.5 (signed); then 5.4.6 signed alone; 5.4.6 again (refused: already
+// signed); and 5.4.7 without its approval file (refused: not re-runnable).
+struct History {
+  SignStation st;
+  std::uint64_t signing_546 = 0, intent_546 = 0;
+  std::string approval_546;  // sha256 of its approval envelope
+
+  History() {
+    CmdResult inst = st.InstallPolicy(st.Scenario());
+    REQUIRE_MESSAGE(inst.rc == 0, inst.all());
+    std::string batch = "{\"releases\":[";
+    for (auto [v, prev] : {std::pair{"5.4.3", "5.4.2"}, {"5.4.4", "5.4.3"}, {"5.4.5", "5.4.4"}}) {
+      World w = st.Scenario();
+      ForVersion(w, v, prev);
+      if (std::string(v) == "5.4.4") w.approval_signers = {Keys().appr[0].get()};
+      st.Write(w, std::string("batch/") + v);
+      std::string s(v);
+      batch += std::string(s == "5.4.3" ? "" : ",") + "{\"product\":\"IC-22\",\"version\":\"" + s +
+               "\",\"artifacts\":[\"" + s + "/ic22-fw-" + s + ".bin\",\"" + s + "/ic22-fw-" + s +
+               ".manifest\"],\"approval\":\"" + s + "/approval.dsse.json\",\"provenance\":\"" + s +
+               "/provenance.dsse.json\",\"evidence\":[\"" + s + "/evidence0.dsse.json\"]}";
+    }
+    WriteAll(st.root + "/batch/batch.json", batch + "]}");
+    CmdResult b = st.Sr("sign --station " + st.station + " --key " + st.key_label + " --batch " +
+                        st.root + "/batch/batch.json --out " + st.root + "/releases" + st.Pins());
+    REQUIRE_MESSAGE(b.rc == 1, b.all());  // 5.4.4 refused
+
+    World w = st.Scenario();
+    ForVersion(w, "5.4.6", "5.4.5");
+    Inputs in = st.Write(w, "r546");
+    CmdResult s = st.Sign(in, "out546", "", "IC-22", "5.4.6");
+    REQUIRE_MESSAGE(s.rc == 0, s.all());
+    CmdResult again = st.Sign(in, "out546b", "", "IC-22", "5.4.6");
+    REQUIRE_MESSAGE(again.rc == 1, again.all());
+    approval_546 = FileSha(in.approval);
+
+    World w7 = st.Scenario();
+    ForVersion(w7, "5.4.7", "5.4.6");
+    Inputs in7 = st.Write(w7, "r547");
+    in7.approval = st.root + "/r547/no-such-approval.json";
+    CmdResult missing = st.Sign(in7, "out547", "", "IC-22", "5.4.7");
+    REQUIRE_MESSAGE(missing.rc != 0, missing.all());
+
+    auto evs = st.Events();
+    for (std::size_t i = 0; i < evs.size(); ++i)
+      if (evs[i].kind() == v1::EVENT_KIND_SIGNING && evs[i].signing().version() == "5.4.6") {
+        signing_546 = i;
+        intent_546 = evs[i].signing().intent_index();
+      }
+    REQUIRE(signing_546 != 0);
+  }
+};
+
+History& Shared() {
+  static History h;
+  return h;
+}
+
+struct Replayed {
+  CmdResult r;
+  Json j;
+};
+
+Replayed Replay(const SignStation& st, const std::string& log, const std::string& vkey_file,
+                const std::string& evidence, const std::string& extra = "") {
+  CmdResult r = st.Sr("--json audit replay --log " + log + " --vkey " + vkey_file + " --evidence " +
+                      evidence + extra);
+  Json j = Json::parse(r.out, nullptr, false);
+  REQUIRE_MESSAGE(!j.is_discarded(), r.all());
+  return {r, j};
+}
+
+// The failures as (index, check, digest).
+std::set<std::tuple<std::uint64_t, std::string, std::string>> Failures(const Json& j) {
+  std::set<std::tuple<std::uint64_t, std::string, std::string>> out;
+  for (const auto& f : j["failures"])
+    out.insert({f["index"].get<std::uint64_t>(), f["check"], f["digest"]});
+  return out;
+}
+
+// A copy of the station's log written again through the log library with a
+// fresh log key: `edit` may change event i (its sequence is set again by the
+// writer); `more` events are appended. Returns the directory; its vkey is in
+// DIR.vkey.
+std::string Relog(const SignStation& st, const std::string& name,
+                  const std::function<void(std::uint64_t, v1::Event&)>& edit,
+                  const std::vector<v1::Event>& more = {}) {
+  std::string dir = st.root + "/" + name;
+  auto made = log::Ed25519NoteSigner::Generate("strongroom.test/" + name);
+  REQUIRE(made.ok());
+  log::Ed25519NoteSigner& signer = **made;
+  REQUIRE(log::LogWriter::Create(dir, signer).ok());
+  auto w = log::LogWriter::Open(dir, signer);
+  REQUIRE(w.ok());
+  auto evs = st.Events();
+  for (std::size_t i = 0; i < evs.size(); ++i) {
+    edit(i, evs[i]);
+    REQUIRE((*w)->Append(evs[i]).ok());
+  }
+  for (const v1::Event& e : more) REQUIRE((*w)->Append(e).ok());
+  REQUIRE((*w)->Commit().ok());
+  w->reset();
+  WriteAll(dir + ".vkey", log::EncodeVerifierKey(signer.Name(), signer.PublicKey()) + "\n");
+  return dir;
+}
+
+TEST_CASE("audit replay: a station's signings and refusals are all justified (exit 0)") {
+  History& h = Shared();
+  SignStation& st = h.st;
+  Replayed p = Replay(st, st.station + "/log", st.root + "/log.vkey", st.station + "/evidence",
+                      " --policies " + st.station + "/policy");
+  INFO(p.r.all());
+  CHECK(p.r.rc == 0);
+  CHECK(p.j["ok"] == true);
+  CHECK(p.j["failure_count"] == 0);
+  // 5.4.3, 5.4.5 (batch) and 5.4.6 re-judged by the gate and matched to their intents.
+  CHECK(p.j["checks"]["gate"]["passed"] == 3);
+  CHECK(p.j["checks"]["intent"]["passed"] == 3);
+  CHECK(p.j["checks"]["policy-chain"]["passed"] == 1);
+  // 5.4.4 (one approver) and 5.4.6 again (already signed) refused again for
+  // the same reasons; 5.4.7 (a missing file) is not re-runnable.
+  CHECK(p.j["checks"]["refusal"]["passed"] == 2);
+  CHECK(p.j["not_rerunnable_count"] == 1);
+  CHECK(p.j["not_rerunnable"][0]["reason"].get<std::string>().find("INPUT_MISSING") !=
+        std::string::npos);
+  // Two artifacts, the manifest and the VSA of each of the three releases.
+  CHECK(p.j["signatures_verified"] == 12);
+
+  // The human summary names every check, and the policy is found in the
+  // evidence store alone too.
+  CmdResult text = st.Sr("audit replay --log " + st.station + "/log --vkey " + st.root +
+                         "/log.vkey --evidence " + st.station + "/evidence");
+  CHECK_MESSAGE(text.rc == 0, text.all());
+  CHECK(text.out.find("ok      gate: 3 passed, 0 failed") != std::string::npos);
+  CHECK(text.out.find("not re-runnable: INPUT_MISSING") != std::string::npos);
+}
+
+TEST_CASE("audit replay: an altered evidence object fails, naming the event and the digest") {
+  History& h = Shared();
+  SignStation& st = h.st;
+  std::string ev = st.root + "/evidence-altered";
+  std::filesystem::remove_all(ev);
+  CopyDir(st.station + "/evidence", ev);
+  std::string obj = ev + "/" + h.approval_546;
+  REQUIRE(::chmod(obj.c_str(), 0644) == 0);
+  std::string text = ReadAll(obj);
+  text[text.size() / 2] ^= 1;
+  WriteAll(obj, text, 0644);
+  Replayed p = Replay(st, st.station + "/log", st.root + "/log.vkey", ev);
+  INFO(p.r.all());
+  CHECK(p.r.rc == 1);
+  CHECK(p.j["ok"] == false);
+  // The SIGNING of 5.4.6 and the refusal of 5.4.6 again both rest on it.
+  auto f = Failures(p.j);
+  CHECK(f.count({h.signing_546, "evidence", h.approval_546}) == 1);
+  for (const auto& [index, check, digest] : f) {
+    CHECK(check == "evidence");
+    CHECK(digest == h.approval_546);
+  }
+}
+
+TEST_CASE("audit replay: a SIGNING event without its SIGNING_INTENT fails at that event") {
+  History& h = Shared();
+  SignStation& st = h.st;
+  std::string dir = Relog(st, "log-no-intent", [&](std::uint64_t i, v1::Event& e) {
+    if (i != h.intent_546) return;
+    std::string time = e.time();
+    e.Clear();
+    e.set_kind(v1::EVENT_KIND_EXCEPTION_RECORDED);
+    e.set_time(time);
+    e.mutable_exception_recorded()->set_summary("the intent was here");
+  });
+  Replayed p = Replay(st, dir, dir + ".vkey", st.station + "/evidence");
+  INFO(p.r.all());
+  CHECK(p.r.rc == 1);
+  auto f = Failures(p.j);
+  REQUIRE(f.size() == 1);
+  CHECK(std::get<0>(*f.begin()) == h.signing_546);
+  CHECK(std::get<1>(*f.begin()) == "intent");
+  CHECK(std::get<2>(*f.begin()) == st.Events()[h.signing_546].signing().manifest_sha256());
+}
+
+TEST_CASE("audit replay: a wrong recorded signature fails at its event, naming what it signs") {
+  History& h = Shared();
+  SignStation& st = h.st;
+  std::string signed_sha;
+  std::string dir = Relog(st, "log-bad-sig", [&](std::uint64_t i, v1::Event& e) {
+    if (i != h.signing_546) return;
+    for (auto& r : *e.mutable_signing()->mutable_signatures()) {
+      if (r.role() != "manifest") continue;
+      std::string sig = r.signature();
+      sig[sig.size() / 2] ^= 0x40;
+      r.set_signature(sig);
+      signed_sha = r.signed_sha256();
+    }
+  });
+  REQUIRE(!signed_sha.empty());
+  Replayed p = Replay(st, dir, dir + ".vkey", st.station + "/evidence");
+  INFO(p.r.all());
+  CHECK(p.r.rc == 1);
+  auto f = Failures(p.j);
+  REQUIRE(f.size() == 1);
+  CHECK(*f.begin() == std::tuple<std::uint64_t, std::string, std::string>{h.signing_546,
+                                                                          "signature", signed_sha});
+}
+
+TEST_CASE("audit replay: a SIGNING the policy in force would have refused fails the gate check") {
+  History& h = Shared();
+  SignStation& st = h.st;
+  // 5.4.6's intent and SIGNING again, claiming version 5.4.8: its approval
+  // is for 5.4.6, so the gate re-run refuses it.
+  auto evs = st.Events();
+  const std::uint64_t n = evs.size();
+  v1::Event intent = evs[h.intent_546], signing = evs[h.signing_546];
+  intent.mutable_signing_intent()->set_version("5.4.8");
+  intent.mutable_signing_intent()->set_signing_index(n + 1);
+  signing.mutable_signing()->set_version("5.4.8");
+  signing.mutable_signing()->set_intent_index(n);
+  std::string dir =
+      Relog(st, "log-forged-signing", [](std::uint64_t, v1::Event&) {}, {intent, signing});
+  Replayed p = Replay(st, dir, dir + ".vkey", st.station + "/evidence");
+  INFO(p.r.all());
+  CHECK(p.r.rc == 1);
+  auto f = Failures(p.j);
+  REQUIRE(f.size() == 1);
+  CHECK(*f.begin() ==
+        std::tuple<std::uint64_t, std::string, std::string>{n + 1, "gate", h.approval_546});
+  CHECK(p.j["failures"][0]["message"].get<std::string>().find("APPROVAL_VERSION_MISMATCH") !=
+        std::string::npos);
+}
+
+TEST_CASE(
+    "audit replay: a key that signs after its revocation, and a policy that goes back, fail") {
+  History& h = Shared();
+  SignStation& st = h.st;
+  auto evs = st.Events();
+  const std::uint64_t n = evs.size();
+  // The release key revoked, then 5.4.6's intent and SIGNING again as 5.4.8.
+  v1::Event revoked;
+  revoked.set_kind(v1::EVENT_KIND_KEY_REVOKED);
+  revoked.set_time(evs[h.signing_546].time());
+  revoked.mutable_key_revoked()->set_key_label(st.key_label);
+  revoked.mutable_key_revoked()->set_fingerprint(st.key_fingerprint);
+  revoked.mutable_key_revoked()->set_reason("laptop stolen");
+  v1::Event intent = evs[h.intent_546], signing = evs[h.signing_546];
+  intent.mutable_signing_intent()->set_version("5.4.8");
+  intent.mutable_signing_intent()->set_signing_index(n + 2);
+  signing.mutable_signing()->set_version("5.4.8");
+  signing.mutable_signing()->set_intent_index(n + 1);
+  // The installed policy recorded again, as if it followed itself.
+  v1::Event again;
+  for (const auto& e : evs)
+    if (e.kind() == v1::EVENT_KIND_POLICY_INSTALLED) again = e;
+  std::string dir =
+      Relog(st, "log-revoked", [](std::uint64_t, v1::Event&) {}, {revoked, intent, signing, again});
+  Replayed p = Replay(st, dir, dir + ".vkey", st.station + "/evidence");
+  INFO(p.r.all());
+  CHECK(p.r.rc == 1);
+  auto f = Failures(p.j);
+  CHECK(f.count({n + 2, "key-ended", st.key_fingerprint}) == 1);
+  CHECK(f.count({n + 2, "gate", h.approval_546}) == 1);
+  bool chain = false;
+  for (const auto& [index, check, digest] : f) chain |= index == n + 3 && check == "policy-chain";
+  CHECK(chain);
+  CHECK(p.j["checks"]["policy-chain"]["passed"] == 1);
+}
+
+TEST_CASE("audit replay: a log that does not verify exits 6, and --since checks only what is new") {
+  History& h = Shared();
+  SignStation& st = h.st;
+  // The station's own log under another log key: the checkpoint fails.
+  std::string dir = Relog(st, "log-other-key", [](std::uint64_t, v1::Event&) {});
+  Replayed bad = Replay(st, st.station + "/log", dir + ".vkey", st.station + "/evidence");
+  CHECK_MESSAGE(bad.r.rc == 6, bad.r.all());
+  CHECK(Failures(bad.j).size() == 1);
+  CHECK(std::get<1>(*Failures(bad.j).begin()) == "log");
+
+  std::string cp = st.root + "/kept-checkpoint";
+  WriteAll(cp, ReadAll(st.station + "/log/checkpoint"));
+  Replayed since = Replay(st, st.station + "/log", st.root + "/log.vkey", st.station + "/evidence",
+                          " --since " + cp);
+  INFO(since.r.all());
+  CHECK(since.r.rc == 0);
+  CHECK(since.j["from_index"] == st.Events().size());
+  CHECK(since.j["checks"].count("gate") == 0);
+  (void)h;
+}
+
+}  // namespace
+}  // namespace sr::testing
