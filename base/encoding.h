@@ -40,6 +40,8 @@ std::size_t Utf8SequenceAt(std::string_view s, std::size_t i);
 // s with every byte that does not start a valid UTF-8 sequence replaced by
 // U+FFFD; s itself when it is valid.
 std::string ToValidUtf8(std::string_view s);
+// Whether s is valid UTF-8 (ToValidUtf8(s) == s), without building a copy.
+bool IsValidUtf8(std::string_view s);
 
 }  // namespace sr
 

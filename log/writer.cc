@@ -364,16 +364,19 @@ void MakeStringsUtf8(google::protobuf::Message& m) {
   const pb::Reflection* r = m.GetReflection();
   std::vector<const pb::FieldDescriptor*> fields;
   r->ListFields(m, &fields);
+  // Read by reference and checked in place: only an invalid string is
+  // copied (a SIGNING event of a thousand artifacts holds thousands).
+  std::string scratch;
   for (const pb::FieldDescriptor* f : fields) {
     if (f->type() == pb::FieldDescriptor::TYPE_STRING) {
       if (f->is_repeated()) {
         for (int i = 0; i < r->FieldSize(m, f); ++i) {
-          std::string v = r->GetRepeatedString(m, f, i);
-          if (std::string fixed = ToValidUtf8(v); fixed != v) r->SetRepeatedString(&m, f, i, fixed);
+          const std::string& v = r->GetRepeatedStringReference(m, f, i, &scratch);
+          if (!IsValidUtf8(v)) r->SetRepeatedString(&m, f, i, ToValidUtf8(v));
         }
       } else {
-        std::string v = r->GetString(m, f);
-        if (std::string fixed = ToValidUtf8(v); fixed != v) r->SetString(&m, f, fixed);
+        const std::string& v = r->GetStringReference(m, f, &scratch);
+        if (!IsValidUtf8(v)) r->SetString(&m, f, ToValidUtf8(v));
       }
     } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
       if (f->is_repeated()) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "base/encoding.h"
 #include "base/file.h"
@@ -216,14 +217,21 @@ void NameAfterApproval(Prepared& p) {
   if (!env.ok()) return;  // the gate names the problem
   auto a = policy::ParseApproval(env.value(), "approval");
   if (!a.ok()) return;
+  // Each SHA-256 to the name of the last subject carrying it: one look-up
+  // per artifact, not a scan of every subject (a release of a thousand
+  // artifacts has a thousand subjects).
+  std::unordered_map<std::string_view, std::string_view> subject_of;
+  subject_of.reserve(a->statement.subjects.size());
+  for (const policy::Subject& s : a->statement.subjects) {
+    auto d = s.digest.find("sha256");
+    if (d != s.digest.end()) subject_of[d->second] = s.name;
+  }
   std::set<std::string> names;
   for (const HashedArtifact& h : p.artifacts) names.insert(h.name);
   for (HashedArtifact& h : p.artifacts) {
-    std::string hex = HexEncode(h.sha256), subject;
-    for (const policy::Subject& s : a->statement.subjects) {
-      auto d = s.digest.find("sha256");
-      if (d != s.digest.end() && d->second == hex) subject = s.name;
-    }
+    auto found = subject_of.find(HexEncode(h.sha256));
+    if (found == subject_of.end()) continue;
+    std::string subject(found->second);
     if (subject.empty() || subject == h.name || names.count(subject) ||
         !release::ValidateArtifactName(subject).ok())
       continue;

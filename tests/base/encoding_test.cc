@@ -146,5 +146,7 @@ TEST_CASE("utf-8: valid text is kept, every invalid byte becomes U+FFFD") {
   for (const Row& r : rows) {
     CAPTURE(r.in);
     CHECK(sr::ToValidUtf8(r.in) == r.out);
+    CHECK(sr::IsValidUtf8(r.in) == (r.in == r.out));
   }
+  CHECK(sr::IsValidUtf8(""));
 }
