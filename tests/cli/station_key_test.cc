@@ -222,6 +222,11 @@ TEST_CASE("cli: sign, verify and every log verb explain themselves and their opt
       {"log vkey", {"--station"}},
       {"log recover", {"--station", "--log-pin-source", "torn"}},
       {"log outputs", {"--station", "--index", "--out"}},
+      {"log export", {"--station", "--tiles", "--since"}},
+      {"log witness-key", {"--name", "--out", "--vkey-out"}},
+      {"log cosign", {"--witness-key", "--witness-vkey", "--log", "--state", "--vkey", "--init"}},
+      {"log add-cosignature", {"--cosignature", "--witness", "--checkpoint"}},
+      {"audit replay", {"--log", "--evidence", "--vkey", "--policies", "--since", "--threads"}},
       {"policy install", {"--log-pin-source", "log"}},
       {"key generate", {"--log-pin-source", "--operator"}},
   };
