@@ -44,15 +44,11 @@ facts::FactsIndexBody ToBody(const IndexedFacts& f) {
     b.set_clock_floor_time(s.last_event->time_text);
   }
   for (const auto& [name, p] : s.products) {
-    if (p.signed_events.empty()) continue;  // only pending releases: not logged
+    if (p.signed_versions.empty()) continue;  // only pending releases: not logged
     facts::IndexedProduct* ip = b.add_products();
     ip->set_product(name);
     ip->set_last_signed_version(p.last_signed_version.value_or(""));
-    for (const auto& [version, events] : p.signed_events) {
-      facts::IndexedVersion* iv = ip->add_versions();
-      iv->set_version(version);
-      for (std::uint64_t e : events) iv->add_events(e);
-    }
+    ip->set_versions(p.signed_versions);
   }
   return b;
 }
@@ -78,8 +74,7 @@ Result<IndexedFacts> FromBody(const facts::FactsIndexBody& b) {
   for (const auto& ip : b.products()) {
     ProductFacts& p = s.products[ip.product()];
     p.last_signed_version = ip.last_signed_version();
-    for (const auto& iv : ip.versions())
-      p.signed_events[iv.version()].assign(iv.events().begin(), iv.events().end());
+    p.signed_versions = ip.versions();
   }
   return f;
 }

@@ -27,6 +27,15 @@ void FoldVersion(ProductFacts& p, const std::string& version) {
 
 }  // namespace
 
+std::vector<std::uint64_t> ProductFacts::SignedEvents(std::string_view version) const {
+  std::vector<std::uint64_t> out;
+  v1::facts::IndexedVersions all;
+  if (signed_versions.empty() || !all.ParseFromString(signed_versions)) return out;
+  for (const auto& v : all.versions())
+    if (v.version() == version) out.insert(out.end(), v.events().begin(), v.events().end());
+  return out;
+}
+
 const policy::EndedKey* LogState::Ended(std::string_view fingerprint) const {
   auto it = ended_keys.find(std::string(fingerprint));
   return it == ended_keys.end() ? nullptr : &it->second;
@@ -48,10 +57,13 @@ policy::LogFacts LogState::FactsFor(std::string_view product, std::string_view v
   const ProductFacts& p = it->second;
   f.last_signed_version = p.last_signed_version;
   // Valid versions compare equal exactly when their text is equal; an
-  // invalid one equals nothing.
-  if (policy::IsValidVersion(version)) {
-    if (auto v = p.signed_events.find(version); v != p.signed_events.end()) {
-      for (std::uint64_t index : v->second) {
+  // invalid one equals nothing. A version above the highest signed was
+  // never signed: the product's SIGNING events are not even parsed.
+  std::optional<int> above;
+  if (p.last_signed_version) above = policy::CompareVersions(version, *p.last_signed_version);
+  if (policy::IsValidVersion(version) && !(above && *above > 0)) {
+    {
+      for (std::uint64_t index : p.SignedEvents(version)) {
         auto digests = SignedArtifacts(index);
         f.signed_releases.push_back({std::string(version),
                                      digests.ok() ? std::move(digests).value()
@@ -103,7 +115,11 @@ Status LogState::Add(std::uint64_t index, std::string_view bytes) {
       const v1::facts::SigningFacts& s = ev.signing();
       ProductFacts& p = products[s.product()];
       FoldVersion(p, s.version());
-      p.signed_events[s.version()].push_back(index);
+      v1::facts::IndexedVersions one;
+      v1::facts::IndexedVersion* v = one.add_versions();
+      v->set_version(s.version());
+      v->add_events(index);
+      one.AppendToString(&p.signed_versions);
       break;
     }
     case v1::EVENT_KIND_KEY_REVOKED:

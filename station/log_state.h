@@ -29,11 +29,16 @@ namespace sr {
 // read from the log when a version is presented again: FactsFor).
 struct ProductFacts {
   std::optional<std::string> last_signed_version;
-  // By version text (valid versions compare equal only when their text is
-  // equal, policy/version.h), the SIGNING events' indices in log order.
-  std::map<std::string, std::vector<std::uint64_t>, std::less<>> signed_events;
+  // The SIGNING events, in log order: a serialized facts::IndexedVersions
+  // (proto/log_facts.proto), one entry appended per event, parsed only by
+  // SignedEvents (a sign of a version above last_signed_version never does).
+  std::string signed_versions;
   // Releases about to be signed in this session (AddPending).
   std::vector<policy::SignedRelease> pending;
+
+  // The SIGNING events of `version` (by text: valid versions compare equal
+  // only when their text is equal, policy/version.h), in log order.
+  std::vector<std::uint64_t> SignedEvents(std::string_view version) const;
 };
 
 struct LogState {

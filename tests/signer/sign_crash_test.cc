@@ -19,6 +19,7 @@
 
 #include "base/hash.h"
 #include "log/record.h"
+#include "proto/log_facts.pb.h"
 #include "station/log_state.h"
 #include "station/station.h"
 #include "tests/testing/sign_station.h"
@@ -250,8 +251,11 @@ sr::LogState FactsBothWays(const SignStation& st) {
     REQUIRE(via_open.products.count(product) == 1);
     const auto& mine = via_open.products.at(product);
     CHECK(mine.last_signed_version == p.last_signed_version);
-    CHECK(mine.signed_events == p.signed_events);
-    for (const auto& [version, events] : p.signed_events) {
+    CHECK(mine.signed_versions == p.signed_versions);
+    strongroom::v1::facts::IndexedVersions all;
+    REQUIRE(all.ParseFromString(p.signed_versions));
+    for (const auto& iv : all.versions()) {
+      const std::string& version = iv.version();
       auto a = via_open.FactsFor(product, version), b = from_disk->FactsFor(product, version);
       REQUIRE(a.signed_releases.size() == b.signed_releases.size());
       for (std::size_t i = 0; i < a.signed_releases.size(); ++i) {
@@ -319,7 +323,7 @@ void CrashAt(const std::string& step, bool durable) {
   // A durable SIGNING event counts for the next session, signed by a
   // checkpoint yet (after-commit and later) or not (after-append).
   sr::LogState facts = FactsBothWays(st);
-  bool seen = facts.products["IC-22"].signed_events.count(r.version) == 1;
+  bool seen = !facts.products["IC-22"].SignedEvents(r.version).empty();
   CHECK(seen == durable);
 
   CmdResult retry = st.Sign(r.in, r.out, "", "IC-22", r.version);
