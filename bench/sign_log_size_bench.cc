@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,8 +81,9 @@ std::string Bytes(std::size_t n, unsigned seed) {
 }
 
 // Runs args (args[0] by path, no shell), output to out_path; wall seconds,
-// or a negative number when it did not exit 0.
-double Spawn(std::vector<std::string> args, const std::string& out_path) {
+// or a negative number when it did not exit 0. *cpu: the child's user +
+// system seconds (what load on a shared machine changes least).
+double Spawn(std::vector<std::string> args, const std::string& out_path, double* cpu = nullptr) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -94,8 +96,12 @@ double Spawn(std::vector<std::string> args, const std::string& out_path) {
   double t0 = sr::bench::Now(), seconds = -1;
   if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0) {
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    struct rusage ru {};
+    ::wait4(pid, &status, 0, &ru);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) seconds = sr::bench::Now() - t0;
+    if (cpu)
+      *cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+             static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   }
   posix_spawn_file_actions_destroy(&fa);
   return seconds;
@@ -241,8 +247,9 @@ class BenchStation {
     return cmd;
   }
 
-  double TimedSign(const std::vector<std::string>& cmd, const std::string& version) const {
-    double s = Spawn(cmd, root_ + "/.sign-out");
+  double TimedSign(const std::vector<std::string>& cmd, const std::string& version,
+                   double* cpu = nullptr) const {
+    double s = Spawn(cmd, root_ + "/.sign-out", cpu);
     std::string text = Slurp(root_ + "/.sign-out");
     if (s < 0 || text.find("SIGNED IC-22 " + version) == std::string::npos)
       Die("sign " + version + " in " + station_ + " failed:\n" + text);
@@ -310,12 +317,14 @@ int main(int argc, char** argv) {
   ::sync();
   for (std::size_t s = 0; s < stations.size(); ++s)
     (void)stations[s]->TimedSign(cmds[s][0], versions[0]);
-  std::vector<std::vector<double>> t(stations.size());
+  std::vector<std::vector<double>> t(stations.size()), cpu(stations.size());
   for (int i = 1; i <= runs; ++i) {
     // Round-robin, starting at a different station each round.
     for (std::size_t k = 0; k < stations.size(); ++k) {
       std::size_t s = (k + static_cast<std::size_t>(i)) % stations.size();
-      t[s].push_back(stations[s]->TimedSign(cmds[s][i], versions[i]));
+      double c = 0;
+      t[s].push_back(stations[s]->TimedSign(cmds[s][i], versions[i], &c));
+      cpu[s].push_back(c);
     }
   }
   std::printf("sign: one 64 KiB artifact, ECDSA P-256, median of %d runs per log (wall time)\n",
@@ -323,10 +332,13 @@ int main(int argc, char** argv) {
   const double base = Median(t[0]);
   for (std::size_t s = 0; s < stations.size(); ++s) {
     const double m = Median(t[s]);
-    std::printf("  %7llu events: %7.1f ms  (min %.1f, max %.1f)  %.2fx the 10-event log\n",
-                static_cast<unsigned long long>(sizes[s]), m * 1e3,
-                *std::min_element(t[s].begin(), t[s].end()) * 1e3,
-                *std::max_element(t[s].begin(), t[s].end()) * 1e3, m / base);
+    std::printf(
+        "  %7llu events: %7.1f ms  (min %.1f, max %.1f)  %.2fx the 10-event log;"
+        "  CPU %.1f ms, %.2fx\n",
+        static_cast<unsigned long long>(sizes[s]), m * 1e3,
+        *std::min_element(t[s].begin(), t[s].end()) * 1e3,
+        *std::max_element(t[s].begin(), t[s].end()) * 1e3, m / base, Median(cpu[s]) * 1e3,
+        Median(cpu[s]) / Median(cpu[0]));
   }
   const double ratio = Median(t.back()) / base;
   std::printf("  ratio largest/smallest          : %.2f  (target <= 1.10: %s)\n", ratio,

@@ -40,7 +40,7 @@ struct IndexedFacts {
 
 // The file's bytes for facts (tree.size() must be a signed checkpoint's
 // size), signed by the log key `signer`.
-Result<std::string> SealFactsIndex(const IndexedFacts& facts, log::NoteSigner& signer);
+Result<std::string> SealFactsIndex(IndexedFacts facts, log::NoteSigner& signer);
 // Verifies a file's bytes with the log key `signer` is (its public half) and
 // parses them; kDataLoss naming what is wrong.
 Result<IndexedFacts> OpenFactsIndex(std::string_view file, log::NoteSigner& signer);
@@ -58,8 +58,7 @@ Result<IndexedFacts> BuildFactsIndex(std::string_view station_dir, const log::Ch
 // the signed checkpoint, unsigned: read as stored) to facts.state only.
 Status AddEventsAfter(IndexedFacts& facts, std::string_view station_dir, std::uint64_t size);
 // Writes facts (sealed) atomically and durably as the station's index.
-Status WriteFactsIndex(std::string_view station_dir, const IndexedFacts& facts,
-                       log::NoteSigner& signer);
+Status WriteFactsIndex(std::string_view station_dir, IndexedFacts facts, log::NoteSigner& signer);
 
 // After writer's checkpoint was signed: brings the index up to it (caught
 // up from the index on disk, or built when there is none), unless it is
