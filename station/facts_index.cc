@@ -196,8 +196,13 @@ Status WriteFactsIndex(std::string_view station_dir, IndexedFacts f, log::NoteSi
 }
 
 Status UpdateFactsIndex(std::string_view station_dir, const log::LogWriter& writer,
-                        log::NoteSigner& signer) {
+                        log::NoteSigner& signer, IndexedFacts* loaded) {
   const log::Checkpoint& cp = writer.checkpoint();
+  if (loaded != nullptr) {
+    if (loaded->tree.size() == cp.size && loaded->tree.Root() == cp.root) return Status::Ok();
+    SR_RETURN_IF_ERROR(CatchUp(*loaded, station_dir, cp));
+    return WriteFactsIndex(station_dir, std::move(*loaded), signer);
+  }
   const std::string path = layout::LogFactsIndex(station_dir);
   Result<IndexedFacts> f = NotFound("");
   if (PathExists(path)) {

@@ -61,10 +61,11 @@ Status AddEventsAfter(IndexedFacts& facts, std::string_view station_dir, std::ui
 Status WriteFactsIndex(std::string_view station_dir, IndexedFacts facts, log::NoteSigner& signer);
 
 // After writer's checkpoint was signed: brings the index up to it (caught
-// up from the index on disk, or built when there is none), unless it is
-// there already.
+// up from `loaded`, the index as this session loaded and checked it, which
+// it consumes; else from the index on disk, or built when there is none),
+// unless it is there already.
 Status UpdateFactsIndex(std::string_view station_dir, const log::LogWriter& writer,
-                        log::NoteSigner& signer);
+                        log::NoteSigner& signer, IndexedFacts* loaded = nullptr);
 // Rebuilds the index from every event, proven by the log's stored checkpoint
 // (verified with signer's key), and writes it; returns the tree size it
 // reflects. Used by StationLog::Create, `log reindex` and `log recover`.

@@ -185,6 +185,7 @@ Result<std::unique_ptr<StationLog>> OpenLogWithState(Station& station, const Sec
                       "` rebuilds the index from the events"};
     return log->LogRefusal(f, "opening the log's facts index");
   }
+  log->set_loaded_facts(std::make_shared<IndexedFacts>(*facts));
   // The events after the signed checkpoint (a crash left them unsigned)
   // are read as stored, as before the index.
   SR_RETURN_IF_ERROR(AddEventsAfter(*facts, station.dir(), w.size()));

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <utility>
+
 #include "base/hash.h"
 #include "log/reader.h"
 #include "policy/gate.h"
@@ -185,7 +187,8 @@ Result<std::uint64_t> StationLog::AppendMany(std::vector<strongroom::v1::Event>&
 Result<std::string> StationLog::Commit() {
   SR_ASSIGN_OR_RETURN(std::string note, writer_->Commit());
   // Derived, like the tree: see the contract in station_log.h.
-  UpdateFactsIndex(station_.dir(), *writer_, *signer_).IgnoreError();
+  std::shared_ptr<IndexedFacts> loaded = std::exchange(loaded_facts_, nullptr);
+  UpdateFactsIndex(station_.dir(), *writer_, *signer_, loaded.get()).IgnoreError();
   return note;
 }
 

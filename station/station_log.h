@@ -26,6 +26,8 @@
 
 namespace sr {
 
+struct IndexedFacts;  // station/facts_index.h
+
 // "strongroom/<station id>": the checkpoint origin and log key name.
 std::string LogOrigin(const strongroom::v1::Station& record);
 std::string LogDir(const Station& station);
@@ -89,6 +91,10 @@ class StationLog {
   };
   const std::optional<LastEvent>& last_event() const { return last_event_; }
   void set_last_event(std::optional<LastEvent> e) { last_event_ = std::move(e); }
+  // The facts index as OpenLogWithState loaded and checked it (at the signed
+  // checkpoint): the next Commit catches it up and writes it without reading
+  // it again. Used by one commit.
+  void set_loaded_facts(std::shared_ptr<IndexedFacts> f) { loaded_facts_ = std::move(f); }
   // Refuses, with a REFUSAL event (reason CLOCK_BEHIND_LOG, both times) logged
   // and committed, when the station clock is behind the last logged event by
   // more than policy::kClockTolerance: `action` ("key generate") is what was
@@ -131,6 +137,7 @@ class StationLog {
   std::string session_id_;
   std::vector<std::string> share_fingerprints_;
   std::optional<LastEvent> last_event_;
+  std::shared_ptr<IndexedFacts> loaded_facts_;
   void FillDefaults(strongroom::v1::Event& event) const;
   Status ReadLastEvent();
   void NoteAppended(std::uint64_t index, const strongroom::v1::Event& event);
