@@ -29,6 +29,7 @@
 #include "signer/output_staging.h"
 #include "station/station.h"
 #include "station/station_log.h"
+#include "station/facts_index.h"
 #include "station/layout.h"
 
 extern char** environ;
@@ -464,6 +465,11 @@ int RunRecover(Context& ctx, const LogOpts& o) {
   for (const std::string& op : o.operators) tmpl.add_operators(op);
   auto rep = log::LogWriter::Recover(*dir, *signer->signer, tmpl);
   if (!rep.ok()) return ReportError(ctx, rep.status());
+  // The facts index is rebuilt from the recovered log (a station's only).
+  if (signer->station) {
+    auto re = RebuildFactsIndex(signer->station->dir(), *signer->signer);
+    if (!re.ok()) return ReportError(ctx, re.status().Annotate("log recover: rebuilding the facts index"));
+  }
   if (ctx.json) {
     PrintJson({{"ok", true},
                {"torn", rep->torn},
@@ -478,6 +484,27 @@ int RunRecover(Context& ctx, const LogOpts& o) {
   } else {
     std::cout << "no torn tail; checkpoint signed at size " << rep->size << "\n";
   }
+  return kExitOk;
+}
+
+int RunReindex(Context& ctx, const LogOpts& o) {
+  if (o.station_dir.empty())
+    return ReportError(ctx, InvalidArgument("log reindex needs --station DIR"));
+  Status env = RefusePinsInEnvironment(environ);
+  if (!env.ok()) return ReportError(ctx, env);
+  auto source = ParsePinSource(o.log_pin_source, "log token user PIN");
+  if (!source.ok()) return ReportError(ctx, source.status());
+  auto station = Station::Open(o.station_dir, StationLockOptions::Take("log reindex"));
+  if (!station.ok()) return ReportError(ctx, station.status());
+  auto pin = (*source)->ReadPin();
+  if (!pin.ok()) return ReportError(ctx, pin.status());
+  auto size = ReindexStationLog(**station, *pin);
+  if (!size.ok()) return ReportError(ctx, size.status().Annotate("log reindex"));
+  if (ctx.json)
+    PrintJson({{"ok", true}, {"tree_size", *size}, {"index", layout::LogFactsIndex(o.station_dir)}});
+  else
+    std::cout << "facts index rebuilt from the " << *size << " signed events: "
+              << layout::LogFactsIndex(o.station_dir) << "\n";
   return kExitOk;
 }
 
@@ -602,6 +629,15 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
   r->add_option("--log-key-pem", o->pem, "Ed25519 log key as a PEM file (stand-alone test logs)");
   AddOperatorOption(r, o->operators);
   r->callback([&ctx, o] { ctx.exit_code = RunRecover(ctx, *o); });
+  auto* ri = log->add_subcommand(
+      "reindex",
+      "Rebuild the log's facts index (STATION/log/facts: what `sign` judges by instead of\n"
+      "reading every event) from the events, after the full check of every signed event, and\n"
+      "sign it with the station's HSM log key (--log-pin-source). Run it when `sign` refuses\n"
+      "with LOG_INDEX_INVALID and `log verify` passes. Logs no event (the index is derived).");
+  AddStationOption(ri, o->station_dir)->required();
+  AddLogPinSourceOption(ri, o->log_pin_source);
+  ri->callback([&ctx, o] { ctx.exit_code = RunReindex(ctx, *o); });
   auto* out = log->add_subcommand(
       "outputs",
       "Write the outputs of signing event N again (after a crash, or for a lost copy): the\n"
@@ -611,7 +647,7 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
   out->add_option("--index", o->index, "Index of the SIGNING event")->required();
   out->add_option("--out", o->out, "Output directory (must not exist or be empty)")->required();
   out->callback([&ctx, o] { ctx.exit_code = RunOutputs(ctx, *o); });
-  for (CLI::App* sub : {v, s, p, c, vp, k, sc, r, out}) sub->fallthrough();
+  for (CLI::App* sub : {v, s, p, c, vp, k, sc, r, ri, out}) sub->fallthrough();
   RegisterLogPublishCommands(log, ctx);
 }
 

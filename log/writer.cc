@@ -109,7 +109,8 @@ Status LogWriter::Create(std::string_view dir, NoteSigner& signer) {
 }
 
 Result<std::unique_ptr<LogWriter>> LogWriter::Open(std::string_view dir, NoteSigner& signer,
-                                                   bool wait, const EventVisitor& visit) {
+                                                   bool wait, const EventVisitor& visit,
+                                                   bool check_events) {
   std::string d(dir);
   if (!PathExists(JoinPath(d, kEventsFile))) {
     return NotFound("'" + d + "' holds no signing-event log (no events file)");
@@ -120,13 +121,14 @@ Result<std::unique_ptr<LogWriter>> LogWriter::Open(std::string_view dir, NoteSig
                               JoinPath(d, kRecoverPendingFile) +
                               " exists); run 'strongroom log recover' again to finish it");
   }
-  return OpenLocked(std::move(d), signer, std::move(lock), false, nullptr, visit);
+  return OpenLocked(std::move(d), signer, std::move(lock), false, nullptr, visit, check_events);
 }
 
 Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSigner& signer,
                                                          FileLock lock, bool allow_torn,
                                                          TailScan* torn_out,
-                                                         const EventVisitor& visit) {
+                                                         const EventVisitor& visit,
+                                                         bool check_events) {
   std::unique_ptr<LogWriter> w(new LogWriter(dir, signer, std::move(lock)));
   SR_ASSIGN_OR_RETURN(std::string vkey_text, ReadFile(JoinPath(dir, kVkeyFile), 4096));
   SR_ASSIGN_OR_RETURN(w->verifier_, NoteVerifier::Parse(vkey_text));
@@ -156,7 +158,7 @@ Result<std::unique_ptr<LogWriter>> LogWriter::OpenLocked(std::string dir, NoteSi
                               "), left by a crash; run 'strongroom log recover'");
   }
   SR_RETURN_IF_ERROR(w->CheckAgainstCheckpoint());
-  SR_RETURN_IF_ERROR(w->CheckSignedEvents(visit));
+  if (check_events) SR_RETURN_IF_ERROR(w->CheckSignedEvents(visit));
   if (torn_out) *torn_out = scan;
   return w;
 }

@@ -57,8 +57,14 @@ class LogWriter {
   // caller can gather facts from the log in the same pass; only what it saw
   // during an Open that succeeded counts. Events after them (a crash's,
   // still unsigned) are not visited.
+  // check_events=false leaves out the re-read of every signed event (the
+  // tree is still checked against the signed checkpoint's root, and the
+  // events appended are still proven consistent with it by Commit): for a
+  // caller that vouches for what it reads of the events another way (the
+  // station's facts index); `log verify` reads them all.
   static Result<std::unique_ptr<LogWriter>> Open(std::string_view dir, NoteSigner& signer,
-                                                 bool wait = true, const EventVisitor& visit = {});
+                                                 bool wait = true, const EventVisitor& visit = {},
+                                                 bool check_events = true);
   // Removes a torn tail (an incomplete last record after a crash), appends a
   // LOG_RECOVERED event describing it, and signs a checkpoint. What is cut is
   // first recorded durably in DIR/recover.pending, so a crash during recovery
@@ -85,6 +91,8 @@ class LogWriter {
   // Commit, and its signed note.
   const Checkpoint& checkpoint() const { return signed_; }
   const std::string& checkpoint_note() const { return signed_note_; }
+  // The tree of size() events, as appended (its perfect-subtree roots).
+  const Frontier& frontier() const { return frontier_; }
 
  private:
   struct TailScan;
@@ -92,7 +100,8 @@ class LogWriter {
   static Result<std::unique_ptr<LogWriter>> OpenLocked(std::string dir, NoteSigner& signer,
                                                        FileLock lock, bool allow_torn,
                                                        TailScan* torn_out,
-                                                       const EventVisitor& visit = {});
+                                                       const EventVisitor& visit = {},
+                                                       bool check_events = true);
   Result<std::pair<RecoverReport, std::uint64_t>> CutTornTail(const TailScan& scan);
   Status LoadDerived(TailScan& scan);
   Result<std::uint64_t> TrimDerived();

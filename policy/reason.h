@@ -79,7 +79,10 @@ namespace sr::policy {
   /* An input path names a FIFO, device, socket or directory. */                   \
   X(kInputNotRegularFile, "INPUT_NOT_REGULAR_FILE")                               \
   /* The log records the signing key as retired (`key retire`). */                 \
-  X(kKeyRetired, "KEY_RETIRED")
+  X(kKeyRetired, "KEY_RETIRED")                                                    \
+  /* The log's facts index (STATION/log/facts) does not verify against the     \
+     signed checkpoint: nothing is judged until `log reindex` rebuilds it. */  \
+  X(kLogIndexInvalid, "LOG_INDEX_INVALID")
 
 enum class Reason {
 #define SR_POLICY_REASON_ENUMERATOR(e, name) e,

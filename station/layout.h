@@ -8,6 +8,8 @@
 //   STATION/token-backups/      copies of the token files (station/token_guard.h)
 //   STATION/keys/<label>.pem    public keys (and proofs of possession) of generated keys
 //   STATION/log/                the signing-event log (log/writer.h)
+//   STATION/log/facts           the gate's facts as of the signed checkpoint, signed by
+//                               the log key (station/facts_index.h)
 //   STATION/evidence/<sha256>   every input and signed payload, by digest
 //   STATION/policy/<sha256>.json every installed policy envelope, by digest
 //   STATION/policy/current.json the installed policy (the log says which it must be)
@@ -32,6 +34,7 @@ inline constexpr std::string_view kTokensDir = "tokens";
 inline constexpr std::string_view kTokenBackupsDir = "token-backups";
 inline constexpr std::string_view kKeysDir = "keys";
 inline constexpr std::string_view kLogDir = "log";
+inline constexpr std::string_view kLogFactsFile = "facts";
 inline constexpr std::string_view kEvidenceDir = "evidence";
 inline constexpr std::string_view kPolicyDir = "policy";
 inline constexpr std::string_view kCurrentPolicyFile = "current.json";
@@ -46,6 +49,9 @@ inline std::string TokenBackupsDir(std::string_view station) {
 }
 inline std::string KeysDir(std::string_view station) { return JoinPath(station, kKeysDir); }
 inline std::string LogDir(std::string_view station) { return JoinPath(station, kLogDir); }
+inline std::string LogFactsIndex(std::string_view station) {
+  return JoinPath(LogDir(station), kLogFactsFile);
+}
 inline std::string EvidenceDir(std::string_view station) { return JoinPath(station, kEvidenceDir); }
 inline std::string PolicyDir(std::string_view station) { return JoinPath(station, kPolicyDir); }
 inline std::string CurrentPolicy(std::string_view station) {

@@ -24,22 +24,46 @@
 
 namespace sr {
 
+// One product's signed releases, as the gate needs them: the highest version
+// signed, and the SIGNING events of each version (their artifact digests are
+// read from the log when a version is presented again: FactsFor).
+struct ProductFacts {
+  std::optional<std::string> last_signed_version;
+  // The SIGNING events, in log order: a serialized facts::IndexedVersions
+  // (proto/log_facts.proto), one entry appended per event, parsed only by
+  // SignedEvents (a sign of a version above last_signed_version never does).
+  std::string signed_versions;
+  // Releases about to be signed in this session (AddPending).
+  std::vector<policy::SignedRelease> pending;
+
+  // The SIGNING events of `version` (by text: valid versions compare equal
+  // only when their text is equal, policy/version.h), in log order.
+  std::vector<std::uint64_t> SignedEvents(std::string_view version) const;
+};
+
 struct LogState {
   std::uint64_t installed_policy_version = 0;
   std::string installed_policy_digest;  // payload sha256 of the last POLICY_INSTALLED
-  // The SIGNING events, by product, in log order.
-  std::map<std::string, std::vector<policy::SignedRelease>> releases;
+  std::map<std::string, ProductFacts, std::less<>> products;
   // Keys taken out of service, by SPKI fingerprint: the KEY_REVOKED event
   // (which wins over a KEY_RETIRED), else the first KEY_RETIRED.
   std::map<std::string, policy::EndedKey> ended_keys;
-  // The log's last event when it was opened (OpenLogWithState), so the gate
+  // The log's clock floor when it was opened (ReadClockFloor), so the gate
   // can refuse a clock behind it.
   std::optional<StationLog::LastEvent> last_event;
+  // Where FactsFor reads a signed release's artifact digests: the log, and
+  // the signed checkpoint (size, root) that proves each event before
+  // proven_size by an inclusion proof (0: read as stored, checked by its
+  // record checksum only, as ReadLogState reads everything).
+  std::string log_dir;
+  std::uint64_t proven_size = 0;
+  std::string proven_root;
 
   // The facts the gate needs for one release: signed_releases holds only the
   // product's releases of that same version (all the gate compares against),
-  // so judging a release does not copy every digest the log has signed.
-  // key_ended is set when key_fingerprint is one of ended_keys.
+  // read from the log (an event that cannot be read or proven is given with
+  // no artifacts: the release is refused either way, the version being
+  // taken). key_ended is set when key_fingerprint is one of ended_keys.
   policy::LogFacts FactsFor(std::string_view product, std::string_view version,
                             std::string_view key_fingerprint = {}) const;
   // The ended_keys entry of fingerprint, or nullptr.
@@ -48,16 +72,25 @@ struct LogState {
   // of the same product in the same batch is judged against it.
   void AddPending(const std::string& product, const std::string& version,
                   std::vector<std::string> artifact_sha256);
+  // Adds the facts of event `index` (its bytes); kDataLoss when they do not
+  // parse as an Event. Events must be added in log order.
+  Status Add(std::uint64_t index, std::string_view event_bytes);
+  // The artifact digests of SIGNING event `index`, read from log_dir.
+  Result<std::vector<std::string>> SignedArtifacts(std::uint64_t index) const;
 };
 
 // The facts of every event of the log in log_dir, read from disk. kDataLoss
 // names an event that does not parse or whose record checksum is wrong.
 Result<LogState> ReadLogState(std::string_view log_dir);
 
-// Opens the station's log for appending (StationLog::Open) and gathers its
-// facts into *state in the same pass as the open's check of the signed
-// events, so a session reads the log once; the events after the signed
-// checkpoint are read after it. On failure *state means nothing.
+// Opens the station's log for appending and reads its facts into *state
+// from the facts index (station/facts_index.h), which is bound to the signed
+// checkpoint: the signed events are not re-read (`log verify` does that), so
+// the cost does not grow with the log. A stale index is caught up from the
+// events after it; a missing one is rebuilt from every event (and written);
+// one that does not verify is refused (kDataLoss naming `strongroom log
+// reindex`), the refusal logged (LOG_INDEX_INVALID), before any gate runs.
+// On failure *state means nothing.
 Result<std::unique_ptr<StationLog>> OpenLogWithState(Station& station, const SecretBytes& log_pin,
                                                      LogState* state);
 

@@ -2,10 +2,13 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <utility>
+
 #include "base/hash.h"
 #include "log/reader.h"
 #include "policy/gate.h"
 #include "proto/log_facts.pb.h"
+#include "station/facts_index.h"
 #include "station/layout.h"
 
 namespace sr {
@@ -22,7 +25,9 @@ Result<std::unique_ptr<HsmNoteSigner>> OpenLogSigner(Station& station, const Sec
 }
 
 Status StationLog::Create(Station& station, HsmNoteSigner& signer) {
-  return log::LogWriter::Create(LogDir(station), signer).Annotate("creating the station log");
+  SR_RETURN_IF_ERROR(
+      log::LogWriter::Create(LogDir(station), signer).Annotate("creating the station log"));
+  return RebuildFactsIndex(station.dir(), signer).status().Annotate("creating the log's facts index");
 }
 
 Result<std::unique_ptr<StationLog>> StationLog::Open(Station& station, const SecretBytes& log_pin,
@@ -39,6 +44,17 @@ Result<std::unique_ptr<StationLog>> StationLog::Open(Station& station,
   if (!writer.ok()) return writer.status().Annotate("opening the station log " + sl->dir_);
   sl->writer_ = std::move(writer).value();
   SR_RETURN_IF_ERROR(sl->ReadLastEvent());
+  return sl;
+}
+
+Result<std::unique_ptr<StationLog>> StationLog::OpenIndexed(Station& station,
+                                                            const SecretBytes& log_pin) {
+  SR_ASSIGN_OR_RETURN(std::unique_ptr<HsmNoteSigner> signer, OpenLogSigner(station, log_pin));
+  std::unique_ptr<StationLog> sl(new StationLog(station, LogDir(station), std::move(signer)));
+  auto writer = log::LogWriter::Open(sl->dir_, *sl->signer_, /*wait=*/true, {},
+                                     /*check_events=*/false);
+  if (!writer.ok()) return writer.status().Annotate("opening the station log " + sl->dir_);
+  sl->writer_ = std::move(writer).value();
   return sl;
 }
 
@@ -81,6 +97,20 @@ Result<std::optional<StationLog::LastEvent>> ReadClockFloor(std::string_view log
     if (kind == strongroom::v1::EVENT_KIND_CLOCK_CHECKED || !MayGoBackInTime(kind)) break;
   }
   return floor;
+}
+
+StationLog::LastEvent ClockFloorAfter(const std::optional<StationLog::LastEvent>& floor,
+                                      std::uint64_t index, strongroom::v1::EventKind kind,
+                                      const std::string& time_text) {
+  // ReadClockFloor walks back from the last event and keeps an older one
+  // only when it is strictly later in time; forwards, the new event is the
+  // floor unless the floor so far is strictly later (and the run of
+  // may-go-back events reaches it).
+  StationLog::LastEvent e{index, time_text, ParseEventTime(time_text)};
+  if (kind == strongroom::v1::EVENT_KIND_CLOCK_CHECKED || !MayGoBackInTime(kind) || !floor)
+    return e;
+  if (floor->time && (!e.time || *floor->time > *e.time)) return *floor;
+  return e;
 }
 
 Status StationLog::ReadLastEvent() {
@@ -154,7 +184,13 @@ Result<std::uint64_t> StationLog::AppendMany(std::vector<strongroom::v1::Event>&
   return first;
 }
 
-Result<std::string> StationLog::Commit() { return writer_->Commit(); }
+Result<std::string> StationLog::Commit() {
+  SR_ASSIGN_OR_RETURN(std::string note, writer_->Commit());
+  // Derived, like the tree: see the contract in station_log.h.
+  std::shared_ptr<IndexedFacts> loaded = std::exchange(loaded_facts_, nullptr);
+  UpdateFactsIndex(station_.dir(), *writer_, *signer_, loaded.get()).IgnoreError();
+  return note;
+}
 
 Result<std::uint64_t> StationLog::AppendAndCommit(strongroom::v1::Event event) {
   SR_ASSIGN_OR_RETURN(std::uint64_t index, Append(std::move(event)));

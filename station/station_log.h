@@ -27,6 +27,8 @@
 
 namespace sr {
 
+struct IndexedFacts;  // station/facts_index.h
+
 // "strongroom/<station id>": the checkpoint origin and log key name.
 std::string LogOrigin(const strongroom::v1::Station& record);
 std::string LogDir(const Station& station);
@@ -65,6 +67,12 @@ class StationLog {
   static Result<std::unique_ptr<StationLog>> Open(Station& station,
                                                   std::unique_ptr<HsmNoteSigner> signer,
                                                   const log::EventVisitor& visit = {});
+  // Opens the log for appending without re-reading the signed events or
+  // the clock floor (log::LogWriter::Open with check_events=false): the
+  // caller vouches for them another way, i.e. OpenLogWithState with the
+  // facts index (station/facts_index.h), and sets set_last_event.
+  static Result<std::unique_ptr<StationLog>> OpenIndexed(Station& station,
+                                                         const SecretBytes& log_pin);
 
   // Fills in time (now, if empty), station id and operators (if empty), and
   // appends durably (fdatasync) before returning the event's index.
@@ -84,6 +92,11 @@ class StationLog {
     std::optional<std::chrono::system_clock::time_point> time;  // nullopt: empty log or unparsable
   };
   const std::optional<LastEvent>& last_event() const { return last_event_; }
+  void set_last_event(std::optional<LastEvent> e) { last_event_ = std::move(e); }
+  // The facts index as OpenLogWithState loaded and checked it (at the signed
+  // checkpoint): the next Commit catches it up and writes it without reading
+  // it again. Used by one commit.
+  void set_loaded_facts(std::shared_ptr<IndexedFacts> f) { loaded_facts_ = std::move(f); }
   // Refuses, with a REFUSAL event (reason CLOCK_BEHIND_LOG, both times) logged
   // and committed, when the station clock is behind the last logged event by
   // more than policy::kClockTolerance: `action` ("key generate") is what was
@@ -97,7 +110,10 @@ class StationLog {
   // saying which event recorded it, or that it could not be recorded.
   Status LogRefusal(const policy::Failure& f, std::string_view action);
 
-  // Signs a checkpoint over everything appended; returns the note.
+  // Signs a checkpoint over everything appended; returns the note. Then
+  // brings the facts index (STATION/log/facts) up to the new checkpoint;
+  // a failure there is not the commit's (the index is derived: the next
+  // open catches it up or refuses it, and `log reindex` rebuilds it).
   Result<std::string> Commit();
   // Append + Commit, for one-event sessions (key generated, policy installed).
   Result<std::uint64_t> AppendAndCommit(strongroom::v1::Event event);
@@ -123,6 +139,7 @@ class StationLog {
   std::string session_id_;
   std::vector<std::string> share_fingerprints_;
   std::optional<LastEvent> last_event_;
+  std::shared_ptr<IndexedFacts> loaded_facts_;
   void FillDefaults(strongroom::v1::Event& event) const;
   Status ReadLastEvent();
   void NoteAppended(std::uint64_t index, const strongroom::v1::Event& event);
@@ -133,6 +150,12 @@ class StationLog {
 // past refusals and recoveries, to the last other event or CLOCK_CHECKED.
 // nullopt for an empty log. Reads without a lock.
 Result<std::optional<StationLog::LastEvent>> ReadClockFloor(std::string_view log_dir);
+// The clock floor after event `index` (of kind, logged at time_text) is
+// appended to a log whose floor was `floor`: the same as ReadClockFloor of
+// the longer log, computed forwards (the facts index keeps it this way).
+StationLog::LastEvent ClockFloorAfter(const std::optional<StationLog::LastEvent>& floor,
+                                      std::uint64_t index, strongroom::v1::EventKind kind,
+                                      const std::string& time_text);
 
 // The KEY_GENERATED event for a key GenerateStationKey made (reads the key's
 // public key and proof-of-possession files back from keys/).

@@ -19,6 +19,7 @@
 
 #include "base/hash.h"
 #include "log/record.h"
+#include "proto/log_facts.pb.h"
 #include "station/log_state.h"
 #include "station/station.h"
 #include "tests/testing/sign_station.h"
@@ -244,14 +245,23 @@ sr::LogState FactsBothWays(const SignStation& st) {
   REQUIRE_MESSAGE(from_disk.ok(), from_disk.status().message());
   CHECK(via_open.installed_policy_version == from_disk->installed_policy_version);
   CHECK(via_open.installed_policy_digest == from_disk->installed_policy_digest);
-  REQUIRE(via_open.releases.size() == from_disk->releases.size());
-  for (const auto& [product, rs] : from_disk->releases) {
-    REQUIRE(via_open.releases.count(product) == 1);
-    const auto& mine = via_open.releases.at(product);
-    REQUIRE(mine.size() == rs.size());
-    for (std::size_t i = 0; i < rs.size(); ++i) {
-      CHECK(mine[i].version == rs[i].version);
-      CHECK(mine[i].artifact_sha256 == rs[i].artifact_sha256);
+  CHECK(via_open.ended_keys.size() == from_disk->ended_keys.size());
+  REQUIRE(via_open.products.size() == from_disk->products.size());
+  for (const auto& [product, p] : from_disk->products) {
+    REQUIRE(via_open.products.count(product) == 1);
+    const auto& mine = via_open.products.at(product);
+    CHECK(mine.last_signed_version == p.last_signed_version);
+    CHECK(mine.signed_versions == p.signed_versions);
+    strongroom::v1::facts::IndexedVersions all;
+    REQUIRE(all.ParseFromString(p.signed_versions));
+    for (const auto& iv : all.versions()) {
+      const std::string& version = iv.version();
+      auto a = via_open.FactsFor(product, version), b = from_disk->FactsFor(product, version);
+      REQUIRE(a.signed_releases.size() == b.signed_releases.size());
+      for (std::size_t i = 0; i < a.signed_releases.size(); ++i) {
+        CHECK(!a.signed_releases[i].artifact_sha256.empty());
+        CHECK(a.signed_releases[i].artifact_sha256 == b.signed_releases[i].artifact_sha256);
+      }
     }
   }
   return via_open;
@@ -313,8 +323,7 @@ void CrashAt(const std::string& step, bool durable) {
   // A durable SIGNING event counts for the next session, signed by a
   // checkpoint yet (after-commit and later) or not (after-append).
   sr::LogState facts = FactsBothWays(st);
-  bool seen = false;
-  for (const auto& rel : facts.releases["IC-22"]) seen |= rel.version == r.version;
+  bool seen = !facts.products["IC-22"].SignedEvents(r.version).empty();
   CHECK(seen == durable);
 
   CmdResult retry = st.Sign(r.in, r.out, "", "IC-22", r.version);
