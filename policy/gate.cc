@@ -259,15 +259,23 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
   e.d.bindings.set_source_revision(p.source_commit.empty() ? p.source_ref : p.source_commit);
 }
 
+// A test-evidence envelope that counts, with what the SIGNING event records
+// of it.
+struct CountedEvidence {
+  const TestEvidence* evidence;
+  std::string digest;           // SHA-256 hex of the envelope as presented
+  std::string lab_fingerprint;  // a trusted test-lab key that signed it
+};
+
 // Returns the evidence that counts: trusted signer, subjects among the artifacts.
-std::vector<const TestEvidence*> TrustedEvidence(Eval& e, const v1::ProductPolicy& pp,
+std::vector<CountedEvidence> TrustedEvidence(Eval& e, const v1::ProductPolicy& pp,
                                                  const std::vector<Checked<Envelope>>& envs,
                                                  const std::vector<Checked<TestEvidence>>& parsed,
                                                  const GateInputs& in) {
   std::vector<PublicKey> labs;
   for (const auto& k : pp.test_labs())
     if (const PublicKey* pk = e.lp->Key(k)) labs.push_back(*pk);
-  std::vector<const TestEvidence*> out;
+  std::vector<CountedEvidence> out;
   for (std::size_t i = 0; i < envs.size(); ++i) {
     if (!envs[i].ok() || !parsed[i].ok()) continue;
     std::string input = "evidence[" + std::to_string(i) + "]";
@@ -287,25 +295,34 @@ std::vector<const TestEvidence*> TrustedEvidence(Eval& e, const v1::ProductPolic
       e.Fail(Reason::kEvidenceSubjectMismatch, input, diff);
       continue;
     }
-    out.push_back(&parsed[i].value());
-    e.d.bindings.add_evidence_digests(Sha256Hex(in.evidence[i]));
+    std::string digest = Sha256Hex(in.evidence[i]);
+    e.d.bindings.add_evidence_digests(digest);
+    out.push_back({&parsed[i].value(), std::move(digest), *r.accepted.begin()});
   }
   return out;
 }
 
 void CheckRequiredEvidence(Eval& e, const v1::ProductPolicy& pp, const Approval& a,
-                           const std::vector<const TestEvidence*>& ev) {
+                           const std::vector<CountedEvidence>& ev) {
   std::vector<std::string> tests(pp.required_tests().begin(), pp.required_tests().end());
   for (const auto& t : a.predicate.required_evidence())
     if (!Contains(tests, t)) tests.push_back(t);
   for (const auto& t : tests) e.d.bindings.add_verified_tests(t);
   for (const auto& config : a.predicate.scope().configurations()) {
     for (const auto& test : tests) {
-      bool passed = std::any_of(ev.begin(), ev.end(), [&](const TestEvidence* t) {
+      auto passed = std::find_if(ev.begin(), ev.end(), [&](const CountedEvidence& c) {
+        const TestEvidence* t = c.evidence;
         return t->result != "FAILED" && Contains(t->configurations, config) &&
                Contains(t->passed_tests, test) && !Contains(t->failed_tests, test);
       });
-      if (!passed)
+      if (passed != ev.end()) {
+        v1::VerifiedTest* v = e.d.bindings.add_verified_test_results();
+        v->set_test(test);
+        v->set_configuration(config);
+        v->set_evidence_digest(passed->digest);
+        v->set_lab_fingerprint(passed->lab_fingerprint);
+        v->set_result(passed->evidence->result);
+      } else
         e.Fail(Reason::kEvidenceRequiredMissing, "evidence",
                "configuration \"" + config + "\" is in scope but has no passing \"" + test +
                    "\" test result from a trusted test lab; present the evidence or exclude the "

@@ -190,6 +190,16 @@ v1::Event SigningEvent(const SessionContext& ctx, const Prepared& p,
   s->set_key_algorithm(std::string(hsm::AlgorithmName(p.key->info.algorithm)));
   if (auto pem = hsm::SpkiToPem(p.key->info.spki_der); pem.ok()) s->set_key_public_key_pem(*pem);
   s->set_approval_time(b.approved_at());
+  for (const v1::VerifiedTest& t : b.verified_test_results()) {
+    auto* r = s->add_verified_tests();
+    r->set_test(t.test());
+    r->set_configuration(t.configuration());
+    r->set_evidence_sha256(t.evidence_digest());
+    r->set_result(t.result());
+    r->set_lab_fingerprint(t.lab_fingerprint());
+  }
+  *s->mutable_eligible_source_versions() = b.eligible_source_versions();
+  s->set_builder_slsa_level(b.builder_slsa_level());
   return e;
 }
 

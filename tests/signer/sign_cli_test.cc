@@ -183,6 +183,20 @@ TEST_CASE(
   CHECK(e.session_id() == "fw-5.4.3");
   CHECK(s.manifest_sha256() == Sha256Hex(EnvelopePayload(st.root + "/out/manifest.dsse.json")));
   CHECK(s.vsa_sha256() == Sha256Hex(EnvelopePayload(st.root + "/out/vsa.dsse.json")));
+  // What the gate verified, as docs/policy.md promises: the approval's
+  // eligible source versions, and for each configuration in scope each
+  // required test with the evidence and test lab that showed it.
+  CHECK(std::vector<std::string>(s.eligible_source_versions().begin(),
+                                 s.eligible_source_versions().end()) ==
+        std::vector<std::string>{"refs/tags/v5.4.3"});
+  std::set<std::string> tests;
+  for (const auto& t : s.verified_tests()) {
+    tests.insert(t.test() + "@" + t.configuration());
+    CHECK(t.evidence_sha256() == FileSha(in.evidence[0]));
+    CHECK(t.lab_fingerprint() == Keys().lab->KeyId());
+    CHECK(t.result() == "PASSED");
+  }
+  CHECK(tests == std::set<std::string>{"recovery@reference", "rollback@reference"});
 
   // Every input the decision rested on, by digest, byte for byte.
   std::vector<std::string> kept = {st.station + "/policy/current.json", in.approval, in.provenance,
