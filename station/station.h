@@ -10,6 +10,7 @@
 #ifndef STRONGROOM_STATION_STATION_H_
 #define STRONGROOM_STATION_STATION_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -182,9 +183,20 @@ std::string ProofOfPossessionStatement(const hsm::KeyInfo& key, std::string_view
 
 // Generates a key in session's token, exports its public key, signs and
 // writes the proof of possession. kAlreadyExists for a taken label (in the
-// token or in keys/).
-Result<GeneratedKey> GenerateStationKey(Station& station, hsm::Session& session,
-                                        std::string_view label, hsm::Algorithm algorithm);
+// token or in keys/). on_generated, when given, is called once the key
+// exists in the token, before any file is written (key_generation.h gives
+// back its reserved space there, and learns which key to destroy should
+// what follows fail).
+Result<GeneratedKey> GenerateStationKey(
+    Station& station, hsm::Session& session, std::string_view label, hsm::Algorithm algorithm,
+    const std::function<void(const hsm::KeyInfo&)>& on_generated = {});
+
+// s, when it is a PKCS#11 failure (kHsm) or an I/O error while the file
+// system holding the station has less than kLowSpaceBytes free, annotated
+// to say so: SoftHSMv2 keeps its token files there and reports a full disk
+// as CKR_FUNCTION_FAILED (or CKR_DEVICE_MEMORY). Otherwise s unchanged.
+inline constexpr std::uint64_t kLowSpaceBytes = 1u << 20;
+Status NoteFullDisk(std::string_view station_dir, Status s);
 
 // Signs with the station's keys in the log token: the Ed25519 log key (for
 // C2SP checkpoints) and the attestation key (for VSAs). One session (one
