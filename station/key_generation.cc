@@ -78,6 +78,10 @@ Result<LoggedKey> GenerateLoggedKey(Station& station, StationLog& log, hsm::Sess
   if (failed.ok()) return LoggedKey{std::move(key).value(), *appended};
   failed = NoteFullDisk(station.dir(), failed);
   if (!made) {
+    // A mistake in the request (a taken label) logs nothing, as before; a
+    // station that failed (the HSM, the disk) records the attempt.
+    if (failed.code() != Code::kHsm && failed.code() != Code::kIo)
+      return failed.Annotate("no key was generated");
     std::string msg = "no key was generated: " + failed.message();
     std::optional<std::uint64_t> refusal;
     std::string why_not = LogGenerationFailure(log, label, nullptr, msg, &refusal);

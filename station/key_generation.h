@@ -6,7 +6,9 @@
 //      the generation is refused (and the refusal logged, when even that
 //      fits) before the HSM is touched;
 //   2. C_GenerateKeyPair in the token (SoftHSMv2 writes its token files in
-//      STATION/tokens/, beside the reserved space, not in it);
+//      STATION/tokens/, beside the reserved space, not in it); a failure of
+//      the HSM or the disk here is logged as a REFUSAL too (a taken label,
+//      a mistake in the request, logs nothing);
 //   3. give the reserved space back; write keys/<label>.pem and the proof of
 //      possession; append KEY_GENERATED and sign a checkpoint;
 //   4. should step 3 fail all the same: destroy the key in the token and
