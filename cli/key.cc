@@ -66,8 +66,7 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   if (!session.ok()) return NoteFullDisk(station->dir(), session.status());
   // Space for the key's record is held before the HSM is touched, and a key
   // whose event cannot be written is destroyed (station/key_generation.h).
-  SR_ASSIGN_OR_RETURN(LoggedKey logged,
-                      GenerateLoggedKey(*station, *log, **session, a.label, alg));
+  SR_ASSIGN_OR_RETURN(LoggedKey logged, GenerateLoggedKey(*station, *log, **session, a.label, alg));
   const GeneratedKey& key = logged.key;
   const std::uint64_t index = logged.event_index;
   if (ctx.json) {

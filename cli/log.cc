@@ -444,8 +444,7 @@ Status SignPendingCheckpoint(Context& ctx, const LogOpts& o) {
     std::cerr << "strongroom: removed an incomplete record of " << r.length
               << " bytes at byte offset " << r.offset << ", logged as event " << r.event_index
               << "\n";
-  if (!ctx.json)
-    std::cerr << "strongroom: checkpoint signed at size " << rep.size << "\n";
+  if (!ctx.json) std::cerr << "strongroom: checkpoint signed at size " << rep.size << "\n";
   return Status::Ok();
 }
 

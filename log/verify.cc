@@ -46,8 +46,9 @@ VerifyFailure Fail(std::string check, std::int64_t index, std::int64_t offset, s
 
 // "events 5..7)" or "event 5)"; end is one past the last.
 std::string EventRange(std::uint64_t begin, std::uint64_t end) {
-  return end - begin == 1 ? "event " + std::to_string(begin) + ")"
-                          : "events " + std::to_string(begin) + ".." + std::to_string(end - 1) + ")";
+  return end - begin == 1
+             ? "event " + std::to_string(begin) + ")"
+             : "events " + std::to_string(begin) + ".." + std::to_string(end - 1) + ")";
 }
 
 // What the crash remnants mean and what to do about them.
@@ -401,10 +402,10 @@ void Verifier::TornTail(int events_fd, std::uint64_t total, const VerifyFailure&
   if (rep_.failure && rep_.failure->check != kCheckUnsignedEvents) return;
   rep_.ok = false;
   const auto at = static_cast<std::uint64_t>(torn.offset);
-  std::string unsigned_events =
-      k > cp_.size ? " after " + std::to_string(k - cp_.size) +
-                         " complete event(s) no checkpoint signs yet (" + EventRange(cp_.size, k)
-                   : std::string();
+  std::string unsigned_events = k > cp_.size ? " after " + std::to_string(k - cp_.size) +
+                                                   " complete event(s) no checkpoint signs yet (" +
+                                                   EventRange(cp_.size, k)
+                                             : std::string();
   rep_.failure = Fail(std::string(kCheckTornTail), torn.index, torn.offset,
                       "the events file ends inside a record after the signed checkpoint" +
                           unsigned_events + ": " + std::to_string(total - at) +

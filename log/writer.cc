@@ -492,8 +492,7 @@ Result<std::size_t> FindRecorded(const std::string& dir, std::uint64_t size,
     const auto& lr = ev.log_recovered();
     for (std::size_t k = 0; k < removals.size(); ++k) {
       if (!logged[k] && lr.removed_offset() == removals[k].offset &&
-          lr.removed_length() == removals[k].length &&
-          lr.removed_sha256() == removals[k].sha256) {
+          lr.removed_length() == removals[k].length && lr.removed_sha256() == removals[k].sha256) {
         logged[k] = true;
         removals[k].event_index = i;
         break;

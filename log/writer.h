@@ -38,7 +38,7 @@ namespace sr::log {
 struct TornRemoval {
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
-  std::string sha256;                 // hex, of the removed bytes
+  std::string sha256;                  // hex, of the removed bytes
   std::uint64_t tree_size_before = 0;  // complete events when it was cut
   std::uint64_t event_index = 0;       // its LOG_RECOVERED event
 };

@@ -16,8 +16,8 @@
 #include "log/reader.h"
 #include "log/record.h"
 #include "signer/evidence_store.h"
-#include "station/log_state.h"
 #include "station/layout.h"
+#include "station/log_state.h"
 
 namespace sr::signer {
 namespace v1 = strongroom::v1;

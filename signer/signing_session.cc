@@ -198,8 +198,9 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
           "the release is signed and logged as event " + n +
           " (durable), but the checkpoint over it could not be signed, so no output was "
           "written; once the cause is fixed (a full disk: once space is free), write its "
-          "outputs with `strongroom log outputs --station " + ctx.station.dir() + " --index " +
-          n + " --out DIR --log-pin-source SRC`, which signs the checkpoint first");
+          "outputs with `strongroom log outputs --station " +
+          ctx.station.dir() + " --index " + n +
+          " --out DIR --log-pin-source SRC`, which signs the checkpoint first");
       continue;
     }
     // Against the checkpoint the writer just signed and checked.
@@ -218,12 +219,12 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
     }
     if (!w.ok()) {
       r.outcome = Outcome::kFailed;
-      r.error = w.Annotate("the release is signed and logged as event " +
-                           std::to_string(p.signing_index) +
-                           ", but its outputs could not be written; once the cause is fixed "
-                           "(a full disk: once space is free), rewrite them with "
-                           "`strongroom log outputs --station " + ctx.station.dir() +
-                           " --index " + std::to_string(p.signing_index) + " --out DIR`");
+      r.error = w.Annotate(
+          "the release is signed and logged as event " + std::to_string(p.signing_index) +
+          ", but its outputs could not be written; once the cause is fixed "
+          "(a full disk: once space is free), rewrite them with "
+          "`strongroom log outputs --station " +
+          ctx.station.dir() + " --index " + std::to_string(p.signing_index) + " --out DIR`");
       continue;
     }
     r.outcome = Outcome::kSigned;

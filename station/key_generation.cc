@@ -48,12 +48,13 @@ std::string Recorded(const std::string& why_not, const std::optional<std::uint64
 Result<LoggedKey> GenerateLoggedKey(Station& station, StationLog& log, hsm::Session& session,
                                     std::string_view label, hsm::Algorithm algorithm) {
   // Step 1: the room the key's record needs, before the HSM is touched.
-  auto reserve = SpaceReservation::Make(layout::SpaceReserve(station.dir()),
-                                        kKeyRecordReserveBytes);
+  auto reserve =
+      SpaceReservation::Make(layout::SpaceReserve(station.dir()), kKeyRecordReserveBytes);
   if (!reserve.ok()) {
-    std::string msg = "no key was generated: the station's disk cannot hold the record of a "
-                      "new key (" + reserve.status().message() +
-                      "); free space on it, then run `key generate` again";
+    std::string msg =
+        "no key was generated: the station's disk cannot hold the record of a "
+        "new key (" +
+        reserve.status().message() + "); free space on it, then run `key generate` again";
     std::optional<std::uint64_t> index;
     std::string why_not = LogGenerationFailure(log, label, nullptr, msg, &index);
     return Status(reserve.status().code(), msg + Recorded(why_not, index));
@@ -61,17 +62,16 @@ Result<LoggedKey> GenerateLoggedKey(Station& station, StationLog& log, hsm::Sess
   // Steps 2 and 3.
   std::optional<hsm::KeyInfo> made;
   Status freed = Status::Ok();
-  auto key = GenerateStationKey(station, session, label, algorithm,
-                                [&](const hsm::KeyInfo& info) {
-                                  made = info;
-                                  freed = reserve->Release();
-                                });
+  auto key = GenerateStationKey(station, session, label, algorithm, [&](const hsm::KeyInfo& info) {
+    made = info;
+    freed = reserve->Release();
+  });
   Status failed = !key.ok() ? key.status() : freed;
   std::optional<std::uint64_t> appended;
   if (failed.ok()) {
     auto event = KeyGeneratedEvent(*key, session.token().serial);
-    auto index = event.ok() ? log.Append(std::move(event).value())
-                            : Result<std::uint64_t>(event.status());
+    auto index =
+        event.ok() ? log.Append(std::move(event).value()) : Result<std::uint64_t>(event.status());
     if (index.ok()) appended = *index;
     failed = index.ok() ? log.Commit().status() : index.status();
   }
@@ -104,7 +104,8 @@ Result<LoggedKey> GenerateLoggedKey(Station& station, StationLog& log, hsm::Sess
     return failed.Annotate(
         "the key '" + made->label + "' (fingerprint " + made->fingerprint_hex + ", " + made->uri +
         ") was generated but its KEY_GENERATED event could not be written, and destroying it "
-        "failed too (" + destroyed.ToString() +
+        "failed too (" +
+        destroyed.ToString() +
         "): it is in the token without a record. Do not use it; once the cause is fixed, "
         "delete it from the token (pkcs11-tool --delete-object) and generate a new key");
   }

@@ -23,8 +23,8 @@
 #include "hsm/module.h"
 #include "hsm/session.h"
 #include "proto/station.pb.h"
-#include "station/pin_source.h"
 #include "station/layout.h"
+#include "station/pin_source.h"
 
 namespace sr {
 

@@ -2,9 +2,9 @@
 // log_tool helper process.
 #include <doctest/doctest.h>
 
-#include "log/reader.h"
 #include "base/hash.h"
 #include "log/merkle.h"
+#include "log/reader.h"
 #include "log/record.h"
 #include "proto/event.pb.h"
 #include "tests/testing/files.h"
@@ -224,7 +224,8 @@ TEST_CASE(
   // kill inside write(2) would.
   for (std::size_t k = 1; k <= 2; ++k) {
     INFO("interrupted recover ", k);
-    CmdResult killed = Run("STRONGROOM_TEST_CRASH_AT=recover-after-cut " + kBin + " log " + recover);
+    CmdResult killed =
+        Run("STRONGROOM_TEST_CRASH_AT=recover-after-cut " + kBin + " log " + recover);
     CHECK(killed.rc != 0);
     CHECK(PathExists(pending));
     CHECK(ReadAll(path).size() == at);  // the torn bytes are cut, their record kept

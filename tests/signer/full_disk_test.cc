@@ -177,8 +177,9 @@ TEST_CASE("full disk: sign at every level of free space says what happened and l
       ++failed_signed;
       const std::string n = std::to_string(signing->sequence());
       CHECK_MESSAGE(Has(r.all(), "the release is signed and logged as event " + n), r.all());
-      CHECK_MESSAGE(Has(r.all(), "strongroom log outputs --station " + st.station + " --index " + n),
-                    r.all());
+      CHECK_MESSAGE(
+          Has(r.all(), "strongroom log outputs --station " + st.station + " --index " + n),
+          r.all());
       CHECK_FALSE(Has(r.all(), "no output was written:"));
       CmdResult again =
           st.Sr("log outputs --station " + st.station + " --index " + n + " --out " + st.root +
@@ -195,8 +196,8 @@ TEST_CASE("full disk: sign at every level of free space says what happened and l
                     r.all());
       CmdResult lv = st.LogVerify();
       if (lv.rc == 10) {
-        CmdResult rec = st.Sr("log recover --station " + st.station + " --log-pin-source file:" +
-                              st.pins + "/log");
+        CmdResult rec = st.Sr("log recover --station " + st.station +
+                              " --log-pin-source file:" + st.pins + "/log");
         REQUIRE_MESSAGE(rec.rc == 0, rec.all());
       } else {
         CHECK_MESSAGE(lv.rc == 0, lv.all());
@@ -288,9 +289,9 @@ TEST_CASE("full disk: key generate never leaves a key in the token without its K
     CHECK_FALSE(PathExists(st.station + "/keys/k2.pem"));
     if (Has(g.all(), "no key was generated")) ++refused_before_hsm;
     if (Has(g.all(), "CKR_")) ++hsm_failed;
-    CHECK_MESSAGE((Has(g.all(), "refusal logged as event") ||
-                   Has(g.all(), "refusal could not be recorded")),
-                  g.all());
+    CHECK_MESSAGE(
+        (Has(g.all(), "refusal logged as event") || Has(g.all(), "refusal could not be recorded")),
+        g.all());
     // With the space back, the same command generates and logs the key.
     CmdResult again = st.Sr("key generate --station " + st.station +
                             " --label k2 --algorithm ecdsa-p256" + st.Pins());

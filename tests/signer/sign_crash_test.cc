@@ -401,8 +401,8 @@ TEST_CASE(
 
   // The index file has not caught up with the durable event: log outputs
   // still finds it, and without a log PIN names the one command to run.
-  std::string outputs = "log outputs --station " + st.station + " --index " + n + " --out " +
-                        st.root + "/reissued";
+  std::string outputs =
+      "log outputs --station " + st.station + " --index " + n + " --out " + st.root + "/reissued";
   CmdResult no_pin = st.Sr(outputs + " --log-pin-source file:" + st.root + "/no-such-pin");
   CHECK(no_pin.rc != 0);
   CHECK_MESSAGE(Has(no_pin.all(), "after its signed checkpoint"), no_pin.all());
@@ -420,8 +420,8 @@ TEST_CASE(
   CHECK(st.Events().size() == DurableEvents(st).size());
   CHECK(DurableEvents(st).back().sequence() == signing.sequence());
   // An index past the log is named as such.
-  CmdResult absent = st.Sr("log outputs --station " + st.station + " --index 999 --out " +
-                           st.root + "/none");
+  CmdResult absent =
+      st.Sr("log outputs --station " + st.station + " --index 999 --out " + st.root + "/none");
   CHECK(absent.rc == 4);
   CHECK_MESSAGE(Has(absent.all(), "event 999 is not in the log (" +
                                       std::to_string(DurableEvents(st).size()) + " events)"),
