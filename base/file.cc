@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -211,6 +212,41 @@ Status SyncFilesystem(std::string_view path) {
   UniqueFd guard(fd);
   if (::syncfs(fd) != 0) return ErrnoError("cannot sync the file system of", path, errno);
   return Status::Ok();
+}
+
+Result<SpaceReservation> SpaceReservation::Make(std::string_view path, std::uint64_t bytes) {
+  std::string p(path);
+  // A reservation a crash left behind is stale: it is replaced.
+  ::unlink(p.c_str());
+  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError("cannot reserve space with", path, errno);
+  UniqueFd guard(fd);
+  SpaceReservation r(p);
+  int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  if (err != 0) {
+    Status s = ErrnoError("cannot reserve " + std::to_string(bytes) + " bytes with", path, err);
+    r.Release().IgnoreError();
+    return s;
+  }
+  return r;
+}
+
+SpaceReservation::~SpaceReservation() { Release().IgnoreError(); }
+
+Status SpaceReservation::Release() {
+  if (path_.empty()) return Status::Ok();
+  std::string p = std::move(path_);
+  path_.clear();
+  if (::unlink(p.c_str()) != 0 && errno != ENOENT)
+    return ErrnoError("cannot remove the space reservation", p, errno);
+  return Status::Ok();
+}
+
+Result<std::uint64_t> FreeBytes(std::string_view path) {
+  struct statvfs st;
+  if (::statvfs(std::string(path).c_str(), &st) != 0)
+    return ErrnoError("cannot read the free space of", path, errno);
+  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 Result<FileLock> FileLock::Acquire(std::string_view path, bool wait) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/status.h"
 
@@ -73,6 +74,32 @@ std::string JoinPath(std::string_view a, std::string_view b);
 std::string DirName(std::string_view path);
 // The last component of path (all of it when it has no '/').
 std::string BaseName(std::string_view path);
+
+// Space held on a file system for writes that must not fail for lack of it
+// (the log event of something already done in an HSM, which cannot be taken
+// back by deleting a file): a file of `bytes` allocated with posix_fallocate
+// at path, given back by Release() (unlink) just before those writes, or on
+// destruction. Make fails (kIo, naming ENOSPC) when the space is not there,
+// before anything is started. Holds on any file system that allocates on
+// fallocate (ext4, xfs, tmpfs); a copy-on-write one (btrfs) may still run out.
+class SpaceReservation {
+ public:
+  static Result<SpaceReservation> Make(std::string_view path, std::uint64_t bytes);
+  SpaceReservation(SpaceReservation&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  SpaceReservation& operator=(SpaceReservation&&) = delete;
+  SpaceReservation(const SpaceReservation&) = delete;
+  ~SpaceReservation();
+  // Frees the space (unlinks the file); idempotent.
+  Status Release();
+
+ private:
+  explicit SpaceReservation(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// Bytes available to an unprivileged writer on the file system holding path
+// (statvfs f_bavail * f_frsize).
+Result<std::uint64_t> FreeBytes(std::string_view path);
 
 // An exclusive advisory lock (flock) on a lock file, held until destruction.
 // Used to serialize HSM use and log appends across processes.

@@ -8,6 +8,7 @@
 #include "hsm/pubkey.h"
 #include "cli/common.h"
 #include "cli/json.h"
+#include "station/key_generation.h"
 #include "station/key_lifecycle.h"
 #include "station/log_state.h"
 #include "station/pin_source.h"
@@ -62,20 +63,23 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   log->set_operators(a.operators);
   log->set_pin_share_fingerprints(source->ShareFingerprints());
   SR_RETURN_IF_ERROR(log->RefuseIfClockBehind("key generate"));
-  SR_ASSIGN_OR_RETURN(auto session, station->OpenSessionBesideLog(role, pin, log_pin));
+  auto session = station->OpenSessionBesideLog(role, pin, log_pin);
+  if (!session.ok()) return NoteFullDisk(station->dir(), session.status());
   // An algorithm the token's module lacks (a TPM has no Ed25519) is refused
   // before the token is touched, naming what it offers, and the refusal logged.
   SR_ASSIGN_OR_RETURN(std::vector<hsm::Algorithm> offered,
-                      hsm::OfferedAlgorithms(session->module(), session->token().slot));
-  if (Status lacks = hsm::RequireOffered(offered, alg, session->Describe()); !lacks.ok()) {
+                      hsm::OfferedAlgorithms((*session)->module(), (*session)->token().slot));
+  if (Status lacks = hsm::RequireOffered(offered, alg, (*session)->Describe()); !lacks.ok()) {
     Status logged = log->LogRefusal(
         {policy::Reason::kRequestMalformed, "request", lacks.message()}, "key generate");
     return Status(Code::kFailedPrecondition, logged.message());
   }
-  SR_ASSIGN_OR_RETURN(GeneratedKey key,
-                      GenerateStationKey(*station, *session, a.label, alg, &offered));
-  SR_ASSIGN_OR_RETURN(strongroom::v1::Event event, KeyGeneratedEvent(key, session->token().serial));
-  SR_ASSIGN_OR_RETURN(std::uint64_t index, log->AppendAndCommit(std::move(event)));
+  // Space for the key's record is held before the HSM is touched, and a key
+  // whose event cannot be written is destroyed (station/key_generation.h).
+  SR_ASSIGN_OR_RETURN(LoggedKey logged,
+                      GenerateLoggedKey(*station, *log, **session, a.label, alg, &offered));
+  const GeneratedKey& key = logged.key;
+  const std::uint64_t index = logged.event_index;
   if (ctx.json) {
     PrintJson({{"ok", true},
                {"key", KeyJson(a.token, key.info)},

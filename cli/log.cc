@@ -27,6 +27,7 @@
 #include "station/pin_source.h"
 #include "release/outputs.h"
 #include "signer/output_staging.h"
+#include "signer/signing_session.h"
 #include "station/station.h"
 #include "station/station_log.h"
 #include "station/facts_index.h"
@@ -228,13 +229,18 @@ int RunVerify(Context& ctx, const LogOpts& o) {
     }
   } else {
     const auto& f = *rep->failure;
-    std::cerr << "strongroom: log verification FAILED: check " << f.check;
+    // A crash remnant is its own state (exit 10), not tampering (exit 6).
+    std::cerr << (f.crash_remnant() ? "strongroom: log verified up to its signed checkpoint; "
+                                      "after it: check "
+                                    : "strongroom: log verification FAILED: check ")
+              << f.check;
     if (f.index >= 0) std::cerr << ", event " << f.index;
     if (f.offset >= 0) std::cerr << ", byte offset " << f.offset;
     std::cerr << ": " << f.message << "\n";
   }
   if (rep->ok) return kExitOk;
   if (rep->failure->check == "witness-cosignatures") return kExitRefused;
+  if (rep->failure->crash_remnant()) return kExitPrecondition;
   return rep->failure->check == "io" ? kExitIo : kExitTampered;
 }
 
@@ -434,7 +440,8 @@ struct RecoverSigner {
   std::unique_ptr<log::NoteSigner> signer;
 };
 
-Result<RecoverSigner> OpenRecoverSigner(const LogOpts& o, const std::string& dir) {
+Result<RecoverSigner> OpenRecoverSigner(const LogOpts& o, const std::string& dir,
+                                        const char* verb = "log recover") {
   RecoverSigner r;
   if (!o.pem.empty()) {
     SR_ASSIGN_OR_RETURN(std::string text, ReadFile(JoinPath(dir, log::kVkeyFile), 4096));
@@ -448,7 +455,7 @@ Result<RecoverSigner> OpenRecoverSigner(const LogOpts& o, const std::string& dir
         "--log-pin-source) or, for a test log, --log-key-pem FILE");
   SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
   SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(o.log_pin_source, "log token user PIN"));
-  SR_ASSIGN_OR_RETURN(r.station, Station::Open(o.station_dir, StationLockOptions::Take("log recover")));
+  SR_ASSIGN_OR_RETURN(r.station, Station::Open(o.station_dir, StationLockOptions::Take(verb)));
   SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
   SR_ASSIGN_OR_RETURN(r.signer, OpenLogSigner(*r.station, pin));
   return r;
@@ -463,7 +470,8 @@ int RunRecover(Context& ctx, const LogOpts& o) {
   tmpl.set_time(NowRfc3339());
   if (signer->station) tmpl.set_station_id(signer->station->record().station_id());
   for (const std::string& op : o.operators) tmpl.add_operators(op);
-  auto rep = log::LogWriter::Recover(*dir, *signer->signer, tmpl);
+  auto rep = log::LogWriter::Recover(*dir, *signer->signer, tmpl,
+                                     ::sr::signer::CrashPointsFromEnvironment());
   if (!rep.ok()) return ReportError(ctx, rep.status());
   // The facts index is rebuilt from the recovered log (a station's only).
   if (signer->station) {
@@ -471,16 +479,33 @@ int RunRecover(Context& ctx, const LogOpts& o) {
     if (!re.ok()) return ReportError(ctx, re.status().Annotate("log recover: rebuilding the facts index"));
   }
   if (ctx.json) {
+    Json removals = Json::array();
+    for (const auto& r : rep->removals)
+      removals.push_back({{"offset", r.offset},
+                          {"length", r.length},
+                          {"sha256", r.sha256},
+                          {"event_index", r.event_index}});
     PrintJson({{"ok", true},
                {"torn", rep->torn},
                {"removed_offset", rep->removed_offset},
                {"removed_length", rep->removed_length},
                {"removed_sha256", rep->removed_sha256},
+               {"removals", removals},
                {"tree_size", rep->size}});
   } else if (rep->torn) {
-    std::cout << "removed a torn tail of " << rep->removed_length << " bytes at byte offset "
-              << rep->removed_offset << " (sha256 " << rep->removed_sha256 << "); logged as event "
-              << rep->recovered_event_index << "; checkpoint signed at size " << rep->size << "\n";
+    for (std::size_t i = 0; i < rep->removals.size(); ++i) {
+      const auto& r = rep->removals[i];
+      std::cout << (i == 0 && r.offset == rep->removed_offset && r.sha256 == rep->removed_sha256
+                        ? "removed a torn tail of "
+                        : "removed the partial record of an interrupted recover, ")
+                << r.length << " bytes at byte offset " << r.offset << " (sha256 " << r.sha256
+                << "); logged as event " << r.event_index << "\n";
+    }
+    if (rep->removals.empty())
+      std::cout << "the torn tail an interrupted recover removed (" << rep->removed_length
+                << " bytes at byte offset " << rep->removed_offset << ") is logged as event "
+                << rep->recovered_event_index << "\n";
+    std::cout << "checkpoint signed at size " << rep->size << "\n";
   } else {
     std::cout << "no torn tail; checkpoint signed at size " << rep->size << "\n";
   }
@@ -508,9 +533,47 @@ int RunReindex(Context& ctx, const LogOpts& o) {
   return kExitOk;
 }
 
+// A SIGNING event a crash (or a full disk) left after the signed checkpoint
+// cannot be proven yet: sign a checkpoint over it first, exactly as `log
+// recover` does (a torn tail after it is cut and logged), with the log
+// token's PIN.
+Status SignPendingCheckpoint(Context& ctx, const LogOpts& o) {
+  std::cerr << "strongroom: event " << o.index
+            << " is durable in the log but after its signed checkpoint (a crash or a full "
+               "disk came before the checkpoint was signed); signing a checkpoint first, as "
+               "`strongroom log recover` does\n";
+  auto signer = OpenRecoverSigner(o, layout::LogDir(o.station_dir), "log outputs");
+  if (!signer.ok()) {
+    return signer.status().Annotate(
+        "event " + std::to_string(o.index) +
+        " needs a signed checkpoint before its outputs can be written: give the log token "
+        "PIN with --log-pin-source, or run `strongroom log recover --station " +
+        o.station_dir + "` and then this command again");
+  }
+  strongroom::v1::Event tmpl;
+  tmpl.set_time(NowRfc3339());
+  tmpl.set_station_id(signer->station->record().station_id());
+  for (const std::string& op : o.operators) tmpl.add_operators(op);
+  SR_ASSIGN_OR_RETURN(log::RecoverReport rep,
+                      log::LogWriter::Recover(layout::LogDir(o.station_dir), *signer->signer, tmpl,
+                                              ::sr::signer::CrashPointsFromEnvironment()));
+  for (const auto& r : rep.removals)
+    std::cerr << "strongroom: removed an incomplete record of " << r.length
+              << " bytes at byte offset " << r.offset << ", logged as event " << r.event_index
+              << "\n";
+  if (!ctx.json) std::cerr << "strongroom: checkpoint signed at size " << rep.size << "\n";
+  return Status::Ok();
+}
+
 int RunOutputs(Context& ctx, const LogOpts& o) {
   if (o.station_dir.empty())
     return ReportError(ctx, InvalidArgument("log outputs needs --station DIR"));
+  auto first = signer::NeedsCheckpointFirst(o.station_dir, o.index);
+  if (!first.ok()) return ReportError(ctx, first.status().Annotate("log outputs"));
+  if (*first) {
+    Status s = SignPendingCheckpoint(ctx, o);
+    if (!s.ok()) return ReportError(ctx, s.Annotate("log outputs"));
+  }
   // Reads the log and evidence only: no station lock (docs/cli.md, "Locks").
   auto station = Station::Open(o.station_dir, StationLockOptions::ReadOnly());
   if (!station.ok()) return ReportError(ctx, station.status());
@@ -520,7 +583,11 @@ int RunOutputs(Context& ctx, const LogOpts& o) {
   Status w = signer::WriteOutputDir(o.out, *files);
   if (!w.ok()) return ReportError(ctx, w.Annotate("log outputs"));
   if (ctx.json) {
-    PrintJson({{"ok", true}, {"event_index", o.index}, {"out_dir", o.out}, {"files", files->size()}});
+    PrintJson({{"ok", true},
+               {"event_index", o.index},
+               {"out_dir", o.out},
+               {"files", files->size()},
+               {"checkpoint_signed", *first}});
   } else {
     std::cout << "wrote the outputs of signing event " << o.index << " (" << files->size()
               << " files) to " << o.out << "\n";
@@ -544,7 +611,9 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
       "earlier is a prefix of this log. Names the check, event index and byte offset of the\n"
       "first problem. With --tiles: the same of a tlog-tiles export (`log export`), and every\n"
       "hash tile. With --witness: the checkpoint must carry K valid cosignatures.\n"
-      "Exit 0 = verified, 6 = tampering or corruption found, 1 = not enough cosignatures.");
+      "Exit 0 = verified, 6 = tampering or corruption found, 1 = not enough cosignatures,\n"
+      "10 = the signed events verified but a crash left events (or a torn record) after the\n"
+      "checkpoint: run `strongroom log recover` at the station.");
   AddDirOptions(v, *o);
   v->add_option("--tiles", o->tiles,
                 "A tlog-tiles export (a folder, or file:// URL) instead of a log directory");
@@ -642,8 +711,12 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
       "outputs",
       "Write the outputs of signing event N again (after a crash, or for a lost copy): the\n"
       "manifest, detached signatures and VSA exactly as signed (their signatures are in the\n"
-      "log, their payloads in the evidence store) and a fresh tlog-proof. Needs no PIN.");
+      "log, their payloads in the evidence store) and a fresh tlog-proof. Needs no PIN,\n"
+      "except when a crash or a full disk left event N after the signed checkpoint: then it\n"
+      "first signs a checkpoint as `log recover` does (the log token PIN, --log-pin-source).");
   AddStationOption(out, o->station_dir)->required();
+  AddLogPinSourceOption(out, o->log_pin_source);
+  AddOperatorOption(out, o->operators);
   out->add_option("--index", o->index, "Index of the SIGNING event")->required();
   out->add_option("--out", o->out, "Output directory (must not exist or be empty)")->required();
   out->callback([&ctx, o] { ctx.exit_code = RunOutputs(ctx, *o); });

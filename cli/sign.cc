@@ -106,6 +106,7 @@ void PrintResultsJson(const std::vector<ReleaseResult>& rs, bool ok) {
   for (const ReleaseResult& r : rs) {
     Json j = {{"product", r.product}, {"version", r.version}, {"outcome", OutcomeName(r.outcome)}};
     if (r.logged) j["event_index"] = r.event_index;
+    j["logged"] = r.logged;
     if (r.outcome == Outcome::kSigned) {
       j["out_dir"] = r.out_dir;
       j["files"] = r.files;
@@ -139,7 +140,13 @@ void PrintHuman(const std::vector<ReleaseResult>& rs) {
       continue;
     }
     std::cerr << "strongroom: FAILED " << what << ev << ": " << r.error.message() << "\n";
-    if (!r.logged) std::cerr << "  (this failure could not be written to the log)\n";
+    // A refusal whose REFUSAL event could not be appended (a full disk):
+    // its reasons, and that no record of it exists.
+    for (const auto& f : r.failures) std::cerr << "  refused: " << policy::FormatFailure(f) << "\n";
+    if (!r.logged)
+      std::cerr << (r.failures.empty() ? "  (this failure could not be written to the log)\n"
+                                       : "  (this refusal could not be recorded: the log could "
+                                         "not be written)\n");
   }
 }
 
@@ -199,7 +206,10 @@ int RunSign(Context& ctx, const SignArgs& a) {
   o.at = signer::CrashPointsFromEnvironment();
   o.prehash = &prehash;
   auto results = signer::SignReleases(**station, *log_pin, *release_pin, requests, o);
-  if (!results.ok()) return ReportError(ctx, results.status().Annotate("sign"));
+  if (!results.ok())
+    return ReportError(ctx, NoteFullDisk(a.station, results.status().Annotate("sign")));
+  for (signer::ReleaseResult& r : *results)
+    if (r.outcome == Outcome::kFailed) r.error = NoteFullDisk(a.station, r.error);
   int code = ExitFor(*results);
   if (ctx.json) {
     PrintResultsJson(*results, code == kExitOk);

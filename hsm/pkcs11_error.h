@@ -12,8 +12,9 @@
 
 namespace sr::hsm {
 
-// "CKR_PIN_INCORRECT" for 0xa0; "CKR_VENDOR_DEFINED+0x..." or
-// "unknown CK_RV" for values outside the standard list.
+// "CKR_PIN_INCORRECT" for 0xa0: every code PKCS#11 v2.40 and v3.0 define is
+// named; "CKR_VENDOR_DEFINED+0x..." for vendor codes, "unknown CK_RV 0x..."
+// for any other value.
 std::string CkrName(unsigned long rv);
 
 // Status(kHsm, "<operation> failed (<where>): CKR_NAME (0x..)<hint>").

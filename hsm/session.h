@@ -69,6 +69,12 @@ class Session {
   // CKA_ID shared by both. kAlreadyExists when the label is taken.
   Result<KeyInfo> GenerateKey(std::string_view label, Algorithm algorithm);
 
+  // Destroys both objects of a key pair this session generated (matched by
+  // label and CKA_ID): for a key whose KEY_GENERATED event could not be
+  // logged, so that no key exists that no record accounts for. Ok when
+  // neither object exists any more.
+  Status DestroyKey(const KeyInfo& key);
+
   // Every key pair with a public key of a supported algorithm, by label.
   Result<std::vector<KeyInfo>> ListKeys();
 

@@ -120,6 +120,20 @@ Result<KeyInfo> Session::GenerateKey(std::string_view label, Algorithm algorithm
   return DescribePublicKey(pub);
 }
 
+Status Session::DestroyKey(const KeyInfo& key) {
+  if (key.label.empty() || key.id.empty())
+    return InvalidArgument("a key to destroy needs its label and CKA_ID");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!user_access_) return FailedPrecondition("destroying a key needs a login to " + Describe());
+  SR_ASSIGN_OR_RETURN(std::vector<unsigned long> found, FindObjects(kAnyClass, key.label, key.id));
+  for (unsigned long h : found) {
+    CK_RV rv = module_->functions()->C_DestroyObject(handle_, h);
+    if (rv != CKR_OK && rv != CKR_OBJECT_HANDLE_INVALID)
+      return CkrError(rv, "C_DestroyObject", Describe() + ", key '" + key.label + "'");
+  }
+  return Status::Ok();
+}
+
 Result<KeyHandle> Session::FindKey(std::string_view label_or_uri) {
   std::string label(label_or_uri), id;
   if (label_or_uri.starts_with("pkcs11:")) {

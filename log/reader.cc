@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "log/note.h"
 #include "log/record.h"
 
@@ -68,6 +70,29 @@ Result<std::string> LogReader::ReadEvent(std::uint64_t i) {
   }
   rec.resize(len);  // the event without its checksum, not copied again
   return rec;
+}
+
+Result<std::uint64_t> LogReader::DurableSize() {
+  std::uint64_t off = kEventsMagic.size();
+  char lb[kLengthBytes];
+  if (indexed_ > 0) {
+    SR_ASSIGN_OR_RETURN(off, Offset(indexed_ - 1));
+    SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), off, lb, sizeof lb, "log events file"));
+    off += kRecordOverhead + LoadBe32(lb);
+  }
+  struct stat st;
+  if (::fstat(events_.get(), &st) != 0)
+    return ErrnoError("cannot stat", JoinPath(dir_, kEventsFile), errno);
+  const auto end = static_cast<std::uint64_t>(st.st_size);
+  std::uint64_t n = indexed_;
+  while (end - std::min(end, off) >= kRecordOverhead) {
+    SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), off, lb, sizeof lb, "log events file"));
+    std::uint32_t len = LoadBe32(lb);
+    if (len == 0 || len > kMaxEventBytes || end - off < kRecordOverhead + len) break;
+    off += kRecordOverhead + len;
+    ++n;
+  }
+  return n;
 }
 
 Result<std::string> LogReader::CheckpointNote() const {

@@ -33,6 +33,11 @@ class LogReader {
   static Result<LogReader> Open(std::string_view dir);
   // Events present in the index file.
   std::uint64_t indexed_size() const { return indexed_; }
+  // Events whose records are whole in the events file: the indexed ones and
+  // those a crash (or a full disk) left durable after the index, which the
+  // writer's next open indexes. Reads the records after the index; stops at
+  // an incomplete one (a torn tail).
+  Result<std::uint64_t> DurableSize();
   // The serialized event at index i, checked against its record checksum.
   Result<std::string> ReadEvent(std::uint64_t i);
   // Byte offset of the record for event i.

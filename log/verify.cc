@@ -44,6 +44,22 @@ VerifyFailure Fail(std::string check, std::int64_t index, std::int64_t offset, s
   return VerifyFailure{std::move(check), index, offset, std::move(msg)};
 }
 
+// "events 5..7)" or "event 5)"; end is one past the last.
+std::string EventRange(std::uint64_t begin, std::uint64_t end) {
+  return end - begin == 1
+             ? "event " + std::to_string(begin) + ")"
+             : "events " + std::to_string(begin) + ".." + std::to_string(end - 1) + ")";
+}
+
+// What the crash remnants mean and what to do about them.
+std::string UnsignedAdvice() {
+  return ". Every event the checkpoint signs verified. This is what a crash or a full disk "
+         "between an append and its checkpoint leaves, not tampering: run 'strongroom log "
+         "recover' at the station, then verify again. (An older checkpoint put back in place "
+         "of a newer one looks the same: verify with --since and the newest checkpoint you "
+         "kept to tell them apart.)";
+}
+
 // Checks that payload is well-formed protobuf wire format (every field's tag,
 // wire type and length; nested messages are length-checked, not parsed) and
 // extracts Event.sequence (field 1, varint; absent means 0). Allocation-free:
@@ -139,6 +155,7 @@ class Verifier {
  private:
   bool LoadCheckpoints();
   void FinalChecks(int events_fd);
+  void TornTail(int events_fd, std::uint64_t total, const VerifyFailure& torn);
   bool Stream(int fd, std::uint64_t total);
   std::size_t Fill(int fd, Batch& b);
   void Frame(Batch& b, std::size_t have);
@@ -365,17 +382,35 @@ void Verifier::FinalChecks(int events_fd) {
                  " events no longer hash to the checkpoint you kept: history was rewritten");
     return;
   }
+  rep_.root = *root_at_cp_;
   if (k > cp_.size) {
-    rep_.failure =
-        Fail("event-count", static_cast<std::int64_t>(cp_.size),
-             static_cast<std::int64_t>(offset_at_cp_),
-             "events " + std::to_string(cp_.size) + ".." + std::to_string(k - 1) +
-                 " are not covered by the signed checkpoint (an older checkpoint was put "
-                 "back, or a crash came before signing: run 'strongroom log recover')");
+    rep_.failure = Fail(std::string(kCheckUnsignedEvents), static_cast<std::int64_t>(cp_.size),
+                        static_cast<std::int64_t>(offset_at_cp_),
+                        std::to_string(k - cp_.size) + " event(s) after the signed checkpoint (" +
+                            EventRange(cp_.size, k) + UnsignedAdvice());
     return;
   }
-  rep_.root = *root_at_cp_;
   rep_.ok = true;
+}
+
+// A file that ends inside a record after the signed events: the signed
+// prefix is checked as usual, then the torn tail is reported as what a
+// crash inside an append leaves.
+void Verifier::TornTail(int events_fd, std::uint64_t total, const VerifyFailure& torn) {
+  const std::uint64_t k = frontier_.size();
+  FinalChecks(events_fd);
+  if (rep_.failure && rep_.failure->check != kCheckUnsignedEvents) return;
+  rep_.ok = false;
+  const auto at = static_cast<std::uint64_t>(torn.offset);
+  std::string unsigned_events = k > cp_.size ? " after " + std::to_string(k - cp_.size) +
+                                                   " complete event(s) no checkpoint signs yet (" +
+                                                   EventRange(cp_.size, k)
+                                             : std::string();
+  rep_.failure = Fail(std::string(kCheckTornTail), torn.index, torn.offset,
+                      "the events file ends inside a record after the signed checkpoint" +
+                          unsigned_events + ": " + std::to_string(total - at) +
+                          " bytes of an incomplete record at byte offset " + std::to_string(at) +
+                          " (a torn tail)" + UnsignedAdvice());
 }
 
 VerifyReport Verifier::Run() {
@@ -394,7 +429,14 @@ VerifyReport Verifier::Run() {
     return rep_;
   }
   Snapshot();
-  if (Stream(fd->get(), *total)) FinalChecks(fd->get());
+  if (Stream(fd->get(), *total)) {
+    FinalChecks(fd->get());
+  } else if (rep_.failure->check == "record-truncated" &&
+             rep_.failure->index >= static_cast<std::int64_t>(cp_.size)) {
+    VerifyFailure torn = *rep_.failure;
+    rep_.failure.reset();
+    TornTail(fd->get(), *total, torn);
+  }
   return rep_;
 }
 

@@ -8,6 +8,8 @@
 // record parses as an Event whose sequence equals its index; that the number
 // of events equals the checkpoint size; that the recomputed root equals the
 // checkpoint root; and that an older checkpoint is a prefix of this tree.
+// Events after the checkpoint (complete, or a torn last record) are reported
+// once the signed prefix has verified, as a crash remnant.
 // The first failure is reported with the check name, event index and byte
 // offset. Thread-safe (no shared state).
 #ifndef STRONGROOM_LOG_VERIFY_H_
@@ -51,11 +53,20 @@ struct VerifyOptions {
   EventVisitor on_event;
 };
 
+// The checks whose failure is what a crash leaves rather than tampering:
+// everything the checkpoint signs verified, and after it come complete
+// events no checkpoint signs yet (kCheckUnsignedEvents) or an incomplete
+// record (kCheckTornTail). `strongroom log recover` handles both.
+inline constexpr std::string_view kCheckUnsignedEvents = "unsigned-events";
+inline constexpr std::string_view kCheckTornTail = "torn-tail";
+
 struct VerifyFailure {
   std::string check;         // stable name, e.g. "record-checksum" (docs/formats.md)
   std::int64_t index = -1;   // event index, -1 when not about one event
   std::int64_t offset = -1;  // byte offset in the events file, -1 when none
   std::string message;
+  // True for kCheckUnsignedEvents and kCheckTornTail.
+  bool crash_remnant() const { return check == kCheckUnsignedEvents || check == kCheckTornTail; }
 };
 
 struct VerifyReport {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <optional>
@@ -439,50 +440,80 @@ Result<std::string> LogWriter::Commit() {
 
 namespace {
 
-// recover.pending: "<offset> <length> <sha256 hex> <tree size before>\n",
-// written (durably) before the torn bytes are cut, removed after the
-// LOG_RECOVERED event is appended and signed, so a crash during recovery
-// cannot lose the record of what was removed.
-std::string FormatPending(const RecoverReport& r, std::uint64_t size_before) {
-  return std::to_string(r.removed_offset) + " " + std::to_string(r.removed_length) + " " +
-         r.removed_sha256 + " " + std::to_string(size_before) + "\n";
+// recover.pending: one line per removal, in the order they were cut,
+// "<offset> <length> <sha256 hex> <tree size before>\n". Written (durably,
+// whole, by rename) before the torn bytes are cut; removed after every
+// removal it lists has its LOG_RECOVERED event appended and signed, so no
+// crash during recovery can lose the record of what was removed.
+constexpr std::uint64_t kMaxPendingBytes = 64u << 10;
+
+std::string FormatPending(const std::vector<TornRemoval>& removals) {
+  std::string out;
+  for (const TornRemoval& r : removals)
+    out += std::to_string(r.offset) + " " + std::to_string(r.length) + " " + r.sha256 + " " +
+           std::to_string(r.tree_size_before) + "\n";
+  return out;
 }
 
-Result<std::optional<std::pair<RecoverReport, std::uint64_t>>> ReadPending(
-    const std::string& path) {
-  if (!PathExists(path)) return std::optional<std::pair<RecoverReport, std::uint64_t>>();
-  SR_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 256));
-  RecoverReport r;
-  unsigned long long off = 0, len = 0, before = 0;
-  char sha[65] = {0};
-  if (std::sscanf(text.c_str(), "%llu %llu %64s %llu", &off, &len, sha, &before) != 4) {
-    return DataLoss("'" + path + "' is malformed; it records an interrupted recovery");
+Result<std::vector<TornRemoval>> ReadPending(const std::string& path) {
+  std::vector<TornRemoval> out;
+  if (!PathExists(path)) return out;
+  SR_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxPendingBytes));
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.empty()) continue;
+    unsigned long long off = 0, len = 0, before = 0;
+    char sha[65] = {0};
+    int used = 0;
+    if (std::sscanf(line.c_str(), "%llu %llu %64s %llu%n", &off, &len, sha, &before, &used) != 4 ||
+        static_cast<std::size_t>(used) != line.size()) {
+      return DataLoss("'" + path + "' is malformed (line " + std::to_string(out.size() + 1) +
+                      "); it records an interrupted recovery: keep it, and compare it with "
+                      "the events file before removing it");
+    }
+    out.push_back(TornRemoval{off, len, sha, before, 0});
   }
-  r.torn = true;
-  r.removed_offset = off;
-  r.removed_length = len;
-  r.removed_sha256 = sha;
-  return std::make_optional(std::make_pair(r, static_cast<std::uint64_t>(before)));
+  return out;
 }
 
-// True when the log's last event already records this removal (an earlier
-// recover appended it, then crashed before signing or cleaning up).
-bool AlreadyRecorded(const std::string& dir, std::uint64_t size, const RecoverReport& r) {
-  if (size == 0) return false;
-  auto reader = LogReader::Open(dir);
-  if (!reader.ok()) return false;
-  auto bytes = reader->ReadEvent(size - 1);
-  strongroom::v1::Event ev;
-  return bytes.ok() && ev.ParseFromString(*bytes) &&
-         ev.kind() == strongroom::v1::EVENT_KIND_LOG_RECOVERED &&
-         ev.log_recovered().removed_offset() == r.removed_offset &&
-         ev.log_recovered().removed_sha256() == r.removed_sha256;
+// Marks the removals whose LOG_RECOVERED event the log already holds (an
+// earlier recover appended it, then was interrupted before signing or
+// cleaning up); returns how many are not yet logged.
+Result<std::size_t> FindRecorded(const std::string& dir, std::uint64_t size,
+                                 std::vector<TornRemoval>& removals, std::vector<bool>& logged) {
+  logged.assign(removals.size(), false);
+  std::uint64_t from = size;
+  for (const TornRemoval& r : removals) from = std::min(from, r.tree_size_before);
+  SR_ASSIGN_OR_RETURN(LogReader reader, LogReader::Open(dir));
+  for (std::uint64_t i = from; i < size && i < reader.indexed_size(); ++i) {
+    SR_ASSIGN_OR_RETURN(std::string bytes, reader.ReadEvent(i));
+    strongroom::v1::Event ev;
+    if (!ev.ParseFromString(bytes) || ev.kind() != strongroom::v1::EVENT_KIND_LOG_RECOVERED)
+      continue;
+    const auto& lr = ev.log_recovered();
+    for (std::size_t k = 0; k < removals.size(); ++k) {
+      if (!logged[k] && lr.removed_offset() == removals[k].offset &&
+          lr.removed_length() == removals[k].length && lr.removed_sha256() == removals[k].sha256) {
+        logged[k] = true;
+        removals[k].event_index = i;
+        break;
+      }
+    }
+  }
+  std::size_t missing = 0;
+  for (bool l : logged) missing += !l;
+  return missing;
 }
 
 }  // namespace
 
-// Cuts the torn bytes after recording them in recover.pending.
-Result<std::pair<RecoverReport, std::uint64_t>> LogWriter::CutTornTail(const TailScan& scan) {
+// Records the torn tail in recover.pending (after the removals already
+// listed there), durably, then cuts it.
+Status LogWriter::CutTornTail(const TailScan& scan, std::vector<TornRemoval>& pending) {
   if (scan.length > kMaxEventBytes + kRecordOverhead) {
     return DataLoss("the " + std::to_string(scan.length) + " bytes after byte offset " +
                     std::to_string(scan.offset) + " are larger than any record: not a torn tail");
@@ -490,23 +521,21 @@ Result<std::pair<RecoverReport, std::uint64_t>> LogWriter::CutTornTail(const Tai
   const std::string path = JoinPath(dir_, kEventsFile);
   std::string removed(scan.length, '\0');
   SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), scan.offset, removed.data(), removed.size(), path));
-  RecoverReport r;
-  r.torn = true;
-  r.removed_offset = scan.offset;
-  r.removed_length = scan.length;
-  r.removed_sha256 = Sha256Hex(removed);
+  pending.push_back(TornRemoval{scan.offset, scan.length, Sha256Hex(removed), size(), 0});
   SR_RETURN_IF_ERROR(
-      WriteFileAtomic(JoinPath(dir_, kRecoverPendingFile), FormatPending(r, size()), 0600));
+      WriteFileAtomic(JoinPath(dir_, kRecoverPendingFile), FormatPending(pending), 0600)
+          .Annotate("recording the torn tail before removing it (nothing was removed)"));
   if (::ftruncate(events_.get(), static_cast<off_t>(scan.offset)) != 0 ||
       ::fdatasync(events_.get()) != 0) {
     return ErrnoError("cannot remove the torn tail of", path, errno);
   }
   end_offset_ = scan.offset;
-  return std::make_pair(r, size());
+  return Status::Ok();
 }
 
 Result<RecoverReport> LogWriter::Recover(std::string_view dir, NoteSigner& signer,
-                                         const strongroom::v1::Event& template_event) {
+                                         const strongroom::v1::Event& template_event,
+                                         const std::function<void(std::string_view)>& at) {
   std::string d(dir);
   if (!PathExists(JoinPath(d, kEventsFile))) {
     return NotFound("'" + d + "' holds no signing-event log (no events file)");
@@ -516,29 +545,47 @@ Result<RecoverReport> LogWriter::Recover(std::string_view dir, NoteSigner& signe
   SR_ASSIGN_OR_RETURN(std::unique_ptr<LogWriter> w,
                       OpenLocked(d, signer, std::move(lock), true, &scan));
   const std::string pending_path = JoinPath(d, kRecoverPendingFile);
-  SR_ASSIGN_OR_RETURN(auto pending, ReadPending(pending_path));
+  SR_ASSIGN_OR_RETURN(std::vector<TornRemoval> pending, ReadPending(pending_path));
   if (scan.torn) {
-    SR_ASSIGN_OR_RETURN(pending, w->CutTornTail(scan));
+    SR_RETURN_IF_ERROR(w->CutTornTail(scan, pending));
+    if (at) at("recover-after-cut");
   }
   RecoverReport report;
-  if (pending) {
-    report = pending->first;
-    if (AlreadyRecorded(d, w->size(), report)) {
-      report.recovered_event_index = w->size() - 1;
-    } else {
+  if (!pending.empty()) {
+    std::vector<bool> logged;
+    SR_ASSIGN_OR_RETURN(std::size_t missing, FindRecorded(d, w->size(), pending, logged));
+    std::vector<strongroom::v1::Event> events;
+    std::vector<std::size_t> which;
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      if (logged[k]) continue;
       strongroom::v1::Event ev = template_event;
       ev.set_kind(strongroom::v1::EVENT_KIND_LOG_RECOVERED);
       auto* rec = ev.mutable_log_recovered();
-      rec->set_removed_offset(report.removed_offset);
-      rec->set_removed_length(report.removed_length);
-      rec->set_removed_sha256(report.removed_sha256);
-      rec->set_tree_size_before(pending->second);
-      rec->set_reason("incomplete record after the last complete event (crash during an append)");
-      SR_ASSIGN_OR_RETURN(report.recovered_event_index, w->Append(std::move(ev)));
+      rec->set_removed_offset(pending[k].offset);
+      rec->set_removed_length(pending[k].length);
+      rec->set_removed_sha256(pending[k].sha256);
+      rec->set_tree_size_before(pending[k].tree_size_before);
+      rec->set_reason(k == 0 ? "incomplete record after the last complete event (crash during an "
+                               "append)"
+                             : "incomplete record left by an interrupted 'log recover' (crash "
+                               "during its own append)");
+      events.push_back(std::move(ev));
+      which.push_back(k);
     }
+    if (missing > 0) {
+      SR_ASSIGN_OR_RETURN(std::uint64_t first, w->AppendMany(events));
+      for (std::size_t j = 0; j < which.size(); ++j) pending[which[j]].event_index = first + j;
+      if (at) at("recover-after-append");
+    }
+    report.torn = true;
+    report.removed_offset = pending[0].offset;
+    report.removed_length = pending[0].length;
+    report.removed_sha256 = pending[0].sha256;
+    report.recovered_event_index = pending[0].event_index;
+    for (std::size_t j : which) report.removals.push_back(pending[j]);
   }
   SR_RETURN_IF_ERROR(w->Commit().status());
-  if (pending) {
+  if (!pending.empty()) {
     if (::unlink(pending_path.c_str()) != 0)
       return ErrnoError("cannot remove", pending_path, errno);
     SR_RETURN_IF_ERROR(FsyncDir(d));

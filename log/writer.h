@@ -19,6 +19,7 @@
 #define STRONGROOM_LOG_WRITER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,13 +34,27 @@
 
 namespace sr::log {
 
+// One incomplete record Recover cut from the end of the events file.
+struct TornRemoval {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  std::string sha256;                  // hex, of the removed bytes
+  std::uint64_t tree_size_before = 0;  // complete events when it was cut
+  std::uint64_t event_index = 0;       // its LOG_RECOVERED event
+};
+
 // What Recover found and did.
 struct RecoverReport {
-  bool torn = false;  // a torn tail was removed
+  bool torn = false;  // a torn tail was removed (by this or an interrupted recover)
+  // Every removal not logged before this recover, in the order they were
+  // cut: the crash's torn tail first, then the partial records of recovers
+  // interrupted inside their own append. Each has its LOG_RECOVERED event.
+  std::vector<TornRemoval> removals;
+  // The first removal's (the torn tail the crash left), when torn.
   std::uint64_t removed_offset = 0;
   std::uint64_t removed_length = 0;
   std::string removed_sha256;               // hex
-  std::uint64_t recovered_event_index = 0;  // index of the "log recovered" event (if torn)
+  std::uint64_t recovered_event_index = 0;  // index of its "log recovered" event
   std::uint64_t size = 0;                   // tree size of the new checkpoint
 };
 
@@ -67,12 +82,21 @@ class LogWriter {
                                                  bool check_events = true);
   // Removes a torn tail (an incomplete last record after a crash), appends a
   // LOG_RECOVERED event describing it, and signs a checkpoint. What is cut is
-  // first recorded durably in DIR/recover.pending, so a crash during recovery
-  // is finished by the next Recover (Open refuses while that file exists). With no torn
-  // tail it only signs a checkpoint over events a crash left unsigned.
+  // first recorded durably in DIR/recover.pending (temp + fsync + rename),
+  // and that file is removed only once every removal it lists has its event
+  // durable and signed, so a crash during recovery is finished by the next
+  // Recover (Open refuses while that file exists). A recover killed inside
+  // its own append leaves a torn record of its own: the next one cuts it
+  // too, adds it to the pending list, and logs both removals (one
+  // LOG_RECOVERED each), however many recovers were interrupted. With no
+  // torn tail it only signs a checkpoint over events a crash left unsigned.
   // Anything else that disagrees with the signed checkpoint is refused.
+  // `at`, when given, is called at "recover-after-cut" (the removal is
+  // recorded, the bytes are cut, no event yet) and "recover-after-append"
+  // (the events are durable, not yet signed): crash tests stop it there.
   static Result<RecoverReport> Recover(std::string_view dir, NoteSigner& signer,
-                                       const strongroom::v1::Event& template_event);
+                                       const strongroom::v1::Event& template_event,
+                                       const std::function<void(std::string_view)>& at = {});
 
   ~LogWriter();
   // Sets event.sequence to the next index, appends, syncs; returns the index.
@@ -102,7 +126,7 @@ class LogWriter {
                                                        TailScan* torn_out,
                                                        const EventVisitor& visit = {},
                                                        bool check_events = true);
-  Result<std::pair<RecoverReport, std::uint64_t>> CutTornTail(const TailScan& scan);
+  Status CutTornTail(const TailScan& scan, std::vector<TornRemoval>& pending);
   Status LoadDerived(TailScan& scan);
   Result<std::uint64_t> TrimDerived();
   Result<std::uint64_t> EndOfIndexed(std::uint64_t n, std::uint64_t ev_size);

@@ -11,10 +11,13 @@
 
 #include "base/encoding.h"
 #include "base/file.h"
+#include "log/note.h"
 #include "log/proof.h"
+#include "log/reader.h"
+#include "log/record.h"
 #include "signer/evidence_store.h"
-#include "station/log_state.h"
 #include "station/layout.h"
+#include "station/log_state.h"
 
 namespace sr::signer {
 namespace v1 = strongroom::v1;
@@ -121,6 +124,21 @@ Status WriteOutputDir(std::string_view out, const std::vector<OutputFile>& files
   for (const OutputFile& f : files) names.push_back(f.name);
   SR_ASSIGN_OR_RETURN(std::unique_ptr<OutputStaging> staging, OutputStaging::Create(out, names));
   return staging->Commit(files, after_first);
+}
+
+Result<bool> NeedsCheckpointFirst(std::string_view station_dir, std::uint64_t index) {
+  std::string log_dir = layout::LogDir(station_dir);
+  SR_ASSIGN_OR_RETURN(log::LogReader reader, log::LogReader::Open(log_dir));
+  SR_ASSIGN_OR_RETURN(std::string note, reader.CheckpointNote());
+  SR_ASSIGN_OR_RETURN(std::string vkey, ReadFile(JoinPath(log_dir, log::kVkeyFile), 4096));
+  SR_ASSIGN_OR_RETURN(log::NoteVerifier verifier, log::NoteVerifier::Parse(vkey));
+  auto cp = log::OpenCheckpoint(note, verifier);
+  if (!cp.ok()) return cp.status().Annotate("the log's stored checkpoint");
+  if (index < cp->size) return false;
+  SR_ASSIGN_OR_RETURN(std::uint64_t durable, reader.DurableSize());
+  if (index < durable) return true;
+  return NotFound("event " + std::to_string(index) + " is not in the log (" +
+                  std::to_string(durable) + " events)");
 }
 
 Result<std::vector<OutputFile>> ReissueOutputs(std::string_view station_dir, std::uint64_t index,

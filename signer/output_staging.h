@@ -58,6 +58,14 @@ Status WriteOutputDir(std::string_view out, const std::vector<OutputFile>& files
 // written).
 Status CheckOutputDirFree(std::string_view out);
 
+// Whether event `index` of a station's log must first be signed by a
+// checkpoint before its outputs can be re-issued: false when the current
+// checkpoint covers it; true when it is durable in the events file but after
+// the checkpoint (a crash or a full disk came between the SIGNING append and
+// the checkpoint; `log recover` signs it); kNotFound naming how many events
+// the log holds when it is not there at all. Reads without a lock.
+Result<bool> NeedsCheckpointFirst(std::string_view station_dir, std::uint64_t index);
+
 // Re-derives the outputs of SIGNING event `index` of a station: the event
 // from its log, the payloads from its evidence store, a fresh inclusion
 // proof against the current checkpoint. Needs no HSM and no PIN.

@@ -163,24 +163,44 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
                                    : internal::FailedEvent(*p));
   auto first = log.AppendMany(events);
   Status st = first.status();
-  if (st.ok()) At(o, "after-append");
-  if (st.ok()) st = log.Commit().status();
+  const bool durable = st.ok();
+  if (durable) At(o, "after-append");
+  if (durable) st = log.Commit().status();
   if (st.ok()) At(o, "after-commit");
   const std::string attest_pem = ctx.station.record().attestation_key().public_key_pem();
   bool first_output = true;
   for (std::size_t j = 0; j < allowed.size(); ++j) {
     Prepared& p = *allowed[j];
     ReleaseResult& r = *results[j];
-    if (!st.ok()) {
+    if (!durable) {
       r.outcome = Outcome::kFailed;
-      r.error = st.Annotate("logging the signing event (no output was written)");
+      r.error = st.Annotate(
+          "logging the signing event (nothing was logged as signed and no output was written: "
+          "the signatures were discarded; once the cause is fixed, run the same `sign` again)");
       continue;
     }
     r.logged = true;
     r.event_index = p.signing_index;
     if (!p.error.ok()) {
       r.outcome = Outcome::kFailed;
-      r.error = p.error;
+      r.error = st.ok() ? p.error
+                        : p.error.Annotate("(logged as event " + std::to_string(p.signing_index) +
+                                           "; the checkpoint over it could not be signed: " +
+                                           st.ToString() + ")");
+      continue;
+    }
+    if (!st.ok()) {
+      // The SIGNING event is durable: the release is signed, whatever
+      // happens to the checkpoint; only its outputs wait for one.
+      const std::string n = std::to_string(p.signing_index);
+      r.outcome = Outcome::kFailed;
+      r.error = st.Annotate(
+          "the release is signed and logged as event " + n +
+          " (durable), but the checkpoint over it could not be signed, so no output was "
+          "written; once the cause is fixed (a full disk: once space is free), write its "
+          "outputs with `strongroom log outputs --station " +
+          ctx.station.dir() + " --index " + n +
+          " --out DIR --log-pin-source SRC`, which signs the checkpoint first");
       continue;
     }
     // Against the checkpoint the writer just signed and checked.
@@ -199,11 +219,12 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
     }
     if (!w.ok()) {
       r.outcome = Outcome::kFailed;
-      r.error = w.Annotate("the release is signed and logged as event " +
-                           std::to_string(p.signing_index) +
-                           ", but its outputs could not be written; rewrite them with "
-                           "`strongroom log outputs --index " +
-                           std::to_string(p.signing_index) + "`");
+      r.error = w.Annotate(
+          "the release is signed and logged as event " + std::to_string(p.signing_index) +
+          ", but its outputs could not be written; once the cause is fixed "
+          "(a full disk: once space is free), rewrite them with "
+          "`strongroom log outputs --station " +
+          ctx.station.dir() + " --index " + std::to_string(p.signing_index) + " --out DIR`");
       continue;
     }
     r.outcome = Outcome::kSigned;

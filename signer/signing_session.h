@@ -111,6 +111,9 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
 
 // The checkpoint hook for SessionOptions::at from the environment:
 // STRONGROOM_TEST_CRASH_AT=<step> raises SIGKILL at that step (fault tests).
+// `log recover` (and `log outputs` when it signs a checkpoint first) passes
+// it to log::LogWriter::Recover, whose steps are "recover-after-cut" and
+// "recover-after-append". It can only make the process kill itself.
 // Returns an empty function when the variable is unset.
 std::function<void(std::string_view)> CrashPointsFromEnvironment();
 

@@ -13,6 +13,9 @@
 //   STATION/evidence/<sha256>   every input and signed payload, by digest
 //   STATION/policy/<sha256>.json every installed policy envelope, by digest
 //   STATION/policy/current.json the installed policy (the log says which it must be)
+//   STATION/.space-reserve      space held during `key generate` for the key's
+//                               record (station/key_generation.h); absent
+//                               otherwise, stale after a crash (replaced)
 //   STATION/custody/<token>-<pin>.json the custody record of a PIN split among
 //                               custodians (station/custody.h): its split, the salted
 //                               hash of the PIN and the current share fingerprints
@@ -39,6 +42,7 @@ inline constexpr std::string_view kEvidenceDir = "evidence";
 inline constexpr std::string_view kPolicyDir = "policy";
 inline constexpr std::string_view kCurrentPolicyFile = "current.json";
 inline constexpr std::string_view kCustodyDir = "custody";
+inline constexpr std::string_view kSpaceReserveFile = ".space-reserve";
 
 inline std::string StationJson(std::string_view station) { return JoinPath(station, kStationJson); }
 inline std::string LockFile(std::string_view station) { return JoinPath(station, kLockFile); }
@@ -62,6 +66,9 @@ inline std::string InstalledPolicy(std::string_view station, std::string_view sh
   return JoinPath(PolicyDir(station), std::string(sha256) + ".json");
 }
 
+inline std::string SpaceReserve(std::string_view station) {
+  return JoinPath(station, kSpaceReserveFile);
+}
 inline std::string CustodyDir(std::string_view station) { return JoinPath(station, kCustodyDir); }
 // STATION/custody/<token>-<pin>.json, e.g. custody/release-user.json.
 inline std::string CustodyRecord(std::string_view station, std::string_view token,

@@ -10,6 +10,7 @@
 #ifndef STRONGROOM_STATION_STATION_H_
 #define STRONGROOM_STATION_STATION_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,8 +24,8 @@
 #include "hsm/module.h"
 #include "hsm/session.h"
 #include "proto/station.pb.h"
-#include "station/pin_source.h"
 #include "station/layout.h"
+#include "station/pin_source.h"
 
 namespace sr {
 
@@ -199,9 +200,19 @@ std::string ProofOfPossessionStatement(const hsm::KeyInfo& key, std::string_view
 // An algorithm the token's module does not offer is refused
 // (kFailedPrecondition listing what it offers) before anything is generated;
 // offered, when given, is that list as the caller already read it.
-Result<GeneratedKey> GenerateStationKey(Station& station, hsm::Session& session,
-                                        std::string_view label, hsm::Algorithm algorithm,
-                                        const std::vector<hsm::Algorithm>* offered = nullptr);
+// on_generated, when given, is called once the key exists in the token,
+// before any file is written (key_generation.h gives back its reserved space
+// there, and learns which key to destroy should what follows fail).
+Result<GeneratedKey> GenerateStationKey(
+    Station& station, hsm::Session& session, std::string_view label, hsm::Algorithm algorithm,
+    const std::vector<hsm::Algorithm>* offered = nullptr,
+    const std::function<void(const hsm::KeyInfo&)>& on_generated = {});
+// s, when it is a PKCS#11 failure (kHsm) or an I/O error while the file
+// system holding the station has less than kLowSpaceBytes free, annotated
+// to say so: SoftHSMv2 keeps its token files there and reports a full disk
+// as CKR_FUNCTION_FAILED (or CKR_DEVICE_MEMORY). Otherwise s unchanged.
+inline constexpr std::uint64_t kLowSpaceBytes = 1u << 20;
+Status NoteFullDisk(std::string_view station_dir, Status s);
 
 // Signs with the station's keys in the log token: the log key (for C2SP
 // checkpoints: Ed25519, or ECDSA P-256 on a module without Ed25519) and the

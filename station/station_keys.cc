@@ -18,9 +18,10 @@ std::string ProofOfPossessionStatement(const hsm::KeyInfo& key, std::string_view
   return s;
 }
 
-Result<GeneratedKey> GenerateStationKey(Station& station, hsm::Session& session,
-                                        std::string_view label, hsm::Algorithm algorithm,
-                                        const std::vector<hsm::Algorithm>* offered) {
+Result<GeneratedKey> GenerateStationKey(
+    Station& station, hsm::Session& session, std::string_view label, hsm::Algorithm algorithm,
+    const std::vector<hsm::Algorithm>* offered,
+    const std::function<void(const hsm::KeyInfo&)>& on_generated) {
   SR_RETURN_IF_ERROR(hsm::ValidateKeyLabel(label));
   GeneratedKey out;
   std::string base = JoinPath(station.KeysDir(), label);
@@ -42,6 +43,7 @@ Result<GeneratedKey> GenerateStationKey(Station& station, hsm::Session& session,
   }
   SR_RETURN_IF_ERROR(hsm::RequireOffered(*offered, algorithm, session.Describe()));
   SR_ASSIGN_OR_RETURN(out.info, session.GenerateKey(label, algorithm));
+  if (on_generated) on_generated(out.info);
   out.created = NowRfc3339();
   SR_ASSIGN_OR_RETURN(std::string pem, hsm::SpkiToPem(out.info.spki_der));
   SR_RETURN_IF_ERROR(WriteFileAtomic(out.pem_path, pem, 0644, true));
@@ -52,6 +54,20 @@ Result<GeneratedKey> GenerateStationKey(Station& station, hsm::Session& session,
   SR_RETURN_IF_ERROR(WriteFileAtomic(out.statement_path, statement, 0644, true));
   SR_RETURN_IF_ERROR(WriteFileAtomic(out.signature_path, sig, 0644, true));
   return out;
+}
+
+Status NoteFullDisk(std::string_view station_dir, Status s) {
+  if (s.ok() || (s.code() != Code::kHsm && s.code() != Code::kIo)) return s;
+  auto free = FreeBytes(station_dir);
+  if (!free.ok() || *free >= kLowSpaceBytes) return s;
+  return Status(s.code(),
+                s.message() + " [the station's disk is full: " + std::to_string(*free) +
+                    " bytes free on the file system of " + std::string(station_dir) +
+                    (s.code() == Code::kHsm
+                         ? ", where SoftHSMv2 keeps its token files (a module that cannot write "
+                           "them reports CKR_FUNCTION_FAILED or CKR_DEVICE_MEMORY)"
+                         : "") +
+                    "; free space there, then retry]");
 }
 
 Result<std::unique_ptr<LogKeySigner>> LogKeySigner::Open(Station& station, const SecretBytes& pin) {

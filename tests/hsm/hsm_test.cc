@@ -216,6 +216,32 @@ TEST_CASE("hsm: CK_RV codes are named in words and unknown codes keep their raw 
   CHECK(sr::hsm::CkrName(CKR_DEVICE_MEMORY) == "CKR_DEVICE_MEMORY");
   CHECK(sr::hsm::CkrName(CKR_KEY_TYPE_INCONSISTENT) == "CKR_KEY_TYPE_INCONSISTENT");
   CHECK(sr::hsm::CkrName(0x80000123UL) == "CKR_VENDOR_DEFINED+0x123");
+  // The codes a module returns when the disk under its token is full, and
+  // every other standard code (v2.40 and v3.0), by value.
+  CHECK(sr::hsm::CkrName(0x6) == "CKR_FUNCTION_FAILED");
+  CHECK(sr::hsm::CkrName(0x5) == "CKR_GENERAL_ERROR");
+  CHECK(sr::hsm::CkrName(0x2) == "CKR_HOST_MEMORY");
+  CHECK(sr::hsm::CkrName(0x7) == "CKR_ARGUMENTS_BAD");
+  CHECK(sr::hsm::CkrName(0xf0) == "CKR_UNWRAPPING_KEY_HANDLE_INVALID");
+  CHECK(sr::hsm::CkrName(0x1b5) == "CKR_EXCEEDED_MAX_ITERATIONS");
+  CHECK(sr::hsm::CkrName(0x1b9) == "CKR_PUBLIC_KEY_INVALID");
+  CHECK(sr::hsm::CkrName(0x42) == "CKR_AEAD_DECRYPT_FAILED");
+  CHECK(sr::hsm::CkrName(0x201) == "CKR_TOKEN_RESOURCE_EXCEEDED");
+  CHECK(sr::hsm::CkrName(0x202) == "CKR_OPERATION_CANCEL_FAILED");
+  const unsigned long standard[] = {
+      0x0,   0x1,   0x2,   0x3,   0x5,   0x6,   0x7,   0x8,   0x9,   0xa,   0x10,  0x11,  0x12,
+      0x13,  0x1b,  0x20,  0x21,  0x30,  0x31,  0x32,  0x40,  0x41,  0x42,  0x50,  0x51,  0x54,
+      0x60,  0x62,  0x63,  0x64,  0x65,  0x66,  0x67,  0x68,  0x69,  0x6a,  0x70,  0x71,  0x82,
+      0x90,  0x91,  0xa0,  0xa1,  0xa2,  0xa3,  0xa4,  0xb0,  0xb1,  0xb3,  0xb4,  0xb5,  0xb6,
+      0xb7,  0xb8,  0xc0,  0xc1,  0xd0,  0xd1,  0xe0,  0xe1,  0xe2,  0xf0,  0xf1,  0xf2,  0x100,
+      0x101, 0x102, 0x103, 0x104, 0x105, 0x110, 0x112, 0x113, 0x114, 0x115, 0x120, 0x121, 0x130,
+      0x140, 0x150, 0x160, 0x170, 0x180, 0x190, 0x191, 0x1a0, 0x1a1, 0x1b0, 0x1b1, 0x1b5, 0x1b6,
+      0x1b7, 0x1b8, 0x1b9, 0x200, 0x201, 0x202};
+  for (unsigned long rv : standard) {
+    INFO("CK_RV 0x", std::hex, rv);
+    CHECK(sr::hsm::CkrName(rv).rfind("CKR_", 0) == 0);
+  }
+  CHECK(sr::hsm::CkrName(0x4) == "unknown CK_RV 0x4");
   sr::Status s = sr::hsm::CkrError(CKR_DEVICE_MEMORY, "C_GenerateKeyPair", "token 'x'");
   CHECK(s.message().find("token is full") != std::string::npos);
   CHECK(s.message().find("(0x31)") != std::string::npos);

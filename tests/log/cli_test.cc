@@ -2,8 +2,11 @@
 // log_tool helper process.
 #include <doctest/doctest.h>
 
+#include "base/hash.h"
+#include "log/merkle.h"
 #include "log/reader.h"
 #include "log/record.h"
+#include "proto/event.pb.h"
 #include "tests/testing/files.h"
 #include "tests/testing/run.h"
 #include "tests/testing/temp_dir.h"
@@ -74,9 +77,19 @@ TEST_CASE(
   // The older checkpoint put back in place of the newer one.
   std::string newer = ReadAll(JoinPath(l.dir, kCheckpointFile));
   WriteAll(JoinPath(l.dir, kCheckpointFile), ReadAll(old));
+  // Without a checkpoint kept, it looks like what a crash before signing
+  // leaves: its own state (exit 10), naming `log recover`...
   CmdResult rolled = l.Log("verify --log " + l.dir + " --vkey " + l.t.Sub("vkey"));
-  CHECK(rolled.rc == 6);
-  CHECK_MESSAGE(rolled.out.find("event-count, event 50") != std::string::npos, rolled.out);
+  CHECK(rolled.rc == 10);
+  CHECK_MESSAGE(rolled.out.find("unsigned-events, event 50") != std::string::npos, rolled.out);
+  CHECK(rolled.out.find("20 event(s) after the signed checkpoint") != std::string::npos);
+  CHECK(rolled.out.find("log recover") != std::string::npos);
+  // ...and the newer checkpoint the auditor kept tells it apart: tampering.
+  WriteAll(l.t.Sub("newer.checkpoint"), newer);
+  CmdResult caught = l.Log("verify --log " + l.dir + " --vkey " + l.t.Sub("vkey") + " --since " +
+                           l.t.Sub("newer.checkpoint"));
+  CHECK(caught.rc == 6);
+  CHECK_MESSAGE(caught.out.find("since-consistency") != std::string::npos, caught.out);
   WriteAll(JoinPath(l.dir, kCheckpointFile), newer);
 
   auto r = LogReader::Open(l.dir);
@@ -172,8 +185,9 @@ TEST_CASE("cli: log recover removes a torn tail, logs it, and the log verifies a
   std::string path = JoinPath(l.dir, kEventsFile);
   WriteAll(path, ReadAll(path) + std::string("\x00\x00\x01\x00partial", 11));
   CmdResult before = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'");
-  CHECK(before.rc == 6);
-  CHECK(before.out.find("record-truncated, event 5") != std::string::npos);
+  CHECK(before.rc == 10);  // what a crash leaves, not tampering
+  CHECK_MESSAGE(before.out.find("torn-tail, event 5") != std::string::npos, before.out);
+  CHECK(before.out.find("11 bytes of an incomplete record") != std::string::npos);
   CHECK(Run(kTool + " append " + l.dir + " " + l.pem + " 1 1 x").rc != 0);
   CmdResult rec = l.Log("recover --log " + l.dir + " --log-key-pem " + l.pem + " --operator carol");
   CHECK_MESSAGE(rec.rc == 0, rec.out);
@@ -183,6 +197,81 @@ TEST_CASE("cli: log recover removes a torn tail, logs it, and the log verifies a
   CHECK(show.out.find("EVENT_KIND_LOG_RECOVERED") != std::string::npos);
   CHECK(show.out.find("\"operators\":[\"carol\"]") != std::string::npos);
   CHECK(show.out.find("\"removedLength\":\"11\"") != std::string::npos);
+}
+
+// The record recover appends for a removal (as LogWriter::Recover builds
+// it), so a test can leave the part of it a kill inside the write leaves.
+std::string RecoveredRecord(std::uint64_t sequence, std::uint64_t offset, const std::string& cut) {
+  strongroom::v1::Event ev;
+  ev.set_sequence(sequence);
+  ev.set_kind(strongroom::v1::EVENT_KIND_LOG_RECOVERED);
+  ev.set_time("2026-12-06T12:00:00Z");
+  auto* rec = ev.mutable_log_recovered();
+  rec->set_removed_offset(offset);
+  rec->set_removed_length(cut.size());
+  rec->set_removed_sha256(Sha256Hex(cut));
+  rec->set_reason("incomplete record after the last complete event (crash during an append)");
+  std::string payload;
+  REQUIRE(ev.SerializeToString(&payload));
+  return EncodeRecord(payload, HashLeaf(payload));
+}
+
+TEST_CASE(
+    "crash: recovers killed inside their own append lose no removal: the rerun logs every one") {
+  CliLog l(5);
+  const std::string path = JoinPath(l.dir, kEventsFile);
+  const std::string pending = JoinPath(l.dir, kRecoverPendingFile);
+  const std::string recover = "recover --log " + l.dir + " --log-key-pem " + l.pem;
+  const std::uint64_t at = ReadAll(path).size();
+  // The crash's torn tail.
+  std::vector<std::string> cut = {std::string("\x00\x00\x01\x00partial", 11)};
+  WriteAll(path, ReadAll(path) + cut[0]);
+  // Two recovers in a row are killed inside their own append of
+  // LOG_RECOVERED: each was stopped after cutting (the hook kills it there)
+  // and then leaves the first bytes of the record it was writing, as a
+  // kill inside write(2) would.
+  for (std::size_t k = 1; k <= 2; ++k) {
+    INFO("interrupted recover ", k);
+    CmdResult killed =
+        Run("STRONGROOM_TEST_CRASH_AT=recover-after-cut " + kBin + " log " + recover);
+    CHECK(killed.rc != 0);
+    CHECK(PathExists(pending));
+    CHECK(ReadAll(path).size() == at);  // the torn bytes are cut, their record kept
+    std::string record = RecoveredRecord(5, at, cut[0]);
+    cut.push_back(record.substr(0, 20 + 7 * k));
+    WriteAll(path, ReadAll(path) + cut.back());
+    CmdResult v = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'");
+    CHECK(v.rc == 10);
+    CHECK_MESSAGE(v.out.find("torn-tail, event 5") != std::string::npos, v.out);
+    // Nothing may append while the recovery is unfinished.
+    CHECK(Run(kTool + " append " + l.dir + " " + l.pem + " 1 1 x").rc != 0);
+  }
+  // A third is killed after appending the events, before signing them.
+  CmdResult late = Run("STRONGROOM_TEST_CRASH_AT=recover-after-append " + kBin + " log " + recover);
+  CHECK(late.rc != 0);
+  CHECK(PathExists(pending));
+  CmdResult done = l.Log(recover + " --operator carol");
+  REQUIRE_MESSAGE(done.rc == 0, done.out);
+  CHECK_FALSE(PathExists(pending));
+  CmdResult ok = l.Log("verify --log " + l.dir + " --vkey '" + l.vkey + "'");
+  CHECK_MESSAGE(ok.rc == 0, ok.out);
+  // Every removal is in the log, once, in the order it was cut: the crash's
+  // torn tail first, then each interrupted recover's partial record.
+  auto r = LogReader::Open(l.dir);
+  REQUIRE(r.ok());
+  REQUIRE(r->indexed_size() == 5 + cut.size());
+  for (std::size_t k = 0; k < cut.size(); ++k) {
+    INFO("removal ", k);
+    strongroom::v1::Event e;
+    REQUIRE(e.ParseFromString(*r->ReadEvent(5 + k)));
+    CHECK(e.kind() == strongroom::v1::EVENT_KIND_LOG_RECOVERED);
+    CHECK(e.log_recovered().removed_offset() == at);
+    CHECK(e.log_recovered().removed_length() == cut[k].size());
+    CHECK(e.log_recovered().removed_sha256() == Sha256Hex(cut[k]));
+    CHECK(e.log_recovered().tree_size_before() == 5);
+    CHECK((e.log_recovered().reason().find("interrupted 'log recover'") != std::string::npos) ==
+          (k > 0));
+  }
 }
 
 }  // namespace

@@ -202,6 +202,7 @@ LogState CheckLog(const SignStation& st) {
   CmdResult v = st.LogVerify();
   if (v.rc == 0) return LogState::kVerified;
   if (Has(v.all(), "torn")) {
+    CHECK_MESSAGE(v.rc == 10, v.all());  // a crash remnant, not tampering
     CmdResult rec =
         st.Sr("log recover --station " + st.station + " --log-pin-source file:" + st.pins + "/log");
     REQUIRE_MESSAGE(rec.rc == 0, rec.all());
@@ -209,7 +210,11 @@ LogState CheckLog(const SignStation& st) {
     CHECK_MESSAGE(again.rc == 0, again.all());
     return LogState::kRecovered;
   }
-  CHECK_MESSAGE(Has(v.all(), "not covered by the signed checkpoint"), v.all());
+  // Events after the signed checkpoint: their own state, not tampering.
+  CHECK_MESSAGE(v.rc == 10, v.all());
+  CHECK_MESSAGE(Has(v.all(), "unsigned-events"), v.all());
+  CHECK_MESSAGE(Has(v.all(), "after the signed checkpoint"), v.all());
+  CHECK(Has(v.all(), "log recover"));
   return LogState::kUnsigned;
 }
 
@@ -378,6 +383,58 @@ TEST_CASE("crash at mid-output: no partial output at the path, log outputs re-is
 }
 TEST_CASE("crash at after-output: the outputs are complete and match the log") {
   CrashAt("after-output", true);
+}
+
+TEST_CASE(
+    "crash between the SIGNING append and the checkpoint: log verify exits 10 naming log recover, "
+    "and log outputs signs the checkpoint and re-issues outputs that verify") {
+  SignStation st;
+  World w = st.Scenario();
+  CmdResult pol = st.InstallPolicy(w);
+  REQUIRE_MESSAGE(pol.rc == 0, pol.all());
+  Release r = MakeRelease(st, w, "5.4.3");
+  int status =
+      Wait(Start(st, "sign " + st.SignArgs(r.in, r.out, "IC-22", r.version), "after-append"));
+  REQUIRE_MESSAGE((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL), ChildOutput(st));
+  std::vector<v1::Event> signings = SigningsOf(DurableEvents(st), r.version);
+  REQUIRE(signings.size() == 1);
+  const v1::Event& signing = signings[0];
+  const std::string n = std::to_string(signing.sequence());
+
+  // Not tampering: exit 10, the number of events after the checkpoint, and
+  // the command to run.
+  CmdResult v = st.LogVerify();
+  CHECK(v.rc == 10);
+  CHECK_MESSAGE(Has(v.all(), "event(s) after the signed checkpoint"), v.all());
+  CHECK(Has(v.all(), "run 'strongroom log recover'"));
+
+  // The index file has not caught up with the durable event: log outputs
+  // still finds it, and without a log PIN names the one command to run.
+  std::string outputs =
+      "log outputs --station " + st.station + " --index " + n + " --out " + st.root + "/reissued";
+  CmdResult no_pin = st.Sr(outputs + " --log-pin-source file:" + st.root + "/no-such-pin");
+  CHECK(no_pin.rc != 0);
+  CHECK_MESSAGE(Has(no_pin.all(), "after its signed checkpoint"), no_pin.all());
+  CHECK(Has(no_pin.all(), "strongroom log recover --station " + st.station));
+  CHECK_FALSE(Has(no_pin.all(), "is not in the log"));
+  CHECK_FALSE(PathExists(st.root + "/reissued"));
+
+  CmdResult c = st.Sr(outputs + " --log-pin-source file:" + st.pins + "/log");
+  REQUIRE_MESSAGE(c.rc == 0, c.all());
+  CHECK(Has(c.all(), "signing a checkpoint first"));
+  CheckOutputs(st, r, "reissued", signing);
+  CmdResult after = st.LogVerify();
+  CHECK_MESSAGE(after.rc == 0, after.all());
+  // Signing the checkpoint appended nothing: no torn tail was there.
+  CHECK(st.Events().size() == DurableEvents(st).size());
+  CHECK(DurableEvents(st).back().sequence() == signing.sequence());
+  // An index past the log is named as such.
+  CmdResult absent =
+      st.Sr("log outputs --station " + st.station + " --index 999 --out " + st.root + "/none");
+  CHECK(absent.rc == 4);
+  CHECK_MESSAGE(Has(absent.all(), "event 999 is not in the log (" +
+                                      std::to_string(DurableEvents(st).size()) + " events)"),
+                absent.all());
 }
 
 TEST_CASE("crash: random SIGKILLs of sign sessions never leave an output without its event") {
