@@ -88,7 +88,9 @@ std::string NoteText(std::string_view origin, std::uint64_t size, std::string_vi
 }
 
 Result<log::NoteVerifier> VerifierOf(log::NoteSigner& signer) {
-  return log::NoteVerifier::Parse(log::EncodeVerifierKey(signer.Name(), signer.PublicKey()));
+  // The vkey of whichever note signature type the log key has (Ed25519, or
+  // ECDSA P-256 on a module without Ed25519).
+  return log::NoteVerifier::Parse(log::VerifierKeyOf(signer));
 }
 
 void Prove(IndexedFacts& f, std::string_view station_dir, const log::Checkpoint& cp) {
