@@ -281,7 +281,7 @@ namespace {
 // with the files as each one fills (full) or at the end (partial).
 class TileCheck {
  public:
-  TileCheck(std::string dir, std::uint64_t size) : dir_(std::move(dir)), size_(size) {}
+  explicit TileCheck(std::string dir) : dir_(std::move(dir)) {}
   void Add(unsigned level, std::string_view hash) {
     pending_[level].append(hash);
     if (pending_[level].size() == kFullTileBytes) Flush(level);
@@ -321,7 +321,6 @@ class TileCheck {
                                       : got.status().message()};
   }
   std::string dir_;
-  std::uint64_t size_;
   std::string pending_[kMaxLevels];
   std::uint64_t next_[kMaxLevels] = {};
   std::optional<VerifyFailure> failure_;
@@ -360,7 +359,7 @@ Result<VerifyReport> VerifyTiles(const VerifyOptions& o) {
     }
   }
   Frontier f;
-  TileCheck tiles(o.dir, cp.size);
+  TileCheck tiles(o.dir);
   std::optional<std::string> root_at_since;
   if (since && since->size == 0) root_at_since = EmptyRoot();
   std::vector<std::string> completed;
