@@ -4,10 +4,10 @@
 #include <iostream>
 
 #include "base/file.h"
-#include "hsm/mechanisms.h"
-#include "hsm/pubkey.h"
 #include "cli/common.h"
 #include "cli/json.h"
+#include "hsm/mechanisms.h"
+#include "hsm/pubkey.h"
 #include "station/key_generation.h"
 #include "station/key_lifecycle.h"
 #include "station/log_state.h"
@@ -70,8 +70,8 @@ Status Generate(Context& ctx, const KeyArgs& a) {
   SR_ASSIGN_OR_RETURN(std::vector<hsm::Algorithm> offered,
                       hsm::OfferedAlgorithms((*session)->module(), (*session)->token().slot));
   if (Status lacks = hsm::RequireOffered(offered, alg, (*session)->Describe()); !lacks.ok()) {
-    Status logged = log->LogRefusal(
-        {policy::Reason::kRequestMalformed, "request", lacks.message()}, "key generate");
+    Status logged = log->LogRefusal({policy::Reason::kRequestMalformed, "request", lacks.message()},
+                                    "key generate");
     return Status(Code::kFailedPrecondition, logged.message());
   }
   // Space for the key's record is held before the HSM is touched, and a key
@@ -163,11 +163,12 @@ Status EndKey(Context& ctx, const KeyArgs& a, bool revoke) {
   SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
   SR_ASSIGN_OR_RETURN(auto log_source, ParsePinSource(a.log_pin_source, "log token user PIN"));
   const char* verb = revoke ? "key revoke" : "key retire";
-  SR_ASSIGN_OR_RETURN(auto station, Station::Open(a.station, StationLockOptions::Take(verb, a.wait)));
+  SR_ASSIGN_OR_RETURN(auto station,
+                      Station::Open(a.station, StationLockOptions::Take(verb, a.wait)));
   SR_ASSIGN_OR_RETURN(SecretBytes log_pin, log_source->ReadPin());
   KeyEndRequest r{a.label, a.reason, a.compromised_since, a.operators};
-  SR_ASSIGN_OR_RETURN(KeyEndResult k, revoke ? RevokeKey(*station, log_pin, r)
-                                             : RetireKey(*station, log_pin, r));
+  SR_ASSIGN_OR_RETURN(KeyEndResult k,
+                      revoke ? RevokeKey(*station, log_pin, r) : RetireKey(*station, log_pin, r));
   const char* kind = revoke ? "KEY_REVOKED" : "KEY_RETIRED";
   if (ctx.json) {
     PrintJson({{"ok", true},
@@ -182,8 +183,8 @@ Status EndKey(Context& ctx, const KeyArgs& a, bool revoke) {
   }
   std::cout << (revoke ? "Revoked" : "Retired") << " key '" << k.key.label << "' ("
             << k.key.fingerprint_hex << ")\n"
-            << "  logged as event " << k.event_index << " (" << kind << ") at "
-            << k.effective_time << "\n";
+            << "  logged as event " << k.event_index << " (" << kind << ") at " << k.effective_time
+            << "\n";
   if (!k.compromised_since.empty())
     std::cout << "  compromised since " << k.compromised_since
               << ": signatures logged from then on do not verify\n";
@@ -202,16 +203,16 @@ Status EndKey(Context& ctx, const KeyArgs& a, bool revoke) {
 
 Status Csr(Context& ctx, const KeyArgs& a) {
   SR_RETURN_IF_ERROR(RefusePinsInEnvironment(environ));
-  SR_ASSIGN_OR_RETURN(auto source, ParsePinSource(a.pin_source, "release token user PIN",
-                                                   PinTarget{a.station}));
+  SR_ASSIGN_OR_RETURN(auto source,
+                      ParsePinSource(a.pin_source, "release token user PIN", PinTarget{a.station}));
   SR_ASSIGN_OR_RETURN(auto station,
                       Station::Open(a.station, StationLockOptions::Take("key csr", a.wait)));
   SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
   SR_ASSIGN_OR_RETURN(std::string pem, KeyCsr(*station, pin, a.label, a.subject));
   if (!a.out.empty()) SR_RETURN_IF_ERROR(WriteFileAtomic(a.out, pem, 0644, /*exclusive=*/true));
   if (ctx.json) {
-    PrintJson({{"ok", true}, {"label", a.label}, {"subject", a.subject}, {"out", a.out},
-               {"pem", pem}});
+    PrintJson(
+        {{"ok", true}, {"label", a.label}, {"subject", a.subject}, {"out", a.out}, {"pem", pem}});
   } else if (a.out.empty()) {
     std::cout << pem;
   } else {

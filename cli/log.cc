@@ -13,6 +13,8 @@
 
 #include "base/encoding.h"
 #include "base/file.h"
+#include "cli/common.h"
+#include "cli/json.h"
 #include "log/cosignature.h"
 #include "log/event_times.h"
 #include "log/note.h"
@@ -22,16 +24,14 @@
 #include "log/tiles.h"
 #include "log/verify.h"
 #include "log/writer.h"
-#include "cli/common.h"
-#include "cli/json.h"
-#include "station/pin_source.h"
 #include "release/outputs.h"
 #include "signer/output_staging.h"
 #include "signer/signing_session.h"
-#include "station/station.h"
-#include "station/station_log.h"
 #include "station/facts_index.h"
 #include "station/layout.h"
+#include "station/pin_source.h"
+#include "station/station.h"
+#include "station/station_log.h"
 
 extern char** environ;
 
@@ -224,8 +224,8 @@ int RunVerify(Context& ctx, const LogOpts& o) {
                    "dated when they happened, before the log existed; any other event was logged "
                    "with a clock set back, or forged with the log key:\n";
       for (const auto& t : times.regressions())
-        std::cout << "  event " << t.index << " (" << t.kind << ") at " << t.time << ", after event "
-                  << t.previous_index << " at " << t.previous_time << "\n";
+        std::cout << "  event " << t.index << " (" << t.kind << ") at " << t.time
+                  << ", after event " << t.previous_index << " at " << t.previous_time << "\n";
     }
   } else {
     const auto& f = *rep->failure;
@@ -358,11 +358,11 @@ int RunVerifyProof(Context& ctx, const LogOpts& o) {
     std::size_t valid =
         note.ok() ? log::ValidCosigners(*note, witnesses->first).size() : std::size_t{0};
     if (valid < witnesses->second) {
-      ReportError(ctx, DataLoss("the proof's checkpoint (size " +
-                                std::to_string(pc->checkpoint.size) + ") carries " +
-                                std::to_string(valid) +
-                                " valid cosignature(s) by the given witnesses, " +
-                                std::to_string(witnesses->second) + " required"));
+      ReportError(ctx,
+                  DataLoss("the proof's checkpoint (size " + std::to_string(pc->checkpoint.size) +
+                           ") carries " + std::to_string(valid) +
+                           " valid cosignature(s) by the given witnesses, " +
+                           std::to_string(witnesses->second) + " required"));
       return kExitRefused;
     }
   }
@@ -392,7 +392,8 @@ int RunVerifyProof(Context& ctx, const LogOpts& o) {
 // anywhere. Comments of the source files are not kept; field names, numbers
 // and types are exactly those the binary reads and writes.
 int RunSchema(Context& ctx, const LogOpts& o) {
-  if (o.out.empty()) return ReportError(ctx, InvalidArgument("give the folder to write to: --out DIR"));
+  if (o.out.empty())
+    return ReportError(ctx, InvalidArgument("give the folder to write to: --out DIR"));
   std::vector<const google::protobuf::FileDescriptor*> todo = {
       strongroom::v1::Event::descriptor()->file()};
   std::set<std::string> seen;
@@ -476,7 +477,8 @@ int RunRecover(Context& ctx, const LogOpts& o) {
   // The facts index is rebuilt from the recovered log (a station's only).
   if (signer->station) {
     auto re = RebuildFactsIndex(signer->station->dir(), *signer->signer);
-    if (!re.ok()) return ReportError(ctx, re.status().Annotate("log recover: rebuilding the facts index"));
+    if (!re.ok())
+      return ReportError(ctx, re.status().Annotate("log recover: rebuilding the facts index"));
   }
   if (ctx.json) {
     Json removals = Json::array();
@@ -526,10 +528,11 @@ int RunReindex(Context& ctx, const LogOpts& o) {
   auto size = ReindexStationLog(**station, *pin);
   if (!size.ok()) return ReportError(ctx, size.status().Annotate("log reindex"));
   if (ctx.json)
-    PrintJson({{"ok", true}, {"tree_size", *size}, {"index", layout::LogFactsIndex(o.station_dir)}});
+    PrintJson(
+        {{"ok", true}, {"tree_size", *size}, {"index", layout::LogFactsIndex(o.station_dir)}});
   else
-    std::cout << "facts index rebuilt from the " << *size << " signed events: "
-              << layout::LogFactsIndex(o.station_dir) << "\n";
+    std::cout << "facts index rebuilt from the " << *size
+              << " signed events: " << layout::LogFactsIndex(o.station_dir) << "\n";
   return kExitOk;
 }
 
@@ -625,7 +628,8 @@ void RegisterLogCommands(CLI::App& app, Context& ctx) {
                 "The log's verifier key you trust (the string, or a file holding it);\n"
                 "never take it from the log directory you are auditing")
       ->required();
-  v->add_option("--since", o->since, "An older checkpoint you kept (a checkpoint note, or a release's\n"
+  v->add_option("--since", o->since,
+                "An older checkpoint you kept (a checkpoint note, or a release's\n"
                 "signing-event.tlog-proof: its checkpoint); the log must extend it");
   v->callback([&ctx, o] { ctx.exit_code = RunVerify(ctx, *o); });
 

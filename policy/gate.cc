@@ -205,7 +205,8 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
       e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
              "this provenance is signed only with a keyless (certificate-based, Sigstore) "
              "signature, and this station does not trust keyless signatures yet: it trusts the "
-             "builder keys of the policy's builders for " + pp.name() +
+             "builder keys of the policy's builders for " +
+                 pp.name() +
                  "; have the builder re-sign the provenance with a key listed in the policy's "
                  "builders (docs/policy.md, \"Interoperability notes\")");
     else if (r.invalid == 0)
@@ -269,9 +270,9 @@ struct CountedEvidence {
 
 // Returns the evidence that counts: trusted signer, subjects among the artifacts.
 std::vector<CountedEvidence> TrustedEvidence(Eval& e, const v1::ProductPolicy& pp,
-                                                 const std::vector<Checked<Envelope>>& envs,
-                                                 const std::vector<Checked<TestEvidence>>& parsed,
-                                                 const GateInputs& in) {
+                                             const std::vector<Checked<Envelope>>& envs,
+                                             const std::vector<Checked<TestEvidence>>& parsed,
+                                             const GateInputs& in) {
   std::vector<PublicKey> labs;
   for (const auto& k : pp.test_labs())
     if (const PublicKey* pk = e.lp->Key(k)) labs.push_back(*pk);
@@ -350,7 +351,8 @@ void CheckLogFacts(Eval& e, const LogFacts& facts) {
       e.Fail(Reason::kVersionNotAboveLastSigned, "log",
              e.req.product + " " + e.req.version + " was already signed, as log event " + n +
                  "; a version is signed once. To get its outputs again: `strongroom log outputs "
-                 "--station DIR --index " + n + " --out DIR` re-issues them");
+                 "--station DIR --index " +
+                 n + " --out DIR` re-issues them");
     } else if (c && *c <= 0 && same != nullptr) {
       e.Fail(Reason::kVersionNotAboveLastSigned, "log",
              e.req.product + " " + e.req.version +
@@ -417,8 +419,8 @@ std::optional<Failure> CheckClockAgainstLog(Clock::time_point now,
   return Failure{Reason::kClockBehindLog, "station",
                  "the station clock reads " + FormatTime(ts) + ", " +
                      DurationText(duration_cast<seconds>(*last_event_time - now)) +
-                     " before the latest event in the log (event " + std::to_string(last_event_index) +
-                     " at " + std::string(last_event_time_text) +
+                     " before the latest event in the log (event " +
+                     std::to_string(last_event_index) + " at " + std::string(last_event_time_text) +
                      "); a clock that went back could revive an expired approval or key "
                      "authorization, so nothing is judged with it (tolerance " +
                      std::to_string(kClockTolerance.count()) +

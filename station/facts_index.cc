@@ -65,9 +65,8 @@ Result<IndexedFacts> FromBody(facts::FactsIndexBody& b) {
   s.installed_policy_version = b.installed_policy_version();
   s.installed_policy_digest = b.installed_policy_sha256();
   for (const auto& e : b.ended_keys())
-    s.ended_keys[e.fingerprint()] =
-        policy::EndedKey{e.revoked(), e.event_index(), e.key_label(), e.reason(),
-                         e.effective_time()};
+    s.ended_keys[e.fingerprint()] = policy::EndedKey{e.revoked(), e.event_index(), e.key_label(),
+                                                     e.reason(), e.effective_time()};
   if (b.has_clock_floor()) {
     // The same parse as the log's own (ClockFloorAfter of one event).
     s.last_event = ClockFloorAfter(std::nullopt, b.clock_floor_index(),
@@ -130,10 +129,10 @@ Result<std::string> SealFactsIndex(IndexedFacts f, log::NoteSigner& signer) {
   facts::SealedFactsIndex sealed;
   if (!ToBody(f).SerializeToString(sealed.mutable_body()))
     return Internal("cannot serialize the facts index");
-  SR_ASSIGN_OR_RETURN(std::string note,
-                      log::SignNote(NoteText(signer.Name(), f.tree.size(), f.tree.Root(),
-                                             Sha256Hex(sealed.body())),
-                                    signer));
+  SR_ASSIGN_OR_RETURN(
+      std::string note,
+      log::SignNote(NoteText(signer.Name(), f.tree.size(), f.tree.Root(), Sha256Hex(sealed.body())),
+                    signer));
   sealed.set_note(std::move(note));
   std::string out;
   if (!sealed.SerializeToString(&out)) return Internal("cannot serialize the facts index");

@@ -136,7 +136,8 @@ Result<StationKeyChoice> ChooseStationKeys(const std::vector<hsm::Algorithm>& of
   if (log == nullptr || attest == nullptr) {
     return FailedPrecondition(std::string(module) +
                               " offers neither Ed25519 nor ECDSA P-256 key generation and "
-                              "signing (it offers " + hsm::AlgorithmList(offered) +
+                              "signing (it offers " +
+                              hsm::AlgorithmList(offered) +
                               "): a station needs one of them for its log key");
   }
   c.log = *log;
