@@ -20,6 +20,7 @@
 #include "log/note.h"
 #include "log/reader.h"
 #include "log/record.h"
+#include "log/vkey.h"
 
 namespace sr::log {
 namespace {
@@ -93,19 +94,12 @@ std::string CosignedMessage(std::string_view checkpoint_text, std::uint64_t time
 }
 
 Result<CosignatureVerifier> CosignatureVerifier::Parse(std::string_view vkey) {
-  while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.remove_suffix(1);
-  std::size_t p1 = vkey.find('+');
-  std::size_t p2 = p1 == std::string_view::npos ? p1 : vkey.find('+', p1 + 1);
-  if (p2 == std::string_view::npos)
-    return InvalidArgument("witness key is not '<name>+<hex key id>+<base64 key>'");
+  SR_ASSIGN_OR_RETURN(VerifierKeyParts parts, SplitVerifierKey(vkey, "witness"));
   CosignatureVerifier v;
-  v.name_ = std::string(vkey.substr(0, p1));
-  if (!IsValidKeyName(v.name_))
-    return InvalidArgument("witness key name '" + v.name_ + "' is invalid");
-  std::string_view hex_id = vkey.substr(p1 + 1, p2 - p1 - 1);
-  if (hex_id.size() != 8) return InvalidArgument("witness key id must be 8 hex digits");
-  SR_ASSIGN_OR_RETURN(std::string id, HexDecode(hex_id, "witness key id"));
-  SR_ASSIGN_OR_RETURN(std::string typed, Base64Decode(vkey.substr(p2 + 1), "witness public key"));
+  v.name_ = std::move(parts.name);
+  const std::string& hex_id = parts.hex_id;
+  const std::string& id = parts.id;
+  const std::string& typed = parts.typed;
   if (typed.size() != 33 || typed[0] != kCosignatureV1Type) {
     return InvalidArgument(
         "witness key '" + v.name_ +

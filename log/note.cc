@@ -12,6 +12,7 @@
 #include "base/file.h"
 #include "base/hash.h"
 #include "base/openssl_ptr.h"
+#include "log/vkey.h"
 
 namespace sr::log {
 namespace {
@@ -166,21 +167,31 @@ Result<std::shared_ptr<EVP_PKEY>> EcdsaVerifierPkey(std::string_view spki) {
 
 }  // namespace
 
-Result<NoteVerifier> NoteVerifier::Parse(std::string_view vkey) {
+Result<VerifierKeyParts> SplitVerifierKey(std::string_view vkey, std::string_view what) {
+  const std::string w(what);
   while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.remove_suffix(1);
   std::size_t p1 = vkey.find('+');
   std::size_t p2 = p1 == std::string_view::npos ? p1 : vkey.find('+', p1 + 1);
-  if (p2 == std::string_view::npos) {
-    return InvalidArgument("verifier key is not '<name>+<hex key id>+<base64 key>'");
-  }
+  if (p2 == std::string_view::npos)
+    return InvalidArgument(w + " key is not '<name>+<hex key id>+<base64 key>'");
+  VerifierKeyParts out;
+  out.name = std::string(vkey.substr(0, p1));
+  if (!IsValidKeyName(out.name))
+    return InvalidArgument(w + " key name '" + out.name + "' is invalid");
+  out.hex_id = std::string(vkey.substr(p1 + 1, p2 - p1 - 1));
+  if (out.hex_id.size() != 8) return InvalidArgument(w + " key id must be 8 hex digits");
+  SR_ASSIGN_OR_RETURN(out.id, HexDecode(out.hex_id, w + " key id"));
+  SR_ASSIGN_OR_RETURN(out.typed, Base64Decode(vkey.substr(p2 + 1), w + " public key"));
+  return out;
+}
+
+Result<NoteVerifier> NoteVerifier::Parse(std::string_view vkey) {
+  SR_ASSIGN_OR_RETURN(VerifierKeyParts parts, SplitVerifierKey(vkey, "verifier"));
   NoteVerifier v;
-  v.name_ = std::string(vkey.substr(0, p1));
-  if (!IsValidKeyName(v.name_))
-    return InvalidArgument("verifier key name '" + v.name_ + "' is invalid");
-  std::string_view hex_id = vkey.substr(p1 + 1, p2 - p1 - 1);
-  if (hex_id.size() != 8) return InvalidArgument("verifier key id must be 8 hex digits");
-  SR_ASSIGN_OR_RETURN(std::string id, HexDecode(hex_id, "verifier key id"));
-  SR_ASSIGN_OR_RETURN(std::string typed, Base64Decode(vkey.substr(p2 + 1), "verifier public key"));
+  v.name_ = std::move(parts.name);
+  const std::string& hex_id = parts.hex_id;
+  const std::string& id = parts.id;
+  const std::string& typed = parts.typed;
   const std::uint8_t type =
       typed.size() < 2 ? 0 : static_cast<std::uint8_t>(std::string_view(typed).front());
   if (type != kNoteEd25519 && type != kNoteEcdsa) {
