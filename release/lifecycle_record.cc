@@ -37,10 +37,33 @@ policy::Checked<LifecycleRecordInput> ParseLifecycleRecord(std::string_view text
   auto env = policy::ParseEnvelope(text, kInput);
   if (!env.ok()) return MalformedFrom(env.failure(), "not a DSSE envelope");
   in.envelope = std::move(env).value();
-  auto st = policy::ParseStatement(in.envelope, kInput, {policy::kLifecycleRecordPredicateType});
-  if (!st.ok()) return MalformedFrom(st.failure(), "not a lifecycle-record statement");
-  in.subjects = std::move(st->subjects);
-  auto mapped = policy::StructToMessage(st->predicate, &in.record, kInput);
+  auto doc = policy::ParseJsonObject(in.envelope.payload, kInput);
+  if (!doc.ok()) return MalformedFrom(doc.failure(), "the payload is not a JSON statement");
+  google::protobuf::Struct predicate;
+  const google::protobuf::Value* subject = policy::FindField(*doc, "subject");
+  if (subject != nullptr && subject->kind_case() == google::protobuf::Value::kListValue &&
+      subject->list_value().values_size() == 0) {
+    // in-toto wants subjects; a record may name its release by product and
+    // version alone, so an empty list is taken here, with the same checks.
+    if (in.envelope.payload_type != policy::kInTotoPayloadType)
+      return Malformed("payloadType \"" + in.envelope.payload_type.substr(0, 80) + "\" is not " +
+                       std::string(policy::kInTotoPayloadType));
+    auto type = policy::OptionalString(*doc, "_type", kInput, "statement");
+    auto ptype = policy::OptionalString(*doc, "predicateType", kInput, "statement");
+    if (!type.ok() || *type != policy::kStatementV1)
+      return Malformed("_type is not https://in-toto.io/Statement/v1");
+    if (!ptype.ok() || *ptype != policy::kLifecycleRecordPredicateType)
+      return Malformed("predicateType is not " + std::string(policy::kLifecycleRecordPredicateType));
+    auto pred = policy::OptionalObject(*doc, "predicate", kInput, "statement");
+    if (!pred.ok() || *pred == nullptr) return Malformed("the statement has no predicate object");
+    predicate = **pred;
+  } else {
+    auto st = policy::ParseStatement(in.envelope, kInput, {policy::kLifecycleRecordPredicateType});
+    if (!st.ok()) return MalformedFrom(st.failure(), "not a lifecycle-record statement");
+    in.subjects = std::move(st->subjects);
+    predicate = std::move(st->predicate);
+  }
+  auto mapped = policy::StructToMessage(predicate, &in.record, kInput);
   if (!mapped.ok())
     return MalformedFrom(mapped.failure(),
                          "the predicate is not a LifecycleRecord (proto/record.proto, JSON names "
