@@ -351,7 +351,8 @@ void RunRecord(const Job& j, const EvidenceDir& ev, Tally* t) {
         not_rerun += (not_rerun.empty() ? "" : "; ") + reason.code() + ": " + std::string(c.why);
     for (const auto& in : r.inputs())
       if (in.role() == "record") digest = in.sha256();
-    if (digest.empty()) not_rerun += (not_rerun.empty() ? "" : "; ") + std::string("the record was not read");
+    if (digest.empty())
+      not_rerun += (not_rerun.empty() ? "" : "; ") + std::string("the record was not read");
     if (!not_rerun.empty()) return t->NotRerun(j.index, "not re-runnable: " + not_rerun);
   }
   Reads reads(ev, j.index, t);
@@ -379,11 +380,13 @@ void RunRecord(const Job& j, const EvidenceDir& ev, Tally* t) {
       return t->Fail(j.index, "record", digest,
                      "the event records a " + j.event.lifecycle_recorded().record_type() +
                          " record accepted, but judged again with the policy in force it is "
-                         "refused: " + list);
+                         "refused: " +
+                         list);
     if (std::string m = release::RecordedEventMismatch(j.event.lifecycle_recorded(),
                                                        release::RecordedEventOf(*parsed, judged));
         !m.empty())
-      return t->Fail(j.index, "record", digest, "the event does not say what the record says: " + m);
+      return t->Fail(j.index, "record", digest,
+                     "the event does not say what the record says: " + m);
     return t->Pass("record");
   }
   std::set<std::string> now_set(now.begin(), now.end());

@@ -257,8 +257,8 @@ Json EventJson(const strongroom::v1::Event& ev) {
 // A LIFECYCLE_RECORDED event in one line, above its JSON: what, for which
 // release, where, the outcome, and who signed it.
 std::string LifecycleLine(const strongroom::v1::LifecycleRecordedEvent& e) {
-  std::string s = "record: " + e.record_type() + " " + e.outcome() + " for " + e.product() + " " +
-                  e.version();
+  std::string s =
+      "record: " + e.record_type() + " " + e.outcome() + " for " + e.product() + " " + e.version();
   if (!e.cohort().empty()) s += ", cohort " + e.cohort();
   if (!e.configuration().empty()) s += ", configuration " + e.configuration();
   if (!e.follow_up_date().empty()) s += ", follow-up " + e.follow_up_date();

@@ -57,9 +57,12 @@ int RunRecord(Context& ctx, const RecordArgs& a) {
   auto r = signer::RecordLifecycle(**station, *log_pin, {a.in, a.operators});
   if (!r.ok()) return ReportError(ctx, r.status().Annotate("record"));
   if (ctx.json) {
-    Json j = {{"ok", r->accepted}, {"accepted", r->accepted},
-              {"already_recorded", r->already_recorded}, {"logged", r->logged},
-              {"event_index", r->event_index}, {"envelope_sha256", r->envelope_sha256}};
+    Json j = {{"ok", r->accepted},
+              {"accepted", r->accepted},
+              {"already_recorded", r->already_recorded},
+              {"logged", r->logged},
+              {"event_index", r->event_index},
+              {"envelope_sha256", r->envelope_sha256}};
     if (r->accepted) j["record"] = MessageJson(r->recorded, /*proto_names=*/false);
     if (!r->failures.empty()) j["reasons"] = ReasonsJson(r->failures);
     PrintJson(j);

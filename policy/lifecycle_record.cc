@@ -14,7 +14,7 @@ namespace v1 = strongroom::v1;
 namespace {
 
 // Bounds on the free-text fields: they are copied into the logged event.
-constexpr std::size_t kMaxShortField = 256;   // names, cohorts, dates
+constexpr std::size_t kMaxShortField = 256;  // names, cohorts, dates
 constexpr std::size_t kMaxSummary = 4096;
 constexpr std::size_t kMaxDetail = 65536;
 constexpr int kMaxEvidenceDigests = 64;
@@ -50,7 +50,8 @@ const RecordTypeInfo* FindRecordType(std::string_view name) {
 
 std::string RecordTypeList() {
   std::string out;
-  for (const RecordTypeInfo& t : RecordTypes()) out += (out.empty() ? "" : ", ") + std::string(t.name);
+  for (const RecordTypeInfo& t : RecordTypes())
+    out += (out.empty() ? "" : ", ") + std::string(t.name);
   return out;
 }
 
@@ -81,8 +82,7 @@ std::string RecordSignerProblem(const v1::RecordSigner& s) {
 
 Checked<RecordSignerMatch> TrustRecordSigner(const Envelope& env, const LoadedPolicy& lp,
                                              const v1::ProductPolicy& product,
-                                             std::string_view record_type,
-                                             std::string_view input) {
+                                             std::string_view record_type, std::string_view input) {
   std::vector<PublicKey> keys;
   for (const v1::RecordSigner& s : product.record_signers())
     if (const PublicKey* k = lp.Key(s.key())) keys.push_back(*k);
@@ -123,19 +123,24 @@ Checked<RecordSignerMatch> TrustRecordSigner(const Envelope& env, const LoadedPo
 std::vector<Failure> CheckRecordFields(const v1::LifecycleRecord& r,
                                        const v1::ProductPolicy& product, std::string_view input) {
   std::vector<Failure> out;
-  auto bad = [&](std::string m) { out.push_back(MakeFailure(Reason::kRecordFieldInvalid, input, std::move(m))); };
+  auto bad = [&](std::string m) {
+    out.push_back(MakeFailure(Reason::kRecordFieldInvalid, input, std::move(m)));
+  };
   const RecordTypeInfo* type = FindRecordType(r.record_type());
   if (type == nullptr) {
-    out.push_back(MakeFailure(Reason::kRecordTypeUnknown, input,
-                              "recordType " + Quoted(r.record_type()) + " is not one of " +
-                                  RecordTypeList()));
+    out.push_back(MakeFailure(
+        Reason::kRecordTypeUnknown, input,
+        "recordType " + Quoted(r.record_type()) + " is not one of " + RecordTypeList()));
     return out;
   }
   const std::string t(type->name);
   const std::pair<const char*, const std::string*> short_fields[] = {
-      {"cohort", &r.cohort()},        {"configuration", &r.configuration()},
-      {"outcome", &r.outcome()},      {"decidedAt", &r.decided_at()},
-      {"owner", &r.owner()},          {"expires", &r.expires()},
+      {"cohort", &r.cohort()},
+      {"configuration", &r.configuration()},
+      {"outcome", &r.outcome()},
+      {"decidedAt", &r.decided_at()},
+      {"owner", &r.owner()},
+      {"expires", &r.expires()},
       {"followUpDate", &r.follow_up_date()}};
   for (const auto& [name, value] : short_fields)
     if (value->size() > kMaxShortField)
@@ -143,8 +148,10 @@ std::vector<Failure> CheckRecordFields(const v1::LifecycleRecord& r,
           std::to_string(kMaxShortField));
   if (r.summary().size() > kMaxSummary)
     bad("summary is above " + std::to_string(kMaxSummary) + " bytes");
-  if (r.detail().size() > kMaxDetail) bad("detail is above " + std::to_string(kMaxDetail) + " bytes");
-  if (std::find(type->outcomes.begin(), type->outcomes.end(), r.outcome()) == type->outcomes.end()) {
+  if (r.detail().size() > kMaxDetail)
+    bad("detail is above " + std::to_string(kMaxDetail) + " bytes");
+  if (std::find(type->outcomes.begin(), type->outcomes.end(), r.outcome()) ==
+      type->outcomes.end()) {
     std::string allowed;
     for (auto o : type->outcomes) allowed += (allowed.empty() ? "" : " | ") + std::string(o);
     bad("outcome " + Quoted(r.outcome()) + " is not one a " + t + " record states (" + allowed +
@@ -153,8 +160,8 @@ std::vector<Failure> CheckRecordFields(const v1::LifecycleRecord& r,
   if (!IsRfc3339(r.decided_at()))
     bad("decidedAt " + Quoted(r.decided_at()) +
         " is not an RFC 3339 time (e.g. 2026-12-06T10:00:00Z): say when it happened");
-  bool needs_configuration = t == "deployment-result" || t == "rollback" || t == "recovery" ||
-                             t == "exclusion-decision";
+  bool needs_configuration =
+      t == "deployment-result" || t == "rollback" || t == "recovery" || t == "exclusion-decision";
   if (needs_configuration && r.configuration().empty())
     bad("a " + t + " record names its configuration (one of the product's configurations)");
   if (!r.configuration().empty() &&
@@ -162,11 +169,10 @@ std::vector<Failure> CheckRecordFields(const v1::LifecycleRecord& r,
                 r.configuration()) == product.configurations().end()) {
     std::string known;
     for (const auto& c : product.configurations()) known += (known.empty() ? "" : ", ") + c;
-    out.push_back(MakeFailure(Reason::kRecordConfigurationUnknown, input,
-                              "configuration " + Quoted(r.configuration()) +
-                                  " is not a configuration of " + product.name() +
-                                  " in the policy (" + (known.empty() ? "none listed" : known) +
-                                  ")"));
+    out.push_back(MakeFailure(
+        Reason::kRecordConfigurationUnknown, input,
+        "configuration " + Quoted(r.configuration()) + " is not a configuration of " +
+            product.name() + " in the policy (" + (known.empty() ? "none listed" : known) + ")"));
   }
   if (t == "deployment-result" && r.cohort().empty())
     bad("a deployment-result record names its cohort (e.g. \"A\")");

@@ -56,8 +56,7 @@ struct RecordSignerMatch {
 // RECORD_UNTRUSTED_SIGNER (no signature by any record signer).
 Checked<RecordSignerMatch> TrustRecordSigner(const Envelope& env, const LoadedPolicy& lp,
                                              const strongroom::v1::ProductPolicy& product,
-                                             std::string_view record_type,
-                                             std::string_view input);
+                                             std::string_view record_type, std::string_view input);
 
 // Every problem with the record's fields for its type (empty when none):
 // RECORD_TYPE_UNKNOWN, RECORD_FIELD_INVALID (an outcome the type does not

@@ -15,7 +15,9 @@ namespace {
 
 const std::string kInput(kRecordInput);
 
-Failure Malformed(std::string m) { return MakeFailure(Reason::kRecordMalformed, kInput, std::move(m)); }
+Failure Malformed(std::string m) {
+  return MakeFailure(Reason::kRecordMalformed, kInput, std::move(m));
+}
 
 // A parse failure of the envelope or statement, as RECORD_MALFORMED with the
 // original code in its message (it says exactly what was wrong).
@@ -29,8 +31,9 @@ Failure MalformedFrom(const Failure& f, std::string_view what) {
 policy::Checked<LifecycleRecordInput> ParseLifecycleRecord(std::string_view text) {
   if (text.size() > kMaxRecordBytes)
     return MakeFailure(Reason::kInputTooLarge, kInput,
-                       "the record is " + std::to_string(text.size()) + " bytes, above the limit of " +
-                           std::to_string(kMaxRecordBytes) + " bytes; check it is the right file");
+                       "the record is " + std::to_string(text.size()) +
+                           " bytes, above the limit of " + std::to_string(kMaxRecordBytes) +
+                           " bytes; check it is the right file");
   if (text.empty()) return Malformed("the file is empty: expected a DSSE envelope (JSON)");
   LifecycleRecordInput in;
   in.envelope_sha256 = Sha256Hex(text);
@@ -53,7 +56,8 @@ policy::Checked<LifecycleRecordInput> ParseLifecycleRecord(std::string_view text
     if (!type.ok() || *type != policy::kStatementV1)
       return Malformed("_type is not https://in-toto.io/Statement/v1");
     if (!ptype.ok() || *ptype != policy::kLifecycleRecordPredicateType)
-      return Malformed("predicateType is not " + std::string(policy::kLifecycleRecordPredicateType));
+      return Malformed("predicateType is not " +
+                       std::string(policy::kLifecycleRecordPredicateType));
     auto pred = policy::OptionalObject(*doc, "predicate", kInput, "statement");
     if (!pred.ok() || *pred == nullptr) return Malformed("the statement has no predicate object");
     predicate = **pred;
@@ -98,12 +102,14 @@ RecordJudgement JudgeLifecycleRecord(const LifecycleRecordInput& in,
                                          std::to_string(in_force->policy.version()) + ")"));
     return j;
   }
-  auto signer = policy::TrustRecordSigner(in.envelope, *in_force, *product, r.record_type(), kInput);
+  auto signer =
+      policy::TrustRecordSigner(in.envelope, *in_force, *product, r.record_type(), kInput);
   if (signer.ok())
     j.signer = std::move(signer).value();
   else if (policy::FindRecordType(r.record_type()) != nullptr)  // else: the type is the problem
     j.failures.push_back(signer.failure());
-  for (Failure& f : policy::CheckRecordFields(r, *product, kInput)) j.failures.push_back(std::move(f));
+  for (Failure& f : policy::CheckRecordFields(r, *product, kInput))
+    j.failures.push_back(std::move(f));
   if (!release) {
     j.failures.push_back(MakeFailure(Reason::kRecordReleaseNotSigned, kInput,
                                      r.product() + " " + r.version() +
@@ -113,10 +119,10 @@ RecordJudgement JudgeLifecycleRecord(const LifecycleRecordInput& in,
     std::vector<policy::Artifact> arts;
     for (const std::string& d : release->artifact_sha256) arts.push_back({"", d});
     if (std::string diff = policy::SubjectNotWithin(in.subjects, arts); !diff.empty())
-      j.failures.push_back(MakeFailure(
-          Reason::kRecordSubjectMismatch, kInput,
-          "the record's subjects are not artifacts of " + r.product() + " " + r.version() +
-              " as signed (event " + std::to_string(release->signing_index) + "): " + diff));
+      j.failures.push_back(MakeFailure(Reason::kRecordSubjectMismatch, kInput,
+                                       "the record's subjects are not artifacts of " + r.product() +
+                                           " " + r.version() + " as signed (event " +
+                                           std::to_string(release->signing_index) + "): " + diff));
   }
   return j;
 }

@@ -47,8 +47,8 @@ policy::Checked<LifecycleRecordInput> ParseLifecycleRecord(std::string_view enve
 
 // The signed release a record names, as the log has it.
 struct SignedReleaseFacts {
-  std::uint64_t signing_index = 0;             // its SIGNING event
-  std::vector<std::string> artifact_sha256;    // its artifacts' digests
+  std::uint64_t signing_index = 0;           // its SIGNING event
+  std::vector<std::string> artifact_sha256;  // its artifacts' digests
 };
 
 struct RecordJudgement {

@@ -122,8 +122,8 @@ Result<RecordResult> RecordLifecycle(Station& station, const SecretBytes& log_pi
                       InstalledPolicy(station.dir(), state));
   SR_ASSIGN_OR_RETURN(std::optional<release::SignedReleaseFacts> signed_release,
                       SignedRelease(state, parsed->record.product(), parsed->record.version()));
-  release::RecordJudgement j = release::JudgeLifecycleRecord(
-      *parsed, installed ? &*installed : nullptr, signed_release);
+  release::RecordJudgement j =
+      release::JudgeLifecycleRecord(*parsed, installed ? &*installed : nullptr, signed_release);
   if (!j.accepted()) {
     r.failures = std::move(j.failures);
     return Refuse(*log, std::move(r), &*parsed, req.in_path, state);

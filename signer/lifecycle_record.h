@@ -41,10 +41,10 @@ struct RecordRequest {
 };
 
 struct RecordResult {
-  bool accepted = false;          // a LIFECYCLE_RECORDED event names it
-  bool already_recorded = false;  // ... an earlier one: nothing was appended
-  bool logged = false;            // the event below was appended by this call
-  std::uint64_t event_index = 0;  // the LIFECYCLE_RECORDED or REFUSAL event
+  bool accepted = false;                  // a LIFECYCLE_RECORDED event names it
+  bool already_recorded = false;          // ... an earlier one: nothing was appended
+  bool logged = false;                    // the event below was appended by this call
+  std::uint64_t event_index = 0;          // the LIFECYCLE_RECORDED or REFUSAL event
   std::vector<policy::Failure> failures;  // refused: every reason
   // Refused because the file named does not exist (kNotFound): a mistake in
   // the command line rather than in the record.

@@ -88,9 +88,12 @@ std::string StatementJson(const Fields& f, const std::vector<Artifact>& subjects
 }
 
 Fields Base(const std::string& type, const std::string& outcome) {
-  return {{"recordType", type},          {"product", "IC-22"},
-          {"version", "5.4.3"},          {"outcome", outcome},
-          {"decidedAt", "2026-12-06T10:00:00Z"}, {"summary", type + " " + outcome}};
+  return {{"recordType", type},
+          {"product", "IC-22"},
+          {"version", "5.4.3"},
+          {"outcome", outcome},
+          {"decidedAt", "2026-12-06T10:00:00Z"},
+          {"summary", type + " " + outcome}};
 }
 
 // Writes the envelope of statement signed by signer to root/name.
@@ -238,7 +241,8 @@ TEST_CASE("record: the same envelope twice is said so, exit 0, and logged once")
   SignStation& st = s.st;
   Fields f = Base("customer-notification", "sent");
   f["summary"] = "notification of 5.4.3 to operators of cohort A";
-  std::string path = WriteRecord(st, "twice.dsse.json", StatementJson(f), s.keys.release_owner.get());
+  std::string path =
+      WriteRecord(st, "twice.dsse.json", StatementJson(f), s.keys.release_owner.get());
   CmdResult first = Record(st, path);
   REQUIRE_MESSAGE(first.rc == 0, first.all());
   auto evs = st.Events();
@@ -278,46 +282,68 @@ TEST_CASE("record: refusals name input record and a specific reason, exit 1, and
   World other = st.Scenario();
   ForVersion(other, "5.4.4", "5.4.3");
   const Case cases[] = {
-      {"an untrusted signer", StatementJson(deploy), s.keys.stranger.get(),
+      {"an untrusted signer",
+       StatementJson(deploy),
+       s.keys.stranger.get(),
        {{"RECORD_UNTRUSTED_SIGNER", "record"}}},
-      {"a signer trusted for other record types", StatementJson(deploy),
-       s.keys.release_owner.get(), {{"RECORD_SIGNER_NOT_FOR_TYPE", "record"}}},
-      {"a version never signed", StatementJson(with(deploy, "version", "5.4.4")),
-       s.keys.update_service.get(), {{"RECORD_RELEASE_NOT_SIGNED", "record"}}},
-      {"a product not in the policy", StatementJson(with(deploy, "product", "IC-99")),
-       s.keys.update_service.get(), {{"POLICY_PRODUCT_UNKNOWN", "record"}}},
+      {"a signer trusted for other record types",
+       StatementJson(deploy),
+       s.keys.release_owner.get(),
+       {{"RECORD_SIGNER_NOT_FOR_TYPE", "record"}}},
+      {"a version never signed",
+       StatementJson(with(deploy, "version", "5.4.4")),
+       s.keys.update_service.get(),
+       {{"RECORD_RELEASE_NOT_SIGNED", "record"}}},
+      {"a product not in the policy",
+       StatementJson(with(deploy, "product", "IC-99")),
+       s.keys.update_service.get(),
+       {{"POLICY_PRODUCT_UNKNOWN", "record"}}},
       {"a predicate field LifecycleRecord does not have",
-       StatementJson(with(deploy, "deployedBy", "bob")), s.keys.update_service.get(),
+       StatementJson(with(deploy, "deployedBy", "bob")),
+       s.keys.update_service.get(),
        {{"RECORD_MALFORMED", "record"}}},
       {"another predicate type",
        ReplaceOnce(StatementJson(deploy), "lifecycle-record/v1", "lifecycle-record/v2"),
-       s.keys.update_service.get(), {{"RECORD_MALFORMED", "record"}}},
-      {"an unknown record type", StatementJson(with(deploy, "recordType", "deployment")),
-       s.keys.update_service.get(), {{"RECORD_TYPE_UNKNOWN", "record"}}},
-      {"an outcome the type does not have", StatementJson(with(deploy, "outcome", "sent")),
-       s.keys.update_service.get(), {{"RECORD_FIELD_INVALID", "record"}}},
-      {"a deployment result without cohort", StatementJson(with(deploy, "cohort", "")),
-       s.keys.update_service.get(), {{"RECORD_FIELD_INVALID", "record"}}},
+       s.keys.update_service.get(),
+       {{"RECORD_MALFORMED", "record"}}},
+      {"an unknown record type",
+       StatementJson(with(deploy, "recordType", "deployment")),
+       s.keys.update_service.get(),
+       {{"RECORD_TYPE_UNKNOWN", "record"}}},
+      {"an outcome the type does not have",
+       StatementJson(with(deploy, "outcome", "sent")),
+       s.keys.update_service.get(),
+       {{"RECORD_FIELD_INVALID", "record"}}},
+      {"a deployment result without cohort",
+       StatementJson(with(deploy, "cohort", "")),
+       s.keys.update_service.get(),
+       {{"RECORD_FIELD_INVALID", "record"}}},
       {"a configuration the policy does not know",
-       StatementJson(with(deploy, "configuration", "lab")), s.keys.update_service.get(),
+       StatementJson(with(deploy, "configuration", "lab")),
+       s.keys.update_service.get(),
        {{"RECORD_CONFIGURATION_UNKNOWN", "record"}}},
       {"a decidedAt that is not a time",
-       StatementJson(with(deploy, "decidedAt", "yesterday")), s.keys.update_service.get(),
+       StatementJson(with(deploy, "decidedAt", "yesterday")),
+       s.keys.update_service.get(),
        {{"RECORD_FIELD_INVALID", "record"}}},
       {"an extension without its follow-up date",
        StatementJson(with(with(Base("exclusion-decision", "extend"), "configuration", "regional"),
                           "followUpDate", "")),
-       s.keys.release_owner.get(), {{"RECORD_FIELD_INVALID", "record"}}},
+       s.keys.release_owner.get(),
+       {{"RECORD_FIELD_INVALID", "record"}}},
       {"an extension with a date that does not exist",
        StatementJson(with(with(Base("exclusion-decision", "extend"), "configuration", "regional"),
                           "followUpDate", "2027-02-30")),
-       s.keys.release_owner.get(), {{"RECORD_FIELD_INVALID", "record"}}},
+       s.keys.release_owner.get(),
+       {{"RECORD_FIELD_INVALID", "record"}}},
       {"a risk acceptance without owner and expiry",
-       StatementJson(Base("risk-acceptance", "accepted")), s.keys.release_owner.get(),
+       StatementJson(Base("risk-acceptance", "accepted")),
+       s.keys.release_owner.get(),
        {{"RECORD_FIELD_INVALID", "record"}}},
       {"subjects that are not the release's artifacts",
        StatementJson(deploy, {{"other.bin", Sha256Hex("another image")}}),
-       s.keys.update_service.get(), {{"RECORD_SUBJECT_MISMATCH", "record"}}},
+       s.keys.update_service.get(),
+       {{"RECORD_SUBJECT_MISMATCH", "record"}}},
       {"several problems at once: every one is named",
        StatementJson(with(with(deploy, "version", "5.4.4"), "outcome", "done")),
        s.keys.stranger.get(),
@@ -347,8 +373,8 @@ TEST_CASE("record: an altered, unparsable or missing record is refused and logge
   deploy["cohort"] = "A";
   deploy["configuration"] = "reference";
   SUBCASE("an altered envelope: its signature no longer verifies") {
-    std::string path = WriteRecord(st, "altered.dsse.json", StatementJson(deploy),
-                                   s.keys.update_service.get());
+    std::string path =
+        WriteRecord(st, "altered.dsse.json", StatementJson(deploy), s.keys.update_service.get());
     Json env = Json::parse(ReadAll(path));
     std::string payload = ReplaceOnce(StatementJson(deploy), "\"failed\"", "\"succeeded\"");
     env["payload"] = Base64Encode(payload);
@@ -416,8 +442,8 @@ struct Replayed {
 
 Replayed Replay(const SignStation& st, const std::string& log, const std::string& vkey_file,
                 const std::string& evidence) {
-  CmdResult r = st.Sr("--json audit replay --log " + log + " --vkey " + vkey_file +
-                      " --evidence " + evidence);
+  CmdResult r = st.Sr("--json audit replay --log " + log + " --vkey " + vkey_file + " --evidence " +
+                      evidence);
   Json j = Json::parse(r.out, nullptr, false);
   REQUIRE_MESSAGE(!j.is_discarded(), r.all());
   return {r, j};
@@ -446,11 +472,11 @@ TEST_CASE("record: audit replay re-judges every record and record refusal") {
   // At least one record and one record refusal, whatever ran before.
   Fields f = Base("withdrawal", "withdrawn");
   f["summary"] = "withdrawn for the replay";
-  CmdResult ok = Record(st, WriteRecord(st, "replay-ok.dsse.json", StatementJson(f),
-                                        s.keys.release_owner.get()));
+  CmdResult ok = Record(
+      st, WriteRecord(st, "replay-ok.dsse.json", StatementJson(f), s.keys.release_owner.get()));
   REQUIRE_MESSAGE(ok.rc == 0, ok.all());
-  CmdResult no = Record(st, WriteRecord(st, "replay-no.dsse.json", StatementJson(f),
-                                        s.keys.stranger.get()));
+  CmdResult no =
+      Record(st, WriteRecord(st, "replay-no.dsse.json", StatementJson(f), s.keys.stranger.get()));
   REQUIRE_MESSAGE(no.rc == 1, no.all());
   std::size_t records = 0, refusals = 0;
   for (const v1::Event& e : st.Events()) {
@@ -533,8 +559,8 @@ TEST_CASE("record: policy init --record-signer fills recordSigners; policy show 
   INFO(show.all());
   REQUIRE(show.rc == 0);
   CHECK(show.out.find("record signer (deployment-result,rollback,recovery) for IC-22: update "
-                      "service " + s.keys.update_service->Public().fingerprint()) !=
-        std::string::npos);
+                      "service " +
+                      s.keys.update_service->Public().fingerprint()) != std::string::npos);
 }
 
 }  // namespace
