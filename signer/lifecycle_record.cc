@@ -6,6 +6,7 @@
 #include "base/hash.h"
 #include "log/reader.h"
 #include "policy/gate.h"
+#include "policy/json.h"
 #include "release/lifecycle_record.h"
 #include "signer/evidence_store.h"
 #include "signer/signing_session.h"
@@ -120,6 +121,14 @@ Result<RecordResult> RecordLifecycle(Station& station, const SecretBytes& log_pi
   }
   SR_ASSIGN_OR_RETURN(std::optional<policy::LoadedPolicy> installed,
                       InstalledPolicy(station.dir(), state));
+  if (installed) {
+    // The policy the decision rests on, kept beside the record as `sign`
+    // keeps it, so `audit replay` needs nothing but the evidence store.
+    SR_ASSIGN_OR_RETURN(std::string envelope,
+                        ReadFile(layout::InstalledPolicy(station.dir(), installed->digest),
+                                 policy::kMaxDocumentBytes));
+    SR_RETURN_IF_ERROR(store.Put(envelope).status());
+  }
   SR_ASSIGN_OR_RETURN(std::optional<release::SignedReleaseFacts> signed_release,
                       SignedRelease(state, parsed->record.product(), parsed->record.version()));
   release::RecordJudgement j =

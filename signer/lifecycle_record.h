@@ -11,7 +11,8 @@
 //      and a LIFECYCLE_RECORDED names it): nothing is appended, the earlier
 //      event is returned (already_recorded)
 //   4. judge it (release::JudgeLifecycleRecord)
-//   5. keep the envelope in STATION/evidence/<sha256>, durably
+//   5. keep the envelope (and the installed policy's envelope, which the
+//      decision rests on) in STATION/evidence/<sha256>, durably
 //   6. append LIFECYCLE_RECORDED (accepted) or a REFUSAL naming input
 //      "record" and every reason (refused), and sign a checkpoint
 // A crash before 6 leaves at most an evidence object no event names: the

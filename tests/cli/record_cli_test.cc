@@ -565,3 +565,40 @@ TEST_CASE("record: policy init --record-signer fills recordSigners; policy show 
 
 }  // namespace
 }  // namespace sr::testing
+
+namespace sr::testing {
+namespace {
+
+TEST_CASE(
+    "record: a new policy without the record signer refuses its records, and audit replay judges "
+    "each record with the policy in force at its index") {
+  RecordStation& s = Shared();
+  SignStation& st = s.st;
+  Fields f = Base("rollback", "performed");
+  f["configuration"] = "reference";
+  f["summary"] = "rollback under policy 3";
+  CmdResult before_rotation = Record(
+      st, WriteRecord(st, "rot-before.dsse.json", StatementJson(f), s.keys.update_service.get()));
+  REQUIRE_MESSAGE(before_rotation.rc == 0, before_rotation.all());
+
+  World w = st.Scenario();  // policy version 4: no record signers
+  w.policy.set_version(4);
+  CmdResult inst = st.InstallPolicy(w, "policy-4.env");
+  REQUIRE_MESSAGE(inst.rc == 0, inst.all());
+  f["summary"] = "rollback under policy 4";
+  std::size_t before = st.Events().size();
+  CmdResult after = Record(
+      st, WriteRecord(st, "rot-after.dsse.json", StatementJson(f), s.keys.update_service.get()));
+  INFO(after.all());
+  CHECK(after.rc == 1);
+  std::set<CodeAndInput> want{{"RECORD_UNTRUSTED_SIGNER", "record"}};
+  CHECK(LastRefusal(st, before) == want);
+
+  Replayed p = Replay(st, st.station + "/log", st.root + "/log.vkey", st.station + "/evidence");
+  INFO(p.r.all());
+  CHECK(p.r.rc == 0);
+  CHECK(p.j["checks"]["record"]["failed"] == 0);
+}
+
+}  // namespace
+}  // namespace sr::testing
