@@ -138,6 +138,12 @@ class Replayer {
       case v1::EVENT_KIND_REFUSAL:
         Refusal(index, std::move(ev), t);
         break;
+      case v1::EVENT_KIND_LIFECYCLE_RECORDED: {
+        std::string product = ev.lifecycle_recorded().product();
+        std::string version = ev.lifecycle_recorded().version();
+        Record(index, std::move(ev), product, version);
+        break;
+      }
       default:
         break;
     }
@@ -375,8 +381,34 @@ class Replayer {
     if (index >= from_) queue_->Push(std::move(job));
   }
 
+  // A LIFECYCLE_RECORDED, or the REFUSAL of a lifecycle record: judged
+  // again (release::JudgeLifecycleRecord) with the policy in force and the
+  // release as signed before it.
+  void Record(std::uint64_t index, v1::Event ev, const std::string& product,
+              const std::string& version) {
+    Job job;
+    job.index = index;
+    if (auto it = products_.find(product); it != products_.end())
+      if (auto at = it->second.signed_at.find(version); at != it->second.signed_at.end())
+        job.facts.signed_releases.push_back({version, ArtifactsOf(at->second), at->second});
+    job.policy = policy_;
+    job.policy_sha256 = policy_sha256_;
+    job.event = std::move(ev);
+    if (index >= from_) queue_->Push(std::move(job));
+  }
+
+  static bool IsRecordRefusal(const v1::RefusalEvent& r) {
+    for (const auto& in : r.inputs())
+      if (in.role() == "record") return true;
+    return false;
+  }
+
   void Refusal(std::uint64_t index, v1::Event ev, Tally* t) {
     const v1::RefusalEvent& r = ev.refusal();
+    if (IsRecordRefusal(r)) {
+      std::string product = r.product(), version = r.version();
+      return Record(index, std::move(ev), product, version);
+    }
     if (r.product().empty()) {
       if (index >= from_)
         t->NotRerun(index,

@@ -23,6 +23,11 @@
 //                 higher version, meeting the previous governance threshold
 //   version-order no version of a product is signed twice or below one signed
 //   key-ended     no key signs after the log records it revoked or retired
+//   record        each LIFECYCLE_RECORDED's stored envelope, judged again
+//                 with the policy in force at that index and the release as
+//                 signed before it, is accepted, by the signer and with the
+//                 fields the event records; a lifecycle record's REFUSAL is
+//                 refused again for at least the recorded reasons
 // Semantic state (policy in force, signed versions, ended keys) is built in
 // log order on the calling thread; signature checks, evidence reads and gate
 // re-runs run on all cores through a bounded queue, so memory does not grow

@@ -11,6 +11,7 @@
 #include "base/hash.h"
 #include "policy/dsse.h"
 #include "policy/statement.h"
+#include "release/lifecycle_record.h"
 
 namespace sr::audit::internal {
 namespace v1 = strongroom::v1;
@@ -332,11 +333,82 @@ void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
   t->Pass("refusal");
 }
 
+// A LIFECYCLE_RECORDED event, or a REFUSAL of a lifecycle record (input
+// role "record"): the stored envelope hashes to the digest the event names,
+// and judging it again with the policy in force and the release as signed
+// before it accepts it with the same fields and signer (refuses it for at
+// least the recorded reasons). Check "record".
+void RunRecord(const Job& j, const EvidenceDir& ev, Tally* t) {
+  const bool recorded = j.event.kind() == v1::EVENT_KIND_LIFECYCLE_RECORDED;
+  std::string digest;
+  if (recorded) {
+    digest = j.event.lifecycle_recorded().envelope_sha256();
+  } else {
+    const v1::RefusalEvent& r = j.event.refusal();
+    std::string not_rerun;
+    for (const auto& reason : r.reasons())
+      if (ReasonClass c = ClassifyReason(reason.code()); !c.rerunnable)
+        not_rerun += (not_rerun.empty() ? "" : "; ") + reason.code() + ": " + std::string(c.why);
+    for (const auto& in : r.inputs())
+      if (in.role() == "record") digest = in.sha256();
+    if (digest.empty())
+      not_rerun += (not_rerun.empty() ? "" : "; ") + std::string("the record was not read");
+    if (!not_rerun.empty()) return t->NotRerun(j.index, "not re-runnable: " + not_rerun);
+  }
+  Reads reads(ev, j.index, t);
+  std::optional<std::string> bytes = reads.Get("lifecycle record", digest);
+  if (!bytes) return;  // named by check "evidence"
+  t->Pass("evidence");
+  std::optional<release::SignedReleaseFacts> signed_release;
+  for (const policy::SignedRelease& s : j.facts.signed_releases)
+    if (s.event_index)
+      signed_release = release::SignedReleaseFacts{*s.event_index, s.artifact_sha256};
+  std::vector<std::string> now;
+  release::RecordJudgement judged;
+  auto parsed = release::ParseLifecycleRecord(*bytes);
+  if (parsed.ok()) {
+    judged = release::JudgeLifecycleRecord(*parsed, j.policy ? &j.policy->loaded : nullptr,
+                                           signed_release);
+    for (const auto& f : judged.failures) now.push_back(std::string(policy::ReasonName(f.reason)));
+  } else {
+    now.push_back(std::string(policy::ReasonName(parsed.failure().reason)));
+  }
+  std::string list;
+  for (const std::string& n : now) list += (list.empty() ? "" : ", ") + n;
+  if (recorded) {
+    if (!now.empty())
+      return t->Fail(j.index, "record", digest,
+                     "the event records a " + j.event.lifecycle_recorded().record_type() +
+                         " record accepted, but judged again with the policy in force it is "
+                         "refused: " +
+                         list);
+    if (std::string m = release::RecordedEventMismatch(j.event.lifecycle_recorded(),
+                                                       release::RecordedEventOf(*parsed, judged));
+        !m.empty())
+      return t->Fail(j.index, "record", digest,
+                     "the event does not say what the record says: " + m);
+    return t->Pass("record");
+  }
+  std::set<std::string> now_set(now.begin(), now.end());
+  for (const auto& reason : j.event.refusal().reasons())
+    if (!now_set.count(reason.code()))
+      return t->Fail(j.index, "record", digest,
+                     "the event records the reason " + reason.code() +
+                         ", which judging the record again does not find (it finds: " +
+                         (list.empty() ? "none: it would be accepted" : list) + ")");
+  t->Pass("record");
+}
+
 }  // namespace
 
 void RunJob(const Job& job, const EvidenceDir& evidence, Tally* tally) {
   if (job.event.kind() == v1::EVENT_KIND_SIGNING)
     RunSigning(job, evidence, tally);
+  else if (job.event.kind() == v1::EVENT_KIND_LIFECYCLE_RECORDED)
+    RunRecord(job, evidence, tally);
+  else if (std::any_of(job.event.refusal().inputs().begin(), job.event.refusal().inputs().end(),
+                       [](const v1::PresentedInput& in) { return in.role() == "record"; }))
+    RunRecord(job, evidence, tally);
   else
     RunRefusal(job, evidence, tally);
 }

@@ -28,7 +28,7 @@ struct PolicyInForce {
 
 struct Job {
   std::uint64_t index = 0;
-  strongroom::v1::Event event;  // a SIGNING or a signing REFUSAL
+  strongroom::v1::Event event;  // a SIGNING, a REFUSAL or a LIFECYCLE_RECORDED
   // The policy in force at that index (null: none installed, or its
   // envelope could not be read: named by policy_sha256).
   std::shared_ptr<const PolicyInForce> policy;

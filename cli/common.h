@@ -81,6 +81,7 @@ void RegisterVerifyCommands(CLI::App& app, Context& ctx);   // cli_verify.cc
 void RegisterCeremonyTranscript(CLI::App& ceremony_group, Context& ctx);
 void RegisterCustodyCommands(CLI::App& app, Context& ctx);  // custody.cc
 void RegisterAuditCommands(CLI::App& app, Context& ctx);    // audit.cc
+void RegisterRecordCommands(CLI::App& app, Context& ctx);   // record.cc
 void RegisterCeremonyCommands(CLI::App& app, Context& ctx);  // ceremony.cc
 
 }  // namespace sr::cli

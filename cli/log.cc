@@ -254,6 +254,19 @@ Json EventJson(const strongroom::v1::Event& ev) {
   return j;
 }
 
+// A LIFECYCLE_RECORDED event in one line, above its JSON: what, for which
+// release, where, the outcome, and who signed it.
+std::string LifecycleLine(const strongroom::v1::LifecycleRecordedEvent& e) {
+  std::string s =
+      "record: " + e.record_type() + " " + e.outcome() + " for " + e.product() + " " + e.version();
+  if (!e.cohort().empty()) s += ", cohort " + e.cohort();
+  if (!e.configuration().empty()) s += ", configuration " + e.configuration();
+  if (!e.follow_up_date().empty()) s += ", follow-up " + e.follow_up_date();
+  if (!e.owner().empty()) s += ", owner " + e.owner();
+  if (!e.expires().empty()) s += ", expires " + e.expires();
+  return s + "; decided " + e.decided_at() + ", signed by " + e.signer_name() + "\n";
+}
+
 int RunShow(Context& ctx, const LogOpts& o) {
   auto dir = LogDir(o);
   if (!dir.ok()) return ReportError(ctx, dir.status());
@@ -293,8 +306,9 @@ int RunShow(Context& ctx, const LogOpts& o) {
       return ReportError(ctx, DataLoss("event " + std::to_string(i) + " is not a valid Event"));
     if (ev.sequence() == 0 && js.rfind("{\n", 0) == 0) js.insert(2, " \"sequence\": \"0\",\n");
     std::cout << "--- event " << i << " (" << strongroom::v1::EventKind_Name(ev.kind()) << ", "
-              << ev.time() << ")\n"
-              << js;
+              << ev.time() << ")\n";
+    if (ev.has_lifecycle_recorded()) std::cout << LifecycleLine(ev.lifecycle_recorded());
+    std::cout << js;
   }
   if (ctx.json) std::cout << array << "\n]\n";
   return kExitOk;

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
       {"policy", RegisterPolicyCommands},   {"approve", RegisterApproveCommands},
       {"sign", RegisterSignCommands},       {"verify", RegisterVerifyCommands},
       {"log", RegisterLogCommands},         {"ceremony", RegisterCeremonyCommands},
-      {"custody", RegisterCustodyCommands}, {"audit", RegisterAuditCommands}};
+      {"custody", RegisterCustodyCommands}, {"audit", RegisterAuditCommands},
+      {"record", RegisterRecordCommands}};
   const Verb* named = nullptr;
   for (int i = 1; i < argc && named == nullptr; ++i) {
     std::string_view arg(argv[i]);

@@ -8,6 +8,7 @@
 #include "base/hash.h"
 #include "log/note.h"
 #include "policy/json.h"
+#include "policy/lifecycle_record.h"
 #include "policy/trust_policy.h"
 #include "cli/common.h"
 #include "cli/json.h"
@@ -24,7 +25,7 @@ struct InitOptions {
   std::string out, builder_id, builder_key, signing_key, min_version = "0.0.1", max_version,
       log_vkey;
   std::vector<std::string> products, builders, lab_keys, governance_keys, approver_keys,
-      source_repos, build_types, required_tests, configurations;
+      source_repos, build_types, required_tests, configurations, record_signers;
   unsigned governance_threshold = 0, approval_threshold = 0, valid_days = 365, slsa_level = 0;
   std::uint64_t version = 1;
   bool force = false;
@@ -85,6 +86,27 @@ Status AddBuilders(const InitOptions& o, v1::ProductPolicy* prod) {
   return Status::Ok();
 }
 
+// Each --record-signer TYPES=KEYFILE: a key trusted for the comma-separated
+// lifecycle record types (policy/lifecycle_record.h).
+Status AddRecordSigners(const std::vector<std::string>& specs, v1::ProductPolicy* prod) {
+  for (const auto& spec : specs) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      return InvalidArgument("--record-signer \"" + spec + "\" must be TYPES=PUBKEYFILE, e.g. " +
+                             "deployment-result,rollback=update-service.pub.pem");
+    v1::RecordSigner* r = prod->add_record_signers();
+    SR_ASSIGN_OR_RETURN(*r->mutable_key(), KeyFromFile(spec.substr(eq + 1)));
+    for (std::string_view rest(spec.data(), eq); !rest.empty();) {
+      auto comma = rest.find(',');
+      r->add_record_types(std::string(rest.substr(0, comma)));
+      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    }
+    if (std::string m = policy::RecordSignerProblem(*r); !m.empty())
+      return InvalidArgument("--record-signer " + spec + ": " + m);
+  }
+  return Status::Ok();
+}
+
 Result<v1::TrustPolicy> BuildPolicy(const InitOptions& o) {
   v1::TrustPolicy p;
   p.set_version(o.version);
@@ -114,6 +136,7 @@ Result<v1::TrustPolicy> BuildPolicy(const InitOptions& o) {
     }
     for (const auto& t : o.required_tests) prod->add_required_tests(t);
     for (const auto& c : o.configurations) prod->add_configurations(c);
+    SR_RETURN_IF_ERROR(AddRecordSigners(o.record_signers, prod));
     auto* a = p.add_key_authorizations();
     a->set_id("auth-" + name + "-1");
     a->set_key_fingerprint(fingerprint);
@@ -189,6 +212,10 @@ void RegisterInit(CLI::App& policy, Context& ctx) {
   c->add_option("--required-test", o->required_tests,
                 "Test required per configuration, e.g. rollback (repeat)");
   c->add_option("--configuration", o->configurations, "A configuration of the product (repeat)");
+  c->add_option("--record-signer", o->record_signers,
+                "TYPES=PUBKEYFILE: a key trusted to sign the lifecycle records of the comma-\n"
+                "separated types (`strongroom record`), e.g.\n"
+                "deployment-result,rollback,recovery=update-service.pub.pem (repeat)");
   c->add_option("--signing-key", o->signing_key,
                 "PEM public key of the release-signing key to authorize");
   c->add_option("--min-version", o->min_version, "Lowest release version the key may sign");

@@ -153,6 +153,11 @@ std::vector<RoleKey> RoleKeys(const policy::LoadedPolicy& lp) {
       out.push_back({"builder", prod.name(), b.id(), b.key().name(), fp(b.key())});
     for (const auto& k : prod.test_labs())
       out.push_back({"test lab", prod.name(), "", k.name(), fp(k)});
+    for (const auto& r : prod.record_signers()) {
+      std::string types;
+      for (const auto& t : r.record_types()) types += (types.empty() ? "" : ",") + t;
+      out.push_back({"record signer", prod.name(), types, r.key().name(), fp(r.key())});
+    }
   }
   for (const auto& a : lp.policy.key_authorizations())
     out.push_back({"key authorization", a.product(), a.id(), "", a.key_fingerprint()});
@@ -163,6 +168,7 @@ std::string RoleText(const RoleKey& k) {
   if (k.role == "governance") return "governance";
   if (k.role == "builder") return "builder " + k.id + " for " + k.product;
   if (k.role == "key authorization") return "key authorization " + k.id + " for " + k.product;
+  if (k.role == "record signer") return "record signer (" + k.id + ") for " + k.product;
   return k.role + " for " + k.product;
 }
 

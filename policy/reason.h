@@ -82,7 +82,17 @@ namespace sr::policy {
   X(kKeyRetired, "KEY_RETIRED")                                                    \
   /* The log's facts index (STATION/log/facts) does not verify against the     \
      signed checkpoint: nothing is judged until `log reindex` rebuilds it. */  \
-  X(kLogIndexInvalid, "LOG_INDEX_INVALID")
+  X(kLogIndexInvalid, "LOG_INDEX_INVALID")                                        \
+  /* Lifecycle records (`strongroom record`, policy/lifecycle_record.h). */        \
+  X(kRecordMalformed, "RECORD_MALFORMED")                                          \
+  X(kRecordTypeUnknown, "RECORD_TYPE_UNKNOWN")                                     \
+  X(kRecordUntrustedSigner, "RECORD_UNTRUSTED_SIGNER")                             \
+  X(kRecordSignerNotForType, "RECORD_SIGNER_NOT_FOR_TYPE")                         \
+  X(kRecordSignatureInvalid, "RECORD_SIGNATURE_INVALID")                           \
+  X(kRecordFieldInvalid, "RECORD_FIELD_INVALID")                                   \
+  X(kRecordConfigurationUnknown, "RECORD_CONFIGURATION_UNKNOWN")                   \
+  X(kRecordReleaseNotSigned, "RECORD_RELEASE_NOT_SIGNED")                          \
+  X(kRecordSubjectMismatch, "RECORD_SUBJECT_MISMATCH")
 
 enum class Reason {
 #define SR_POLICY_REASON_ENUMERATOR(e, name) e,

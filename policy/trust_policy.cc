@@ -8,6 +8,7 @@
 #include "base/encoding.h"
 #include "base/hash.h"
 #include "policy/json.h"
+#include "policy/lifecycle_record.h"
 #include "policy/version.h"
 
 namespace sr::policy {
@@ -76,6 +77,12 @@ std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view
     if (auto f =
             CheckKey(p.test_labs(i), input, at + ".testLabs[" + std::to_string(i) + "]", cache))
       return f;
+  for (int i = 0; i < p.record_signers_size(); ++i) {
+    std::string r = at + ".recordSigners[" + std::to_string(i) + "]";
+    if (auto f = CheckKey(p.record_signers(i).key(), input, r + ".key", cache)) return f;
+    if (std::string m = RecordSignerProblem(p.record_signers(i)); !m.empty())
+      return Bad(input, r + "." + m);
+  }
   return std::nullopt;
 }
 
