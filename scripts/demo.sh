@@ -116,8 +116,9 @@ fi
 
 say "3. The people and systems the policy trusts (their keys live outside the station)"
 explain "Three governance members (2 of 3 sign policies), three release approvers (2 of 3" \
-        "approve a release), the firmware CI builder and the hardware test lab."
-for k in gov1 gov2 gov3 alice bob carol builder lab; do
+        "approve a release), the firmware CI builder, the hardware test lab, the update" \
+        "service and the release owner (who sign lifecycle records after release)."
+for k in gov1 gov2 gov3 alice bob carol builder lab updsvc owner; do
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$KEYS/$k.key" 2>/dev/null
   chmod 600 "$KEYS/$k.key"
   openssl pkey -in "$KEYS/$k.key" -pubout -out "$KEYS/$k.pub"
@@ -136,6 +137,8 @@ REPO="https://git.example.com/ic22/firmware"
   --build-type "$BUILD_TYPE" --slsa-build-level 3 --test-lab-key "$KEYS/lab.pub" \
   --required-test rollback --required-test recovery \
   --configuration reference --configuration regional \
+  --record-signer deployment-result,rollback,recovery="$KEYS/updsvc.pub" \
+  --record-signer exclusion-decision,risk-acceptance,withdrawal,customer-notification="$KEYS/owner.pub" \
   --signing-key "$STATION/keys/ic22-release.pem" --min-version 5.0.0 --max-version 5.99.99 \
   --log-vkey "$WORK/log.vkey"
 "$SR" policy sign --key "$KEYS/gov1.key" --in "$WORK/policy.json" --out "$WORK/policy.env"
@@ -253,14 +256,36 @@ say "11. Signing 5.4.3 again, or an older version, is refused (anti-rollback)"
 if sign approval-5.4.3.dsse.json "$OUT/again" 2>&1 | grep -E "VERSION_NOT_ABOVE|REFUSED"; then :; fi
 [ ! -e "$OUT/again" ] || { echo "demo: a second signing of 5.4.3 was released" >&2; exit 1; }
 
-say "12. The auditor: verify the whole log offline with the verifier key they kept, and replay it"
+say "12. After release: lifecycle records from the update service and the release owner"
+explain "Each is a DSSE-signed in-toto statement (signed with openssl alone); the station" \
+        "checks the signer is trusted for that kind of record and that 5.4.3 was signed here."
+record() {  # NAME KEY PREDICATE-JSON
+  cat > "$WORK/$1.json" <<EOF
+{"_type":"https://in-toto.io/Statement/v1","subject":$SUBJECT,
+ "predicateType":"https://strongroom.dev/attestations/lifecycle-record/v1",
+ "predicate":$3}
+EOF
+  "$DSSE" application/vnd.in-toto+json "$WORK/$1.json" "$KEYS/$2.key" "$MEDIA/$1.dsse.json"
+  "$SR" record --station "$STATION" --in "$MEDIA/$1.dsse.json" $LOG_PIN --operator Dana
+}
+record deployment-cohort-a updsvc '{"recordType":"deployment-result","product":"IC-22",
+  "version":"5.4.3","cohort":"A","configuration":"reference","outcome":"succeeded",
+  "decidedAt":"2026-12-08T09:30:00Z",
+  "summary":"5.4.3 installed on every cohort A device (reference configuration); no rollback needed"}'
+record customer-notification owner '{"recordType":"customer-notification","product":"IC-22",
+  "version":"5.4.3","outcome":"sent","decidedAt":"2026-12-08T12:00:00Z","owner":"IC-22 release owner",
+  "summary":"VULN-2026-014 advisory and the 5.4.3 update notice sent to cohort A operators"}'
+explain "The same record brought in twice is recognized, and not logged again:"
+"$SR" record --station "$STATION" --in "$MEDIA/deployment-cohort-a.dsse.json" $LOG_PIN
+
+say "13. The auditor: verify the whole log offline with the verifier key they kept, and replay it"
 "$SR" log verify --station "$STATION" --vkey "$WORK/log.vkey"
 explain "and judge every event again from the evidence the station kept: the signing's" \
         "intent, signatures and gate decision, each refusal's reasons, the policy chain"
 "$SR" audit replay --log "$STATION/log" --evidence "$STATION/evidence" \
   --policies "$STATION/policy" --vkey "$WORK/log.vkey"
 
-say "13. The ceremony's transcript, from the log alone, for the witnesses to sign"
+say "14. The ceremony's transcript, from the log alone, for the witnesses to sign"
 "$SR" ceremony transcript --log "$STATION/log" --vkey "$WORK/log.vkey" --ceremony "$CEREMONY" \
   --out "$WORK/transcript"
 cat "$WORK/transcript.md"
@@ -269,7 +294,7 @@ say "Summary"
 "$SR" --json log show --station "$STATION" > "$WORK/events.json"
 for kind in STATION_INITIALIZED CUSTODY_SHARES_ISSUED KEY_GENERATED POLICY_INSTALLED \
   CEREMONY_STARTED CLOCK_CHECKED CEREMONY_STEP CEREMONY_COMPLETED REFUSAL SIGNING_INTENT \
-  SIGNING; do
+  SIGNING LIFECYCLE_RECORDED; do
   printf '   %-22s %s\n' "$kind" "$(grep -c "\"EVENT_KIND_$kind\"" "$WORK/events.json" || true)"
 done
 explain "IC-22 5.4.3 was signed for cohort A (reference configuration) by key ic22-release," \
