@@ -1,11 +1,11 @@
-#include "ceremonies/render.h"
+#include "base/render.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "base/encoding.h"
 
-namespace sr::ceremonies {
+namespace sr {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
@@ -278,4 +278,4 @@ std::string Document::Html() const {
   return h;
 }
 
-}  // namespace sr::ceremonies
+}  // namespace sr
