@@ -33,7 +33,9 @@ struct Signed {
   std::string follow_up;  // the regional exclusion's follow-up date
 
   Signed() {
-    CmdResult inst = st.InstallPolicy(st.Scenario());
+    World w = st.Scenario();
+    w.policy.mutable_products(0)->set_evidence_freshness_days(90);
+    CmdResult inst = st.InstallPolicy(w);
     REQUIRE_MESSAGE(inst.rc == 0, inst.all());
     Inputs in = st.Write(st.Scenario());
     CmdResult s = st.Sign(in, "out");
@@ -284,13 +286,14 @@ TEST_CASE("audit report: the five questions name their events and every proof ve
        std::filesystem::directory_iterator(s.st.root + "/questions.json.proofs"))
     if (entry.path().extension() == ".tlog-proof") ++files;
   CHECK(files == static_cast<int>(j["proofs"]["events"].size()));
-  for (std::uint64_t i : cited) {
-    std::string file =
-        s.st.root + "/questions.json.proofs/event-" + std::to_string(i) + ".tlog-proof";
+  for (std::uint64_t i : cited)
     CHECK(j["proofs"]["events"][std::to_string(i)] ==
           "questions.json.proofs/event-" + std::to_string(i) + ".tlog-proof");
+  for (const auto& [index, path] : j["proofs"]["events"].items()) {
+    std::string file = s.st.root + "/" + path.get<std::string>();
     CmdResult v = s.st.Sr("log verify-proof " + file + " --vkey " + s.st.root + "/log.vkey");
     CHECK_MESSAGE(v.rc == 0, file, v.all());
+    CHECK(Has(v.out, "event " + index + " is in"));
   }
   std::string proof = ReadAll(s.st.root + "/questions.json.proofs/event-" +
                               std::to_string(s.signing) + ".tlog-proof");
@@ -409,6 +412,29 @@ TEST_CASE(
   for (const auto& f : r["findings"]) expired |= f["kind"] == "risk-acceptance-expired";
   CHECK(expired);
   CHECK(AnyHas(r["package"]["exceptions"], "risk acceptance"));
+}
+
+TEST_CASE("audit report: policy and key authorization expiring or expired, stale test evidence") {
+  Signed& s = Shared();
+  // The scenario's policy and authorization run a year from the signing;
+  // its test evidence is fresh for 90 days.
+  const std::string day = s.st.Events()[s.signing].time().substr(0, 10);
+  auto kinds = [&](const std::string& as_of) {
+    Json j = s.JsonReport(s.st.station + "/log", s.st.root + "/log.vkey", "expiry-" + as_of,
+                          " --as-of " + as_of);
+    std::set<std::string> k;
+    for (const auto& f : j["findings"])
+      if (f["kind"] != "overdue-follow-up") k.insert(f["kind"]);
+    std::string out;
+    for (const auto& x : k) out += x + " ";
+    return out;
+  };
+  CHECK(kinds(DayAfter(day, 10)) == "");
+  CHECK(kinds(DayAfter(day, 100)) == "stale-test-evidence ");
+  CHECK(kinds(DayAfter(day, 350)) ==
+        "key-authorization-expiring policy-expiring stale-test-evidence ");
+  CHECK(kinds(DayAfter(day, 367)) ==
+        "key-authorization-expired policy-expired stale-test-evidence ");
 }
 
 TEST_CASE("audit report: a log that does not verify exits 6 and writes nothing") {
