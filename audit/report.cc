@@ -73,6 +73,11 @@ std::string Named(const std::string& name, const std::string& fingerprint) {
 
 std::string Idx(std::uint64_t i) { return "event " + std::to_string(i); }
 
+// "1 record", "2 records".
+std::string Count(std::size_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 void AddUnique(std::vector<std::string>* v, std::string s) {
   if (std::find(v->begin(), v->end(), s) == v->end()) v->push_back(std::move(s));
 }
@@ -473,7 +478,7 @@ class Builder {
                   std::to_string(s.policy_version()) + "); update signing control (release key " +
                   s.key_label() + " in the station's HSM, authorization " +
                   s.key_authorization_id() + "); installation and rollback recording (" +
-                  std::to_string(g_.records.size()) + " lifecycle records)";
+                  Count(g_.records.size(), "lifecycle record") + ")";
 
     // Producer / source and consumer / recipient.
     AddUnique(&r_.producers, "release approvers: " + ApproverNames());
@@ -647,7 +652,7 @@ class Builder {
       AddCheck("vex",
                "the OpenVEX statements bound at signing cover every vulnerability of the approval",
                uncovered.empty(),
-               uncovered.empty() ? std::to_string(s.vex_statements_size()) + " statements"
+               uncovered.empty() ? Count(s.vex_statements_size(), "statement")
                                  : "no statement for " + Join(uncovered),
                {si});
     }
@@ -776,8 +781,9 @@ class Builder {
         why += "; no deployment is recorded, so the order of approval and deployment is not shown";
       } else {
         a = "yes";
-        why += "; the " + std::to_string(deployments.size()) +
-               " deployment-result records come after the SIGNING";
+        why += "; " + std::string(deployments.size() == 1 ? "the " : "all ") +
+               Count(deployments.size(), "deployment-result record") + " come" +
+               (deployments.size() == 1 ? "s" : "") + " after the SIGNING";
       }
       add(1, "Was the update approved before signing and deployment?", a, why, idx);
     }
@@ -887,7 +893,7 @@ class Builder {
       auto dep = RecordIndexes("deployment-result");
       if (!dep.empty()) {
         ++good;
-        parts.push_back(std::to_string(dep.size()) + " deployment-result records retained");
+        parts.push_back(Count(dep.size(), "deployment-result record") + " retained");
       } else {
         parts.push_back("no deployment record");
         AddUnique(&r_.gaps, "no deployment record retained");
@@ -907,7 +913,7 @@ class Builder {
       auto notes = RecordIndexes("customer-notification");
       if (!notes.empty()) {
         ++good;
-        parts.push_back(std::to_string(notes.size()) + " customer-notification records retained");
+        parts.push_back(Count(notes.size(), "customer-notification record") + " retained");
       } else {
         parts.push_back("no customer-notification decision recorded");
         AddUnique(&r_.gaps, "no customer-notification decision recorded");

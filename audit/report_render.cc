@@ -71,7 +71,8 @@ sr::Document Build(const ReleaseReport& r, std::string_view proofs) {
   d.Paragraph(r.findings.empty()
                   ? "Stale or missing as of " + r.as_of + ": nothing."
                   : "Stale or missing as of " + r.as_of + ": " + std::to_string(r.findings.size()) +
-                        " findings (section 'Stale or missing').");
+                        (r.findings.size() == 1 ? " finding" : " findings") +
+                        " (section 'Stale or missing').");
 
   d.Section("Evidence package");
   d.Table({"Field", "Content"},
