@@ -138,16 +138,16 @@ TranscriptFiles TranscriptFiles::For(std::string_view out) {
   f.markdown = base + ".md";
   f.html = base + ".html";
   f.proof_dir = base + ".proofs";
-  f.checkpoint = JoinPath(f.proof_dir, "checkpoint");
+  f.checkpoint = JoinPath(f.proof_dir, log::kProofDirCheckpoint);
   return f;
 }
 
 std::string TranscriptFiles::ProofPath(std::uint64_t index) const {
-  return JoinPath(proof_dir, "event-" + std::to_string(index) + ".tlog-proof");
+  return JoinPath(proof_dir, log::InclusionProofFileName(index));
 }
 
 std::string TranscriptFiles::ProofRelative(std::uint64_t index) const {
-  return BaseName(proof_dir) + "/event-" + std::to_string(index) + ".tlog-proof";
+  return BaseName(proof_dir) + "/" + log::InclusionProofFileName(index);
 }
 
 std::string TranscriptFiles::CheckpointRelative() const {
@@ -155,10 +155,9 @@ std::string TranscriptFiles::CheckpointRelative() const {
 }
 
 Status WriteTranscript(const Transcript& t, const TranscriptFiles& files) {
-  SR_RETURN_IF_ERROR(MakeDirs(files.proof_dir, 0755));
-  SR_RETURN_IF_ERROR(WriteFileAtomic(files.checkpoint, t.checkpoint_note, 0644));
-  for (const ProvenEvent& pe : t.events)
-    SR_RETURN_IF_ERROR(WriteFileAtomic(files.ProofPath(pe.index), pe.proof, 0644));
+  std::vector<std::pair<std::uint64_t, std::string>> proofs;
+  for (const ProvenEvent& pe : t.events) proofs.emplace_back(pe.index, pe.proof);
+  SR_RETURN_IF_ERROR(log::WriteProofDir(files.proof_dir, t.checkpoint_note, proofs));
   Document doc = TranscriptDocument(t, files);
   SR_RETURN_IF_ERROR(WriteFileAtomic(files.markdown, doc.Markdown(), 0644));
   return WriteFileAtomic(files.html, doc.Html(), 0644);

@@ -1,8 +1,11 @@
 // `strongroom audit replay`: the auditor's re-judgement of a whole log
-// (audit/replay.h). Parses, calls audit::Replay, prints.
+// (audit/replay.h), and `strongroom audit report`: one release's evidence
+// package, questions, maturity and findings (audit/report.h). Parse, call,
+// print.
 #include <iostream>
 
 #include "audit/replay.h"
+#include "audit/report.h"
 #include "base/file.h"
 #include "cli/common.h"
 #include "cli/json.h"
@@ -95,6 +98,57 @@ int RunReplay(Context& ctx, const ReplayArgs& a) {
   return rep->log.ok ? kExitRefused : kExitTampered;
 }
 
+struct ReportArgs {
+  std::string release, log, evidence, policies, vkey, as_of, format = "md", out;
+  bool fail_on_findings = false;
+  unsigned threads = 0;
+};
+
+int RunReport(Context& ctx, const ReportArgs& a) {
+  audit::ReportOptions o;
+  if (Status s = audit::ParseRelease(a.release, &o.product, &o.version); !s.ok())
+    return ReportError(ctx, s);
+  o.as_of = std::chrono::system_clock::now();
+  if (!a.as_of.empty()) {
+    auto t = audit::ParseAsOf(a.as_of);
+    if (!t.ok()) return ReportError(ctx, t.status());
+    o.as_of = *t;
+  }
+  std::string format = ctx.json ? "json" : a.format;
+  if (format != "md" && format != "json" && format != "html")
+    return ReportError(ctx, InvalidArgument("--format must be md, json or html, not '" +
+                                            format.substr(0, 40) + "'"));
+  o.log_dir = a.log;
+  o.evidence_dir = a.evidence;
+  o.policies_dir = a.policies;
+  o.threads = a.threads;
+  auto vk = VerifierKeyText(a.vkey);
+  if (!vk.ok()) return ReportError(ctx, vk.status().Annotate("--vkey"));
+  o.vkey = *vk;
+  auto rep = audit::BuildReport(o);
+  if (!rep.ok()) return ReportError(ctx, rep.status().Annotate("audit report"));
+  std::string proofs = a.out.empty() ? "" : BaseName(a.out) + ".proofs";
+  std::string text = format == "json"   ? audit::ReportJson(*rep, proofs)
+                     : format == "html" ? audit::ReportHtml(*rep, proofs)
+                                        : audit::ReportMarkdown(*rep, proofs);
+  if (a.out.empty()) {
+    std::cout << text;
+  } else {
+    // The proofs first: a report on disk always has its proofs beside it.
+    std::vector<std::pair<std::uint64_t, std::string>> files(rep->proofs.begin(),
+                                                             rep->proofs.end());
+    if (Status s = log::WriteProofDir(a.out + ".proofs", rep->checkpoint_note, files); !s.ok())
+      return ReportError(ctx, s.Annotate("--out"));
+    if (Status s = WriteFileAtomic(a.out, text, 0644); !s.ok())
+      return ReportError(ctx, s.Annotate("--out"));
+    std::cerr << "audit report: " << rep->product << " " << rep->version << " written to " << a.out
+              << " with " << rep->proofs.size() << " inclusion proofs in " << a.out << ".proofs/; "
+              << rep->findings.size() << " findings as of " << rep->as_of << "\n";
+  }
+  if (a.fail_on_findings && !rep->findings.empty()) return kExitRefused;
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterAuditCommands(CLI::App& app, Context& ctx) {
@@ -126,6 +180,43 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx) {
                 "the events after it are checked (the earlier ones still build the state)");
   r->add_option("--threads", a->threads, "Worker threads (default: all cores)");
   r->callback([&ctx, a] { ctx.exit_code = RunReplay(ctx, *a); });
+
+  auto b = std::make_shared<ReportArgs>();
+  auto* p = audit->add_subcommand(
+      "report",
+      "The auditor's report on one release, from the log, the policy history and the evidence\n"
+      "store alone (no HSM, no PIN, no station lock): the evidence package field by field\n"
+      "(decision, threat, practice, scope, evidence with digest, log index and producer,\n"
+      "producer, consumer, verification method with each check run now, known gaps,\n"
+      "exceptions, retention owner); the five verification questions answered yes / no /\n"
+      "partly with the log indexes that show it; the evidence maturity level (1-5) of each\n"
+      "configuration with its reason; what is stale or missing as of --as-of (overdue\n"
+      "exclusion follow-ups, policy or key authorization expiring within 30 days or expired,\n"
+      "test evidence older than the policy's freshness window, expired risk acceptances).\n"
+      "--out FILE also writes FILE.proofs/: the checkpoint and one inclusion proof per cited\n"
+      "event, each accepted by `strongroom log verify-proof`.\n"
+      "Exit 0 = the report was produced (findings are its content); 1 = with\n"
+      "--fail-on-findings, something is stale or missing; 6 = the log does not verify\n"
+      "(nothing written); 3/4 = unusable options or files, or the release is not in the log.");
+  p->add_option("--release", b->release, "PRODUCT@VERSION, e.g. IC-22@5.4.3")->required();
+  p->add_option("--log", b->log, "The log directory (STATION/log)")->required();
+  p->add_option("--evidence", b->evidence, "The evidence store (STATION/evidence)")->required();
+  p->add_option("--vkey", b->vkey, "The log's verifier key (string or file) you trust")->required();
+  p->add_option("--policies", b->policies,
+                "Where installed policy envelopes are also looked up as <sha256>.json\n"
+                "(STATION/policy); default: the evidence store only");
+  p->add_option("--as-of", b->as_of,
+                "Judge staleness at this date (YYYY-MM-DD, 00:00 UTC) or RFC 3339 time\n"
+                "(default: now)");
+  p->add_option("--format", b->format, "md (default), json or html (one printable file)")
+      ->check(CLI::IsMember({"md", "json", "html"}));
+  p->add_option("--out", b->out,
+                "Write the report to FILE and the inclusion proofs to FILE.proofs/\n"
+                "(default: the report on standard output, without proofs)");
+  p->add_flag("--fail-on-findings", b->fail_on_findings,
+              "Exit 1 when anything is stale or missing as of --as-of");
+  p->add_option("--threads", b->threads, "Worker threads of the replay (default: all cores)");
+  p->callback([&ctx, b] { ctx.exit_code = RunReport(ctx, *b); });
 }
 
 }  // namespace sr::cli

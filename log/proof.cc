@@ -249,4 +249,18 @@ Result<std::string> CheckpointNoteOf(std::string_view text, std::string_view wha
                          "LOG/checkpoint) or a release's signing-event.tlog-proof");
 }
 
+std::string InclusionProofFileName(std::uint64_t index) {
+  return "event-" + std::to_string(index) + ".tlog-proof";
+}
+
+Status WriteProofDir(std::string_view dir, std::string_view checkpoint_note,
+                     const std::vector<std::pair<std::uint64_t, std::string>>& proofs) {
+  SR_RETURN_IF_ERROR(MakeDirs(std::string(dir), 0755));
+  SR_RETURN_IF_ERROR(
+      WriteFileAtomic(JoinPath(dir, kProofDirCheckpoint), std::string(checkpoint_note), 0644));
+  for (const auto& [index, text] : proofs)
+    SR_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, InclusionProofFileName(index)), text, 0644));
+  return Status::Ok();
+}
+
 }  // namespace sr::log

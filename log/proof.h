@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -68,6 +69,17 @@ struct ProofCheck {
   std::uint64_t old_size = 0;  // consistency
   Checkpoint checkpoint;       // the verified checkpoint
 };
+
+// A folder of inclusion proofs handed to someone with a document that cites
+// log events (a ceremony transcript, an audit report): DIR/checkpoint, the
+// signed checkpoint every proof is against, and DIR/event-<N>.tlog-proof,
+// event N's proof, each a file `strongroom log verify-proof` takes.
+inline constexpr std::string_view kProofDirCheckpoint = "checkpoint";
+std::string InclusionProofFileName(std::uint64_t index);  // "event-<N>.tlog-proof"
+// Creates DIR if missing and writes the checkpoint and each (index, proof
+// text) atomically (temp + fsync + rename), replacing files of the same name.
+Status WriteProofDir(std::string_view dir, std::string_view checkpoint_note,
+                     const std::vector<std::pair<std::uint64_t, std::string>>& proofs);
 
 // Verifies either kind of proof file with the trusted verifier key. For an
 // inclusion proof, `event` (if given) replaces the extra line as the leaf

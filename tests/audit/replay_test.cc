@@ -14,6 +14,7 @@
 #include "log/note.h"
 #include "log/writer.h"
 #include "tests/testing/files.h"
+#include "tests/testing/relog.h"
 #include "tests/testing/sign_helpers.h"
 #include "tests/testing/sign_station.h"
 
@@ -103,32 +104,6 @@ std::set<std::tuple<std::uint64_t, std::string, std::string>> Failures(const Jso
   for (const auto& f : j["failures"])
     out.insert({f["index"].get<std::uint64_t>(), f["check"], f["digest"]});
   return out;
-}
-
-// A copy of the station's log written again through the log library with a
-// fresh log key: `edit` may change event i (its sequence is set again by the
-// writer); `more` events are appended. Returns the directory; its vkey is in
-// DIR.vkey.
-std::string Relog(const SignStation& st, const std::string& name,
-                  const std::function<void(std::uint64_t, v1::Event&)>& edit,
-                  const std::vector<v1::Event>& more = {}) {
-  std::string dir = st.root + "/" + name;
-  auto made = log::Ed25519NoteSigner::Generate("strongroom.test/" + name);
-  REQUIRE(made.ok());
-  log::Ed25519NoteSigner& signer = **made;
-  REQUIRE(log::LogWriter::Create(dir, signer).ok());
-  auto w = log::LogWriter::Open(dir, signer);
-  REQUIRE(w.ok());
-  auto evs = st.Events();
-  for (std::size_t i = 0; i < evs.size(); ++i) {
-    edit(i, evs[i]);
-    REQUIRE((*w)->Append(evs[i]).ok());
-  }
-  for (const v1::Event& e : more) REQUIRE((*w)->Append(e).ok());
-  REQUIRE((*w)->Commit().ok());
-  w->reset();
-  WriteAll(dir + ".vkey", log::EncodeVerifierKey(signer.Name(), signer.PublicKey()) + "\n");
-  return dir;
 }
 
 TEST_CASE("audit replay: a station's signings and refusals are all justified (exit 0)") {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks a transcript page (ceremonies/render.h) with python's html.parser.
+"""Checks a transcript page (base/render.h; the audit report uses it too) with python's html.parser.
 
 Prints one "key: value" line per finding, for the test to assert on:
   elements-not-allowed: N      elements outside the document builder's set

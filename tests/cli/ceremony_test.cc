@@ -736,7 +736,7 @@ TEST_CASE("ceremony print: Markdown and printable HTML of a shipped definition")
   REQUIRE(rig.st.Sr("ceremony print " + def + " --out " + rig.st.root + "/s.html").rc == 0);
   std::string md = ReadFile(rig.st.root + "/s.md").value();
   std::string html = ReadFile(rig.st.root + "/s.html").value();
-  // The shared renderer (ceremonies/render.cc) escapes only what would be
+  // The shared renderer (base/render.cc) escapes only what would be
   // Markdown markup: a step name after the tick box stays plain text.
   CHECK(md.find("### \u2610 3. sign-release") != std::string::npos);
   CHECK(html.find("<h3>\u2610 3. sign-release</h3>") != std::string::npos);

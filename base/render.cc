@@ -1,11 +1,11 @@
-#include "ceremonies/render.h"
+#include "base/render.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "base/encoding.h"
 
-namespace sr::ceremonies {
+namespace sr {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
@@ -39,10 +39,12 @@ body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-si
 h1 { font-size: 18pt; margin: 0 0 0.6em 0; }
 h2 { font-size: 14pt; border-bottom: 1px solid #000; padding-bottom: 2pt; margin-top: 1.4em; }
 h3 { font-size: 11.5pt; margin: 1.1em 0 0.4em 0; }
+p, li { overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; margin: 0.5em 0 1em 0; }
 th, td { border: 1px solid #555; padding: 3pt 5pt; text-align: left; vertical-align: top;
          overflow-wrap: anywhere; }
 th { background: #e8e8e8; overflow-wrap: normal; }
+td:first-child { overflow-wrap: normal; }
 pre { background: #f4f4f4; border: 1px solid #bbb; padding: 5pt; white-space: pre-wrap;
       overflow-wrap: anywhere; font-size: 9pt; }
 code, pre, td { font-variant-ligatures: none; }
@@ -278,4 +280,4 @@ std::string Document::Html() const {
   return h;
 }
 
-}  // namespace sr::ceremonies
+}  // namespace sr
