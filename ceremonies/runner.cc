@@ -144,13 +144,50 @@ Status CheckPinSourceValue(const std::string& name, const std::string& v) {
                     "a PIN");
 }
 
+// The optional or list parameter an action argument is exactly "${name}"
+// of, else nullptr.
+const v1::CeremonyParameter* OptionalParameter(const v1::Ceremony& c, const std::string& arg) {
+  if (!arg.starts_with("${") || !arg.ends_with("}")) return nullptr;
+  std::string name = arg.substr(2, arg.size() - 3);
+  for (const auto& p : c.parameters())
+    if (p.name() == name && (p.optional() || p.list())) return &p;
+  return nullptr;
+}
+
+// An optional parameter left empty drops its argument and the "--flag"
+// before it; a list gives one argument per comma-separated item, each after
+// a copy of that flag.
+void ExpandOptional(const v1::CeremonyParameter& p, const std::string& value,
+                    std::vector<std::string>& args) {
+  std::string flag;
+  if (!args.empty() && args.back().starts_with("--")) {
+    flag = args.back();
+    args.pop_back();
+  }
+  std::vector<std::string> items;
+  if (p.list()) {
+    std::size_t start = 0;
+    while (start <= value.size()) {
+      std::size_t comma = std::min(value.find(',', start), value.size());
+      if (comma > start) items.push_back(value.substr(start, comma - start));
+      start = comma + 1;
+    }
+  } else if (!value.empty()) {
+    items.push_back(value);
+  }
+  for (const std::string& item : items) {
+    if (!flag.empty()) args.push_back(flag);
+    args.push_back(item);
+  }
+}
+
 Status ResolveParameters(Run& r, const std::map<std::string, std::string>& given) {
   std::set<std::string> known;
   for (const auto& p : r.def.ceremony.parameters()) {
     known.insert(p.name());
     auto it = given.find(p.name());
     std::string v = it != given.end() ? it->second : p.default_value();
-    if (v.empty())
+    if (v.empty() && !p.optional() && !p.list())
       return InvalidArgument("parameter " + p.name() + " (" + p.description() +
                              ") has no value: give --param " + p.name() + "=VALUE");
     if (IsPinSourceParam(p.name())) SR_RETURN_IF_ERROR(CheckPinSourceValue(p.name(), v));
@@ -303,6 +340,10 @@ std::optional<StepDeviation> RunStep(Run& r, unsigned n, v1::Event* event) {
   if (s.action_size() > 0) {
     std::vector<std::string> args;
     for (const auto& a : s.action()) {
+      if (const v1::CeremonyParameter* p = OptionalParameter(r.def.ceremony, a)) {
+        ExpandOptional(*p, r.values[p->name()], args);
+        continue;
+      }
       auto v = Substitute(a, r.values);
       if (!v.ok()) return StepDeviation{"action not runnable", v.status().message()};
       args.push_back(std::move(v).value());

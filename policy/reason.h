@@ -82,7 +82,19 @@ namespace sr::policy {
   X(kKeyRetired, "KEY_RETIRED")                                                    \
   /* The log's facts index (STATION/log/facts) does not verify against the     \
      signed checkpoint: nothing is judged until `log reindex` rebuilds it. */  \
-  X(kLogIndexInvalid, "LOG_INDEX_INVALID")
+  X(kLogIndexInvalid, "LOG_INDEX_INVALID")                                         \
+  /* OpenVEX affected-version analysis (input "vex"). */                           \
+  X(kVexMissing, "VEX_MISSING")                                                    \
+  X(kVexMalformed, "VEX_MALFORMED")                                                \
+  X(kVexSignatureInvalid, "VEX_SIGNATURE_INVALID")                                 \
+  X(kVexUntrustedSigner, "VEX_UNTRUSTED_SIGNER")                                   \
+  X(kVexProductMismatch, "VEX_PRODUCT_MISMATCH")                                   \
+  X(kVexDoesNotCover, "VEX_DOES_NOT_COVER")                                        \
+  /* Documents bound by digest in the approval (input "document[i]"). */          \
+  X(kDocumentMissing, "DOCUMENT_MISSING")                                          \
+  X(kDocumentMismatch, "DOCUMENT_MISMATCH")                                        \
+  X(kDocumentNotBound, "DOCUMENT_NOT_BOUND")                                       \
+  X(kDocumentRequiredNotBound, "DOCUMENT_REQUIRED_NOT_BOUND")
 
 enum class Reason {
 #define SR_POLICY_REASON_ENUMERATOR(e, name) e,

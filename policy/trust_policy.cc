@@ -76,6 +76,12 @@ std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view
     if (auto f =
             CheckKey(p.test_labs(i), input, at + ".testLabs[" + std::to_string(i) + "]", cache))
       return f;
+  for (int i = 0; i < p.product_security_size(); ++i)
+    if (auto f = CheckKey(p.product_security(i), input,
+                          at + ".productSecurity[" + std::to_string(i) + "]", cache))
+      return f;
+  for (const std::string& kind : p.required_documents())
+    if (kind.empty()) return Bad(input, at + ".requiredDocuments has an empty kind");
   return std::nullopt;
 }
 
