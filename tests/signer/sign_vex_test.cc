@@ -6,6 +6,7 @@
 // (logged, naming the input), and `audit replay` of a station that used them,
 // failing at the SIGNING event when the stored VEX is altered.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -279,7 +280,7 @@ std::vector<Row> Rows() {
       {"a bound document presented with other bytes",
        {},
        [](Inputs& in, const std::string& dir) {
-         MakeDirs(dir + "/changed", 0755);
+         REQUIRE(MakeDirs(dir + "/changed", 0755).ok());
          WriteAll(dir + "/changed/rollback.md", kRollback + "(edited)\n", 0644);
          in.documents[0] = dir + "/changed/rollback.md";
        },
@@ -341,6 +342,7 @@ TEST_CASE("vex: a FIFO given as --vex or --document is refused at once by its ki
   SignStation& st = s.st;
   Inputs in = WriteAll3(st, s.w, "fifo");
   std::string fifo = st.root + "/fifo/pipe";
+  ::unlink(fifo.c_str());  // each subcase runs the case again
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   SUBCASE("--vex") {
     in.vex = fifo;
@@ -385,7 +387,7 @@ TEST_CASE(
   CHECK(show.out.find("required documents: rollback-conditions") != std::string::npos);
 
   std::string d = st.root + "/approve";
-  MakeDirs(d, 0755);
+  REQUIRE(MakeDirs(d, 0755).ok());
   WriteAll(d + "/fw.bin", "firmware", 0644);
   WriteAll(d + "/rollback.md", kRollback, 0644);
   CmdResult create = st.Sr("approve create --product IC-22 --version 5.4.3 --artifact " + d +
