@@ -144,43 +144,6 @@ Status CheckPinSourceValue(const std::string& name, const std::string& v) {
                     "a PIN");
 }
 
-// The optional or list parameter an action argument is exactly "${name}"
-// of, else nullptr.
-const v1::CeremonyParameter* OptionalParameter(const v1::Ceremony& c, const std::string& arg) {
-  if (!arg.starts_with("${") || !arg.ends_with("}")) return nullptr;
-  std::string name = arg.substr(2, arg.size() - 3);
-  for (const auto& p : c.parameters())
-    if (p.name() == name && (p.optional() || p.list())) return &p;
-  return nullptr;
-}
-
-// An optional parameter left empty drops its argument and the "--flag"
-// before it; a list gives one argument per comma-separated item, each after
-// a copy of that flag.
-void ExpandOptional(const v1::CeremonyParameter& p, const std::string& value,
-                    std::vector<std::string>& args) {
-  std::string flag;
-  if (!args.empty() && args.back().starts_with("--")) {
-    flag = args.back();
-    args.pop_back();
-  }
-  std::vector<std::string> items;
-  if (p.list()) {
-    std::size_t start = 0;
-    while (start <= value.size()) {
-      std::size_t comma = std::min(value.find(',', start), value.size());
-      if (comma > start) items.push_back(value.substr(start, comma - start));
-      start = comma + 1;
-    }
-  } else if (!value.empty()) {
-    items.push_back(value);
-  }
-  for (const std::string& item : items) {
-    if (!flag.empty()) args.push_back(flag);
-    args.push_back(item);
-  }
-}
-
 Status ResolveParameters(Run& r, const std::map<std::string, std::string>& given) {
   std::set<std::string> known;
   for (const auto& p : r.def.ceremony.parameters()) {
@@ -338,16 +301,9 @@ std::optional<StepDeviation> RunStep(Run& r, unsigned n, v1::Event* event) {
   st->set_step(n);
   st->set_step_name(s.name());
   if (s.action_size() > 0) {
-    std::vector<std::string> args;
-    for (const auto& a : s.action()) {
-      if (const v1::CeremonyParameter* p = OptionalParameter(r.def.ceremony, a)) {
-        ExpandOptional(*p, r.values[p->name()], args);
-        continue;
-      }
-      auto v = Substitute(a, r.values);
-      if (!v.ok()) return StepDeviation{"action not runnable", v.status().message()};
-      args.push_back(std::move(v).value());
-    }
+    auto expanded = ExpandAction(r.def.ceremony, s, r.values);
+    if (!expanded.ok()) return StepDeviation{"action not runnable", expanded.status().message()};
+    std::vector<std::string> args = std::move(expanded).value();
     std::string shown = JoinArgs(args);
     st->set_action(shown);
     r.out << "$ strongroom " << shown << "\n";
