@@ -245,8 +245,7 @@ void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
     return;
   }
   if (!approval || !provenance || static_cast<int>(evidence.size()) != s.evidence_sha256_size() ||
-      (!s.vex_sha256().empty() && !vex) ||
-      static_cast<int>(documents.size()) != s.documents_size())
+      (!s.vex_sha256().empty() && !vex) || static_cast<int>(documents.size()) != s.documents_size())
     return;  // named by check "evidence"; the gate cannot be re-run without them
   policy::SigningRequest req;
   req.product = s.product();

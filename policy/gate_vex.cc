@@ -99,8 +99,10 @@ void CheckVex(const SigningRequest& req, const LoadedPolicy& lp, const v1::Produ
       std::string names;
       for (const auto& v : approval->vulnerabilities()) names += (names.empty() ? "" : ", ") + v;
       failures->push_back({Reason::kVexMissing, "vex",
-                           "the approval names " + names + " and the policy requires an OpenVEX "
-                           "statement for " + pp.name() +
+                           "the approval names " + names +
+                               " and the policy requires an OpenVEX "
+                               "statement for " +
+                               pp.name() +
                                " signed by its product-security team; present it with --vex FILE"});
     }
     return;
@@ -121,12 +123,12 @@ void CheckVex(const SigningRequest& req, const LoadedPolicy& lp, const v1::Produ
     if (r.invalid == 0)
       failures->push_back(
           {Reason::kVexUntrustedSigner, "vex",
-           keys.empty() ? "the policy trusts no product-security key for " + pp.name() +
-                              " (productSecurity); a VEX cannot be accepted until one is added"
-                        : "not signed by a product-security key the policy trusts for " +
-                              pp.name() + " (keyid hint: " +
-                              (r.unknown_keyids.empty() ? "" : r.unknown_keyids[0].substr(0, 64)) +
-                              ")"});
+           keys.empty()
+               ? "the policy trusts no product-security key for " + pp.name() +
+                     " (productSecurity); a VEX cannot be accepted until one is added"
+               : "not signed by a product-security key the policy trusts for " + pp.name() +
+                     " (keyid hint: " +
+                     (r.unknown_keyids.empty() ? "" : r.unknown_keyids[0].substr(0, 64)) + ")"});
     return;
   }
   const Vex& v = vex->value();
@@ -155,8 +157,7 @@ void CheckVex(const SigningRequest& req, const LoadedPolicy& lp, const v1::Produ
 }
 
 void CheckDocuments(const v1::ProductPolicy& pp, const v1::ReleaseApproval* approval,
-                    const GateInputs& in, std::vector<Failure>* failures,
-                    v1::SigningBindings* b) {
+                    const GateInputs& in, std::vector<Failure>* failures, v1::SigningBindings* b) {
   if (in.documents.size() > kMaxDocuments) {
     failures->push_back({Reason::kInputTooLarge, "documents",
                          "more than " + std::to_string(kMaxDocuments) + " documents presented"});
@@ -196,8 +197,8 @@ void CheckDocuments(const v1::ProductPolicy& pp, const v1::ReleaseApproval* appr
     } else if (same_name >= 0) {
       mismatched.insert(d.name);
       failures->push_back({Reason::kDocumentMismatch, input,
-                           d.name + " (sha256 " + d.sha256.substr(0, 16) +
-                               "...) is not the \"" + bound[same_name].kind() +
+                           d.name + " (sha256 " + d.sha256.substr(0, 16) + "...) is not the \"" +
+                               bound[same_name].kind() +
                                "\" document the approval binds under that name (sha256 " +
                                bound[same_name].sha256().substr(0, 16) +
                                "...): it was changed after approval; present the approved file"});

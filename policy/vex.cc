@@ -13,14 +13,14 @@ namespace {
 constexpr std::array<std::string_view, 4> kStatuses = {"not_affected", "affected", "fixed",
                                                        "under_investigation"};
 constexpr std::array<std::string_view, 5> kJustifications = {
-    "component_not_present", "vulnerable_code_not_present",
-    "vulnerable_code_not_in_execute_path", "vulnerable_code_cannot_be_controlled_by_adversary",
-    "inline_mitigations_already_exist"};
+    "component_not_present", "vulnerable_code_not_present", "vulnerable_code_not_in_execute_path",
+    "vulnerable_code_cannot_be_controlled_by_adversary", "inline_mitigations_already_exist"};
 
 Failure Malformed(std::string_view input, std::string message) {
   return MakeFailure(Reason::kVexMalformed, input,
-                     message + "; the product-security team must issue a valid OpenVEX document "
-                               "(docs/policy.md, \"Vulnerability records\")");
+                     message +
+                         "; the product-security team must issue a valid OpenVEX document "
+                         "(docs/policy.md, \"Vulnerability records\")");
 }
 
 int HexValue(char c) {
@@ -116,7 +116,8 @@ Checked<bool> ParseVulnerability(const pb::Struct& st, std::string_view input,
 
 Checked<VexStatement> ParseOne(const pb::Value& v, std::string_view input, std::size_t index) {
   std::string where = "predicate.statements[" + std::to_string(index) + "]";
-  if (v.kind_case() != pb::Value::kStructValue) return Malformed(input, where + " must be an object");
+  if (v.kind_case() != pb::Value::kStructValue)
+    return Malformed(input, where + " must be an object");
   const pb::Struct& st = v.struct_value();
   VexStatement s;
   if (auto ok = ParseVulnerability(st, input, where, &s); !ok.ok()) return ok.failure();
@@ -132,7 +133,8 @@ Checked<VexStatement> ParseOne(const pb::Value& v, std::string_view input, std::
     if (!p.ok()) return p.failure();
     s.products.push_back(std::move(p).value());
   }
-  for (auto [key, field] : {std::pair{"status", &s.status}, {"justification", &s.justification},
+  for (auto [key, field] : {std::pair{"status", &s.status},
+                            {"justification", &s.justification},
                             {"impact_statement", &s.impact_statement},
                             {"action_statement", &s.action_statement}}) {
     auto t = Text(st, key, input, where);
@@ -142,14 +144,14 @@ Checked<VexStatement> ParseOne(const pb::Value& v, std::string_view input, std::
   if (std::find(kStatuses.begin(), kStatuses.end(), s.status) == kStatuses.end())
     return Malformed(input, where + ".status \"" + s.status.substr(0, 40) +
                                 "\" is not not_affected, affected, fixed or under_investigation");
-  if (!s.justification.empty() &&
-      std::find(kJustifications.begin(), kJustifications.end(), s.justification) ==
-          kJustifications.end())
+  if (!s.justification.empty() && std::find(kJustifications.begin(), kJustifications.end(),
+                                            s.justification) == kJustifications.end())
     return Malformed(input, where + ".justification \"" + s.justification.substr(0, 60) +
                                 "\" is not one of OpenVEX's five justification labels");
   if (s.status == "not_affected" && s.justification.empty() && s.impact_statement.empty())
-    return Malformed(input, where + " says not_affected without a justification or an "
-                                    "impact_statement");
+    return Malformed(input, where +
+                                " says not_affected without a justification or an "
+                                "impact_statement");
   if (s.status == "affected" && s.action_statement.empty())
     return Malformed(input, where + " says affected without an action_statement");
   return s;
@@ -197,9 +199,9 @@ Checked<Vex> ParseVex(const Envelope& env, std::string_view input) {
       list->list_value().values_size() == 0)
     return Malformed(input, "predicate.statements must be a non-empty array");
   if (static_cast<std::size_t>(list->list_value().values_size()) > kMaxVexStatements)
-    return MakeFailure(Reason::kInputTooLarge, input,
-                       "predicate.statements has more than " + std::to_string(kMaxVexStatements) +
-                           " entries");
+    return MakeFailure(
+        Reason::kInputTooLarge, input,
+        "predicate.statements has more than " + std::to_string(kMaxVexStatements) + " entries");
   for (int i = 0; i < list->list_value().values_size(); ++i) {
     auto s = ParseOne(list->list_value().values(i), input, static_cast<std::size_t>(i));
     if (!s.ok()) return s.failure();

@@ -32,7 +32,7 @@ inline constexpr std::size_t kMaxVexProducts = 1024;  // per statement
 // One product entry of a statement: its identifier and, when it is a
 // pkg:generic purl, the product and version it names.
 struct VexProduct {
-  std::string id;               // "@id", else identifiers.purl
+  std::string id;                // "@id", else identifiers.purl
   std::string product, version;  // from pkg:generic/<product>@<version>; "" otherwise
 };
 

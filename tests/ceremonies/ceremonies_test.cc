@@ -147,8 +147,7 @@ TEST_CASE("ceremonies: an optional parameter left empty drops its flag; a list r
   auto empty = ExpandAction(c, step, {{"vex", ""}, {"documents", ""}, {"key", "k"}});
   REQUIRE(empty.ok());
   CHECK(*empty == std::vector<std::string>{"sign", "--key", "k"});
-  auto full =
-      ExpandAction(c, step, {{"vex", "v.json"}, {"documents", "a.md,,b.md"}, {"key", "k"}});
+  auto full = ExpandAction(c, step, {{"vex", "v.json"}, {"documents", "a.md,,b.md"}, {"key", "k"}});
   REQUIRE(full.ok());
   CHECK(*full == std::vector<std::string>{"sign", "--vex", "v.json", "--document", "a.md",
                                           "--document", "b.md", "--key", "k"});

@@ -28,15 +28,16 @@ World VexWorld(bool require = true) {
 // A Statement with an OpenVEX predicate holding `statements` (JSON array text).
 std::string Vex(const std::string& statements,
                 const std::string& type = "https://openvex.dev/ns/v0.2.0") {
-  return SignEnvelope(std::string(policy::kInTotoPayloadType),
-                      "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"fw\","
-                      "\"digest\":{\"sha256\":\"" +
-                          std::string(64, 'a') + "\"}}],\"predicateType\":\"" + type +
-                          "\",\"predicate\":{\"@context\":\"https://openvex.dev/ns/v0.2.0\","
-                          "\"@id\":\"https://psirt.example.com/vex/1\",\"author\":\"PSIRT\","
-                          "\"statements\":" +
-                          statements + "}}",
-                      {&Psirt()});
+  return SignEnvelope(
+      std::string(policy::kInTotoPayloadType),
+      "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"fw\","
+      "\"digest\":{\"sha256\":\"" +
+          std::string(64, 'a') + "\"}}],\"predicateType\":\"" + type +
+          "\",\"predicate\":{\"@context\":\"https://openvex.dev/ns/v0.2.0\","
+          "\"@id\":\"https://psirt.example.com/vex/1\",\"author\":\"PSIRT\","
+          "\"statements\":" +
+          statements + "}}",
+      {&Psirt()});
 }
 
 std::string St(const std::string& vuln, const std::string& product, const std::string& status,
@@ -73,8 +74,8 @@ TEST_CASE("gate vex: a VEX stating the vulnerability fixed in this version allow
 
 TEST_CASE("gate vex: which statements cover a vulnerability for this version") {
   World w = VexWorld();
-  auto allowed = [&](const std::string& statements, const std::string& type =
-                                                        "https://openvex.dev/ns/v0.2.0") {
+  auto allowed = [&](const std::string& statements,
+                     const std::string& type = "https://openvex.dev/ns/v0.2.0") {
     policy::Decision d = Eval(w, Vex(statements, type));
     INFO(Describe(d));
     return d.allowed();
@@ -89,24 +90,26 @@ TEST_CASE("gate vex: which statements cover a vulnerability for this version") {
     CHECK(allowed("[" + St("VULN-2026-014", "pkg:generic/IC-22@5.4.3?arch=arm#fw", "fixed") + "]"));
   }
   SUBCASE("the vulnerability may be named by an alias") {
-    CHECK(allowed(
-        "[{\"vulnerability\":{\"name\":\"CVE-2026-1234\",\"aliases\":[\"VULN-2026-014\"]},"
-        "\"products\":[{\"@id\":\"pkg:generic/IC-22@5.4.3\"}],\"status\":\"fixed\"}]"));
+    CHECK(
+        allowed("[{\"vulnerability\":{\"name\":\"CVE-2026-1234\",\"aliases\":[\"VULN-2026-014\"]},"
+                "\"products\":[{\"@id\":\"pkg:generic/IC-22@5.4.3\"}],\"status\":\"fixed\"}]"));
   }
   SUBCASE("OpenVEX v0.0.x strings for vulnerability and products, predicate type ns") {
-    CHECK(allowed("[{\"vulnerability\":\"VULN-2026-014\",\"products\":[\"pkg:generic/"
-                  "IC-22@5.4.3\"],\"status\":\"fixed\"}]",
-                  "https://openvex.dev/ns"));
+    CHECK(
+        allowed("[{\"vulnerability\":\"VULN-2026-014\",\"products\":[\"pkg:generic/"
+                "IC-22@5.4.3\"],\"status\":\"fixed\"}]",
+                "https://openvex.dev/ns"));
   }
   SUBCASE("identifiers.purl names the product when there is no @id") {
-    CHECK(allowed("[{\"vulnerability\":{\"name\":\"VULN-2026-014\"},\"products\":[{"
-                  "\"identifiers\":{\"purl\":\"pkg:generic/IC-22@5.4.3\"}}],\"status\":"
-                  "\"fixed\"}]"));
+    CHECK(
+        allowed("[{\"vulnerability\":{\"name\":\"VULN-2026-014\"},\"products\":[{"
+                "\"identifiers\":{\"purl\":\"pkg:generic/IC-22@5.4.3\"}}],\"status\":"
+                "\"fixed\"}]"));
   }
   SUBCASE("a later statement supersedes an earlier one") {
-    policy::Decision d = Eval(
-        w, Vex("[" + St("VULN-2026-014", "pkg:generic/IC-22@5.4.3", "fixed") + "," +
-               St("VULN-2026-014", "pkg:generic/IC-22@5.4.3", "under_investigation") + "]"));
+    policy::Decision d =
+        Eval(w, Vex("[" + St("VULN-2026-014", "pkg:generic/IC-22@5.4.3", "fixed") + "," +
+                    St("VULN-2026-014", "pkg:generic/IC-22@5.4.3", "under_investigation") + "]"));
     CHECK(Names(d) == std::set<std::string>{"VEX_DOES_NOT_COVER"});
   }
   SUBCASE("a purl with a namespace names none of our products") {
@@ -136,10 +139,10 @@ TEST_CASE("gate vex: when a VEX is required") {
   SUBCASE("not required: allowed without, and a VEX presented is still judged") {
     World w = VexWorld(false);
     CHECK(w.Evaluate().allowed());
-    policy::Decision d =
-        Eval(w, Vex("[" + St("VULN-2026-014", "pkg:generic/IC-22@5.4.3", "affected",
-                             ",\"action_statement\":\"wait for 5.4.4\"") +
-                    "]"));
+    policy::Decision d = Eval(w, Vex("[" +
+                                     St("VULN-2026-014", "pkg:generic/IC-22@5.4.3", "affected",
+                                        ",\"action_statement\":\"wait for 5.4.4\"") +
+                                     "]"));
     CHECK(Names(d) == std::set<std::string>{"VEX_DOES_NOT_COVER"});
   }
 }

@@ -8,10 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "tests/testing/sign_helpers.h"
 
@@ -61,7 +60,8 @@ std::string VexJson(const std::vector<VexLine>& lines, const std::vector<Artifac
     statements.push_back(s);
   }
   Json subj = Json::array();
-  for (const Artifact& a : subjects) subj.push_back({{"name", a.name}, {"digest", {{"sha256", a.sha256}}}});
+  for (const Artifact& a : subjects)
+    subj.push_back({{"name", a.name}, {"digest", {{"sha256", a.sha256}}}});
   Json doc = {{"_type", "https://in-toto.io/Statement/v1"},
               {"subject", subj},
               {"predicateType", predicate_type},
@@ -196,13 +196,12 @@ TEST_CASE(
   for (const auto& f : j["failures"])
     if (f["index"] == signing && f["digest"] == vex_sha) named = true;
   CHECK(named);
-
 }
 
 // One refusal: what the row changes, and the exact reasons.
 struct Row {
   const char* name;
-  std::function<void(World&)> change;                    // before writing (may be empty)
+  std::function<void(World&)> change;                        // before writing (may be empty)
   std::function<void(Inputs&, const std::string&)> present;  // after (dir given; may be empty)
   std::set<CodeAndInput> reasons;
 };
@@ -222,8 +221,8 @@ std::vector<Row> Rows() {
       {"a VEX signed by a key the policy does not trust",
        {},
        [](Inputs& in, const std::string&) {
-         WriteAll(in.vex,
-                  SignedVex(VexJson(Reference(), Shared().w.artifacts), *Keys().outsider), 0644);
+         WriteAll(in.vex, SignedVex(VexJson(Reference(), Shared().w.artifacts), *Keys().outsider),
+                  0644);
        },
        {{"VEX_UNTRUSTED_SIGNER", "vex"}}},
       {"a VEX altered after product security signed it",
@@ -390,9 +389,9 @@ TEST_CASE(
   REQUIRE(MakeDirs(d, 0755).ok());
   WriteAll(d + "/fw.bin", "firmware", 0644);
   WriteAll(d + "/rollback.md", kRollback, 0644);
-  CmdResult create = st.Sr("approve create --product IC-22 --version 5.4.3 --artifact " + d +
-                           "/fw.bin --out " + d + "/a.json --document rollback-conditions=" + d +
-                           "/rollback.md");
+  CmdResult create =
+      st.Sr("approve create --product IC-22 --version 5.4.3 --artifact " + d + "/fw.bin --out " +
+            d + "/a.json --document rollback-conditions=" + d + "/rollback.md");
   REQUIRE_MESSAGE(create.rc == 0, create.all());
   CmdResult shown = st.Sr("approve show --in " + d + "/a.json");
   REQUIRE_MESSAGE(shown.rc == 0, shown.all());
