@@ -27,7 +27,7 @@ struct InitOptions {
       source_repos, build_types, required_tests, configurations, product_security_keys,
       required_documents;
   unsigned governance_threshold = 0, approval_threshold = 0, valid_days = 365, slsa_level = 0,
-      freshness_days = 0;
+           freshness_days = 0;
   bool require_vex = false;
   std::uint64_t version = 1;
   bool force = false;

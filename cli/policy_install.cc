@@ -201,11 +201,12 @@ void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure
     for (const auto& d : prod.required_documents()) docs += " " + d;
     std::cout << "    OpenVEX: " << (prod.require_vex() ? "required" : "not required")
               << " when the approval names vulnerabilities; product-security keys "
-              << prod.product_security_size() << "\n    required documents:"
-              << (docs.empty() ? " none" : docs) << "\n    evidence freshness: "
-              << (prod.evidence_freshness_days() ? std::to_string(prod.evidence_freshness_days()) +
-                                                       " days"
-                                                 : std::string("no window"))
+              << prod.product_security_size()
+              << "\n    required documents:" << (docs.empty() ? " none" : docs)
+              << "\n    evidence freshness: "
+              << (prod.evidence_freshness_days()
+                      ? std::to_string(prod.evidence_freshness_days()) + " days"
+                      : std::string("no window"))
               << "\n";
   }
   for (const auto& a : p.key_authorizations())

@@ -251,9 +251,10 @@ void RegisterSignCommands(CLI::App& app, Context& ctx) {
   c->add_option("--provenance", a->provenance,
                 "Build provenance envelope (DSSE, or a Sigstore bundle holding one)");
   c->add_option("--evidence", a->evidence, "Test-result attestation envelope (repeat)");
-  c->add_option("--vex", a->vex,
-                "OpenVEX affected-version analysis (DSSE envelope of an in-toto Statement) signed\n"
-                "by a product-security key of the policy (docs/policy.md, \"Vulnerability records\")");
+  c->add_option(
+      "--vex", a->vex,
+      "OpenVEX affected-version analysis (DSSE envelope of an in-toto Statement) signed\n"
+      "by a product-security key of the policy (docs/policy.md, \"Vulnerability records\")");
   c->add_option("--document", a->documents,
                 "A document the approval binds by digest, e.g. the rollback conditions (repeat;\n"
                 "every bound document must be presented)");

@@ -90,7 +90,7 @@ namespace sr::policy {
   X(kVexUntrustedSigner, "VEX_UNTRUSTED_SIGNER")                                   \
   X(kVexProductMismatch, "VEX_PRODUCT_MISMATCH")                                   \
   X(kVexDoesNotCover, "VEX_DOES_NOT_COVER")                                        \
-  /* Documents bound by digest in the approval (input "document[i]"). */          \
+  /* Documents bound by digest in the approval (input "document[i]"). */           \
   X(kDocumentMissing, "DOCUMENT_MISSING")                                          \
   X(kDocumentMismatch, "DOCUMENT_MISMATCH")                                        \
   X(kDocumentNotBound, "DOCUMENT_NOT_BOUND")                                       \
