@@ -203,6 +203,14 @@ std::string BindingsMismatch(const v1::SigningBindings& b, const v1::SigningEven
   if (b.builder_id() != s.builder_id()) return diff("the builder", b.builder_id(), s.builder_id());
   if (!SameSet(b.evidence_digests(), s.evidence_sha256()))
     return "the test evidence that counted differs from the event's evidence_sha256";
+  if (b.vex_digest() != s.vex_sha256()) return diff("the VEX", b.vex_digest(), s.vex_sha256());
+  if (b.vex_signer_fingerprint() != s.vex_signer_fingerprint())
+    return diff("the VEX signer", b.vex_signer_fingerprint(), s.vex_signer_fingerprint());
+  std::vector<std::string> docs_now, docs_then;
+  for (const auto& d : b.documents()) docs_now.push_back(d.kind() + "=" + d.sha256());
+  for (const auto& d : s.documents()) docs_then.push_back(d.kind() + "=" + d.sha256());
+  if (!SameSet(docs_now, docs_then))
+    return "the bound documents that counted differ from the event's documents";
   std::vector<std::string> approvers;
   for (const auto& a : s.approvers()) approvers.push_back(a.fingerprint());
   if (!SameSet(b.approver_fingerprints(), approvers))
@@ -218,6 +226,11 @@ void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
   std::vector<std::string> evidence;
   for (const std::string& d : s.evidence_sha256())
     if (auto b = r.Get("test evidence", d)) evidence.push_back(std::move(*b));
+  std::optional<std::string> vex;
+  if (!s.vex_sha256().empty()) vex = r.Get("VEX", s.vex_sha256());
+  std::vector<policy::Artifact> documents;
+  for (const auto& d : s.documents())
+    if (r.Get("document " + d.name(), d.sha256())) documents.push_back({d.name(), d.sha256()});
   auto manifest = r.Get("manifest payload", s.manifest_sha256());
   std::optional<std::string> vsa;
   if (!s.vsa_sha256().empty()) vsa = r.Get("VSA payload", s.vsa_sha256());
@@ -232,7 +245,8 @@ void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
                       ") could not be read: give the station's policy directory with --policies");
     return;
   }
-  if (!approval || !provenance || static_cast<int>(evidence.size()) != s.evidence_sha256_size())
+  if (!approval || !provenance || static_cast<int>(evidence.size()) != s.evidence_sha256_size() ||
+      (!s.vex_sha256().empty() && !vex) || static_cast<int>(documents.size()) != s.documents_size())
     return;  // named by check "evidence"; the gate cannot be re-run without them
   policy::SigningRequest req;
   req.product = s.product();
@@ -245,6 +259,8 @@ void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
   in.approval = std::move(*approval);
   in.provenance = std::move(*provenance);
   in.evidence = std::move(evidence);
+  if (vex) in.vex = std::move(*vex);
+  in.documents = std::move(documents);
   policy::Decision d = policy::Evaluate(req, in, j.facts, j.at);
   if (!d.allowed()) {
     t->Fail(j.index, "gate", s.approval_sha256(),
@@ -260,7 +276,8 @@ void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
 }
 
 bool IsDocumentRole(const std::string& role) {
-  return role == "approval" || role == "provenance" || role.starts_with("evidence[");
+  return role == "approval" || role == "provenance" || role.starts_with("evidence[") ||
+         role == "vex" || role.starts_with("document[");
 }
 
 void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
@@ -303,6 +320,8 @@ void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
       if (in.evidence.size() <= k) in.evidence.resize(k + 1);
       in.evidence[k] = std::move(*b);
     }
+    if (p.role() == "vex") in.vex = std::move(*b);
+    if (p.role().starts_with("document[")) in.documents.push_back({p.name(), p.sha256()});
   }
   if (!reads.ok()) return;  // named by check "evidence"
   t->Pass("evidence");

@@ -3,7 +3,8 @@
 //
 // A reason is re-runnable when the gate decides it from documents and log
 // facts alone: the policy, approval, provenance and test evidence (kept by
-// digest in the evidence store), the artifacts' digests, the key's
+// digest in the evidence store, with the OpenVEX statement and the bound
+// documents), the artifacts' digests, the key's
 // fingerprint, and what the log said before the event. It is not when it was
 // about the request or the station at that moment: a file that did not exist
 // or was not a regular file or was too large (never stored), a malformed

@@ -3,6 +3,7 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "base/file.h"
@@ -226,6 +227,62 @@ Result<std::string> Substitute(std::string_view s,
   }
   out.append(s.substr(i));
   return out;
+}
+
+// The optional or list parameter an action argument is exactly "${name}"
+// of, else nullptr.
+namespace {
+
+const v1::CeremonyParameter* OptionalParameter(const v1::Ceremony& c, const std::string& arg) {
+  if (!arg.starts_with("${") || !arg.ends_with("}")) return nullptr;
+  std::string name = arg.substr(2, arg.size() - 3);
+  for (const auto& p : c.parameters())
+    if (p.name() == name && (p.optional() || p.list())) return &p;
+  return nullptr;
+}
+
+// An optional parameter left empty drops its argument and the "--flag"
+// before it; a list gives one argument per comma-separated item, each after
+// a copy of that flag.
+void ExpandOptional(const v1::CeremonyParameter& p, const std::string& value,
+                    std::vector<std::string>& args) {
+  std::string flag;
+  if (!args.empty() && args.back().starts_with("--")) {
+    flag = args.back();
+    args.pop_back();
+  }
+  std::vector<std::string> items;
+  if (p.list()) {
+    std::size_t start = 0;
+    while (start <= value.size()) {
+      std::size_t comma = std::min(value.find(',', start), value.size());
+      if (comma > start) items.push_back(value.substr(start, comma - start));
+      start = comma + 1;
+    }
+  } else if (!value.empty()) {
+    items.push_back(value);
+  }
+  for (const std::string& item : items) {
+    if (!flag.empty()) args.push_back(flag);
+    args.push_back(item);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ExpandAction(const v1::Ceremony& c, const v1::CeremonyStep& step,
+                                              const std::map<std::string, std::string>& values) {
+  std::vector<std::string> args;
+  for (const auto& a : step.action()) {
+    if (const v1::CeremonyParameter* p = OptionalParameter(c, a)) {
+      auto it = values.find(p->name());
+      ExpandOptional(*p, it == values.end() ? std::string() : it->second, args);
+      continue;
+    }
+    SR_ASSIGN_OR_RETURN(std::string v, Substitute(a, values));
+    args.push_back(std::move(v));
+  }
+  return args;
 }
 
 Result<Definition> ParseDefinition(std::string bytes, std::string_view source) {

@@ -58,6 +58,15 @@ Result<std::vector<std::string>> ParameterReferences(std::string_view s);
 Result<std::string> Substitute(std::string_view s,
                                const std::map<std::string, std::string>& values);
 
+// A step's action with its parameters substituted: an argument that is
+// exactly "${name}" of an optional parameter left empty disappears with the
+// "--flag" argument before it; of a list parameter, it becomes one argument
+// per comma-separated item, each after a copy of that flag. Every other
+// argument as Substitute.
+Result<std::vector<std::string>> ExpandAction(const strongroom::v1::Ceremony& c,
+                                              const strongroom::v1::CeremonyStep& step,
+                                              const std::map<std::string, std::string>& values);
+
 }  // namespace sr::ceremonies
 
 #endif  // STRONGROOM_CEREMONIES_DEFINITION_H_

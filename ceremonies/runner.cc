@@ -150,7 +150,7 @@ Status ResolveParameters(Run& r, const std::map<std::string, std::string>& given
     known.insert(p.name());
     auto it = given.find(p.name());
     std::string v = it != given.end() ? it->second : p.default_value();
-    if (v.empty())
+    if (v.empty() && !p.optional() && !p.list())
       return InvalidArgument("parameter " + p.name() + " (" + p.description() +
                              ") has no value: give --param " + p.name() + "=VALUE");
     if (IsPinSourceParam(p.name())) SR_RETURN_IF_ERROR(CheckPinSourceValue(p.name(), v));
@@ -301,12 +301,9 @@ std::optional<StepDeviation> RunStep(Run& r, unsigned n, v1::Event* event) {
   st->set_step(n);
   st->set_step_name(s.name());
   if (s.action_size() > 0) {
-    std::vector<std::string> args;
-    for (const auto& a : s.action()) {
-      auto v = Substitute(a, r.values);
-      if (!v.ok()) return StepDeviation{"action not runnable", v.status().message()};
-      args.push_back(std::move(v).value());
-    }
+    auto expanded = ExpandAction(r.def.ceremony, s, r.values);
+    if (!expanded.ok()) return StepDeviation{"action not runnable", expanded.status().message()};
+    std::vector<std::string> args = std::move(expanded).value();
     std::string shown = JoinArgs(args);
     st->set_action(shown);
     r.out << "$ strongroom " << shown << "\n";

@@ -45,7 +45,10 @@ Document ScriptDocument(const Definition& def) {
     std::vector<std::vector<std::string>> params;
     for (const auto& p : c.parameters())
       params.push_back({p.name(), p.description(),
-                        p.default_value().empty() ? "(required)" : p.default_value()});
+                        !p.default_value().empty() ? p.default_value()
+                        : p.list()                 ? "(optional list, comma-separated)"
+                        : p.optional()             ? "(optional)"
+                                                   : "(required)"});
     doc.Subheading("Parameters");
     doc.Table({"Parameter", "Meaning", "Default"}, params);
   }

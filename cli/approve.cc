@@ -28,7 +28,8 @@ namespace pb = google::protobuf;
 
 struct CreateOptions {
   std::string product, version, previous, out, approved_at, notes;
-  std::vector<std::string> artifacts, sources, cohorts, configurations, exclusions, vulns, evidence;
+  std::vector<std::string> artifacts, sources, cohorts, configurations, exclusions, vulns, evidence,
+      documents;
   unsigned expires_days = 30;
   bool force = false;
 };
@@ -93,6 +94,23 @@ Result<Sha256Digest> HashArtifact(const std::string& path) {
   });
 }
 
+// Each --document KIND=FILE: the file's base name and SHA-256, under KIND.
+Status BindDocuments(const std::vector<std::string>& specs, v1::ReleaseApproval* a) {
+  for (const std::string& spec : specs) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      return InvalidArgument("--document \"" + spec +
+                             "\" must be KIND=FILE, e.g. rollback-conditions=rollback.md");
+    std::string path = spec.substr(eq + 1);
+    SR_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+    auto* d = a->add_documents();
+    d->set_kind(spec.substr(0, eq));
+    d->set_name(BaseName(path));
+    d->set_sha256(Sha256Hex(bytes));
+  }
+  return Status::Ok();
+}
+
 int RunCreate(Context& ctx, const CreateOptions& o) {
   std::vector<policy::Artifact> arts;
   for (const auto& path : o.artifacts) {
@@ -102,6 +120,8 @@ int RunCreate(Context& ctx, const CreateOptions& o) {
   }
   auto pred = BuildPredicate(o);
   if (!pred.ok()) return ReportError(ctx, pred.status());
+  if (Status s = BindDocuments(o.documents, &pred.value()); !s.ok())
+    return ReportError(ctx, s.Annotate("--document"));
   policy::Envelope env{std::string(policy::kInTotoPayloadType),
                        policy::ApprovalStatementJson(arts, pred.value()),
                        {},
@@ -220,6 +240,8 @@ int RunShow(Context& ctx, const ShowOptions& o) {
             << env->signatures.size() << " signature(s)\n";
   for (const auto& s : a->statement.subjects)
     std::cout << "  subject " << s.name << " sha256 " << s.digest.at("sha256") << "\n";
+  for (const auto& d : a->predicate.documents())
+    std::cout << "  document " << d.kind() << ": " << d.name() << " sha256 " << d.sha256() << "\n";
   if (approvers) {
     PrintSignatures(std::cout, *approvers, "  ");
     std::cout << "  approvers of " << a->predicate.product() << ": "
@@ -255,6 +277,10 @@ void RegisterCreate(CLI::App& approve, Context& ctx) {
                 "Vulnerability reference addressed, e.g. VULN-2026-014 (repeat)");
   c->add_option("--required-evidence", o->evidence,
                 "Test the approval relies on, e.g. recovery (repeat)");
+  c->add_option("--document", o->documents,
+                "Bind a document by digest: KIND=FILE, e.g. rollback-conditions=rollback.md,\n"
+                "recovery-procedure=FILE, customer-notification=FILE (repeat); `sign` then\n"
+                "requires each file, unchanged (--document FILE)");
   c->add_option("--approved-at", o->approved_at, "Approval time, RFC 3339 (default: now)");
   c->add_option("--expires-days", o->expires_days, "Days the approval stays valid (default 30)");
   c->add_option("--notes", o->notes, "Free text for the record");

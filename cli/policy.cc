@@ -25,8 +25,11 @@ struct InitOptions {
   std::string out, builder_id, builder_key, signing_key, min_version = "0.0.1", max_version,
       log_vkey;
   std::vector<std::string> products, builders, lab_keys, governance_keys, approver_keys,
-      source_repos, build_types, required_tests, configurations, record_signers;
-  unsigned governance_threshold = 0, approval_threshold = 0, valid_days = 365, slsa_level = 0;
+      source_repos, build_types, required_tests, configurations, record_signers,
+      product_security_keys, required_documents;
+  unsigned governance_threshold = 0, approval_threshold = 0, valid_days = 365, slsa_level = 0,
+           freshness_days = 0;
+  bool require_vex = false;
   std::uint64_t version = 1;
   bool force = false;
 };
@@ -137,6 +140,12 @@ Result<v1::TrustPolicy> BuildPolicy(const InitOptions& o) {
     for (const auto& t : o.required_tests) prod->add_required_tests(t);
     for (const auto& c : o.configurations) prod->add_configurations(c);
     SR_RETURN_IF_ERROR(AddRecordSigners(o.record_signers, prod));
+    for (const auto& k : o.product_security_keys) {
+      SR_ASSIGN_OR_RETURN(*prod->add_product_security(), KeyFromFile(k));
+    }
+    prod->set_require_vex(o.require_vex);
+    for (const auto& d : o.required_documents) prod->add_required_documents(d);
+    prod->set_evidence_freshness_days(o.freshness_days);
     auto* a = p.add_key_authorizations();
     a->set_id("auth-" + name + "-1");
     a->set_key_fingerprint(fingerprint);
@@ -216,6 +225,15 @@ void RegisterInit(CLI::App& policy, Context& ctx) {
                 "TYPES=PUBKEYFILE: a key trusted to sign the lifecycle records of the comma-\n"
                 "separated types (`strongroom record`), e.g.\n"
                 "deployment-result,rollback,recovery=update-service.pub.pem (repeat)");
+  c->add_option("--product-security-key", o->product_security_keys,
+                "PEM public key of the product-security team, trusted to sign OpenVEX (repeat)");
+  c->add_flag("--require-vex", o->require_vex,
+              "A release whose approval names vulnerabilities needs an OpenVEX statement\n"
+              "covering each of them (sign --vex)");
+  c->add_option("--required-document", o->required_documents,
+                "A document kind every approval must bind, e.g. rollback-conditions (repeat)");
+  c->add_option("--evidence-freshness-days", o->freshness_days,
+                "Test evidence older than this is reported stale by `audit report` (0: none)");
   c->add_option("--signing-key", o->signing_key,
                 "PEM public key of the release-signing key to authorize");
   c->add_option("--min-version", o->min_version, "Lowest release version the key may sign");

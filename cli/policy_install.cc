@@ -158,6 +158,8 @@ std::vector<RoleKey> RoleKeys(const policy::LoadedPolicy& lp) {
       for (const auto& t : r.record_types()) types += (types.empty() ? "" : ",") + t;
       out.push_back({"record signer", prod.name(), types, r.key().name(), fp(r.key())});
     }
+    for (const auto& k : prod.product_security())
+      out.push_back({"product security", prod.name(), "", k.name(), fp(k)});
   }
   for (const auto& a : lp.policy.key_authorizations())
     out.push_back({"key authorization", a.product(), a.id(), "", a.key_fingerprint()});
@@ -201,6 +203,17 @@ void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure
     for (const auto& t : prod.required_tests()) tests += " " + t;
     for (const auto& c : prod.configurations()) configs += " " + c;
     std::cout << "    required tests:" << tests << "\n    configurations:" << configs << "\n";
+    std::string docs;
+    for (const auto& d : prod.required_documents()) docs += " " + d;
+    std::cout << "    OpenVEX: " << (prod.require_vex() ? "required" : "not required")
+              << " when the approval names vulnerabilities; product-security keys "
+              << prod.product_security_size()
+              << "\n    required documents:" << (docs.empty() ? " none" : docs)
+              << "\n    evidence freshness: "
+              << (prod.evidence_freshness_days()
+                      ? std::to_string(prod.evidence_freshness_days()) + " days"
+                      : std::string("no window"))
+              << "\n";
   }
   for (const auto& a : p.key_authorizations())
     std::cout << "  key authorization " << a.id() << ": " << a.key_fingerprint() << " "

@@ -25,8 +25,8 @@ using signer::ReleaseResult;
 
 struct SignArgs {
   std::string station, product, version, approval, provenance, key, out, batch, resource_uri,
-      session_id;
-  std::vector<std::string> artifacts, evidence, operators;
+      session_id, vex;
+  std::vector<std::string> artifacts, evidence, operators, documents;
   std::string pin_source = "prompt", log_pin_source = "prompt";
   int wait = kDefaultLockWaitSeconds;
 };
@@ -52,6 +52,8 @@ ReleaseRequest FromBatch(const v1::BatchRelease& b, const SignArgs& a, const std
   for (const auto& f : b.evidence()) r.evidence_paths.push_back(Resolve(dir, f));
   r.key = b.key().empty() ? a.key : b.key();
   r.resource_uri = b.resource_uri();
+  r.vex_path = Resolve(dir, b.vex());
+  for (const auto& f : b.documents()) r.document_paths.push_back(Resolve(dir, f));
   if (!b.out().empty()) {
     r.out_dir = Resolve(dir, b.out());
   } else if (!a.out.empty() && SafeDirPart(r.product) && SafeDirPart(r.version)) {
@@ -72,7 +74,8 @@ ReleaseRequest FromBatch(const v1::BatchRelease& b, const SignArgs& a, const std
 std::vector<ReleaseRequest> Requests(const SignArgs& a) {
   if (a.batch.empty()) {
     ReleaseRequest r{a.product,  a.version, a.artifacts, a.approval,     a.provenance,
-                     a.evidence, a.key,     a.out,       a.resource_uri, {}};
+                     a.evidence, a.key,     a.out,       a.resource_uri, {},
+                     Code::kOk,  a.vex,     a.documents};
     return {r};
   }
   auto text = ReadFile(a.batch, policy::kMaxDocumentBytes);
@@ -228,9 +231,11 @@ void RegisterSignCommands(CLI::App& app, Context& ctx) {
       "Sign a release, only if the station's trust policy allows it. The gate checks the\n"
       "release approval (M-of-N approvers, bound to these artifacts), the build provenance\n"
       "(trusted builder, same digests), the required test evidence per configuration in\n"
-      "scope, the key's authorization and the log (no rollback, no reuse of a version),\n"
-      "and refuses a station clock behind the log's latest event by more than 300 s\n"
-      "(CLOCK_BEHIND_LOG: a clock set back must not revive an expired approval).\n"
+      "scope, the OpenVEX statement when the policy requires one (--vex: each vulnerability\n"
+      "the approval names fixed or not_affected in this version), the documents the approval\n"
+      "binds (--document, each by SHA-256), the key's authorization and the log (no rollback,\n"
+      "no reuse of a version), and refuses a station clock behind the log's latest event by\n"
+      "more than 300 s (CLOCK_BEHIND_LOG: a clock set back must not revive an expired approval).\n"
       "A refusal lists every failed check, is logged, and exits 1; a mistake in the request\n"
       "is refused and logged too but exits 4 (unknown --key label, an input file that does\n"
       "not exist) or 11 (--out not empty). When allowed, the HSM\n"
@@ -246,6 +251,13 @@ void RegisterSignCommands(CLI::App& app, Context& ctx) {
   c->add_option("--provenance", a->provenance,
                 "Build provenance envelope (DSSE, or a Sigstore bundle holding one)");
   c->add_option("--evidence", a->evidence, "Test-result attestation envelope (repeat)");
+  c->add_option(
+      "--vex", a->vex,
+      "OpenVEX affected-version analysis (DSSE envelope of an in-toto Statement) signed\n"
+      "by a product-security key of the policy (docs/policy.md, \"Vulnerability records\")");
+  c->add_option("--document", a->documents,
+                "A document the approval binds by digest, e.g. the rollback conditions (repeat;\n"
+                "every bound document must be presented)");
   c->add_option("--key", a->key, "Signing key in the release token: label or PKCS#11 URI");
   c->add_option("--out", a->out,
                 "Output directory (must not exist or be empty); with --batch, the parent of\n"

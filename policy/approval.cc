@@ -1,5 +1,6 @@
 #include "policy/approval.h"
 
+#include "base/encoding.h"
 #include "policy/json.h"
 
 namespace sr::policy {
@@ -23,6 +24,13 @@ Checked<Approval> ParseApproval(const Envelope& env, std::string_view input) {
     return MakeFailure(Reason::kInputMissingField, input, "missing field predicate.approvedAt");
   if (!p.has_expires())
     return MakeFailure(Reason::kInputMissingField, input, "missing field predicate.expires");
+  for (int i = 0; i < p.documents_size(); ++i) {
+    const auto& d = p.documents(i);
+    if (d.kind().empty() || d.name().empty() || !IsSha256Hex(d.sha256()))
+      return MakeFailure(Reason::kInputBadField, input,
+                         "predicate.documents[" + std::to_string(i) +
+                             "] needs a kind, a name and a sha256 of 64 lower-case hex digits");
+  }
   return a;
 }
 

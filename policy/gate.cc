@@ -6,6 +6,7 @@
 #include "base/encoding.h"
 #include "base/hash.h"
 #include "policy/approval.h"
+#include "policy/gate_vex.h"
 #include "policy/json.h"
 #include "policy/provenance.h"
 #include "policy/version.h"
@@ -514,6 +515,8 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
   if (in.evidence.size() > kMaxEvidence)
     e.Fail(Reason::kInputTooLarge, "evidence",
            "more than " + std::to_string(kMaxEvidence) + " evidence files");
+  std::optional<Checked<Vex>> vex = internal::ParseVexInput(in);
+  if (vex && !vex->ok()) e.Fail(vex->failure());
   CheckKeyEnded(e, facts);
   if (policy == nullptr) return std::move(e.d);
   const v1::ProductPolicy* pp = CheckPolicy(e, *policy, facts);
@@ -524,6 +527,9 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
   CheckProvenance(e, *pp, prov_env, prov, a);
   auto trusted = TrustedEvidence(e, *pp, ev_envs, ev, in);
   if (a != nullptr) CheckRequiredEvidence(e, *pp, *a, trusted);
+  const v1::ReleaseApproval* ap = a != nullptr ? &a->predicate : nullptr;
+  internal::CheckVex(request, *policy, *pp, ap, in, vex, &e.d.failures, &e.d.bindings);
+  internal::CheckDocuments(*pp, ap, in, &e.d.failures, &e.d.bindings);
   auto& b = e.d.bindings;
   b.set_product(request.product);
   b.set_version(request.version);

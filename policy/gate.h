@@ -20,6 +20,8 @@ namespace sr::policy {
 
 inline constexpr std::string_view kDefaultPurpose = "release-signing";
 inline constexpr std::size_t kMaxEvidence = 64;
+// Documents presented with one release (`sign --document`, repeat).
+inline constexpr std::size_t kMaxDocuments = 64;
 
 struct SigningRequest {
   std::string product;
@@ -38,6 +40,13 @@ struct GateInputs {
   std::string approval;               // release approval envelope
   std::string provenance;             // provenance envelope or Sigstore bundle
   std::vector<std::string> evidence;  // test-result envelopes
+  // The OpenVEX envelope (DSSE, in-toto Statement with an OpenVEX
+  // predicate: policy/vex.h); "" when none was presented.
+  std::string vex;
+  // The documents presented (`sign --document FILE`): each file's base name
+  // and the SHA-256 hex of its bytes. Each must be one the approval binds,
+  // and every document the approval binds must be among them.
+  std::vector<Artifact> documents;
 };
 
 struct SignedRelease {

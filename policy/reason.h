@@ -92,7 +92,19 @@ namespace sr::policy {
   X(kRecordFieldInvalid, "RECORD_FIELD_INVALID")                                   \
   X(kRecordConfigurationUnknown, "RECORD_CONFIGURATION_UNKNOWN")                   \
   X(kRecordReleaseNotSigned, "RECORD_RELEASE_NOT_SIGNED")                          \
-  X(kRecordSubjectMismatch, "RECORD_SUBJECT_MISMATCH")
+  X(kRecordSubjectMismatch, "RECORD_SUBJECT_MISMATCH")                               \
+  /* OpenVEX affected-version analysis (input "vex"). */                           \
+  X(kVexMissing, "VEX_MISSING")                                                    \
+  X(kVexMalformed, "VEX_MALFORMED")                                                \
+  X(kVexSignatureInvalid, "VEX_SIGNATURE_INVALID")                                 \
+  X(kVexUntrustedSigner, "VEX_UNTRUSTED_SIGNER")                                   \
+  X(kVexProductMismatch, "VEX_PRODUCT_MISMATCH")                                   \
+  X(kVexDoesNotCover, "VEX_DOES_NOT_COVER")                                        \
+  /* Documents bound by digest in the approval (input "document[i]"). */           \
+  X(kDocumentMissing, "DOCUMENT_MISSING")                                          \
+  X(kDocumentMismatch, "DOCUMENT_MISMATCH")                                        \
+  X(kDocumentNotBound, "DOCUMENT_NOT_BOUND")                                       \
+  X(kDocumentRequiredNotBound, "DOCUMENT_REQUIRED_NOT_BOUND")
 
 enum class Reason {
 #define SR_POLICY_REASON_ENUMERATOR(e, name) e,

@@ -83,6 +83,12 @@ std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view
     if (std::string m = RecordSignerProblem(p.record_signers(i)); !m.empty())
       return Bad(input, r + "." + m);
   }
+  for (int i = 0; i < p.product_security_size(); ++i)
+    if (auto f = CheckKey(p.product_security(i), input,
+                          at + ".productSecurity[" + std::to_string(i) + "]", cache))
+      return f;
+  for (const std::string& kind : p.required_documents())
+    if (kind.empty()) return Bad(input, at + ".requiredDocuments has an empty kind");
   return std::nullopt;
 }
 

@@ -200,6 +200,10 @@ v1::Event SigningEvent(const SessionContext& ctx, const Prepared& p,
   }
   *s->mutable_eligible_source_versions() = b.eligible_source_versions();
   s->set_builder_slsa_level(b.builder_slsa_level());
+  s->set_vex_sha256(b.vex_digest());
+  *s->mutable_vex_statements() = b.vex_statements();
+  s->set_vex_signer_fingerprint(b.vex_signer_fingerprint());
+  *s->mutable_documents() = b.documents();
   return e;
 }
 

@@ -83,6 +83,19 @@ void ReadInput(Prepared& p, const std::string& role, const std::string& path) {
   p.inputs.push_back({role, BaseName(path), std::move(bytes).value()});
 }
 
+// Reads one document the approval binds (any bytes, even none), bounded
+// like every input.
+void ReadDocument(Prepared& p, const std::string& role, const std::string& path) {
+  auto bytes = ReadFile(path, kMaxInputFileBytes);
+  if (!bytes.ok()) {
+    Failure f = UnreadableInput(role, path, bytes.status(), kMaxInputFileBytes);
+    if (f.reason == Reason::kInputMissing && p.mistake == Code::kOk) p.mistake = Code::kNotFound;
+    p.failures.push_back(std::move(f));
+    return;
+  }
+  p.inputs.push_back({role, BaseName(path), std::move(bytes).value()});
+}
+
 void CheckNames(Prepared& p) {
   const ReleaseRequest& r = *p.request;
   if (r.artifact_paths.empty()) Malformed(p, "no artifact given (--artifact FILE)");
@@ -270,6 +283,9 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   ReadInput(p, "provenance", request.provenance_path);
   for (std::size_t i = 0; i < request.evidence_paths.size(); ++i)
     ReadInput(p, "evidence[" + std::to_string(i) + "]", request.evidence_paths[i]);
+  ReadInput(p, "vex", request.vex_path);
+  for (std::size_t i = 0; i < request.document_paths.size() && i <= policy::kMaxDocuments; ++i)
+    ReadDocument(p, "document[" + std::to_string(i) + "]", request.document_paths[i]);
   HashArtifacts(p, ctx.prehash);
   NameAfterApproval(p);
   // Without the key or every artifact's digest the gate cannot judge the
@@ -281,8 +297,14 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
     return p;
   std::vector<policy::Failure> request_failures = std::move(p.failures);
   std::set<std::string> unread;  // inputs whose file could not be read (already named)
-  for (const policy::Failure& f : request_failures)
+  bool document_unread = false;
+  for (const policy::Failure& f : request_failures) {
     if (f.input != "request") unread.insert(f.input);
+    if (f.input.starts_with("document[")) document_unread = true;
+  }
+  // A document that could not be read is named already; the gate would
+  // also call it missing.
+  if (document_unread) unread.insert("documents");
 
   policy::SigningRequest req;
   req.product = request.product;
@@ -299,6 +321,8 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
     if (f.role == "approval") in.approval = f.bytes;
     if (f.role == "provenance") in.provenance = f.bytes;
     if (f.role.starts_with("evidence[")) in.evidence[std::stoul(f.role.substr(9))] = f.bytes;
+    if (f.role == "vex") in.vex = f.bytes;
+    if (f.role.starts_with("document[")) in.documents.push_back({f.name, Sha256Hex(f.bytes)});
   }
   policy::LogFacts facts = ctx.state.FactsFor(request.product, request.version, req.key_fingerprint);
   p.previous_signed = facts.last_signed_version.value_or("");

@@ -62,6 +62,8 @@ struct ReleaseRequest {
   std::vector<policy::Failure> invalid;
   // With invalid: kNotFound when a file it names does not exist (exit 4).
   Code mistake = Code::kOk;
+  std::string vex_path;                     // OpenVEX envelope; "" = none
+  std::vector<std::string> document_paths;  // documents the approval binds
 };
 
 enum class Outcome { kSigned, kRefused, kFailed };

@@ -133,6 +133,27 @@ TEST_CASE("ceremonies: Substitute replaces parameters and names a missing one") 
   CHECK(bad.status().message().find("--param c=") != std::string::npos);
 }
 
+TEST_CASE("ceremonies: an optional parameter left empty drops its flag; a list repeats it") {
+  strongroom::v1::Ceremony c;
+  auto* vex = c.add_parameters();
+  vex->set_name("vex");
+  vex->set_optional(true);
+  c.add_parameters()->set_name("documents");
+  c.mutable_parameters(1)->set_list(true);
+  c.add_parameters()->set_name("key");
+  strongroom::v1::CeremonyStep step;
+  for (const char* a : {"sign", "--vex", "${vex}", "--document", "${documents}", "--key", "${key}"})
+    step.add_action(a);
+  auto empty = ExpandAction(c, step, {{"vex", ""}, {"documents", ""}, {"key", "k"}});
+  REQUIRE(empty.ok());
+  CHECK(*empty == std::vector<std::string>{"sign", "--key", "k"});
+  auto full = ExpandAction(c, step, {{"vex", "v.json"}, {"documents", "a.md,,b.md"}, {"key", "k"}});
+  REQUIRE(full.ok());
+  CHECK(*full == std::vector<std::string>{"sign", "--vex", "v.json", "--document", "a.md",
+                                          "--document", "b.md", "--key", "k"});
+  CHECK_FALSE(ExpandAction(c, step, {{"vex", ""}, {"documents", ""}}).ok());  // key: required
+}
+
 // The reference policy: governance keys Keys().gov[0..2], threshold 2.
 policy::LoadedPolicy Governance() {
   auto lp = policy::ParsePolicy(World().Build().policy);

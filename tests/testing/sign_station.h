@@ -31,6 +31,8 @@ struct Inputs {
   std::vector<std::string> artifacts;
   std::string approval, provenance;
   std::vector<std::string> evidence;
+  std::string vex;                     // --vex ("" = none)
+  std::vector<std::string> documents;  // --document (repeat)
 };
 
 class SignStation {
@@ -158,6 +160,8 @@ class SignStation {
     if (!in.approval.empty()) args += " --approval " + in.approval;
     if (!in.provenance.empty()) args += " --provenance " + in.provenance;
     for (const auto& e : in.evidence) args += " --evidence " + e;
+    if (!in.vex.empty()) args += " --vex " + in.vex;
+    for (const auto& d : in.documents) args += " --document " + d;
     return args;
   }
 
