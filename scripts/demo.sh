@@ -116,9 +116,10 @@ fi
 
 say "3. The people and systems the policy trusts (their keys live outside the station)"
 explain "Three governance members (2 of 3 sign policies), three release approvers (2 of 3" \
-        "approve a release), the firmware CI builder, the hardware test lab, the update" \
-        "service and the release owner (who sign lifecycle records after release)."
-for k in gov1 gov2 gov3 alice bob carol builder lab updsvc owner; do
+        "approve a release), the firmware CI builder, the hardware test lab, product" \
+        "security (who signs the affected-version analysis), the update service and the" \
+        "release owner (who sign lifecycle records after release)."
+for k in gov1 gov2 gov3 alice bob carol builder lab psirt updsvc owner; do
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$KEYS/$k.key" 2>/dev/null
   chmod 600 "$KEYS/$k.key"
   openssl pkey -in "$KEYS/$k.key" -pubout -out "$KEYS/$k.pub"
@@ -137,6 +138,9 @@ REPO="https://git.example.com/ic22/firmware"
   --build-type "$BUILD_TYPE" --slsa-build-level 3 --test-lab-key "$KEYS/lab.pub" \
   --required-test rollback --required-test recovery \
   --configuration reference --configuration regional \
+  --product-security-key "$KEYS/psirt.pub" --require-vex \
+  --required-document rollback-conditions --required-document recovery-procedure \
+  --required-document customer-notification --evidence-freshness-days 90 \
   --record-signer deployment-result,rollback,recovery="$KEYS/updsvc.pub" \
   --record-signer exclusion-decision,risk-acceptance,withdrawal,customer-notification="$KEYS/owner.pub" \
   --signing-key "$STATION/keys/ic22-release.pem" --min-version 5.0.0 --max-version 5.99.99 \
@@ -176,11 +180,33 @@ evidence reference PASSED '["rollback","recovery"]' '[]' tests-reference.dsse.js
 evidence regional PASSED '["rollback"]' '[]' tests-regional-rollback.dsse.json
 evidence regional FAILED '[]' '["recovery"]' tests-regional-recovery.dsse.json
 
+say "6b. Product security: which versions VULN-2026-014 affects (OpenVEX), and the documents"
+explain "5.4.2 is affected, 5.4.3 fixes it: an OpenVEX document signed by product security." \
+        "The rollback conditions, recovery procedure and customer notice are bound by digest" \
+        "in the approval; the station signs only when the same files are presented."
+cat > "$WORK/vex.json" <<EOF
+{"_type":"https://in-toto.io/Statement/v1","subject":$SUBJECT,
+ "predicateType":"https://openvex.dev/ns/v0.2.0",
+ "predicate":{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://psirt.example.com/vex/ic22-vuln-2026-014",
+  "author":"IC-22 product security team","timestamp":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","version":1,
+  "statements":[
+   {"vulnerability":{"name":"VULN-2026-014"},"products":[{"@id":"pkg:generic/IC-22@5.4.2"}],"status":"affected",
+    "action_statement":"Update to firmware 5.4.3; regional configuration: stay on 5.4.2 with the maintenance port isolated until its recovery test passes"},
+   {"vulnerability":{"name":"VULN-2026-014"},"products":[{"@id":"pkg:generic/IC-22@5.4.3"}],"status":"fixed"}]}}
+EOF
+"$DSSE" application/vnd.in-toto+json "$WORK/vex.json" "$KEYS/psirt.key" "$MEDIA/vex-5.4.3.dsse.json"
+printf '# IC-22 5.4.3 rollback conditions\nRoll back to 5.4.2 if the watchdog trips twice within one hour of installation.\n' > "$MEDIA/rollback.md"
+printf '# IC-22 recovery procedure\nHold RESET 10 s; the boot loader restores the previous image from bank B.\n' > "$MEDIA/recovery.md"
+printf 'Dear operator: firmware 5.4.3 fixes VULN-2026-014. Regional devices stay on 5.4.2 until 2026-12-15.\n' > "$MEDIA/notice.md"
+
 approve() {  # OUT EXTRA-ARGS...
   local out=$1; shift
   "$SR" approve create --product IC-22 --version 5.4.3 --previous-version 5.4.2 \
     --artifact "$FW" --source-version refs/tags/v5.4.3 --cohort A \
     --vulnerability VULN-2026-014 --required-evidence rollback --required-evidence recovery \
+    --document rollback-conditions="$MEDIA/rollback.md" \
+    --document recovery-procedure="$MEDIA/recovery.md" \
+    --document customer-notification="$MEDIA/notice.md" \
     --out "$WORK/$out.json" "$@" >/dev/null
   cp "$WORK/$out.json" "$WORK/$out.alice.json"
   cp "$WORK/$out.json" "$WORK/$out.bob.json"
@@ -194,6 +220,8 @@ sign() {  # APPROVAL OUTDIR
     --evidence "$MEDIA/tests-reference.dsse.json" \
     --evidence "$MEDIA/tests-regional-rollback.dsse.json" \
     --evidence "$MEDIA/tests-regional-recovery.dsse.json" \
+    --vex "$MEDIA/vex-5.4.3.dsse.json" \
+    --document "$MEDIA/rollback.md" --document "$MEDIA/recovery.md" --document "$MEDIA/notice.md" \
     --key ic22-release --out "$2" $REL_PIN $LOG_PIN \
     --operator "Erin (release engineer)" --operator "Frank (witness)"
 }
@@ -236,6 +264,8 @@ EOF
   --param version=5.4.3 --param artifact="$FW" --param approval="$MEDIA/approval-5.4.3.dsse.json" \
   --param provenance="$MEDIA/provenance.dsse.json" \
   --param evidence="$MEDIA/tests-reference.dsse.json" \
+  --param vex="$MEDIA/vex-5.4.3.dsse.json" \
+  --param documents="$MEDIA/rollback.md,$MEDIA/recovery.md,$MEDIA/notice.md" \
   --param out="$OUT/IC-22-5.4.3" --param vkey="$WORK/log.vkey" \
   --param release_pin_source="$REL_SHARES" | tee "$WORK/signing-session.out"
 CEREMONY=$(sed -n 's/^ceremony \([^ ]*\) completed.*/\1/p' "$WORK/signing-session.out")
@@ -259,6 +289,7 @@ if sign approval-5.4.3.dsse.json "$OUT/again" 2>&1 | grep -E "VERSION_NOT_ABOVE|
 say "12. After release: lifecycle records from the update service and the release owner"
 explain "Each is a DSSE-signed in-toto statement (signed with openssl alone); the station" \
         "checks the signer is trusted for that kind of record and that 5.4.3 was signed here."
+NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 record() {  # NAME KEY PREDICATE-JSON
   cat > "$WORK/$1.json" <<EOF
 {"_type":"https://in-toto.io/Statement/v1","subject":$SUBJECT,
@@ -270,20 +301,44 @@ EOF
 }
 record deployment-cohort-a updsvc '{"recordType":"deployment-result","product":"IC-22",
   "version":"5.4.3","cohort":"A","configuration":"reference","outcome":"succeeded",
-  "decidedAt":"2026-12-08T09:30:00Z",
+  "decidedAt":"'"$NOW"'",
   "summary":"5.4.3 installed on every cohort A device (reference configuration); no rollback needed"}'
 record customer-notification owner '{"recordType":"customer-notification","product":"IC-22",
-  "version":"5.4.3","outcome":"sent","decidedAt":"2026-12-08T12:00:00Z","owner":"IC-22 release owner",
+  "version":"5.4.3","outcome":"sent","decidedAt":"'"$NOW"'","owner":"IC-22 release owner",
   "summary":"VULN-2026-014 advisory and the 5.4.3 update notice sent to cohort A operators"}'
 explain "The same record brought in twice is recognized, and not logged again:"
 "$SR" record --station "$STATION" --in "$MEDIA/deployment-cohort-a.dsse.json" $LOG_PIN
 
-say "13. The auditor: verify the whole log offline with the verifier key they kept, and replay it"
+say "13. The auditor: verify the log offline with the verifier key they kept, replay it, report"
 "$SR" log verify --station "$STATION" --vkey "$WORK/log.vkey"
 explain "and judge every event again from the evidence the station kept: the signing's" \
         "intent, signatures and gate decision, each refusal's reasons, the policy chain"
 "$SR" audit replay --log "$STATION/log" --evidence "$STATION/evidence" \
   --policies "$STATION/policy" --vkey "$WORK/log.vkey"
+explain "and report on the release from the log and the evidence store alone: the seed's" \
+        "evidence package, its five questions with inclusion proofs, maturity per configuration"
+REPORT=(audit report --release IC-22@5.4.3 --log "$STATION/log" --evidence "$STATION/evidence"
+        --policies "$STATION/policy" --vkey "$WORK/log.vkey")
+"$SR" "${REPORT[@]}" --out "$WORK/report.md" >/dev/null
+"$SR" "${REPORT[@]}" --format html --out "$WORK/report.html" >/dev/null
+sed -n '/^## Verification questions/,/^## Stale/p' "$WORK/report.md" | sed '$d'
+PROOFS=0
+for p in "$WORK"/report.md.proofs/event-*.tlog-proof; do
+  "$SR" log verify-proof "$p" --vkey "$WORK/log.vkey" >/dev/null
+  PROOFS=$((PROOFS + 1))
+done
+explain "The $PROOFS events it cites each have an inclusion proof; log verify-proof accepted every one."
+explain "Ten days on, the regional configuration's follow-up (due 2026-12-15) is overdue:"
+"$SR" "${REPORT[@]}" --as-of 2026-12-16 | sed -n '/^## Stale/,/^## /p' | grep -i overdue
+explain "until the release owner records a decision: the recovery test is rescheduled."
+record regional-follow-up owner '{"recordType":"exclusion-decision","product":"IC-22",
+  "version":"5.4.3","configuration":"regional","outcome":"extend","followUpDate":"2027-01-15",
+  "owner":"IC-22 release owner","decidedAt":"'"$NOW"'",
+  "summary":"regional recovery test rescheduled; regional devices stay on 5.4.2 with the mitigation"}'
+if "$SR" "${REPORT[@]}" --as-of 2026-12-16 | sed -n '/^## Stale/,/^## /p' | grep -i overdue; then
+  echo "demo: the recorded follow-up decision did not clear the overdue finding" >&2; exit 1
+fi
+explain "On 2026-12-16 nothing is overdue any more: the follow-up is now due 2027-01-15."
 
 say "14. The ceremony's transcript, from the log alone, for the witnesses to sign"
 "$SR" ceremony transcript --log "$STATION/log" --vkey "$WORK/log.vkey" --ceremony "$CEREMONY" \
