@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -167,9 +168,20 @@ class LogSizeStation : public sr::bench::BenchStation {
     auto size = sr::ReadFile(sr::layout::LogDir(station()) + "/events", 1ull << 40);
     return size.ok() ? size->size() : 0;
   }
+  // The signed index file (what every sign reads and rewrites).
   std::uint64_t IndexBytes() const {
     auto f = sr::ReadFile(sr::layout::LogFactsIndex(station()), 1ull << 30);
     return f.ok() ? f->size() : 0;
+  }
+  // The products' versions files beside it (appended to; read only for a
+  // version already taken).
+  std::uint64_t VersionsBytes() const {
+    std::error_code ec;
+    std::uint64_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(
+             sr::layout::LogDir(station()) + "/facts.d", ec))
+      n += e.file_size(ec);
+    return n;
   }
 
 };
@@ -205,9 +217,12 @@ int main(int argc, char** argv) {
     stations.back()->SetUpWithPolicy();
     double t0 = sr::bench::Now();
     stations.back()->Grow(n, every, products);
-    std::printf("  log of %7llu events: %6.1f MB, facts index %7.1f KB (grown in %.1f s)\n",
-                static_cast<unsigned long long>(n), stations.back()->LogBytes() / 1e6,
-                stations.back()->IndexBytes() / 1e3, sr::bench::Now() - t0);
+    std::printf(
+        "  log of %7llu events: %6.1f MB, facts index %5.1f KB + versions files %7.1f KB "
+        "(grown in %.1f s)\n",
+        static_cast<unsigned long long>(n), stations.back()->LogBytes() / 1e6,
+        stations.back()->IndexBytes() / 1e3, stations.back()->VersionsBytes() / 1e3,
+        sr::bench::Now() - t0);
     std::fflush(stdout);
   }
   // Every sign's inputs before anything is timed: a warm-up and RUNS versions.

@@ -155,9 +155,11 @@ Result<IndexedFacts> FromBody(facts::FactsIndexBody& b) {
   return f;
 }
 
-// Writes product p's entries not yet in its versions file there (durably),
-// and makes them part of what p's index covers.
-Status WriteVersions(std::string_view log_dir, const std::string& product, ProductFacts& p) {
+// Writes product p's entries not yet in its versions file there (durably
+// unless !sync: then the caller syncs the file system), and makes them part
+// of what p's index covers.
+Status WriteVersions(std::string_view log_dir, const std::string& product, ProductFacts& p,
+                     bool sync) {
   if (p.signed_versions.empty()) return Status::Ok();
   const std::string dir = JoinPath(log_dir, kVersionsDir);
   const std::string path = FactsVersionsPath(log_dir, product);
@@ -166,9 +168,9 @@ Status WriteVersions(std::string_view log_dir, const std::string& product, Produ
     // Nothing covered yet (a new product, or a rebuild): the whole file, atomically.
     if (!PathExists(dir)) {
       SR_RETURN_IF_ERROR(MakeDirs(dir, 0700));
-      SR_RETURN_IF_ERROR(FsyncDir(log_dir));
+      if (sync) SR_RETURN_IF_ERROR(FsyncDir(log_dir));
     }
-    SR_RETURN_IF_ERROR(WriteFileAtomic(path, p.signed_versions, 0600));
+    SR_RETURN_IF_ERROR(WriteFileAtomic(path, p.signed_versions, 0600, false, sync));
   } else {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (!fd.valid()) return ErrnoError("cannot open the facts versions file", path, errno);
@@ -185,7 +187,7 @@ Status WriteVersions(std::string_view log_dir, const std::string& product, Produ
     if (::lseek(fd.get(), static_cast<off_t>(p.indexed_bytes), SEEK_SET) < 0)
       return ErrnoError("cannot seek", path, errno);
     SR_RETURN_IF_ERROR(WriteAll(fd.get(), p.signed_versions, path));
-    if (::fdatasync(fd.get()) != 0) return ErrnoError("cannot sync", path, errno);
+    if (sync && ::fdatasync(fd.get()) != 0) return ErrnoError("cannot sync", path, errno);
   }
   p.indexed_bytes += p.signed_versions.size();
   p.indexed_chain = std::move(link);
@@ -312,7 +314,14 @@ Status AddEventsAfter(IndexedFacts& f, std::string_view station_dir, std::uint64
 
 Status WriteFactsIndex(std::string_view station_dir, IndexedFacts f, log::NoteSigner& signer) {
   const std::string log_dir = layout::LogDir(station_dir);
-  for (auto& [name, p] : f.state.products) SR_RETURN_IF_ERROR(WriteVersions(log_dir, name, p));
+  // A sign changes one product's file or a few (one flush each); a rebuild
+  // or a catch-up over many releases changes many: one file-system sync.
+  std::size_t changed = 0;
+  for (const auto& [name, p] : f.state.products) changed += !p.signed_versions.empty();
+  const bool each = changed <= 4;
+  for (auto& [name, p] : f.state.products)
+    SR_RETURN_IF_ERROR(WriteVersions(log_dir, name, p, each));
+  if (!each) SR_RETURN_IF_ERROR(SyncFilesystem(log_dir));
   SR_ASSIGN_OR_RETURN(std::string bytes, SealFactsIndex(f, signer));
   return WriteFileAtomic(layout::LogFactsIndex(station_dir), bytes, 0600);
 }
