@@ -62,9 +62,9 @@ inline double Median(std::vector<double> v) {
 }
 
 struct Run {
-  int rc = -1;          // exit code, or 128 + signal
-  double seconds = 0;   // wall time from spawn to exit
-  double cpu = 0;       // the child's user + system seconds (what load disturbs least)
+  int rc = -1;         // exit code, or 128 + signal
+  double seconds = 0;  // wall time from spawn to exit
+  double cpu = 0;      // the child's user + system seconds (what load disturbs least)
 };
 
 // Runs args[0] (looked up in PATH unless a path) directly, without a shell,

@@ -80,9 +80,9 @@ class Bench : public sr::bench::BenchStation {
     sr::bench::Check(sr::MakeDirs(dir, 0755), "mkdir " + dir);
     World w = world();
     std::vector<sr::policy::Artifact> arts;
-    std::vector<std::string> cmd = {bin(),       "sign",    "--station", station(),
-                                    "--product", "IC-22",   "--version", version,
-                                    "--key",     kKeyLabel, "--out",     root() + "/out-" + version};
+    std::vector<std::string> cmd = {
+        bin(),       "sign",  "--station", station(), "--product", "IC-22",
+        "--version", version, "--key",     kKeyLabel, "--out",     root() + "/out-" + version};
     for (auto& p : Pins()) cmd.push_back(p);
     for (std::size_t i = 0; i < names.size(); ++i) {
       std::string path = dir + "/" + names[i];
@@ -133,7 +133,6 @@ class Bench : public sr::bench::BenchStation {
     if (!rate.ok()) Die(rate.status().message());
     return *rate;
   }
-
 };
 
 }  // namespace
@@ -196,24 +195,24 @@ int main(int argc, char** argv) {
   ::sync();
   const std::string digest_file = b.root() + "/digest.bin";
   WritePlain(digest_file, digest);
-  const std::vector<std::string> p11 = {"pkcs11-tool",
-                                        "--module",
-                                        module.empty() ? std::string(sr::hsm::kSoftHsmModulePath)
-                                                       : module,
-                                        "--token-label",
-                                        "release",
-                                        "--login",
-                                        "--pin",
-                                        b.release_pin(),
-                                        "--sign",
-                                        "--mechanism",
-                                        "ECDSA",
-                                        "--id",
-                                        key_id,
-                                        "-i",
-                                        digest_file,
-                                        "-o",
-                                        b.root() + "/p11.sig"};
+  const std::vector<std::string> p11 = {
+      "pkcs11-tool",
+      "--module",
+      module.empty() ? std::string(sr::hsm::kSoftHsmModulePath) : module,
+      "--token-label",
+      "release",
+      "--login",
+      "--pin",
+      b.release_pin(),
+      "--sign",
+      "--mechanism",
+      "ECDSA",
+      "--id",
+      key_id,
+      "-i",
+      digest_file,
+      "-o",
+      b.root() + "/p11.sig"};
   std::vector<std::string> p11_env;
   if (module.empty()) p11_env.push_back("SOFTHSM2_CONF=" + b.station() + "/softhsm2.conf");
   // For reference only (not a target): what a bare pkcs11-tool ceremony

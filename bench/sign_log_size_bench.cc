@@ -139,12 +139,15 @@ class LogSizeStation : public sr::bench::BenchStation {
     sr::policy::GateInputs g = w.Build();
     WritePlain(dir + "/approval.dsse.json", g.approval);
     WritePlain(dir + "/provenance.dsse.json", g.provenance);
-    std::vector<std::string> cmd = {bin(),       "sign",         "--station",  station(),
-                                    "--product", "IC-22",        "--version",  version,
-                                    "--key",     kKeyLabel,      "--out",      dir + "/out",
-                                    "--artifact", dir + "/" + name, "--approval",
-                                    dir + "/approval.dsse.json", "--provenance",
-                                    dir + "/provenance.dsse.json"};
+    std::vector<std::string> cmd = {bin(),          "sign",
+                                    "--station",    station(),
+                                    "--product",    "IC-22",
+                                    "--version",    version,
+                                    "--key",        kKeyLabel,
+                                    "--out",        dir + "/out",
+                                    "--artifact",   dir + "/" + name,
+                                    "--approval",   dir + "/approval.dsse.json",
+                                    "--provenance", dir + "/provenance.dsse.json"};
     for (std::size_t i = 0; i < g.evidence.size(); ++i) {
       std::string e = dir + "/evidence" + std::to_string(i) + ".dsse.json";
       WritePlain(e, g.evidence[i]);
@@ -178,12 +181,11 @@ class LogSizeStation : public sr::bench::BenchStation {
   std::uint64_t VersionsBytes() const {
     std::error_code ec;
     std::uint64_t n = 0;
-    for (const auto& e : std::filesystem::directory_iterator(
-             sr::layout::LogDir(station()) + "/facts.d", ec))
+    for (const auto& e :
+         std::filesystem::directory_iterator(sr::layout::LogDir(station()) + "/facts.d", ec))
       n += e.file_size(ec);
     return n;
   }
-
 };
 
 std::uint64_t EnvOr(const char* name, std::uint64_t dflt) {

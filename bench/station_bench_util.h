@@ -23,8 +23,7 @@ class BenchStation {
 
   // bin: the strongroom binary; root: an empty directory (the station is
   // root/station, its PIN files root/pins).
-  BenchStation(std::string bin, std::string root)
-      : bin_(std::move(bin)), root_(std::move(root)) {
+  BenchStation(std::string bin, std::string root) : bin_(std::move(bin)), root_(std::move(root)) {
     station_ = root_ + "/station";
     pins_ = root_ + "/pins";
   }
@@ -65,8 +64,7 @@ class BenchStation {
          "station init");
     } else {
       Sr({"station", "init", "--station", station_, "--log-pin-source", "file:" + pins_ + "/log",
-          "--module", module, "--token", "pkcs11:token=release", "--log-token",
-          "pkcs11:token=log"},
+          "--module", module, "--token", "pkcs11:token=release", "--log-token", "pkcs11:token=log"},
          "station init --module");
     }
     std::vector<std::string> gen = {"key",     "generate", "--station",   station_,

@@ -308,9 +308,10 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
     p.failures.push_back(policy::Failure{
         policy::Reason::kLogIndexInvalid, "log",
         facts.status().message() + "; nothing was judged. Run `strongroom log verify --station " +
-            ctx.station.dir() + "` (the full check of every event); if the log is intact, "
-            "`strongroom log reindex --station " + ctx.station.dir() +
-            "` rebuilds the index from the events"});
+            ctx.station.dir() +
+            "` (the full check of every event); if the log is intact, "
+            "`strongroom log reindex --station " +
+            ctx.station.dir() + "` rebuilds the index from the events"});
     p.mistake = Code::kOk;
     return p;
   }

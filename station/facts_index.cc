@@ -56,7 +56,8 @@ std::size_t EntryLength(std::string_view records, std::size_t pos) {
 }  // namespace
 
 std::string FactsVersionsPath(std::string_view log_dir, std::string_view product) {
-  return JoinPath(JoinPath(log_dir, kVersionsDir), Sha256Hex(product) + std::string(kVersionsSuffix));
+  return JoinPath(JoinPath(log_dir, kVersionsDir),
+                  Sha256Hex(product) + std::string(kVersionsSuffix));
 }
 
 Result<std::string> ChainVersions(std::string_view product, std::string_view from,
@@ -67,8 +68,8 @@ Result<std::string> ChainVersions(std::string_view product, std::string_view fro
   for (std::size_t pos = 0; pos < records.size();) {
     const std::size_t n = EntryLength(records, pos);
     if (n == 0)
-      return DataLoss("the versions of " + std::string(product) + " do not split into entries at byte " +
-                      std::to_string(pos));
+      return DataLoss("the versions of " + std::string(product) +
+                      " do not split into entries at byte " + std::to_string(pos));
     link = DigestToString(Sha256(link + std::string(records.substr(pos, n))));
     pos += n;
   }
@@ -78,8 +79,8 @@ Result<std::string> ChainVersions(std::string_view product, std::string_view fro
 Result<std::string> ReadIndexedVersions(std::string_view log_dir, std::string_view product,
                                         std::uint64_t bytes, std::string_view chain) {
   const std::string path = FactsVersionsPath(log_dir, product);
-  const std::string what = "the log's facts index: the versions file of " + std::string(product) +
-                           " (" + path + ")";
+  const std::string what =
+      "the log's facts index: the versions file of " + std::string(product) + " (" + path + ")";
   if (bytes > kMaxVersionsBytes) return DataLoss(what + " is larger than any index allows");
   if (!PathExists(path)) return DataLoss(what + " is missing");
   SR_ASSIGN_OR_RETURN(std::string file, ReadFile(path, kMaxVersionsBytes));
@@ -89,7 +90,8 @@ Result<std::string> ReadIndexedVersions(std::string_view log_dir, std::string_vi
   file.resize(static_cast<std::size_t>(bytes));
   auto link = ChainVersions(product, {}, file);
   if (!link.ok() || *link != chain)
-    return DataLoss(what + " was altered: its entries are not the ones the index's signature covers");
+    return DataLoss(what +
+                    " was altered: its entries are not the ones the index's signature covers");
   return file;
 }
 
@@ -179,7 +181,8 @@ Status WriteVersions(std::string_view log_dir, const std::string& product, Produ
     if (!S_ISREG(st.st_mode)) return DataLoss(path + " is not a regular file");
     const auto size = static_cast<std::uint64_t>(st.st_size);
     if (size < p.indexed_bytes)
-      return DataLoss(path + " is shorter than the facts index covers: run `strongroom log reindex`");
+      return DataLoss(path +
+                      " is shorter than the facts index covers: run `strongroom log reindex`");
     // A tail beyond what the index covers was appended by a session that
     // crashed before its index was written: replaced by these entries.
     if (size > p.indexed_bytes && ::ftruncate(fd.get(), static_cast<off_t>(p.indexed_bytes)) != 0)

@@ -10,12 +10,11 @@
 // it (STATION/log/facts.d/), of which the signed facts hold the length and
 // a hash chain over its records; a sign appends to one such file and reads
 // one only when a version already taken may be presented again (checked
-// against the chain then, kDataLoss on any mismatch). It is trusted only when that signature verifies
-// and the root is the signed checkpoint's (or, for an index left behind by
-// a crash or an older copy, when hashing the events after N leads to the
-// checkpoint's root: their facts are added on the way, "catching up").
-// Written by StationLog::Commit after each checkpoint, rebuilt from every
-// event by `log reindex` and `log recover`.
+// against the chain then, kDataLoss on any mismatch). It is trusted only when that signature
+// verifies and the root is the signed checkpoint's (or, for an index left behind by a crash or an
+// older copy, when hashing the events after N leads to the checkpoint's root: their facts are added
+// on the way, "catching up"). Written by StationLog::Commit after each checkpoint, rebuilt from
+// every event by `log reindex` and `log recover`.
 //
 // Every function reads or writes files of one station; call them while
 // holding the log writer (StationLog) so the log cannot change underneath.

@@ -413,7 +413,8 @@ TEST_CASE(
   CHECK(f->checkpoint_note.find("\n300\n") != std::string::npos);
   CHECK(f->checkpoint_note.find("witness.test/w1") != std::string::npos);
   CHECK(p.Sr("log verify-proof " + proof + " --vkey " + p.vkey_file).rc == 0);
-  CmdResult vp = p.Sr("log verify-proof " + proof + " --vkey " + p.vkey_file + " --witness " + w1.vkey);
+  CmdResult vp =
+      p.Sr("log verify-proof " + proof + " --vkey " + p.vkey_file + " --witness " + w1.vkey);
   CHECK_MESSAGE(vp.rc == 0, vp.out);
   vp = p.Sr("log verify-proof " + proof + " --vkey " + p.vkey_file + " --witness " + w2.vkey);
   CHECK(vp.rc == 1);

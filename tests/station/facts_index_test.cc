@@ -3,11 +3,12 @@
 // so an index that does not verify must be refused before the gate runs
 // (and the refusal logged), an older copy must be caught up from the events
 // after it, and `log reindex` / `log recover` must rebuild it.
+#include "station/facts_index.h"
+
 #include <filesystem>
 
 #include "log/reader.h"
 #include "proto/log_facts.pb.h"
-#include "station/facts_index.h"
 #include "station/layout.h"
 #include "station/log_state.h"
 #include "station/station_log.h"
@@ -163,17 +164,16 @@ TEST_CASE(
   CHECK_MESSAGE(again.err.find("LOG_INDEX_INVALID (log): the log's facts index: the versions file "
                                "of IC-22") != std::string::npos,
                 again.all());
-  CHECK_MESSAGE(again.err.find("strongroom log reindex --station " + st.station) !=
-                    std::string::npos,
-                again.all());
+  CHECK_MESSAGE(
+      again.err.find("strongroom log reindex --station " + st.station) != std::string::npos,
+      again.all());
   CHECK_FALSE(PathExists(st.root + "/again"));
   // Refused before the gate: no VERSION_NOT_ABOVE_LAST_SIGNED judged on the
   // file's word, no intent; the refusal is logged.
   std::vector<v1::Event> evs = st.Events();
   REQUIRE(evs.size() == before + 1);
   REQUIRE(evs.back().kind() == v1::EVENT_KIND_REFUSAL);
-  CHECK(EventReasons(evs.back().refusal()) ==
-        std::set<CodeAndInput>{{"LOG_INDEX_INVALID", "log"}});
+  CHECK(EventReasons(evs.back().refusal()) == std::set<CodeAndInput>{{"LOG_INDEX_INVALID", "log"}});
   CHECK(Count(evs, v1::EVENT_KIND_SIGNING_INTENT) == 1);
 
   CmdResult re = st.Sr("log reindex --station " + st.station + LogPin(st));
@@ -201,8 +201,8 @@ TEST_CASE(
   REQUIRE(WriteFileAtomic(IndexPath(st), old_index, 0600).ok());
   SUBCASE("the whole entry appended") {}
   SUBCASE("half an entry appended") {
-    REQUIRE(WriteFileAtomic(VersionsPath(st), versions + std::string("\x0a\x20\x0a", 3), 0600)
-                .ok());
+    REQUIRE(
+        WriteFileAtomic(VersionsPath(st), versions + std::string("\x0a\x20\x0a", 3), 0600).ok());
   }
   REQUIRE(Body(st).products(0).last_signed_version() == "5.4.3");
 
