@@ -34,187 +34,41 @@
 // Exits 3 when a target is missed, after printing everything.
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <spawn.h>
 #include <sys/statfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "base/encoding.h"
 #include "base/file.h"
 #include "base/hash.h"
-#include "bench/log_bench_util.h"
 #include "bench/raw_sign.h"
+#include "bench/station_bench_util.h"
 #include "hsm/module.h"
 #include "hsm/session.h"
-#include "policy/keys.h"
 #include "station/station.h"
 #include "tests/testing/policy_fixtures.h"
-
-extern char** environ;
 
 namespace {
 
 using sr::testing::World;
 
-constexpr const char* kKeyLabel = "rel";
-constexpr const char* kReleasePin = "bench-release-user-pin";
+using sr::bench::Bytes;
+using sr::bench::Die;
+using sr::bench::Median;
+using sr::bench::Run;
+using sr::bench::Slurp;
+using sr::bench::Spawn;
+using sr::bench::WritePlain;
 
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "sign_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-void Check(const sr::Status& s, const std::string& what) {
-  if (!s.ok()) Die(what + ": " + s.message());
-}
-
-// Plain write: setup files need no fsync (thousands of small artifacts).
-void WritePlain(const std::string& path, const std::string& data) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-  if (!f) Die("cannot write " + path);
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-// Deterministic pseudo-random bytes, distinct per seed.
-std::string Bytes(std::size_t n, unsigned seed) {
-  std::string out(n, '\0');
-  unsigned x = seed * 2654435761u + 12345;
-  for (auto& c : out) c = static_cast<char>((x = x * 1103515245 + 12345) >> 16);
-  return out;
-}
-
-struct Run {
-  int rc = -1;
-  double seconds = 0;
-};
-
-// Runs args[0] (looked up in PATH) directly, without a shell, stdin from
-// /dev/null and stdout + stderr into out_path; wall time from spawn to exit.
-Run Spawn(const std::vector<std::string>& args, const std::string& out_path,
-          const std::vector<std::string>& extra_env = {}) {
-  std::vector<std::string> env_store;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string v(*e);
-    bool replaced = false;
-    for (const auto& x : extra_env)
-      replaced |= v.compare(0, x.find('=') + 1, x, 0, x.find('=') + 1) == 0;
-    if (!replaced) env_store.push_back(v);
-  }
-  for (const auto& x : extra_env) env_store.push_back(x);
-  std::vector<char*> envp, argv;
-  for (auto& v : env_store) envp.push_back(v.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args_store = args;
-  for (auto& a : args_store) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  Run r;
-  pid_t pid = 0;
-  double t0 = sr::bench::Now();
-  if (posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()) == 0) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.seconds = sr::bench::Now() - t0;
-    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  return r;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-class Bench {
+// The station (bench/station_bench_util.h) and what this benchmark does with it.
+class Bench : public sr::bench::BenchStation {
  public:
-  Bench(std::string bin, std::string root) : bin_(std::move(bin)), root_(std::move(root)) {
-    station_ = root_ + "/station";
-    pins_ = root_ + "/pins";
-  }
-
-  // Runs the strongroom binary; dies (showing its output) unless it exits 0.
-  Run Sr(std::vector<std::string> args, const std::string& what) const {
-    args.insert(args.begin(), bin_);
-    std::string out = root_ + "/.out";
-    Run r = Spawn(args, out);
-    if (r.rc != 0) Die(what + " failed (exit " + std::to_string(r.rc) + "):\n" + Slurp(out));
-    return r;
-  }
-  std::vector<std::string> Pins() const {
-    return {"--pin-source", "file:" + pins_ + "/release", "--log-pin-source",
-            "file:" + pins_ + "/log"};
-  }
-
-  // The station through the CLI, as tests/testing/sign_station.h does; with
-  // module, bound to its existing tokens "release" and "log" (their user PINs
-  // in secrets/release.user and secrets/log.user).
-  void SetUpStation(const std::string& module = "", const std::string& secrets = "") {
-    Check(sr::MakeDirs(pins_, 0700), "mkdir " + pins_);
-    for (const char* n : {"release-so", "release", "log-so", "log"}) {
-      std::string pin = std::string(n) == "release" ? kReleasePin : std::string("bench-") + n;
-      if (!module.empty() && (std::string(n) == "release" || std::string(n) == "log")) {
-        auto p = sr::ReadFile(secrets + "/" + n + ".user");
-        if (!p.ok()) Die(p.status().message());
-        pin = *p;
-        if (std::string(n) == "release") release_pin_ = pin;
-      }
-      Check(sr::WriteFileAtomic(pins_ + "/" + n, pin + "\n", 0600), "pin file");
-    }
-    if (module.empty()) {
-      Sr({"station", "init", "--station", station_, "--release-so-pin-source",
-          "file:" + pins_ + "/release-so", "--release-pin-source", "file:" + pins_ + "/release",
-          "--log-so-pin-source", "file:" + pins_ + "/log-so", "--log-pin-source",
-          "file:" + pins_ + "/log"},
-         "station init");
-    } else {
-      Sr({"station", "init", "--station", station_, "--log-pin-source", "file:" + pins_ + "/log",
-          "--module", module, "--token", "pkcs11:token=release", "--log-token",
-          "pkcs11:token=log"},
-         "station init --module");
-    }
-    std::vector<std::string> gen = {"key",     "generate", "--station",   station_,
-                                    "--label", kKeyLabel,  "--algorithm", "ecdsa-p256"};
-    for (auto& p : Pins()) gen.push_back(p);
-    Sr(gen, "key generate");
-    auto pem = sr::ReadFile(station_ + "/keys/" + kKeyLabel + ".pem");
-    if (!pem.ok()) Die(pem.status().message());
-    auto pk = sr::policy::PublicKey::FromPem(*pem);
-    if (!pk.ok()) Die(pk.status().message());
-    key_fingerprint_ = pk->fingerprint();
-    Sr({"log", "vkey", "--station", station_}, "log vkey");
-    std::string out = Slurp(root_ + "/.out");
-    vkey_ = out.substr(0, out.find('\n'));
-  }
-
-  // The reference scenario re-timed to now, bound to the station's key and
-  // log (SignStation::Scenario), its policy installed through the CLI.
-  void InstallPolicy() {
-    World& w = world_;
-    w.ForStation(sr::policy::Clock::now(), key_fingerprint_, vkey_);
-    std::string path = root_ + "/policy.env";
-    WritePlain(path, w.Build().policy);
-    Sr({"policy", "install", "--station", station_, "--in", path, "--log-pin-source",
-        "file:" + pins_ + "/log"},
-       "policy install");
-  }
+  using BenchStation::BenchStation;
 
   // Writes one release's inputs (artifacts with the given contents, approval,
   // provenance and evidence naming them all) and returns its sign command.
@@ -222,13 +76,13 @@ class Bench {
                                           const std::vector<std::string>& names,
                                           const std::vector<std::string>& contents,
                                           std::string* first_digest = nullptr) {
-    std::string dir = root_ + "/media-" + version;
-    Check(sr::MakeDirs(dir, 0755), "mkdir " + dir);
-    World w = world_;
+    std::string dir = root() + "/media-" + version;
+    sr::bench::Check(sr::MakeDirs(dir, 0755), "mkdir " + dir);
+    World w = world();
     std::vector<sr::policy::Artifact> arts;
-    std::vector<std::string> cmd = {bin_,        "sign",    "--station", station_,
-                                    "--product", "IC-22",   "--version", version,
-                                    "--key",     kKeyLabel, "--out",     root_ + "/out-" + version};
+    std::vector<std::string> cmd = {
+        bin(),       "sign",  "--station", station(), "--product", "IC-22",
+        "--version", version, "--key",     kKeyLabel, "--out",     root() + "/out-" + version};
     for (auto& p : Pins()) cmd.push_back(p);
     for (std::size_t i = 0; i < names.size(); ++i) {
       std::string path = dir + "/" + names[i];
@@ -253,7 +107,7 @@ class Bench {
 
   // A timed `strongroom sign`; dies unless the release was signed.
   double TimedSign(const std::vector<std::string>& cmd, const std::string& version) const {
-    std::string out = root_ + "/.sign-out";
+    std::string out = root() + "/.sign-out";
     Run r = Spawn(cmd, out);
     std::string text = Slurp(out);
     if (r.rc != 0 || text.find("SIGNED IC-22 " + version) == std::string::npos)
@@ -264,9 +118,9 @@ class Bench {
   // The key's CKA_ID (hex) and the raw C_Sign rate, in this process; the
   // station (its lock, the module, the login) is released before returning.
   double RawRate(int n, std::string* key_id_hex) {
-    auto st = sr::Station::Open(station_);  // sets SOFTHSM2_CONF for the module
+    auto st = sr::Station::Open(station());  // sets SOFTHSM2_CONF for the module
     if (!st.ok()) Die(st.status().message());
-    sr::SecretBytes pin(release_pin_.begin(), release_pin_.end());
+    sr::SecretBytes pin(release_pin().begin(), release_pin().end());
     auto s = (*st)->OpenSession(sr::TokenRole::kRelease, &pin);
     if (!s.ok()) Die(s.status().message());
     auto k = (*s)->FindKey(kKeyLabel);
@@ -279,17 +133,6 @@ class Bench {
     if (!rate.ok()) Die(rate.status().message());
     return *rate;
   }
-
-  const std::string& root() const { return root_; }
-  const std::string& station() const { return station_; }
-
- private:
-  std::string bin_, root_, station_, pins_, key_fingerprint_, vkey_;
- public:
-  std::string release_pin_ = kReleasePin;  // the release token's user PIN
-
- private:
-  World world_;
 };
 
 }  // namespace
@@ -313,7 +156,7 @@ int main(int argc, char** argv) {
   const char* secrets_env = std::getenv("SIGN_BENCH_TOKEN_SECRETS");
   if (!module.empty() && !secrets_env) Die("SIGN_BENCH_MODULE needs SIGN_BENCH_TOKEN_SECRETS");
   Bench b(bin, dir.path());
-  b.SetUpStation(module, module.empty() ? "" : secrets_env);
+  b.SetUp(module, module.empty() ? "" : secrets_env);
   b.InstallPolicy();
   std::string key_id;
   (void)b.RawRate(module.empty() ? 100 : 3, &key_id);
@@ -352,24 +195,24 @@ int main(int argc, char** argv) {
   ::sync();
   const std::string digest_file = b.root() + "/digest.bin";
   WritePlain(digest_file, digest);
-  const std::vector<std::string> p11 = {"pkcs11-tool",
-                                        "--module",
-                                        module.empty() ? std::string(sr::hsm::kSoftHsmModulePath)
-                                                       : module,
-                                        "--token-label",
-                                        "release",
-                                        "--login",
-                                        "--pin",
-                                        b.release_pin_,
-                                        "--sign",
-                                        "--mechanism",
-                                        "ECDSA",
-                                        "--id",
-                                        key_id,
-                                        "-i",
-                                        digest_file,
-                                        "-o",
-                                        b.root() + "/p11.sig"};
+  const std::vector<std::string> p11 = {
+      "pkcs11-tool",
+      "--module",
+      module.empty() ? std::string(sr::hsm::kSoftHsmModulePath) : module,
+      "--token-label",
+      "release",
+      "--login",
+      "--pin",
+      b.release_pin(),
+      "--sign",
+      "--mechanism",
+      "ECDSA",
+      "--id",
+      key_id,
+      "-i",
+      digest_file,
+      "-o",
+      b.root() + "/p11.sig"};
   std::vector<std::string> p11_env;
   if (module.empty()) p11_env.push_back("SOFTHSM2_CONF=" + b.station() + "/softhsm2.conf");
   // For reference only (not a target): what a bare pkcs11-tool ceremony

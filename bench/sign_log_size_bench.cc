@@ -4,7 +4,7 @@
 // event, so its cost must not grow with the log. Target: the sign on the
 // 1,000,000-event log within 1.1x of the sign on the 10-event log (medians).
 //
-// Four stations are set up through the CLI (as bench/sign_bench.cc does:
+// Four stations are set up through the CLI (bench/station_bench_util.h:
 // the IC-22 reference scenario of tests/testing/policy_fixtures.h, a P-256
 // release key, the policy installed). The large logs are grown with the log
 // library through the station's own log (StationLog::AppendMany and Commit,
@@ -22,96 +22,35 @@
 // Exits 3 when the target is missed, after printing everything.
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <spawn.h>
-#include <sys/resource.h>
 #include <sys/statfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "base/file.h"
 #include "base/hash.h"
-#include "bench/log_bench_util.h"
-#include "policy/keys.h"
+#include "bench/station_bench_util.h"
 #include "station/layout.h"
 #include "station/station.h"
 #include "station/station_log.h"
 #include "tests/testing/policy_fixtures.h"
-
-extern char** environ;
 
 namespace {
 
 using sr::testing::World;
 namespace v1 = strongroom::v1;
 
-constexpr const char* kKeyLabel = "rel";
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "sign_log_size_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-void Check(const sr::Status& s, const std::string& what) {
-  if (!s.ok()) Die(what + ": " + s.message());
-}
-
-void WritePlain(const std::string& path, const std::string& data) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-  if (!f) Die("cannot write " + path);
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-std::string Bytes(std::size_t n, unsigned seed) {
-  std::string out(n, '\0');
-  unsigned x = seed * 2654435761u + 12345;
-  for (auto& c : out) c = static_cast<char>((x = x * 1103515245 + 12345) >> 16);
-  return out;
-}
-
-// Runs args (args[0] by path, no shell), output to out_path; wall seconds,
-// or a negative number when it did not exit 0. *cpu: the child's user +
-// system seconds (what load on a shared machine changes least).
-double Spawn(std::vector<std::string> args, const std::string& out_path, double* cpu = nullptr) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = 0;
-  double t0 = sr::bench::Now(), seconds = -1;
-  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    struct rusage ru {};
-    ::wait4(pid, &status, 0, &ru);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) seconds = sr::bench::Now() - t0;
-    if (cpu)
-      *cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-             static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  return seconds;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+using sr::bench::Bytes;
+using sr::bench::Check;
+using sr::bench::Die;
+using sr::bench::Median;
+using sr::bench::Slurp;
+using sr::bench::WritePlain;
 
 // A refused batch entry, as `sign` logs it: the reasons and the digest of
 // every input presented.
@@ -152,54 +91,22 @@ v1::Event Signing(std::uint64_t p, std::uint64_t n) {
   return e;
 }
 
-class BenchStation {
+// The station (bench/station_bench_util.h), its log grown, its signs timed.
+class LogSizeStation : public sr::bench::BenchStation {
  public:
-  BenchStation(std::string bin, std::string root) : bin_(std::move(bin)), root_(std::move(root)) {
-    station_ = root_ + "/station";
-    pins_ = root_ + "/pins";
-  }
+  using BenchStation::BenchStation;
 
-  void Sr(std::vector<std::string> args, const std::string& what) const {
-    args.insert(args.begin(), bin_);
-    if (Spawn(args, root_ + "/.out") < 0) Die(what + " failed:\n" + Slurp(root_ + "/.out"));
-  }
-  std::vector<std::string> Pins() const {
-    return {"--pin-source", "file:" + pins_ + "/release", "--log-pin-source",
-            "file:" + pins_ + "/log"};
-  }
-
-  void SetUp() {
-    Check(sr::MakeDirs(pins_, 0700), "mkdir " + pins_);
-    for (const char* n : {"release-so", "release", "log-so", "log"})
-      Check(sr::WriteFileAtomic(pins_ + "/" + n, std::string("bench-") + n + "\n", 0600), "pins");
-    Sr({"station", "init", "--station", station_, "--release-so-pin-source",
-        "file:" + pins_ + "/release-so", "--release-pin-source", "file:" + pins_ + "/release",
-        "--log-so-pin-source", "file:" + pins_ + "/log-so", "--log-pin-source",
-        "file:" + pins_ + "/log"},
-       "station init");
-    std::vector<std::string> gen = {"key",     "generate", "--station",   station_,
-                                    "--label", kKeyLabel,  "--algorithm", "ecdsa-p256"};
-    for (auto& p : Pins()) gen.push_back(p);
-    Sr(gen, "key generate");
-    auto pem = sr::ReadFile(station_ + "/keys/" + kKeyLabel + ".pem");
-    if (!pem.ok()) Die(pem.status().message());
-    auto pk = sr::policy::PublicKey::FromPem(*pem);
-    if (!pk.ok()) Die(pk.status().message());
-    Sr({"log", "vkey", "--station", station_}, "log vkey");
-    std::string out = Slurp(root_ + "/.out");
-    world_.ForStation(sr::policy::Clock::now(), pk->fingerprint(), out.substr(0, out.find('\n')));
-    WritePlain(root_ + "/policy.env", world_.Build().policy);
-    Sr({"policy", "install", "--station", station_, "--in", root_ + "/policy.env",
-        "--log-pin-source", "file:" + pins_ + "/log"},
-       "policy install");
+  void SetUpWithPolicy() {
+    SetUp();
+    InstallPolicy();
   }
 
   // Grows the log to `events` events with the log library (batches of
   // 10,000, one durable append and one checkpoint each).
   void Grow(std::uint64_t events, std::uint64_t signing_every, std::uint64_t products) {
-    auto st = sr::Station::Open(station_);
+    auto st = sr::Station::Open(station());
     if (!st.ok()) Die(st.status().message());
-    std::string pin = "bench-log";
+    std::string pin = kLogPin;
     sr::SecretBytes log_pin(pin.begin(), pin.end());
     auto log = sr::StationLog::Open(**st, log_pin);
     if (!log.ok()) Die(log.status().message());
@@ -223,21 +130,24 @@ class BenchStation {
   // its sign command.
   std::vector<std::string> Prepare(const std::string& version, const std::string& previous,
                                    unsigned seed) {
-    std::string dir = root_ + "/media-" + version;
+    std::string dir = root() + "/media-" + version;
     Check(sr::MakeDirs(dir, 0755), "mkdir " + dir);
-    World w = world_;
+    World w = world();
     std::string name = "ic22-fw-" + version + ".bin", content = Bytes(64 << 10, seed);
     WritePlain(dir + "/" + name, content);
     w.ForRelease({{name, sr::Sha256Hex(content)}}, version, previous);
     sr::policy::GateInputs g = w.Build();
     WritePlain(dir + "/approval.dsse.json", g.approval);
     WritePlain(dir + "/provenance.dsse.json", g.provenance);
-    std::vector<std::string> cmd = {bin_,        "sign",         "--station",  station_,
-                                    "--product", "IC-22",        "--version",  version,
-                                    "--key",     kKeyLabel,      "--out",      dir + "/out",
-                                    "--artifact", dir + "/" + name, "--approval",
-                                    dir + "/approval.dsse.json", "--provenance",
-                                    dir + "/provenance.dsse.json"};
+    std::vector<std::string> cmd = {bin(),          "sign",
+                                    "--station",    station(),
+                                    "--product",    "IC-22",
+                                    "--version",    version,
+                                    "--key",        kKeyLabel,
+                                    "--out",        dir + "/out",
+                                    "--artifact",   dir + "/" + name,
+                                    "--approval",   dir + "/approval.dsse.json",
+                                    "--provenance", dir + "/provenance.dsse.json"};
     for (std::size_t i = 0; i < g.evidence.size(); ++i) {
       std::string e = dir + "/evidence" + std::to_string(i) + ".dsse.json";
       WritePlain(e, g.evidence[i]);
@@ -249,25 +159,33 @@ class BenchStation {
 
   double TimedSign(const std::vector<std::string>& cmd, const std::string& version,
                    double* cpu = nullptr) const {
-    double s = Spawn(cmd, root_ + "/.sign-out", cpu);
-    std::string text = Slurp(root_ + "/.sign-out");
-    if (s < 0 || text.find("SIGNED IC-22 " + version) == std::string::npos)
-      Die("sign " + version + " in " + station_ + " failed:\n" + text);
-    return s;
+    sr::bench::Run r = sr::bench::Spawn(cmd, root() + "/.sign-out");
+    std::string text = Slurp(root() + "/.sign-out");
+    if (r.rc != 0 || text.find("SIGNED IC-22 " + version) == std::string::npos)
+      Die("sign " + version + " in " + station() + " failed:\n" + text);
+    if (cpu) *cpu = r.cpu;
+    return r.seconds;
   }
 
   std::uint64_t LogBytes() const {
-    auto size = sr::ReadFile(sr::layout::LogDir(station_) + "/events", 1ull << 40);
+    auto size = sr::ReadFile(sr::layout::LogDir(station()) + "/events", 1ull << 40);
     return size.ok() ? size->size() : 0;
   }
+  // The signed index file (what every sign reads and rewrites).
   std::uint64_t IndexBytes() const {
-    auto f = sr::ReadFile(sr::layout::LogFactsIndex(station_), 1ull << 30);
+    auto f = sr::ReadFile(sr::layout::LogFactsIndex(station()), 1ull << 30);
     return f.ok() ? f->size() : 0;
   }
-
- private:
-  std::string bin_, root_, station_, pins_;
-  World world_;
+  // The products' versions files beside it (appended to; read only for a
+  // version already taken).
+  std::uint64_t VersionsBytes() const {
+    std::error_code ec;
+    std::uint64_t n = 0;
+    for (const auto& e :
+         std::filesystem::directory_iterator(sr::layout::LogDir(station()) + "/facts.d", ec))
+      n += e.file_size(ec);
+    return n;
+  }
 };
 
 std::uint64_t EnvOr(const char* name, std::uint64_t dflt) {
@@ -293,17 +211,20 @@ int main(int argc, char** argv) {
   for (std::uint64_t n : {10ull, 10000ull, 100000ull, 1000000ull})
     if (n <= max_events) sizes.push_back(n);
 
-  std::vector<std::unique_ptr<BenchStation>> stations;
+  std::vector<std::unique_ptr<LogSizeStation>> stations;
   for (std::uint64_t n : sizes) {
     std::string root = dir.path() + "/log-" + std::to_string(n);
     Check(sr::MakeDirs(root, 0700), "mkdir " + root);
-    stations.push_back(std::make_unique<BenchStation>(bin, root));
-    stations.back()->SetUp();
+    stations.push_back(std::make_unique<LogSizeStation>(bin, root));
+    stations.back()->SetUpWithPolicy();
     double t0 = sr::bench::Now();
     stations.back()->Grow(n, every, products);
-    std::printf("  log of %7llu events: %6.1f MB, facts index %7.1f KB (grown in %.1f s)\n",
-                static_cast<unsigned long long>(n), stations.back()->LogBytes() / 1e6,
-                stations.back()->IndexBytes() / 1e3, sr::bench::Now() - t0);
+    std::printf(
+        "  log of %7llu events: %6.1f MB, facts index %5.1f KB + versions files %7.1f KB "
+        "(grown in %.1f s)\n",
+        static_cast<unsigned long long>(n), stations.back()->LogBytes() / 1e6,
+        stations.back()->IndexBytes() / 1e3, stations.back()->VersionsBytes() / 1e3,
+        sr::bench::Now() - t0);
     std::fflush(stdout);
   }
   // Every sign's inputs before anything is timed: a warm-up and RUNS versions.

@@ -44,9 +44,7 @@ Result<std::optional<std::pair<std::uint64_t, v1::LifecycleRecordedEvent>>> Find
 Result<std::optional<release::SignedReleaseFacts>> SignedRelease(const LogState& state,
                                                                  const std::string& product,
                                                                  const std::string& version) {
-  auto it = state.products.find(product);
-  if (it == state.products.end()) return std::optional<release::SignedReleaseFacts>();
-  std::vector<std::uint64_t> events = it->second.SignedEvents(version);
+  SR_ASSIGN_OR_RETURN(std::vector<std::uint64_t> events, state.SignedEvents(product, version));
   if (events.empty()) return std::optional<release::SignedReleaseFacts>();
   release::SignedReleaseFacts f;
   f.signing_index = events.back();

@@ -324,10 +324,23 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
     if (f.role == "vex") in.vex = f.bytes;
     if (f.role.starts_with("document[")) in.documents.push_back({f.name, Sha256Hex(f.bytes)});
   }
-  policy::LogFacts facts = ctx.state.FactsFor(request.product, request.version, req.key_fingerprint);
-  p.previous_signed = facts.last_signed_version.value_or("");
-  p.decision = policy::Evaluate(req, in, facts, policy::Clock::now());
+  auto facts = ctx.state.FactsFor(request.product, request.version, req.key_fingerprint);
   p.failures = std::move(request_failures);
+  if (!facts.ok()) {
+    // The product's versions file does not match the signed facts index
+    // (station/facts_index.h): nothing is judged on facts that may be false.
+    p.failures.push_back(policy::Failure{
+        policy::Reason::kLogIndexInvalid, "log",
+        facts.status().message() + "; nothing was judged. Run `strongroom log verify --station " +
+            ctx.station.dir() +
+            "` (the full check of every event); if the log is intact, "
+            "`strongroom log reindex --station " +
+            ctx.station.dir() + "` rebuilds the index from the events"});
+    p.mistake = Code::kOk;
+    return p;
+  }
+  p.previous_signed = facts->last_signed_version.value_or("");
+  p.decision = policy::Evaluate(req, in, *facts, policy::Clock::now());
   // A file that could not be read was already named; the gate only saw it
   // missing (or empty).
   std::size_t request_only = p.failures.size();

@@ -5,12 +5,16 @@
 //
 // The file holds the facts as of tree size N with the tree's frontier, and a
 // note signed by the log key binding the facts' SHA-256 to N and the root
-// of the tree of N events. It is trusted only when that signature verifies
-// and the root is the signed checkpoint's (or, for an index left behind by
-// a crash or an older copy, when hashing the events after N leads to the
-// checkpoint's root: their facts are added on the way, "catching up").
-// Written by StationLog::Commit after each checkpoint, rebuilt from every
-// event by `log reindex` and `log recover`.
+// of the tree of N events. Its size does not grow with the releases signed:
+// each product's SIGNING events are in an append-only versions file beside
+// it (STATION/log/facts.d/), of which the signed facts hold the length and
+// a hash chain over its records; a sign appends to one such file and reads
+// one only when a version already taken may be presented again (checked
+// against the chain then, kDataLoss on any mismatch). It is trusted only when that signature
+// verifies and the root is the signed checkpoint's (or, for an index left behind by a crash or an
+// older copy, when hashing the events after N leads to the checkpoint's root: their facts are added
+// on the way, "catching up"). Written by StationLog::Commit after each checkpoint, rebuilt from
+// every event by `log reindex` and `log recover`.
 //
 // Every function reads or writes files of one station; call them while
 // holding the log writer (StationLog) so the log cannot change underneath.
@@ -32,6 +36,20 @@
 
 namespace sr {
 
+// Product `product`'s versions file in the log directory log_dir.
+std::string FactsVersionsPath(std::string_view log_dir, std::string_view product);
+// The chain link after `records` (whole IndexedVersions entries, as
+// appended) from link `from` (empty: the product's first link). kDataLoss
+// when records do not split into entries.
+Result<std::string> ChainVersions(std::string_view product, std::string_view from,
+                                  std::string_view records);
+// The first `bytes` bytes of product's versions file in log_dir, checked
+// against `chain` (a longer file, left by a crash between the append and
+// the index, is read up to `bytes`); kDataLoss naming the file and what
+// does not match (altered, truncated, missing).
+Result<std::string> ReadIndexedVersions(std::string_view log_dir, std::string_view product,
+                                        std::uint64_t bytes, std::string_view chain);
+
 // The facts as of tree.size() events, and that tree.
 struct IndexedFacts {
   LogState state;
@@ -39,10 +57,13 @@ struct IndexedFacts {
 };
 
 // The file's bytes for facts (tree.size() must be a signed checkpoint's
-// size), signed by the log key `signer`.
-Result<std::string> SealFactsIndex(IndexedFacts facts, log::NoteSigner& signer);
+// size), signed by the log key `signer`. The products' versions files must
+// hold what facts say (WriteFactsIndex writes them first): kInternal when a
+// product still has entries not written.
+Result<std::string> SealFactsIndex(const IndexedFacts& facts, log::NoteSigner& signer);
 // Verifies a file's bytes with the log key `signer` is (its public half) and
-// parses them; kDataLoss naming what is wrong.
+// parses them; kDataLoss naming what is wrong; kNotFound for an index of the
+// older layout (v1, versions inline), which the caller rebuilds.
 Result<IndexedFacts> OpenFactsIndex(std::string_view file, log::NoteSigner& signer);
 
 // The station's index, checked and caught up to the signed checkpoint cp
@@ -57,7 +78,12 @@ Result<IndexedFacts> BuildFactsIndex(std::string_view station_dir, const log::Ch
 // Adds the facts of the events from facts.tree.size() to `size` (those after
 // the signed checkpoint, unsigned: read as stored) to facts.state only.
 Status AddEventsAfter(IndexedFacts& facts, std::string_view station_dir, std::uint64_t size);
-// Writes facts (sealed) atomically and durably as the station's index.
+// Writes facts as the station's index, durably: first each product's new
+// entries to its versions file (appended after the length the index covers,
+// cutting off a crash's leftover tail; a product with no indexed entries
+// gets its whole file written atomically, as a rebuild does), then the
+// sealed index atomically. A crash in between leaves the older index,
+// which still verifies (its versions files' covered prefixes unchanged).
 Status WriteFactsIndex(std::string_view station_dir, IndexedFacts facts, log::NoteSigner& signer);
 
 // After writer's checkpoint was signed: brings the index up to it (caught

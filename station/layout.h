@@ -10,6 +10,8 @@
 //   STATION/log/                the signing-event log (log/writer.h)
 //   STATION/log/facts           the gate's facts as of the signed checkpoint, signed by
 //                               the log key (station/facts_index.h)
+//   STATION/log/facts.d/        per product, its SIGNING events (version, index), which
+//                               the facts index covers by length and hash chain
 //   STATION/evidence/<sha256>   every input and signed payload, by digest
 //   STATION/policy/<sha256>.json every installed policy envelope, by digest
 //   STATION/policy/current.json the installed policy (the log says which it must be)

@@ -27,10 +27,25 @@ void FoldVersion(ProductFacts& p, const std::string& version) {
 
 }  // namespace
 
-std::vector<std::uint64_t> ProductFacts::SignedEvents(std::string_view version) const {
+Result<std::string> LogState::AllVersions(std::string_view product) const {
+  auto it = products.find(product);
+  if (it == products.end()) return std::string();
+  const ProductFacts& p = it->second;
+  if (p.indexed_bytes == 0) return p.signed_versions;
+  SR_ASSIGN_OR_RETURN(std::string all,
+                      ReadIndexedVersions(log_dir, product, p.indexed_bytes, p.indexed_chain));
+  all += p.signed_versions;
+  return all;
+}
+
+Result<std::vector<std::uint64_t>> LogState::SignedEvents(std::string_view product,
+                                                          std::string_view version) const {
   std::vector<std::uint64_t> out;
+  SR_ASSIGN_OR_RETURN(std::string bytes, AllVersions(product));
   v1::facts::IndexedVersions all;
-  if (signed_versions.empty() || !all.ParseFromString(signed_versions)) return out;
+  if (bytes.empty()) return out;
+  if (!all.ParseFromString(bytes))
+    return DataLoss("the SIGNING events indexed for " + std::string(product) + " do not parse");
   for (const auto& v : all.versions())
     if (v.version() == version) out.insert(out.end(), v.events().begin(), v.events().end());
   return out;
@@ -41,8 +56,8 @@ const policy::EndedKey* LogState::Ended(std::string_view fingerprint) const {
   return it == ended_keys.end() ? nullptr : &it->second;
 }
 
-policy::LogFacts LogState::FactsFor(std::string_view product, std::string_view version,
-                                    std::string_view key_fingerprint) const {
+Result<policy::LogFacts> LogState::FactsFor(std::string_view product, std::string_view version,
+                                            std::string_view key_fingerprint) const {
   policy::LogFacts f;
   f.installed_policy_version = installed_policy_version;
   f.installed_policy_digest = installed_policy_digest;
@@ -63,7 +78,8 @@ policy::LogFacts LogState::FactsFor(std::string_view product, std::string_view v
   if (p.last_signed_version) above = policy::CompareVersions(version, *p.last_signed_version);
   if (policy::IsValidVersion(version) && !(above && *above > 0)) {
     {
-      for (std::uint64_t index : p.SignedEvents(version)) {
+      SR_ASSIGN_OR_RETURN(std::vector<std::uint64_t> events, SignedEvents(product, version));
+      for (std::uint64_t index : events) {
         auto digests = SignedArtifacts(index);
         f.signed_releases.push_back({std::string(version),
                                      digests.ok() ? std::move(digests).value()

@@ -29,16 +29,18 @@ namespace sr {
 // read from the log when a version is presented again: FactsFor).
 struct ProductFacts {
   std::optional<std::string> last_signed_version;
-  // The SIGNING events, in log order: a serialized facts::IndexedVersions
-  // (proto/log_facts.proto), one entry appended per event, parsed only by
+  // The SIGNING events as of the facts index: the first indexed_bytes bytes
+  // of the product's versions file (station/facts_index.h), whose records
+  // chain to indexed_chain. 0 when read from the events (ReadLogState).
+  std::uint64_t indexed_bytes = 0;
+  std::string indexed_chain;
+  // The SIGNING events after those (all of them when read from the events),
+  // in log order: a serialized facts::IndexedVersions (proto/log_facts.proto),
+  // one entry appended per event. Read, with the versions file, only by
   // SignedEvents (a sign of a version above last_signed_version never does).
   std::string signed_versions;
   // Releases about to be signed in this session (AddPending).
   std::vector<policy::SignedRelease> pending;
-
-  // The SIGNING events of `version` (by text: valid versions compare equal
-  // only when their text is equal, policy/version.h), in log order.
-  std::vector<std::uint64_t> SignedEvents(std::string_view version) const;
 };
 
 struct LogState {
@@ -64,8 +66,20 @@ struct LogState {
   // read from the log (an event that cannot be read or proven is given with
   // no artifacts: the release is refused either way, the version being
   // taken). key_ended is set when key_fingerprint is one of ended_keys.
-  policy::LogFacts FactsFor(std::string_view product, std::string_view version,
-                            std::string_view key_fingerprint = {}) const;
+  // kDataLoss when the product's versions file does not match the facts
+  // index (read only for a version not above the last signed): the caller
+  // refuses with LOG_INDEX_INVALID.
+  Result<policy::LogFacts> FactsFor(std::string_view product, std::string_view version,
+                                    std::string_view key_fingerprint = {}) const;
+  // The SIGNING events of product's `version` (by text: valid versions
+  // compare equal only when their text is equal, policy/version.h), in log
+  // order; kDataLoss as FactsFor.
+  Result<std::vector<std::uint64_t>> SignedEvents(std::string_view product,
+                                                  std::string_view version) const;
+  // All of product's SIGNING events (its versions file's covered part, then
+  // signed_versions), a serialized facts::IndexedVersions; kDataLoss as
+  // FactsFor.
+  Result<std::string> AllVersions(std::string_view product) const;
   // The ended_keys entry of fingerprint, or nullptr.
   const policy::EndedKey* Ended(std::string_view fingerprint) const;
   // Records a release about to be signed in this session, so a later release

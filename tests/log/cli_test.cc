@@ -10,6 +10,7 @@
 #include "tests/testing/files.h"
 #include "tests/testing/run.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/tool_log.h"
 
 namespace sr::log {
 namespace {
@@ -17,26 +18,13 @@ namespace {
 using sr::testing::CmdResult;
 using sr::testing::ReadAll;
 using sr::testing::Run;
-using sr::testing::TempDir;
 using sr::testing::WriteAll;
 
 const std::string kBin = STRONGROOM_BINARY;
 const std::string kTool = LOG_TOOL;
 
-struct CliLog {
-  TempDir t;
-  std::string dir = t.Sub("log"), pem = t.Sub("key.pem"), vkey;
-  explicit CliLog(int n) {
-    REQUIRE(Run(kTool + " create " + dir + " " + pem + " strongroom.test/cli").rc == 0);
-    REQUIRE(Run(kTool + " append " + dir + " " + pem + " " + std::to_string(n) + " 100 cli").rc ==
-            0);
-    vkey = ReadAll(JoinPath(dir, kVkeyFile));
-    vkey.pop_back();
-  }
-  CmdResult Log(const std::string& args, bool json = false) {
-    return Run(kBin + (json ? " --json" : "") + " log " + args);
-  }
-};
+// The log_tool-written log of every test here (shared with publish_test).
+using CliLog = sr::testing::ToolLog;
 
 TEST_CASE("cli: log verify accepts an untouched 1,000-event log and names a flipped byte's event") {
   CliLog l(1000);
@@ -67,7 +55,7 @@ TEST_CASE(
   std::string old = l.t.Sub("old.checkpoint");
   WriteAll(old, ReadAll(JoinPath(l.dir, kCheckpointFile)));
   WriteAll(l.t.Sub("vkey"), l.vkey + "\n");
-  REQUIRE(Run(kTool + " append " + l.dir + " " + l.pem + " 20 100 more").rc == 0);
+  l.Append(20, 100, "more");
   CmdResult ok =
       l.Log("verify --station " + l.t.path() + " --vkey " + l.t.Sub("vkey") + " --since " + old);
   // --station DIR means DIR/log, which is where CliLog put it.
@@ -106,7 +94,7 @@ TEST_CASE("cli: log prove, consistency and verify-proof round-trip and reject a 
   CliLog l(30);
   std::string old = l.t.Sub("old.checkpoint");
   WriteAll(old, ReadAll(JoinPath(l.dir, kCheckpointFile)));
-  REQUIRE(Run(kTool + " append " + l.dir + " " + l.pem + " 7 100 more").rc == 0);
+  l.Append(7, 100, "more");
   std::string proof = l.t.Sub("e12.tlog-proof");
   REQUIRE(l.Log("prove --log " + l.dir + " --index 12 --out " + proof).rc == 0);
   CHECK(ReadAll(proof).rfind("c2sp.org/tlog-proof@v1\nextra ", 0) == 0);

@@ -20,6 +20,7 @@
 #include "tests/testing/files.h"
 #include "tests/testing/run.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/tool_log.h"
 
 namespace sr::log {
 namespace {
@@ -28,35 +29,19 @@ namespace fs = std::filesystem;
 using sr::testing::CmdResult;
 using sr::testing::ReadAll;
 using sr::testing::Run;
-using sr::testing::TempDir;
 using sr::testing::WriteAll;
 
-const std::string kBin = STRONGROOM_BINARY;
-const std::string kTool = LOG_TOOL;
-
-struct Published {
-  TempDir t;
-  std::string dir = t.Sub("log"), pem = t.Sub("key.pem"), vkey = t.Sub("log.vkey"),
-              out = t.Sub("export");
-  explicit Published(int n) {
-    REQUIRE(Run(kTool + " create " + dir + " " + pem + " strongroom.test/publish").rc == 0);
-    Append(n, "a");
-    WriteAll(vkey, ReadAll(JoinPath(dir, kVkeyFile)));
-  }
-  void Append(int n, const std::string& tag, const std::string& log = "") {
-    std::string d = log.empty() ? dir : log;
-    CmdResult r = Run(kTool + " bulk " + d + " " + pem + " " + std::to_string(n) + " " + tag);
-    REQUIRE_MESSAGE(r.rc == 0, r.out);
-  }
-  CmdResult Sr(const std::string& args, bool json = false) const {
-    return Run(kBin + (json ? " --json" : "") + " " + args);
-  }
+// A log_tool-written log (its events in one commit) and where it is exported.
+struct Published : sr::testing::ToolLog {
+  std::string out = t.Sub("export");
+  explicit Published(int n) : ToolLog(n, "strongroom.test/publish", Fill::kBulk, "a") {}
   CmdResult Export(const std::string& to, const std::string& extra = "",
                    const std::string& log = "") const {
     return Sr("log export --log " + (log.empty() ? dir : log) + " --tiles " + to + extra, true);
   }
   CmdResult VerifyTiles(const std::string& extra = "", const std::string& tiles = "") const {
-    return Sr("log verify --tiles " + (tiles.empty() ? out : tiles) + " --vkey " + vkey + extra);
+    return Sr("log verify --tiles " + (tiles.empty() ? out : tiles) + " --vkey " + vkey_file +
+              extra);
   }
 };
 
@@ -123,7 +108,7 @@ TEST_CASE(
   CHECK_MESSAGE(v.rc == 0, v.out);
   CHECK(v.out.find("log verified: strongroom.test/publish, 600 events") != std::string::npos);
   // The same root as the log directory's own verify.
-  CmdResult vl = p.Sr("log verify --log " + p.dir + " --vkey " + p.vkey);
+  CmdResult vl = p.Sr("log verify --log " + p.dir + " --vkey " + p.vkey_file);
   REQUIRE(vl.rc == 0);
   CHECK(v.out.substr(v.out.find("root")) == vl.out.substr(vl.out.find("root")));
 }
@@ -138,7 +123,7 @@ TEST_CASE(
   fs::copy(p.out, p.t.Sub("export600"), fs::copy_options::recursive);
   auto full_mtime = fs::last_write_time(p.out + "/tile/0/000");
 
-  p.Append(100, "b");  // 700: tile 2 grows to 188
+  p.Bulk(100, "b");  // 700: tile 2 grows to 188
   CmdResult e = p.Export(p.out);
   REQUIRE_MESSAGE(e.rc == 0, e.out);
   CHECK(Written(e) ==
@@ -148,7 +133,7 @@ TEST_CASE(
   // The narrower partial stays for clients of the older checkpoint.
   CHECK(fs::exists(p.out + "/tile/0/002.p/88"));
 
-  p.Append(68, "c");  // 768: tile 2 is full, level 1 grows to 3
+  p.Bulk(68, "c");  // 768: tile 2 is full, level 1 grows to 3
   e = p.Export(p.out);
   REQUIRE_MESSAGE(e.rc == 0, e.out);
   CHECK(Written(e) ==
@@ -181,7 +166,7 @@ TEST_CASE(
   Published p(600);
   REQUIRE(p.Export(p.out).rc == 0);
   std::string before = ReadAll(p.out + "/checkpoint");
-  p.Append(700, "b");  // 1300: tiles 2..4 full, 5 partial
+  p.Bulk(700, "b");  // 1300: tiles 2..4 full, 5 partial
   // A file the export cannot write (a directory in its place), after the
   // first new tiles were written.
   fs::create_directories(p.out + "/tile/entries/004/blocker");
@@ -204,8 +189,8 @@ TEST_CASE("tiles: export refuses to extend an export of a forked log, and names 
   Published p(300);
   std::string fork = p.t.Sub("fork");
   fs::copy(p.dir, fork, fs::copy_options::recursive);
-  p.Append(20, "main");
-  p.Append(20, "fork", fork);
+  p.Bulk(20, "main");
+  p.Bulk(20, "fork", fork);
   REQUIRE(p.Export(p.out).rc == 0);
   std::string before = ReadAll(p.out + "/checkpoint");
   CmdResult e = p.Export(p.out, "", fork);
@@ -227,7 +212,7 @@ TEST_CASE("tiles: log verify --tiles names an altered entry, an altered tile, a 
     // Inside the operators string of entry 256 + 44 (the tail of the event).
     b[off + 2 + (*entries)[44].size() - 3] ^= 0x01;
     WriteAll(path, b);
-    CmdResult v = p.Sr("log verify --tiles " + p.out + " --vkey " + p.vkey, true);
+    CmdResult v = p.Sr("log verify --tiles " + p.out + " --vkey " + p.vkey_file, true);
     CHECK(v.rc == 6);
     CHECK_MESSAGE(v.out.find("\"index\":300") != std::string::npos, v.out);
   }
@@ -248,7 +233,7 @@ TEST_CASE("tiles: log verify --tiles names an altered entry, an altered tile, a 
     CHECK_MESSAGE(v.out.find("check bundle, event 256") != std::string::npos, v.out);
   }
   SUBCASE("an http URL is refused: no network") {
-    CmdResult v = p.Sr("log verify --tiles https://example.org/log --vkey " + p.vkey);
+    CmdResult v = p.Sr("log verify --tiles https://example.org/log --vkey " + p.vkey_file);
     CHECK(v.rc == 3);
     CHECK(v.out.find("reads no network") != std::string::npos);
   }
@@ -268,7 +253,7 @@ struct Witness {
   CmdResult Cosign(const Published& p, const std::string& dir,
                    const std::string& extra = "") const {
     return p.Sr("log cosign --witness-key " + key + " --witness-vkey " + vkey + " --log " + dir +
-                " --state " + state + " --vkey " + p.vkey + extra);
+                " --state " + state + " --vkey " + p.vkey_file + extra);
   }
 };
 
@@ -292,7 +277,7 @@ TEST_CASE(
   REQUIRE(wv.ok());
   CHECK(wv->Find(ReadAll(p.out + "/checkpoint") + c.out).has_value());
 
-  p.Append(50, "main");  // the honest log grows to 350
+  p.Bulk(50, "main");  // the honest log grows to 350
   REQUIRE(p.Export(p.out).rc == 0);
   c = w.Cosign(p, p.out);
   REQUIRE_MESSAGE(c.rc == 0, c.out);
@@ -300,7 +285,7 @@ TEST_CASE(
   CHECK(state == ReadAll(p.out + "/checkpoint"));
 
   SUBCASE("the fork extended past the state") {
-    p.Append(80, "fork", fork);  // 380, rewritten from 300 on
+    p.Bulk(80, "fork", fork);  // 380, rewritten from 300 on
     std::string fork_out = p.t.Sub("fork-export");
     REQUIRE(p.Export(fork_out, "", fork).rc == 0);
     c = w.Cosign(p, fork_out);
@@ -313,7 +298,7 @@ TEST_CASE(
     CHECK(c.out.find("SPLIT VIEW") != std::string::npos);
   }
   SUBCASE("the fork at the state's size") {
-    p.Append(50, "fork", fork);  // 350, another root
+    p.Bulk(50, "fork", fork);  // 350, another root
     c = w.Cosign(p, fork);
     CHECK(c.rc == 6);
     CHECK_MESSAGE(c.out.find("SPLIT VIEW") != std::string::npos, c.out);
@@ -326,7 +311,7 @@ TEST_CASE(
   }
   CHECK(ReadAll(w.state) == state);
   // The honest log still cosigns.
-  p.Append(10, "main");
+  p.Bulk(10, "main");
   c = w.Cosign(p, p.dir);
   CHECK_MESSAGE(c.rc == 0, c.out);
 }
@@ -380,7 +365,7 @@ TEST_CASE("witness: the witness key file must be private and match the witness's
   CHECK_MESSAGE(c.out.find("chmod 600") != std::string::npos, c.out);
   ::chmod(w.key.c_str(), 0600);
   c = p.Sr("log cosign --witness-key " + w.key + " --witness-vkey " + other.vkey + " --log " +
-           p.out + " --state " + w.state + " --init --vkey " + p.vkey);
+           p.out + " --state " + w.state + " --init --vkey " + p.vkey_file);
   CHECK(c.rc == 3);
   CHECK(c.out.find("is not the key of --witness-vkey") != std::string::npos);
   CHECK(!fs::exists(w.state));
@@ -401,7 +386,7 @@ TEST_CASE(
   CHECK(v.rc == 1);
   CHECK_MESSAGE(v.out.find("check witness-cosignatures") != std::string::npos, v.out);
 
-  p.Append(20, "later");  // the station moved on before the cosignature came back
+  p.Bulk(20, "later");  // the station moved on before the cosignature came back
   CmdResult a = p.Sr("log add-cosignature --log " + p.dir + " --checkpoint " + exported +
                      " --cosignature " + line1 + " --witness " + w1.vkey);
   REQUIRE_MESSAGE(a.rc == 0, a.out);
@@ -427,10 +412,11 @@ TEST_CASE(
   REQUIRE(f.ok());
   CHECK(f->checkpoint_note.find("\n300\n") != std::string::npos);
   CHECK(f->checkpoint_note.find("witness.test/w1") != std::string::npos);
-  CHECK(p.Sr("log verify-proof " + proof + " --vkey " + p.vkey).rc == 0);
-  CmdResult vp = p.Sr("log verify-proof " + proof + " --vkey " + p.vkey + " --witness " + w1.vkey);
+  CHECK(p.Sr("log verify-proof " + proof + " --vkey " + p.vkey_file).rc == 0);
+  CmdResult vp =
+      p.Sr("log verify-proof " + proof + " --vkey " + p.vkey_file + " --witness " + w1.vkey);
   CHECK_MESSAGE(vp.rc == 0, vp.out);
-  vp = p.Sr("log verify-proof " + proof + " --vkey " + p.vkey + " --witness " + w2.vkey);
+  vp = p.Sr("log verify-proof " + proof + " --vkey " + p.vkey_file + " --witness " + w2.vkey);
   CHECK(vp.rc == 1);
   CHECK(vp.out.find("0 valid cosignature(s) by the given witnesses, 1 required") !=
         std::string::npos);
@@ -457,7 +443,7 @@ TEST_CASE(
   v = p.VerifyTiles(" --witness " + w1.vkey + " --witness " + w2.vkey + " --witness-threshold 2");
   CHECK_MESSAGE(v.rc == 0, v.out);
   CHECK(v.out.find("cosigned by 2 of the given witnesses (2 required)") != std::string::npos);
-  v = p.Sr("log verify --log " + p.dir + " --vkey " + p.vkey + " --witness " + w2.vkey +
+  v = p.Sr("log verify --log " + p.dir + " --vkey " + p.vkey_file + " --witness " + w2.vkey +
            " --witness-threshold 1");
   CHECK_MESSAGE(v.rc == 0, v.out);
   v = p.VerifyTiles(" --witness " + w1.vkey + " --witness-threshold 2");

@@ -256,12 +256,17 @@ sr::LogState FactsBothWays(const SignStation& st) {
     REQUIRE(via_open.products.count(product) == 1);
     const auto& mine = via_open.products.at(product);
     CHECK(mine.last_signed_version == p.last_signed_version);
-    CHECK(mine.signed_versions == p.signed_versions);
+    auto mine_all = via_open.AllVersions(product);
+    REQUIRE_MESSAGE(mine_all.ok(), mine_all.status().message());
+    CHECK(*mine_all == p.signed_versions);
     strongroom::v1::facts::IndexedVersions all;
     REQUIRE(all.ParseFromString(p.signed_versions));
     for (const auto& iv : all.versions()) {
       const std::string& version = iv.version();
-      auto a = via_open.FactsFor(product, version), b = from_disk->FactsFor(product, version);
+      auto fa = via_open.FactsFor(product, version), fb = from_disk->FactsFor(product, version);
+      REQUIRE(fa.ok());
+      REQUIRE(fb.ok());
+      const policy::LogFacts &a = *fa, &b = *fb;
       REQUIRE(a.signed_releases.size() == b.signed_releases.size());
       for (std::size_t i = 0; i < a.signed_releases.size(); ++i) {
         CHECK(!a.signed_releases[i].artifact_sha256.empty());
@@ -328,7 +333,9 @@ void CrashAt(const std::string& step, bool durable) {
   // A durable SIGNING event counts for the next session, signed by a
   // checkpoint yet (after-commit and later) or not (after-append).
   sr::LogState facts = FactsBothWays(st);
-  bool seen = !facts.products["IC-22"].SignedEvents(r.version).empty();
+  auto events = facts.SignedEvents("IC-22", r.version);
+  REQUIRE_MESSAGE(events.ok(), events.status().message());
+  bool seen = !events->empty();
   CHECK(seen == durable);
 
   CmdResult retry = st.Sign(r.in, r.out, "", "IC-22", r.version);

@@ -3,6 +3,8 @@
 // so an index that does not verify must be refused before the gate runs
 // (and the refusal logged), an older copy must be caught up from the events
 // after it, and `log reindex` / `log recover` must rebuild it.
+#include "station/facts_index.h"
+
 #include <filesystem>
 
 #include "log/reader.h"
@@ -19,6 +21,9 @@ namespace v1 = strongroom::v1;
 namespace facts = strongroom::v1::facts;
 
 std::string IndexPath(const SignStation& st) { return layout::LogFactsIndex(st.station); }
+std::string VersionsPath(const SignStation& st, std::string_view product = "IC-22") {
+  return FactsVersionsPath(layout::LogDir(st.station), product);
+}
 
 facts::FactsIndexBody Body(const SignStation& st) {
   facts::SealedFactsIndex sealed;
@@ -52,7 +57,13 @@ void CheckIndexMatchesEvents(const SignStation& st) {
   for (const auto& ip : body.products()) {
     const ProductFacts& p = full->products.at(ip.product());
     CHECK(ip.last_signed_version() == p.last_signed_version.value_or(""));
-    CHECK(ip.versions() == p.signed_versions);
+    // The product's SIGNING events are in its versions file, exactly (no
+    // tail left), and the signed body commits to them by length and chain.
+    CHECK(ReadAll(VersionsPath(st, ip.product())) == p.signed_versions);
+    CHECK(ip.versions_bytes() == p.signed_versions.size());
+    auto chain = ChainVersions(ip.product(), {}, p.signed_versions);
+    REQUIRE(chain.ok());
+    CHECK(*chain == ip.versions_chain());
   }
   auto floor = ReadClockFloor(st.station + "/log");
   REQUIRE(floor.ok());
@@ -97,6 +108,151 @@ TEST_CASE(
   REQUIRE_MESSAGE(sign.rc == 0, sign.all());
   CheckIndexMatchesEvents(s.st);
   CHECK(Body(s.st).products(0).last_signed_version() == "5.4.4");
+}
+
+TEST_CASE(
+    "facts index: the signed body does not grow with the releases signed; each sign appends its "
+    "entry to the product's versions file") {
+  Signed543 s;
+  const std::string body_543 = Body(s.st).SerializeAsString();
+  const std::string versions_543 = ReadAll(VersionsPath(s.st));
+  REQUIRE_FALSE(versions_543.empty());
+  std::string previous = "5.4.3";
+  for (const char* v : {"5.4.4", "5.4.5", "5.4.6"}) {
+    World w = s.st.Scenario();
+    ForVersion(w, v, previous);
+    CmdResult sign = s.st.Sign(s.st.Write(w, std::string("media-") + v), std::string("out-") + v,
+                               "", "IC-22", v);
+    REQUIRE_MESSAGE(sign.rc == 0, sign.all());
+    previous = v;
+  }
+  CheckIndexMatchesEvents(s.st);
+  facts::FactsIndexBody body = Body(s.st);
+  CHECK(body.products(0).last_signed_version() == "5.4.6");
+  // Same products, same fields: only the numbers changed (a varint may
+  // take a byte more), whatever the number of releases.
+  CHECK(body.SerializeAsString().size() <= body_543.size() + 8);
+  // The file grew by appending: what the first sign wrote is its prefix.
+  const std::string versions = ReadAll(VersionsPath(s.st));
+  CHECK(versions.starts_with(versions_543));
+  facts::IndexedVersions all;
+  REQUIRE(all.ParseFromString(versions));
+  CHECK(all.versions_size() == 4);
+  CHECK(all.versions(3).version() == "5.4.6");
+}
+
+TEST_CASE(
+    "facts index: a versions file altered, truncated or removed is refused (LOG_INDEX_INVALID, "
+    "naming it) when a taken version is presented; `log reindex` restores it") {
+  Signed543 s;
+  SignStation& st = s.st;
+  const std::string path = VersionsPath(st);
+  facts::IndexedVersions all;
+  REQUIRE(all.ParseFromString(ReadAll(path)));
+  REQUIRE(all.versions_size() == 1);
+  REQUIRE(all.versions(0).version() == "5.4.3");
+  SUBCASE("altered: the version renamed, the same length (what would get 5.4.3 signed again)") {
+    all.mutable_versions(0)->set_version("5.4.0");
+    REQUIRE(WriteFileAtomic(path, all.SerializeAsString(), 0600).ok());
+  }
+  SUBCASE("truncated") { REQUIRE(WriteFileAtomic(path, "", 0600).ok()); }
+  SUBCASE("removed") { REQUIRE(std::filesystem::remove(path)); }
+  std::size_t before = st.Events().size();
+
+  CmdResult again = st.Sign(s.in, "again");
+  CHECK(again.rc == 1);
+  CHECK_MESSAGE(again.err.find("LOG_INDEX_INVALID (log): the log's facts index: the versions file "
+                               "of IC-22") != std::string::npos,
+                again.all());
+  CHECK_MESSAGE(
+      again.err.find("strongroom log reindex --station " + st.station) != std::string::npos,
+      again.all());
+  CHECK_FALSE(PathExists(st.root + "/again"));
+  // Refused before the gate: no VERSION_NOT_ABOVE_LAST_SIGNED judged on the
+  // file's word, no intent; the refusal is logged.
+  std::vector<v1::Event> evs = st.Events();
+  REQUIRE(evs.size() == before + 1);
+  REQUIRE(evs.back().kind() == v1::EVENT_KIND_REFUSAL);
+  CHECK(EventReasons(evs.back().refusal()) == std::set<CodeAndInput>{{"LOG_INDEX_INVALID", "log"}});
+  CHECK(Count(evs, v1::EVENT_KIND_SIGNING_INTENT) == 1);
+
+  CmdResult re = st.Sr("log reindex --station " + st.station + LogPin(st));
+  REQUIRE_MESSAGE(re.rc == 0, re.all());
+  CheckIndexMatchesEvents(st);
+  s.CheckResignRefusedByGate("again2");
+}
+
+TEST_CASE(
+    "facts index: a crash between the versions file and the index leaves the older index, which "
+    "still verifies; the next commit, `log recover` and `log reindex` each bring both up to date") {
+  // WriteFactsIndex appends to the versions file (durably), then replaces
+  // the index: a crash in between leaves the older index and a versions
+  // file longer than it covers, possibly with half an entry at its end.
+  Signed543 s;
+  SignStation& st = s.st;
+  const std::string old_index = ReadAll(IndexPath(st));
+  World w = st.Scenario();
+  ForVersion(w, "5.4.4", "5.4.3");
+  Inputs in544 = st.Write(w, "media2");
+  CmdResult sign = st.Sign(in544, "out2", "", "IC-22", "5.4.4");
+  REQUIRE_MESSAGE(sign.rc == 0, sign.all());
+  const std::uint64_t signing_544 = st.Events().back().sequence();
+  const std::string versions = ReadAll(VersionsPath(st));
+  REQUIRE(WriteFileAtomic(IndexPath(st), old_index, 0600).ok());
+  SUBCASE("the whole entry appended") {}
+  SUBCASE("half an entry appended") {
+    REQUIRE(
+        WriteFileAtomic(VersionsPath(st), versions + std::string("\x0a\x20\x0a", 3), 0600).ok());
+  }
+  REQUIRE(Body(st).products(0).last_signed_version() == "5.4.3");
+
+  SUBCASE("the next sign catches up from the events and judges right") {
+    CmdResult again = st.Sign(in544, "again", "", "IC-22", "5.4.4");
+    CHECK(again.rc == 1);
+    CHECK_MESSAGE((StderrReasons(again.err) ==
+                   std::set<CodeAndInput>{{"VERSION_NOT_ABOVE_LAST_SIGNED", "log"}}),
+                  again.all());
+    CHECK(again.err.find("already signed, as log event " + std::to_string(signing_544)) !=
+          std::string::npos);
+    s.CheckResignRefusedByGate("again-543");
+    CheckIndexMatchesEvents(st);
+  }
+  SUBCASE("`log recover`") {
+    CmdResult rec = st.Sr("log recover --station " + st.station + LogPin(st));
+    REQUIRE_MESSAGE(rec.rc == 0, rec.all());
+    CheckIndexMatchesEvents(st);
+  }
+  SUBCASE("`log reindex`") {
+    CmdResult re = st.Sr("log reindex --station " + st.station + LogPin(st));
+    REQUIRE_MESSAGE(re.rc == 0, re.all());
+    CheckIndexMatchesEvents(st);
+    s.CheckResignRefusedByGate("again-543");
+  }
+}
+
+TEST_CASE("facts index: one of the older layout (versions inline, v1) is rebuilt from the events") {
+  Signed543 s;
+  SignStation& st = s.st;
+  // What a station left by an older strongroom holds: the v1 note header.
+  {
+    // In this process, released (the station lock too) before the sign.
+    auto station = Station::Open(st.station);
+    REQUIRE(station.ok());
+    std::string pin = "pin-of-log";
+    SecretBytes log_pin(pin.begin(), pin.end());
+    auto log = StationLog::Open(**station, log_pin);
+    REQUIRE_MESSAGE(log.ok(), log.status().message());
+    facts::SealedFactsIndex sealed;
+    REQUIRE(sealed.ParseFromString(ReadAll(IndexPath(st))));
+    auto note = log::SignNote("strongroom facts index v1\n" + (*log)->signer().Name() + "\n",
+                              (*log)->signer());
+    REQUIRE(note.ok());
+    sealed.set_note(*note);
+    REQUIRE(WriteFileAtomic(IndexPath(st), sealed.SerializeAsString(), 0600).ok());
+  }
+  std::filesystem::remove(VersionsPath(st));
+  s.CheckResignRefusedByGate("again");
+  CheckIndexMatchesEvents(st);
 }
 
 TEST_CASE(

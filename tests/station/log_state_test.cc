@@ -126,7 +126,7 @@ TEST_CASE(
   st.AddPending("IC-22", "5.4.3", {std::string(64, '3')});
   st.AddPending("OTHER", "9.0.0", {std::string(64, '9')});
 
-  policy::LogFacts f = st.FactsFor("IC-22", "5.4.3");
+  policy::LogFacts f = st.FactsFor("IC-22", "5.4.3").value();
   CHECK(f.installed_policy_version == 3);
   CHECK(f.installed_policy_digest == std::string(64, 'd'));
   REQUIRE(f.last_signed_version.has_value());
@@ -137,11 +137,11 @@ TEST_CASE(
 
   // A version the log has not signed: no releases to compare with, the same
   // last signed version.
-  f = st.FactsFor("IC-22", "5.11.0");
+  f = st.FactsFor("IC-22", "5.11.0").value();
   CHECK(f.signed_releases.empty());
   CHECK(*f.last_signed_version == "5.10.0");
   // Another product's releases never count.
-  f = st.FactsFor("NEW", "1.0.0");
+  f = st.FactsFor("NEW", "1.0.0").value();
   CHECK_FALSE(f.last_signed_version.has_value());
   CHECK(f.signed_releases.empty());
 }
