@@ -16,10 +16,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "log/note.h"
-#include "log/writer.h"
 #include "policy/lifecycle_record.h"
 #include "tests/testing/files.h"
+#include "tests/testing/relog.h"
 #include "tests/testing/sign_helpers.h"
 #include "tests/testing/sign_station.h"
 
@@ -511,22 +510,9 @@ TEST_CASE("record: audit replay re-judges every record and record refusal") {
   }
   SUBCASE("a forged LIFECYCLE_RECORDED (its outcome changed) fails at that event") {
     auto [index, digest] = FirstRecord(st);
-    std::string dir = st.root + "/log-forged";
-    std::filesystem::remove_all(dir);
-    auto made = log::Ed25519NoteSigner::Generate("strongroom.test/forged");
-    REQUIRE(made.ok());
-    log::Ed25519NoteSigner& signer = **made;
-    REQUIRE(log::LogWriter::Create(dir, signer).ok());
-    auto w = log::LogWriter::Open(dir, signer);
-    REQUIRE(w.ok());
-    auto evs = st.Events();
-    for (std::size_t i = 0; i < evs.size(); ++i) {
-      if (i == index) evs[i].mutable_lifecycle_recorded()->set_outcome("partial");
-      REQUIRE((*w)->Append(evs[i]).ok());
-    }
-    REQUIRE((*w)->Commit().ok());
-    w->reset();
-    WriteAll(dir + ".vkey", log::EncodeVerifierKey(signer.Name(), signer.PublicKey()) + "\n");
+    std::string dir = Relog(st, "log-forged", [&](std::uint64_t i, v1::Event& e) {
+      if (i == index) e.mutable_lifecycle_recorded()->set_outcome("partial");
+    });
     Replayed p = Replay(st, dir, dir + ".vkey", st.station + "/evidence");
     INFO(p.r.all());
     CHECK(p.r.rc == 1);
