@@ -319,24 +319,29 @@ TEST_CASE("audit report: maturity per configuration, and the records, VEX and do
   CHECK(Has(plain["maturity"]["summary"], "Level 4 for reference"));
   CHECK(Has(plain["maturity"]["summary"], "not Level 5 for regional: excluded"));
 
-  // With VEX, the documents and a deployment-result record for reference:
-  // reference 5; regional still at most 3; questions 3 and 4 yes.
+  // A copy of the log whose SIGNING event claims an OpenVEX document and
+  // bound documents the approval never bound, plus records: the report's
+  // gate re-run catches the forgery, so no configuration is verified (at
+  // most 3) and the verification method says which check failed and why.
+  // (The genuine path, a station that signed with a VEX and bound documents
+  // and recorded a deployment, reaches Level 5 for reference: demo_test.)
   std::string log = Relog(
       s.st, "log-retained", s.WithVexAndDocuments(),
       {s.Record("deployment-result", "reference", "succeeded", "buyer lifecycle monitoring owner"),
        s.Record("customer-notification", "", "sent", "supplier release owner")});
   Json j = s.JsonReport(log, log + ".vkey", "maturity-retained");
   INFO(j.dump(2));
-  CHECK(Level(j, "reference")["level"] == 5);
+  CHECK(Level(j, "reference")["level"] == 3);
+  CHECK(Has(Level(j, "reference")["reason"], "a verification check failed"));
   CHECK(Level(j, "regional")["level"] <= 3);
-  CHECK(Has(j["maturity"]["summary"], "Level 5 for reference"));
-  CHECK(Answer(j, 1)["answer"] == "yes");
-  CHECK(Answer(j, 3)["answer"] == "yes");
-  CHECK(Has(Answer(j, 3)["explanation"], "VULN-2026-014 fixed, affected: 5.4.2, fixed in: 5.4.3"));
-  CHECK(Answer(j, 4)["answer"] == "yes");
-  const std::uint64_t n = s.st.Events().size();
-  CHECK(Answer(j, 5)["indexes"].size() == 3);  // the SIGNING and both records
-  CHECK(Answer(j, 5)["indexes"][2] == n + 1);
+  bool gate_failed = false;
+  for (const auto& c : j["package"]["verification"])
+    if (c["name"] == "gate" && c["result"] == "failed") {
+      gate_failed = true;
+      CHECK(Has(c["detail"], "DOCUMENT_NOT_BOUND"));
+    }
+  CHECK(gate_failed);
+  // What the forged events claim is still shown, each item with its digest.
   std::set<std::string> kinds;
   for (const auto& e : j["package"]["evidence"]) kinds.insert(e["kind"]);
   for (const char* k :
@@ -344,13 +349,9 @@ TEST_CASE("audit report: maturity per configuration, and the records, VEX and do
         "customer-notification", "lifecycle record: deployment-result",
         "lifecycle record: customer-notification"})
     CHECK_MESSAGE(kinds.count(k) == 1, k);
-  CHECK(j["package"]["retention_owners"].size() == 2);
-  CHECK(AnyHas(j["package"]["retention_owners"], "buyer lifecycle monitoring owner"));
-  CHECK_FALSE(AnyHas(j["package"]["known_gaps"], "no affected-version analysis"));
-  CHECK_FALSE(AnyHas(j["package"]["known_gaps"], "no deployment record"));
-  for (const auto& c : j["package"]["verification"])
-    CHECK_MESSAGE(c["result"] == "passed", c.dump());
-  // The records' proofs verify under the forged log's key too.
+  // The records' proofs verify under the forged log's key: inclusion is not
+  // justification.
+  const std::uint64_t n = s.st.Events().size();
   CmdResult v = s.st.Sr("log verify-proof " + s.st.root + "/maturity-retained.json.proofs/event-" +
                         std::to_string(n) + ".tlog-proof --vkey " + log + ".vkey");
   CHECK_MESSAGE(v.rc == 0, v.all());

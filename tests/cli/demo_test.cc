@@ -66,6 +66,32 @@ TEST_CASE("demo: make demo runs the firmware 5.4.3 ceremony end to end in under 
   CHECK(has("completed (4 steps, each logged)"));
   CHECK(has("| Outcome | completed |"));
   CHECK(has("custodian: Heidi (authenticated, key "));
+  // Issue 17, acceptance 1: signed with product security's OpenVEX and the
+  // bound documents; lifecycle records; the auditor's report answers the
+  // seed's five questions (each cited event's proof accepted by log
+  // verify-proof), reference at Level 5 (verified and its deployment
+  // retained), regional excluded; on 2026-12-16 the regional follow-up is
+  // overdue until the release owner's recorded decision clears it (the demo
+  // fails when it does not).
+  CHECK(has("ok      record: 2 passed, 0 failed"));
+  CHECK(has("LIFECYCLE_RECORDED     3"));
+  CHECK(has("ALREADY RECORDED"));
+  for (const char* q :
+       {"| 1 | Was the update approved before signing and deployment? | yes |",
+        "| 2 | Is the update package signed by an authorized key for this product and release? | "
+        "yes |",
+        "| 3 | Is the affected-version analysis tied to product versions and vulnerability records? "
+        "| yes | OpenVEX ",
+        "| 4 | Are rollback and recovery conditions documented and tested? | yes |",
+        "| 5 | Are deployment failures, exclusions, and customer notification decisions retained? | "
+        "yes |"})
+    CHECK_MESSAGE(has(q), q);
+  CHECK(has("VULN-2026-014 fixed, affected: 5.4.2, fixed in: 5.4.3"));
+  CHECK(has("Level 5 for reference, Level 2 for regional; not Level 5 for regional: excluded"));
+  CHECK(has("log verify-proof accepted every one"));
+  CHECK(has("| overdue-follow-up | configuration regional | 2026-12-15 |"));
+  CHECK(has("RECORDED exclusion-decision extend for IC-22 5.4.3, configuration regional"));
+  CHECK(has("On 2026-12-16 nothing is overdue any more"));
 }
 
 }  // namespace
