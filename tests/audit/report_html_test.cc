@@ -9,26 +9,15 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/testing/chromium.h"
 #include "tests/testing/files.h"
 #include "tests/testing/sign_station.h"
 
 namespace sr::testing {
 namespace {
 
-const std::string kChromium = "/usr/bin/chromium";
-
 bool Has(const std::string& text, const std::string& what) {
   return text.find(what) != std::string::npos;
-}
-
-// Headless Chromium with its own profile and HOME inside dir, no network,
-// nothing started in the background.
-std::string Chromium(const std::string& dir, const std::string& args) {
-  return "cd " + dir + " && HOME=" + dir + " timeout 180 " + kChromium +
-         " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
-         " --disable-background-networking --disable-component-update --disable-sync"
-         " --user-data-dir=" +
-         dir + "/profile " + args + " 2>" + dir + "/chromium.log";
 }
 
 TEST_CASE("audit report: the HTML page in Chromium shows the evidence package table, filled") {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tests/ceremonies/ceremony_log.h"
+#include "tests/testing/chromium.h"
 #include "tests/testing/files.h"
 #include "tests/testing/run.h"
 
@@ -14,25 +15,16 @@ namespace sr::ceremonies {
 namespace {
 
 using sr::testing::CeremonyLog;
+using sr::testing::Chromium;
 using sr::testing::CmdResult;
+using sr::testing::kChromium;
 using sr::testing::ReadAll;
 using sr::testing::Run;
 
 const std::string kBin = STRONGROOM_BINARY;
-const std::string kChromium = "/usr/bin/chromium";
 
 bool Has(const std::string& text, const std::string& what) {
   return text.find(what) != std::string::npos;
-}
-
-// Headless Chromium with no network, no profile of its own outside dir, and
-// nothing started in the background (docs: the closed network refuses it).
-std::string Chromium(const std::string& dir, const std::string& args) {
-  return "cd " + dir + " && HOME=" + dir + " timeout 180 " + kChromium +
-         " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
-         " --disable-background-networking --disable-component-update --disable-sync"
-         " --user-data-dir=" +
-         dir + "/profile " + args + " 2>" + dir + "/chromium.log";
 }
 
 TEST_CASE("ceremony transcript: Chromium prints the page on A4, a section a page, names as text") {
