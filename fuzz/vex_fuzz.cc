@@ -20,7 +20,8 @@ void Check(const sr::policy::Envelope& env) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in = AsView(data, size);
-  Check(sr::policy::Envelope{std::string(sr::policy::kInTotoPayloadType), std::string(in), {}, false});
+  Check(sr::policy::Envelope{
+      std::string(sr::policy::kInTotoPayloadType), std::string(in), {}, false});
   auto outer = sr::policy::ParseEnvelope(in, "fuzz");
   if (outer.ok()) Check(outer.value());
   std::string name, version;
