@@ -15,9 +15,25 @@
 namespace sr::cli {
 namespace {
 
-struct ReplayArgs {
-  std::string log, evidence, policies, vkey, since;
+// What `audit replay` and `audit report` both read: a copy of the log, the
+// evidence store and the installed policies, and the vkey the auditor trusts.
+struct LogInputs {
+  std::string log, evidence, policies, vkey;
   unsigned threads = 0;
+};
+
+void AddLogInputs(CLI::App* c, LogInputs* in) {
+  c->add_option("--log", in->log, "The log directory (STATION/log)")->required();
+  c->add_option("--evidence", in->evidence, "The evidence store (STATION/evidence)")->required();
+  c->add_option("--vkey", in->vkey, "The log's verifier key (string or file) you trust")
+      ->required();
+  c->add_option("--policies", in->policies,
+                "Where installed policy envelopes are also looked up as <sha256>.json\n"
+                "(STATION/policy); default: the evidence store only");
+}
+
+struct ReplayArgs : LogInputs {
+  std::string since;
 };
 
 Json ReportJson(const audit::ReplayReport& r) {
@@ -98,10 +114,9 @@ int RunReplay(Context& ctx, const ReplayArgs& a) {
   return rep->log.ok ? kExitRefused : kExitTampered;
 }
 
-struct ReportArgs {
-  std::string release, log, evidence, policies, vkey, as_of, format = "md", out;
+struct ReportArgs : LogInputs {
+  std::string release, as_of, format = "md", out;
   bool fail_on_findings = false;
-  unsigned threads = 0;
 };
 
 int RunReport(Context& ctx, const ReportArgs& a) {
@@ -169,12 +184,7 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx) {
       "the evidence digest. Needs no HSM, no PIN and no station lock.\n"
       "Exit 0 = every check passed, 1 = a replay check failed, 6 = the log itself fails\n"
       "verification (as `log verify`), 3/4 = unusable options or files.");
-  r->add_option("--log", a->log, "The log directory (STATION/log)")->required();
-  r->add_option("--evidence", a->evidence, "The evidence store (STATION/evidence)")->required();
-  r->add_option("--vkey", a->vkey, "The log's verifier key (string or file) you trust")->required();
-  r->add_option("--policies", a->policies,
-                "Where installed policy envelopes are also looked up as <sha256>.json\n"
-                "(STATION/policy); default: the evidence store only");
+  AddLogInputs(r, a.get());
   r->add_option("--since", a->since,
                 "A checkpoint you kept from an earlier replay: the log must extend it, and only\n"
                 "the events after it are checked (the earlier ones still build the state)");
@@ -199,12 +209,7 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx) {
       "--fail-on-findings, something is stale or missing; 6 = the log does not verify\n"
       "(nothing written); 3/4 = unusable options or files, or the release is not in the log.");
   p->add_option("--release", b->release, "PRODUCT@VERSION, e.g. IC-22@5.4.3")->required();
-  p->add_option("--log", b->log, "The log directory (STATION/log)")->required();
-  p->add_option("--evidence", b->evidence, "The evidence store (STATION/evidence)")->required();
-  p->add_option("--vkey", b->vkey, "The log's verifier key (string or file) you trust")->required();
-  p->add_option("--policies", b->policies,
-                "Where installed policy envelopes are also looked up as <sha256>.json\n"
-                "(STATION/policy); default: the evidence store only");
+  AddLogInputs(p, b.get());
   p->add_option("--as-of", b->as_of,
                 "Judge staleness at this date (YYYY-MM-DD, 00:00 UTC) or RFC 3339 time\n"
                 "(default: now)");
