@@ -13,6 +13,7 @@
 
 #include "log/note.h"
 #include "log/writer.h"
+#include "tests/testing/audit_replay.h"
 #include "tests/testing/files.h"
 #include "tests/testing/relog.h"
 #include "tests/testing/sign_helpers.h"
@@ -82,28 +83,6 @@ struct History {
 History& Shared() {
   static History h;
   return h;
-}
-
-struct Replayed {
-  CmdResult r;
-  Json j;
-};
-
-Replayed Replay(const SignStation& st, const std::string& log, const std::string& vkey_file,
-                const std::string& evidence, const std::string& extra = "") {
-  CmdResult r = st.Sr("--json audit replay --log " + log + " --vkey " + vkey_file + " --evidence " +
-                      evidence + extra);
-  Json j = Json::parse(r.out, nullptr, false);
-  REQUIRE_MESSAGE(!j.is_discarded(), r.all());
-  return {r, j};
-}
-
-// The failures as (index, check, digest).
-std::set<std::tuple<std::uint64_t, std::string, std::string>> Failures(const Json& j) {
-  std::set<std::tuple<std::uint64_t, std::string, std::string>> out;
-  for (const auto& f : j["failures"])
-    out.insert({f["index"].get<std::uint64_t>(), f["check"], f["digest"]});
-  return out;
 }
 
 TEST_CASE("audit replay: a station's signings and refusals are all justified (exit 0)") {

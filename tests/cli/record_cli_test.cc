@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "policy/lifecycle_record.h"
+#include "tests/testing/audit_replay.h"
 #include "tests/testing/files.h"
 #include "tests/testing/relog.h"
 #include "tests/testing/sign_helpers.h"
@@ -432,27 +433,6 @@ TEST_CASE("record: a FIFO or an oversized file is refused at once, and logged") 
     CHECK(StderrReasons(r.err) == want);
     CHECK(LastRefusal(st, before) == want);
   }
-}
-
-struct Replayed {
-  CmdResult r;
-  Json j;
-};
-
-Replayed Replay(const SignStation& st, const std::string& log, const std::string& vkey_file,
-                const std::string& evidence) {
-  CmdResult r = st.Sr("--json audit replay --log " + log + " --vkey " + vkey_file + " --evidence " +
-                      evidence);
-  Json j = Json::parse(r.out, nullptr, false);
-  REQUIRE_MESSAGE(!j.is_discarded(), r.all());
-  return {r, j};
-}
-
-std::set<std::tuple<std::uint64_t, std::string, std::string>> Failures(const Json& j) {
-  std::set<std::tuple<std::uint64_t, std::string, std::string>> out;
-  for (const auto& f : j["failures"])
-    out.insert({f["index"].get<std::uint64_t>(), f["check"], f["digest"]});
-  return out;
 }
 
 // The index and envelope digest of the first LIFECYCLE_RECORDED event.
