@@ -32,9 +32,12 @@ demo-rotation: build
 # The suite under AddressSanitizer + UndefinedBehaviorSanitizer, in
 # build-asan. ASAN_CTEST_ARGS selects tests (empty: the whole suite; .ci/run
 # says what CI runs and why).
+# Only the test programs ASAN_CTEST_ARGS selects are built (scripts/ctest-targets).
 ASAN_CTEST_ARGS ?=
 asan-test:
-	@$(MAKE) --no-print-directory test BUILD=build-asan CMAKE_FLAGS="-DSTRONGROOM_SANITIZE=ON $(CMAKE_FLAGS)" CTEST_ARGS="$(ASAN_CTEST_ARGS)"
+	@$(MAKE) --no-print-directory configure BUILD=build-asan CMAKE_FLAGS="-DSTRONGROOM_SANITIZE=ON $(CMAKE_FLAGS)"
+	@cmake --build build-asan -j$(JOBS) --target $$(scripts/ctest-targets build-asan $(ASAN_CTEST_ARGS))
+	cd build-asan && ctest --output-on-failure -j$(JOBS) $(ASAN_CTEST_ARGS)
 
 # The suite under ThreadSanitizer, in build-tsan. Every report, of a test or
 # of a strongroom/log_tool process it starts, is written to
@@ -43,18 +46,10 @@ asan-test:
 # selects tests (empty: the whole suite; .ci/run says what CI runs and why).
 TSAN_CTEST_ARGS ?=
 TSAN_DIR = $(CURDIR)/build-tsan
-# Only the test programs TSAN_CTEST_ARGS selects are built (with what they
-# depend on, the strongroom binary among them): a TSan build of everything
-# costs CI minutes for tests it does not run.
+# Only the test programs TSAN_CTEST_ARGS selects are built (scripts/ctest-targets).
 tsan-test:
 	@$(MAKE) --no-print-directory configure BUILD=build-tsan CMAKE_FLAGS="-DSTRONGROOM_TSAN=ON $(CMAKE_FLAGS)"
-	@cd $(TSAN_DIR) && targets=$$(ctest --show-only=json-v1 $(TSAN_CTEST_ARGS) | python3 -c \
-	  'import json, subprocess, sys; \
-	   names = {t["name"] for t in json.load(sys.stdin)["tests"]}; \
-	   help = subprocess.run(["cmake", "--build", ".", "--target", "help"], capture_output=True, text=True).stdout; \
-	   built = {l.split()[-1] for l in help.splitlines() if l.startswith("... ")}; \
-	   print(" ".join(sorted(names & built)))'); \
-	  cmake --build . -j$(JOBS) --target strongroom $$targets
+	@cmake --build $(TSAN_DIR) -j$(JOBS) --target $$(scripts/ctest-targets $(TSAN_DIR) $(TSAN_CTEST_ARGS))
 	@rm -rf $(TSAN_DIR)/tsan-reports && mkdir -p $(TSAN_DIR)/tsan-reports
 	@cd $(TSAN_DIR) && rc=0; \
 	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/sanitizers/tsan.supp:log_path=$(TSAN_DIR)/tsan-reports/report:second_deadlock_stack=1" \
