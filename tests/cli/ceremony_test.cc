@@ -13,6 +13,7 @@
 #include "base/hash.h"
 #include "station/pin_source.h"
 #include "tests/testing/policy_fixtures.h"
+#include "tests/testing/log_events.h"
 #include "tests/testing/run.h"
 #include "tests/testing/sign_station.h"
 
@@ -201,14 +202,7 @@ TEST_CASE(
     REQUIRE_MESSAGE(r.rc == 0, r.all());
     Json j = Parse(r);
     CHECK(j["outcome"] == "completed");
-    auto lr = log::LogReader::Open(station + "/log");
-    REQUIRE(lr.ok());
-    std::vector<v1::Event> all;
-    for (std::uint64_t i = 0; i < lr->indexed_size(); ++i) {
-      v1::Event e;
-      REQUIRE(e.ParseFromString(lr->ReadEvent(i).value()));
-      all.push_back(e);
-    }
+    std::vector<v1::Event> all = sr::testing::ReadLogEvents(station + "/log");
     auto es = EventsOf(all, j["ceremony_id"]);
     CheckCompleted(es, def, 5, 4);
     CHECK(es.front().ceremony_started().governance_policy_sha256() ==

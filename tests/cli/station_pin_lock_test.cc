@@ -11,8 +11,8 @@
 
 #include "base/file.h"
 #include "cli/common.h"
-#include "log/reader.h"
 #include "proto/event.pb.h"
+#include "tests/testing/log_events.h"
 #include "tests/testing/run.h"
 #include "tests/testing/temp_dir.h"
 
@@ -58,19 +58,7 @@ struct PinStation {
   CmdResult ChangePin(const std::string& args) const {
     return Run(kBin + " station change-pin --station " + dir + " " + args);
   }
-  std::vector<strongroom::v1::Event> Events() const {
-    auto r = sr::log::LogReader::Open(dir + "/log");
-    REQUIRE(r.ok());
-    std::vector<strongroom::v1::Event> out;
-    for (std::uint64_t i = 0; i < r->indexed_size(); ++i) {
-      auto b = r->ReadEvent(i);
-      REQUIRE(b.ok());
-      strongroom::v1::Event e;
-      REQUIRE(e.ParseFromString(*b));
-      out.push_back(std::move(e));
-    }
-    return out;
-  }
+  std::vector<strongroom::v1::Event> Events() const { return sr::testing::ReadLogEvents(dir + "/log"); }
   // Every byte of every file below STATION/log.
   std::string LogBytes() const {
     std::string all;

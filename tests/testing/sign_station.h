@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "base/file.h"
-#include "log/reader.h"
 #include "proto/event.pb.h"
+#include "tests/testing/log_events.h"
 #include "tests/testing/policy_fixtures.h"
 #include "tests/testing/run.h"
 #include "tests/testing/temp_dir.h"
@@ -174,19 +174,7 @@ class SignStation {
   }
 
   // Every event of the station's log, parsed.
-  std::vector<strongroom::v1::Event> Events() const {
-    auto r = log::LogReader::Open(station + "/log");
-    REQUIRE(r.ok());
-    std::vector<strongroom::v1::Event> out;
-    for (std::uint64_t i = 0; i < r->indexed_size(); ++i) {
-      auto b = r->ReadEvent(i);
-      REQUIRE(b.ok());
-      strongroom::v1::Event e;
-      REQUIRE(e.ParseFromString(*b));
-      out.push_back(std::move(e));
-    }
-    return out;
-  }
+  std::vector<strongroom::v1::Event> Events() const { return ReadLogEvents(station + "/log"); }
 
   // `strongroom log verify` with the vkey kept at creation.
   CmdResult LogVerify() const {
