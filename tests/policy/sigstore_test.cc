@@ -246,6 +246,41 @@ TEST_CASE(
   CHECK(Outcome(other_log.dump(), PublicGood(), RulesFor(b)) == "TLOG_ENTRY_MISMATCH");
 }
 
+TEST_CASE(
+    "sigstore: each field of the entry body that binds the envelope is checked (dsse 0.0.1 "
+    "and intoto 0.0.2)") {
+  for (const RealBundle& b : RealBundles()) {
+    SUBCASE(b.file) {
+      const json orig = json::parse(ReadData(b.file));
+      const json body = json::parse(
+          Base64Decode(orig["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]
+                           .get<std::string>())
+              .value());
+      const bool dsse = body["kind"] == "dsse";
+      auto with_body = [&](auto edit) {
+        json bd = body;
+        edit(bd);
+        json j = orig;
+        j["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"] = Base64Encode(bd.dump());
+        return Outcome(j.dump(), PublicGood(), RulesFor(b));
+      };
+      json::json_pointer hash(dsse ? "/spec/payloadHash/value" : "/spec/content/payloadHash/value");
+      json::json_pointer sig(dsse ? "/spec/signatures/0/signature"
+                                  : "/spec/content/envelope/signatures/0/sig");
+      json::json_pointer verifier(dsse ? "/spec/signatures/0/verifier"
+                                       : "/spec/content/envelope/signatures/0/publicKey");
+      CHECK(with_body([&](json& bd) { bd[hash] = Sha256Hex("other payload"); }) ==
+            "TLOG_ENTRY_MISMATCH");
+      CHECK(with_body([&](json& bd) { bd[sig] = Base64Encode("another signature"); }) ==
+            "TLOG_ENTRY_MISMATCH");
+      CHECK(with_body([&](json& bd) { bd[verifier] = Base64Encode("not a certificate"); }) ==
+            "TLOG_ENTRY_MISMATCH");
+      CHECK(with_body([&](json& bd) { bd["kind"] = dsse ? "intoto" : "dsse"; }) ==
+            "TLOG_ENTRY_MISMATCH");
+    }
+  }
+}
+
 TEST_CASE("sigstore: a bundle from a test Sigstore verifies; one-field changes are refused") {
   MiniSigstore ms;
   auto root = TrustedRoot::Parse(ms.TrustedRootJson(), "trusted root");
