@@ -31,7 +31,10 @@
 // Semantic state (policy in force, signed versions, ended keys) is built in
 // log order on the calling thread; signature checks, evidence reads and gate
 // re-runs run on all cores through a bounded queue, so memory does not grow
-// with the log beyond one entry per signed (product, version).
+// with the log beyond one entry per signed (product, version). Each
+// distinct envelope is verified once under each set of trusted keys (a
+// bounded memo shared by the workers: audit/signature_cache.h); it is still
+// read from the evidence store and hashed at every event that names it.
 // Thread-compatible.
 #ifndef STRONGROOM_AUDIT_REPLAY_H_
 #define STRONGROOM_AUDIT_REPLAY_H_
@@ -88,6 +91,11 @@ struct ReplayReport {
   // they need the artifact itself, which the log does not keep.
   std::uint64_t signatures_not_checkable = 0;
   std::uint64_t hashes = 0;  // evidence objects read and hashed
+  // Envelope signature checks of the gate and the policy chain (approval,
+  // provenance, test evidence, VEX, policy, lifecycle records): those done,
+  // and those whose result was reused because the same envelope was
+  // verified under the same keys earlier in the replay.
+  std::uint64_t envelopes_verified = 0, envelopes_reused = 0;
   std::uint64_t failure_count = 0;
   std::vector<ReplayFailure> failures;  // by index, at most max_failures_kept
   std::uint64_t not_rerunnable_count = 0;

@@ -332,6 +332,21 @@ void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
     in.policy = j.policy->envelope;
     in.parsed_policy = &j.policy->loaded;
   }
+  // Refused only for reasons the gate decides before it reads a document
+  // (an "already signed" retry): the gate given the policy alone finds them
+  // as the full re-run would; otherwise (or if it does not) the full re-run
+  // below is the judge.
+  if (std::all_of(r.reasons().begin(), r.reasons().end(),
+                  [](const auto& x) { return DecidedWithoutDocuments(x.code()); })) {
+    policy::GateInputs bare;
+    bare.parsed_policy = in.parsed_policy;
+    if (!bare.parsed_policy) bare.policy = in.policy;
+    std::vector<std::string> found = policy::Evaluate(req, bare, j.facts, j.at).ReasonNames();
+    if (std::all_of(r.reasons().begin(), r.reasons().end(), [&](const auto& x) {
+          return std::find(found.begin(), found.end(), x.code()) != found.end();
+        }))
+      return t->Pass("refusal");
+  }
   policy::Decision d = policy::Evaluate(req, in, j.facts, j.at);
   if (d.allowed())
     return t->Fail(j.index, "refusal", "",

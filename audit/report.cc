@@ -9,13 +9,13 @@
 
 #include "audit/evidence.h"
 #include "audit/replay.h"
+#include "audit/report_vex.h"
 #include "base/encoding.h"
 #include "base/file.h"
 #include "base/hash.h"
 #include "log/note.h"
 #include "log/proof.h"
-#include "log/reader.h"
-#include "log/verify.h"
+#include "log/verified_events.h"
 #include "policy/approval.h"
 #include "policy/dsse.h"
 #include "policy/json.h"
@@ -90,17 +90,9 @@ struct Gathered {
   std::optional<std::pair<std::uint64_t, v1::Event>> signing;
   std::vector<std::pair<std::uint64_t, v1::Event>> records;
   std::set<std::string> signed_versions;  // of the product, for the not-found message
+  // Later SIGNINGs of the product whose VEX names the release's version.
+  std::vector<internal::LaterVex> later_vex;
 };
-
-Status VerifyFailed(const log::VerifyReport& rep) {
-  const log::VerifyFailure& f = *rep.failure;
-  std::string where;
-  if (f.index >= 0) where += ", event " + std::to_string(f.index);
-  if (f.offset >= 0) where += ", byte offset " + std::to_string(f.offset);
-  std::string msg = "the log does not verify against its signed checkpoint (check " + f.check +
-                    where + ": " + f.message + "); no report was written";
-  return f.check == "io" ? IoError(msg) : DataLoss(msg);
-}
 
 // The installed policy's envelope: from the evidence store by the envelope's
 // digest, else from policies_dir as <policy sha256>.json (as replay does).
@@ -172,6 +164,7 @@ class Builder {
     Answers();
     MaturityLevels();
     Findings();
+    VexChanged();
     return Prove();
   }
 
@@ -185,43 +178,19 @@ class Builder {
     ro.threads = o_.threads;
     ro.max_failures_kept = 100000;
     SR_ASSIGN_OR_RETURN(replay_, Replay(ro));
-    if (!replay_.log.ok) return VerifyFailed(replay_.log);
+    if (!replay_.log.ok) return log::VerifyFailureStatus(replay_.log, "report");
 
-    auto verifier = log::NoteVerifier::Parse(o_.vkey);
-    if (!verifier.ok()) return verifier.status().Annotate("the log's verifier key");
-    SR_ASSIGN_OR_RETURN(log::LogReader reader, log::LogReader::Open(o_.log_dir));
-    auto note = reader.CheckpointNote();
-    if (!note.ok()) return note.status().Annotate("the log's checkpoint");
-    auto cp = log::OpenCheckpoint(*note, *verifier);
-    if (!cp.ok())
-      return DataLoss("the log's checkpoint does not verify with the verifier key you gave (" +
-                      cp.status().message() + "); no report was written");
-    cp_ = *cp;
-    r_.vkey = verifier->ToString();
-    r_.checkpoint_note = *note;
+    auto read = log::ReadVerifiedEvents(
+        o_.log_dir, o_.vkey, o_.threads, "report",
+        [&](std::uint64_t i, v1::Event&& e, std::string_view) { See(i, std::move(e)); });
+    if (!read.ok()) return read.status();
+    cp_ = read->checkpoint;
+    const log::Checkpoint* cp = &cp_;
+    r_.vkey = read->vkey;
+    r_.checkpoint_note = read->note;
     r_.origin = cp->origin;
     r_.checkpoint_size = cp->size;
     r_.root_base64 = Base64Encode(cp->root);
-
-    Status parse = Status::Ok();
-    log::VerifyOptions vo;
-    vo.dir = o_.log_dir;
-    vo.vkey = r_.vkey;
-    vo.checkpoint = *cp;
-    vo.signed_prefix_only = true;
-    vo.threads = o_.threads;
-    vo.on_event = [&](std::uint64_t i, std::string_view bytes) {
-      v1::Event e;
-      if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-        if (parse.ok()) parse = DataLoss("event " + std::to_string(i) + " is not a valid Event");
-        return;
-      }
-      See(i, std::move(e));
-    };
-    auto rep = log::VerifyLog(vo);
-    if (!rep.ok()) return rep.status();
-    if (!rep->ok) return VerifyFailed(*rep);
-    SR_RETURN_IF_ERROR(parse);
     if (!g_.signing) {
       std::string msg = o_.product + "@" + o_.version + " was not signed in this log (" +
                         std::to_string(cp->size) + " events under its signed checkpoint)";
@@ -250,6 +219,9 @@ class Builder {
       case v1::EVENT_KIND_SIGNING:
         if (e.signing().product() != o_.product) break;
         g_.signed_versions.insert(e.signing().version());
+        if (g_.signing && e.signing().vex_statements_size() > 0)
+          if (auto l = internal::LaterVexOf(i, e, o_.version))
+            g_.later_vex.push_back(std::move(*l));
         if (e.signing().version() == o_.version && !g_.signing) g_.signing.emplace(i, std::move(e));
         break;
       case v1::EVENT_KIND_LIFECYCLE_RECORDED:
@@ -1062,6 +1034,22 @@ class Builder {
                       ") expired on " + rec.expires,
                   rec.index);
       }
+  }
+
+  // A release still deployed whose vulnerability record changed, as the
+  // log knew it at --as-of.
+  void VexChanged() {
+    std::vector<internal::LaterVex> known;
+    for (const internal::LaterVex& l : g_.later_vex)
+      if (auto t = ParseTime(l.time); t && *t <= o_.as_of) known.push_back(l);
+    auto failed_at = [&](std::uint64_t i) {
+      std::vector<std::string> checks;
+      for (const auto& f : replay_.failures)
+        if (f.index == i) AddUnique(&checks, f.check);
+      return Join(checks);
+    };
+    for (auto& f : internal::VexChangeFindings(S(), r_.signing_index, r_.records, known, failed_at))
+      r_.findings.push_back(std::move(f));
   }
 
   Status Prove() {

@@ -23,6 +23,9 @@
 //      every required test passed for it in test evidence the gate verified
 //   5  4 and a deployment-result record for it is retained in the log
 //
+// Findings (stale or missing as of --as-of) include "a release still
+// deployed whose vulnerability record changed" (audit/report_vex.h).
+//
 // Report files (--out FILE): FILE, and FILE.proofs/ (log/proof.h
 // WriteProofDir: checkpoint and event-<N>.tlog-proof per cited event).
 // Thread-compatible.
@@ -105,11 +108,12 @@ struct LifecycleRecordView {
 struct Finding {
   std::string kind;  // overdue-follow-up | policy-expiring | policy-expired |
                      // key-authorization-expiring | key-authorization-expired |
-                     // stale-test-evidence | risk-acceptance-expired
+                     // stale-test-evidence | risk-acceptance-expired |
+                     // vulnerability-record-changed
   std::string subject;
   std::string date;  // the date concerned
   std::string message;
-  std::optional<std::uint64_t> index;
+  std::optional<std::uint64_t> index;  // the event that shows it (the newer one)
 };
 
 struct ReleaseReport {

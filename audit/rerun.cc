@@ -21,7 +21,30 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kNotRerun
     {"", "no reason code recorded"},
 }};
 
+constexpr std::array<std::string_view, 14> kFromFactsAlone{
+    "KEY_NOT_AUTHORIZED",
+    "KEY_AUTHORIZATION_NOT_YET_VALID",
+    "KEY_AUTHORIZATION_EXPIRED",
+    "KEY_REVOKED",
+    "KEY_RETIRED",
+    "VERSION_NOT_ABOVE_LAST_SIGNED",
+    "VERSION_ARTIFACT_CONFLICT",
+    "POLICY_UNSIGNED",
+    "POLICY_SIGNATURE_INVALID",
+    "POLICY_GOVERNANCE_THRESHOLD_NOT_MET",
+    "POLICY_EXPIRED",
+    "POLICY_VERSION_BELOW_INSTALLED",
+    "POLICY_NOT_INSTALLED",
+    "POLICY_PRODUCT_UNKNOWN",
+};
+
 }  // namespace
+
+bool DecidedWithoutDocuments(std::string_view code) {
+  for (std::string_view c : kFromFactsAlone)
+    if (c == code) return true;
+  return false;
+}
 
 ReasonClass ClassifyReason(std::string_view code) {
   for (const auto& [c, why] : kNotRerunnable)

@@ -25,6 +25,17 @@ struct ReasonClass {
 // one logged outside the gate) is not re-runnable.
 ReasonClass ClassifyReason(std::string_view code);
 
+// True for the reasons the gate decides from the request, the policy and
+// the log's facts alone, before it reads any approval, provenance, test
+// evidence, VEX or document (policy/gate.cc: CheckKeyEnded, CheckPolicy,
+// CheckKeyAuthorization, CheckLogFacts): the key's authorization, revocation
+// or retirement, the version against those signed, the policy's own checks.
+// A refusal recorded only for such reasons is found refused again by the
+// gate given the policy and no documents (replay still reads and hashes
+// every document it presented), which spares parsing them: most refusals
+// in a log are "already signed" retries.
+bool DecidedWithoutDocuments(std::string_view code);
+
 }  // namespace sr::audit
 
 #endif  // STRONGROOM_AUDIT_RERUN_H_

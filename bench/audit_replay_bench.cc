@@ -4,6 +4,17 @@
 // cores. Target: replay wall time <= 1.5 x that floor / cores, and the
 // replaying process's peak memory <= 128 MiB.
 //
+// The floor counts what replay must do, as it does it: every recorded
+// signature (artifacts, manifest, VSA) once; each distinct envelope's
+// signatures once under its trusted keys (the policy's governance
+// signatures at its installation, a release's approval, provenance and test
+// evidence at its SIGNING), since replay verifies each distinct (envelope,
+// trusted keys) once (audit/signature_cache.h) and a refusal that presents
+// them again costs no verification; and every hash it must still do at
+// every event: each evidence object read (a refusal's policy, approval,
+// provenance and evidence too: an altered copy must fail at its own event),
+// the DSSE encodings of the manifest and VSA, and each log leaf.
+//
 // The log: a policy installation, then releases of ARTIFACTS artifacts each
 // (SIGNING_INTENT + SIGNING, with real signatures by an in-process P-256
 // release key and attestation key, and real approval, provenance and test
@@ -67,13 +78,16 @@ struct Work {
   std::uint64_t hash_bytes = 0;                     // bytes through SHA-256
 };
 
-void CountGate(const sr::policy::GateInputs& g, Work& w) {
-  // The policy (the gate checks its governance signatures at every
-  // decision): one P-256 and one Ed25519 key; approval: one P-256 and one
-  // Ed25519 approver; provenance: the P-256 builder; test evidence: the
-  // Ed25519 lab.
-  w.ec256 += 3;
-  w.ed25519 += 2 + g.evidence.size();
+// One gate re-run: the evidence objects it reads are hashed every time;
+// `first`: the first time these envelopes are presented, when their
+// signatures are verified (approval: one P-256 and one Ed25519 approver;
+// provenance: the P-256 builder; test evidence: the Ed25519 lab). The
+// policy's own signatures are verified once, at its installation.
+void CountGate(const sr::policy::GateInputs& g, bool first, Work& w) {
+  if (first) {
+    w.ec256 += 2;
+    w.ed25519 += 1 + g.evidence.size();
+  }
   w.hash_bytes += g.approval.size() + g.provenance.size();
   for (const auto& e : g.evidence) w.hash_bytes += e.size();
 }
@@ -170,6 +184,9 @@ int main(int argc, char** argv) {
     p->set_policy_sha256(loaded->digest);
     p->set_envelope_sha256(put(policy_env));
     append(e);
+    work.ec256 += 1;  // its governance signatures (one P-256, one Ed25519 key)
+    work.ed25519 += 1;
+    work.hash_bytes += policy_env.size();
   }
   double t_gen = bench::Now();
   std::uint64_t releases = 0;
@@ -262,7 +279,7 @@ int main(int argc, char** argv) {
     append(se);
     work.ec256 += arts + 2;
     work.hash_bytes += manifest.size() + vsa.size() + mpae.size() + vpae.size();
-    CountGate(g, work);
+    CountGate(g, true, work);
     // Refusals of this version again, until the next release.
     v1::Event re;
     re.set_kind(v1::EVENT_KIND_REFUSAL);
@@ -287,7 +304,7 @@ int main(int argc, char** argv) {
     for (const auto& a : artifacts) input("artifact", a.name, a.sha256);
     for (std::uint64_t k = 2; k < per_release && events < n; ++k) {
       append(re);
-      CountGate(g, work);
+      CountGate(g, false, work);
       work.hash_bytes += policy_env.size();
     }
     previous = version;

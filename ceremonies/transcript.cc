@@ -5,8 +5,7 @@
 #include "base/file.h"
 #include "log/note.h"
 #include "log/proof.h"
-#include "log/reader.h"
-#include "log/verify.h"
+#include "log/verified_events.h"
 
 namespace sr::ceremonies {
 namespace {
@@ -53,16 +52,6 @@ Status NoSuchCeremony(std::string_view id, std::uint64_t size, const std::set<st
   return NotFound(msg);
 }
 
-Status VerifyFailed(const log::VerifyReport& rep) {
-  const log::VerifyFailure& f = *rep.failure;
-  std::string where;
-  if (f.index >= 0) where += ", event " + std::to_string(f.index);
-  if (f.offset >= 0) where += ", byte offset " + std::to_string(f.offset);
-  std::string msg = "the log does not verify against its signed checkpoint (check " + f.check +
-                    where + ": " + f.message + "); no transcript was written";
-  return f.check == "io" ? IoError(msg) : DataLoss(msg);
-}
-
 }  // namespace
 
 Result<Transcript> CollectTranscript(const TranscriptOptions& o) {
@@ -70,51 +59,27 @@ Result<Transcript> CollectTranscript(const TranscriptOptions& o) {
   if (o.ceremony_id.size() > kMaxCeremonyIdBytes)
     return InvalidArgument("the ceremony id is longer than " + std::to_string(kMaxCeremonyIdBytes) +
                            " bytes");
-  auto verifier = log::NoteVerifier::Parse(o.vkey);
-  if (!verifier.ok()) return verifier.status().Annotate("the log's verifier key");
-
   // One checkpoint, read and verified once: the log is verified against it
   // and every proof is built against it, so a station appending meanwhile
   // changes nothing here.
-  SR_ASSIGN_OR_RETURN(log::LogReader reader, log::LogReader::Open(o.log_dir));
-  auto note = reader.CheckpointNote();
-  if (!note.ok()) return note.status().Annotate("the log's checkpoint");
-  auto cp = log::OpenCheckpoint(*note, *verifier);
-  if (!cp.ok())
-    return DataLoss("the log's checkpoint does not verify with the verifier key you gave (" +
-                    cp.status().message() + "); no transcript was written");
-
   Transcript t;
   t.ceremony_id = o.ceremony_id;
-  t.vkey = verifier->ToString();
-  t.checkpoint_note = *note;
+  std::set<std::string> ids;
+  auto read = log::ReadVerifiedEvents(
+      o.log_dir, o.vkey, 0, "transcript",
+      [&](std::uint64_t index, Event&& ev, std::string_view bytes) {
+        if (!PayloadCeremony(ev).empty())
+          ids.insert(ev.session_id().empty() ? PayloadCeremony(ev) : ev.session_id());
+        if (BelongsTo(ev, o.ceremony_id))
+          t.events.push_back({index, std::move(ev), std::string(bytes), {}});
+      });
+  if (!read.ok()) return read.status();
+  const log::Checkpoint* cp = &read->checkpoint;
+  t.vkey = read->vkey;
+  t.checkpoint_note = read->note;
   t.origin = cp->origin;
   t.checkpoint_size = cp->size;
   t.root = cp->root;
-
-  std::set<std::string> ids;
-  Status parse = Status::Ok();
-  log::VerifyOptions vo;
-  vo.dir = o.log_dir;
-  vo.vkey = t.vkey;
-  vo.checkpoint = *cp;
-  vo.signed_prefix_only = true;
-  vo.on_event = [&](std::uint64_t index, std::string_view bytes) {
-    Event ev;
-    if (!ev.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      if (parse.ok()) parse = DataLoss("event " + std::to_string(index) + " is not a valid Event");
-      return;
-    }
-    if (!PayloadCeremony(ev).empty()) {
-      ids.insert(ev.session_id().empty() ? PayloadCeremony(ev) : ev.session_id());
-    }
-    if (BelongsTo(ev, o.ceremony_id))
-      t.events.push_back({index, std::move(ev), std::string(bytes), {}});
-  };
-  auto rep = log::VerifyLog(vo);
-  if (!rep.ok()) return rep.status();
-  if (!rep->ok) return VerifyFailed(*rep);
-  SR_RETURN_IF_ERROR(parse);
   if (t.events.empty()) return NoSuchCeremony(o.ceremony_id, t.checkpoint_size, ids);
 
   for (ProvenEvent& pe : t.events) {

@@ -54,6 +54,8 @@ Json ReportJson(const audit::ReplayReport& r) {
           {"signatures_verified", r.signatures_verified},
           {"signatures_not_checkable", r.signatures_not_checkable},
           {"hashes", r.hashes},
+          {"envelopes_verified", r.envelopes_verified},
+          {"envelopes_reused", r.envelopes_reused},
           {"failure_count", r.failure_count},
           {"failures", std::move(failures)},
           {"not_rerunnable_count", r.not_rerunnable_count},

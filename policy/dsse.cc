@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "base/encoding.h"
+#include "base/hash.h"
 #include "policy/json.h"
+#include "policy/signature_memo.h"
 
 namespace sr::policy {
 namespace pb = google::protobuf;
@@ -158,9 +160,43 @@ Status MergeSignatures(Envelope* env, const Envelope& other) {
   return Status::Ok();
 }
 
+namespace {
+thread_local SignatureMemo* t_memo = nullptr;
+}  // namespace
+
+ScopedSignatureMemo::ScopedSignatureMemo(SignatureMemo* memo) : previous_(t_memo) { t_memo = memo; }
+ScopedSignatureMemo::~ScopedSignatureMemo() { t_memo = previous_; }
+
+std::string SignatureMemoKey(std::string_view pae, const Envelope& env,
+                             const std::vector<PublicKey>& trusted) {
+  // Length-prefixed fields, so no two different inputs frame the same bytes.
+  Sha256Hasher h;
+  auto field = [&](std::string_view b) {
+    std::string len = std::to_string(b.size()) + ":";
+    h.Update(len);
+    h.Update(b);
+  };
+  field(pae);
+  field(std::to_string(env.signatures.size()));
+  for (const DsseSignature& s : env.signatures) {
+    field(s.keyid);
+    field(s.sig);
+  }
+  field(std::to_string(trusted.size()));
+  for (const PublicKey& k : trusted) field(k.fingerprint());
+  return DigestToString(h.Finish());
+}
+
 ThresholdResult VerifySignatures(const Envelope& env, const std::vector<PublicKey>& trusted) {
-  ThresholdResult r;
   std::string pae = PreAuthEncoding(env.payload_type, env.payload);
+  SignatureMemo* memo = t_memo;
+  std::string key;
+  if (memo != nullptr) {
+    key = SignatureMemoKey(pae, env, trusted);
+    ThresholdResult cached;
+    if (memo->Find(key, &cached)) return cached;
+  }
+  ThresholdResult r;
   for (const DsseSignature& s : env.signatures) {
     const PublicKey* ok = nullptr;
     // The keyid narrows the search first; every key is still tried.
@@ -183,6 +219,7 @@ ThresholdResult VerifySignatures(const Envelope& env, const std::vector<PublicKe
       r.unknown_keyids.push_back(s.keyid.substr(0, 80));
     }
   }
+  if (memo != nullptr) memo->Insert(key, r);
   return r;
 }
 

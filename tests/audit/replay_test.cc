@@ -11,6 +11,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "base/hash.h"
 #include "log/note.h"
 #include "log/writer.h"
 #include "tests/testing/audit_replay.h"
@@ -106,6 +107,10 @@ TEST_CASE("audit replay: a station's signings and refusals are all justified (ex
         std::string::npos);
   // Two artifacts, the manifest and the VSA of each of the three releases.
   CHECK(p.j["signatures_verified"] == 12);
+  // The policy's signatures are verified at its installation, and that
+  // result reused by every gate re-run.
+  CHECK(p.j["envelopes_verified"].get<std::uint64_t>() > 0);
+  CHECK(p.j["envelopes_reused"].get<std::uint64_t>() > 0);
 
   // The human summary names every check, and the policy is found in the
   // evidence store alone too.
@@ -244,6 +249,99 @@ TEST_CASE(
   for (const auto& [index, check, digest] : f) chain |= index == n + 3 && check == "policy-chain";
   CHECK(chain);
   CHECK(p.j["checks"]["policy-chain"]["passed"] == 1);
+}
+
+TEST_CASE(
+    "audit replay: an approval verified at one event and presented altered at a later one fails "
+    "there") {
+  History& h = Shared();
+  SignStation& st = h.st;
+  auto evs = st.Events();
+  // The evidence store, and in it a copy of 5.4.6's approval with one byte of
+  // a signature changed (the same payload), stored under its own digest.
+  std::string ev = st.root + "/evidence-memo";
+  std::filesystem::remove_all(ev);
+  CopyDir(st.station + "/evidence", ev);
+  Json env = Json::parse(ReadAll(ev + "/" + h.approval_546));
+  std::string sig = env["signatures"][0]["sig"];
+  sig[sig.size() / 2] = sig[sig.size() / 2] == 'A' ? 'B' : 'A';
+  env["signatures"][0]["sig"] = sig;
+  const std::string altered_text = env.dump(2);
+  const std::string altered = Sha256Hex(altered_text);
+  WriteAll(ev + "/" + altered, altered_text, 0444);
+  // Before 5.4.6's SIGNING, a refusal that presents its intact approval
+  // with one artifact fewer (refused: the approval names another set), so
+  // the replay verifies the approval there first; then the SIGNING names
+  // the altered copy.
+  v1::Event refusal;
+  for (const auto& e : evs)
+    if (e.kind() == v1::EVENT_KIND_REFUSAL && e.refusal().version() == "5.4.6") refusal = e;
+  auto* inputs = refusal.mutable_refusal()->mutable_inputs();
+  for (int k = inputs->size() - 1; k >= 0; --k)
+    if ((*inputs)[k].role() == "artifact") {
+      inputs->DeleteSubrange(k, 1);
+      break;
+    }
+  refusal.set_time(evs[h.intent_546].time());
+  refusal.mutable_refusal()->clear_reasons();
+  auto* reason = refusal.mutable_refusal()->add_reasons();
+  reason->set_code("APPROVAL_SUBJECT_MISMATCH");
+  reason->set_input("approval");
+  const std::uint64_t signing = h.signing_546 + 1;
+  std::string dir = st.root + "/log-memo";
+  auto made = log::Ed25519NoteSigner::Generate("strongroom.test/log-memo");
+  REQUIRE(made.ok());
+  REQUIRE(log::LogWriter::Create(dir, **made).ok());
+  auto w = log::LogWriter::Open(dir, **made);
+  REQUIRE(w.ok());
+  for (std::size_t i = 0; i < evs.size(); ++i) {
+    if (i == h.intent_546) evs[i].mutable_signing_intent()->set_signing_index(signing);
+    if (i == h.signing_546) {
+      REQUIRE((*w)->Append(refusal).ok());
+      evs[i].mutable_signing()->set_approval_sha256(altered);
+    }
+    REQUIRE((*w)->Append(evs[i]).ok());
+  }
+  REQUIRE((*w)->Commit().ok());
+  w->reset();
+  WriteAll(dir + ".vkey", log::EncodeVerifierKey((*made)->Name(), (*made)->PublicKey()) + "\n");
+
+  Replayed p = Replay(st, dir, dir + ".vkey", ev);
+  INFO(p.r.all());
+  CHECK(p.r.rc == 1);
+  // The refusal is judged again with the intact approval and passes; the
+  // SIGNING fails the gate, naming the altered copy, although an approval
+  // with the same payload verified two events before.
+  auto f = Failures(p.j);
+  REQUIRE(f.size() == 1);
+  CHECK(*f.begin() ==
+        std::tuple<std::uint64_t, std::string, std::string>{signing, "gate", altered});
+  CHECK(p.j["failures"][0]["message"].get<std::string>().find("APPROVAL_SIGNATURE_INVALID") !=
+        std::string::npos);
+  CHECK(p.j["checks"]["refusal"]["passed"] == 3);
+  CHECK(p.j["envelopes_reused"].get<std::uint64_t>() > 0);
+}
+
+TEST_CASE("audit replay: a refusal logged for \"already signed\" of a version never signed fails") {
+  History& h = Shared();
+  SignStation& st = h.st;
+  auto evs = st.Events();
+  const std::uint64_t n = evs.size();
+  v1::Event refusal;
+  for (const auto& e : evs)
+    if (e.kind() == v1::EVENT_KIND_REFUSAL && e.refusal().version() == "5.4.6") refusal = e;
+  REQUIRE(refusal.refusal().reasons(0).code() == "VERSION_NOT_ABOVE_LAST_SIGNED");
+  refusal.mutable_refusal()->set_version("5.4.9");
+  std::string dir = Relog(st, "log-false-refusal", [](std::uint64_t, v1::Event&) {}, {refusal});
+  Replayed p = Replay(st, dir, dir + ".vkey", st.station + "/evidence");
+  INFO(p.r.all());
+  CHECK(p.r.rc == 1);
+  auto f = Failures(p.j);
+  REQUIRE(f.size() == 1);
+  CHECK(std::get<0>(*f.begin()) == n);
+  CHECK(std::get<1>(*f.begin()) == "refusal");
+  CHECK(p.j["failures"][0]["message"].get<std::string>().find("VERSION_NOT_ABOVE_LAST_SIGNED") !=
+        std::string::npos);
 }
 
 TEST_CASE("audit replay: a log that does not verify exits 6, and --since checks only what is new") {

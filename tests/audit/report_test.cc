@@ -415,6 +415,73 @@ TEST_CASE(
   CHECK(AnyHas(r["package"]["exceptions"], "risk acceptance"));
 }
 
+TEST_CASE(
+    "audit report: a deployed release whose vulnerability record changed is stale; withdrawn, "
+    "it is not") {
+  Signed& s = Shared();
+  const std::uint64_t n = s.st.Events().size();
+  // 5.4.3 signed with a VEX stating VULN-2026-014 fixed (WithVexAndDocuments)
+  // and deployed; then 5.4.4 signed (its SIGNING forged from 5.4.3's) with a
+  // VEX that lists 5.4.3 affected by VULN-2026-031, and restates 014 fixed.
+  v1::Event later = s.st.Events()[s.signing];
+  auto* ls = later.mutable_signing();
+  ls->set_version("5.4.4");
+  ls->set_vex_sha256(s.Store("{\"@context\":\"https://openvex.dev/ns/v0.2.0\",\"v\":\"5.4.4\"}"));
+  ls->clear_vex_statements();
+  auto* fresh = ls->add_vex_statements();
+  fresh->set_vulnerability("VULN-2026-031");
+  fresh->set_status("fixed");
+  fresh->add_affected_versions("5.4.3");
+  fresh->add_fixed_versions("5.4.4");
+  auto* same = ls->add_vex_statements();
+  same->set_vulnerability("VULN-2026-014");
+  same->set_status("fixed");
+  same->add_fixed_versions("5.4.3");
+  same->add_fixed_versions("5.4.4");
+  const v1::Event deployed = s.Record("deployment-result", "reference", "succeeded", "");
+  auto changed = [](const Json& j) {
+    std::vector<Json> out;
+    for (const auto& f : j["findings"])
+      if (f["kind"] == "vulnerability-record-changed") out.push_back(f);
+    return out;
+  };
+
+  std::string dir = Relog(s.st, "log-vex-changed", s.WithVexAndDocuments(), {deployed, later});
+  Json j = s.JsonReport(dir, dir + ".vkey", "vex-changed");
+  auto f = changed(j);
+  REQUIRE(f.size() == 1);
+  CHECK(f[0]["subject"] == "IC-22 5.4.3, VULN-2026-031");
+  CHECK(f[0]["index"] == n + 1);
+  const std::string m = f[0]["message"];
+  CHECK(Has(m, "deployed (event " + std::to_string(n) + ")"));
+  CHECK(Has(m, "states nothing about VULN-2026-031 for 5.4.3"));  // the old statement
+  CHECK(Has(m, "bound in event " + std::to_string(s.signing)));
+  CHECK(Has(m, "IC-22 5.4.4 was signed"));  // the new one, with its index
+  CHECK(Has(m, "event " + std::to_string(n + 1) + ") states VULN-2026-031 affected in 5.4.3"));
+  CHECK(Has(m, "deploy a version that fixes it (5.4.4)"));
+  CmdResult md = s.Report(dir, dir + ".vkey", "");
+  CHECK(Has(md.out, "vulnerability-record-changed"));
+
+  // A status changed: the later VEX lists 5.4.3 affected by 014, which its
+  // own VEX states fixed.
+  same->clear_fixed_versions();
+  same->add_affected_versions("5.4.3");
+  same->add_fixed_versions("5.4.4");
+  std::string dir2 = Relog(s.st, "log-vex-status", s.WithVexAndDocuments(), {deployed, later});
+  auto f2 = changed(s.JsonReport(dir2, dir2 + ".vkey", "vex-status"));
+  REQUIRE(f2.size() == 2);
+  CHECK(Has(f2[0]["message"], "states VULN-2026-014 fixed in 5.4.3"));
+  CHECK(Has(f2[0]["message"], "states VULN-2026-014 affected in 5.4.3"));
+
+  // Withdrawn, or never recorded deployed: nothing to re-assess.
+  std::string gone =
+      Relog(s.st, "log-vex-withdrawn", s.WithVexAndDocuments(),
+            {deployed, later, s.Record("withdrawal", "", "withdrawn", "supplier release owner")});
+  CHECK(changed(s.JsonReport(gone, gone + ".vkey", "vex-withdrawn")).empty());
+  std::string idle = Relog(s.st, "log-vex-undeployed", s.WithVexAndDocuments(), {later});
+  CHECK(changed(s.JsonReport(idle, idle + ".vkey", "vex-undeployed")).empty());
+}
+
 TEST_CASE("audit report: policy and key authorization expiring or expired, stale test evidence") {
   Signed& s = Shared();
   // The scenario's policy and authorization run a year from the signing;
