@@ -163,7 +163,8 @@ int CountReplaced(const google::protobuf::Message& m) {
       }
     } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
       if (f->is_repeated()) {
-        for (int i = 0; i < r->FieldSize(m, f); ++i) n += CountReplaced(r->GetRepeatedMessage(m, f, i));
+        for (int i = 0; i < r->FieldSize(m, f); ++i)
+          n += CountReplaced(r->GetRepeatedMessage(m, f, i));
       } else {
         n += CountReplaced(r->GetMessage(m, f));
       }
@@ -180,7 +181,8 @@ TEST_CASE("log: every string field of every event kind is written as UTF-8, what
   BuildLog(dir, *s, 1);
   auto w = LogWriter::Open(dir, *s);
   REQUIRE(w.ok());
-  const pb::OneofDescriptor* payload = strongroom::v1::Event::descriptor()->FindOneofByName("payload");
+  const pb::OneofDescriptor* payload =
+      strongroom::v1::Event::descriptor()->FindOneofByName("payload");
   REQUIRE(payload != nullptr);
   std::vector<strongroom::v1::Event> events;
   std::vector<int> bad;
