@@ -51,7 +51,9 @@ Result<std::uint64_t> LogReader::Offset(std::uint64_t i) {
   return LoadBe64(b);
 }
 
-Result<std::string> LogReader::ReadEvent(std::uint64_t i) {
+Result<std::string> LogReader::ReadEvent(std::uint64_t i) { return ReadEvent(i, nullptr); }
+
+Result<std::string> LogReader::ReadEvent(std::uint64_t i, std::string* leaf_hash) {
   SR_ASSIGN_OR_RETURN(std::uint64_t off, Offset(i));
   char lb[kLengthBytes];
   SR_RETURN_IF_ERROR(ReadExactAt(events_.get(), off, lb, sizeof lb, "log events file"));
@@ -63,12 +65,13 @@ Result<std::string> LogReader::ReadEvent(std::uint64_t i) {
   std::string rec(len + kChecksumBytes, '\0');
   SR_RETURN_IF_ERROR(
       ReadExactAt(events_.get(), off + kLengthBytes, rec.data(), rec.size(), "log events file"));
-  if (HashLeaf(std::string_view(rec).substr(0, len))
-          .compare(0, kChecksumBytes, rec, len, kChecksumBytes) != 0) {
+  std::string leaf = HashLeaf(std::string_view(rec).substr(0, len));
+  if (leaf.compare(0, kChecksumBytes, rec, len, kChecksumBytes) != 0) {
     return DataLoss("event " + std::to_string(i) + " at offset " + std::to_string(off) +
                     ": record checksum does not match its bytes");
   }
   rec.resize(len);  // the event without its checksum, not copied again
+  if (leaf_hash != nullptr) *leaf_hash = std::move(leaf);
   return rec;
 }
 

@@ -40,6 +40,10 @@ class LogReader {
   Result<std::uint64_t> DurableSize();
   // The serialized event at index i, checked against its record checksum.
   Result<std::string> ReadEvent(std::uint64_t i);
+  // The same, and its Merkle leaf hash (HashLeaf of the bytes returned),
+  // which the checksum check computes anyway: a caller that needs the leaf
+  // (the facts index, an inclusion proof) does not hash the event again.
+  Result<std::string> ReadEvent(std::uint64_t i, std::string* leaf_hash);
   // Byte offset of the record for event i.
   Result<std::uint64_t> Offset(std::uint64_t i);
   // The stored checkpoint note (unverified bytes, at most kMaxNoteBytes).

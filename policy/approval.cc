@@ -6,6 +6,16 @@
 namespace sr::policy {
 namespace pb = google::protobuf;
 
+ApprovalInput ParseApprovalInput(std::string_view text) {
+  Checked<Envelope> env = text.empty()
+                              ? Checked<Envelope>(MakeFailure(Reason::kInputMissing, "approval",
+                                                              "no approval presented"))
+                              : ParseEnvelope(text, "approval");
+  Checked<Approval> approval =
+      env.ok() ? ParseApproval(env.value(), "approval") : Checked<Approval>(env.failure());
+  return ApprovalInput{std::move(env), std::move(approval)};
+}
+
 Checked<Approval> ParseApproval(const Envelope& env, std::string_view input) {
   auto st = ParseStatement(env, input, {kReleaseApprovalPredicate});
   if (!st.ok()) return st.failure();

@@ -27,6 +27,20 @@ struct Approval {
 // product and a version, and carry approvedAt and expires.
 Checked<Approval> ParseApproval(const Envelope& env, std::string_view input);
 
+// The approval file as the gate reads it: its envelope, then its Statement,
+// each a value or the failure that stopped it (no bytes: INPUT_MISSING, "no
+// approval presented"; the Statement carries the envelope's failure when
+// that did not parse).
+struct ApprovalInput {
+  Checked<Envelope> envelope;
+  Checked<Approval> approval;
+};
+// Parses the approval file's bytes as the gate does. A caller that reads the
+// approval before the gate (the signer names renamed artifacts after its
+// subjects) hands the result to the gate (GateInputs::parsed_approval), so a
+// release of a thousand subjects is parsed once, not twice.
+ApprovalInput ParseApprovalInput(std::string_view text);
+
 // Builds the Statement v1 JSON for an approval (subjects = artifacts).
 std::string ApprovalStatementJson(const std::vector<Artifact>& artifacts,
                                   const strongroom::v1::ReleaseApproval& predicate);

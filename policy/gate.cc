@@ -572,10 +572,10 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
       return MakeFailure(Reason::kInputMissing, name, std::string("no ") + name + " presented");
     return ParseEnvelope(text, name);
   };
-  auto approval_env = parse(in.approval, "approval");
-  Checked<Approval> approval = approval_env.ok() ? ParseApproval(approval_env.value(), "approval")
-                                                 : Checked<Approval>(approval_env.failure());
-  if (!approval.ok()) e.Fail(approval.failure());
+  std::optional<ApprovalInput> own_approval;
+  if (in.parsed_approval == nullptr) own_approval = ParseApprovalInput(in.approval);
+  const ApprovalInput& approval = in.parsed_approval ? *in.parsed_approval : *own_approval;
+  if (!approval.approval.ok()) e.Fail(approval.approval.failure());
   auto prov_env = parse(in.provenance, "provenance");
   Checked<Provenance> prov = prov_env.ok() ? ParseProvenance(prov_env.value(), "provenance")
                                            : Checked<Provenance>(prov_env.failure());
@@ -600,7 +600,7 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
   CheckKeyAuthorization(e, policy->policy);
   CheckLogFacts(e, facts);
   if (pp == nullptr) return std::move(e.d);
-  const Approval* a = CheckApproval(e, *pp, approval_env, approval);
+  const Approval* a = CheckApproval(e, *pp, approval.envelope, approval.approval);
   CheckProvenance(e, *pp, in, prov_env, prov, a);
   auto trusted = TrustedEvidence(e, *pp, ev_envs, ev, in);
   if (a != nullptr) CheckRequiredEvidence(e, *pp, *a, trusted);

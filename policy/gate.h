@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/approval.h"
 #include "policy/reason.h"
 #include "policy/statement.h"
 #include "policy/trust_policy.h"
@@ -38,6 +39,9 @@ struct GateInputs {
   // that judges many releases parses it and its keys once. Optional.
   const LoadedPolicy* parsed_policy = nullptr;
   std::string approval;               // release approval envelope
+  // The same approval already parsed (ParseApprovalInput of `approval`), so
+  // a caller that read it first does not pay for a second parse. Optional.
+  const ApprovalInput* parsed_approval = nullptr;
   std::string provenance;             // provenance envelope or Sigstore bundle
   std::vector<std::string> evidence;  // test-result envelopes
   // The OpenVEX envelope (DSSE, in-toto Statement with an OpenVEX

@@ -221,15 +221,9 @@ void HashArtifacts(Prepared& p, ArtifactPrehash* prehash) {
 // An artifact whose file name differs from the approval's subject with the
 // same SHA-256 is named after the subject: its outputs and manifest subject
 // carry the approved name (`verify` matches files by digest). Said on stderr.
-void NameAfterApproval(Prepared& p) {
-  const PresentedFile* approval = nullptr;
-  for (const PresentedFile& f : p.inputs)
-    if (f.role == "approval") approval = &f;
-  if (approval == nullptr) return;
-  auto env = policy::ParseEnvelope(approval->bytes, "approval");
-  if (!env.ok()) return;  // the gate names the problem
-  auto a = policy::ParseApproval(env.value(), "approval");
-  if (!a.ok()) return;
+void NameAfterApproval(Prepared& p, const policy::ApprovalInput& approval) {
+  if (!approval.approval.ok()) return;  // the gate names the problem
+  const policy::Approval* a = &approval.approval.value();
   // Each SHA-256 to the name of the last subject carrying it: one look-up
   // per artifact, not a scan of every subject (a release of a thousand
   // artifacts has a thousand subjects).
@@ -287,7 +281,14 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   for (std::size_t i = 0; i < request.document_paths.size() && i <= policy::kMaxDocuments; ++i)
     ReadDocument(p, "document[" + std::to_string(i) + "]", request.document_paths[i]);
   HashArtifacts(p, ctx.prehash);
-  NameAfterApproval(p);
+  // The approval is parsed once, here: for the names, then by the gate
+  // (GateInputs::parsed_approval). A release of a thousand artifacts has a
+  // thousand subjects, and parsing them is not free.
+  std::string_view approval_bytes;
+  for (const PresentedFile& f : p.inputs)
+    if (f.role == "approval") approval_bytes = f.bytes;
+  const policy::ApprovalInput approval = policy::ParseApprovalInput(approval_bytes);
+  NameAfterApproval(p, approval);
   // Without the key or every artifact's digest the gate cannot judge the
   // release; otherwise it runs even after a request problem, so that the
   // refusal lists every reason (e.g. a taken output directory AND a version
@@ -314,6 +315,7 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   policy::GateInputs in;
   in.policy = ctx.policy_bytes;
   if (ctx.policy) in.parsed_policy = &*ctx.policy;
+  in.parsed_approval = &approval;
   // Evidence keeps its position (an unreadable file stays as ""), so the
   // gate's evidence[i] is the file given i-th.
   in.evidence.resize(request.evidence_paths.size());
