@@ -104,7 +104,15 @@ namespace sr::policy {
   X(kDocumentMissing, "DOCUMENT_MISSING")                                          \
   X(kDocumentMismatch, "DOCUMENT_MISMATCH")                                        \
   X(kDocumentNotBound, "DOCUMENT_NOT_BOUND")                                       \
-  X(kDocumentRequiredNotBound, "DOCUMENT_REQUIRED_NOT_BOUND")
+  X(kDocumentRequiredNotBound, "DOCUMENT_REQUIRED_NOT_BOUND")                      \
+  /* Keyless builders: Sigstore bundles (policy/sigstore.h). */                    \
+  X(kCertChainInvalid, "CERT_CHAIN_INVALID")                                       \
+  X(kCertIdentityMismatch, "CERT_IDENTITY_MISMATCH")                               \
+  X(kTlogEntryMissing, "TLOG_ENTRY_MISSING")                                       \
+  X(kTlogProofInvalid, "TLOG_PROOF_INVALID")                                       \
+  X(kTlogEntryMismatch, "TLOG_ENTRY_MISMATCH")                                     \
+  X(kSignedOutsideCertValidity, "SIGNED_OUTSIDE_CERT_VALIDITY")                    \
+  X(kTrustedRootMissing, "TRUSTED_ROOT_MISSING")
 
 enum class Reason {
 #define SR_POLICY_REASON_ENUMERATOR(e, name) e,
