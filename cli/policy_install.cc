@@ -83,7 +83,7 @@ void PrintFailures(const Context& ctx, const std::vector<policy::Failure>& fs,
 }
 
 struct InstallOptions {
-  std::string station, in, log_pin_source = "prompt";
+  std::string station, in, trusted_root, log_pin_source = "prompt";
   std::vector<std::string> operators;
   int wait = kDefaultLockWaitSeconds;
 };
@@ -95,7 +95,7 @@ Result<PolicyInstallResult> Install(const InstallOptions& o) {
   SR_ASSIGN_OR_RETURN(auto station,
                       Station::Open(o.station, StationLockOptions::Take("policy install", o.wait)));
   SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
-  return InstallPolicy(*station, pin, o.in, o.operators, Clock::now());
+  return InstallPolicy(*station, pin, o.in, o.trusted_root, o.operators, Clock::now());
 }
 
 int RunInstall(Context& ctx, const InstallOptions& o) {
@@ -123,11 +123,15 @@ int RunInstall(Context& ctx, const InstallOptions& o) {
                {"version", r->version},
                {"digest", r->digest},
                {"previous_version", r->previous_version},
-               {"event_index", r->event_index}});
+               {"event_index", r->event_index},
+               {"trusted_root_sha256", r->trusted_root_sha256}});
   } else {
     std::cout << "installed policy version " << r->version << " (sha256 " << r->digest << ")";
     if (r->previous_version != 0) std::cout << " over version " << r->previous_version;
     std::cout << "; logged as event " << r->event_index << "\n";
+    if (!r->trusted_root_sha256.empty())
+      std::cout << "Sigstore trusted root " << r->trusted_root_sha256
+                << " kept in the station's evidence store\n";
   }
   return kExitOk;
 }
@@ -292,9 +296,14 @@ void RegisterPolicyInstallShow(CLI::App& policy, Context& ctx) {
       "threshold of the CURRENT governance keys and a threshold of its own. The installation\n"
       "(or the refusal) is written to the station's log, which `sign` trusts over any file:\n"
       "a policy file that is not the one the log records installed is refused. Earlier\n"
-      "versions are kept by digest in STATION/policy/.");
+      "versions are kept by digest in STATION/policy/. A policy that trusts keyless builders\n"
+      "names a Sigstore trusted root by its SHA-256: give that file with --trusted-root (kept\n"
+      "by digest in STATION/evidence/, so every policy version's root stays available).");
   AddStationOption(i, io->station)->required();
   i->add_option("--in", io->in, "Signed policy envelope")->required();
+  i->add_option("--trusted-root", io->trusted_root,
+                "The Sigstore trusted_root.json the policy names (sigstore_trusted_root_sha256);\n"
+                "refused unless its SHA-256 is that digest and it parses");
   AddLogPinSourceOption(i, io->log_pin_source);
   AddOperatorOption(i, io->operators);
   AddWaitOption(i, io->wait);
