@@ -101,9 +101,13 @@ struct KeylessVerified {
 // CERT_CHAIN_INVALID, CERT_IDENTITY_MISMATCH, TLOG_ENTRY_MISSING,
 // TLOG_PROOF_INVALID, TLOG_ENTRY_MISMATCH, SIGNED_OUTSIDE_CERT_VALIDITY,
 // PROVENANCE_SIGNATURE_INVALID or an INPUT_* reason.
-// A present inclusion proof must verify (with its checkpoint): an altered
-// proof is refused even when the signed entry timestamp is valid. The signed
-// entry timestamp is relied upon only when the entry has no inclusion proof.
+// Checks run in this order and the first failure is reported: the DSSE
+// signature under the certificate's key, the log's integratedTime inside the
+// certificate's validity, the chain at that time, the identity, the entry's
+// log and body, then its inclusion proof + checkpoint and its signed entry
+// timestamp (SET). At least one of proof and SET must be present and every
+// one present must verify: a valid SET does not excuse an altered proof or
+// checkpoint, so an altered bundle is always refused.
 Checked<KeylessVerified> VerifyKeylessBundle(std::string_view bundle_text, const TrustedRoot& root,
                                              std::span<const KeylessIdentityRule> rules,
                                              std::string_view input);
