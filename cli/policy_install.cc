@@ -153,8 +153,17 @@ std::vector<RoleKey> RoleKeys(const policy::LoadedPolicy& lp) {
   for (const auto& prod : lp.policy.products()) {
     for (const auto& k : prod.approvers().keys())
       out.push_back({"approver", prod.name(), "", k.name(), fp(k)});
-    for (const auto& b : prod.builders())
-      out.push_back({"builder", prod.name(), b.id(), b.key().name(), fp(b.key())});
+    for (const auto& b : prod.builders()) {
+      if (!b.has_identity()) {
+        out.push_back({"builder", prod.name(), b.id(), b.key().name(), fp(b.key())});
+        continue;
+      }
+      // A keyless builder has no key: what the witness compares is its identity.
+      std::string refs;
+      for (const auto& r : b.identity().allowed_refs()) refs += (refs.empty() ? "" : ",") + r;
+      out.push_back({"keyless builder", prod.name(), b.id(),
+                     b.identity().issuer() + " " + b.identity().workflow() + "@" + refs, ""});
+    }
     for (const auto& k : prod.test_labs())
       out.push_back({"test lab", prod.name(), "", k.name(), fp(k)});
     for (const auto& r : prod.record_signers()) {
@@ -173,6 +182,7 @@ std::vector<RoleKey> RoleKeys(const policy::LoadedPolicy& lp) {
 std::string RoleText(const RoleKey& k) {
   if (k.role == "governance") return "governance";
   if (k.role == "builder") return "builder " + k.id + " for " + k.product;
+  if (k.role == "keyless builder") return "keyless builder " + k.id + " for " + k.product;
   if (k.role == "key authorization") return "key authorization " + k.id + " for " + k.product;
   if (k.role == "record signer") return "record signer (" + k.id + ") for " + k.product;
   return k.role + " for " + k.product;
@@ -232,6 +242,8 @@ void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure
       std::cout << ", compromised since " << policy::FormatTime(r.compromised_since());
     std::cout << "\n";
   }
+  if (!p.sigstore_trusted_root_sha256().empty())
+    std::cout << "  Sigstore trusted root: sha256 " << p.sigstore_trusted_root_sha256() << "\n";
   for (const auto& f : fs) std::cout << "  ! " << policy::FormatFailure(f) << "\n";
 }
 
