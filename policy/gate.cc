@@ -9,6 +9,7 @@
 #include "policy/gate_vex.h"
 #include "policy/json.h"
 #include "policy/provenance.h"
+#include "policy/sigstore.h"
 #include "policy/version.h"
 
 namespace sr::policy {
@@ -185,57 +186,21 @@ const Approval* CheckApproval(Eval& e, const v1::ProductPolicy& pp, const Checke
   return &parsed.value();
 }
 
-void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelope>& env,
-                     const Checked<Provenance>& prov, const Approval* approval) {
-  if (!env.ok() || !prov.ok()) return;
-  std::vector<PublicKey> keys;
-  std::vector<const v1::TrustedBuilder*> owners;
-  for (const auto& b : pp.builders()) {
-    const PublicKey* k = e.lp->Key(b.key());
-    if (k == nullptr) continue;
-    keys.push_back(*k);
-    owners.push_back(&b);
-  }
-  ThresholdResult r = VerifySignatures(env.value(), keys);
-  if (r.invalid > 0)
-    e.Fail(
-        Reason::kProvenanceSignatureInvalid, "provenance",
-        "a signature names a trusted builder key but does not verify: the provenance was altered");
-  if (r.accepted.empty()) {
-    if (r.invalid == 0 && env.value().has_certificate)
-      e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
-             "this provenance is signed only with a keyless (certificate-based, Sigstore) "
-             "signature, and this station does not trust keyless signatures yet: it trusts the "
-             "builder keys of the policy's builders for " +
-                 pp.name() +
-                 "; have the builder re-sign the provenance with a key listed in the policy's "
-                 "builders (docs/policy.md, \"Interoperability notes\")");
-    else if (r.invalid == 0)
-      e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
-             "no builder trusted for " + pp.name() + " signed this provenance");
-    return;
-  }
-  const Provenance& p = prov.value();
-  const v1::TrustedBuilder* builder = nullptr;
-  for (std::size_t i = 0; i < keys.size(); ++i)
-    if (r.accepted.count(keys[i].fingerprint()) && (!builder || owners[i]->id() == p.builder_id))
-      builder = owners[i];
-  if (builder == nullptr) {  // unreachable while accepted holds only trusted fingerprints
-    e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
-           "no trusted builder matched the signature");
-    return;
-  }
-  if (builder->id() != p.builder_id)
+// The checks of what the provenance claims against the builder that signed
+// it (key or identity), and the bindings the signing event records.
+void CheckBuilderClaims(Eval& e, const v1::TrustedBuilder& builder, const Provenance& p,
+                        const Approval* approval, std::string_view signed_by) {
+  if (builder.id() != p.builder_id)
     e.Fail(Reason::kProvenanceBuilderIdMismatch, "provenance",
-           "builder.id \"" + p.builder_id + "\" is not the id \"" + builder->id() +
-               "\" the policy trusts for the key that signed it");
-  if (!Contains(builder->allowed_source_repositories(), p.source_repository))
+           "builder.id \"" + p.builder_id + "\" is not the id \"" + builder.id() +
+               "\" the policy trusts for the " + std::string(signed_by) + " that signed it");
+  if (!Contains(builder.allowed_source_repositories(), p.source_repository))
     e.Fail(Reason::kProvenanceSourceNotAllowed, "provenance",
            "source repository \"" + p.source_repository + "\" is not allowed for builder " +
-               builder->id());
-  if (!Contains(builder->allowed_build_types(), p.build_type))
+               builder.id());
+  if (!Contains(builder.allowed_build_types(), p.build_type))
     e.Fail(Reason::kProvenanceBuildTypeNotAllowed, "provenance",
-           "buildType \"" + p.build_type + "\" is not allowed for builder " + builder->id());
+           "buildType \"" + p.build_type + "\" is not allowed for builder " + builder.id());
   std::set<std::string> subject_digests;
   for (const Subject& s : p.statement.subjects)
     if (auto it = s.digest.find("sha256"); it != s.digest.end()) subject_digests.insert(it->second);
@@ -256,9 +221,120 @@ void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const Checked<Envelop
                  ") is not among the approval's eligible source versions");
   }
   e.d.bindings.set_builder_id(p.builder_id);
-  e.d.bindings.set_builder_slsa_level(builder->slsa_build_level());
+  e.d.bindings.set_builder_slsa_level(builder.slsa_build_level());
   e.d.bindings.set_source_repository(p.source_repository);
   e.d.bindings.set_source_revision(p.source_commit.empty() ? p.source_ref : p.source_commit);
+}
+
+// A provenance signed keyless, for a product with builders trusted by
+// identity: the Sigstore bundle verified offline against the trusted root the
+// policy pins (policy/sigstore.h), then the claims against the builder whose
+// identity the certificate names.
+void CheckKeylessProvenance(Eval& e, const v1::ProductPolicy& pp, const GateInputs& in,
+                            const Provenance& p, const Approval* approval) {
+  const std::string& pinned = e.lp->policy.sigstore_trusted_root_sha256();
+  std::string presented = in.trusted_root.empty() ? "" : Sha256Hex(in.trusted_root);
+  if (pinned.empty() || presented != pinned) {
+    e.Fail(Reason::kTrustedRootMissing, "trusted_root",
+           std::string("the provenance is a keyless Sigstore bundle, verified against the "
+                       "Sigstore trusted root the policy pins (sigstore_trusted_root_sha256 ") +
+               (pinned.empty() ? "unset" : pinned) + "), but " +
+               (presented.empty() ? "no trusted root is installed"
+                                  : "the installed trusted root has SHA-256 " + presented) +
+               "; install the policy's trusted root with `strongroom policy install "
+               "--trusted-root trusted_root.json`");
+    return;
+  }
+  auto root = TrustedRoot::Parse(in.trusted_root, "trusted_root");
+  if (!root.ok()) {
+    e.Fail(root.failure());
+    return;
+  }
+  std::vector<KeylessIdentityRule> rules;
+  std::vector<const v1::TrustedBuilder*> owners;
+  for (const auto& b : pp.builders()) {
+    if (!b.has_identity()) continue;
+    rules.push_back({b.identity().issuer(), b.identity().workflow(),
+                     {b.identity().allowed_refs().begin(), b.identity().allowed_refs().end()}});
+    owners.push_back(&b);
+  }
+  auto v = VerifyKeylessBundle(in.provenance, root.value(), rules, "provenance");
+  if (!v.ok()) {
+    e.Fail(v.failure());
+    return;
+  }
+  // Of the builders whose identity the certificate names, the one whose id
+  // the provenance claims (else the first).
+  const v1::TrustedBuilder* builder = owners[v->rule_index];
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    if (owners[i]->id() == p.builder_id && IdentityAllowed(rules[i], v->issuer, v->identity))
+      builder = owners[i];
+  if (v->source_repository != p.source_repository) {
+    e.Fail(Reason::kCertIdentityMismatch, "provenance",
+           "the certificate says the build ran from source repository \"" +
+               v->source_repository.substr(0, 200) + "\" but the provenance names \"" +
+               p.source_repository.substr(0, 200) + "\"");
+  }
+  CheckBuilderClaims(e, *builder, p, approval, "identity " + v->identity);
+  v1::KeylessProvenanceRecord* k = e.d.bindings.mutable_keyless_provenance();
+  k->set_issuer(v->issuer);
+  k->set_identity(v->identity);
+  k->set_source_repository(v->source_repository);
+  k->set_source_ref(v->source_ref);
+  k->set_source_digest(v->source_digest);
+  k->set_certificate_sha256(v->certificate_sha256);
+  k->set_rekor_log_index(v->log_index);
+  k->set_rekor_log_id(v->log_id_hex);
+  k->set_integrated_time(v->integrated_time);
+  k->set_trusted_root_sha256(root->Sha256Hex());
+}
+
+void CheckProvenance(Eval& e, const v1::ProductPolicy& pp, const GateInputs& in,
+                     const Checked<Envelope>& env, const Checked<Provenance>& prov,
+                     const Approval* approval) {
+  if (!env.ok() || !prov.ok()) return;
+  std::vector<PublicKey> keys;
+  std::vector<const v1::TrustedBuilder*> owners;
+  bool identity_builders = false;
+  for (const auto& b : pp.builders()) {
+    identity_builders = identity_builders || b.has_identity();
+    const PublicKey* k = b.has_key() ? e.lp->Key(b.key()) : nullptr;
+    if (k == nullptr) continue;
+    keys.push_back(*k);
+    owners.push_back(&b);
+  }
+  ThresholdResult r = VerifySignatures(env.value(), keys);
+  if (r.invalid > 0)
+    e.Fail(
+        Reason::kProvenanceSignatureInvalid, "provenance",
+        "a signature names a trusted builder key but does not verify: the provenance was altered");
+  if (r.accepted.empty()) {
+    if (r.invalid == 0 && env.value().has_certificate && identity_builders)
+      CheckKeylessProvenance(e, pp, in, prov.value(), approval);
+    else if (r.invalid == 0 && env.value().has_certificate)
+      e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
+             "this provenance is signed only with a keyless (certificate-based, Sigstore) "
+             "signature, and the policy trusts no builder of " +
+                 pp.name() +
+                 " by identity: it trusts the builder keys of the policy's builders; have the "
+                 "builder re-sign the provenance with a key listed in the policy's builders, or "
+                 "trust the builder by identity (docs/policy.md, \"Keyless builders\")");
+    else if (r.invalid == 0)
+      e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
+             "no builder trusted for " + pp.name() + " signed this provenance");
+    return;
+  }
+  const Provenance& p = prov.value();
+  const v1::TrustedBuilder* builder = nullptr;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    if (r.accepted.count(keys[i].fingerprint()) && (!builder || owners[i]->id() == p.builder_id))
+      builder = owners[i];
+  if (builder == nullptr) {  // unreachable while accepted holds only trusted fingerprints
+    e.Fail(Reason::kProvenanceBuilderUntrusted, "provenance",
+           "no trusted builder matched the signature");
+    return;
+  }
+  CheckBuilderClaims(e, *builder, p, approval, "key");
 }
 
 // A test-evidence envelope that counts, with what the SIGNING event records
@@ -524,7 +600,7 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
   CheckLogFacts(e, facts);
   if (pp == nullptr) return std::move(e.d);
   const Approval* a = CheckApproval(e, *pp, approval_env, approval);
-  CheckProvenance(e, *pp, prov_env, prov, a);
+  CheckProvenance(e, *pp, in, prov_env, prov, a);
   auto trusted = TrustedEvidence(e, *pp, ev_envs, ev, in);
   if (a != nullptr) CheckRequiredEvidence(e, *pp, *a, trusted);
   const v1::ReleaseApproval* ap = a != nullptr ? &a->predicate : nullptr;

@@ -47,6 +47,10 @@ struct GateInputs {
   // and the SHA-256 hex of its bytes. Each must be one the approval binds,
   // and every document the approval binds must be among them.
   std::vector<Artifact> documents;
+  // The Sigstore trusted root (trusted_root.json bytes) installed with the
+  // policy; "" when none is. Needed only for builders trusted by identity:
+  // its SHA-256 must be the policy's sigstore_trusted_root_sha256.
+  std::string trusted_root;
 };
 
 struct SignedRelease {

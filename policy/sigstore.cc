@@ -27,6 +27,17 @@ bool RefAllowed(std::string_view pattern, std::string_view ref) {
   return pattern == ref;
 }
 
+bool IdentityAllowed(const KeylessIdentityRule& rule, std::string_view issuer,
+                     std::string_view identity) {
+  if (rule.issuer.empty() || rule.issuer != issuer || rule.workflow.empty() ||
+      identity.size() <= rule.workflow.size() + 1 || !identity.starts_with(rule.workflow) ||
+      identity[rule.workflow.size()] != '@')
+    return false;
+  std::string_view ref = identity.substr(rule.workflow.size() + 1);
+  return std::any_of(rule.allowed_refs.begin(), rule.allowed_refs.end(),
+                     [&](const std::string& pattern) { return RefAllowed(pattern, ref); });
+}
+
 namespace {
 
 constexpr std::size_t kMaxChainCerts = 8;
@@ -650,17 +661,9 @@ Checked<KeylessVerified> VerifyKeylessBundle(std::string_view bundle_text, const
   if (sans.size() == 1) out.identity = sans[0];
   bool matched = false;
   for (std::size_t i = 0; i < rules.size() && !matched; ++i) {
-    const KeylessIdentityRule& rule = rules[i];
-    if (rule.issuer != out.issuer || out.identity.size() <= rule.workflow.size() + 1 ||
-        !out.identity.starts_with(rule.workflow) || out.identity[rule.workflow.size()] != '@')
-      continue;
-    std::string_view ref = std::string_view(out.identity).substr(rule.workflow.size() + 1);
-    for (const std::string& pattern : rule.allowed_refs) {
-      if (RefAllowed(pattern, ref)) {
-        matched = true;
-        out.rule_index = i;
-        break;
-      }
+    if (sans.size() == 1 && IdentityAllowed(rules[i], out.issuer, out.identity)) {
+      matched = true;
+      out.rule_index = i;
     }
   }
   if (!matched) {

@@ -81,6 +81,10 @@ struct KeylessIdentityRule {
 
 // True when ref is allowed by pattern (exact, or prefix when it ends in "*").
 bool RefAllowed(std::string_view pattern, std::string_view ref);
+// True when a certificate naming issuer and SAN identity (workflow@ref)
+// matches rule.
+bool IdentityAllowed(const KeylessIdentityRule& rule, std::string_view issuer,
+                     std::string_view identity);
 
 struct KeylessVerified {
   Envelope envelope;

@@ -63,14 +63,40 @@ std::optional<Failure> CheckKeySet(const v1::KeySet& set, std::string_view input
 }
 
 std::optional<Failure> CheckProduct(const v1::ProductPolicy& p, std::string_view input,
-                                    const std::string& at, KeyCache* cache) {
+                                    const std::string& at, KeyCache* cache,
+                                    bool keyless_root_pinned) {
   if (p.name().empty()) return Bad(input, at + ".name is empty");
   if (auto f = CheckKeySet(p.approvers(), input, at + ".approvers", cache)) return f;
   for (int i = 0; i < p.builders_size(); ++i) {
     std::string b = at + ".builders[" + std::to_string(i) + "]";
-    if (p.builders(i).id().empty()) return Bad(input, b + ".id is empty");
-    if (auto f = CheckKey(p.builders(i).key(), input, b + ".key", cache)) return f;
-    if (p.builders(i).slsa_build_level() > 3)
+    const v1::TrustedBuilder& tb = p.builders(i);
+    if (tb.id().empty()) return Bad(input, b + ".id is empty");
+    if (tb.has_key() == tb.has_identity())
+      return Bad(input, b + " must have exactly one of key (a builder trusted by key) and "
+                            "identity (a keyless builder trusted by its Sigstore identity)");
+    if (tb.has_key()) {
+      if (auto f = CheckKey(tb.key(), input, b + ".key", cache)) return f;
+    } else {
+      const v1::KeylessIdentity& id = tb.identity();
+      if (!id.issuer().starts_with("https://") || id.issuer().size() <= 8)
+        return Bad(input, b + ".identity.issuer must be the OIDC issuer's https:// URL, e.g. "
+                              "https://token.actions.githubusercontent.com");
+      if (!id.workflow().starts_with("https://") || id.workflow().size() <= 8 ||
+          id.workflow().find('@') != std::string::npos)
+        return Bad(input, b + ".identity.workflow must be the https:// URI of the builder's "
+                              "workflow without the @ref, e.g. https://github.com/OWNER/REPO/"
+                              ".github/workflows/release.yml");
+      if (id.allowed_refs_size() == 0)
+        return Bad(input, b + ".identity.allowedRefs is empty: name at least one ref (exact, or "
+                              "a prefix ending in *, e.g. refs/tags/v*)");
+      for (const std::string& ref : id.allowed_refs())
+        if (ref.empty()) return Bad(input, b + ".identity.allowedRefs has an empty entry");
+      if (!keyless_root_pinned)
+        return Bad(input, b + " is trusted by identity, so the policy must pin the Sigstore "
+                              "trusted root its bundles are verified against: set "
+                              "sigstoreTrustedRootSha256 to the SHA-256 of trusted_root.json");
+    }
+    if (tb.slsa_build_level() > 3)
       return Bad(input, b + ".slsaBuildLevel must be 0 (not asserted) or 1 to 3");
   }
   for (int i = 0; i < p.test_labs_size(); ++i)
@@ -113,9 +139,12 @@ std::optional<Failure> Validate(const v1::TrustPolicy& p, std::string_view input
   if (!p.has_expires())
     return MakeFailure(Reason::kInputMissingField, input, "missing field expires");
   if (auto f = CheckKeySet(p.governance(), input, "governance", cache)) return f;
+  if (!p.sigstore_trusted_root_sha256().empty() && !IsSha256Hex(p.sigstore_trusted_root_sha256()))
+    return Bad(input, "sigstoreTrustedRootSha256 must be 64 lower-case hex digits");
   std::set<std::string> names;
   for (int i = 0; i < p.products_size(); ++i) {
-    if (auto f = CheckProduct(p.products(i), input, "products[" + std::to_string(i) + "]", cache))
+    if (auto f = CheckProduct(p.products(i), input, "products[" + std::to_string(i) + "]", cache,
+                              !p.sigstore_trusted_root_sha256().empty()))
       return f;
     if (!names.insert(p.products(i).name()).second)
       return Bad(input, "product \"" + p.products(i).name() + "\" is listed twice");

@@ -204,6 +204,7 @@ v1::Event SigningEvent(const SessionContext& ctx, const Prepared& p,
   *s->mutable_vex_statements() = b.vex_statements();
   s->set_vex_signer_fingerprint(b.vex_signer_fingerprint());
   *s->mutable_documents() = b.documents();
+  if (b.has_keyless_provenance()) *s->mutable_keyless_provenance() = b.keyless_provenance();
   return e;
 }
 
