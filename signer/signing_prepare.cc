@@ -314,6 +314,7 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   policy::GateInputs in;
   in.policy = ctx.policy_bytes;
   if (ctx.policy) in.parsed_policy = &*ctx.policy;
+  in.trusted_root = ctx.trusted_root;
   // Evidence keeps its position (an unreadable file stays as ""), so the
   // gate's evidence[i] is the file given i-th.
   in.evidence.resize(request.evidence_paths.size());

@@ -34,7 +34,7 @@ v1::Event InstallRefusal(std::string_view name, const std::string& text,
   in->set_sha256(Sha256Hex(text));
   if (root.bytes) {
     auto* t = r->add_inputs();
-    t->set_role("trusted root");
+    t->set_role("trusted_root");
     t->set_name(std::string(root.name));
     t->set_sha256(Sha256Hex(*root.bytes));
   }
@@ -105,7 +105,7 @@ Result<PolicyInstallResult> InstallPolicy(Station& station, const SecretBytes& l
   if (!trusted_root_path.empty()) {
     auto r = ReadFile(trusted_root_path, policy::kMaxTrustedRootBytes);
     if (!r.ok()) {
-      policy::Failure f{policy::Reason::kInputMissing, "trusted root", r.status().message()};
+      policy::Failure f{policy::Reason::kInputMissing, "trusted_root", r.status().message()};
       SR_RETURN_IF_ERROR(log->AppendAndCommit(InstallRefusal(envelope_path, text, {f})).status());
       return r.status().Annotate("--trusted-root");
     }

@@ -29,7 +29,7 @@ std::optional<Failure> CheckTrustedRootForPolicy(const policy::LoadedPolicy& can
   const std::string name(given_name);
   if (named.empty()) {
     if (!given) return std::nullopt;
-    return Failure{Reason::kRequestMalformed, "trusted root",
+    return Failure{Reason::kRequestMalformed, "trusted_root",
                    "--trusted-root " + name +
                        " was given, but the policy names no trusted root "
                        "(sigstore_trusted_root_sha256 is empty): set it to the file's SHA-256 "
@@ -38,14 +38,14 @@ std::optional<Failure> CheckTrustedRootForPolicy(const policy::LoadedPolicy& can
   }
   if (!given) {
     if (stored) return std::nullopt;
-    return Failure{Reason::kTrustedRootMissing, "trusted root",
+    return Failure{Reason::kTrustedRootMissing, "trusted_root",
                    "the policy names the Sigstore trusted root " + named +
                        " (sigstore_trusted_root_sha256), which the station does not hold: give "
                        "it with --trusted-root FILE (docs/policy.md, \"Keyless builders\")"};
   }
   std::string digest = Sha256Hex(*given);
   if (digest != named)
-    return Failure{Reason::kTrustedRootMissing, "trusted root",
+    return Failure{Reason::kTrustedRootMissing, "trusted_root",
                    "--trusted-root " + name + " has SHA-256 " + digest +
                        ", but the policy names the trusted root " + named +
                        " (sigstore_trusted_root_sha256): bring the file the policy was signed "
@@ -53,7 +53,7 @@ std::optional<Failure> CheckTrustedRootForPolicy(const policy::LoadedPolicy& can
   auto parsed = policy::TrustedRoot::Parse(*given, name);
   if (!parsed.ok()) {
     Failure f = parsed.failure();
-    f.input = "trusted root";
+    f.input = "trusted_root";
     f.message = "--trusted-root " + name + " is not a usable Sigstore trusted root: " + f.message;
     return f;
   }
