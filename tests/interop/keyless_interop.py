@@ -120,15 +120,18 @@ def cases(data, tmp):
 
 def strongroom_verdict(binary, root, case):
     name, bundle, issuer, workflow, refs, _ = case
-    cmd = [binary, "keyless", "verify", bundle, "--trusted-root", root, "--issuer", issuer,
-           "--workflow", workflow, "--json"]
+    cmd = [binary, "--json", "keyless", "verify", bundle, "--trusted-root", root, "--issuer",
+           issuer, "--workflow", workflow]
     for r in refs:
         cmd += ["--allowed-ref", r]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    why = (r.stdout.strip() or r.stderr.strip()).replace("\n", " ")
     if r.returncode == 0:
         return "accept", ""
-    why = (r.stdout.strip() or r.stderr.strip()).replace("\n", " ")
-    return "reject", "exit %d: %s" % (r.returncode, why[:300])
+    # 1: refused (a reason code), 3: not a usable bundle (INPUT_*); anything
+    # else (usage, missing file) is no verdict.
+    verdict = "reject" if r.returncode in (1, 3) else "error"
+    return verdict, "exit %d: %s" % (r.returncode, why[:300])
 
 
 def node_verdicts(node_dir, root, all_cases, tmp):
