@@ -82,6 +82,7 @@ void RegisterCeremonyTranscript(CLI::App& ceremony_group, Context& ctx);
 void RegisterCustodyCommands(CLI::App& app, Context& ctx);  // custody.cc
 void RegisterAuditCommands(CLI::App& app, Context& ctx);    // audit.cc
 void RegisterRecordCommands(CLI::App& app, Context& ctx);   // record.cc
+void RegisterKeylessCommands(CLI::App& app, Context& ctx);  // keyless.cc
 void RegisterCeremonyCommands(CLI::App& app, Context& ctx);  // ceremony.cc
 
 }  // namespace sr::cli

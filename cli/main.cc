@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
       {"sign", RegisterSignCommands},       {"verify", RegisterVerifyCommands},
       {"log", RegisterLogCommands},         {"ceremony", RegisterCeremonyCommands},
       {"custody", RegisterCustodyCommands}, {"audit", RegisterAuditCommands},
-      {"record", RegisterRecordCommands}};
+      {"record", RegisterRecordCommands},   {"keyless", RegisterKeylessCommands}};
   const Verb* named = nullptr;
   for (int i = 1; i < argc && named == nullptr; ++i) {
     std::string_view arg(argv[i]);

@@ -644,6 +644,11 @@ Checked<KeylessVerified> VerifyKeylessBundle(std::string_view bundle_text, const
     }
     chain_error = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
   }
+  if (chained && (!(X509_get_extension_flags(leaf.get()) & EXFLAG_XKUSAGE) ||
+                  !(X509_get_extended_key_usage(leaf.get()) & XKU_CODE_SIGN))) {
+    chained = false;
+    chain_error = "the leaf is not a code-signing certificate (extended key usage)";
+  }
   if (!chained) {
     return MakeFailure(Reason::kCertChainInvalid, input,
                        "the signing certificate does not chain to a Fulcio certificate authority of "
