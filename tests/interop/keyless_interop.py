@@ -70,7 +70,8 @@ def altered_checkpoint(b):
 
 
 def other_ca_certificate(b):
-    """The leaf replaced by one of another CA naming the same identity."""
+    """The leaf replaced by one of another CA naming the same identity, and the
+    envelope signed again with its key: only the chain is wrong."""
     vm = b["verificationMaterial"]
     leaf = x509.load_der_x509_certificate(base64.b64decode(vm["certificate"]["rawBytes"]))
     ca_key = ec.generate_private_key(ec.SECP384R1())
@@ -88,6 +89,11 @@ def other_ca_certificate(b):
     cert = builder.sign(ca_key, hashes.SHA256())
     vm["certificate"]["rawBytes"] = base64.b64encode(
         cert.public_bytes(serialization.Encoding.DER)).decode()
+    env = b["dsseEnvelope"]
+    payload, ptype = base64.b64decode(env["payload"]), env["payloadType"].encode()
+    pae = b"DSSEv1 %d %s %d %s" % (len(ptype), ptype, len(payload), payload)
+    env["signatures"][0]["sig"] = base64.b64encode(
+        key.sign(pae, ec.ECDSA(hashes.SHA256()))).decode()
 
 
 def cases(data, tmp):
