@@ -202,13 +202,12 @@ std::string BindingsMismatch(const v1::SigningBindings& b, const v1::SigningEven
     return diff("the provenance", b.provenance_digest(), s.provenance_sha256());
   if (b.builder_id() != s.builder_id()) return diff("the builder", b.builder_id(), s.builder_id());
   if (b.keyless_provenance().SerializeAsString() != s.keyless_provenance().SerializeAsString())
-    return diff("the keyless provenance (identity, certificate, Rekor entry)",
-                b.keyless_provenance().identity() + " cert " +
-                    b.keyless_provenance().certificate_sha256() + " log index " +
-                    std::to_string(b.keyless_provenance().rekor_log_index()),
-                s.keyless_provenance().identity() + " cert " +
-                    s.keyless_provenance().certificate_sha256() + " log index " +
-                    std::to_string(s.keyless_provenance().rekor_log_index()));
+    return diff(
+        "the keyless provenance (identity, certificate, Rekor entry)",
+        b.keyless_provenance().identity() + " cert " + b.keyless_provenance().certificate_sha256() +
+            " log index " + std::to_string(b.keyless_provenance().rekor_log_index()),
+        s.keyless_provenance().identity() + " cert " + s.keyless_provenance().certificate_sha256() +
+            " log index " + std::to_string(s.keyless_provenance().rekor_log_index()));
   if (!SameSet(b.evidence_digests(), s.evidence_sha256()))
     return "the test evidence that counted differs from the event's evidence_sha256";
   if (b.vex_digest() != s.vex_sha256()) return diff("the VEX", b.vex_digest(), s.vex_sha256());
@@ -261,7 +260,8 @@ void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
     return;
   }
   if (!approval || !provenance || static_cast<int>(evidence.size()) != s.evidence_sha256_size() ||
-      (!s.vex_sha256().empty() && !vex) || static_cast<int>(documents.size()) != s.documents_size() ||
+      (!s.vex_sha256().empty() && !vex) ||
+      static_cast<int>(documents.size()) != s.documents_size() ||
       (s.has_keyless_provenance() && !root))
     return;  // named by check "evidence"; the gate cannot be re-run without them
   policy::SigningRequest req;

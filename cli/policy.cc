@@ -25,8 +25,8 @@ using policy::Clock;
 struct InitOptions {
   std::string out, builder_id, builder_key, signing_key, min_version = "0.0.1", max_version,
       log_vkey, trusted_root;
-  std::vector<std::string> products, builders, keyless_builders, lab_keys, governance_keys, approver_keys,
-      source_repos, build_types, required_tests, configurations, record_signers,
+  std::vector<std::string> products, builders, keyless_builders, lab_keys, governance_keys,
+      approver_keys, source_repos, build_types, required_tests, configurations, record_signers,
       product_security_keys, required_documents;
   unsigned governance_threshold = 0, approval_threshold = 0, valid_days = 365, slsa_level = 0,
            freshness_days = 0;
@@ -68,8 +68,8 @@ Status AddKeylessBuilders(const InitOptions& o, v1::ProductPolicy* prod) {
   for (const auto& spec : o.keyless_builders) {
     auto eq = spec.find('=');
     std::vector<std::string> parts;
-    for (std::string_view rest = eq == std::string::npos ? "" : std::string_view(spec).substr(eq + 1);
-         !rest.empty();) {
+    std::string_view rest = eq == std::string::npos ? "" : std::string_view(spec).substr(eq + 1);
+    while (!rest.empty()) {
       auto comma = rest.find(',');
       parts.emplace_back(rest.substr(0, comma));
       rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
@@ -196,8 +196,7 @@ Result<v1::TrustPolicy> BuildPolicy(const InitOptions& o) {
   if (!o.trusted_root.empty()) {
     SR_ASSIGN_OR_RETURN(std::string root, ReadFile(o.trusted_root, policy::kMaxTrustedRootBytes));
     auto parsed = policy::TrustedRoot::Parse(root, o.trusted_root);
-    if (!parsed.ok())
-      return policy::FailureToStatus(parsed.failure()).Annotate("--trusted-root");
+    if (!parsed.ok()) return policy::FailureToStatus(parsed.failure()).Annotate("--trusted-root");
     p.set_sigstore_trusted_root_sha256(Sha256Hex(root));
   } else if (!o.keyless_builders.empty()) {
     p.set_sigstore_trusted_root_sha256("REPLACE: SHA-256 hex of the Sigstore trusted_root.json");

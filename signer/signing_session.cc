@@ -14,12 +14,12 @@
 #include "policy/dsse.h"
 #include "policy/trust_policy.h"
 #include "signer/evidence_store.h"
-#include "station/trusted_root_store.h"
 #include "release/outputs.h"
 #include "signer/output_staging.h"
 #include "signer/signing_internal.h"
 #include "station/station_log.h"
 #include "station/layout.h"
+#include "station/trusted_root_store.h"
 
 namespace sr::signer {
 namespace v1 = strongroom::v1;

@@ -4,9 +4,9 @@
 #include "base/hash.h"
 #include "policy/gate.h"
 #include "policy/json.h"
+#include "policy/sigstore.h"
 #include "station/layout.h"
 #include "station/station_log.h"
-#include "policy/sigstore.h"
 #include "station/trusted_root_store.h"
 
 namespace sr {
@@ -21,8 +21,7 @@ struct PresentedRoot {
 };
 
 v1::Event InstallRefusal(std::string_view name, const std::string& text,
-                         const std::vector<policy::Failure>& fs,
-                         const PresentedRoot& root = {}) {
+                         const std::vector<policy::Failure>& fs, const PresentedRoot& root = {}) {
   v1::Event e;
   e.set_kind(v1::EVENT_KIND_REFUSAL);
   auto* r = e.mutable_refusal();
@@ -133,8 +132,8 @@ Result<PolicyInstallResult> InstallPolicy(Station& station, const SecretBytes& l
           !root_digest.empty() && HasTrustedRoot(station.dir(), root_digest)))
     out.failures.push_back(std::move(*f));
   if (!out.failures.empty()) {
-    SR_ASSIGN_OR_RETURN(out.event_index, log->AppendAndCommit(InstallRefusal(
-                                             envelope_path, text, out.failures, root)));
+    SR_ASSIGN_OR_RETURN(out.event_index, log->AppendAndCommit(InstallRefusal(envelope_path, text,
+                                                                             out.failures, root)));
     out.refused = true;
     return out;
   }

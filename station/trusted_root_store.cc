@@ -33,7 +33,9 @@ std::optional<Failure> CheckTrustedRootForPolicy(const policy::LoadedPolicy& can
                    "--trusted-root " + name +
                        " was given, but the policy names no trusted root "
                        "(sigstore_trusted_root_sha256 is empty): set it to the file's SHA-256 "
-                       "(" + Sha256Hex(*given) + ") and have the policy signed again, or leave "
+                       "(" +
+                       Sha256Hex(*given) +
+                       ") and have the policy signed again, or leave "
                        "--trusted-root out"};
   }
   if (!given) {

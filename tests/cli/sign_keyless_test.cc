@@ -5,7 +5,6 @@
 // 2025 and valid for ten minutes: the gate checks it at Rekor's integrated
 // time, so the test passes whatever today is.
 #include <doctest/doctest.h>
-
 #include <sys/stat.h>
 
 #include <string>
@@ -48,7 +47,8 @@ World KeylessScenario(const SignStation& st, const std::string& workflow = kSign
   b->Clear();
   b->set_id(kBuilderId);
   b->add_allowed_source_repositories(kRepo);
-  b->add_allowed_build_types("https://github.com/slsa-framework/slsa-github-generator/delegator-generic@v0");
+  b->add_allowed_build_types(
+      "https://github.com/slsa-framework/slsa-github-generator/delegator-generic@v0");
   b->set_slsa_build_level(3);
   auto* id = b->mutable_identity();
   id->set_issuer(kIssuer);
