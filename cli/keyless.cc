@@ -82,7 +82,8 @@ void RegisterKeylessCommands(CLI::App& app, Context& ctx) {
   CLI::App* c = k->add_subcommand(
       "verify",
       "Verify a Sigstore bundle (v0.1-v0.3, DSSE) offline, as the signing gate does for a builder\n"
-      "trusted by identity: the Fulcio certificate chains to a CA of the trusted root valid at the\n"
+      "trusted by identity: the Fulcio certificate chains to a CA of the trusted root valid at "
+      "the\n"
       "Rekor entry's integratedTime, which lies inside the certificate's validity; the Rekor\n"
       "entry's inclusion proof + checkpoint and signed entry timestamp verify under a log key of\n"
       "the trusted root; its body records this envelope; the DSSE signature verifies under the\n"
@@ -92,7 +93,8 @@ void RegisterKeylessCommands(CLI::App& app, Context& ctx) {
       "code (CERT_CHAIN_INVALID, CERT_IDENTITY_MISMATCH, TLOG_ENTRY_MISSING, TLOG_PROOF_INVALID,\n"
       "TLOG_ENTRY_MISMATCH, SIGNED_OUTSIDE_CERT_VALIDITY, PROVENANCE_SIGNATURE_INVALID: exit 1;\n"
       "a malformed file, INPUT_*: exit 3; a missing file: exit 4) and its message.");
-  c->add_option("bundle", a->bundle, "The Sigstore bundle (.sigstore.json, .intoto.jsonl; at most 4 MiB)")
+  c->add_option("bundle", a->bundle,
+                "The Sigstore bundle (.sigstore.json, .intoto.jsonl; at most 4 MiB)")
       ->required();
   c->add_option("--trusted-root", a->trusted_root,
                 "The Sigstore trusted_root.json to verify against (at most 1 MiB)")

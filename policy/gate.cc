@@ -254,7 +254,8 @@ void CheckKeylessProvenance(Eval& e, const v1::ProductPolicy& pp, const GateInpu
   std::vector<const v1::TrustedBuilder*> owners;
   for (const auto& b : pp.builders()) {
     if (!b.has_identity()) continue;
-    rules.push_back({b.identity().issuer(), b.identity().workflow(),
+    rules.push_back({b.identity().issuer(),
+                     b.identity().workflow(),
                      {b.identity().allowed_refs().begin(), b.identity().allowed_refs().end()}});
     owners.push_back(&b);
   }

@@ -102,7 +102,8 @@ Checked<TrustedRoot::Validity> ParseValidity(const pb::Struct& obj, std::string_
   TrustedRoot::Validity v;
   const pb::Struct* vf = ObjectAt(obj, "validFor");
   if (vf == nullptr)
-    return MakeFailure(Reason::kInputMissingField, input, "missing field " + std::string(path) + ".validFor");
+    return MakeFailure(Reason::kInputMissingField, input,
+                       "missing field " + std::string(path) + ".validFor");
   for (const char* key : {"start", "end"}) {
     auto s = OptionalString(*vf, key, input, std::string(path) + ".validFor");
     if (!s.ok()) return s.failure();
@@ -203,7 +204,8 @@ std::string FulcioExtension(X509* cert, const char* oid, bool der_utf8) {
   ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(ext);
   const unsigned char* p = ASN1_STRING_get0_data(data);
   int len = ASN1_STRING_length(data);
-  if (!der_utf8) return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(len));
+  if (!der_utf8)
+    return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(len));
   Utf8Ptr s(d2i_ASN1_UTF8STRING(nullptr, &p, len));
   if (!s) return "";
   return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s.get())),
@@ -310,8 +312,9 @@ bool VerifyCheckpoint(std::string_view note, const TrustedRoot::TransparencyLog&
     saw_key = true;
     if (key.Verify(body, raw.value().substr(4))) return true;
   }
-  *why = saw_key ? "the checkpoint's signature does not verify under the Rekor key of the trusted root"
-                 : "the checkpoint carries no signature by the Rekor key of the trusted root";
+  *why = saw_key
+             ? "the checkpoint's signature does not verify under the Rekor key of the trusted root"
+             : "the checkpoint carries no signature by the Rekor key of the trusted root";
   return false;
 }
 
@@ -336,7 +339,8 @@ Checked<TlogEntry> ParseTlogEntry(const pb::Struct& e, std::string_view input) {
   if (!idx.ok()) return idx.failure();
   t.log_index = idx.value();
   const pb::Struct* id = ObjectAt(e, "logId");
-  if (id == nullptr) return MakeFailure(Reason::kInputMissingField, input, "missing field " + at + ".logId");
+  if (id == nullptr)
+    return MakeFailure(Reason::kInputMissingField, input, "missing field " + at + ".logId");
   auto key_id = B64Field(*id, "keyId", input, at + ".logId");
   if (!key_id.ok()) return key_id.failure();
   t.log_id = std::move(key_id).value();
@@ -381,7 +385,8 @@ Checked<TlogEntry> ParseTlogEntry(const pb::Struct& e, std::string_view input) {
       auto raw = h.has_string_value() ? Base64Decode(h.string_value(), "hash")
                                       : Result<std::string>(InvalidArgument("not a string"));
       if (!raw.ok() || raw.value().size() != 32)
-        return MakeFailure(Reason::kInputBadField, input, pat + ".hashes holds a value that is not a base64 SHA-256");
+        return MakeFailure(Reason::kInputBadField, input,
+                           pat + ".hashes holds a value that is not a base64 SHA-256");
       t.hashes.push_back(std::move(raw).value());
     }
     const pb::Struct* cp = ObjectAt(*proof, "checkpoint");
@@ -461,9 +466,9 @@ Checked<bool> CheckBody(const TlogEntry& t, const Envelope& env, const std::stri
 
 Checked<TrustedRoot> TrustedRoot::Parse(std::string_view json, std::string_view input) {
   if (json.size() > kMaxTrustedRootBytes) {
-    return MakeFailure(Reason::kInputTooLarge, input,
-                       "the trusted root is larger than " + std::to_string(kMaxTrustedRootBytes) +
-                           " bytes");
+    return MakeFailure(
+        Reason::kInputTooLarge, input,
+        "the trusted root is larger than " + std::to_string(kMaxTrustedRootBytes) + " bytes");
   }
   auto obj = ParseJsonObject(json, input, kMaxTrustedRootBytes);
   if (!obj.ok()) return obj.failure();
@@ -485,7 +490,8 @@ Checked<TrustedRoot> TrustedRoot::Parse(std::string_view json, std::string_view 
   int i = 0;
   for (const pb::Value& v : cas->values()) {
     std::string at = "certificateAuthorities[" + std::to_string(i++) + "]";
-    if (!v.has_struct_value()) return MakeFailure(Reason::kInputBadField, input, at + " must be an object");
+    if (!v.has_struct_value())
+      return MakeFailure(Reason::kInputBadField, input, at + " must be an object");
     CertificateAuthority ca;
     auto uri = OptionalString(v.struct_value(), "uri", input, at);
     if (!uri.ok()) return uri.failure();
@@ -493,16 +499,20 @@ Checked<TrustedRoot> TrustedRoot::Parse(std::string_view json, std::string_view 
     const pb::Struct* chain = ObjectAt(v.struct_value(), "certChain");
     const pb::ListValue* certs = chain ? ListAt(*chain, "certificates") : nullptr;
     if (certs == nullptr || certs->values_size() == 0)
-      return MakeFailure(Reason::kInputMissingField, input, "missing field " + at + ".certChain.certificates");
+      return MakeFailure(Reason::kInputMissingField, input,
+                         "missing field " + at + ".certChain.certificates");
     if (static_cast<std::size_t>(certs->values_size()) > kMaxChainCerts)
-      return MakeFailure(Reason::kInputTooLarge, input, at + ".certChain has too many certificates");
+      return MakeFailure(Reason::kInputTooLarge, input,
+                         at + ".certChain has too many certificates");
     for (const pb::Value& c : certs->values()) {
       if (!c.has_struct_value())
-        return MakeFailure(Reason::kInputBadField, input, at + ".certChain.certificates[] must be objects");
+        return MakeFailure(Reason::kInputBadField, input,
+                           at + ".certChain.certificates[] must be objects");
       auto der = B64Field(c.struct_value(), "rawBytes", input, at + ".certChain.certificates[]");
       if (!der.ok()) return der.failure();
       if (!CertOfDer(der.value()))
-        return MakeFailure(Reason::kInputBadField, input, at + ".certChain holds a value that is not a DER X.509 certificate");
+        return MakeFailure(Reason::kInputBadField, input,
+                           at + ".certChain holds a value that is not a DER X.509 certificate");
       ca.chain_der.push_back(std::move(der).value());
     }
     auto validity = ParseValidity(v.struct_value(), input, at);
@@ -522,10 +532,12 @@ Checked<TrustedRoot> TrustedRoot::Parse(std::string_view json, std::string_view 
     int j = 0;
     for (const pb::Value& v : logs->values()) {
       std::string at = std::string(list) + "[" + std::to_string(j++) + "]";
-      if (!v.has_struct_value()) return MakeFailure(Reason::kInputBadField, input, at + " must be an object");
+      if (!v.has_struct_value())
+        return MakeFailure(Reason::kInputBadField, input, at + " must be an object");
       auto log = ParseLog(v.struct_value(), input, at);
       if (!log.ok()) return log.failure();
-      (std::string_view(list) == "tlogs" ? root.tlogs_ : root.ctlogs_).push_back(std::move(log).value());
+      (std::string_view(list) == "tlogs" ? root.tlogs_ : root.ctlogs_)
+          .push_back(std::move(log).value());
     }
   }
   if (const pb::ListValue* tsas = ListAt(obj.value(), "timestampAuthorities"))
@@ -544,7 +556,8 @@ Checked<KeylessVerified> VerifyKeylessBundle(std::string_view bundle_text, const
         std::string("this is a plain DSSE envelope") +
             (env->has_certificate ? " with a signing certificate" : "") +
             " and no Rekor transparency-log entry, so its signing time and certificate cannot be "
-            "verified offline; bring the Sigstore bundle (.sigstore.json, bundle v0.2 or later) the "
+            "verified offline; bring the Sigstore bundle (.sigstore.json, bundle v0.2 or later) "
+            "the "
             "builder published with it instead");
   }
   // The bundle's parts ParseEnvelope does not keep.
@@ -581,10 +594,11 @@ Checked<KeylessVerified> VerifyKeylessBundle(std::string_view bundle_text, const
                        "verificationMaterial's certificate is not a DER X.509 certificate");
   const pb::ListValue* entries = ListAt(*vm, "tlogEntries");
   if (entries == nullptr || entries->values_size() == 0) {
-    return MakeFailure(Reason::kTlogEntryMissing, input,
-                       "the bundle has no Rekor transparency-log entry (verificationMaterial."
-                       "tlogEntries is empty): the signing time cannot be proven offline; bring the "
-                       "bundle as the builder published it, with its tlog entry");
+    return MakeFailure(
+        Reason::kTlogEntryMissing, input,
+        "the bundle has no Rekor transparency-log entry (verificationMaterial."
+        "tlogEntries is empty): the signing time cannot be proven offline; bring the "
+        "bundle as the builder published it, with its tlog entry");
   }
   if (entries->values_size() != 1 || !entries->values(0).has_struct_value())
     return MakeFailure(Reason::kInputBadField, input,
@@ -603,8 +617,9 @@ Checked<KeylessVerified> VerifyKeylessBundle(std::string_view bundle_text, const
   // 1. The DSSE signature under the certificate's key.
   auto leaf_key = KeyOfCert(leaf.get());
   if (!leaf_key.ok())
-    return MakeFailure(Reason::kCertChainInvalid, input,
-                       "the signing certificate's key is not usable: " + leaf_key.status().message());
+    return MakeFailure(
+        Reason::kCertChainInvalid, input,
+        "the signing certificate's key is not usable: " + leaf_key.status().message());
   if (out.envelope.signatures.size() != 1 ||
       !leaf_key->Verify(PreAuthEncoding(out.envelope.payload_type, out.envelope.payload),
                         out.envelope.signatures[0].sig)) {
@@ -650,11 +665,13 @@ Checked<KeylessVerified> VerifyKeylessBundle(std::string_view bundle_text, const
     chain_error = "the leaf is not a code-signing certificate (extended key usage)";
   }
   if (!chained) {
-    return MakeFailure(Reason::kCertChainInvalid, input,
-                       "the signing certificate does not chain to a Fulcio certificate authority of "
-                       "the trusted root valid at " + UnixString(t.integrated_time) + " (" +
-                           chain_error + "); it was issued by another CA, or the trusted root is not "
-                           "the one of this builder's Sigstore instance");
+    return MakeFailure(
+        Reason::kCertChainInvalid, input,
+        "the signing certificate does not chain to a Fulcio certificate authority of "
+        "the trusted root valid at " +
+            UnixString(t.integrated_time) + " (" + chain_error +
+            "); it was issued by another CA, or the trusted root is not "
+            "the one of this builder's Sigstore instance");
   }
   // 4. The identity against the rules.
   out.issuer = FulcioExtension(leaf.get(), "1.3.6.1.4.1.57264.1.8", true);
@@ -679,11 +696,11 @@ Checked<KeylessVerified> VerifyKeylessBundle(std::string_view bundle_text, const
       for (std::size_t j = 0; j < rule.allowed_refs.size(); ++j)
         allowed += (j ? ", " : "") + rule.allowed_refs[j];
     }
-    return MakeFailure(Reason::kCertIdentityMismatch, input,
-                       "the certificate names issuer " + Cut(out.issuer) + " and identity " +
-                           (sans.size() == 1 ? Cut(out.identity)
-                                             : std::to_string(sans.size()) + " SAN names") +
-                           "; the policy allows " + (allowed.empty() ? "no identity" : allowed));
+    return MakeFailure(
+        Reason::kCertIdentityMismatch, input,
+        "the certificate names issuer " + Cut(out.issuer) + " and identity " +
+            (sans.size() == 1 ? Cut(out.identity) : std::to_string(sans.size()) + " SAN names") +
+            "; the policy allows " + (allowed.empty() ? "no identity" : allowed));
   }
   // 5. The Rekor entry: a log of the trusted root, recording this envelope.
   const TrustedRoot::TransparencyLog* log = nullptr;
@@ -700,8 +717,8 @@ Checked<KeylessVerified> VerifyKeylessBundle(std::string_view bundle_text, const
   auto log_key = KeyOfSpki(log->key_der);
   if (!log_key.ok())
     return MakeFailure(Reason::kTlogProofInvalid, input,
-                       "the trusted root's key for log " + out.log_id_hex + " is not usable: " +
-                           log_key.status().message());
+                       "the trusted root's key for log " + out.log_id_hex +
+                           " is not usable: " + log_key.status().message());
   if (!log->valid_for.Contains(t.integrated_time)) {
     return MakeFailure(Reason::kTlogProofInvalid, input,
                        "the trusted root's key for log " + out.log_id_hex + " was not valid at " +

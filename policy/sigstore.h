@@ -34,9 +34,11 @@ inline constexpr std::size_t kMaxTrustedRootBytes = 1u << 20;
 class TrustedRoot {
  public:
   struct Validity {
-    std::int64_t start = 0;       // Unix seconds; 0 = unbounded
-    std::int64_t end = 0;         // Unix seconds; 0 = open-ended
-    bool Contains(std::int64_t t) const { return (start == 0 || t >= start) && (end == 0 || t <= end); }
+    std::int64_t start = 0;  // Unix seconds; 0 = unbounded
+    std::int64_t end = 0;    // Unix seconds; 0 = open-ended
+    bool Contains(std::int64_t t) const {
+      return (start == 0 || t >= start) && (end == 0 || t <= end);
+    }
   };
   struct CertificateAuthority {
     std::string uri;
@@ -45,8 +47,8 @@ class TrustedRoot {
   };
   struct TransparencyLog {
     std::string base_url;
-    std::string key_der;     // DER SubjectPublicKeyInfo
-    std::string key_id;      // raw bytes of logId.keyId (SHA-256 of key_der for Rekor)
+    std::string key_der;  // DER SubjectPublicKeyInfo
+    std::string key_id;   // raw bytes of logId.keyId (SHA-256 of key_der for Rekor)
     Validity valid_for;
   };
 

@@ -64,10 +64,10 @@ TEST_CASE("keyless verify: refusals name their reason; exit 1, 3 or 4") {
                     kGithubIssuer + " --workflow " + b.workflow + " --allowed-ref x");
   CHECK(m.rc == 3);
   CHECK(m.out.find("INPUT_BAD_JSON") != std::string::npos);
-  CmdResult missing = Run(std::string("'") + STRONGROOM_BINARY + "' keyless verify '" + tmp.path() +
-                          "/none.json' --trusted-root " + Data("sigstore/trusted_root.json") +
-                          " --issuer " + kGithubIssuer + " --workflow " + b.workflow +
-                          " --allowed-ref x");
+  CmdResult missing =
+      Run(std::string("'") + STRONGROOM_BINARY + "' keyless verify '" + tmp.path() +
+          "/none.json' --trusted-root " + Data("sigstore/trusted_root.json") + " --issuer " +
+          kGithubIssuer + " --workflow " + b.workflow + " --allowed-ref x");
   CHECK(missing.rc == 4);
   CmdResult help = Run(std::string("'") + STRONGROOM_BINARY + "' keyless verify --help");
   CHECK(help.rc == 0);

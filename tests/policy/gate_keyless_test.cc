@@ -78,15 +78,15 @@ std::string Names(const policy::Decision& d) {
   return out;
 }
 
-TEST_CASE("gate keyless: each real bundle passes unchanged under a policy trusting its builder by "
-          "identity, and the bindings record the verification") {
+TEST_CASE(
+    "gate keyless: each real bundle passes unchanged under a policy trusting its builder by "
+    "identity, and the bindings record the verification") {
   const std::string root = ReadData("sigstore/trusted_root.json");
   for (const RealBuilder& rb : RealBuilders()) {
     SUBCASE(rb.bundle->file) {
       World w;
-      TrustByIdentity(w, rb.builder_id, rb.build_type, rb.bundle->source_repository,
-                      kGithubIssuer, rb.bundle->workflow, rb.bundle->ref, root,
-                      RealArtifact(rb.bundle->artifact));
+      TrustByIdentity(w, rb.builder_id, rb.build_type, rb.bundle->source_repository, kGithubIssuer,
+                      rb.bundle->workflow, rb.bundle->ref, root, RealArtifact(rb.bundle->artifact));
       policy::Decision d = EvaluateWith(w, ReadData(rb.bundle->file), root);
       REQUIRE(Names(d) == "");
       const auto& k = d.bindings.keyless_provenance();
@@ -161,15 +161,16 @@ TEST_CASE("gate keyless: the certificate's source repository must be the provena
   CHECK(d.failures[0].message.find("mallory") != std::string::npos);
 
   // A plain envelope with a certificate: TLOG_ENTRY_MISSING through the gate.
-  const std::string go = ReadData("realworld/gha-go-v1.2.1-binary-linux-amd64-push-v14.intoto.jsonl");
+  const std::string go =
+      ReadData("realworld/gha-go-v1.2.1-binary-linux-amd64-push-v14.intoto.jsonl");
   CHECK(Names(EvaluateWith(w, go, root)).find("TLOG_ENTRY_MISSING") != std::string::npos);
 }
 
 TEST_CASE("gate keyless: a product with no identity builder still refuses keyless provenance") {
   World w;
   const RealBuilder& rb = RealBuilders()[0];
-  policy::Decision d = EvaluateWith(w, ReadData(rb.bundle->file),
-                                    ReadData("sigstore/trusted_root.json"));
+  policy::Decision d =
+      EvaluateWith(w, ReadData(rb.bundle->file), ReadData("sigstore/trusted_root.json"));
   CHECK(d.Has(policy::Reason::kProvenanceBuilderUntrusted));
   bool said = false;
   for (const auto& f : d.failures)

@@ -1,22 +1,23 @@
 // Offline verification of Sigstore keyless bundles (policy/sigstore.h): the
 // real bundles of tests/testdata/realworld against the public-good trusted
 // root, and each one-field change refused with its own reason.
+#include "policy/sigstore.h"
+
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "policy/sigstore.h"
 #include "tests/testing/sigstore_fixtures.h"
 
 namespace sr::testing {
 namespace {
 
+using nlohmann::json;
 using policy::KeylessIdentityRule;
 using policy::Reason;
 using policy::ReasonName;
 using policy::TrustedRoot;
 using policy::VerifyKeylessBundle;
-using nlohmann::json;
 
 // The refusal of a Checked, or "" (safe in a doctest message, which is built
 // even when the check passes).
@@ -76,8 +77,7 @@ TEST_CASE("sigstore: the three real bundles verify offline under rules naming th
       CHECK(v->source_repository == b.source_repository);
       CHECK(v->certificate_sha256.size() == 64);
       CHECK(v->log_index > 0);
-      CHECK(v->log_id_hex ==
-            "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d");
+      CHECK(v->log_id_hex == "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d");
       CHECK(v->integrated_time > 1700000000);
       CHECK(v->envelope.payload_type == "application/vnd.in-toto+json");
       // A prefix pattern and a second rule: the matching rule's index.
@@ -111,7 +111,8 @@ TEST_CASE("sigstore: identity changes are CERT_IDENTITY_MISMATCH, naming both si
   const RealBundle& b = RealBundles()[0];
   const std::string text = ReadData(b.file);
   CHECK(Outcome(text, PublicGood(),
-                {{kGithubIssuer, "https://github.com/bazel-contrib/.github/.github/workflows/other.yaml",
+                {{kGithubIssuer,
+                  "https://github.com/bazel-contrib/.github/.github/workflows/other.yaml",
                   {b.ref}}}) == "CERT_IDENTITY_MISMATCH");
   CHECK(Outcome(text, PublicGood(), {{kGithubIssuer, b.workflow, {"refs/tags/v7.1.1"}}}) ==
         "CERT_IDENTITY_MISMATCH");
@@ -121,7 +122,8 @@ TEST_CASE("sigstore: identity changes are CERT_IDENTITY_MISMATCH, naming both si
         "CERT_IDENTITY_MISMATCH");
   // The workflow is a whole path, not a prefix of one.
   CHECK(Outcome(text, PublicGood(),
-                {{kGithubIssuer, "https://github.com/bazel-contrib/.github/.github/workflows/release",
+                {{kGithubIssuer,
+                  "https://github.com/bazel-contrib/.github/.github/workflows/release",
                   {"*"}}}) == "CERT_IDENTITY_MISMATCH");
   auto v = VerifyKeylessBundle(text, PublicGood(),
                                {{{kGithubIssuer, b.workflow, {"refs/tags/v9"}}}}, "provenance");
@@ -141,14 +143,15 @@ TEST_CASE("sigstore: a certificate from another CA is CERT_CHAIN_INVALID") {
   LeafIdentity id;
   id.san = std::string(b.workflow) + "@" + b.ref;
   id.source_repository = b.source_repository;
-  X509Ptr leaf = MakeCert(leaf_key.get(), ca_key.get(), ca.get(), nullptr, false, t - 60, t + 540,
-                          &id);
+  X509Ptr leaf =
+      MakeCert(leaf_key.get(), ca_key.get(), ca.get(), nullptr, false, t - 60, t + 540, &id);
   bundle["verificationMaterial"]["certificate"]["rawBytes"] = Base64Encode(Der(leaf.get()));
   auto& env = bundle["dsseEnvelope"];
   auto payload = Base64Decode(env["payload"].get<std::string>());
   REQUIRE(payload.ok());
-  env["signatures"][0]["sig"] = Base64Encode(EcSign(
-      leaf_key.get(), policy::PreAuthEncoding(env["payloadType"].get<std::string>(), payload.value())));
+  env["signatures"][0]["sig"] = Base64Encode(
+      EcSign(leaf_key.get(),
+             policy::PreAuthEncoding(env["payloadType"].get<std::string>(), payload.value())));
   CHECK(Outcome(bundle.dump(), PublicGood(), RulesFor(b)) == "CERT_CHAIN_INVALID");
 }
 
@@ -188,8 +191,9 @@ TEST_CASE("sigstore: an altered inclusion proof, checkpoint or SET is TLOG_PROOF
             "TLOG_PROOF_INVALID");
       // The SET altered (the proof is still valid: it must not hide it).
       CHECK(with([](json& e) {
-              auto s = Base64Decode(e["inclusionPromise"]["signedEntryTimestamp"].get<std::string>())
-                           .value();
+              auto s =
+                  Base64Decode(e["inclusionPromise"]["signedEntryTimestamp"].get<std::string>())
+                      .value();
               s[10] = static_cast<char>(s[10] ^ 1);
               e["inclusionPromise"]["signedEntryTimestamp"] = Base64Encode(s);
             }) == "TLOG_PROOF_INVALID");
@@ -221,7 +225,8 @@ TEST_CASE("sigstore: an altered payload is PROVENANCE_SIGNATURE_INVALID") {
   }
 }
 
-TEST_CASE("sigstore: another entry's body, or a log the root does not know, is TLOG_ENTRY_MISMATCH") {
+TEST_CASE(
+    "sigstore: another entry's body, or a log the root does not know, is TLOG_ENTRY_MISMATCH") {
   const RealBundle& a = RealBundles()[0];
   const RealBundle& b = RealBundles()[1];
   json ja = json::parse(ReadData(a.file));
@@ -239,6 +244,41 @@ TEST_CASE("sigstore: another entry's body, or a log the root does not know, is T
   other_log["verificationMaterial"]["tlogEntries"][0]["logId"]["keyId"] =
       Base64Encode(Sha256Bytes("another log"));
   CHECK(Outcome(other_log.dump(), PublicGood(), RulesFor(b)) == "TLOG_ENTRY_MISMATCH");
+}
+
+TEST_CASE(
+    "sigstore: each field of the entry body that binds the envelope is checked (dsse 0.0.1 "
+    "and intoto 0.0.2)") {
+  for (const RealBundle& b : RealBundles()) {
+    SUBCASE(b.file) {
+      const json orig = json::parse(ReadData(b.file));
+      const json body = json::parse(
+          Base64Decode(orig["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]
+                           .get<std::string>())
+              .value());
+      const bool dsse = body["kind"] == "dsse";
+      auto with_body = [&](auto edit) {
+        json bd = body;
+        edit(bd);
+        json j = orig;
+        j["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"] = Base64Encode(bd.dump());
+        return Outcome(j.dump(), PublicGood(), RulesFor(b));
+      };
+      json::json_pointer hash(dsse ? "/spec/payloadHash/value" : "/spec/content/payloadHash/value");
+      json::json_pointer sig(dsse ? "/spec/signatures/0/signature"
+                                  : "/spec/content/envelope/signatures/0/sig");
+      json::json_pointer verifier(dsse ? "/spec/signatures/0/verifier"
+                                       : "/spec/content/envelope/signatures/0/publicKey");
+      CHECK(with_body([&](json& bd) { bd[hash] = Sha256Hex("other payload"); }) ==
+            "TLOG_ENTRY_MISMATCH");
+      CHECK(with_body([&](json& bd) { bd[sig] = Base64Encode("another signature"); }) ==
+            "TLOG_ENTRY_MISMATCH");
+      CHECK(with_body([&](json& bd) { bd[verifier] = Base64Encode("not a certificate"); }) ==
+            "TLOG_ENTRY_MISMATCH");
+      CHECK(with_body([&](json& bd) { bd["kind"] = dsse ? "intoto" : "dsse"; }) ==
+            "TLOG_ENTRY_MISMATCH");
+    }
+  }
 }
 
 TEST_CASE("sigstore: a bundle from a test Sigstore verifies; one-field changes are refused") {
@@ -276,8 +316,8 @@ TEST_CASE("sigstore: a bundle from a test Sigstore verifies; one-field changes a
   }
   SUBCASE("a leaf of another CA with the same identity") {
     PkeyPtr k = NewEcKey();
-    X509Ptr other = MakeCert(k.get(), k.get(), nullptr, "mini-fulcio", true, ms.now - 86400,
-                             ms.now + 86400);
+    X509Ptr other =
+        MakeCert(k.get(), k.get(), nullptr, "mini-fulcio", true, ms.now - 86400, ms.now + 86400);
     o.issuer_key = k.get();
     o.issuer = other.get();
     CHECK(Outcome(ms.Bundle(o), root.value(), rules) == "CERT_CHAIN_INVALID");

@@ -136,8 +136,8 @@ inline void AddUtf8Ext(X509* cert, const char* oid, const std::string& value) {
 
 // A certificate for `key`, signed by issuer_key (self-signed when issuer is
 // null), valid [not_before, not_after] (Unix seconds).
-inline X509Ptr MakeCert(EVP_PKEY* key, EVP_PKEY* issuer_key, X509* issuer, const char* cn,
-                        bool ca, std::int64_t not_before, std::int64_t not_after,
+inline X509Ptr MakeCert(EVP_PKEY* key, EVP_PKEY* issuer_key, X509* issuer, const char* cn, bool ca,
+                        std::int64_t not_before, std::int64_t not_after,
                         const LeafIdentity* id = nullptr) {
   X509Ptr c(X509_new());
   X509_set_version(c.get(), 2);
@@ -179,8 +179,8 @@ inline X509Ptr MakeCert(EVP_PKEY* key, EVP_PKEY* issuer_key, X509* issuer, const
 struct MiniSigstore {
   std::int64_t now = 1750000000;  // the log's integratedTime for new entries
   PkeyPtr ca_key = NewEcKey();
-  X509Ptr ca = MakeCert(ca_key.get(), ca_key.get(), nullptr, "mini-fulcio", true,
-                        now - 365 * 86400, now + 3650 * 86400);
+  X509Ptr ca = MakeCert(ca_key.get(), ca_key.get(), nullptr, "mini-fulcio", true, now - 365 * 86400,
+                        now + 3650 * 86400);
   PkeyPtr log_key = NewEcKey();
   std::string log_id = Sha256Bytes(Spki(log_key.get()));
 
@@ -223,10 +223,9 @@ struct MiniSigstore {
                             now + o.not_before_offset, now + o.not_after_offset, &o.id);
     const std::string type = "application/vnd.in-toto+json";
     std::string sig = EcSign(leaf_key.get(), policy::PreAuthEncoding(type, o.payload));
-    nlohmann::json envelope = {
-        {"payload", Base64Encode(o.payload)},
-        {"payloadType", type},
-        {"signatures", {{{"sig", Base64Encode(sig)}, {"keyid", ""}}}}};
+    nlohmann::json envelope = {{"payload", Base64Encode(o.payload)},
+                               {"payloadType", type},
+                               {"signatures", {{{"sig", Base64Encode(sig)}, {"keyid", ""}}}}};
     nlohmann::json body = {
         {"apiVersion", "0.0.1"},
         {"kind", "dsse"},
@@ -255,7 +254,8 @@ struct MiniSigstore {
              {"logId", {{"keyId", Base64Encode(log_id)}}},
              {"kindVersion", {{"kind", "dsse"}, {"version", "0.0.1"}}},
              {"integratedTime", std::to_string(now)},
-             {"inclusionPromise", {{"signedEntryTimestamp", Base64Encode(EcSign(log_key.get(), set_text))}}},
+             {"inclusionPromise",
+              {{"signedEntryTimestamp", Base64Encode(EcSign(log_key.get(), set_text))}}},
              {"inclusionProof",
               {{"logIndex", "1"},
                {"rootHash", Base64Encode(root)},
