@@ -3,7 +3,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo demo-rotation asan-test tsan-test fuzz bench clean format
+.PHONY: all deps configure build test demo demo-rotation demo-keyless asan-test tsan-test fuzz bench clean format
 
 all: build
 
@@ -28,6 +28,11 @@ demo: build
 # release still verifies, A is refused, B signs (docs/key-lifecycle.md).
 demo-rotation: build
 	@scripts/demo-rotation.sh $(BUILD)
+
+# A keyless builder: the SLSA generator's Maven builder trusted by identity, its
+# real Sigstore bundle accepted unchanged (docs/policy.md, "Keyless builders").
+demo-keyless: build
+	@scripts/demo-keyless.sh $(BUILD)
 
 # The suite under AddressSanitizer + UndefinedBehaviorSanitizer, in
 # build-asan. ASAN_CTEST_ARGS selects tests (empty: the whole suite; .ci/run

@@ -201,6 +201,13 @@ std::string BindingsMismatch(const v1::SigningBindings& b, const v1::SigningEven
   if (b.provenance_digest() != s.provenance_sha256())
     return diff("the provenance", b.provenance_digest(), s.provenance_sha256());
   if (b.builder_id() != s.builder_id()) return diff("the builder", b.builder_id(), s.builder_id());
+  if (b.keyless_provenance().SerializeAsString() != s.keyless_provenance().SerializeAsString())
+    return diff(
+        "the keyless provenance (identity, certificate, Rekor entry)",
+        b.keyless_provenance().identity() + " cert " + b.keyless_provenance().certificate_sha256() +
+            " log index " + std::to_string(b.keyless_provenance().rekor_log_index()),
+        s.keyless_provenance().identity() + " cert " + s.keyless_provenance().certificate_sha256() +
+            " log index " + std::to_string(s.keyless_provenance().rekor_log_index()));
   if (!SameSet(b.evidence_digests(), s.evidence_sha256()))
     return "the test evidence that counted differs from the event's evidence_sha256";
   if (b.vex_digest() != s.vex_sha256()) return diff("the VEX", b.vex_digest(), s.vex_sha256());
@@ -234,6 +241,13 @@ void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
   auto manifest = r.Get("manifest payload", s.manifest_sha256());
   std::optional<std::string> vsa;
   if (!s.vsa_sha256().empty()) vsa = r.Get("VSA payload", s.vsa_sha256());
+  // A keyless builder's bundle is verified again against the trusted root
+  // of the policy then in force, read back from the store by its digest.
+  std::optional<std::string> root;
+  if (s.has_keyless_provenance() && j.policy)
+    root = r.Get("Sigstore trusted root of policy version " +
+                     std::to_string(j.policy->loaded.policy.version()),
+                 j.policy->loaded.policy.sigstore_trusted_root_sha256());
   if (r.ok()) t->Pass("evidence");
   CheckSignatures(j, manifest, vsa, t);
 
@@ -246,7 +260,9 @@ void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
     return;
   }
   if (!approval || !provenance || static_cast<int>(evidence.size()) != s.evidence_sha256_size() ||
-      (!s.vex_sha256().empty() && !vex) || static_cast<int>(documents.size()) != s.documents_size())
+      (!s.vex_sha256().empty() && !vex) ||
+      static_cast<int>(documents.size()) != s.documents_size() ||
+      (s.has_keyless_provenance() && !root))
     return;  // named by check "evidence"; the gate cannot be re-run without them
   policy::SigningRequest req;
   req.product = s.product();
@@ -261,6 +277,7 @@ void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
   in.evidence = std::move(evidence);
   if (vex) in.vex = std::move(*vex);
   in.documents = std::move(documents);
+  if (root) in.trusted_root = std::move(*root);
   policy::Decision d = policy::Evaluate(req, in, j.facts, j.at);
   if (!d.allowed()) {
     t->Fail(j.index, "gate", s.approval_sha256(),
@@ -347,6 +364,11 @@ void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
         }))
       return t->Pass("refusal");
   }
+  // The trusted root as the station held it: a refusal for a missing root
+  // (TRUSTED_ROOT_MISSING) is judged again without it.
+  if (j.policy && !j.policy->loaded.policy.sigstore_trusted_root_sha256().empty())
+    if (auto root = ev.Get(j.policy->loaded.policy.sigstore_trusted_root_sha256()); root.ok())
+      in.trusted_root = std::move(*root);
   policy::Decision d = policy::Evaluate(req, in, j.facts, j.at);
   if (d.allowed())
     return t->Fail(j.index, "refusal", "",

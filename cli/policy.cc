@@ -9,6 +9,7 @@
 #include "log/note.h"
 #include "policy/json.h"
 #include "policy/lifecycle_record.h"
+#include "policy/sigstore.h"
 #include "policy/trust_policy.h"
 #include "cli/common.h"
 #include "cli/json.h"
@@ -23,9 +24,9 @@ using policy::Clock;
 
 struct InitOptions {
   std::string out, builder_id, builder_key, signing_key, min_version = "0.0.1", max_version,
-      log_vkey;
-  std::vector<std::string> products, builders, lab_keys, governance_keys, approver_keys,
-      source_repos, build_types, required_tests, configurations, record_signers,
+      log_vkey, trusted_root;
+  std::vector<std::string> products, builders, keyless_builders, lab_keys, governance_keys,
+      approver_keys, source_repos, build_types, required_tests, configurations, record_signers,
       product_security_keys, required_documents;
   unsigned governance_threshold = 0, approval_threshold = 0, valid_days = 365, slsa_level = 0,
            freshness_days = 0;
@@ -61,6 +62,41 @@ Status AddKeys(const std::vector<std::string>& files, v1::KeySet* set, unsigned 
   return Status::Ok();
 }
 
+// Each --keyless-builder ID=ISSUER,WORKFLOW,REF[,REF...]: a builder trusted by
+// the identity its Fulcio certificate names (docs/policy.md, "Keyless builders").
+Status AddKeylessBuilders(const InitOptions& o, v1::ProductPolicy* prod) {
+  for (const auto& spec : o.keyless_builders) {
+    auto eq = spec.find('=');
+    std::vector<std::string> parts;
+    std::string_view rest = eq == std::string::npos ? "" : std::string_view(spec).substr(eq + 1);
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      parts.emplace_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    }
+    bool empty_part = false;
+    for (const auto& p : parts) empty_part |= p.empty();
+    if (eq == std::string::npos || eq == 0 || parts.size() < 3 || empty_part)
+      return InvalidArgument(
+          "--keyless-builder \"" + spec +
+          "\" must be ID=ISSUER,WORKFLOW,REF[,REF...], e.g. "
+          "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/"
+          "builder_go_slsa3.yml@refs/tags/v1.2.1=https://token.actions.githubusercontent.com,"
+          "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/"
+          "builder_go_slsa3.yml,refs/tags/v1.*");
+    auto* b = prod->add_builders();
+    b->set_id(spec.substr(0, eq));
+    auto* id = b->mutable_identity();
+    id->set_issuer(parts[0]);
+    id->set_workflow(parts[1]);
+    for (std::size_t i = 2; i < parts.size(); ++i) id->add_allowed_refs(parts[i]);
+    for (const auto& r : o.source_repos) b->add_allowed_source_repositories(r);
+    for (const auto& t : o.build_types) b->add_allowed_build_types(t);
+    b->set_slsa_build_level(o.slsa_level);
+  }
+  return Status::Ok();
+}
+
 // The builders: each --builder ID=KEYFILE, then --builder-id/--builder-key
 // (one builder), else one placeholder builder.
 Status AddBuilders(const InitOptions& o, v1::ProductPolicy* prod) {
@@ -71,7 +107,8 @@ Status AddBuilders(const InitOptions& o, v1::ProductPolicy* prod) {
       return InvalidArgument("--builder \"" + spec + "\" must be ID=KEYFILE");
     specs.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
   }
-  if (!o.builder_id.empty() || !o.builder_key.empty() || specs.empty())
+  if (!o.builder_id.empty() || !o.builder_key.empty() ||
+      (specs.empty() && o.keyless_builders.empty()))
     specs.emplace_back(o.builder_id, o.builder_key);
   for (const auto& [id, key] : specs) {
     auto* b = prod->add_builders();
@@ -86,7 +123,7 @@ Status AddBuilders(const InitOptions& o, v1::ProductPolicy* prod) {
     for (const auto& t : o.build_types) b->add_allowed_build_types(t);
     b->set_slsa_build_level(o.slsa_level);
   }
-  return Status::Ok();
+  return AddKeylessBuilders(o, prod);
 }
 
 // Each --record-signer TYPES=KEYFILE: a key trusted for the comma-separated
@@ -156,6 +193,14 @@ Result<v1::TrustPolicy> BuildPolicy(const InitOptions& o) {
     *a->mutable_not_after() = p.expires();
     a->set_purpose("release-signing");
   }
+  if (!o.trusted_root.empty()) {
+    SR_ASSIGN_OR_RETURN(std::string root, ReadFile(o.trusted_root, policy::kMaxTrustedRootBytes));
+    auto parsed = policy::TrustedRoot::Parse(root, o.trusted_root);
+    if (!parsed.ok()) return policy::FailureToStatus(parsed.failure()).Annotate("--trusted-root");
+    p.set_sigstore_trusted_root_sha256(Sha256Hex(root));
+  } else if (!o.keyless_builders.empty()) {
+    p.set_sigstore_trusted_root_sha256("REPLACE: SHA-256 hex of the Sigstore trusted_root.json");
+  }
   if (!o.log_vkey.empty()) {
     SR_ASSIGN_OR_RETURN(std::string vkey, VerifierKeyText(o.log_vkey));
     SR_RETURN_IF_ERROR(log::NoteVerifier::Parse(vkey).status().Annotate("--log-vkey"));
@@ -210,6 +255,14 @@ void RegisterInit(CLI::App& policy, Context& ctx) {
                 "A trusted build system: ID=KEYFILE, its exact builder.id and the PEM public key\n"
                 "that signs its provenance (repeat; --source-repo, --build-type and\n"
                 "--slsa-build-level apply to every builder)");
+  c->add_option("--keyless-builder", o->keyless_builders,
+                "A build system trusted by identity (Sigstore keyless):\n"
+                "ID=ISSUER,WORKFLOW,REF[,REF...]: its exact builder.id, the certificate's OIDC\n"
+                "issuer, its workflow (SAN URI up to the '@') and the allowed refs (exact, or a\n"
+                "prefix ending in '*'). Needs --trusted-root (repeat)");
+  c->add_option("--trusted-root", o->trusted_root,
+                "The Sigstore trusted_root.json keyless builders are verified against: its\n"
+                "SHA-256 goes into sigstore_trusted_root_sha256 (install it with the policy)");
   c->add_option("--builder-id", o->builder_id,
                 "Exact builder.id of one trusted build system (or use --builder)");
   c->add_option("--builder-key", o->builder_key,

@@ -83,7 +83,7 @@ void PrintFailures(const Context& ctx, const std::vector<policy::Failure>& fs,
 }
 
 struct InstallOptions {
-  std::string station, in, log_pin_source = "prompt";
+  std::string station, in, trusted_root, log_pin_source = "prompt";
   std::vector<std::string> operators;
   int wait = kDefaultLockWaitSeconds;
 };
@@ -95,7 +95,7 @@ Result<PolicyInstallResult> Install(const InstallOptions& o) {
   SR_ASSIGN_OR_RETURN(auto station,
                       Station::Open(o.station, StationLockOptions::Take("policy install", o.wait)));
   SR_ASSIGN_OR_RETURN(SecretBytes pin, source->ReadPin());
-  return InstallPolicy(*station, pin, o.in, o.operators, Clock::now());
+  return InstallPolicy(*station, pin, o.in, o.trusted_root, o.operators, Clock::now());
 }
 
 int RunInstall(Context& ctx, const InstallOptions& o) {
@@ -123,11 +123,15 @@ int RunInstall(Context& ctx, const InstallOptions& o) {
                {"version", r->version},
                {"digest", r->digest},
                {"previous_version", r->previous_version},
-               {"event_index", r->event_index}});
+               {"event_index", r->event_index},
+               {"trusted_root_sha256", r->trusted_root_sha256}});
   } else {
     std::cout << "installed policy version " << r->version << " (sha256 " << r->digest << ")";
     if (r->previous_version != 0) std::cout << " over version " << r->previous_version;
     std::cout << "; logged as event " << r->event_index << "\n";
+    if (!r->trusted_root_sha256.empty())
+      std::cout << "Sigstore trusted root " << r->trusted_root_sha256
+                << " kept in the station's evidence store\n";
   }
   return kExitOk;
 }
@@ -149,8 +153,17 @@ std::vector<RoleKey> RoleKeys(const policy::LoadedPolicy& lp) {
   for (const auto& prod : lp.policy.products()) {
     for (const auto& k : prod.approvers().keys())
       out.push_back({"approver", prod.name(), "", k.name(), fp(k)});
-    for (const auto& b : prod.builders())
-      out.push_back({"builder", prod.name(), b.id(), b.key().name(), fp(b.key())});
+    for (const auto& b : prod.builders()) {
+      if (!b.has_identity()) {
+        out.push_back({"builder", prod.name(), b.id(), b.key().name(), fp(b.key())});
+        continue;
+      }
+      // A keyless builder has no key: what the witness compares is its identity.
+      std::string refs;
+      for (const auto& r : b.identity().allowed_refs()) refs += (refs.empty() ? "" : ",") + r;
+      out.push_back({"keyless builder", prod.name(), b.id(),
+                     b.identity().issuer() + " " + b.identity().workflow() + "@" + refs, ""});
+    }
     for (const auto& k : prod.test_labs())
       out.push_back({"test lab", prod.name(), "", k.name(), fp(k)});
     for (const auto& r : prod.record_signers()) {
@@ -169,6 +182,7 @@ std::vector<RoleKey> RoleKeys(const policy::LoadedPolicy& lp) {
 std::string RoleText(const RoleKey& k) {
   if (k.role == "governance") return "governance";
   if (k.role == "builder") return "builder " + k.id + " for " + k.product;
+  if (k.role == "keyless builder") return "keyless builder " + k.id + " for " + k.product;
   if (k.role == "key authorization") return "key authorization " + k.id + " for " + k.product;
   if (k.role == "record signer") return "record signer (" + k.id + ") for " + k.product;
   return k.role + " for " + k.product;
@@ -228,6 +242,8 @@ void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure
       std::cout << ", compromised since " << policy::FormatTime(r.compromised_since());
     std::cout << "\n";
   }
+  if (!p.sigstore_trusted_root_sha256().empty())
+    std::cout << "  Sigstore trusted root: sha256 " << p.sigstore_trusted_root_sha256() << "\n";
   for (const auto& f : fs) std::cout << "  ! " << policy::FormatFailure(f) << "\n";
 }
 
@@ -292,9 +308,14 @@ void RegisterPolicyInstallShow(CLI::App& policy, Context& ctx) {
       "threshold of the CURRENT governance keys and a threshold of its own. The installation\n"
       "(or the refusal) is written to the station's log, which `sign` trusts over any file:\n"
       "a policy file that is not the one the log records installed is refused. Earlier\n"
-      "versions are kept by digest in STATION/policy/.");
+      "versions are kept by digest in STATION/policy/. A policy that trusts keyless builders\n"
+      "names a Sigstore trusted root by its SHA-256: give that file with --trusted-root (kept\n"
+      "by digest in STATION/evidence/, so every policy version's root stays available).");
   AddStationOption(i, io->station)->required();
   i->add_option("--in", io->in, "Signed policy envelope")->required();
+  i->add_option("--trusted-root", io->trusted_root,
+                "The Sigstore trusted_root.json the policy names (sigstore_trusted_root_sha256);\n"
+                "refused unless its SHA-256 is that digest and it parses");
   AddLogPinSourceOption(i, io->log_pin_source);
   AddOperatorOption(i, io->operators);
   AddWaitOption(i, io->wait);

@@ -61,6 +61,10 @@ struct SessionContext {
   LogState state;
   std::map<std::string, hsm::KeyHandle> keys;  // by the --key spec
   ArtifactPrehash* prehash = nullptr;          // SessionOptions::prehash
+  // The Sigstore trusted root the policy names, from the evidence store
+  // (station/trusted_root_store.h); "" when it names none or the root is
+  // unreadable (the gate then refuses keyless provenance: TRUSTED_ROOT_MISSING).
+  std::string trusted_root;
 };
 
 // Preflight (names, output directory, key), reading and hashing, then the

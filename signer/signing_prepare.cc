@@ -316,6 +316,7 @@ Prepared Prepare(SessionContext& ctx, const ReleaseRequest& request) {
   in.policy = ctx.policy_bytes;
   if (ctx.policy) in.parsed_policy = &*ctx.policy;
   in.parsed_approval = &approval;
+  in.trusted_root = ctx.trusted_root;
   // Evidence keeps its position (an unreadable file stays as ""), so the
   // gate's evidence[i] is the file given i-th.
   in.evidence.resize(request.evidence_paths.size());

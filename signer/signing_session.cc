@@ -19,6 +19,7 @@
 #include "signer/signing_internal.h"
 #include "station/station_log.h"
 #include "station/layout.h"
+#include "station/trusted_root_store.h"
 
 namespace sr::signer {
 namespace v1 = strongroom::v1;
@@ -49,6 +50,13 @@ std::map<std::string, std::string> ApproverNames(const std::optional<policy::Loa
     for (const auto& k : prod.approvers().keys())
       if (const policy::PublicKey* pk = lp->Key(k)) out[pk->fingerprint()] = k.name();
   return out;
+}
+
+// The trusted root the policy names, "" when none or unreadable: the gate
+// refuses a keyless builder's bundle then with TRUSTED_ROOT_MISSING, logged.
+std::string TrustedRootOf(const Station& st, const policy::LoadedPolicy& lp) {
+  auto root = ReadTrustedRoot(st.dir(), lp.policy);
+  return root.ok() ? std::move(*root) : std::string();
 }
 
 std::optional<policy::LoadedPolicy> ParseOnce(const std::string& bytes) {
@@ -319,7 +327,9 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
                      std::move(approver_names),
                      std::move(state),
                      {},
-                     o.prehash};
+                     o.prehash,
+                     {}};
+  if (ctx.policy) ctx.trusted_root = TrustedRootOf(station, *ctx.policy);
 
   std::vector<Prepared> ps;
   ps.reserve(releases.size());

@@ -12,7 +12,9 @@
 //                               the log key (station/facts_index.h)
 //   STATION/log/facts.d/        per product, its SIGNING events (version, index), which
 //                               the facts index covers by length and hash chain
-//   STATION/evidence/<sha256>   every input and signed payload, by digest
+//   STATION/evidence/<sha256>   every input and signed payload, by digest, and the
+//                               Sigstore trusted root each policy names
+//                               (station/trusted_root_store.h)
 //   STATION/policy/<sha256>.json every installed policy envelope, by digest
 //   STATION/policy/current.json the installed policy (the log says which it must be)
 //   STATION/.space-reserve      space held during `key generate` for the key's

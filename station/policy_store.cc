@@ -4,16 +4,24 @@
 #include "base/hash.h"
 #include "policy/gate.h"
 #include "policy/json.h"
+#include "policy/sigstore.h"
 #include "station/layout.h"
 #include "station/station_log.h"
+#include "station/trusted_root_store.h"
 
 namespace sr {
 namespace {
 
 namespace v1 = strongroom::v1;
 
+// The trusted root presented with the policy, when one was.
+struct PresentedRoot {
+  std::string_view name;
+  std::optional<std::string> bytes;
+};
+
 v1::Event InstallRefusal(std::string_view name, const std::string& text,
-                         const std::vector<policy::Failure>& fs) {
+                         const std::vector<policy::Failure>& fs, const PresentedRoot& root = {}) {
   v1::Event e;
   e.set_kind(v1::EVENT_KIND_REFUSAL);
   auto* r = e.mutable_refusal();
@@ -23,6 +31,12 @@ v1::Event InstallRefusal(std::string_view name, const std::string& text,
   in->set_role("policy");
   in->set_name(std::string(name));
   in->set_sha256(Sha256Hex(text));
+  if (root.bytes) {
+    auto* t = r->add_inputs();
+    t->set_role("trusted_root");
+    t->set_name(std::string(root.name));
+    t->set_sha256(Sha256Hex(*root.bytes));
+  }
   return e;
 }
 
@@ -69,6 +83,7 @@ Result<std::optional<policy::LoadedPolicy>> InstalledPolicy(std::string_view sta
 
 Result<PolicyInstallResult> InstallPolicy(Station& station, const SecretBytes& log_pin,
                                           std::string_view envelope_path,
+                                          std::string_view trusted_root_path,
                                           const std::vector<std::string>& operators,
                                           policy::Clock::time_point now) {
   LogState state;
@@ -85,6 +100,16 @@ Result<PolicyInstallResult> InstallPolicy(Station& station, const SecretBytes& l
     return read.status();
   }
   const std::string& text = *read;
+  PresentedRoot root{trusted_root_path, std::nullopt};
+  if (!trusted_root_path.empty()) {
+    auto r = ReadFile(trusted_root_path, policy::kMaxTrustedRootBytes);
+    if (!r.ok()) {
+      policy::Failure f{policy::Reason::kInputMissing, "trusted_root", r.status().message()};
+      SR_RETURN_IF_ERROR(log->AppendAndCommit(InstallRefusal(envelope_path, text, {f})).status());
+      return r.status().Annotate("--trusted-root");
+    }
+    root.bytes = std::move(*r);
+  }
   auto candidate = policy::ParsePolicy(text, envelope_path);
   if (!candidate.ok()) {
     SR_RETURN_IF_ERROR(
@@ -101,12 +126,20 @@ Result<PolicyInstallResult> InstallPolicy(Station& station, const SecretBytes& l
     return out;
   }
   out.failures = policy::VerifyPolicyInstall(current ? &*current : nullptr, candidate.value(), now);
+  const std::string& root_digest = candidate->policy.sigstore_trusted_root_sha256();
+  if (auto f = CheckTrustedRootForPolicy(
+          *candidate, root.bytes, trusted_root_path,
+          !root_digest.empty() && HasTrustedRoot(station.dir(), root_digest)))
+    out.failures.push_back(std::move(*f));
   if (!out.failures.empty()) {
-    SR_ASSIGN_OR_RETURN(out.event_index,
-                        log->AppendAndCommit(InstallRefusal(envelope_path, text, out.failures)));
+    SR_ASSIGN_OR_RETURN(out.event_index, log->AppendAndCommit(InstallRefusal(envelope_path, text,
+                                                                             out.failures, root)));
     out.refused = true;
     return out;
   }
+  // The root first: a crash after it leaves a harmless extra evidence object.
+  if (root.bytes) SR_RETURN_IF_ERROR(StoreTrustedRoot(station.dir(), *root.bytes).status());
+  out.trusted_root_sha256 = root_digest;
   SR_RETURN_IF_ERROR(
       WriteFileAtomic(layout::InstalledPolicy(station.dir(), candidate->digest), text, 0644));
   SR_ASSIGN_OR_RETURN(out.event_index,

@@ -4,6 +4,7 @@
 // refused). `strongroom policy install` and the signing session use it.
 //
 // Install writes in the order that survives a crash (docs/architecture.md):
+//   0. the trusted root, STATION/evidence/<sha256>     crash: a harmless extra file
 //   1. STATION/policy/<sha256>.json (atomic replace)   crash: a harmless extra file
 //   2. POLICY_INSTALLED event, durable and checkpointed crash: installed; a rerun
 //                                                       only rewrites current.json
@@ -44,16 +45,22 @@ struct PolicyInstallResult {
   std::uint64_t previous_version = 0;  // 0: the station had no policy
   std::uint64_t event_index = 0;       // the POLICY_INSTALLED or REFUSAL event
   std::string current_path;            // STATION/policy/current.json
+  std::string trusted_root_sha256;     // the Sigstore trusted root the policy names ("" = none)
 };
 
 // Verifies the envelope at envelope_path against the installed policy (the
 // first must meet its own governance threshold; a later one a threshold of
 // the current governance keys and of its own, and a higher version) and
-// installs it. A non-OK Status for what stops the installation itself
-// (unreadable file, log or disk failure); a refusal is a result with
-// refused = true, already logged.
+// installs it. A policy naming a Sigstore trusted root
+// (sigstore_trusted_root_sha256) needs that root: trusted_root_path (""
+// when none is given) must hash to it and parse, or the station must hold it
+// already; it is stored in the evidence store (station/trusted_root_store.h)
+// before the POLICY_INSTALLED event. A non-OK Status for what stops the
+// installation itself (unreadable file, log or disk failure); a refusal is a
+// result with refused = true, already logged.
 Result<PolicyInstallResult> InstallPolicy(Station& station, const SecretBytes& log_pin,
                                           std::string_view envelope_path,
+                                          std::string_view trusted_root_path,
                                           const std::vector<std::string>& operators,
                                           policy::Clock::time_point now);
 
