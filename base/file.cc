@@ -57,19 +57,21 @@ Result<UniqueFd> OpenReadOnly(std::string_view path) {
   return fd;
 }
 
-Result<std::string> ReadFile(std::string_view path, std::uint64_t max_bytes) {
-  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnly(path));
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
-  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-    return InvalidArgument("'" + std::string(path) + "' is " + std::to_string(st.st_size) +
+namespace {
+
+// The whole of an open regular file whose fstat said `size` bytes, at most
+// max_bytes: one byte more than fstat said is asked for, so a file that grew
+// after fstat is refused rather than cut.
+Result<std::string> ReadOpenFile(int fd, std::uint64_t size, std::string_view path,
+                                 std::uint64_t max_bytes) {
+  if (size > max_bytes) {
+    return InvalidArgument("'" + std::string(path) + "' is " + std::to_string(size) +
                            " bytes; the limit for this input is " + std::to_string(max_bytes));
   }
-  std::string out;
-  out.resize(static_cast<std::size_t>(st.st_size));
+  std::string out(static_cast<std::size_t>(size) + 1, '\0');
   std::size_t got = 0;
   while (got < out.size()) {
-    ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoError("cannot read", path, errno);
@@ -77,13 +79,33 @@ Result<std::string> ReadFile(std::string_view path, std::uint64_t max_bytes) {
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
   }
+  if (got > size) return InvalidArgument("'" + std::string(path) + "' changed while being read");
   out.resize(got);
-  // A file that grew after fstat must still respect the bound.
-  char extra;
-  if (::read(fd.get(), &extra, 1) > 0) {
-    return InvalidArgument("'" + std::string(path) + "' changed while being read");
-  }
   return out;
+}
+
+}  // namespace
+
+Result<std::string> ReadFile(std::string_view path, std::uint64_t max_bytes) {
+  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnly(path));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
+  return ReadOpenFile(fd.get(), static_cast<std::uint64_t>(st.st_size), path, max_bytes);
+}
+
+Result<std::string> ReadFileAt(int dir_fd, std::string_view name, std::string_view path,
+                               std::uint64_t max_bytes) {
+  int raw =
+      ::openat(dir_fd, std::string(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (raw < 0) return ErrnoError("cannot open", path, errno);
+  UniqueFd fd(raw);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
+  if (!S_ISREG(st.st_mode))
+    return InvalidArgument("'" + std::string(path) + "' is " + std::string(KindOf(st.st_mode)) +
+                           ", not a regular file; strongroom reads inputs only from regular " +
+                           "files: copy it to a file first");
+  return ReadOpenFile(fd.get(), static_cast<std::uint64_t>(st.st_size), path, max_bytes);
 }
 
 Status WriteAll(int fd, std::string_view data, std::string_view what) {

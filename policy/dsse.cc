@@ -24,25 +24,12 @@ std::string PreAuthEncoding(std::string_view payload_type, std::string_view payl
 
 namespace {
 
-Checked<std::string> DecodeB64(const pb::Struct& obj, std::string_view key, std::string_view input,
-                               std::string_view path) {
-  auto text = RequiredString(obj, key, input, path);
-  if (!text.ok()) return text.failure();
-  auto bytes = Base64Decode(text.value(), key);
-  if (!bytes.ok()) {
-    return MakeFailure(Reason::kInputBadBase64, input,
-                       std::string(path) + "." + std::string(key) +
-                           " is not valid base64: " + bytes.status().message());
-  }
-  return std::move(bytes).value();
-}
-
 Checked<Envelope> FromObject(const pb::Struct& obj, std::string_view input, std::string_view path) {
   Envelope env;
   auto type = RequiredString(obj, "payloadType", input, path);
   if (!type.ok()) return type.failure();
   env.payload_type = type.value();
-  auto payload = DecodeB64(obj, "payload", input, path);
+  auto payload = RequiredBase64(obj, "payload", input, path);
   if (!payload.ok()) return payload.failure();
   env.payload = std::move(payload).value();
   const pb::Value* sigs = FindField(obj, "signatures");
@@ -64,7 +51,7 @@ Checked<Envelope> FromObject(const pb::Struct& obj, std::string_view input, std:
     auto keyid = OptionalString(s.struct_value(), "keyid", input, at);
     if (!keyid.ok()) return keyid.failure();
     sig.keyid = keyid.value();
-    auto raw = DecodeB64(s.struct_value(), "sig", input, at);
+    auto raw = RequiredBase64(s.struct_value(), "sig", input, at);
     if (!raw.ok()) return raw.failure();
     sig.sig = std::move(raw).value();
     if (s.struct_value().fields().count("cert")) env.has_certificate = true;

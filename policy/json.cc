@@ -446,7 +446,8 @@ void PutLength(const JsonField& f, std::string_view bytes, std::string* out) {
 class WireReader {
  public:
   explicit WireReader(std::string_view in)
-      : in_(in), s_(reinterpret_cast<const std::uint8_t*>(in.data()), static_cast<int>(in.size())) {}
+      : in_(in),
+        s_(reinterpret_cast<const std::uint8_t*>(in.data()), static_cast<int>(in.size())) {}
   // The next tag; 0 at the end or on a malformed tag (at_end() tells which).
   std::uint32_t Tag() { return s_.ReadTag(); }
   bool at_end() { return s_.CurrentPosition() == static_cast<int>(in_.size()); }
@@ -666,8 +667,7 @@ class StructReader {
     for (const auto* kv : fields) {
       const JsonField* f = nullptr;
       for (std::uint32_t i = 0; i < m.field_count && f == nullptr; ++i)
-        if (kv->first == m.fields[i].json_name || kv->first == m.fields[i].name)
-          f = &m.fields[i];
+        if (kv->first == m.fields[i].json_name || kv->first == m.fields[i].name) f = &m.fields[i];
       std::string where = path.empty() ? kv->first : path + "." + kv->first;
       if (f == nullptr) return Fail(where, "no such field in " + std::string(m.name));
       if (std::find(given.begin(), given.end(), f->number) != given.end())
@@ -758,9 +758,9 @@ class StructReader {
       return Fail(where, "must be a whole number");
     }
     if (negative ? magnitude > lo : magnitude > hi)
-      return Fail(where, std::string("is out of range for ") +
-                             (is_signed ? (is_wide ? "int64" : "int32")
-                                        : (is_wide ? "uint64" : "uint32")));
+      return Fail(
+          where, std::string("is out of range for ") +
+                     (is_signed ? (is_wide ? "int64" : "int32") : (is_wide ? "uint64" : "uint32")));
     // A varint of the two's complement of the value as a 64-bit word (a
     // negative int32 is sign-extended, as protobuf encodes it).
     PutTag(f, WireType::kVarint, out);
@@ -782,7 +782,8 @@ Checked<bool> ProtobufJson(std::string_view json, pb::Message* msg, std::string_
   pb::util::JsonParseOptions opts;
   opts.ignore_unknown_fields = false;
   auto st = pb::util::JsonStringToMessage(pb::StringPiece(json.data(), json.size()), msg, opts);
-  if (!st.ok()) return SchemaFailure(msg->GetDescriptor()->name(), input, std::string(st.message()));
+  if (!st.ok())
+    return SchemaFailure(msg->GetDescriptor()->name(), input, std::string(st.message()));
   return true;
 }
 
@@ -849,6 +850,19 @@ Checked<std::string> RequiredString(const pb::Struct& obj, std::string_view key,
   if (v->kind_case() != pb::Value::kStringValue)
     return MakeFailure(Reason::kInputBadField, input, Where(path, key) + " must be a string");
   return v->string_value();
+}
+
+Checked<std::string> RequiredBase64(const pb::Struct& obj, std::string_view key,
+                                    std::string_view input, std::string_view path) {
+  auto text = RequiredString(obj, key, input, path);
+  if (!text.ok()) return text.failure();
+  auto bytes = Base64Decode(text.value(), key);
+  if (!bytes.ok()) {
+    return MakeFailure(Reason::kInputBadBase64, input,
+                       std::string(path) + "." + std::string(key) +
+                           " is not valid base64: " + bytes.status().message());
+  }
+  return std::move(bytes).value();
 }
 
 Checked<std::string> OptionalString(const pb::Struct& obj, std::string_view key,

@@ -37,10 +37,9 @@ Checked<google::protobuf::Struct> ParseJsonObject(std::string_view text, std::st
 // The same, built on `arena`, which owns the result: a statement of a
 // thousand subjects is several thousand small messages, much cheaper to
 // allocate and to free there.
-Checked<google::protobuf::Struct*> ParseJsonObjectOnArena(std::string_view text,
-                                                          std::string_view input,
-                                                          google::protobuf::Arena* arena,
-                                                          std::size_t max_bytes = kMaxDocumentBytes);
+Checked<google::protobuf::Struct*> ParseJsonObjectOnArena(
+    std::string_view text, std::string_view input, google::protobuf::Arena* arena,
+    std::size_t max_bytes = kMaxDocumentBytes);
 
 // Strict check, then the proto3 JSON mapping into msg (cleared first);
 // unknown fields are errors (kInputBadField names the field). strongroom's
@@ -59,6 +58,10 @@ Checked<bool> StructToMessage(const google::protobuf::Struct& obj, google::proto
 const google::protobuf::Value* FindField(const google::protobuf::Struct& obj, std::string_view key);
 // A required string field (kInputMissingField / kInputBadField).
 Checked<std::string> RequiredString(const google::protobuf::Struct& obj, std::string_view key,
+                                    std::string_view input, std::string_view path);
+// A required string field holding base64 (either alphabet), decoded
+// (kInputMissingField / kInputBadField / kInputBadBase64).
+Checked<std::string> RequiredBase64(const google::protobuf::Struct& obj, std::string_view key,
                                     std::string_view input, std::string_view path);
 // An optional string field: "" when absent; kInputBadField when not a string.
 Checked<std::string> OptionalString(const google::protobuf::Struct& obj, std::string_view key,

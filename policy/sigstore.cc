@@ -55,19 +55,6 @@ std::string Cut(std::string_view s, std::size_t n = 200) {
   return ToValidUtf8(s.substr(0, n)) + (s.size() > n ? "..." : "");
 }
 
-Checked<std::string> B64Field(const pb::Struct& obj, std::string_view key, std::string_view input,
-                              std::string_view path) {
-  auto text = RequiredString(obj, key, input, path);
-  if (!text.ok()) return text.failure();
-  auto bytes = Base64Decode(text.value(), key);
-  if (!bytes.ok()) {
-    return MakeFailure(Reason::kInputBadBase64, input,
-                       std::string(path) + "." + std::string(key) +
-                           " is not valid base64: " + bytes.status().message());
-  }
-  return std::move(bytes).value();
-}
-
 const pb::Struct* ObjectAt(const pb::Struct& obj, std::string_view key) {
   const pb::Value* v = FindField(obj, key);
   return v != nullptr && v->has_struct_value() ? &v->struct_value() : nullptr;
@@ -127,7 +114,7 @@ Checked<TrustedRoot::TransparencyLog> ParseLog(const pb::Struct& obj, std::strin
   const pb::Struct* pk = ObjectAt(obj, "publicKey");
   if (pk == nullptr)
     return MakeFailure(Reason::kInputMissingField, input, "missing field " + path + ".publicKey");
-  auto der = B64Field(*pk, "rawBytes", input, path + ".publicKey");
+  auto der = RequiredBase64(*pk, "rawBytes", input, path + ".publicKey");
   if (!der.ok()) return der.failure();
   log.key_der = std::move(der).value();
   auto validity = ParseValidity(*pk, input, path + ".publicKey");
@@ -136,7 +123,7 @@ Checked<TrustedRoot::TransparencyLog> ParseLog(const pb::Struct& obj, std::strin
   const pb::Struct* id = ObjectAt(obj, "logId");
   if (id == nullptr)
     return MakeFailure(Reason::kInputMissingField, input, "missing field " + path + ".logId");
-  auto key_id = B64Field(*id, "keyId", input, path + ".logId");
+  auto key_id = RequiredBase64(*id, "keyId", input, path + ".logId");
   if (!key_id.ok()) return key_id.failure();
   log.key_id = std::move(key_id).value();
   return log;
@@ -341,7 +328,7 @@ Checked<TlogEntry> ParseTlogEntry(const pb::Struct& e, std::string_view input) {
   const pb::Struct* id = ObjectAt(e, "logId");
   if (id == nullptr)
     return MakeFailure(Reason::kInputMissingField, input, "missing field " + at + ".logId");
-  auto key_id = B64Field(*id, "keyId", input, at + ".logId");
+  auto key_id = RequiredBase64(*id, "keyId", input, at + ".logId");
   if (!key_id.ok()) return key_id.failure();
   t.log_id = std::move(key_id).value();
   const pb::Struct* kv = ObjectAt(e, "kindVersion");
@@ -356,11 +343,11 @@ Checked<TlogEntry> ParseTlogEntry(const pb::Struct& e, std::string_view input) {
   auto it = IntField(e, "integratedTime", input, at);
   if (!it.ok()) return it.failure();
   t.integrated_time = it.value();
-  auto body = B64Field(e, "canonicalizedBody", input, at);
+  auto body = RequiredBase64(e, "canonicalizedBody", input, at);
   if (!body.ok()) return body.failure();
   t.body = std::move(body).value();
   if (const pb::Struct* promise = ObjectAt(e, "inclusionPromise")) {
-    auto set = B64Field(*promise, "signedEntryTimestamp", input, at + ".inclusionPromise");
+    auto set = RequiredBase64(*promise, "signedEntryTimestamp", input, at + ".inclusionPromise");
     if (!set.ok()) return set.failure();
     t.set = std::move(set).value();
   }
@@ -373,7 +360,7 @@ Checked<TlogEntry> ParseTlogEntry(const pb::Struct& e, std::string_view input) {
     auto ts = IntField(*proof, "treeSize", input, pat);
     if (!ts.ok()) return ts.failure();
     t.tree_size = ts.value();
-    auto root = B64Field(*proof, "rootHash", input, pat);
+    auto root = RequiredBase64(*proof, "rootHash", input, pat);
     if (!root.ok()) return root.failure();
     t.root_hash = std::move(root).value();
     const pb::ListValue* hashes = ListAt(*proof, "hashes");
@@ -508,7 +495,8 @@ Checked<TrustedRoot> TrustedRoot::Parse(std::string_view json, std::string_view 
       if (!c.has_struct_value())
         return MakeFailure(Reason::kInputBadField, input,
                            at + ".certChain.certificates[] must be objects");
-      auto der = B64Field(c.struct_value(), "rawBytes", input, at + ".certChain.certificates[]");
+      auto der =
+          RequiredBase64(c.struct_value(), "rawBytes", input, at + ".certChain.certificates[]");
       if (!der.ok()) return der.failure();
       if (!CertOfDer(der.value()))
         return MakeFailure(Reason::kInputBadField, input,
@@ -570,7 +558,7 @@ Checked<KeylessVerified> VerifyKeylessBundle(std::string_view bundle_text, const
     return MakeFailure(Reason::kInputMissingField, input, "missing field verificationMaterial");
   std::string leaf_der;
   if (const pb::Struct* c = ObjectAt(*vm, "certificate")) {
-    auto der = B64Field(*c, "rawBytes", input, "verificationMaterial.certificate");
+    auto der = RequiredBase64(*c, "rawBytes", input, "verificationMaterial.certificate");
     if (!der.ok()) return der.failure();
     leaf_der = std::move(der).value();
   } else if (const pb::Struct* chain = ObjectAt(*vm, "x509CertificateChain")) {
@@ -579,8 +567,8 @@ Checked<KeylessVerified> VerifyKeylessBundle(std::string_view bundle_text, const
       return MakeFailure(Reason::kInputMissingField, input,
                          "missing field verificationMaterial.x509CertificateChain.certificates[0]");
     }
-    auto der = B64Field(certs->values(0).struct_value(), "rawBytes", input,
-                        "verificationMaterial.x509CertificateChain.certificates[0]");
+    auto der = RequiredBase64(certs->values(0).struct_value(), "rawBytes", input,
+                              "verificationMaterial.x509CertificateChain.certificates[0]");
     if (!der.ok()) return der.failure();
     leaf_der = std::move(der).value();
   } else {
