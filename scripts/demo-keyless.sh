@@ -13,23 +13,11 @@
 set -euo pipefail
 
 BUILD_DIR=${1:?usage: scripts/demo-keyless.sh BUILD_DIR}
-SR="$(cd "$BUILD_DIR" && pwd)/cli/strongroom"
-[ -x "$SR" ] || { echo "demo-keyless: $SR not built; run make first" >&2; exit 1; }
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
+DEMO=demo-keyless
+. "$SRC/scripts/demo-common.sh"
 DATA="$SRC/tests/testdata/realworld"
 ROOT="$SRC/tests/testdata/sigstore/trusted_root.json"
-
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-explain() { printf '   %s\n' "$@"; }
-die() { echo "demo-keyless: $*" >&2; exit 1; }
-
-WORK=$(mktemp -d /tmp/strongroom-keyless-XXXXXX)
-if [ "${DEMO_KEEP:-0}" = 1 ]; then echo "demo-keyless: keeping $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
-STATION="$WORK/station"
-PINS="$WORK/pins"
-KEYS="$WORK/people"
-MEDIA="$WORK/media"
-OUT="$WORK/out"
 mkdir -p "$KEYS" "$MEDIA" "$OUT"
 cd "$WORK"
 REL_PIN="--pin-source file:$PINS/release"

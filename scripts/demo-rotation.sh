@@ -12,22 +12,10 @@
 set -euo pipefail
 
 BUILD_DIR=${1:?usage: scripts/demo-rotation.sh BUILD_DIR}
-SR="$(cd "$BUILD_DIR" && pwd)/cli/strongroom"
-[ -x "$SR" ] || { echo "demo-rotation: $SR not built; run make first" >&2; exit 1; }
 HERE="$(cd "$(dirname "$0")" && pwd)"
+DEMO=demo-rotation
+. "$HERE/demo-common.sh"
 DSSE="$HERE/dsse-sign-openssl"
-
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-explain() { printf '   %s\n' "$@"; }
-die() { echo "demo-rotation: $*" >&2; exit 1; }
-
-WORK=$(mktemp -d /tmp/strongroom-rotation-XXXXXX)
-if [ "${DEMO_KEEP:-0}" = 1 ]; then echo "demo-rotation: keeping $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
-STATION="$WORK/station"
-PINS="$WORK/pins"
-KEYS="$WORK/people"
-MEDIA="$WORK/media"
-OUT="$WORK/out"
 mkdir -p "$KEYS" "$MEDIA" "$OUT"
 cd "$WORK"
 REL_PIN="--pin-source file:$PINS/release"

@@ -26,23 +26,12 @@ TOKEN_SECRETS=${DEMO_TOKEN_SECRETS:-}
 unset DEMO_MODULE DEMO_TOKENS DEMO_TOKEN_SECRETS
 
 BUILD_DIR=${1:?usage: scripts/demo.sh BUILD_DIR}
-SR="$(cd "$BUILD_DIR" && pwd)/cli/strongroom"
-[ -x "$SR" ] || { echo "demo: $SR not built; run make first" >&2; exit 1; }
 HERE="$(cd "$(dirname "$0")" && pwd)"
+DEMO=demo
+. "$HERE/demo-common.sh"
 DSSE="$HERE/dsse-sign-openssl"
 DEFINITIONS="$HERE/../ceremonies/definitions"
 PEOPLE="$HERE/../tests/testdata/ceremonies/people"  # the ceremony participants' (test) keys
-
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-explain() { printf '   %s\n' "$@"; }
-
-WORK=$(mktemp -d /tmp/strongroom-demo-XXXXXX)
-if [ "${DEMO_KEEP:-0}" = 1 ]; then echo "demo: keeping $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
-STATION="$WORK/station"
-PINS="$WORK/pins"
-KEYS="$WORK/people"     # keys of people and systems outside the station
-MEDIA="$WORK/media"     # what the release engineer brings on removable media
-OUT="$WORK/out"         # what leaves the station
 SHARES="$WORK/shares"   # the custodians' shares of the token PINs (each to their own media)
 mkdir -p "$KEYS" "$MEDIA"
 cd "$WORK"
