@@ -207,8 +207,8 @@ void ShowHuman(const policy::LoadedPolicy& lp, const std::vector<policy::Failure
                 << (s.keyid.empty() ? "(none)" : s.keyid) << "\n";
   std::cout << "  keys:\n";
   for (const auto& k : RoleKeys(lp))
-    std::cout << "    " << RoleText(k) << ": " << (k.name.empty() ? "" : k.name + " ")
-              << k.fingerprint << "\n";
+    std::cout << "    " << RoleText(k) << ": " << k.name
+              << (k.name.empty() || k.fingerprint.empty() ? "" : " ") << k.fingerprint << "\n";
   for (const auto& prod : p.products()) {
     std::cout << "  product " << prod.name() << ": approvers " << prod.approvers().threshold()
               << " of " << prod.approvers().keys_size() << "; builders " << prod.builders_size()
