@@ -175,13 +175,17 @@ std::string SignatureMemoKey(std::string_view pae, const Envelope& env,
 }
 
 ThresholdResult VerifySignatures(const Envelope& env, const std::vector<PublicKey>& trusted) {
-  std::string pae = PreAuthEncoding(env.payload_type, env.payload);
   SignatureMemo* memo = t_memo;
+  ThresholdResult cached;
+  if (memo != nullptr && memo->FindExact(env, trusted, &cached)) return cached;
+  std::string pae = PreAuthEncoding(env.payload_type, env.payload);
   std::string key;
   if (memo != nullptr) {
     key = SignatureMemoKey(pae, env, trusted);
-    ThresholdResult cached;
-    if (memo->Find(key, &cached)) return cached;
+    if (memo->Find(key, &cached)) {
+      memo->RememberExact(env, trusted, cached);
+      return cached;
+    }
   }
   ThresholdResult r;
   for (const DsseSignature& s : env.signatures) {
@@ -206,7 +210,10 @@ ThresholdResult VerifySignatures(const Envelope& env, const std::vector<PublicKe
       r.unknown_keyids.push_back(s.keyid.substr(0, 80));
     }
   }
-  if (memo != nullptr) memo->Insert(key, r);
+  if (memo != nullptr) {
+    memo->Insert(key, r);
+    memo->RememberExact(env, trusted, r);
+  }
   return r;
 }
 

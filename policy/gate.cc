@@ -444,16 +444,26 @@ void CheckLogFacts(Eval& e, const LogFacts& facts) {
   }
   // Only a release of the same version is compared, so the cost does not
   // grow with every artifact the log has ever seen signed.
-  std::optional<std::set<std::string>> presented;
+  // As sets: the order and repeats of the digests do not matter. Sorted
+  // views, not std::set: a refused retry of a release of thousands of
+  // artifacts compares them at every event.
+  auto distinct = [](auto&& digests) {
+    std::vector<std::string_view> v(digests.begin(), digests.end());
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  };
+  std::optional<std::vector<std::string_view>> presented;
   for (const SignedRelease& s : facts.signed_releases) {
     auto c = CompareVersions(e.req.version, s.version);
     if (!c || *c != 0) continue;
     if (!presented) {
-      presented.emplace();
-      for (const Artifact& a : e.req.artifacts) presented->insert(a.sha256);
+      std::vector<std::string_view> p;
+      p.reserve(e.req.artifacts.size());
+      for (const Artifact& a : e.req.artifacts) p.push_back(a.sha256);
+      presented = distinct(p);
     }
-    std::set<std::string> before(s.artifact_sha256.begin(), s.artifact_sha256.end());
-    if (before != *presented)
+    if (distinct(s.artifact_sha256) != *presented)
       e.Fail(Reason::kVersionArtifactConflict, "log",
              "version " + s.version +
                  " was already signed with different artifacts; "
@@ -620,6 +630,25 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
   b.set_policy_digest(policy->digest);
   b.set_approval_digest(Sha256Hex(in.approval));
   b.set_provenance_digest(Sha256Hex(in.provenance));
+  return std::move(e.d);
+}
+
+Decision EvaluateWithoutDocuments(const SigningRequest& request, const LoadedPolicy* policy,
+                                  const LogFacts& facts, Clock::time_point now) {
+  Eval e{request, now, {}};
+  if (auto f = CheckClockAgainstLog(now, facts.last_event_time, facts.last_event_index,
+                                    facts.last_event_time_text))
+    e.Fail(*f);
+  CheckRequest(e);
+  if (policy == nullptr)
+    e.Fail(Reason::kInputMissing, "policy",
+           "no trust policy is installed; install one with `strongroom policy install`");
+  CheckKeyEnded(e, facts);
+  if (policy == nullptr) return std::move(e.d);
+  e.lp = policy;
+  CheckPolicy(e, *policy, facts);
+  CheckKeyAuthorization(e, policy->policy);
+  CheckLogFacts(e, facts);
   return std::move(e.d);
 }
 

@@ -131,6 +131,19 @@ KeyAuthorizationCheck CheckKeyAuthorization(const strongroom::v1::TrustPolicy& p
 Decision Evaluate(const SigningRequest& request, const GateInputs& inputs, const LogFacts& facts,
                   Clock::time_point now);
 
+// The checks of Evaluate that read no document, in the same code: the
+// station clock against the log, the request, the key's revocation or
+// retirement, the policy's own checks, the key's authorization and the log's
+// facts (CheckClockAgainstLog, CheckRequest, CheckKeyEnded, CheckPolicy,
+// CheckKeyAuthorization, CheckLogFacts). Every failure it returns, Evaluate
+// returns too for the same request, policy, facts and time, whatever
+// documents it is given. `audit replay` judges with it a refusal recorded
+// only for such reasons (an "already signed" retry) without parsing the
+// documents again. policy: the parsed policy (null: none, reported as
+// Evaluate reports a missing policy).
+Decision EvaluateWithoutDocuments(const SigningRequest& request, const LoadedPolicy* policy,
+                                  const LogFacts& facts, Clock::time_point now);
+
 // A gate failure as a refusal event records it (code, input, message).
 strongroom::v1::RefusalReason RefusalReasonOf(const Failure& f);
 

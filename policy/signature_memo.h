@@ -26,6 +26,19 @@ class SignatureMemo {
   virtual ~SignatureMemo() = default;
   virtual bool Find(std::string_view key, ThresholdResult* result) = 0;
   virtual void Insert(std::string_view key, const ThresholdResult& result) = 0;
+  // An optional first look, before the key is computed (hashing a large
+  // policy or approval costs more than comparing it): a result remembered
+  // for exactly this envelope and these keys, compared byte for byte, such
+  // as the last few one thread verified. By default there is none.
+  virtual bool FindExact(const Envelope& env, const std::vector<PublicKey>& trusted,
+                         ThresholdResult* result) {
+    (void)env, (void)trusted, (void)result;
+    return false;
+  }
+  virtual void RememberExact(const Envelope& env, const std::vector<PublicKey>& trusted,
+                             const ThresholdResult& result) {
+    (void)env, (void)trusted, (void)result;
+  }
 };
 
 // The memo key (32 raw bytes) of verifying `env`, whose pre-authentication

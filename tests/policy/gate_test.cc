@@ -313,6 +313,43 @@ TEST_CASE("gate: refuses untrusted or mismatched provenance with the exact reaso
 TEST_CASE("gate: refuses unauthorized keys and rollbacks with the exact reason codes") {
   RunCases(KeyAndLogCases());
 }
+// What `audit replay` relies on to judge an "already signed" retry without
+// parsing its documents again: the checks that read no document find the
+// same key and log reasons as the whole gate, and nothing the documents
+// decide.
+TEST_CASE("gate: EvaluateWithoutDocuments finds the key, policy and log reasons Evaluate finds") {
+  auto run = [](const std::vector<Case>& cases, bool decided_without_documents) {
+    for (const Case& c : cases) {
+      SUBCASE(c.name) {
+        World w;
+        c.change(w);
+        GateInputs in = w.Build();
+        auto lp = policy::ParsePolicy(in.policy);
+        REQUIRE(lp.ok());
+        policy::Decision all = policy::Evaluate(w.request, in, w.facts, w.now);
+        policy::Decision bare =
+            policy::EvaluateWithoutDocuments(w.request, &lp.value(), w.facts, w.now);
+        INFO("case: ", c.name, Describe(bare));
+        std::set<std::string> found = Names(bare), everything = Names(all);
+        for (const std::string& r : found) CHECK(everything.count(r) == 1);
+        if (decided_without_documents)
+          CHECK(found == c.reasons);
+        else
+          CHECK(bare.allowed());
+      }
+    }
+  };
+  run(KeyAndLogCases(), true);
+  run(ApprovalCases(), false);
+  run(ProvenanceCases(), false);
+  run(EvidenceCases(), false);
+  SUBCASE("no policy") {
+    World w;
+    policy::Decision bare = policy::EvaluateWithoutDocuments(w.request, nullptr, w.facts, w.now);
+    CHECK(Names(bare) == std::set<std::string>{"INPUT_MISSING"});
+  }
+}
+
 TEST_CASE("gate: the refusal table has at least 40 cases") {
   std::size_t n = ApprovalCases().size() + EvidenceCases().size() + ProvenanceCases().size() +
                   KeyAndLogCases().size() + PolicyAndInputCaseCount();
