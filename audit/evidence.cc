@@ -7,15 +7,14 @@
 
 namespace sr::audit {
 
-EvidenceDir::EvidenceDir(std::string dir) : dir_(std::move(dir)) {
+EvidenceDir::EvidenceDir(std::string dir, std::size_t cache_bytes)
+    : dir_(std::move(dir)), half_(cache_bytes / 2) {
   int raw = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (raw >= 0) fd_ = UniqueFd(raw);
 }
 
-Result<std::string> EvidenceDir::Get(std::string_view sha256_hex) const {
-  if (!IsSha256Hex(sha256_hex))
-    return InvalidArgument("evidence name '" + std::string(sha256_hex.substr(0, 80)) +
-                           "' is not a lower-case hex SHA-256 digest");
+Result<EvidenceDir::Bytes> EvidenceDir::ReadAndCheck(std::string_view sha256_hex) const {
+  ++reads_;
   // A SHA-256 hex name: no '/' or "..", so openat stays in the directory.
   std::string name(sha256_hex);
   std::string path = JoinPath(dir_, name);
@@ -28,7 +27,59 @@ Result<std::string> EvidenceDir::Get(std::string_view sha256_hex) const {
   }
   if (Sha256Hex(*bytes) != sha256_hex)
     return DataLoss("evidence object " + path + " does not hash to its name: it was altered");
-  return std::move(bytes).value();
+  return std::make_shared<const std::string>(std::move(bytes).value());
+}
+
+Result<EvidenceDir::Bytes> EvidenceDir::GetShared(std::string_view sha256_hex, bool* read) const {
+  if (read) *read = false;
+  if (!IsSha256Hex(sha256_hex))
+    return InvalidArgument("evidence name '" + std::string(sha256_hex.substr(0, 80)) +
+                           "' is not a lower-case hex SHA-256 digest");
+  auto answer = [](const Entry& e) -> Result<Bytes> {
+    if (e.bytes) return e.bytes;
+    return e.status;
+  };
+  if (half_ > 0) {
+    std::lock_guard lock(mu_);
+    if (auto it = newer_.find(sha256_hex); it != newer_.end()) {
+      ++reused_;
+      return answer(it->second);
+    }
+    if (auto it = older_.find(sha256_hex); it != older_.end()) {
+      ++reused_;
+      Result<Bytes> r = answer(it->second);
+      // Still in use: kept into the next generation.
+      if (newer_bytes_ + it->second.cost <= half_) {
+        newer_bytes_ += it->second.cost;
+        newer_.insert(older_.extract(it));
+      }
+      return r;
+    }
+  }
+  if (read) *read = true;
+  Result<Bytes> r = ReadAndCheck(sha256_hex);
+  if (half_ == 0) return r;
+  Entry e;
+  if (r.ok())
+    e.bytes = *r;
+  else
+    e.status = r.status();
+  e.cost = (e.bytes ? e.bytes->size() : e.status.message().size()) + sha256_hex.size() + 128;
+  const std::size_t cost = e.cost;
+  if (cost > half_) return r;  // too large to keep: read again when presented again
+  std::lock_guard lock(mu_);
+  if (newer_bytes_ + cost > half_) {
+    older_ = std::move(newer_);
+    newer_ = Map();
+    newer_bytes_ = 0;
+  }
+  if (newer_.try_emplace(std::string(sha256_hex), std::move(e)).second) newer_bytes_ += cost;
+  return r;
+}
+
+Result<std::string> EvidenceDir::Get(std::string_view sha256_hex) const {
+  SR_ASSIGN_OR_RETURN(Bytes b, GetShared(sha256_hex));
+  return *b;
 }
 
 }  // namespace sr::audit

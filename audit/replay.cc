@@ -4,6 +4,7 @@
 // worker threads in batches through a bounded queue.
 #include "audit/replay.h"
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
@@ -39,20 +40,37 @@ using internal::Tally;
 // bounded when releases have thousands of artifacts.
 inline constexpr std::size_t kBatch = 32;
 inline constexpr std::size_t kBatchBytes = 256 << 10;
+
+// The jobs of a batch and the arena their events were parsed on: events
+// are allocated in a few blocks and freed at once with the batch, by the
+// worker that ran it, instead of one allocation per string and message
+// freed on another thread.
+struct Batch {
+  std::unique_ptr<google::protobuf::Arena> arena;
+  std::vector<Job> jobs;
+};
+
+std::unique_ptr<google::protobuf::Arena> NewArena() {
+  google::protobuf::ArenaOptions o;
+  o.start_block_size = 64 << 10;
+  o.max_block_size = 256 << 10;
+  return std::make_unique<google::protobuf::Arena>(o);
+}
+
 class JobQueue {
  public:
   explicit JobQueue(std::size_t capacity) : capacity_(capacity) {}
-  void Push(std::vector<Job>&& batch) {
+  void Push(Batch&& batch) {
     std::unique_lock lock(mu_);
     not_full_.wait(lock, [&] { return batches_.size() < capacity_; });
     batches_.push_back(std::move(batch));
     not_empty_.notify_one();
   }
-  std::optional<std::vector<Job>> Pop() {
+  std::optional<Batch> Pop() {
     std::unique_lock lock(mu_);
     not_empty_.wait(lock, [&] { return !batches_.empty() || closed_; });
     if (batches_.empty()) return std::nullopt;
-    std::vector<Job> b = std::move(batches_.front());
+    Batch b = std::move(batches_.front());
     batches_.pop_front();
     not_full_.notify_one();
     return b;
@@ -66,7 +84,7 @@ class JobQueue {
  private:
   std::mutex mu_;
   std::condition_variable not_full_, not_empty_;
-  std::deque<std::vector<Job>> batches_;
+  std::deque<Batch> batches_;
   std::size_t capacity_;
   bool closed_ = false;
 };
@@ -88,7 +106,7 @@ std::optional<policy::Clock::time_point> ParseTime(const std::string& text) {
 // against when it was written.
 struct OpenIntent {
   v1::SigningIntentEvent intent;
-  policy::LogFacts facts;
+  std::shared_ptr<const policy::LogFacts> facts;
   policy::Clock::time_point at;
   std::shared_ptr<const PolicyInForce> policy;
   std::string policy_sha256;
@@ -107,24 +125,34 @@ class Replayer {
   Replayer(const ReplayOptions& o, std::uint64_t from, JobQueue* q, Tally* t)
       : o_(o), evidence_(o.evidence_dir), from_(from), queue_(q), tally_(t) {}
 
-  // Hands the jobs not yet queued to the workers (at the end of the log).
+  // Hands the jobs not yet queued to the workers (at the end of the log,
+  // or when the batch is full); the arena goes with them.
   void Flush() {
-    if (!pending_.empty()) queue_->Push(std::move(pending_));
+    if (!pending_.empty())
+      queue_->Push(Batch{std::move(arena_), std::move(pending_)});
+    else
+      arena_.reset();
+    arena_ = NewArena();
     pending_ = {};
     pending_bytes_ = 0;
   }
 
   void See(std::uint64_t index, std::string_view bytes) {
     Tally* t = index >= from_ ? tally_ : &before_;
-    event_bytes_ = bytes.size();
-    v1::Event ev;
+    // Every event is parsed on the batch's arena (those not queued too, so
+    // the arena is bounded by the bytes parsed into it).
+    if (pending_bytes_ >= kBatchBytes) Flush();
+    pending_bytes_ += bytes.size();
+    v1::Event& ev = *google::protobuf::Arena::CreateMessage<v1::Event>(arena_.get());
     if (!ev.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       return t->Fail(index, "event", "", "the event does not parse as an Event");
     }
     // Intents whose SIGNING should have come by now were interrupted (no
     // signature left the station): no longer pending.
-    while (!open_.empty() && open_.begin()->second.intent.signing_index() < index)
+    while (!open_.empty() && open_.begin()->second.intent.signing_index() < index) {
       open_.erase(open_.begin());
+      ++epoch_;
+    }
     switch (ev.kind()) {
       case v1::EVENT_KIND_KEY_GENERATED: {
         const auto& k = ev.key_generated();
@@ -148,17 +176,14 @@ class Replayer {
         Intent(index, ev, t);
         break;
       case v1::EVENT_KIND_SIGNING:
-        Signing(index, std::move(ev), t);
+        Signing(index, ev, t);
         break;
       case v1::EVENT_KIND_REFUSAL:
-        Refusal(index, std::move(ev), t);
+        Refusal(index, ev, t);
         break;
-      case v1::EVENT_KIND_LIFECYCLE_RECORDED: {
-        std::string product = ev.lifecycle_recorded().product();
-        std::string version = ev.lifecycle_recorded().version();
-        Record(index, std::move(ev), product, version);
+      case v1::EVENT_KIND_LIFECYCLE_RECORDED:
+        Record(index, ev, ev.lifecycle_recorded().product(), ev.lifecycle_recorded().version());
         break;
-      }
       default:
         break;
     }
@@ -170,6 +195,7 @@ class Replayer {
     if (fp.empty()) return;
     auto [it, fresh] = ended_.try_emplace(fp);
     if (!fresh && (it->second.revoked || !revoked)) return;
+    ++epoch_;
     it->second =
         policy::EndedKey{revoked, index, std::move(label), std::move(reason), std::move(time)};
   }
@@ -227,11 +253,13 @@ class Replayer {
             policy::VerifyPolicyInstall(policy_ ? &policy_->loaded : nullptr, parsed.value(),
                                         at.value_or(policy::Clock::time_point{}));
         for (const policy::Failure& f : fs) chain_fail(policy::FormatFailure(f));
-        next = std::make_shared<PolicyInForce>(
-            PolicyInForce{std::move(text).value(), std::move(parsed).value()});
+        std::string digest = Sha256Hex(*text);
+        next = std::make_shared<PolicyInForce>(PolicyInForce{
+            std::move(text).value(), std::move(digest), std::move(parsed).value()});
       }
     }
     if (t->failure_count == failed_before) t->Pass("policy-chain");
+    ++epoch_;
     policy_ = std::move(next);
     policy_sha256_ = p.policy_sha256();
     policy_version_ = p.policy_version();
@@ -258,8 +286,25 @@ class Replayer {
 
   // What LogState::FactsFor gives the station, from the events before
   // `index` and the intents still pending at it (a batch's earlier releases).
-  policy::LogFacts Facts(const std::string& product, const std::string& version,
-                         const std::string& key, std::uint64_t index) {
+  // The same, shared with the jobs before it while nothing they depend on
+  // changed: a run of refused retries of a version is judged against one
+  // copy.
+  std::shared_ptr<const policy::LogFacts> Facts(const std::string& product,
+                                                const std::string& version,
+                                                const std::string& key, std::uint64_t index) {
+    if (facts_ && facts_epoch_ == epoch_ && facts_product_ == product &&
+        facts_version_ == version && facts_key_ == key)
+      return facts_;
+    facts_ = std::make_shared<const policy::LogFacts>(ComputeFacts(product, version, key, index));
+    facts_epoch_ = epoch_;
+    facts_product_ = product;
+    facts_version_ = version;
+    facts_key_ = key;
+    return facts_;
+  }
+
+  policy::LogFacts ComputeFacts(const std::string& product, const std::string& version,
+                                const std::string& key, std::uint64_t index) {
     policy::LogFacts f;
     f.installed_policy_version = policy_version_;
     f.installed_policy_digest = policy_sha256_;
@@ -290,7 +335,14 @@ class Replayer {
 
   std::optional<policy::Clock::time_point> TimeOf(std::uint64_t index, const v1::Event& ev,
                                                   Tally* t) {
+    // Events come in runs within the same second: the last text is parsed
+    // once.
+    if (last_time_ && ev.time() == last_time_text_) return last_time_;
     auto at = ParseTime(ev.time());
+    if (at) {
+      last_time_text_ = ev.time();
+      last_time_ = at;
+    }
     if (!at)
       t->Fail(index, "event", "",
               "the event's time \"" + ev.time().substr(0, 64) +
@@ -309,6 +361,7 @@ class Replayer {
     OpenIntent o{in, Facts(in.product(), in.version(), in.key_fingerprint(), index), *at, policy_,
                  policy_sha256_};
     open_.insert_or_assign(index, std::move(o));
+    ++epoch_;
   }
 
   // The intent's bindings against the SIGNING event's: "" when the same.
@@ -337,7 +390,7 @@ class Replayer {
     return "";
   }
 
-  void Signing(std::uint64_t index, v1::Event ev, Tally* t) {
+  void Signing(std::uint64_t index, const v1::Event& ev, Tally* t) {
     const v1::SigningEvent& s = ev.signing();
     Job job;
     job.index = index;
@@ -373,6 +426,7 @@ class Replayer {
                   std::to_string(e->second.event_index) + ")");
     else
       t->Pass("key-ended");
+    ++epoch_;  // the intent is no longer open; the product's versions change
     ProductState& ps = products_[s.product()];
     if (auto at = ps.signed_at.find(s.version()); at != ps.signed_at.end()) {
       t->Fail(index, "version-order", s.manifest_sha256(),
@@ -392,23 +446,25 @@ class Replayer {
     if (auto k = keys_.find(s.key_fingerprint()); k != keys_.end()) job.release_key = k->second;
     if (auto k = keys_.find(s.attestation_key_fingerprint()); k != keys_.end())
       job.attestation_key = k->second;
-    job.event = std::move(ev);
+    job.event = &ev;
     if (index >= from_) Queue(std::move(job));
   }
 
   // A LIFECYCLE_RECORDED, or the REFUSAL of a lifecycle record: judged
   // again (release::JudgeLifecycleRecord) with the policy in force and the
   // release as signed before it.
-  void Record(std::uint64_t index, v1::Event ev, const std::string& product,
+  void Record(std::uint64_t index, const v1::Event& ev, const std::string& product,
               const std::string& version) {
     Job job;
     job.index = index;
+    auto facts = std::make_shared<policy::LogFacts>();
     if (auto it = products_.find(product); it != products_.end())
       if (auto at = it->second.signed_at.find(version); at != it->second.signed_at.end())
-        job.facts.signed_releases.push_back({version, ArtifactsOf(at->second), at->second});
+        facts->signed_releases.push_back({version, ArtifactsOf(at->second), at->second});
+    job.facts = std::move(facts);
     job.policy = policy_;
     job.policy_sha256 = policy_sha256_;
-    job.event = std::move(ev);
+    job.event = &ev;
     if (index >= from_) Queue(std::move(job));
   }
 
@@ -418,12 +474,9 @@ class Replayer {
     return false;
   }
 
-  void Refusal(std::uint64_t index, v1::Event ev, Tally* t) {
+  void Refusal(std::uint64_t index, const v1::Event& ev, Tally* t) {
     const v1::RefusalEvent& r = ev.refusal();
-    if (IsRecordRefusal(r)) {
-      std::string product = r.product(), version = r.version();
-      return Record(index, std::move(ev), product, version);
-    }
+    if (IsRecordRefusal(r)) return Record(index, ev, r.product(), r.version());
     if (r.product().empty()) {
       if (index >= from_)
         t->NotRerun(index,
@@ -439,14 +492,15 @@ class Replayer {
     job.at = *at;
     job.policy = policy_;
     job.policy_sha256 = policy_sha256_;
-    job.event = std::move(ev);
+    job.event = &ev;
     if (index >= from_) Queue(std::move(job));
   }
 
+  // The batch is handed over once full (or, in See, once its arena holds
+  // kBatchBytes of events).
   void Queue(Job&& job) {
     pending_.push_back(std::move(job));
-    pending_bytes_ += event_bytes_;
-    if (pending_.size() >= kBatch || pending_bytes_ >= kBatchBytes) Flush();
+    if (pending_.size() >= kBatch) Flush();
   }
 
   const ReplayOptions& o_;
@@ -454,7 +508,8 @@ class Replayer {
   std::uint64_t from_;
   JobQueue* queue_;
   std::vector<Job> pending_;  // the batch being filled
-  std::size_t pending_bytes_ = 0, event_bytes_ = 0;
+  std::unique_ptr<google::protobuf::Arena> arena_ = NewArena();  // its events
+  std::size_t pending_bytes_ = 0;  // bytes of events parsed on arena_
   Tally* tally_;
   Tally before_;  // what events before --since would have shown: not reported
   std::optional<log::LogReader> reader_;
@@ -466,6 +521,13 @@ class Replayer {
   std::map<std::string, std::shared_ptr<const policy::PublicKey>> keys_;
   std::map<std::uint64_t, OpenIntent> open_;
   std::unordered_map<std::string, ProductState> products_;
+  std::string last_time_text_;
+  std::optional<policy::Clock::time_point> last_time_;
+  // Bumped whenever anything Facts reads changes.
+  std::uint64_t epoch_ = 0;
+  std::shared_ptr<const policy::LogFacts> facts_;
+  std::uint64_t facts_epoch_ = 0;
+  std::string facts_product_, facts_version_, facts_key_;
 };
 
 }  // namespace
@@ -485,7 +547,9 @@ Result<ReplayReport> Replay(const ReplayOptions& o) {
   main.max_kept = o.max_failures_kept;
   std::vector<Tally> tallies(threads);
   for (Tally& t : tallies) t.max_kept = o.max_failures_kept;
-  EvidenceDir evidence(o.evidence_dir);
+  // Each evidence object is read and checked once while the replay keeps
+  // seeing it (audit/evidence.h).
+  EvidenceDir evidence(o.evidence_dir, EvidenceDir::kReplayCacheBytes);
   // Each distinct (envelope, trusted keys) is verified once: the gate's
   // checks of a refusal's approval, provenance, evidence and policy are
   // mostly of envelopes verified before (audit/signature_cache.h).
@@ -498,9 +562,10 @@ Result<ReplayReport> Replay(const ReplayOptions& o) {
     CloseOnExit close{queue};  // destroyed before the workers are joined
     for (unsigned k = 0; k < threads; ++k)
       workers.emplace_back([&, k] {
-        policy::ScopedSignatureMemo memo_there(&memo);
-        while (std::optional<std::vector<Job>> batch = queue.Pop())
-          for (const Job& job : *batch) internal::RunJob(job, evidence, &tallies[k]);
+        WorkerSignatureMemo mine(memo);
+        policy::ScopedSignatureMemo memo_there(&mine);
+        while (std::optional<Batch> batch = queue.Pop())
+          for (const Job& job : batch->jobs) internal::RunJob(job, evidence, &tallies[k]);
       });
     Replayer replayer(o, from, &queue, &main);
     log::VerifyOptions vo;

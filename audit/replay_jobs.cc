@@ -50,19 +50,21 @@ namespace {
 class Reads {
  public:
   Reads(const EvidenceDir& ev, std::uint64_t index, Tally* t) : ev_(ev), index_(index), t_(t) {}
-  std::optional<std::string> Get(const std::string& what, const std::string& digest) {
+  // The object, shared (null when the read failed: named in the tally).
+  EvidenceDir::Bytes Get(const std::string& what, const std::string& digest) {
     if (digest.empty()) {
       ok_ = false;
       t_->Fail(index_, "evidence", "", "the event records no digest for its " + what);
-      return std::nullopt;
+      return nullptr;
     }
-    auto b = ev_.Get(digest);
+    bool read = false;
+    auto b = ev_.GetShared(digest, &read);
+    if (read) ++t_->hashes;
     if (!b.ok()) {
       ok_ = false;
       t_->Fail(index_, "evidence", digest, what + ": " + b.status().message());
-      return std::nullopt;
+      return nullptr;
     }
-    ++t_->hashes;
     return std::move(b).value();
   }
   bool ok() const { return ok_; }
@@ -77,16 +79,20 @@ class Reads {
 std::string Short(const std::string& fp) { return fp.substr(0, 16) + "..."; }
 
 // Every recorded signature against the recorded key and digest.
-void CheckSignatures(const Job& j, const std::optional<std::string>& manifest,
-                     const std::optional<std::string>& vsa, Tally* t) {
-  const v1::SigningEvent& s = j.event.signing();
+void CheckSignatures(const Job& j, const EvidenceDir::Bytes& manifest,
+                     const EvidenceDir::Bytes& vsa, Tally* t) {
+  const v1::SigningEvent& s = j.event->signing();
   const std::uint64_t i = j.index;
   const std::uint64_t failed_before = t->failure_count;
   auto fail = [&](std::string digest, std::string m) {
     t->Fail(i, "signature", std::move(digest), std::move(m));
   };
   std::shared_ptr<const policy::PublicKey> key;
-  if (!s.key_public_key_pem().empty()) {
+  if (!s.key_public_key_pem().empty() && j.release_key &&
+      j.release_key->pem() == s.key_public_key_pem() &&
+      j.release_key->fingerprint() == s.key_fingerprint()) {
+    key = j.release_key;  // the key the log published, as its PEM: parsed once
+  } else if (!s.key_public_key_pem().empty()) {
     auto k = policy::PublicKey::FromPem(s.key_public_key_pem(), "the event's signing key");
     if (!k.ok())
       fail("", k.status().message());
@@ -143,7 +149,7 @@ void CheckSignatures(const Job& j, const std::optional<std::string>& manifest,
       continue;
     }
     (is_manifest ? manifest_signed : vsa_signed) = true;
-    const std::optional<std::string>& payload = is_manifest ? manifest : vsa;
+    const EvidenceDir::Bytes& payload = is_manifest ? manifest : vsa;
     if (!payload) continue;  // already a failure of check "evidence"
     std::string pae = policy::PreAuthEncoding(policy::kInTotoPayloadType, *payload);
     ++t->hashes;
@@ -226,24 +232,24 @@ std::string BindingsMismatch(const v1::SigningBindings& b, const v1::SigningEven
 }
 
 void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
-  const v1::SigningEvent& s = j.event.signing();
+  const v1::SigningEvent& s = j.event->signing();
   Reads r(ev, j.index, t);
   auto approval = r.Get("approval", s.approval_sha256());
   auto provenance = r.Get("provenance", s.provenance_sha256());
   std::vector<std::string> evidence;
   for (const std::string& d : s.evidence_sha256())
-    if (auto b = r.Get("test evidence", d)) evidence.push_back(std::move(*b));
-  std::optional<std::string> vex;
+    if (auto b = r.Get("test evidence", d)) evidence.push_back(*b);
+  EvidenceDir::Bytes vex;
   if (!s.vex_sha256().empty()) vex = r.Get("VEX", s.vex_sha256());
   std::vector<policy::Artifact> documents;
   for (const auto& d : s.documents())
     if (r.Get("document " + d.name(), d.sha256())) documents.push_back({d.name(), d.sha256()});
   auto manifest = r.Get("manifest payload", s.manifest_sha256());
-  std::optional<std::string> vsa;
+  EvidenceDir::Bytes vsa;
   if (!s.vsa_sha256().empty()) vsa = r.Get("VSA payload", s.vsa_sha256());
   // A keyless builder's bundle is verified again against the trusted root
   // of the policy then in force, read back from the store by its digest.
-  std::optional<std::string> root;
+  EvidenceDir::Bytes root;
   if (s.has_keyless_provenance() && j.policy)
     root = r.Get("Sigstore trusted root of policy version " +
                      std::to_string(j.policy->loaded.policy.version()),
@@ -272,13 +278,13 @@ void RunSigning(const Job& j, const EvidenceDir& ev, Tally* t) {
   policy::GateInputs in;
   in.policy = j.policy->envelope;
   in.parsed_policy = &j.policy->loaded;
-  in.approval = std::move(*approval);
-  in.provenance = std::move(*provenance);
+  in.approval = *approval;
+  in.provenance = *provenance;
   in.evidence = std::move(evidence);
-  if (vex) in.vex = std::move(*vex);
+  if (vex) in.vex = *vex;
   in.documents = std::move(documents);
-  if (root) in.trusted_root = std::move(*root);
-  policy::Decision d = policy::Evaluate(req, in, j.facts, j.at);
+  if (root) in.trusted_root = *root;
+  policy::Decision d = policy::Evaluate(req, in, *j.facts, j.at);
   if (!d.allowed()) {
     t->Fail(j.index, "gate", s.approval_sha256(),
             "the policy in force (version " + std::to_string(j.policy->loaded.policy.version()) +
@@ -298,16 +304,18 @@ bool IsDocumentRole(const std::string& role) {
 }
 
 void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
-  const v1::RefusalEvent& r = j.event.refusal();
-  std::set<std::string> roles;
-  for (const auto& in : r.inputs()) roles.insert(in.role());
+  const v1::RefusalEvent& r = j.event->refusal();
+  auto presented = [&](const std::string& role) {
+    return std::any_of(r.inputs().begin(), r.inputs().end(),
+                       [&](const v1::PresentedInput& in) { return in.role() == role; });
+  };
   std::string not_rerun;
   for (const auto& reason : r.reasons()) {
     ReasonClass c = ClassifyReason(reason.code());
     std::string why;
     if (!c.rerunnable)
       why = std::string(c.why);
-    else if (IsDocumentRole(reason.input()) && !roles.count(reason.input()))
+    else if (IsDocumentRole(reason.input()) && !presented(reason.input()))
       why = "its " + reason.input() + " was not stored (not read)";
     if (!why.empty()) not_rerun += (not_rerun.empty() ? "" : "; ") + reason.code() + ": " + why;
   }
@@ -319,8 +327,13 @@ void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
   req.product = r.product();
   req.version = r.version();
   req.key_fingerprint = r.key_fingerprint();
-  policy::GateInputs in;
-  std::optional<std::string> presented_policy;
+  // Each presented document is checked (in the store, hashing to its
+  // digest) at every event that presents it; its bytes are copied into the
+  // gate's inputs only if the full re-run below needs them.
+  EvidenceDir::Bytes policy_bytes, approval, provenance, vex;
+  std::string policy_digest;
+  std::vector<EvidenceDir::Bytes> evidence;
+  std::vector<policy::Artifact> documents;
   for (const auto& p : r.inputs()) {
     if (p.role() == "artifact") {
       req.artifacts.push_back({p.name(), p.sha256()});
@@ -328,48 +341,70 @@ void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
     }
     auto b = reads.Get(p.role(), p.sha256());
     if (!b) continue;
-    if (p.role() == "policy") presented_policy = std::move(*b);
-    if (p.role() == "approval") in.approval = std::move(*b);
-    if (p.role() == "provenance") in.provenance = std::move(*b);
-    if (p.role().starts_with("evidence[")) {
+    if (p.role() == "policy") {
+      policy_bytes = std::move(b);
+      policy_digest = p.sha256();
+    } else if (p.role() == "approval") {
+      approval = std::move(b);
+    } else if (p.role() == "provenance") {
+      provenance = std::move(b);
+    } else if (p.role().starts_with("evidence[")) {
       std::size_t k = std::strtoul(p.role().c_str() + 9, nullptr, 10);
       if (k >= policy::kMaxEvidence) continue;
-      if (in.evidence.size() <= k) in.evidence.resize(k + 1);
-      in.evidence[k] = std::move(*b);
+      if (evidence.size() <= k) evidence.resize(k + 1);
+      evidence[k] = std::move(b);
+    } else if (p.role() == "vex") {
+      vex = std::move(b);
+    } else if (p.role().starts_with("document[")) {
+      documents.push_back({p.name(), p.sha256()});
     }
-    if (p.role() == "vex") in.vex = std::move(*b);
-    if (p.role().starts_with("document[")) in.documents.push_back({p.name(), p.sha256()});
   }
   if (!reads.ok()) return;  // named by check "evidence"
   t->Pass("evidence");
-  if (presented_policy) {
-    in.policy = std::move(*presented_policy);
-    if (j.policy && in.policy == j.policy->envelope) in.parsed_policy = &j.policy->loaded;
-  } else if (j.policy) {
-    in.policy = j.policy->envelope;
-    in.parsed_policy = &j.policy->loaded;
-  }
+  // The policy presented is the policy in force when its envelope's digest
+  // is: the bytes were just checked against that digest.
+  const policy::LoadedPolicy* parsed_policy = nullptr;
+  if (j.policy && (policy_bytes ? policy_digest == j.policy->envelope_sha256 : true))
+    parsed_policy = &j.policy->loaded;
   // Refused only for reasons the gate decides before it reads a document
   // (an "already signed" retry): the gate given the policy alone finds them
   // as the full re-run would; otherwise (or if it does not) the full re-run
   // below is the judge.
   if (std::all_of(r.reasons().begin(), r.reasons().end(),
                   [](const auto& x) { return DecidedWithoutDocuments(x.code()); })) {
-    policy::GateInputs bare;
-    bare.parsed_policy = in.parsed_policy;
-    if (!bare.parsed_policy) bare.policy = in.policy;
-    std::vector<std::string> found = policy::Evaluate(req, bare, j.facts, j.at).ReasonNames();
-    if (std::all_of(r.reasons().begin(), r.reasons().end(), [&](const auto& x) {
-          return std::find(found.begin(), found.end(), x.code()) != found.end();
-        }))
-      return t->Pass("refusal");
+    std::optional<policy::Checked<policy::LoadedPolicy>> own;
+    const policy::LoadedPolicy* lp = parsed_policy;
+    if (lp == nullptr && policy_bytes) {
+      own = policy::ParsePolicy(*policy_bytes, "policy");
+      if (own->ok()) lp = &own->value();
+    }
+    if (lp != nullptr || !policy_bytes) {
+      std::vector<std::string> found =
+          policy::EvaluateWithoutDocuments(req, lp, *j.facts, j.at).ReasonNames();
+      if (std::all_of(r.reasons().begin(), r.reasons().end(), [&](const auto& x) {
+            return std::find(found.begin(), found.end(), x.code()) != found.end();
+          }))
+        return t->Pass("refusal");
+    }
   }
+  policy::GateInputs in;
+  in.parsed_policy = parsed_policy;
+  if (policy_bytes)
+    in.policy = *policy_bytes;
+  else if (j.policy)
+    in.policy = j.policy->envelope;
+  if (approval) in.approval = *approval;
+  if (provenance) in.provenance = *provenance;
+  for (const EvidenceDir::Bytes& e : evidence) in.evidence.push_back(e ? *e : std::string());
+  if (vex) in.vex = *vex;
+  in.documents = std::move(documents);
   // The trusted root as the station held it: a refusal for a missing root
   // (TRUSTED_ROOT_MISSING) is judged again without it.
   if (j.policy && !j.policy->loaded.policy.sigstore_trusted_root_sha256().empty())
-    if (auto root = ev.Get(j.policy->loaded.policy.sigstore_trusted_root_sha256()); root.ok())
-      in.trusted_root = std::move(*root);
-  policy::Decision d = policy::Evaluate(req, in, j.facts, j.at);
+    if (auto root = ev.GetShared(j.policy->loaded.policy.sigstore_trusted_root_sha256());
+        root.ok())
+      in.trusted_root = **root;
+  policy::Decision d = policy::Evaluate(req, in, *j.facts, j.at);
   if (d.allowed())
     return t->Fail(j.index, "refusal", "",
                    "the gate allows this release on re-run, but the event records it refused "
@@ -395,12 +430,12 @@ void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
 // before it accepts it with the same fields and signer (refuses it for at
 // least the recorded reasons). Check "record".
 void RunRecord(const Job& j, const EvidenceDir& ev, Tally* t) {
-  const bool recorded = j.event.kind() == v1::EVENT_KIND_LIFECYCLE_RECORDED;
+  const bool recorded = j.event->kind() == v1::EVENT_KIND_LIFECYCLE_RECORDED;
   std::string digest;
   if (recorded) {
-    digest = j.event.lifecycle_recorded().envelope_sha256();
+    digest = j.event->lifecycle_recorded().envelope_sha256();
   } else {
-    const v1::RefusalEvent& r = j.event.refusal();
+    const v1::RefusalEvent& r = j.event->refusal();
     std::string not_rerun;
     for (const auto& reason : r.reasons())
       if (ReasonClass c = ClassifyReason(reason.code()); !c.rerunnable)
@@ -412,11 +447,11 @@ void RunRecord(const Job& j, const EvidenceDir& ev, Tally* t) {
     if (!not_rerun.empty()) return t->NotRerun(j.index, "not re-runnable: " + not_rerun);
   }
   Reads reads(ev, j.index, t);
-  std::optional<std::string> bytes = reads.Get("lifecycle record", digest);
+  EvidenceDir::Bytes bytes = reads.Get("lifecycle record", digest);
   if (!bytes) return;  // named by check "evidence"
   t->Pass("evidence");
   std::optional<release::SignedReleaseFacts> signed_release;
-  for (const policy::SignedRelease& s : j.facts.signed_releases)
+  for (const policy::SignedRelease& s : j.facts->signed_releases)
     if (s.event_index)
       signed_release = release::SignedReleaseFacts{*s.event_index, s.artifact_sha256};
   std::vector<std::string> now;
@@ -434,11 +469,11 @@ void RunRecord(const Job& j, const EvidenceDir& ev, Tally* t) {
   if (recorded) {
     if (!now.empty())
       return t->Fail(j.index, "record", digest,
-                     "the event records a " + j.event.lifecycle_recorded().record_type() +
+                     "the event records a " + j.event->lifecycle_recorded().record_type() +
                          " record accepted, but judged again with the policy in force it is "
                          "refused: " +
                          list);
-    if (std::string m = release::RecordedEventMismatch(j.event.lifecycle_recorded(),
+    if (std::string m = release::RecordedEventMismatch(j.event->lifecycle_recorded(),
                                                        release::RecordedEventOf(*parsed, judged));
         !m.empty())
       return t->Fail(j.index, "record", digest,
@@ -446,7 +481,7 @@ void RunRecord(const Job& j, const EvidenceDir& ev, Tally* t) {
     return t->Pass("record");
   }
   std::set<std::string> now_set(now.begin(), now.end());
-  for (const auto& reason : j.event.refusal().reasons())
+  for (const auto& reason : j.event->refusal().reasons())
     if (!now_set.count(reason.code()))
       return t->Fail(j.index, "record", digest,
                      "the event records the reason " + reason.code() +
@@ -458,11 +493,11 @@ void RunRecord(const Job& j, const EvidenceDir& ev, Tally* t) {
 }  // namespace
 
 void RunJob(const Job& job, const EvidenceDir& evidence, Tally* tally) {
-  if (job.event.kind() == v1::EVENT_KIND_SIGNING)
+  if (job.event->kind() == v1::EVENT_KIND_SIGNING)
     RunSigning(job, evidence, tally);
-  else if (job.event.kind() == v1::EVENT_KIND_LIFECYCLE_RECORDED)
+  else if (job.event->kind() == v1::EVENT_KIND_LIFECYCLE_RECORDED)
     RunRecord(job, evidence, tally);
-  else if (std::any_of(job.event.refusal().inputs().begin(), job.event.refusal().inputs().end(),
+  else if (std::any_of(job.event->refusal().inputs().begin(), job.event->refusal().inputs().end(),
                        [](const v1::PresentedInput& in) { return in.role() == "record"; }))
     RunRecord(job, evidence, tally);
   else

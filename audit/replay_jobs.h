@@ -22,18 +22,24 @@ namespace sr::audit::internal {
 
 // A policy the log records as installed, with its envelope as installed.
 struct PolicyInForce {
-  std::string envelope;  // the signed envelope's bytes
+  std::string envelope;         // the signed envelope's bytes
+  std::string envelope_sha256;  // their SHA-256 (hex)
   policy::LoadedPolicy loaded;
 };
 
 struct Job {
   std::uint64_t index = 0;
-  strongroom::v1::Event event;  // a SIGNING, a REFUSAL or a LIFECYCLE_RECORDED
+  // A SIGNING, a REFUSAL or a LIFECYCLE_RECORDED, parsed on the arena of
+  // the batch that carries the job (it lives as long as the batch).
+  const strongroom::v1::Event* event = nullptr;
   // The policy in force at that index (null: none installed, or its
   // envelope could not be read: named by policy_sha256).
   std::shared_ptr<const PolicyInForce> policy;
   std::string policy_sha256;
-  policy::LogFacts facts;        // the log's facts before the decision
+  // The log's facts before the decision (never null in a queued job);
+  // shared by the events judged against the same facts (a run of refused
+  // retries).
+  std::shared_ptr<const policy::LogFacts> facts;
   policy::Clock::time_point at;  // when the gate decided
   // Keys the log published (KEY_GENERATED), for the release key (when the
   // event carries no PEM) and the station attestation key (the VSA's).

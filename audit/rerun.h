@@ -31,9 +31,10 @@ ReasonClass ClassifyReason(std::string_view code);
 // CheckKeyAuthorization, CheckLogFacts): the key's authorization, revocation
 // or retirement, the version against those signed, the policy's own checks.
 // A refusal recorded only for such reasons is found refused again by the
-// gate given the policy and no documents (replay still reads and hashes
-// every document it presented), which spares parsing them: most refusals
-// in a log are "already signed" retries.
+// gate's checks that read no document (policy::EvaluateWithoutDocuments;
+// replay still checks every document it presented against its digest),
+// which spares parsing them: most refusals in a log are "already signed"
+// retries.
 bool DecidedWithoutDocuments(std::string_view code);
 
 }  // namespace sr::audit

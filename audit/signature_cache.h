@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "policy/signature_memo.h"
 
@@ -34,6 +35,7 @@ class SignatureCache final : public policy::SignatureMemo {
 
   // Results given from the memo, and verifications done and remembered.
   std::uint64_t hits() const { return hits_; }
+  void CountHit() { ++hits_; }
   std::uint64_t misses() const { return misses_; }
   std::size_t size() const;
 
@@ -43,6 +45,37 @@ class SignatureCache final : public policy::SignatureMemo {
   mutable std::mutex mu_;
   Map newer_, older_;
   std::atomic<std::uint64_t> hits_{0}, misses_{0};
+};
+
+// One worker thread's memo: the shared cache, looked at after the last few
+// envelopes this thread verified or found, which are compared byte for byte
+// before any key is hashed (a refused retry presents the same policy, and
+// its policy signatures are checked at every gate run). Not thread-safe:
+// one per thread.
+class WorkerSignatureMemo final : public policy::SignatureMemo {
+ public:
+  explicit WorkerSignatureMemo(SignatureCache& shared) : shared_(shared) {}
+  bool Find(std::string_view key, policy::ThresholdResult* result) override {
+    return shared_.Find(key, result);
+  }
+  void Insert(std::string_view key, const policy::ThresholdResult& result) override {
+    shared_.Insert(key, result);
+  }
+  bool FindExact(const policy::Envelope& env, const std::vector<policy::PublicKey>& trusted,
+                 policy::ThresholdResult* result) override;
+  void RememberExact(const policy::Envelope& env, const std::vector<policy::PublicKey>& trusted,
+                     const policy::ThresholdResult& result) override;
+
+ private:
+  struct Recent {
+    policy::Envelope env;
+    std::vector<std::string> trusted;  // fingerprints, in order
+    policy::ThresholdResult result;
+  };
+  static constexpr std::size_t kRecent = 8;
+  SignatureCache& shared_;
+  std::vector<Recent> recent_;  // at most kRecent; the oldest is replaced
+  std::size_t next_ = 0;
 };
 
 }  // namespace sr::audit

@@ -11,6 +11,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "audit/evidence.h"
+#include "base/file.h"
 #include "base/hash.h"
 #include "log/note.h"
 #include "log/writer.h"
@@ -19,6 +21,7 @@
 #include "tests/testing/relog.h"
 #include "tests/testing/sign_helpers.h"
 #include "tests/testing/sign_station.h"
+#include "tests/testing/temp_dir.h"
 
 namespace sr::testing {
 namespace {
@@ -132,17 +135,86 @@ TEST_CASE("audit replay: an altered evidence object fails, naming the event and 
   std::string text = ReadAll(obj);
   text[text.size() / 2] ^= 1;
   WriteAll(obj, text, 0644);
-  Replayed p = Replay(st, st.station + "/log", st.root + "/log.vkey", ev);
-  INFO(p.r.all());
-  CHECK(p.r.rc == 1);
-  CHECK(p.j["ok"] == false);
-  // The SIGNING of 5.4.6 and the refusal of 5.4.6 again both rest on it.
-  auto f = Failures(p.j);
-  CHECK(f.count({h.signing_546, "evidence", h.approval_546}) == 1);
-  for (const auto& [index, check, digest] : f) {
-    CHECK(check == "evidence");
-    CHECK(digest == h.approval_546);
+  // Two more refused retries of 5.4.6 presenting it: replay keeps the
+  // outcome of each object's check (audit/evidence.h), and the altered
+  // object must still fail at every event that presents it, not only at the
+  // first.
+  auto evs = st.Events();
+  const std::uint64_t n = evs.size();
+  std::uint64_t refusal_546 = 0;
+  for (std::uint64_t i = 0; i < n; ++i)
+    if (evs[i].kind() == v1::EVENT_KIND_REFUSAL && evs[i].refusal().version() == "5.4.6")
+      refusal_546 = i;
+  REQUIRE(refusal_546 > h.signing_546);
+  std::string dir = Relog(
+      st, "log-retries", [](std::uint64_t, v1::Event&) {}, {evs[refusal_546], evs[refusal_546]});
+  for (const std::string& log : {st.station + "/log", dir}) {
+    CAPTURE(log);
+    Replayed p = Replay(st, log, log == dir ? dir + ".vkey" : st.root + "/log.vkey", ev);
+    INFO(p.r.all());
+    CHECK(p.r.rc == 1);
+    CHECK(p.j["ok"] == false);
+    // The SIGNING of 5.4.6 and each refusal of 5.4.6 again rest on it.
+    auto f = Failures(p.j);
+    CHECK(f.count({h.signing_546, "evidence", h.approval_546}) == 1);
+    CHECK(f.count({refusal_546, "evidence", h.approval_546}) == 1);
+    if (log == dir) {
+      CHECK(f.count({n, "evidence", h.approval_546}) == 1);
+      CHECK(f.count({n + 1, "evidence", h.approval_546}) == 1);
+    }
+    for (const auto& [index, check, digest] : f) {
+      CHECK(check == "evidence");
+      CHECK(digest == h.approval_546);
+    }
   }
+}
+
+TEST_CASE("audit replay: the evidence reader keeps what it checked, failures included, bounded") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/evidence";
+  REQUIRE(MakeDirs(dir, 0700).ok());
+  auto put = [&](const std::string& bytes) {
+    std::string name = Sha256Hex(bytes);
+    WriteAll(dir + "/" + name, bytes, 0644);
+    return name;
+  };
+  const std::string a = put(std::string(3000, 'a')), b = put(std::string(3000, 'b'));
+  const std::string missing = Sha256Hex("never stored");
+  // A budget of two objects a generation.
+  audit::EvidenceDir ev(dir, 2 * 2 * (3000 + 64 + 128));
+  bool read = false;
+  auto first = ev.GetShared(a, &read);
+  REQUIRE(first.ok());
+  CHECK(read);
+  auto again = ev.GetShared(a, &read);
+  REQUIRE(again.ok());
+  CHECK(!read);
+  CHECK(again->get() == first->get());
+  CHECK(ev.reads() == 1);
+  CHECK(ev.reused() == 1);
+  // A missing object stays missing, with the same message, without a read.
+  auto m1 = ev.GetShared(missing, &read);
+  CHECK(read);
+  auto m2 = ev.GetShared(missing, &read);
+  CHECK(!read);
+  REQUIRE(!m1.ok());
+  REQUIRE(!m2.ok());
+  CHECK(m2.status().code() == Code::kNotFound);
+  CHECK(m1.status().message() == m2.status().message());
+  // Past the budget the oldest generation goes; an object dropped is read
+  // and checked again, and an object altered since is then refused.
+  for (int i = 0; i < 8; ++i) REQUIRE(ev.GetShared(put(std::string(3000, char('c' + i)))).ok());
+  REQUIRE(ev.GetShared(b).ok());
+  std::string path = dir + "/" + a;
+  REQUIRE(::chmod(path.c_str(), 0644) == 0);
+  WriteAll(path, std::string(2999, 'a') + "x", 0644);
+  auto dropped = ev.GetShared(a, &read);
+  CHECK(read);
+  REQUIRE(!dropped.ok());
+  CHECK(dropped.status().code() == Code::kDataLoss);
+  CHECK(dropped.status().message().find("altered") != std::string::npos);
+  // And a name that is not a digest is refused before any look-up.
+  CHECK(ev.GetShared("../etc/passwd").status().code() == Code::kInvalidArgument);
 }
 
 TEST_CASE("audit replay: a SIGNING event without its SIGNING_INTENT fails at that event") {
