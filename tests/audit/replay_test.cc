@@ -12,10 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/evidence.h"
+#include "audit/signature_cache.h"
 #include "base/file.h"
 #include "base/hash.h"
 #include "log/note.h"
 #include "log/writer.h"
+#include "policy/dsse.h"
+#include "policy/signature_memo.h"
 #include "tests/testing/audit_replay.h"
 #include "tests/testing/files.h"
 #include "tests/testing/relog.h"
@@ -167,6 +170,37 @@ TEST_CASE("audit replay: an altered evidence object fails, naming the event and 
       CHECK(digest == h.approval_546);
     }
   }
+}
+
+TEST_CASE("audit replay: a worker's memo answers only for the very same envelope and keys") {
+  policy::Envelope env{"application/vnd.in-toto+json", "{\"the\":\"payload\"}", {}, false};
+  REQUIRE(policy::AddSignature(&env, *Keys().appr[0]).ok());
+  const std::vector<policy::PublicKey> one = {Keys().appr[0]->Public()};
+  const std::vector<policy::PublicKey> two = {Keys().appr[0]->Public(), Keys().appr[1]->Public()};
+  audit::SignatureCache shared;
+  audit::WorkerSignatureMemo mine(shared);
+  policy::ScopedSignatureMemo scope(&mine);
+  CHECK(policy::VerifySignatures(env, one).accepted.size() == 1);
+  CHECK(shared.misses() == 1);
+  CHECK(policy::VerifySignatures(env, one).accepted.size() == 1);
+  CHECK(shared.hits() == 1);  // the exact look-up, before any key is hashed
+  // One byte of the payload, or of the signature, or another key set:
+  // verified afresh, and the altered ones refused.
+  policy::Envelope payload = env;
+  payload.payload[3] ^= 1;
+  CHECK(policy::VerifySignatures(payload, one).invalid == 1);
+  policy::Envelope sig = env;
+  sig.signatures[0].sig[5] ^= 1;
+  CHECK(policy::VerifySignatures(sig, one).invalid == 1);
+  CHECK(policy::VerifySignatures(env, two).accepted.size() == 1);
+  CHECK(shared.misses() == 4);
+  CHECK(shared.hits() == 1);
+  // Another worker finds them in the shared cache.
+  audit::WorkerSignatureMemo other(shared);
+  policy::ScopedSignatureMemo there(&other);
+  CHECK(policy::VerifySignatures(payload, one).invalid == 1);
+  CHECK(shared.hits() == 2);
+  CHECK(shared.misses() == 4);
 }
 
 TEST_CASE("audit replay: the evidence reader keeps what it checked, failures included, bounded") {
