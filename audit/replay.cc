@@ -440,7 +440,14 @@ class Replayer {
     } else {
       t->Pass("version-order");
     }
-    ps.signed_at.try_emplace(s.version(), index);
+    if (ps.signed_at.try_emplace(s.version(), index).second) {
+      // Its artifacts, for the retries that usually follow: kept as
+      // ArtifactsOf would read them back from the log.
+      std::vector<std::string> digests;
+      digests.reserve(s.artifacts_size());
+      for (const auto& a : s.artifacts()) digests.push_back(a.sha256());
+      artifacts_of_.emplace(index, std::move(digests));
+    }
     auto c = policy::CompareVersions(s.version(), ps.last_version);
     if (ps.last_version.empty() || (c && *c > 0)) ps.last_version = s.version();
     if (auto k = keys_.find(s.key_fingerprint()); k != keys_.end()) job.release_key = k->second;

@@ -327,6 +327,7 @@ void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
   req.product = r.product();
   req.version = r.version();
   req.key_fingerprint = r.key_fingerprint();
+  req.artifacts.reserve(r.inputs_size());
   // Each presented document is checked (in the store, hashing to its
   // digest) at every event that presents it; its bytes are copied into the
   // gate's inputs only if the full re-run below needs them.

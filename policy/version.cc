@@ -1,13 +1,22 @@
 #include "policy/version.h"
 
+#include <array>
 #include <cstdint>
-#include <vector>
 
 namespace sr::policy {
 namespace {
 
-std::optional<std::vector<std::uint64_t>> Split(std::string_view v) {
-  std::vector<std::uint64_t> out;
+// At most 8 parts, held in place: versions are compared at every gate
+// decision (several times by the log-fact checks), so no allocation.
+struct Parts {
+  std::array<std::uint64_t, 8> n{};
+  std::size_t count = 0;
+  std::size_t size() const { return count; }
+  std::uint64_t operator[](std::size_t i) const { return n[i]; }
+};
+
+std::optional<Parts> Split(std::string_view v) {
+  Parts out;
   if (v.empty() || v.size() > 80) return std::nullopt;
   std::size_t start = 0;
   while (start <= v.size()) {
@@ -19,8 +28,8 @@ std::optional<std::vector<std::uint64_t>> Split(std::string_view v) {
       if (c < '0' || c > '9') return std::nullopt;
       n = n * 10 + static_cast<std::uint64_t>(c - '0');
     }
-    out.push_back(n);
-    if (out.size() > 8) return std::nullopt;
+    if (out.count == out.n.size()) return std::nullopt;  // a ninth part
+    out.n[out.count++] = n;
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }

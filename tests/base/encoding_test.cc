@@ -79,6 +79,20 @@ TEST_CASE("hex: IsLowerHex takes only [0-9a-f], wherever another character is") 
       CHECK_FALSE(sr::IsLowerHex(s));
     }
   }
+  // Every byte value at every position of every length up to 40 (it checks
+  // eight characters at a time, then the rest one by one), against the
+  // definition.
+  std::size_t wrong = 0;
+  for (std::size_t len = 1; len <= 40; ++len)
+    for (std::size_t at = 0; at < len; ++at)
+      for (int c = 0; c < 256; ++c) {
+        std::string s;
+        for (std::size_t k = 0; k < len; ++k) s += "0123456789abcdef"[k % 16];
+        s[at] = static_cast<char>(c);
+        const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        wrong += sr::IsLowerHex(s) != hex;
+      }
+  CHECK(wrong == 0);
 }
 
 TEST_CASE("hex: round trip and odd length rejected") {
