@@ -123,6 +123,31 @@ double ThreadCpu() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+// The counts of a generated log, kept beside it for REPLAY_REUSE.
+bool WriteWork(const std::string& path, const Work& w) {
+  std::string text;
+  for (std::uint64_t v : {w.ec256, w.ed25519, w.ec384, w.hash_bytes, w.presented_ec256,
+                          w.presented_ed25519, w.presented_hash_bytes, w.node_hashes})
+    text += std::to_string(v) + "\n";
+  return sr::WriteFileAtomic(path, text).ok();
+}
+
+bool ReadWork(const std::string& path, Work* w) {
+  auto text = sr::ReadFile(path, 4096);
+  if (!text.ok()) return false;
+  std::uint64_t* fields[] = {&w->ec256,           &w->ed25519,           &w->ec384,
+                             &w->hash_bytes,      &w->presented_ec256,   &w->presented_ed25519,
+                             &w->presented_hash_bytes, &w->node_hashes};
+  std::size_t pos = 0;
+  for (std::uint64_t* f : fields) {
+    std::size_t end = text->find('\n', pos);
+    if (end == std::string::npos) return false;
+    *f = std::strtoull(text->substr(pos, end - pos).c_str(), nullptr, 10);
+    pos = end + 1;
+  }
+  return true;
+}
+
 // One core's seconds for the counted work (*presented: for the presented
 // verifications instead, with the same hashes).
 double Floor(const Work& w, sr::policy::Signer& p256, sr::policy::Signer& ed, double* presented) {
@@ -169,212 +194,233 @@ int main(int argc, char** argv) {
     return 1;
   }
   bench::BenchDir dir;
-  const std::string ldir = dir.path() + "/log", edir = dir.path() + "/evidence";
-  if (!MakeDirs(edir, 0700).ok()) return 1;
-  auto signer = log::Ed25519NoteSigner::Generate("strongroom.bench/audit");
-  if (!signer.ok() || !log::LogWriter::Create(ldir, **signer).ok()) return 1;
-  const std::string vkey = log::EncodeVerifierKey((*signer)->Name(), (*signer)->PublicKey());
-  auto wr = log::LogWriter::Open(ldir, **signer);
-  if (!wr.ok()) return 1;
-  auto& w = **wr;
-  auto put = [&](const std::string& bytes) {
-    std::string name = Sha256Hex(bytes);
-    std::string path = JoinPath(edir, name);
-    if (!PathExists(path) && !WriteFileAtomic(path, bytes, 0444, false, false).ok()) std::abort();
-    return name;
-  };
-
   testing::KeyRing& keys = testing::Keys();
-  auto attest = testing::NewKey("ec256");
-  const auto now = policy::Clock::now();
-  // The clock moves on a second every 100 events: each event is judged at
-  // its own time.
-  auto time_of = [&](std::uint64_t k) {
-    return google::protobuf::util::TimeUtil::ToString(
-        testing::TsAt(now + std::chrono::seconds(k / 100)));
-  };
-  World world;
-  world.ForStation(now, keys.signing->KeyId(), vkey);
-  const std::string policy_env = world.Build().policy;
-  auto loaded = policy::ParsePolicy(policy_env);
-  if (!loaded.ok()) return 1;
   Work work;
-  std::uint64_t events = 0;
-  // Appended 1,000 at a time (one flush each: writing the log is not what
-  // is measured), committed every 20,000.
-  std::vector<v1::Event> pending;
-  auto flush = [&] {
-    if (!pending.empty() && !w.AppendMany(pending).ok()) std::abort();
-    pending.clear();
-  };
-  auto append = [&](v1::Event e) {
-    e.set_time(time_of(events));
-    e.set_station_id("bench");
-    work.hash_bytes += e.ByteSizeLong() + 1;  // the leaf hash
-    pending.push_back(std::move(e));
-    if (pending.size() >= 1000) flush();
-    if (++events % 20000 == 0) {
-      flush();
-      if (!w.Commit().ok()) std::abort();
-    }
-  };
-  for (auto* k : {keys.signing.get(), attest.get()}) {
-    v1::Event e;
-    e.set_kind(v1::EVENT_KIND_KEY_GENERATED);
-    e.mutable_key_generated()->set_fingerprint(k->KeyId());
-    e.mutable_key_generated()->set_public_key_pem(k->Public().pem());
-    e.mutable_key_generated()->set_algorithm("ecdsa-p256");
-    append(e);
-  }
-  {
-    v1::Event e;
-    e.set_kind(v1::EVENT_KIND_POLICY_INSTALLED);
-    auto* p = e.mutable_policy_installed();
-    p->set_policy_version(loaded->policy.version());
-    p->set_policy_sha256(loaded->digest);
-    p->set_envelope_sha256(put(policy_env));
-    append(e);
-    work.ec256 += 1;  // its governance signatures (one P-256, one Ed25519 key)
-    work.ed25519 += 1;
-    work.presented_ec256 += 1;
-    work.presented_ed25519 += 1;
-    work.hash_bytes += policy_env.size();
-  }
-  double t_gen = bench::Now();
-  std::uint64_t releases = 0;
-  std::string previous = "5.5.0";
-  while (events + 2 <= n) {
-    const std::string version = "5.6." + std::to_string(++releases);
-    std::vector<policy::Artifact> artifacts;
-    std::vector<std::string> contents;
-    for (int a = 0; a < arts; ++a) {
-      contents.push_back("release " + version + " artifact " + std::to_string(a));
-      artifacts.push_back({"fw-" + std::to_string(a) + ".bin", Sha256Hex(contents.back())});
-    }
-    World r = world;
-    r.ForRelease(artifacts, version, previous);
-    policy::GateInputs g = r.Build();
-    g.policy = policy_env;
-    g.parsed_policy = &*loaded;
-    policy::SigningRequest req = r.request;
-    policy::LogFacts facts;
-    facts.installed_policy_version = loaded->policy.version();
-    facts.installed_policy_digest = loaded->digest;
-    if (releases > 1) facts.last_signed_version = previous;
-    policy::Decision d = policy::Evaluate(req, g, facts, now);
-    if (!d.allowed()) {
-      std::fprintf(stderr, "bench: the gate refuses release %s: %s\n", version.c_str(),
-                   policy::FormatFailure(d.failures[0]).c_str());
+  // REPLAY_REUSE=DIR: the log, evidence and counts a BENCH_KEEP run left in
+  // DIR, measured again without writing them (writing a million events takes
+  // minutes and is not what is measured); REPLAY_GENERATE_ONLY=1 with
+  // BENCH_KEEP=1 writes them and stops.
+  const char* reuse = std::getenv("REPLAY_REUSE");
+  const std::string root = reuse ? std::string(reuse) : dir.path();
+  const std::string ldir = root + "/log", edir = root + "/evidence";
+  if (reuse) {
+    if (!ReadWork(root + "/work.txt", &work)) {
+      std::fprintf(stderr, "bench: %s/work.txt is missing or unreadable\n", reuse);
       return 1;
     }
-    const v1::SigningBindings& b = d.bindings;
-    std::string approval = put(g.approval), provenance = put(g.provenance);
-    std::vector<std::string> evidence;
-    for (const auto& e : g.evidence) evidence.push_back(put(e));
-    v1::UpdateManifest m;
-    m.set_product(b.product());
-    m.set_version(b.version());
-    m.set_key_fingerprint(b.key_fingerprint());
-    std::string manifest = release::ManifestPayload(artifacts, m);
-    v1::VerificationSummary vs;
-    vs.set_verification_result("PASSED");
-    std::string vsa = release::VsaPayload(artifacts, vs);
-    std::string mpae = policy::PreAuthEncoding(policy::kInTotoPayloadType, manifest);
-    std::string vpae = policy::PreAuthEncoding(policy::kInTotoPayloadType, vsa);
-    const std::uint64_t intent_index = w.size() + pending.size(),
-                        signing_index = intent_index + 1;
-    v1::Event ie;
-    ie.set_kind(v1::EVENT_KIND_SIGNING_INTENT);
-    auto* i = ie.mutable_signing_intent();
-    i->set_product(b.product());
-    i->set_version(b.version());
-    *i->mutable_artifacts() = b.artifacts();
-    i->set_key_fingerprint(b.key_fingerprint());
-    i->set_key_authorization_id(b.key_authorization_id());
-    i->set_policy_version(b.policy_version());
-    i->set_policy_sha256(b.policy_digest());
-    i->set_manifest_sha256(put(manifest));
-    i->set_vsa_sha256(put(vsa));
-    i->set_signing_index(signing_index);
-    append(ie);
-    v1::Event se;
-    se.set_kind(v1::EVENT_KIND_SIGNING);
-    auto* s = se.mutable_signing();
-    s->set_product(b.product());
-    s->set_version(b.version());
-    *s->mutable_artifacts() = b.artifacts();
-    s->set_key_fingerprint(b.key_fingerprint());
-    s->set_key_authorization_id(b.key_authorization_id());
-    s->set_policy_version(b.policy_version());
-    s->set_policy_sha256(b.policy_digest());
-    s->set_approval_sha256(approval);
-    s->set_provenance_sha256(provenance);
-    for (const auto& e : evidence) s->add_evidence_sha256(e);
-    for (const auto& fp : b.approver_fingerprints()) s->add_approvers()->set_fingerprint(fp);
-    s->set_builder_id(b.builder_id());
-    s->set_manifest_sha256(i->manifest_sha256());
-    s->set_vsa_sha256(i->vsa_sha256());
-    s->set_intent_index(intent_index);
-    s->set_attestation_key_fingerprint(attest->KeyId());
-    s->set_key_public_key_pem(keys.signing->Public().pem());
-    auto sig = [&](const std::string& role, const std::string& name, policy::Signer& k,
-                   std::string_view msg) {
-      auto* rec = s->add_signatures();
-      rec->set_role(role);
-      rec->set_artifact_name(name);
-      rec->set_signature(Sig(k, msg));
-      rec->set_signed_sha256(Sha256Hex(msg));
-      rec->set_key_fingerprint(k.KeyId());
+    std::printf("  log reused                    : %s (%llu events)\n", reuse,
+                static_cast<unsigned long long>(work.node_hashes + 1));
+  } else {
+    if (!MakeDirs(edir, 0700).ok()) return 1;
+    auto signer = log::Ed25519NoteSigner::Generate("strongroom.bench/audit");
+    if (!signer.ok() || !log::LogWriter::Create(ldir, **signer).ok()) return 1;
+    const std::string vkey = log::EncodeVerifierKey((*signer)->Name(), (*signer)->PublicKey());
+    auto wr = log::LogWriter::Open(ldir, **signer);
+    if (!wr.ok()) return 1;
+    auto& w = **wr;
+    auto put = [&](const std::string& bytes) {
+      std::string name = Sha256Hex(bytes);
+      std::string path = JoinPath(edir, name);
+      if (!PathExists(path) && !WriteFileAtomic(path, bytes, 0444, false, false).ok()) std::abort();
+      return name;
     };
-    for (int a = 0; a < arts; ++a) sig("artifact", artifacts[a].name, *keys.signing, contents[a]);
-    sig("manifest", "", *keys.signing, mpae);  // DSSE: over the PAE
-    sig("vsa", "", *attest, vpae);
-    append(se);
-    work.ec256 += arts + 2;
-    work.presented_ec256 += arts + 2;
-    work.hash_bytes += manifest.size() + vsa.size() + mpae.size() + vpae.size();
-    CountGate(g, true, work);
-    // Refusals of this version again, until the next release.
-    v1::Event re;
-    re.set_kind(v1::EVENT_KIND_REFUSAL);
-    auto* rf = re.mutable_refusal();
-    rf->set_product(b.product());
-    rf->set_version(b.version());
-    rf->set_key_fingerprint(b.key_fingerprint());
-    auto* reason = rf->add_reasons();
-    reason->set_code("VERSION_NOT_ABOVE_LAST_SIGNED");
-    reason->set_input("log");
-    auto input = [&](const std::string& role, const std::string& name, const std::string& digest) {
-      auto* x = rf->add_inputs();
-      x->set_role(role);
-      x->set_name(name);
-      x->set_sha256(digest);
+
+    auto attest = testing::NewKey("ec256");
+    const auto now = policy::Clock::now();
+    // The clock moves on a second every 100 events: each event is judged at
+    // its own time.
+    auto time_of = [&](std::uint64_t k) {
+      return google::protobuf::util::TimeUtil::ToString(
+          testing::TsAt(now + std::chrono::seconds(k / 100)));
     };
-    input("policy", "current.json", Sha256Hex(policy_env));
-    input("approval", "approval.dsse.json", approval);
-    input("provenance", "provenance.dsse.json", provenance);
-    for (std::size_t e = 0; e < evidence.size(); ++e)
-      input("evidence[" + std::to_string(e) + "]", "evidence.dsse.json", evidence[e]);
-    for (const auto& a : artifacts) input("artifact", a.name, a.sha256);
-    for (std::uint64_t k = 2; k < per_release && events < n; ++k) {
-      append(re);
-      CountGate(g, false, work);
-      work.presented_hash_bytes += policy_env.size();
+    World world;
+    world.ForStation(now, keys.signing->KeyId(), vkey);
+    const std::string policy_env = world.Build().policy;
+    auto loaded = policy::ParsePolicy(policy_env);
+    if (!loaded.ok()) return 1;
+    std::uint64_t events = 0;
+    // Appended 1,000 at a time (one flush each: writing the log is not what
+    // is measured), committed every 20,000.
+    std::vector<v1::Event> pending;
+    auto flush = [&] {
+      if (!pending.empty() && !w.AppendMany(pending).ok()) std::abort();
+      pending.clear();
+    };
+    auto append = [&](v1::Event e) {
+      e.set_time(time_of(events));
+      e.set_station_id("bench");
+      work.hash_bytes += e.ByteSizeLong() + 1;  // the leaf hash
+      pending.push_back(std::move(e));
+      if (pending.size() >= 1000) flush();
+      if (++events % 20000 == 0) {
+        flush();
+        if (!w.Commit().ok()) std::abort();
+      }
+    };
+    for (auto* k : {keys.signing.get(), attest.get()}) {
+      v1::Event e;
+      e.set_kind(v1::EVENT_KIND_KEY_GENERATED);
+      e.mutable_key_generated()->set_fingerprint(k->KeyId());
+      e.mutable_key_generated()->set_public_key_pem(k->Public().pem());
+      e.mutable_key_generated()->set_algorithm("ecdsa-p256");
+      append(e);
     }
-    previous = version;
+    {
+      v1::Event e;
+      e.set_kind(v1::EVENT_KIND_POLICY_INSTALLED);
+      auto* p = e.mutable_policy_installed();
+      p->set_policy_version(loaded->policy.version());
+      p->set_policy_sha256(loaded->digest);
+      p->set_envelope_sha256(put(policy_env));
+      append(e);
+      work.ec256 += 1;  // its governance signatures (one P-256, one Ed25519 key)
+      work.ed25519 += 1;
+      work.presented_ec256 += 1;
+      work.presented_ed25519 += 1;
+      work.hash_bytes += policy_env.size();
+    }
+    double t_gen = bench::Now();
+    std::uint64_t releases = 0;
+    std::string previous = "5.5.0";
+    while (events + 2 <= n) {
+      const std::string version = "5.6." + std::to_string(++releases);
+      std::vector<policy::Artifact> artifacts;
+      std::vector<std::string> contents;
+      for (int a = 0; a < arts; ++a) {
+        contents.push_back("release " + version + " artifact " + std::to_string(a));
+        artifacts.push_back({"fw-" + std::to_string(a) + ".bin", Sha256Hex(contents.back())});
+      }
+      World r = world;
+      r.ForRelease(artifacts, version, previous);
+      policy::GateInputs g = r.Build();
+      g.policy = policy_env;
+      g.parsed_policy = &*loaded;
+      policy::SigningRequest req = r.request;
+      policy::LogFacts facts;
+      facts.installed_policy_version = loaded->policy.version();
+      facts.installed_policy_digest = loaded->digest;
+      if (releases > 1) facts.last_signed_version = previous;
+      policy::Decision d = policy::Evaluate(req, g, facts, now);
+      if (!d.allowed()) {
+        std::fprintf(stderr, "bench: the gate refuses release %s: %s\n", version.c_str(),
+                     policy::FormatFailure(d.failures[0]).c_str());
+        return 1;
+      }
+      const v1::SigningBindings& b = d.bindings;
+      std::string approval = put(g.approval), provenance = put(g.provenance);
+      std::vector<std::string> evidence;
+      for (const auto& e : g.evidence) evidence.push_back(put(e));
+      v1::UpdateManifest m;
+      m.set_product(b.product());
+      m.set_version(b.version());
+      m.set_key_fingerprint(b.key_fingerprint());
+      std::string manifest = release::ManifestPayload(artifacts, m);
+      v1::VerificationSummary vs;
+      vs.set_verification_result("PASSED");
+      std::string vsa = release::VsaPayload(artifacts, vs);
+      std::string mpae = policy::PreAuthEncoding(policy::kInTotoPayloadType, manifest);
+      std::string vpae = policy::PreAuthEncoding(policy::kInTotoPayloadType, vsa);
+      const std::uint64_t intent_index = w.size() + pending.size(),
+                          signing_index = intent_index + 1;
+      v1::Event ie;
+      ie.set_kind(v1::EVENT_KIND_SIGNING_INTENT);
+      auto* i = ie.mutable_signing_intent();
+      i->set_product(b.product());
+      i->set_version(b.version());
+      *i->mutable_artifacts() = b.artifacts();
+      i->set_key_fingerprint(b.key_fingerprint());
+      i->set_key_authorization_id(b.key_authorization_id());
+      i->set_policy_version(b.policy_version());
+      i->set_policy_sha256(b.policy_digest());
+      i->set_manifest_sha256(put(manifest));
+      i->set_vsa_sha256(put(vsa));
+      i->set_signing_index(signing_index);
+      append(ie);
+      v1::Event se;
+      se.set_kind(v1::EVENT_KIND_SIGNING);
+      auto* s = se.mutable_signing();
+      s->set_product(b.product());
+      s->set_version(b.version());
+      *s->mutable_artifacts() = b.artifacts();
+      s->set_key_fingerprint(b.key_fingerprint());
+      s->set_key_authorization_id(b.key_authorization_id());
+      s->set_policy_version(b.policy_version());
+      s->set_policy_sha256(b.policy_digest());
+      s->set_approval_sha256(approval);
+      s->set_provenance_sha256(provenance);
+      for (const auto& e : evidence) s->add_evidence_sha256(e);
+      for (const auto& fp : b.approver_fingerprints()) s->add_approvers()->set_fingerprint(fp);
+      s->set_builder_id(b.builder_id());
+      s->set_manifest_sha256(i->manifest_sha256());
+      s->set_vsa_sha256(i->vsa_sha256());
+      s->set_intent_index(intent_index);
+      s->set_attestation_key_fingerprint(attest->KeyId());
+      s->set_key_public_key_pem(keys.signing->Public().pem());
+      auto sig = [&](const std::string& role, const std::string& name, policy::Signer& k,
+                     std::string_view msg) {
+        auto* rec = s->add_signatures();
+        rec->set_role(role);
+        rec->set_artifact_name(name);
+        rec->set_signature(Sig(k, msg));
+        rec->set_signed_sha256(Sha256Hex(msg));
+        rec->set_key_fingerprint(k.KeyId());
+      };
+      for (int a = 0; a < arts; ++a) sig("artifact", artifacts[a].name, *keys.signing, contents[a]);
+      sig("manifest", "", *keys.signing, mpae);  // DSSE: over the PAE
+      sig("vsa", "", *attest, vpae);
+      append(se);
+      work.ec256 += arts + 2;
+      work.presented_ec256 += arts + 2;
+      work.hash_bytes += manifest.size() + vsa.size() + mpae.size() + vpae.size();
+      CountGate(g, true, work);
+      // Refusals of this version again, until the next release.
+      v1::Event re;
+      re.set_kind(v1::EVENT_KIND_REFUSAL);
+      auto* rf = re.mutable_refusal();
+      rf->set_product(b.product());
+      rf->set_version(b.version());
+      rf->set_key_fingerprint(b.key_fingerprint());
+      auto* reason = rf->add_reasons();
+      reason->set_code("VERSION_NOT_ABOVE_LAST_SIGNED");
+      reason->set_input("log");
+      auto input = [&](const std::string& role, const std::string& name, const std::string& digest) {
+        auto* x = rf->add_inputs();
+        x->set_role(role);
+        x->set_name(name);
+        x->set_sha256(digest);
+      };
+      input("policy", "current.json", Sha256Hex(policy_env));
+      input("approval", "approval.dsse.json", approval);
+      input("provenance", "provenance.dsse.json", provenance);
+      for (std::size_t e = 0; e < evidence.size(); ++e)
+        input("evidence[" + std::to_string(e) + "]", "evidence.dsse.json", evidence[e]);
+      for (const auto& a : artifacts) input("artifact", a.name, a.sha256);
+      for (std::uint64_t k = 2; k < per_release && events < n; ++k) {
+        append(re);
+        CountGate(g, false, work);
+        work.presented_hash_bytes += policy_env.size();
+      }
+      previous = version;
+    }
+    flush();
+    if (!w.Commit().ok()) return 1;
+    wr->reset();
+    work.node_hashes = events > 0 ? events - 1 : 0;
+    if (!WriteFileAtomic(dir.path() + "/vkey", vkey + "\n").ok()) return 1;
+    std::printf(
+        "  log written                   : %llu events, %llu releases of %d artifacts, %llu "
+        "refusals per release (%.1f%% of the events) (%.1f s)\n",
+        static_cast<unsigned long long>(events), static_cast<unsigned long long>(releases), arts,
+        static_cast<unsigned long long>(per_release - 2),
+        100.0 * static_cast<double>(per_release - 2) / static_cast<double>(per_release),
+        bench::Now() - t_gen);
+
+    if (!WriteWork(dir.path() + "/work.txt", work)) return 1;
+    if (std::getenv("REPLAY_GENERATE_ONLY")) {  // with BENCH_KEEP, for REPLAY_REUSE
+      std::printf("  kept in                       : %s\n", dir.path().c_str());
+      return 0;
+    }
   }
-  flush();
-  if (!w.Commit().ok()) return 1;
-  wr->reset();
-  work.node_hashes = events > 0 ? events - 1 : 0;
-  if (!WriteFileAtomic(dir.path() + "/vkey", vkey + "\n").ok()) return 1;
-  std::printf(
-      "  log written                   : %llu events, %llu releases of %d artifacts, %llu "
-      "refusals per release (%.1f%% of the events) (%.1f s)\n",
-      static_cast<unsigned long long>(events), static_cast<unsigned long long>(releases), arts,
-      static_cast<unsigned long long>(per_release - 2),
-      100.0 * static_cast<double>(per_release - 2) / static_cast<double>(per_release),
-      bench::Now() - t_gen);
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   double presented1 = 0;
@@ -383,7 +429,7 @@ int main(int argc, char** argv) {
   int status = 0;
   double cpu = 0;
   double wall = RunChild({binary, "audit", "replay", "--log", ldir, "--evidence", edir, "--vkey",
-                          dir.path() + "/vkey"},
+                          root + "/vkey"},
                          &rss, &cpu, &status);
   const bool passed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   const double target = 1.5 * floor1 / cores;
