@@ -55,6 +55,28 @@ TEST_CASE("OutputStaging: empty files until Commit, then the directory appears w
   CHECK(PathExists(out + "/a.bin.sig"));
 }
 
+TEST_CASE("OutputStaging: every output is 0644 whatever the umask, restrictive or not") {
+  for (mode_t mask : {mode_t{022}, mode_t{077}, mode_t{0}}) {
+    CAPTURE(mask);
+    TempDir tmp("sr-staging");
+    std::string out = tmp.path() + "/out";
+    std::vector<std::string> names = release::OutputNames({"a.bin", "b.bin", "c.bin"});
+    const mode_t old = ::umask(mask);
+    auto st = OutputStaging::Create(out, names);
+    ::umask(old);
+    REQUIRE(st.ok());
+    std::vector<OutputFile> files;
+    for (const std::string& n : names) files.push_back({n, n});
+    REQUIRE((*st)->Commit(files, nullptr).ok());
+    for (const std::string& n : names) {
+      CAPTURE(n);
+      struct stat sb;
+      REQUIRE(::stat((out + "/" + n).c_str(), &sb) == 0);
+      CHECK((sb.st_mode & 07777) == 0644);
+    }
+  }
+}
+
 TEST_CASE("OutputStaging: dropped or refused, nothing stays behind") {
   TempDir tmp("sr-staging");
   const std::string& root = tmp.path();
