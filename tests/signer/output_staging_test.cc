@@ -155,6 +155,28 @@ TEST_CASE("OutputStaging: a release of many artifacts is written whole, or not m
   CHECK_FALSE(PathExists(root + "/elsewhere"));  // nothing written through the link
   st.value().reset();
   CHECK(StagingDirs(root) == 0);
+
+  // Two such files, one in each half of the list (the halves are filled on
+  // two threads): the error names the one that comes first in the list.
+  std::string out3 = root + "/out3";
+  auto st3 = OutputStaging::Create(out3, names);
+  REQUIRE(st3.ok());
+  staging.clear();
+  for (const auto& e : fs::directory_iterator(root))
+    if (e.path().filename().string().find(".partial.") != std::string::npos)
+      staging = e.path().string();
+  REQUIRE_FALSE(staging.empty());
+  for (const char* victim : {"part-20.bin.sig", "part-280.bin.sig"}) {
+    fs::remove(staging + "/" + victim);
+    fs::create_symlink(root + "/elsewhere", staging + "/" + victim);
+  }
+  Status s3 = (*st3)->Commit(files, nullptr);
+  REQUIRE_FALSE(s3.ok());
+  CHECK(s3.message().find("part-20.bin.sig") != std::string::npos);
+  CHECK_FALSE(PathExists(out3));
+  CHECK_FALSE(PathExists(root + "/elsewhere"));
+  st3.value().reset();
+  CHECK(StagingDirs(root) == 0);
 }
 
 }  // namespace
