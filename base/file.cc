@@ -37,12 +37,11 @@ std::string_view KindOf(mode_t mode) {
 
 }  // namespace
 
-Result<UniqueFd> OpenReadOnly(std::string_view path, struct stat* st_out) {
+Result<UniqueFd> OpenReadOnlyNonBlocking(std::string_view path, struct stat* st_out) {
   std::string p(path);
   // O_NONBLOCK: opening a FIFO or a device must never wait (a FIFO's open
   // blocks until a writer comes, while the caller may hold the station and
-  // log locks). Only regular files are returned, and the flag does not change
-  // how they are read, so it is left set (no F_GETFL/F_SETFL per file).
+  // log locks).
   int raw = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (raw < 0) return ErrnoError("cannot open", path, errno);
   UniqueFd fd(raw);
@@ -53,6 +52,14 @@ Result<UniqueFd> OpenReadOnly(std::string_view path, struct stat* st_out) {
                            ", not a regular file; strongroom reads inputs only from regular " +
                            "files: copy it to a file first");
   if (st_out != nullptr) *st_out = st;
+  return fd;
+}
+
+Result<UniqueFd> OpenReadOnly(std::string_view path, struct stat* st_out) {
+  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnlyNonBlocking(path, st_out));
+  int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
+    return ErrnoError("cannot set blocking mode on", path, errno);
   return fd;
 }
 

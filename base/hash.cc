@@ -73,7 +73,7 @@ Sha256Digest Sha256Hasher::Finish() {
 
 Result<FileDigests> HashFile(std::string_view path, bool with_sha384, const ProgressFn& progress) {
   struct stat st;
-  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnly(path, &st));
+  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnlyNonBlocking(path, &st));
   return HashOpenFile(fd.get(), static_cast<std::uint64_t>(st.st_size), path, with_sha384,
                       progress);
 }

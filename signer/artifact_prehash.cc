@@ -42,7 +42,7 @@ bool ArtifactPrehash::HashNext() {
   // file, same errors), and its size read from that open file: a large one
   // is left to the session.
   struct stat st;
-  auto fd = OpenReadOnly(s.path, &st);
+  auto fd = OpenReadOnlyNonBlocking(s.path, &st);
   if (!fd.ok()) {
     r = fd.status();
   } else if (static_cast<std::uint64_t>(st.st_size) < kMaxBytes) {
