@@ -37,11 +37,11 @@ std::string_view KindOf(mode_t mode) {
 
 }  // namespace
 
-Result<UniqueFd> OpenReadOnly(std::string_view path) {
+Result<UniqueFd> OpenReadOnlyNonBlocking(std::string_view path, struct stat* st_out) {
   std::string p(path);
   // O_NONBLOCK: opening a FIFO or a device must never wait (a FIFO's open
   // blocks until a writer comes, while the caller may hold the station and
-  // log locks). Regular files ignore the flag; it is cleared below anyway.
+  // log locks).
   int raw = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (raw < 0) return ErrnoError("cannot open", path, errno);
   UniqueFd fd(raw);
@@ -51,6 +51,12 @@ Result<UniqueFd> OpenReadOnly(std::string_view path) {
     return InvalidArgument("'" + p + "' is " + std::string(KindOf(st.st_mode)) +
                            ", not a regular file; strongroom reads inputs only from regular " +
                            "files: copy it to a file first");
+  if (st_out != nullptr) *st_out = st;
+  return fd;
+}
+
+Result<UniqueFd> OpenReadOnly(std::string_view path, struct stat* st_out) {
+  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnlyNonBlocking(path, st_out));
   int flags = ::fcntl(fd.get(), F_GETFL);
   if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
     return ErrnoError("cannot set blocking mode on", path, errno);
@@ -87,9 +93,8 @@ Result<std::string> ReadOpenFile(int fd, std::uint64_t size, std::string_view pa
 }  // namespace
 
 Result<std::string> ReadFile(std::string_view path, std::uint64_t max_bytes) {
-  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnly(path));
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
+  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnly(path, &st));
   return ReadOpenFile(fd.get(), static_cast<std::uint64_t>(st.st_size), path, max_bytes);
 }
 

@@ -72,22 +72,29 @@ Sha256Digest Sha256Hasher::Finish() {
 }
 
 Result<FileDigests> HashFile(std::string_view path, bool with_sha384, const ProgressFn& progress) {
-  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnly(path));
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
-  if (!S_ISREG(st.st_mode))
-    return InvalidArgument("'" + std::string(path) + "' is not a regular file");
-  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  const std::uint64_t total = static_cast<std::uint64_t>(st.st_size);
+  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenReadOnlyNonBlocking(path, &st));
+  return HashOpenFile(fd.get(), static_cast<std::uint64_t>(st.st_size), path, with_sha384,
+                      progress);
+}
+
+Result<FileDigests> HashOpenFile(int fd, std::uint64_t total, std::string_view path,
+                                 bool with_sha384, const ProgressFn& progress) {
+  // Read-ahead advice only for files that take more than one read: for a
+  // small file it is a system call that changes nothing.
+  if (total > kHashChunkBytes) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   // Large files read in 64 KiB blocks, which stay in the CPU's cache and come
   // from the heap (a 1 MiB buffer is a fresh mapping each time, and its 256
   // page faults cost a third as much as hashing the first MiB); small files
-  // in one read of about their size. Not zero-filled: a session hashing 1,000
-  // small artifacts would otherwise spend more time clearing buffers than
-  // hashing.
+  // in one read of about their size, into a buffer on the stack. Not
+  // zero-filled: a session hashing 1,000 small artifacts would otherwise
+  // spend more time clearing buffers than hashing.
   const std::size_t chunk = static_cast<std::size_t>(
       std::clamp<std::uint64_t>(total + 1, std::uint64_t{4096}, kHashChunkBytes));
-  std::unique_ptr<char[]> buf(new char[chunk]);
+  constexpr std::size_t kStackBytes = 16 << 10;
+  char stack_buf[kStackBytes];
+  std::unique_ptr<char[]> heap_buf(chunk > kStackBytes ? new char[chunk] : nullptr);
+  char* const buf = heap_buf ? heap_buf.get() : stack_buf;
   MdCtxPtr h256(EVP_MD_CTX_new());
   MdCtxPtr h384(with_sha384 ? EVP_MD_CTX_new() : nullptr);
   if (!h256 || EVP_DigestInit_ex(h256.get(), Sha256Md(), nullptr) != 1 ||
@@ -96,14 +103,14 @@ Result<FileDigests> HashFile(std::string_view path, bool with_sha384, const Prog
   }
   std::uint64_t done = 0;
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf.get(), chunk);
+    ssize_t n = ::read(fd, buf, chunk);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoError("cannot read", path, errno);
     }
     if (n == 0) break;
-    if (EVP_DigestUpdate(h256.get(), buf.get(), static_cast<std::size_t>(n)) != 1 ||
-        (h384 && EVP_DigestUpdate(h384.get(), buf.get(), static_cast<std::size_t>(n)) != 1))
+    if (EVP_DigestUpdate(h256.get(), buf, static_cast<std::size_t>(n)) != 1 ||
+        (h384 && EVP_DigestUpdate(h384.get(), buf, static_cast<std::size_t>(n)) != 1))
       return Internal("OpenSSL failed while hashing '" + std::string(path) + "'");
     done += static_cast<std::uint64_t>(n);
     if (progress) progress(done, total);

@@ -62,6 +62,12 @@ struct FileDigests {
 // (ECDSA P-384 signs a SHA-384 digest), so each file is read exactly once.
 Result<FileDigests> HashFile(std::string_view path, bool with_sha384,
                              const ProgressFn& progress = nullptr);
+// HashFile's pass over a file already open (OpenReadOnly) whose fstat said
+// `size` bytes; reads from the descriptor's current offset to its end. For
+// callers that look at the file's kind or size before hashing it, without a
+// second open.
+Result<FileDigests> HashOpenFile(int fd, std::uint64_t size, std::string_view path,
+                                 bool with_sha384, const ProgressFn& progress = nullptr);
 
 }  // namespace sr
 

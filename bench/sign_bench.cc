@@ -11,7 +11,10 @@
 //     artifact plus `pkcs11-tool --sign` (a bare ceremony hashes first).
 //  2. one `strongroom sign` of ARTIFACTS small (4 KiB) artifacts in one
 //     release, against the raw in-process C_SignInit + C_Sign rate of the
-//     same key (bench/raw_sign.h); median of BULK_RUNS. Target: >= 0.50.
+//     same key (bench/raw_sign.h), measured just before and just after each
+//     session (each session's ratio is against the mean of the two: the VM's
+//     speed moves between runs); median of the BULK_RUNS sessions' ratios.
+//     Target: >= 0.50.
 //
 // The station is set up through the CLI like tests/testing/sign_station.h, the
 // trust policy and envelopes are the IC-22 reference scenario of
@@ -21,7 +24,7 @@
 // are written before anything is timed. The PINs are throwaway test PINs
 // (pkcs11-tool takes its PIN on the command line; strongroom reads files).
 //
-//   sign_bench [RUNS=15] [ARTIFACTS=1000] [BULK_RUNS=3] [STRONGROOM_BINARY]
+//   sign_bench [RUNS=15] [ARTIFACTS=1000] [BULK_RUNS=7] [STRONGROOM_BINARY]
 //   BENCH_TMPDIR: where the station lives (fsync cost depends on the disk;
 //   scripts/bench puts it on /dev/shm unless told otherwise);
 //   BENCH_KEEP=1 keeps it (and prints the path) to rerun a step by hand.
@@ -140,7 +143,7 @@ class Bench : public sr::bench::BenchStation {
 int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 15;
   const int n_bulk = argc > 2 ? std::atoi(argv[2]) : 1000;
-  const int bulk_runs = argc > 3 ? std::atoi(argv[3]) : 3;
+  const int bulk_runs = argc > 3 ? std::atoi(argv[3]) : 7;
   const std::string bin = argc > 4 ? argv[4] : STRONGROOM_BINARY;
   if (runs < 1 || n_bulk < 1 || bulk_runs < 1) Die("RUNS, ARTIFACTS and BULK_RUNS must be >= 1");
   sr::bench::BenchDir dir;
@@ -277,22 +280,31 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   if (!module.empty()) return 0;
-  // 2. One session of n_bulk artifacts; the raw rate measured before each.
-  std::vector<double> t_bulk, raw;
+  // 2. One session of n_bulk artifacts; the raw rate measured just before
+  // and just after each (the VM's speed moves between runs): each session's
+  // ratio is against the mean of its two, and the median ratio is reported.
+  std::vector<double> t_bulk, raw, ratios;
   for (int r = 0; r < bulk_runs; ++r) {
-    raw.push_back(b.RawRate(n_bulk, nullptr));
-    t_bulk.push_back(b.TimedSign(bulk[r], bulk_versions[r]));
+    const double before = b.RawRate(n_bulk, nullptr);
+    const double t = b.TimedSign(bulk[r], bulk_versions[r]);
+    const double after = b.RawRate(n_bulk, nullptr);
+    t_bulk.push_back(t);
+    raw.push_back((before + after) / 2);
+    ratios.push_back(n_bulk / t / raw.back());
   }
   const double m_bulk = Median(t_bulk), m_raw = Median(raw);
   const double session_rate = n_bulk / m_bulk;
-  const double ratio2 = session_rate / m_raw;
+  const double ratio2 = Median(ratios);
   std::printf("\nsign: one session of %d artifacts of 4 KiB, one release, median of %d\n", n_bulk,
               bulk_runs);
   std::printf("  strongroom sign (full session)  : %8.0f artifacts/s  (%.1f ms per session)\n",
               session_rate, m_bulk * 1e3);
-  std::printf("  raw C_SignInit+C_Sign (baseline): %8.0f /s  (same key, in-process, 32 bytes)\n",
+  std::printf("  raw C_SignInit+C_Sign (baseline): %8.0f /s  (same key, in-process, 32 bytes;\n"
+              "                                    each session's: mean of just before and after)\n",
               m_raw);
-  std::printf("  ratio                           : %8.3f     (target >= 0.50: %s)\n", ratio2,
-              ratio2 >= 0.5 ? "met" : "MISSED");
+  std::string each;
+  for (double x : ratios) each += (each.empty() ? "" : " ") + std::to_string(x).substr(0, 5);
+  std::printf("  ratio (median of the sessions')  : %8.3f     (target >= 0.50: %s; each: %s)\n",
+              ratio2, ratio2 >= 0.5 ? "met" : "MISSED", each.c_str());
   return ratio1 <= 1.5 && ratio2 >= 0.5 ? 0 : 3;
 }

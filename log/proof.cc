@@ -66,12 +66,16 @@ Result<std::string> CurrentNote(LogReader& r, Checkpoint& cp) {
 }  // namespace
 
 std::string InclusionProofFile::Format() const {
-  std::string out(kTlogProofHeader);
-  out += "\n";
-  if (extra) out += "extra " + Base64Encode(*extra) + "\n";
-  out += "index " + std::to_string(index) + "\n";
-  for (const std::string& h : hashes) out += Base64Encode(h) + "\n";
-  out += "\n" + checkpoint_note;
+  // Sized once: `extra` (a SIGNING event of a large release) can be hundreds
+  // of kilobytes, and growing the text piece by piece copied it several times.
+  std::string out;
+  out.reserve(kTlogProofHeader.size() + 64 + (extra ? (extra->size() + 2) / 3 * 4 + 8 : 0) +
+              hashes.size() * 46 + checkpoint_note.size());
+  out.append(kTlogProofHeader).append("\n");
+  if (extra) out.append("extra ").append(Base64Encode(*extra)).append("\n");
+  out.append("index ").append(std::to_string(index)).append("\n");
+  for (const std::string& h : hashes) out.append(Base64Encode(h)).append("\n");
+  out.append("\n").append(checkpoint_note);
   return out;
 }
 

@@ -84,6 +84,7 @@ Result<std::vector<OutputFile>> AssembleOutputs(const v1::Event& event,
     return DataLoss("event " + std::to_string(event.sequence()) +
                     " lacks its manifest or VSA signature");
   std::vector<OutputFile> files;
+  files.reserve(static_cast<std::size_t>(s.artifacts_size()) + 5);  // a .sig each, five more
   policy::Envelope m{std::string(policy::kInTotoPayloadType),
                      std::string(manifest_payload),
                      {{ms->key_fingerprint(), ms->signature()}},

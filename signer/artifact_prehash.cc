@@ -5,9 +5,12 @@
 
 #include <utility>
 
+#include "base/file.h"
+
 namespace sr::signer {
 
 ArtifactPrehash::ArtifactPrehash(const std::vector<std::string>& paths) {
+  index_.reserve(paths.size());
   for (const std::string& p : paths) {
     if (index_.count(p)) continue;
     index_.emplace(p, slots_.size());
@@ -25,36 +28,52 @@ ArtifactPrehash::ArtifactPrehash(const std::vector<std::string>& paths) {
       CPU_CLR(here, &allowed);
       ::sched_setaffinity(0, sizeof allowed, &allowed);
     }
-    for (std::size_t i = 0; i < slots_.size() && !stop.stop_requested(); ++i) Claim(i);
+    while (!stop.stop_requested() && HashNext()) {
+    }
   });
 }
 
-void ArtifactPrehash::Claim(std::size_t i) {
+bool ArtifactPrehash::HashNext() {
+  const std::size_t i = next_.fetch_add(1);
+  if (i >= slots_.size()) return false;
   Slot& s = *slots_[i];
-  int expected = kPending;
-  if (!s.state.compare_exchange_strong(expected, kHashing)) return;
   std::optional<Result<FileDigests>> r;
-  // lstat, as HashFile opens with O_NOFOLLOW: a link is hashed (and refused)
-  // there, whatever it points to.
+  // Opened once, as HashFile opens it (O_NOFOLLOW, refused unless a regular
+  // file, same errors), and its size read from that open file: a large one
+  // is left to the session.
   struct stat st;
-  bool large = ::lstat(s.path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-               static_cast<std::uint64_t>(st.st_size) >= kMaxBytes;
-  if (!large) r = HashFile(s.path, /*with_sha384=*/false);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    s.result = std::move(r);
-    s.state.store(kDone);
+  auto fd = OpenReadOnlyNonBlocking(s.path, &st);
+  if (!fd.ok()) {
+    r = fd.status();
+  } else if (static_cast<std::uint64_t>(st.st_size) < kMaxBytes) {
+    r = HashOpenFile(fd->get(), static_cast<std::uint64_t>(st.st_size), s.path,
+                     /*with_sha384=*/false);
   }
-  done_.notify_all();
+  s.result = std::move(r);
+  // seq_cst store, then seq_cst load of waiters_: a taker either sees done
+  // or is counted in waiters_ (it counts itself before it looks, under mu_).
+  s.done.store(true);
+  if (waiters_.load() > 0) {
+    { std::lock_guard<std::mutex> lock(mu_); }
+    done_.notify_all();
+  }
+  return true;
 }
 
 std::optional<Result<FileDigests>> ArtifactPrehash::Take(const std::string& path) {
   auto it = index_.find(path);
   if (it == index_.end()) return std::nullopt;
-  Claim(it->second);  // hashed here if the thread has not started on it
   Slot& s = *slots_[it->second];
-  std::unique_lock<std::mutex> lock(mu_);
-  done_.wait(lock, [&] { return s.state.load() == kDone; });
+  // Not ready: start the next files ourselves (path among them, if nobody
+  // has started it) rather than wait.
+  while (!s.done.load() && HashNext()) {
+  }
+  if (!s.done.load()) {
+    std::unique_lock<std::mutex> lock(mu_);
+    waiters_.fetch_add(1);
+    done_.wait(lock, [&] { return s.done.load(); });
+    waiters_.fetch_sub(1);
+  }
   return s.result;  // a copy: the same path may be taken twice
 }
 

@@ -20,12 +20,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "base/hash.h"
@@ -47,24 +47,32 @@ class ArtifactPrehash {
   ArtifactPrehash(const ArtifactPrehash&) = delete;
   ArtifactPrehash& operator=(const ArtifactPrehash&) = delete;
 
-  // HashFile(path, false)'s result for path: waits for it if the thread is
-  // hashing it, hashes it on the calling thread if the thread has not got to
-  // it yet. nullopt for a path not given, or left to the session (too large).
-  // Thread-safe.
+  // HashFile(path, false)'s result for path. If it is not ready, the calling
+  // thread hashes the next files nobody has started (in order, up to and
+  // including path when nobody has started it), and waits only when path is
+  // in another thread's hands and no file is left to start. nullopt for a
+  // path not given, or left to the session (too large). Thread-safe.
   std::optional<Result<FileDigests>> Take(const std::string& path);
 
  private:
-  enum State : int { kPending, kHashing, kDone };
   struct Slot {
     std::string path;
-    std::atomic<int> state{kPending};
-    std::optional<Result<FileDigests>> result;  // set before state becomes kDone
+    std::atomic<bool> done{false};
+    std::optional<Result<FileDigests>> result;  // set before done becomes true
   };
-  // Hashes slot i unless another thread has claimed it.
-  void Claim(std::size_t i);
+  // Hashes the next file nobody has started; false when none is left.
+  bool HashNext();
 
+  // Threads hand files over through next_ (each index is claimed by exactly
+  // one thread, which always finishes it) and each slot's done flag, without
+  // a lock; the mutex and condition variable are used only by a taker that
+  // has nothing left to start and must wait for a file in another thread's
+  // hands (waiters_ > 0), so a session of many files makes a handful of
+  // futex calls, not two a file.
   std::vector<std::unique_ptr<Slot>> slots_;
-  std::map<std::string, std::size_t> index_;  // path -> slot; fixed after construction
+  std::unordered_map<std::string, std::size_t> index_;  // path -> slot; fixed after construction
+  std::atomic<std::size_t> next_{0};
+  std::atomic<int> waiters_{0};
   std::mutex mu_;
   std::condition_variable done_;
   std::jthread thread_;  // last: joined first

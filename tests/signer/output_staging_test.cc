@@ -55,6 +55,28 @@ TEST_CASE("OutputStaging: empty files until Commit, then the directory appears w
   CHECK(PathExists(out + "/a.bin.sig"));
 }
 
+TEST_CASE("OutputStaging: every output is 0644 whatever the umask, restrictive or not") {
+  for (mode_t mask : {mode_t{022}, mode_t{077}, mode_t{0}}) {
+    CAPTURE(mask);
+    TempDir tmp("sr-staging");
+    std::string out = tmp.path() + "/out";
+    std::vector<std::string> names = release::OutputNames({"a.bin", "b.bin", "c.bin"});
+    const mode_t old = ::umask(mask);
+    auto st = OutputStaging::Create(out, names);
+    ::umask(old);
+    REQUIRE(st.ok());
+    std::vector<OutputFile> files;
+    for (const std::string& n : names) files.push_back({n, n});
+    REQUIRE((*st)->Commit(files, nullptr).ok());
+    for (const std::string& n : names) {
+      CAPTURE(n);
+      struct stat sb;
+      REQUIRE(::stat((out + "/" + n).c_str(), &sb) == 0);
+      CHECK((sb.st_mode & 07777) == 0644);
+    }
+  }
+}
+
 TEST_CASE("OutputStaging: dropped or refused, nothing stays behind") {
   TempDir tmp("sr-staging");
   const std::string& root = tmp.path();
@@ -132,6 +154,28 @@ TEST_CASE("OutputStaging: a release of many artifacts is written whole, or not m
   CHECK_FALSE(PathExists(out2));
   CHECK_FALSE(PathExists(root + "/elsewhere"));  // nothing written through the link
   st.value().reset();
+  CHECK(StagingDirs(root) == 0);
+
+  // Two such files, one in each half of the list (the halves are filled on
+  // two threads): the error names the one that comes first in the list.
+  std::string out3 = root + "/out3";
+  auto st3 = OutputStaging::Create(out3, names);
+  REQUIRE(st3.ok());
+  staging.clear();
+  for (const auto& e : fs::directory_iterator(root))
+    if (e.path().filename().string().find(".partial.") != std::string::npos)
+      staging = e.path().string();
+  REQUIRE_FALSE(staging.empty());
+  for (const char* victim : {"part-20.bin.sig", "part-280.bin.sig"}) {
+    fs::remove(staging + "/" + victim);
+    fs::create_symlink(root + "/elsewhere", staging + "/" + victim);
+  }
+  Status s3 = (*st3)->Commit(files, nullptr);
+  REQUIRE_FALSE(s3.ok());
+  CHECK(s3.message().find("part-20.bin.sig") != std::string::npos);
+  CHECK_FALSE(PathExists(out3));
+  CHECK_FALSE(PathExists(root + "/elsewhere"));
+  st3.value().reset();
   CHECK(StagingDirs(root) == 0);
 }
 
