@@ -35,24 +35,31 @@ std::string_view KindOf(mode_t mode) {
   return "not a regular file";
 }
 
-}  // namespace
-
-Result<UniqueFd> OpenReadOnlyNonBlocking(std::string_view path, struct stat* st_out) {
-  std::string p(path);
-  // O_NONBLOCK: opening a FIFO or a device must never wait (a FIFO's open
-  // blocks until a writer comes, while the caller may hold the station and
-  // log locks).
-  int raw = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+// The file `name` relative to dir_fd (AT_FDCWD: a path), opened read-only
+// and refused unless a regular file; `path` is the name errors give.
+// O_NONBLOCK: opening a FIFO or a device must never wait (a FIFO's open
+// blocks until a writer comes, while the caller may hold the station and
+// log locks).
+Result<UniqueFd> OpenRegularAt(int dir_fd, std::string_view name, std::string_view path,
+                               struct stat* st_out) {
+  int raw =
+      ::openat(dir_fd, std::string(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (raw < 0) return ErrnoError("cannot open", path, errno);
   UniqueFd fd(raw);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
   if (!S_ISREG(st.st_mode))
-    return InvalidArgument("'" + p + "' is " + std::string(KindOf(st.st_mode)) +
+    return InvalidArgument("'" + std::string(path) + "' is " + std::string(KindOf(st.st_mode)) +
                            ", not a regular file; strongroom reads inputs only from regular " +
                            "files: copy it to a file first");
   if (st_out != nullptr) *st_out = st;
   return fd;
+}
+
+}  // namespace
+
+Result<UniqueFd> OpenReadOnlyNonBlocking(std::string_view path, struct stat* st_out) {
+  return OpenRegularAt(AT_FDCWD, path, path, st_out);
 }
 
 Result<UniqueFd> OpenReadOnly(std::string_view path, struct stat* st_out) {
@@ -100,16 +107,8 @@ Result<std::string> ReadFile(std::string_view path, std::uint64_t max_bytes) {
 
 Result<std::string> ReadFileAt(int dir_fd, std::string_view name, std::string_view path,
                                std::uint64_t max_bytes) {
-  int raw =
-      ::openat(dir_fd, std::string(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (raw < 0) return ErrnoError("cannot open", path, errno);
-  UniqueFd fd(raw);
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", path, errno);
-  if (!S_ISREG(st.st_mode))
-    return InvalidArgument("'" + std::string(path) + "' is " + std::string(KindOf(st.st_mode)) +
-                           ", not a regular file; strongroom reads inputs only from regular " +
-                           "files: copy it to a file first");
+  SR_ASSIGN_OR_RETURN(UniqueFd fd, OpenRegularAt(dir_fd, name, path, &st));
   return ReadOpenFile(fd.get(), static_cast<std::uint64_t>(st.st_size), path, max_bytes);
 }
 
