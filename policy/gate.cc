@@ -60,6 +60,12 @@ struct Eval {
   void Fail(const Failure& f) { d.failures.push_back(f); }
 };
 
+// No policy to judge by (Evaluate and EvaluateWithoutDocuments).
+Failure NoPolicyInstalled() {
+  return MakeFailure(Reason::kInputMissing, "policy",
+                     "no trust policy is installed; install one with `strongroom policy install`");
+}
+
 void CheckRequest(Eval& e) {
   const SigningRequest& r = e.req;
   if (r.product.empty()) e.Fail(Reason::kRequestMalformed, "request", "no product named");
@@ -447,8 +453,7 @@ void CheckLogFacts(Eval& e, const LogFacts& facts) {
   // As sets: the order and repeats of the digests do not matter. Sorted
   // views, not std::set: a refused retry of a release of thousands of
   // artifacts compares them at every event.
-  auto distinct = [](auto&& digests) {
-    std::vector<std::string_view> v(digests.begin(), digests.end());
+  auto distinct = [](std::vector<std::string_view> v) {
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
     return v;
@@ -466,9 +471,9 @@ void CheckLogFacts(Eval& e, const LogFacts& facts) {
       std::vector<std::string_view> p;
       p.reserve(e.req.artifacts.size());
       for (const Artifact& a : e.req.artifacts) p.push_back(a.sha256);
-      presented = distinct(p);
+      presented = distinct(std::move(p));
     }
-    if (distinct(s.artifact_sha256) != *presented)
+    if (distinct({s.artifact_sha256.begin(), s.artifact_sha256.end()}) != *presented)
       e.Fail(Reason::kVersionArtifactConflict, "log",
              "version " + s.version +
                  " was already signed with different artifacts; "
@@ -571,10 +576,7 @@ Decision Evaluate(const SigningRequest& request, const GateInputs& in, const Log
   // Parse every input first so that each malformation is reported.
   std::optional<Checked<LoadedPolicy>> parsed;
   if (in.parsed_policy == nullptr) {
-    parsed = in.policy.empty() ? Checked<LoadedPolicy>(MakeFailure(
-                                     Reason::kInputMissing, "policy",
-                                     "no trust policy is installed; install one with `strongroom "
-                                     "policy install`"))
+    parsed = in.policy.empty() ? Checked<LoadedPolicy>(NoPolicyInstalled())
                                : ParsePolicy(in.policy, "policy");
     if (!parsed->ok()) e.Fail(parsed->failure());
   }
@@ -645,9 +647,7 @@ Decision EvaluateWithoutDocuments(const SigningRequest& request, const LoadedPol
                                     facts.last_event_time_text))
     e.Fail(*f);
   CheckRequest(e);
-  if (policy == nullptr)
-    e.Fail(Reason::kInputMissing, "policy",
-           "no trust policy is installed; install one with `strongroom policy install`");
+  if (policy == nullptr) e.Fail(NoPolicyInstalled());
   CheckKeyEnded(e, facts);
   if (policy == nullptr) return std::move(e.d);
   e.lp = policy;
