@@ -323,16 +323,20 @@ int main(int argc, char** argv) {
       std::string vpae = policy::PreAuthEncoding(policy::kInTotoPayloadType, vsa);
       const std::uint64_t intent_index = w.size() + pending.size(),
                           signing_index = intent_index + 1;
+      // What the intent and the SIGNING both take from the gate's bindings.
+      auto bound = [&](auto* x) {
+        x->set_product(b.product());
+        x->set_version(b.version());
+        *x->mutable_artifacts() = b.artifacts();
+        x->set_key_fingerprint(b.key_fingerprint());
+        x->set_key_authorization_id(b.key_authorization_id());
+        x->set_policy_version(b.policy_version());
+        x->set_policy_sha256(b.policy_digest());
+      };
       v1::Event ie;
       ie.set_kind(v1::EVENT_KIND_SIGNING_INTENT);
       auto* i = ie.mutable_signing_intent();
-      i->set_product(b.product());
-      i->set_version(b.version());
-      *i->mutable_artifacts() = b.artifacts();
-      i->set_key_fingerprint(b.key_fingerprint());
-      i->set_key_authorization_id(b.key_authorization_id());
-      i->set_policy_version(b.policy_version());
-      i->set_policy_sha256(b.policy_digest());
+      bound(i);
       i->set_manifest_sha256(put(manifest));
       i->set_vsa_sha256(put(vsa));
       i->set_signing_index(signing_index);
@@ -340,13 +344,7 @@ int main(int argc, char** argv) {
       v1::Event se;
       se.set_kind(v1::EVENT_KIND_SIGNING);
       auto* s = se.mutable_signing();
-      s->set_product(b.product());
-      s->set_version(b.version());
-      *s->mutable_artifacts() = b.artifacts();
-      s->set_key_fingerprint(b.key_fingerprint());
-      s->set_key_authorization_id(b.key_authorization_id());
-      s->set_policy_version(b.policy_version());
-      s->set_policy_sha256(b.policy_digest());
+      bound(s);
       s->set_approval_sha256(approval);
       s->set_provenance_sha256(provenance);
       for (const auto& e : evidence) s->add_evidence_sha256(e);
