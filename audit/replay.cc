@@ -312,8 +312,8 @@ class Replayer {
                                         at.value_or(policy::Clock::time_point{}));
         for (const policy::Failure& f : fs) chain_fail(policy::FormatFailure(f));
         std::string digest = Sha256Hex(*text);
-        next = std::make_shared<PolicyInForce>(PolicyInForce{
-            std::move(text).value(), std::move(digest), std::move(parsed).value()});
+        next = std::make_shared<PolicyInForce>(
+            PolicyInForce{std::move(text).value(), std::move(digest), std::move(parsed).value()});
       }
     }
     if (t->failure_count == failed_before) t->Pass("policy-chain");
@@ -348,8 +348,8 @@ class Replayer {
   // changed: a run of refused retries of a version is judged against one
   // copy.
   std::shared_ptr<const policy::LogFacts> Facts(const std::string& product,
-                                                const std::string& version,
-                                                const std::string& key, std::uint64_t index) {
+                                                const std::string& version, const std::string& key,
+                                                std::uint64_t index) {
     if (facts_ && facts_epoch_ == epoch_ && facts_product_ == product &&
         facts_version_ == version && facts_key_ == key)
       return facts_;
@@ -575,7 +575,7 @@ class Replayer {
   ArenaPool* arenas_;
   std::unique_ptr<EventArena> arena_;  // the events of the batch being filled
   std::vector<Job> pending_;           // its jobs
-  std::size_t pending_bytes_ = 0;  // bytes of events parsed on arena_
+  std::size_t pending_bytes_ = 0;      // bytes of events parsed on arena_
   Tally* tally_;
   Tally before_;  // what events before --since would have shown: not reported
   std::optional<log::LogReader> reader_;

@@ -239,8 +239,8 @@ int main(int argc, char** argv) {
   // manifest.
   const std::string artifact_1mib =
       b.root() + "/media-" + single_versions[0] + "/ic22-fw-" + single_versions[0] + ".bin";
-  const std::vector<std::string> dgst = {"openssl", "dgst", "-sha256", "-binary", "-out",
-                                         b.root() + "/dgst.bin", artifact_1mib};
+  const std::vector<std::string> dgst = {
+      "openssl", "dgst", "-sha256", "-binary", "-out", b.root() + "/dgst.bin", artifact_1mib};
   auto openssl_dgst = [&] {
     Run r = Spawn(dgst, b.root() + "/.dgst-out");
     if (r.rc != 0 || Slurp(b.root() + "/dgst.bin") != digest)
@@ -270,8 +270,8 @@ int main(int argc, char** argv) {
   }
   const double m_sign = Median(t_sign), m_p11 = Median(t_p11), m_dgst = Median(t_dgst);
   const double ratio1 = m_sign / m_p11;
-  std::printf("sign: one 1 MiB artifact, ECDSA P-256, median of %d runs each (wall time)%s\n",
-              runs, module.empty() ? "" : (", on " + module).c_str());
+  std::printf("sign: one 1 MiB artifact, ECDSA P-256, median of %d runs each (wall time)%s\n", runs,
+              module.empty() ? "" : (", on " + module).c_str());
   std::printf("  strongroom sign (full session)  : %8.1f ms  (min %.1f, max %.1f)\n", m_sign * 1e3,
               *std::min_element(t_sign.begin(), t_sign.end()) * 1e3,
               *std::max_element(t_sign.begin(), t_sign.end()) * 1e3);
@@ -285,13 +285,15 @@ int main(int argc, char** argv) {
     // Each strongroom sign makes three signatures in the module (the
     // artifact, the manifest, the VSA) and one checkpoint (the log key),
     // where pkcs11-tool makes one: on a TPM each costs a round trip.
-    std::printf("  ratio                           : %8.2f     (reported, no target: strongroom "
-                "signs artifact, manifest, VSA and checkpoint; pkcs11-tool one digest)\n",
-                ratio1);
+    std::printf(
+        "  ratio                           : %8.2f     (reported, no target: strongroom "
+        "signs artifact, manifest, VSA and checkpoint; pkcs11-tool one digest)\n",
+        ratio1);
   }
-  std::printf("  for reference, not the target: openssl dgst of the artifact %.1f ms + pkcs11-tool\n"
-              "  = %.1f ms (hash, then sign; no log, gate or outputs): ratio %.2f\n",
-              m_dgst * 1e3, (m_dgst + m_p11) * 1e3, m_sign / (m_dgst + m_p11));
+  std::printf(
+      "  for reference, not the target: openssl dgst of the artifact %.1f ms + pkcs11-tool\n"
+      "  = %.1f ms (hash, then sign; no log, gate or outputs): ratio %.2f\n",
+      m_dgst * 1e3, (m_dgst + m_p11) * 1e3, m_sign / (m_dgst + m_p11));
   std::fflush(stdout);
 
   if (!module.empty()) return 0;
@@ -314,9 +316,10 @@ int main(int argc, char** argv) {
               bulk_runs);
   std::printf("  strongroom sign (full session)  : %8.0f artifacts/s  (%.1f ms per session)\n",
               session_rate, m_bulk * 1e3);
-  std::printf("  raw C_SignInit+C_Sign (baseline): %8.0f /s  (same key, in-process, 32 bytes;\n"
-              "                                    each session's: mean of just before and after)\n",
-              m_raw);
+  std::printf(
+      "  raw C_SignInit+C_Sign (baseline): %8.0f /s  (same key, in-process, 32 bytes;\n"
+      "                                    each session's: mean of just before and after)\n",
+      m_raw);
   std::string each;
   for (double x : ratios) each += (each.empty() ? "" : " ") + std::to_string(x).substr(0, 5);
   std::printf("  ratio (median of the sessions')  : %8.3f     (target >= 0.50: %s; each: %s)\n",
