@@ -501,7 +501,11 @@ int main(int argc, char** argv) {
   const double ratio = sr::bench::Median(ratios);
   if (runs > 1) {
     std::string each;
-    for (double x : ratios) each += (each.empty() ? "" : " ") + std::to_string(x).substr(0, 4);
+    for (double x : ratios) {
+      char one[16];
+      std::snprintf(one, sizeof one, "%s%.2f", each.empty() ? "" : " ", x);
+      each += one;
+    }
     std::printf(
         "  median of %d replays          : %8.2f x floor / cores (target <= 1.5: %s; each: %s)\n",
         runs, ratio, ratio <= 1.5 ? "met" : "MISSED", each.c_str());
