@@ -45,6 +45,7 @@
 #include "bench/log_bench_util.h"
 #include "log/note.h"
 #include "log/writer.h"
+#include "proto/bindings.h"
 #include "release/outputs.h"
 #include "tests/testing/policy_fixtures.h"
 
@@ -340,20 +341,10 @@ int main(int argc, char** argv) {
       std::string vpae = policy::PreAuthEncoding(policy::kInTotoPayloadType, vsa);
       const std::uint64_t intent_index = w.size() + pending.size(),
                           signing_index = intent_index + 1;
-      // What the intent and the SIGNING both take from the gate's bindings.
-      auto bound = [&](auto* x) {
-        x->set_product(b.product());
-        x->set_version(b.version());
-        *x->mutable_artifacts() = b.artifacts();
-        x->set_key_fingerprint(b.key_fingerprint());
-        x->set_key_authorization_id(b.key_authorization_id());
-        x->set_policy_version(b.policy_version());
-        x->set_policy_sha256(b.policy_digest());
-      };
       v1::Event ie;
       ie.set_kind(v1::EVENT_KIND_SIGNING_INTENT);
       auto* i = ie.mutable_signing_intent();
-      bound(i);
+      proto::SetBoundFields(b, i);
       i->set_manifest_sha256(put(manifest));
       i->set_vsa_sha256(put(vsa));
       i->set_signing_index(signing_index);
@@ -361,7 +352,7 @@ int main(int argc, char** argv) {
       v1::Event se;
       se.set_kind(v1::EVENT_KIND_SIGNING);
       auto* s = se.mutable_signing();
-      bound(s);
+      proto::SetBoundFields(b, s);
       s->set_approval_sha256(approval);
       s->set_provenance_sha256(provenance);
       for (const auto& e : evidence) s->add_evidence_sha256(e);

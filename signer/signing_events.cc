@@ -2,6 +2,7 @@
 #include "base/encoding.h"
 #include "base/hash.h"
 #include "hsm/pubkey.h"
+#include "proto/bindings.h"
 #include "release/outputs.h"
 #include "signer/signing_internal.h"
 
@@ -131,14 +132,8 @@ v1::Event IntentEvent(const Prepared& p) {
   v1::Event e;
   e.set_kind(v1::EVENT_KIND_SIGNING_INTENT);
   auto* i = e.mutable_signing_intent();
-  i->set_product(b.product());
-  i->set_version(b.version());
-  *i->mutable_artifacts() = b.artifacts();
+  proto::SetBoundFields(b, i);
   i->set_key_label(p.key->info.label);
-  i->set_key_fingerprint(b.key_fingerprint());
-  i->set_key_authorization_id(b.key_authorization_id());
-  i->set_policy_version(b.policy_version());
-  i->set_policy_sha256(b.policy_digest());
   i->set_manifest_sha256(p.manifest_sha256);
   i->set_vsa_sha256(p.vsa_sha256);
   i->set_signing_index(p.signing_index);
@@ -151,14 +146,8 @@ v1::Event SigningEvent(const SessionContext& ctx, const Prepared& p,
   v1::Event e;
   e.set_kind(v1::EVENT_KIND_SIGNING);
   auto* s = e.mutable_signing();
-  s->set_product(b.product());
-  s->set_version(b.version());
-  *s->mutable_artifacts() = b.artifacts();
+  proto::SetBoundFields(b, s);
   s->set_key_label(p.key->info.label);
-  s->set_key_fingerprint(b.key_fingerprint());
-  s->set_key_authorization_id(b.key_authorization_id());
-  s->set_policy_version(b.policy_version());
-  s->set_policy_sha256(b.policy_digest());
   s->set_approval_sha256(b.approval_digest());
   s->set_provenance_sha256(b.provenance_digest());
   *s->mutable_evidence_sha256() = b.evidence_digests();
