@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "base/hardening.h"
+#include "base/heap.h"
 #include "cli/common.h"
 #include "station/pin_source.h"
 
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   //   anyway (about 0.15 ms of every command). Secrets never wait for it:
   //   each is wiped where it is used.
   OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, nullptr);
+  // Before anything large is allocated (base/heap.h: page faults).
+  sr::PrepareHeap();
   sr::Status hardened = sr::HardenProcess();
   if (!hardened.ok()) {
     std::cerr << "strongroom: error: " << hardened.message() << "\n";
