@@ -29,8 +29,10 @@
 //   scripts/bench puts it on /dev/shm unless told otherwise);
 //   BENCH_KEEP=1 keeps it (and prints the path) to rerun a step by hand.
 //   SIGN_BENCH_PREPARE_ONLY=1 (with BENCH_KEEP=1): sets the station up, writes
-//   the bulk sessions' command lines to bulk-commands.txt and stops, to
-//   profile a session by hand.
+//   the single signs' and the bulk sessions' command lines (one per line) to
+//   single-commands.txt and bulk-commands.txt and stops, to profile a sign
+//   by hand. The commands sign in file order (each release names the one
+//   before it as its predecessor).
 //   SIGN_BENCH_MODULE=PATH: the station on that module instead (`scripts/bench
 //   tpm`: tpm2-pkcs11 on swtpm), bound to its tokens "release" and "log",
 //   whose user PINs are the files SIGN_BENCH_TOKEN_SECRETS/release.user and
@@ -202,13 +204,18 @@ int main(int argc, char** argv) {
   if (std::getenv("SIGN_BENCH_PREPARE_ONLY")) {
     // For profiling one session by hand (perf, strace): the sessions'
     // command lines, one per line, and nothing timed.
-    std::string lines;
-    for (const auto& cmd : bulk) {
-      for (const auto& a : cmd) lines += a + (&a == &cmd.back() ? "\n" : " ");
-    }
-    WritePlain(b.root() + "/bulk-commands.txt", lines);
-    std::printf("bulk sessions' commands: %s/bulk-commands.txt (SOFTHSM2_CONF=%s/softhsm2.conf)\n",
-                b.root().c_str(), b.station().c_str());
+    auto write = [&](const std::vector<std::vector<std::string>>& cmds, const std::string& file) {
+      std::string lines;
+      for (const auto& cmd : cmds) {
+        for (const auto& a : cmd) lines += a + (&a == &cmd.back() ? "\n" : " ");
+      }
+      WritePlain(b.root() + "/" + file, lines);
+    };
+    write(single, "single-commands.txt");
+    write(bulk, "bulk-commands.txt");
+    std::printf(
+        "commands: %s/single-commands.txt and bulk-commands.txt (SOFTHSM2_CONF=%s/softhsm2.conf)\n",
+        b.root().c_str(), b.station().c_str());
     return 0;
   }
   const std::string digest_file = b.root() + "/digest.bin";
