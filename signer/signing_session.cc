@@ -13,12 +13,12 @@
 #include "log/proof.h"
 #include "policy/dsse.h"
 #include "policy/trust_policy.h"
-#include "signer/evidence_store.h"
 #include "release/outputs.h"
+#include "signer/evidence_store.h"
 #include "signer/output_staging.h"
 #include "signer/signing_internal.h"
-#include "station/station_log.h"
 #include "station/layout.h"
+#include "station/station_log.h"
 #include "station/trusted_root_store.h"
 
 namespace sr::signer {
@@ -160,10 +160,11 @@ std::vector<ReleaseResult> FailAll(StationLog& log, const std::vector<ReleaseReq
 }
 
 // Steps 6 and 7: the signing events (or, in the same slot, the failure of a
-// release the HSM could not sign), one checkpoint, then the outputs.
+// release the HSM could not sign), one checkpoint, then the outputs, with the
+// facts index updated beside them.
 void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>& allowed,
-              std::vector<Result<std::unique_ptr<OutputStaging>>>& staging,
-              const SessionOptions& o, std::vector<ReleaseResult*>& results) {
+              std::vector<Result<std::unique_ptr<OutputStaging>>>& staging, const SessionOptions& o,
+              std::vector<ReleaseResult*>& results) {
   std::vector<v1::Event> events;
   const hsm::KeyInfo& attest = log.hsm_signer().keys().attestation_key();
   for (Prepared* p : allowed)
@@ -173,8 +174,14 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
   Status st = first.status();
   const bool durable = st.ok();
   if (durable) At(o, "after-append");
-  if (durable) st = log.Commit().status();
+  if (durable) st = log.CommitCheckpoint().status();
   if (st.ok()) At(o, "after-commit");
+  // The facts index (derived: its failure is not the release's, see
+  // StationLog::Commit) is brought up to the checkpoint on a second thread
+  // while the outputs are written: on a disk both mostly wait for the
+  // device. Joined before this returns; nothing appends meanwhile.
+  std::jthread index;
+  if (st.ok()) index = std::jthread([&log] { log.UpdateIndex().IgnoreError(); });
   const std::string attest_pem = ctx.station.record().attestation_key().public_key_pem();
   bool first_output = true;
   for (std::size_t j = 0; j < allowed.size(); ++j) {
@@ -215,8 +222,8 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
     auto proof = log::ProveInclusion(log.dir(), p.signing_index, log.writer().checkpoint_note(),
                                      log.writer().checkpoint());
     Result<std::vector<OutputFile>> files =
-        proof.ok() ? release::AssembleOutputs(events[j], p.manifest_payload, p.vsa_payload, proof->Format(),
-                                     attest_pem)
+        proof.ok() ? release::AssembleOutputs(events[j], p.manifest_payload, p.vsa_payload,
+                                              proof->Format(), attest_pem)
                    : Result<std::vector<OutputFile>>(proof.status());
     Status w = files.status();
     if (w.ok()) {
@@ -239,6 +246,7 @@ void Complete(SessionContext& ctx, StationLog& log, const std::vector<Prepared*>
     r.error = Status::Ok();
     for (const OutputFile& f : *files) r.files.push_back(f.name);
   }
+  if (index.joinable()) index.join();
   At(o, "after-output");
 }
 
@@ -396,8 +404,8 @@ Result<std::vector<ReleaseResult>> SignReleases(Station& station, const SecretBy
   // failed, its signatures never leave the process.
   for (std::size_t j = 0; j < allowed.size(); ++j) {
     if (allowed[j]->error.ok() && !staging[j].ok())
-      allowed[j]->error = staging[j].status().Annotate(
-          "preparing the output directory (nothing was released)");
+      allowed[j]->error =
+          staging[j].status().Annotate("preparing the output directory (nothing was released)");
   }
   At(o, "after-hsm");
   std::vector<ReleaseResult*> allowed_results;

@@ -27,7 +27,9 @@ Result<std::unique_ptr<HsmNoteSigner>> OpenLogSigner(Station& station, const Sec
 Status StationLog::Create(Station& station, HsmNoteSigner& signer) {
   SR_RETURN_IF_ERROR(
       log::LogWriter::Create(LogDir(station), signer).Annotate("creating the station log"));
-  return RebuildFactsIndex(station.dir(), signer).status().Annotate("creating the log's facts index");
+  return RebuildFactsIndex(station.dir(), signer)
+      .status()
+      .Annotate("creating the log's facts index");
 }
 
 Result<std::unique_ptr<StationLog>> StationLog::Open(Station& station, const SecretBytes& log_pin,
@@ -185,11 +187,17 @@ Result<std::uint64_t> StationLog::AppendMany(std::vector<strongroom::v1::Event>&
 }
 
 Result<std::string> StationLog::Commit() {
-  SR_ASSIGN_OR_RETURN(std::string note, writer_->Commit());
+  SR_ASSIGN_OR_RETURN(std::string note, CommitCheckpoint());
   // Derived, like the tree: see the contract in station_log.h.
-  std::shared_ptr<IndexedFacts> loaded = std::exchange(loaded_facts_, nullptr);
-  UpdateFactsIndex(station_.dir(), *writer_, *signer_, loaded.get()).IgnoreError();
+  UpdateIndex().IgnoreError();
   return note;
+}
+
+Result<std::string> StationLog::CommitCheckpoint() { return writer_->Commit(); }
+
+Status StationLog::UpdateIndex() {
+  std::shared_ptr<IndexedFacts> loaded = std::exchange(loaded_facts_, nullptr);
+  return UpdateFactsIndex(station_.dir(), *writer_, *signer_, loaded.get());
 }
 
 Result<std::uint64_t> StationLog::AppendAndCommit(strongroom::v1::Event event) {

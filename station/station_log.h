@@ -88,7 +88,7 @@ class StationLog {
   // CLOCK_CHECKED (witnessed correction) resets it.
   struct LastEvent {
     std::uint64_t index = 0;
-    std::string time_text;                                       // RFC 3339, as logged
+    std::string time_text;                                      // RFC 3339, as logged
     std::optional<std::chrono::system_clock::time_point> time;  // nullopt: empty log or unparsable
   };
   const std::optional<LastEvent>& last_event() const { return last_event_; }
@@ -115,6 +115,16 @@ class StationLog {
   // a failure there is not the commit's (the index is derived: the next
   // open catches it up or refuses it, and `log reindex` rebuilds it).
   Result<std::string> Commit();
+  // Commit in two steps, for a caller with other work to do between them
+  // (`sign` writes a release's outputs while the index is brought up to
+  // date on another thread: on a disk both mostly wait for the device):
+  // the checkpoint alone, then the index. Commit is exactly
+  // CommitCheckpoint followed by UpdateIndex (whose failure Commit ignores).
+  // UpdateIndex reads the log and signs with the log key, so nothing may
+  // append meanwhile; it may run beside readers of the log (inclusion
+  // proofs).
+  Result<std::string> CommitCheckpoint();
+  Status UpdateIndex();
   // Append + Commit, for one-event sessions (key generated, policy installed).
   Result<std::uint64_t> AppendAndCommit(strongroom::v1::Event event);
 
@@ -122,7 +132,9 @@ class StationLog {
   void set_session_id(std::string id) { session_id_ = std::move(id); }
   // The custodian shares that opened a token for this command (their
   // fingerprints), recorded in every event appended that has none.
-  void set_pin_share_fingerprints(std::vector<std::string> f) { share_fingerprints_ = std::move(f); }
+  void set_pin_share_fingerprints(std::vector<std::string> f) {
+    share_fingerprints_ = std::move(f);
+  }
   log::LogWriter& writer() { return *writer_; }
   log::NoteSigner& signer() { return *signer_; }
   HsmNoteSigner& hsm_signer() { return *signer_; }
