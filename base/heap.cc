@@ -29,6 +29,8 @@ bool PrepareHeap() {
   constexpr std::size_t kBlock = kHeapReserveBytes / 4;
   ::mallopt(M_TOP_PAD, static_cast<int>(kHeapReserveBytes - kBlock));
   void* block = std::malloc(kBlock);
+  // Later growth (beyond the reserve) in steps of a few huge pages.
+  ::mallopt(M_TOP_PAD, static_cast<int>(4 * kHugePage));
   if (block == nullptr) return false;
   const auto from = reinterpret_cast<std::uintptr_t>(block);
   const auto top = reinterpret_cast<std::uintptr_t>(::sbrk(0));
@@ -50,8 +52,6 @@ bool PrepareHeap() {
       (void)::madvise(reinterpret_cast<void*>(low), start - low, MADV_POPULATE_WRITE);
   }
   std::free(block);
-  // Later growth (beyond the reserve) in steps of a few huge pages.
-  ::mallopt(M_TOP_PAD, static_cast<int>(4 * kHugePage));
   return advised;
 }
 
