@@ -130,10 +130,21 @@ TEST_CASE("crash: 200 kill -9s during appends lose no acknowledged event and the
       REQUIRE_MESSAGE(acked.emplace(idx, tag).second, "index acked twice: ", idx);
     ::close(c.out);
     // Every 4th round also leaves the partial record that a kill inside the
-    // write system call would leave (rare to hit by timing alone).
+    // write system call would leave (rare to hit by timing alone), but only
+    // after a whole tail: a crash leaves at most one partial record, last
+    // (the next writer refuses a torn tail until it is recovered, and never
+    // appends after it). Appending the tear after a tail the kill already
+    // tore glued the two partial records into one that looked complete with
+    // a wrong checksum, a state no crash makes (an intermittent failure,
+    // "record checksum does not match its bytes").
     if (round % 4 == 3) {
+      bool whole = false;
+      {
+        auto probe = LogWriter::Open(dir, *signer);  // released before the tear
+        whole = probe.ok();
+      }
       std::string cut = std::to_string(1 + rng() % 4000);
-      REQUIRE(sr::testing::Run(kTool + " tear " + dir + " " + cut).rc == 0);
+      if (whole) REQUIRE(sr::testing::Run(kTool + " tear " + dir + " " + cut).rc == 0);
     }
     auto w = LogWriter::Open(dir, *signer);
     if (!w.ok()) {
