@@ -7,16 +7,48 @@
 
 namespace sr::audit {
 
-EvidenceDir::EvidenceDir(std::string dir, std::size_t cache_bytes)
+EvidenceDir::EvidenceDir(std::string dir, std::size_t cache_bytes, bool prefetch)
     : dir_(std::move(dir)), half_(cache_bytes / 2) {
   int raw = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (raw >= 0) fd_ = UniqueFd(raw);
+  // Staged bytes: a few batches of the replay's jobs ahead (a release's
+  // documents are a few KiB each).
+  if (prefetch && fd_.valid()) {
+    prefetch_ = std::make_unique<EvidencePrefetcher>(fd_.get(), 8u << 20);
+    if (!prefetch_->running()) prefetch_.reset();
+  }
+}
+
+EvidenceDir::~EvidenceDir() = default;  // the prefetcher stops before fd_ closes
+
+bool EvidenceDir::prefetching() const { return prefetch_ != nullptr; }
+
+void EvidenceDir::Prefetch(const std::vector<std::string>& names) const {
+  if (!prefetch_) return;
+  std::vector<std::string> wanted;
+  wanted.reserve(names.size());
+  {
+    std::lock_guard lock(mu_);
+    for (const std::string& n : names)
+      if (IsSha256Hex(n) && !newer_.count(n) && !older_.count(n)) wanted.push_back(n);
+  }
+  if (!wanted.empty()) prefetch_->Want(wanted);
 }
 
 Result<EvidenceDir::Bytes> EvidenceDir::ReadAndCheck(std::string_view sha256_hex) const {
   ++reads_;
   // A SHA-256 hex name: no '/' or "..", so openat stays in the directory.
   std::string name(sha256_hex);
+  if (prefetch_) {
+    // Read ahead: used only if it is the object (the name is its hash);
+    // anything else is read again below, under ReadFile's rules, and
+    // reported as it is now.
+    if (std::optional<std::string> ahead = prefetch_->Take(name);
+        ahead && Sha256Hex(*ahead) == sha256_hex) {
+      ++prefetched_;
+      return std::make_shared<const std::string>(std::move(*ahead));
+    }
+  }
   std::string path = JoinPath(dir_, name);
   auto bytes =
       fd_.get() >= 0 ? ReadFileAt(fd_.get(), name, path) : ReadFile(path, kMaxInputFileBytes);

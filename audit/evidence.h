@@ -26,7 +26,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
+#include "audit/evidence_prefetch.h"
 #include "base/file.h"
 #include "base/status.h"
 
@@ -41,7 +43,10 @@ class EvidenceDir {
 
   // Opens the directory once, so each object is read relative to it; if it
   // cannot be opened, each Get says why. cache_bytes 0: nothing is kept.
-  explicit EvidenceDir(std::string dir, std::size_t cache_bytes = 0);
+  // prefetch: objects named to Prefetch are read ahead on a thread of their
+  // own (audit/evidence_prefetch.h), where io_uring is available.
+  explicit EvidenceDir(std::string dir, std::size_t cache_bytes = 0, bool prefetch = false);
+  ~EvidenceDir();
   // The object named sha256_hex: kNotFound when absent, kDataLoss when its
   // bytes no longer hash to its name (altered), kInvalidArgument for a name
   // that is not a SHA-256 hex digest, or an object that is not a regular
@@ -52,6 +57,16 @@ class EvidenceDir {
   // before; *read (if given) says whether it was read and hashed now.
   Result<Bytes> GetShared(std::string_view sha256_hex, bool* read = nullptr) const;
   const std::string& dir() const { return dir_; }
+
+  // Reads these objects ahead, those not already kept (names that are not
+  // SHA-256 hex are skipped: Get reports them). A hint: Get checks what was
+  // read ahead as it checks what it reads. No-op without prefetch.
+  void Prefetch(const std::vector<std::string>& names) const;
+  // Whether objects are read ahead, and how many Get found read ahead.
+  bool prefetching() const;
+  std::uint64_t prefetched() const { return prefetched_; }
+  // Objects the read-ahead has read so far (used or not).
+  std::uint64_t prefetch_staged() const { return prefetch_ ? prefetch_->staged() : 0; }
 
   // Objects read and hashed, and look-ups answered from the cache.
   std::uint64_t reads() const { return reads_; }
@@ -73,11 +88,13 @@ class EvidenceDir {
 
   std::string dir_;
   UniqueFd fd_;  // the directory; -1 when it could not be opened
-  const std::size_t half_;  // bytes per generation; 0: no cache
+  // Declared after fd_, so destroyed (its thread stopped) before fd_ closes.
+  std::unique_ptr<EvidencePrefetcher> prefetch_;  // null: no prefetch
+  const std::size_t half_;                        // bytes per generation; 0: no cache
   mutable std::mutex mu_;
   mutable Map newer_, older_;
   mutable std::size_t newer_bytes_ = 0;
-  mutable std::atomic<std::uint64_t> reads_{0}, reused_{0};
+  mutable std::atomic<std::uint64_t> reads_{0}, reused_{0}, prefetched_{0};
 };
 
 }  // namespace sr::audit

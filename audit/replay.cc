@@ -170,9 +170,11 @@ struct ProductState {
 
 class Replayer {
  public:
-  Replayer(const ReplayOptions& o, std::uint64_t from, JobQueue* q, ArenaPool* arenas, Tally* t)
+  Replayer(const ReplayOptions& o, std::uint64_t from, JobQueue* q, ArenaPool* arenas, Tally* t,
+           const EvidenceDir* workers_evidence)
       : o_(o),
         evidence_(o.evidence_dir),
+        workers_evidence_(workers_evidence),
         from_(from),
         queue_(q),
         arenas_(arenas),
@@ -185,6 +187,13 @@ class Replayer {
   // or when the batch is full); the arena goes with them.
   void Flush() {
     if (!pending_.empty()) {
+      // The objects the batch's jobs will read are read ahead while it
+      // waits for a worker.
+      if (workers_evidence_->prefetching()) {
+        names_.clear();
+        for (const Job& j : pending_) internal::EvidenceNames(j, &names_);
+        workers_evidence_->Prefetch(names_);
+      }
       queue_->Push(Batch{std::move(arena_), std::move(pending_)});
       arena_ = arenas_->Take();
       pending_ = {};
@@ -570,6 +579,8 @@ class Replayer {
 
   const ReplayOptions& o_;
   EvidenceDir evidence_;
+  const EvidenceDir* workers_evidence_;  // the workers' (read ahead for them)
+  std::vector<std::string> names_;       // reused by Flush
   std::uint64_t from_;
   JobQueue* queue_;
   ArenaPool* arenas_;
@@ -615,7 +626,7 @@ Result<ReplayReport> Replay(const ReplayOptions& o) {
   for (Tally& t : tallies) t.max_kept = o.max_failures_kept;
   // Each evidence object is read and checked once while the replay keeps
   // seeing it (audit/evidence.h).
-  EvidenceDir evidence(o.evidence_dir, EvidenceDir::kReplayCacheBytes);
+  EvidenceDir evidence(o.evidence_dir, EvidenceDir::kReplayCacheBytes, o.prefetch);
   // Each distinct (envelope, trusted keys) is verified once: the gate's
   // checks of a refusal's approval, provenance, evidence and policy are
   // mostly of envelopes verified before (audit/signature_cache.h).
@@ -637,7 +648,7 @@ Result<ReplayReport> Replay(const ReplayOptions& o) {
           arenas.Give(std::move(batch->arena));
         }
       });
-    Replayer replayer(o, from, &queue, &arenas, &main);
+    Replayer replayer(o, from, &queue, &arenas, &main, &evidence);
     log::VerifyOptions vo;
     vo.dir = o.log_dir;
     vo.vkey = o.vkey;
@@ -680,6 +691,7 @@ Result<ReplayReport> Replay(const ReplayOptions& o) {
   r.hashes = main.hashes;
   r.envelopes_verified = memo.misses();
   r.envelopes_reused = memo.hits();
+  r.evidence_read_ahead = evidence.prefetched();
   r.ok = r.log.ok && r.failure_count == 0;
   return r;
 }

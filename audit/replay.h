@@ -61,6 +61,9 @@ struct ReplayOptions {
   std::optional<std::string> since;  // an older checkpoint note: events below
                                      // its size were audited before (state only)
   unsigned threads = 0;              // 0 = all cores
+  // Read the evidence objects of the next batches of events ahead, many at
+  // a time (io_uring, where available: audit/evidence_prefetch.h).
+  bool prefetch = true;
   std::size_t max_failures_kept = 1000;
   std::function<void(std::uint64_t, std::uint64_t)> progress;  // log bytes
 };
@@ -96,6 +99,8 @@ struct ReplayReport {
   // and those whose result was reused because the same envelope was
   // verified under the same keys earlier in the replay.
   std::uint64_t envelopes_verified = 0, envelopes_reused = 0;
+  // Of the objects hashed, those read ahead (ReplayOptions::prefetch).
+  std::uint64_t evidence_read_ahead = 0;
   std::uint64_t failure_count = 0;
   std::vector<ReplayFailure> failures;  // by index, at most max_failures_kept
   std::uint64_t not_rerunnable_count = 0;

@@ -402,8 +402,7 @@ void RunRefusal(const Job& j, const EvidenceDir& ev, Tally* t) {
   // The trusted root as the station held it: a refusal for a missing root
   // (TRUSTED_ROOT_MISSING) is judged again without it.
   if (j.policy && !j.policy->loaded.policy.sigstore_trusted_root_sha256().empty())
-    if (auto root = ev.GetShared(j.policy->loaded.policy.sigstore_trusted_root_sha256());
-        root.ok())
+    if (auto root = ev.GetShared(j.policy->loaded.policy.sigstore_trusted_root_sha256()); root.ok())
       in.trusted_root = **root;
   policy::Decision d = policy::Evaluate(req, in, *j.facts, j.at);
   if (d.allowed())
@@ -503,6 +502,32 @@ void RunJob(const Job& job, const EvidenceDir& evidence, Tally* tally) {
     RunRecord(job, evidence, tally);
   else
     RunRefusal(job, evidence, tally);
+}
+
+}  // namespace sr::audit::internal
+
+namespace sr::audit::internal {
+
+void EvidenceNames(const Job& job, std::vector<std::string>* names) {
+  const v1::Event& e = *job.event;
+  auto add = [&](const std::string& d) {
+    if (!d.empty()) names->push_back(d);
+  };
+  if (e.kind() == v1::EVENT_KIND_SIGNING) {
+    const v1::SigningEvent& s = e.signing();
+    add(s.approval_sha256());
+    add(s.provenance_sha256());
+    for (const std::string& d : s.evidence_sha256()) add(d);
+    add(s.vex_sha256());
+    for (const auto& d : s.documents()) add(d.sha256());
+    add(s.manifest_sha256());
+    add(s.vsa_sha256());
+  } else if (e.kind() == v1::EVENT_KIND_LIFECYCLE_RECORDED) {
+    add(e.lifecycle_recorded().envelope_sha256());
+  } else {
+    for (const v1::PresentedInput& in : e.refusal().inputs())
+      if (in.role() != "artifact") add(in.sha256());
+  }
 }
 
 }  // namespace sr::audit::internal

@@ -65,6 +65,10 @@ struct Tally {
 // Judges one event (Job::event is a SIGNING or a REFUSAL) into *tally.
 void RunJob(const Job& job, const EvidenceDir& evidence, Tally* tally);
 
+// Appends the evidence objects RunJob reads for this job (the names the
+// events give: what to read ahead, EvidenceDir::Prefetch).
+void EvidenceNames(const Job& job, std::vector<std::string>* names);
+
 }  // namespace sr::audit::internal
 
 #endif  // STRONGROOM_AUDIT_REPLAY_JOBS_H_

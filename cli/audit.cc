@@ -56,6 +56,7 @@ Json ReportJson(const audit::ReplayReport& r) {
           {"hashes", r.hashes},
           {"envelopes_verified", r.envelopes_verified},
           {"envelopes_reused", r.envelopes_reused},
+          {"evidence_read_ahead", r.evidence_read_ahead},
           {"failure_count", r.failure_count},
           {"failures", std::move(failures)},
           {"not_rerunnable_count", r.not_rerunnable_count},

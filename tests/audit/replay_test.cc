@@ -5,13 +5,18 @@
 // signature, and a SIGNING the policy in force would have refused. Each
 // failure must name the event index, the check and the evidence digest.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "audit/evidence.h"
+#include "audit/evidence_prefetch.h"
 #include "audit/signature_cache.h"
 #include "base/file.h"
 #include "base/hash.h"
@@ -149,8 +154,8 @@ TEST_CASE("audit replay: an altered evidence object fails, naming the event and 
     if (evs[i].kind() == v1::EVENT_KIND_REFUSAL && evs[i].refusal().version() == "5.4.6")
       refusal_546 = i;
   REQUIRE(refusal_546 > h.signing_546);
-  std::string dir = Relog(
-      st, "log-retries", [](std::uint64_t, v1::Event&) {}, {evs[refusal_546], evs[refusal_546]});
+  std::string dir = Relog(st, "log-retries", [](std::uint64_t, v1::Event&) {},
+                          {evs[refusal_546], evs[refusal_546]});
   for (const std::string& log : {st.station + "/log", dir}) {
     CAPTURE(log);
     Replayed p = Replay(st, log, log == dir ? dir + ".vkey" : st.root + "/log.vkey", ev);
@@ -249,6 +254,105 @@ TEST_CASE("audit replay: the evidence reader keeps what it checked, failures inc
   CHECK(dropped.status().message().find("altered") != std::string::npos);
   // And a name that is not a digest is refused before any look-up.
   CHECK(ev.GetShared("../etc/passwd").status().code() == Code::kInvalidArgument);
+}
+
+// Reading ahead changes nothing Get answers: what it reads is checked as
+// what Get reads itself, and what it must not read (a FIFO with a writer,
+// which a read would wait on; a link; a directory; an object above its
+// bound) it leaves to Get, which reports it as without read-ahead.
+TEST_CASE("audit replay: objects read ahead are checked, and odd files are left to the reader") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/evidence";
+  REQUIRE(MakeDirs(dir, 0700).ok());
+  auto put = [&](const std::string& bytes) {
+    std::string name = Sha256Hex(bytes);
+    WriteAll(dir + "/" + name, bytes, 0644);
+    return name;
+  };
+  std::vector<std::string> good;
+  for (int i = 0; i < 70; ++i)
+    good.push_back(put("object " + std::to_string(i) + std::string(900, 'x')));
+  const std::string large = put(std::string(audit::EvidencePrefetcher::kMaxObject + 1, 'L'));
+  const std::string altered = Sha256Hex("what was stored");
+  WriteAll(dir + "/" + altered, "what is there now", 0644);
+  const std::string fifo = Sha256Hex("a fifo"), link = Sha256Hex("a link"),
+                    subdir = Sha256Hex("a directory"), missing = Sha256Hex("never stored");
+  REQUIRE(::mkfifo((dir + "/" + fifo).c_str(), 0600) == 0);
+  // A writer holds the FIFO open with nothing written: a read would wait.
+  UniqueFd writer(::open((dir + "/" + fifo).c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  REQUIRE(writer.valid());
+  REQUIRE(::symlink(good[0].c_str(), (dir + "/" + link).c_str()) == 0);
+  REQUIRE(MakeDirs(dir + "/" + subdir, 0700).ok());
+
+  std::vector<std::string> odd = {large, altered, fifo, link, subdir, missing};
+  std::vector<std::string> all = good;
+  all.insert(all.end(), odd.begin(), odd.end());
+
+  SUBCASE("the prefetcher stages regular files within its bound, and only those") {
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    audit::EvidencePrefetcher pf(dfd.get(), 1u << 20);
+    if (!pf.running()) {
+      MESSAGE("io_uring is not available here: nothing is read ahead");
+      return;
+    }
+    pf.Want(all);
+    // 70 good objects and the altered one (a regular file: its bytes are
+    // staged, unchecked; EvidenceDir checks them).
+    for (int i = 0; i < 1000 && pf.staged() < 71; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(pf.staged() == 71);
+    for (const std::string& g : good) {
+      auto b = pf.Take(g);
+      REQUIRE(b.has_value());
+      CHECK(Sha256Hex(*b) == g);
+    }
+    CHECK(pf.Take(altered) == std::optional<std::string>("what is there now"));
+    for (const std::string& o : {large, fifo, link, subdir, missing})
+      CHECK(!pf.Take(o).has_value());
+    CHECK(!pf.Take(good[0]).has_value());  // taken once
+    CHECK(pf.taken() == 71);
+  }
+
+  SUBCASE("staged bytes stay within the budget: the oldest go first") {
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    audit::EvidencePrefetcher pf(dfd.get(), 3 * 909);  // "object NN" and 900 x: 909 bytes
+    if (!pf.running()) return;
+    for (const std::string& g : good) pf.Want({g});
+    for (int i = 0; i < 1000 && pf.staged() < good.size(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(pf.staged() == good.size());
+    CHECK(pf.Take(good.back()).has_value());  // the newest was kept
+    std::size_t kept = 1;
+    for (const std::string& g : good) kept += pf.Take(g).has_value();
+    CHECK(kept <= 3);
+  }
+
+  SUBCASE("EvidenceDir answers the same with read-ahead as without") {
+    audit::EvidenceDir plain(dir), ahead(dir, 1u << 20, /*prefetch=*/true);
+    ahead.Prefetch(all);
+    // Everything read ahead before any Get: the altered object's bytes are
+    // staged, and Get must still refuse them.
+    for (int i = 0; i < 1000 && ahead.prefetching() && ahead.prefetch_staged() < 71; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (const std::string& n : all) {
+      auto x = plain.Get(n);
+      auto y = ahead.Get(n);
+      CAPTURE(n);
+      REQUIRE(x.ok() == y.ok());
+      if (x.ok()) {
+        CHECK(*x == *y);
+      } else {
+        CHECK(x.status().code() == y.status().code());
+        CHECK(x.status().message() == y.status().message());
+      }
+    }
+    CHECK(plain.Get(altered).status().code() == Code::kDataLoss);
+    CHECK(plain.Get(fifo).status().code() == Code::kInvalidArgument);
+    if (ahead.prefetching()) {
+      CHECK(ahead.prefetch_staged() == 71);
+      CHECK(ahead.prefetched() == 70);  // the altered object's bytes were refused
+    }
+  }
 }
 
 TEST_CASE("audit replay: a SIGNING event without its SIGNING_INTENT fails at that event") {
