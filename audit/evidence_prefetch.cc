@@ -68,7 +68,9 @@ void EvidencePrefetcher::Run(std::stop_token stop) {
     names.clear();
     {
       std::unique_lock lock(mu_);
-      if (!wake_.wait(lock, stop, [&] { return !wanted_.empty(); })) return;
+      // Stopping: the names still wanted are left (the workers are done).
+      if (!wake_.wait(lock, stop, [&] { return !wanted_.empty(); }) || stop.stop_requested())
+        return;
       while (!wanted_.empty() && names.size() < kBatch) {
         names.push_back(std::move(wanted_.front()));
         wanted_.pop_front();

@@ -24,6 +24,7 @@
 #ifndef STRONGROOM_AUDIT_EVIDENCE_PREFETCH_H_
 #define STRONGROOM_AUDIT_EVIDENCE_PREFETCH_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -97,8 +98,8 @@ class EvidencePrefetcher {
   std::unordered_map<std::string, Staged, NameHash, std::equal_to<>> stage_;
   std::list<std::string> stage_order_;  // the staged names, oldest first
   std::size_t stage_bytes_ = 0;
-  std::uint64_t staged_count_ = 0, taken_count_ = 0;
-  std::jthread thread_;  // last: stopped and joined first
+  std::atomic<std::uint64_t> staged_count_{0}, taken_count_{0};  // read without mu_
+  std::jthread thread_;                                          // last: stopped and joined first
 };
 
 }  // namespace sr::audit
