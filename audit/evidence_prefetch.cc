@@ -176,11 +176,18 @@ bool EvidencePrefetcher::ReadBatch(const std::vector<std::string>& names,
   }
   const bool ok = Submit(ring, reads) && Reap(ring, reads, &lens);
   for (std::size_t i = 0; i < n; ++i) {
-    if (fds[i] >= 0) ::close(fds[i]);
     if (ok && sizes[i] > 0 && lens[i] == static_cast<int>(sizes[i]))
       (*bytes)[i].assign(buffers_.get() + i * kMaxObject, sizes[i]);
   }
-  return ok;
+  // The ring failed with reads perhaps still in flight (never seen): their
+  // buffers and descriptors are left to the process rather than reused.
+  if (!ok) {
+    (void)buffers_.release();
+    return false;
+  }
+  for (int fd : fds)
+    if (fd >= 0) ::close(fd);
+  return true;
 }
 
 }  // namespace sr::audit

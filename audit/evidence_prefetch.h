@@ -81,11 +81,12 @@ class EvidencePrefetcher {
 
   const int dir_fd_;
   const std::size_t budget_;
-  struct Ring;
-  std::unique_ptr<Ring> ring_;
   // kBatch slots of kMaxObject bytes, left uninitialised: only the pages
   // the reads fill are ever touched.
   std::unique_ptr<char[]> buffers_;
+  // After buffers_, so torn down first: no read can land in freed buffers.
+  struct Ring;
+  std::unique_ptr<Ring> ring_;
 
   std::mutex mu_;
   std::condition_variable_any wake_;
