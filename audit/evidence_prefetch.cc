@@ -25,12 +25,9 @@ EvidencePrefetcher::EvidencePrefetcher(int dir_fd, std::size_t budget)
   thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
 }
 
-EvidencePrefetcher::~EvidencePrefetcher() {
-  if (thread_.joinable()) {
-    thread_.request_stop();
-    thread_.join();
-  }
-}
+// thread_, declared last, is destroyed first: std::jthread requests the
+// stop and joins before the ring, the buffers and the stage go.
+EvidencePrefetcher::~EvidencePrefetcher() = default;
 
 void EvidencePrefetcher::Want(const std::vector<std::string>& names) {
   if (!running()) return;

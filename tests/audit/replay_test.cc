@@ -208,16 +208,23 @@ TEST_CASE("audit replay: a worker's memo answers only for the very same envelope
   CHECK(shared.misses() == 4);
 }
 
-TEST_CASE("audit replay: the evidence reader keeps what it checked, failures included, bounded") {
+// An evidence store of loose objects in a temporary directory.
+struct Store {
   TempDir tmp;
-  const std::string dir = tmp.path() + "/evidence";
-  REQUIRE(MakeDirs(dir, 0700).ok());
-  auto put = [&](const std::string& bytes) {
+  std::string dir = tmp.path() + "/evidence";
+  Store() { REQUIRE(MakeDirs(dir, 0700).ok()); }
+  // Stores bytes under their SHA-256 hex; returns the name.
+  std::string Put(const std::string& bytes) {
     std::string name = Sha256Hex(bytes);
     WriteAll(dir + "/" + name, bytes, 0644);
     return name;
-  };
-  const std::string a = put(std::string(3000, 'a')), b = put(std::string(3000, 'b'));
+  }
+};
+
+TEST_CASE("audit replay: the evidence reader keeps what it checked, failures included, bounded") {
+  Store store;
+  const std::string& dir = store.dir;
+  const std::string a = store.Put(std::string(3000, 'a')), b = store.Put(std::string(3000, 'b'));
   const std::string missing = Sha256Hex("never stored");
   // A budget of two objects a generation.
   audit::EvidenceDir ev(dir, 2 * 2 * (3000 + 64 + 128));
@@ -242,7 +249,8 @@ TEST_CASE("audit replay: the evidence reader keeps what it checked, failures inc
   CHECK(m1.status().message() == m2.status().message());
   // Past the budget the oldest generation goes; an object dropped is read
   // and checked again, and an object altered since is then refused.
-  for (int i = 0; i < 8; ++i) REQUIRE(ev.GetShared(put(std::string(3000, char('c' + i)))).ok());
+  for (int i = 0; i < 8; ++i)
+    REQUIRE(ev.GetShared(store.Put(std::string(3000, char('c' + i)))).ok());
   REQUIRE(ev.GetShared(b).ok());
   std::string path = dir + "/" + a;
   REQUIRE(::chmod(path.c_str(), 0644) == 0);
@@ -261,18 +269,12 @@ TEST_CASE("audit replay: the evidence reader keeps what it checked, failures inc
 // which a read would wait on; a link; a directory; an object above its
 // bound) it leaves to Get, which reports it as without read-ahead.
 TEST_CASE("audit replay: objects read ahead are checked, and odd files are left to the reader") {
-  TempDir tmp;
-  const std::string dir = tmp.path() + "/evidence";
-  REQUIRE(MakeDirs(dir, 0700).ok());
-  auto put = [&](const std::string& bytes) {
-    std::string name = Sha256Hex(bytes);
-    WriteAll(dir + "/" + name, bytes, 0644);
-    return name;
-  };
+  Store store;
+  const std::string& dir = store.dir;
   std::vector<std::string> good;
   for (int i = 0; i < 70; ++i)
-    good.push_back(put("object " + std::to_string(i) + std::string(900, 'x')));
-  const std::string large = put(std::string(audit::EvidencePrefetcher::kMaxObject + 1, 'L'));
+    good.push_back(store.Put("object " + std::to_string(i) + std::string(900, 'x')));
+  const std::string large = store.Put(std::string(audit::EvidencePrefetcher::kMaxObject + 1, 'L'));
   const std::string altered = Sha256Hex("what was stored");
   WriteAll(dir + "/" + altered, "what is there now", 0644);
   const std::string fifo = Sha256Hex("a fifo"), link = Sha256Hex("a link"),
